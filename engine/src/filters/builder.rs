@@ -1,0 +1,149 @@
+//! What a filter's build function gets: its arguments and a way to find layouts.
+
+use std::rc::Rc;
+
+use rquickjs::{Ctx, Function, Object, Value};
+
+use crate::pipeline::PipelineLayout;
+use crate::script::JsValue;
+
+/// Finds layouts while a codebase is being built.
+pub trait Resolver {
+    /// A layout by its table index.
+    fn by_id(&self, id: usize) -> Option<Rc<PipelineLayout>>;
+    /// A named layout of a module.
+    fn named(&self, module: usize, name: &str) -> Option<Rc<PipelineLayout>>;
+    /// The entrance layout (`.pipeline()`) of a module.
+    fn entrance(&self, module: usize) -> Option<Rc<PipelineLayout>>;
+    /// Every named layout of a module.
+    fn all_named(&self, module: usize) -> Vec<(String, Rc<PipelineLayout>)>;
+    /// A module's codebase path.
+    fn module_path(&self, module: usize) -> Rc<str>;
+}
+
+/// A sub-pipeline reference after resolution.
+#[derive(Clone)]
+pub enum Sub {
+    /// Run this layout.
+    Layout(Rc<PipelineLayout>),
+    /// No sub-pipeline: events go straight to the filter's output.
+    Bypass,
+}
+
+impl Sub {
+    /// The layout, if not a bypass.
+    pub fn layout(&self) -> Option<Rc<PipelineLayout>> {
+        match self {
+            Sub::Layout(l) => Some(l.clone()),
+            Sub::Bypass => None,
+        }
+    }
+}
+
+/// Arguments and context for building one filter prototype.
+pub struct Builder<'a, 'js> {
+    /// The JS context.
+    pub ctx: &'a Ctx<'js>,
+    /// Arguments as the script gave them (a leading sub-pipeline name removed).
+    pub args: Vec<Value<'js>>,
+    /// The sub-pipeline given by a leading name or `.to()`.
+    pub sub: Option<Sub>,
+    /// Modules named by `use`/`chain`.
+    pub modules: Vec<usize>,
+    /// `link(() => name)` form.
+    pub dynamic: bool,
+    /// The module the filter is in.
+    pub module: usize,
+    /// Layout lookup.
+    pub resolver: &'a dyn Resolver,
+}
+
+impl<'a, 'js> Builder<'a, 'js> {
+    /// Argument `i`, or `None` when missing, `undefined` or `null`.
+    pub fn arg(&self, i: usize) -> Option<Value<'js>> {
+        self.args.get(i).filter(|v| !v.is_undefined() && !v.is_null()).cloned()
+    }
+
+    /// Saves argument `i` for use at run time.
+    pub fn saved(&self, i: usize) -> Option<JsValue> {
+        self.arg(i).map(|v| JsValue::save(self.ctx, v))
+    }
+
+    /// Argument `i` if it is a function.
+    pub fn function(&self, i: usize) -> Option<JsValue> {
+        self.arg(i).filter(|v| v.is_function()).map(|v| JsValue::save(self.ctx, v))
+    }
+
+    /// Argument `i` as a string, if it is one.
+    pub fn string(&self, i: usize) -> Option<String> {
+        self.arg(i).and_then(|v| v.as_string().and_then(|s| s.to_string().ok()))
+    }
+
+    /// Resolves a reference object made by the configuration API.
+    pub fn sub_of(&self, v: &Value<'js>) -> Result<Sub, String> {
+        let o: &Object = v.as_object().ok_or("expected a sub-pipeline")?;
+        if o.contains_key("__bypass").unwrap_or(false) {
+            return Ok(Sub::Bypass);
+        }
+        if let Ok(id) = o.get::<_, usize>("__layout") {
+            return self.resolver.by_id(id).map(Sub::Layout).ok_or_else(|| "pipeline not found".into());
+        }
+        let name: String = o.get("__ref").map_err(|_| "expected a sub-pipeline")?;
+        self.resolver
+            .named(self.module, &name)
+            .map(Sub::Layout)
+            .ok_or_else(|| format!("pipeline not found: {name}"))
+    }
+
+    /// The sub-pipeline from a leading name or `.to()`, which this filter requires.
+    pub fn required_sub(&self) -> Result<Sub, String> {
+        self.sub.clone().ok_or_else(|| "needs a sub-pipeline: give its name or use .to(...)".into())
+    }
+
+    /// True if argument `i` is a function.
+    pub fn is_function(&self, i: usize) -> bool {
+        self.arg(i).map(|v| v.is_function()).unwrap_or(false)
+    }
+
+    /// Reads a property of an options object argument.
+    pub fn option(&self, i: usize, key: &str) -> Option<Value<'js>> {
+        let o = self.arg(i)?;
+        let o = o.as_object()?;
+        o.get::<_, Value>(key).ok().filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
+    /// An option as seconds (number, or a duration string).
+    pub fn duration_option(&self, i: usize, key: &str) -> Result<Option<std::time::Duration>, String> {
+        match self.option(i, key) {
+            None => Ok(None),
+            Some(v) => duration_of(&v).map(Some).map_err(|e| format!("option {key}: {e}")),
+        }
+    }
+
+    /// An option as a whole number.
+    pub fn number_option(&self, i: usize, key: &str) -> Result<Option<f64>, String> {
+        match self.option(i, key) {
+            None => Ok(None),
+            Some(v) => v.as_number().map(Some).ok_or_else(|| format!("option {key} must be a number")),
+        }
+    }
+
+    /// Keeps a function only when it is one (for optional callbacks).
+    pub fn as_function(v: &Value<'js>) -> Option<Function<'js>> {
+        v.as_function().cloned()
+    }
+}
+
+/// Reads a duration from a number of seconds or a string like `'5s'`.
+pub fn duration_of(v: &Value<'_>) -> Result<std::time::Duration, String> {
+    if let Some(n) = v.as_number() {
+        if n < 0.0 || !n.is_finite() {
+            return Err(format!("invalid duration: {n}"));
+        }
+        return Ok(std::time::Duration::from_secs_f64(n));
+    }
+    if let Some(s) = v.as_string() {
+        return crate::units::parse_duration(&s.to_string().unwrap_or_default());
+    }
+    Err("expected a number of seconds or a string like '5s'".into())
+}

@@ -1,0 +1,150 @@
+//! Calling script callbacks from filters, and collecting whole messages.
+
+use bytes::{Bytes, BytesMut};
+use rquickjs::{Ctx, Value};
+
+use crate::event::{Event, MessageTail};
+use crate::pipeline::{Context, Output};
+use crate::script::{self, JsMessage, JsValue, ScriptError};
+
+/// Logs a callback error and ends the stream with `RuntimeError` (spec §2.2).
+pub fn fail(output: &Output, filter: &str, err: &ScriptError) {
+    tracing::error!("{filter}(): {err}");
+    output.emit(crate::event::StreamEnd::runtime(err.to_string()));
+}
+
+/// Calls `f(arg, counter)` for its side effects.
+pub fn call_handler(
+    context: &Context,
+    f: &JsValue,
+    counter: u64,
+    arg: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Value<'js>>,
+) -> Result<(), ScriptError> {
+    script::call_in(context, |ctx| {
+        let a = arg(ctx)?;
+        if let Some(func) = f.get(ctx).as_function() {
+            func.call::<_, Value>((a, counter as f64))?;
+        }
+        Ok(())
+    })
+}
+
+/// Evaluates a replacement: a static events-like value, or a function of `(arg, counter)`
+/// returning one. `Ok(None)` means the function returned `undefined` (drop the input).
+pub fn call_replacer(
+    context: &Context,
+    r: &JsValue,
+    counter: u64,
+    arg: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Value<'js>>,
+) -> Result<Option<Vec<Event>>, ScriptError> {
+    script::call_in(context, |ctx| {
+        let v = r.get(ctx);
+        let v = match v.as_function() {
+            Some(func) => func.call::<_, Value>((arg(ctx)?, counter as f64))?,
+            None => v,
+        };
+        if v.is_undefined() {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        script::events_from_js(ctx, v, &mut out)
+            .map_err(|m| rquickjs::Exception::throw_type(ctx, &format!("invalid replacement: {m}")))?;
+        Ok(Some(out))
+    })
+}
+
+/// Collects the events of one message into a [`JsMessage`], keeping at most `limit` body
+/// bytes.
+#[derive(Default)]
+pub struct MessageReader {
+    open: bool,
+    head: Option<JsValue>,
+    body: BytesMut,
+    chunks: Vec<Bytes>,
+    size: usize,
+    limit: Option<usize>,
+    dropped: usize,
+}
+
+impl MessageReader {
+    /// A reader keeping at most `limit` body bytes (all when `None`).
+    pub fn new(limit: Option<usize>) -> Self {
+        MessageReader { limit, ..Default::default() }
+    }
+
+    /// True between MessageStart and its end.
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Starts a message.
+    pub fn start(&mut self, head: Option<JsValue>) {
+        self.open = true;
+        self.head = head;
+        self.chunks.clear();
+        self.body.clear();
+        self.size = 0;
+        self.dropped = 0;
+    }
+
+    /// Adds body bytes.
+    pub fn data(&mut self, b: &Bytes) {
+        if !self.open {
+            return;
+        }
+        let room = self.limit.map(|l| l.saturating_sub(self.size)).unwrap_or(usize::MAX);
+        if b.len() <= room {
+            self.chunks.push(b.clone());
+            self.size += b.len();
+        } else {
+            if room > 0 {
+                self.chunks.push(b.slice(..room));
+                self.size += room;
+            }
+            self.dropped += b.len() - room;
+        }
+    }
+
+    /// Finishes the message with its tail (none when closed by StreamEnd).
+    pub fn finish(&mut self, end: MessageTail) -> JsMessage {
+        self.open = false;
+        if self.dropped > 0 {
+            tracing::warn!("message body over the buffer limit: {} bytes discarded", self.dropped);
+        }
+        let body = if self.chunks.len() == 1 {
+            self.chunks.pop().unwrap_or_default()
+        } else {
+            for c in self.chunks.drain(..) {
+                self.body.extend_from_slice(&c);
+            }
+            self.body.split().freeze()
+        };
+        JsMessage { head: self.head.take(), body, end }
+    }
+}
+
+/// Reads a leading size limit (the [A] form `handleMessage('256k', cb)`) or a trailing
+/// `{bufferLimit}` option; returns `(limit, index of the callback argument)`.
+pub fn size_limit_and_callback(b: &super::Builder<'_, '_>) -> Result<(Option<usize>, usize), String> {
+    let first = b.arg(0);
+    let leading = match &first {
+        Some(v) if v.is_number() => Some(v.as_number().unwrap_or(0.0) as usize),
+        Some(v) if v.is_string() => {
+            let s = v.as_string().and_then(|s| s.to_string().ok()).unwrap_or_default();
+            Some(crate::units::parse_size(&s)? as usize)
+        }
+        _ => None,
+    };
+    if let Some(limit) = leading {
+        return Ok((Some(limit), 1));
+    }
+    let limit = match b.option(1, "bufferLimit") {
+        None => None,
+        Some(v) if v.is_number() => Some(v.as_number().unwrap_or(0.0) as usize),
+        Some(v) => {
+            let s = v.as_string().and_then(|s| s.to_string().ok()).unwrap_or_default();
+            Some(crate::units::parse_size(&s)? as usize)
+        }
+    };
+    Ok((limit, 0))
+}

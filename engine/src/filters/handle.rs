@@ -1,0 +1,181 @@
+//! `handle*` filters: call a callback on events of one kind and pass everything through.
+
+use std::rc::Rc;
+
+use super::callback::{call_handler, fail, size_limit_and_callback, MessageReader};
+use super::{Builder, FilterDescriptor, FilterKind};
+use crate::event::{Event, MessageTail};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::script::{self, JsValue};
+
+/// Which events a handler watches.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum On {
+    StreamStart,
+    Data,
+    MessageStart,
+    MessageEnd,
+    StreamEnd,
+    Message,
+    MessageBody,
+}
+
+macro_rules! handler {
+    ($id:ident, $name:literal, $on:expr, $sig:literal, $help:literal, $param:literal) => {
+        static $id: FilterDescriptor = FilterDescriptor {
+            name: $name,
+            kind: FilterKind::Plain,
+            signature: $sig,
+            help: $help,
+            params: &[("callback", $param)],
+            build: |b| build(b, $on),
+        };
+    };
+}
+
+handler!(STREAM_START, "handleStreamStart", On::StreamStart, "(callback)",
+    "Calls a function on the first event of the stream", "function(event) called with the first event");
+handler!(DATA, "handleData", On::Data, "(callback)",
+    "Calls a function on every Data event", "function(data, counter) called with each Data");
+handler!(MESSAGE_START, "handleMessageStart", On::MessageStart, "(callback)",
+    "Calls a function on every MessageStart event", "function(messageStart, counter)");
+handler!(MESSAGE_END, "handleMessageEnd", On::MessageEnd, "(callback)",
+    "Calls a function on every MessageEnd event", "function(messageEnd, counter)");
+handler!(STREAM_END, "handleStreamEnd", On::StreamEnd, "(callback)",
+    "Calls a function on the StreamEnd event", "function(streamEnd)");
+handler!(MESSAGE, "handleMessage", On::Message, "([sizeLimit, ]callback[, {bufferLimit}])",
+    "Calls a function on every complete message", "function(message, counter) called at the end of each message");
+handler!(MESSAGE_BODY, "handleMessageBody", On::MessageBody, "([sizeLimit, ]callback[, {bufferLimit}])",
+    "Calls a function on the body of every complete message", "function(data, counter) called with each body");
+
+/// The `handle*` filters.
+pub static FILTERS: &[&FilterDescriptor] =
+    &[&STREAM_START, &DATA, &MESSAGE_START, &MESSAGE_END, &STREAM_END, &MESSAGE, &MESSAGE_BODY];
+
+fn build(b: &mut Builder<'_, '_>, on: On) -> Result<Box<dyn FilterProto>, String> {
+    let (limit, at) = if matches!(on, On::Message | On::MessageBody) { size_limit_and_callback(b)? } else { (None, 0) };
+    let callback = b.function(at).ok_or("expects a callback function")?;
+    let desc = match on {
+        On::StreamStart => &STREAM_START,
+        On::Data => &DATA,
+        On::MessageStart => &MESSAGE_START,
+        On::MessageEnd => &MESSAGE_END,
+        On::StreamEnd => &STREAM_END,
+        On::Message => &MESSAGE,
+        On::MessageBody => &MESSAGE_BODY,
+    };
+    Ok(Box::new(HandleProto { desc, on, callback, limit }))
+}
+
+struct HandleProto {
+    desc: &'static FilterDescriptor,
+    on: On,
+    callback: JsValue,
+    limit: Option<usize>,
+}
+
+impl FilterProto for HandleProto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        self.desc
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        Box::new(Handle {
+            proto: HandleShared { name: self.desc.name, on: self.on, callback: self.callback.clone() },
+            context: init.context,
+            output: init.output,
+            counter: 0,
+            started: false,
+            ended: false,
+            reader: MessageReader::new(self.limit),
+        })
+    }
+}
+
+struct HandleShared {
+    name: &'static str,
+    on: On,
+    callback: JsValue,
+}
+
+struct Handle {
+    proto: HandleShared,
+    context: Rc<Context>,
+    output: Output,
+    counter: u64,
+    started: bool,
+    ended: bool,
+    reader: MessageReader,
+}
+
+impl Handle {
+    fn call_event(&mut self, evt: &Event) -> bool {
+        let n = self.counter;
+        self.counter += 1;
+        let r = call_handler(&self.context, &self.proto.callback, n, |ctx| script::to_js_event(ctx, evt));
+        self.check(r)
+    }
+
+    fn check(&mut self, r: Result<(), script::ScriptError>) -> bool {
+        match r {
+            Ok(()) => true,
+            Err(e) => {
+                self.ended = true;
+                fail(&self.output, self.proto.name, &e);
+                false
+            }
+        }
+    }
+
+    fn finish_message(&mut self, end: MessageTail) -> bool {
+        let msg = self.reader.finish(end);
+        let n = self.counter;
+        self.counter += 1;
+        let r = if self.proto.on == On::Message {
+            call_handler(&self.context, &self.proto.callback, n, |ctx| script::to_js_message(ctx, &msg))
+        } else {
+            call_handler(&self.context, &self.proto.callback, n, |ctx| {
+                crate::script::data_to_js(ctx, &msg.body)
+            })
+        };
+        self.check(r)
+    }
+}
+
+impl Filter for Handle {
+    fn process(&mut self, evt: Event) {
+        if self.ended {
+            return;
+        }
+        let ok = match (self.proto.on, &evt) {
+            (On::StreamStart, _) if !self.started => {
+                self.started = true;
+                self.call_event(&evt)
+            }
+            (On::Data, Event::Data(_))
+            | (On::MessageStart, Event::MessageStart(_))
+            | (On::MessageEnd, Event::MessageEnd(_))
+            | (On::StreamEnd, Event::StreamEnd(_)) => self.call_event(&evt),
+            (On::Message | On::MessageBody, Event::MessageStart(h)) => {
+                self.reader.start(h.clone());
+                true
+            }
+            (On::Message | On::MessageBody, Event::Data(b)) => {
+                self.reader.data(b);
+                true
+            }
+            (On::Message | On::MessageBody, Event::MessageEnd(t)) if self.reader.is_open() => {
+                self.finish_message(t.clone())
+            }
+            (On::Message | On::MessageBody, Event::StreamEnd(_)) if self.reader.is_open() => {
+                self.finish_message(MessageTail::default())
+            }
+            _ => true,
+        };
+        if ok {
+            if evt.is_stream_end() {
+                self.ended = true;
+            }
+            self.output.emit(evt);
+        }
+    }
+}

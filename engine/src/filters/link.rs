@@ -1,0 +1,328 @@
+//! Choosing a sub-pipeline: `link` ([A] target/condition pairs, [C] static or dynamic) and
+//! the `branch` family ([C]). The chosen sub-pipeline shares the context; events that arrive
+//! before the choice are held and replayed into it.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::callback::{fail, MessageReader};
+use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use crate::event::{Event, MessageTail};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::script::{self, JsValue, ScriptError};
+
+static LINK: FilterDescriptor = FilterDescriptor {
+    name: "link",
+    kind: FilterKind::Link,
+    signature: "(target[, when[, target2[, when2...]]])",
+    help: "Sends events to the first sub-pipeline whose condition holds ('' = bypass)",
+    params: &[
+        ("target", "name of a sub-pipeline, '' to bypass, or (current API) a function returning a name"),
+        ("when", "function() deciding whether to use the target before it; missing means always"),
+    ],
+    build: build_link,
+};
+
+static BRANCH: FilterDescriptor = FilterDescriptor {
+    name: "branch",
+    kind: FilterKind::Branch,
+    signature: "(condition, layout[, condition2, layout2...][, default])",
+    help: "Sends events to the layout of the first condition that holds",
+    params: &[
+        ("condition", "function() or value, checked on each event until one holds"),
+        ("layout", "sub-pipeline name or builder $=>$..."),
+        ("default", "layout used when no condition holds"),
+    ],
+    build: |b| build_branch(b, Mode::Every, &BRANCH),
+};
+
+static BRANCH_MESSAGE_START: FilterDescriptor = FilterDescriptor {
+    name: "branchMessageStart",
+    kind: FilterKind::Branch,
+    signature: "(condition, layout[, condition2, layout2...][, default])",
+    help: "Chooses a sub-pipeline on the first MessageStart",
+    params: &[
+        ("condition", "function(messageStart) or value"),
+        ("layout", "sub-pipeline name or builder $=>$..."),
+        ("default", "layout used when no condition holds"),
+    ],
+    build: |b| build_branch(b, Mode::MessageStart, &BRANCH_MESSAGE_START),
+};
+
+static BRANCH_MESSAGE: FilterDescriptor = FilterDescriptor {
+    name: "branchMessage",
+    kind: FilterKind::Branch,
+    signature: "(condition, layout[, condition2, layout2...][, default])",
+    help: "Chooses a sub-pipeline once the first message is complete",
+    params: &[
+        ("condition", "function(message) or value"),
+        ("layout", "sub-pipeline name or builder $=>$..."),
+        ("default", "layout used when no condition holds"),
+    ],
+    build: |b| build_branch(b, Mode::Message, &BRANCH_MESSAGE),
+};
+
+/// The choosing filters.
+pub static FILTERS: &[&FilterDescriptor] = &[&LINK, &BRANCH, &BRANCH_MESSAGE_START, &BRANCH_MESSAGE];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// [A] link: conditions on each non-empty event until one holds.
+    Link,
+    /// branch: conditions (no arguments) on each event.
+    Every,
+    /// branchMessageStart: on the first MessageStart, with it.
+    MessageStart,
+    /// branchMessage: on the first whole message, with it.
+    Message,
+}
+
+enum Cond {
+    Always,
+    Value(JsValue),
+}
+
+enum Targets {
+    Fixed(Vec<(Cond, Sub)>),
+    /// [C] `link(() => name)`: names of this module.
+    Dynamic(JsValue, Rc<HashMap<String, Rc<PipelineLayout>>>),
+}
+
+fn build_link(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
+    if b.dynamic {
+        let f = b.function(0).ok_or("expects a function")?;
+        let names = b.resolver.all_named(b.module).into_iter().collect();
+        return Ok(Box::new(ChooseProto { desc: &LINK, mode: Mode::Link, targets: Rc::new(Targets::Dynamic(f, Rc::new(names))) }));
+    }
+    if b.args.is_empty() {
+        return Err("expects a target".into());
+    }
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    while i < b.args.len() {
+        let sub = b.sub_of(&b.args[i].clone())?;
+        let cond = match b.args.get(i + 1) {
+            Some(v) if v.is_function() => Cond::Value(JsValue::save(b.ctx, v.clone())),
+            Some(v) if !v.is_undefined() && !v.is_null() => {
+                return Err(format!("condition after target {} must be a function", i / 2 + 1));
+            }
+            _ => Cond::Always,
+        };
+        pairs.push((cond, sub));
+        i += 2;
+    }
+    Ok(Box::new(ChooseProto { desc: &LINK, mode: Mode::Link, targets: Rc::new(Targets::Fixed(pairs)) }))
+}
+
+fn build_branch(b: &mut Builder<'_, '_>, mode: Mode, desc: &'static FilterDescriptor) -> Result<Box<dyn FilterProto>, String> {
+    let n = b.args.len();
+    if n < 2 && n != 1 {
+        return Err("expects condition/layout pairs".into());
+    }
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    while i + 1 < n {
+        let cond = Cond::Value(JsValue::save(b.ctx, b.args[i].clone()));
+        pairs.push((cond, b.sub_of(&b.args[i + 1].clone())?));
+        i += 2;
+    }
+    if n % 2 == 1 {
+        pairs.push((Cond::Always, b.sub_of(&b.args[n - 1].clone())?));
+    }
+    Ok(Box::new(ChooseProto { desc, mode, targets: Rc::new(Targets::Fixed(pairs)) }))
+}
+
+struct ChooseProto {
+    desc: &'static FilterDescriptor,
+    mode: Mode,
+    targets: Rc<Targets>,
+}
+
+impl FilterProto for ChooseProto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        self.desc
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        Box::new(Choose {
+            name: self.desc.name,
+            mode: self.mode,
+            targets: self.targets.clone(),
+            context: init.context,
+            output: init.output,
+            held: Vec::new(),
+            chosen: None,
+            reader: MessageReader::new(None),
+            ended: false,
+        })
+    }
+    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
+        match &*self.targets {
+            Targets::Fixed(pairs) => pairs.iter().map(|(_, s)| s.layout()).collect(),
+            Targets::Dynamic(..) => Vec::new(),
+        }
+    }
+}
+
+enum Chosen {
+    Bypass,
+    Sub(Rc<Pipeline>),
+}
+
+struct Choose {
+    name: &'static str,
+    mode: Mode,
+    targets: Rc<Targets>,
+    context: Rc<Context>,
+    output: Output,
+    held: Vec<Event>,
+    chosen: Option<Chosen>,
+    reader: MessageReader,
+    ended: bool,
+}
+
+/// What a condition is given.
+enum Arg<'a> {
+    None,
+    Event(&'a Event),
+    Message(&'a script::JsMessage),
+}
+
+impl Choose {
+    fn pick(&self, arg: Arg<'_>) -> Result<Option<Option<Sub>>, ScriptError> {
+        match &*self.targets {
+            Targets::Dynamic(f, names) => {
+                let name = script::call_in(&self.context, |ctx| {
+                    let v: rquickjs::Value = match f.get(ctx).as_function() {
+                        Some(func) => func.call(())?,
+                        None => rquickjs::Value::new_undefined(ctx.clone()),
+                    };
+                    Ok(if v.is_undefined() || v.is_null() { None } else { Some(v.get::<String>()?) })
+                })?;
+                match name {
+                    None => Ok(None),
+                    Some(n) => match names.get(&n) {
+                        Some(l) => Ok(Some(Some(Sub::Layout(l.clone())))),
+                        None => Err(ScriptError::plain(format!("pipeline not found: {n}"))),
+                    },
+                }
+            }
+            Targets::Fixed(pairs) => {
+                for (cond, sub) in pairs {
+                    let holds = match cond {
+                        Cond::Always => true,
+                        Cond::Value(v) => script::call_in(&self.context, |ctx| {
+                            let c = v.get(ctx);
+                            let r: rquickjs::Value = match c.as_function() {
+                                Some(func) => match &arg {
+                                    Arg::None => func.call(())?,
+                                    Arg::Event(e) => func.call((script::to_js_event(ctx, e)?,))?,
+                                    Arg::Message(m) => func.call((script::to_js_message(ctx, m)?,))?,
+                                },
+                                None => c,
+                            };
+                            Ok(truthy(&r))
+                        })?,
+                    };
+                    if holds {
+                        return Ok(Some(Some(sub.clone())));
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn choose(&mut self, sub: Option<Sub>) {
+        let chosen = match sub {
+            Some(Sub::Layout(l)) => Chosen::Sub(Pipeline::new(&l, self.context.clone(), self.output.clone())),
+            _ => Chosen::Bypass,
+        };
+        let held = std::mem::take(&mut self.held);
+        self.chosen = Some(chosen);
+        for e in held {
+            self.forward(e);
+        }
+    }
+
+    fn forward(&mut self, evt: Event) {
+        match &self.chosen {
+            Some(Chosen::Sub(p)) => p.clone().input(evt),
+            Some(Chosen::Bypass) => self.output.emit(evt),
+            None => self.held.push(evt),
+        }
+    }
+
+    fn try_choose(&mut self, evt: &Event) -> Result<(), ScriptError> {
+        let picked = match self.mode {
+            Mode::Link if evt.is_empty_data() => None,
+            Mode::Link | Mode::Every => self.pick(Arg::None)?,
+            Mode::MessageStart => match evt {
+                Event::MessageStart(_) => Some(self.pick(Arg::Event(evt))?.unwrap_or(None)),
+                _ => None,
+            },
+            Mode::Message => match evt {
+                Event::MessageStart(h) => {
+                    self.reader.start(h.clone());
+                    None
+                }
+                Event::Data(b) => {
+                    self.reader.data(b);
+                    None
+                }
+                Event::MessageEnd(t) if self.reader.is_open() => {
+                    let m = self.reader.finish(t.clone());
+                    Some(self.pick(Arg::Message(&m))?.unwrap_or(None))
+                }
+                Event::StreamEnd(_) if self.reader.is_open() => {
+                    let m = self.reader.finish(MessageTail::default());
+                    Some(self.pick(Arg::Message(&m))?.unwrap_or(None))
+                }
+                _ => None,
+            },
+        };
+        if let Some(sub) = picked {
+            // branchMessageStart/branchMessage with no match and no default: keep holding.
+            if sub.is_some() || self.mode == Mode::Link || self.mode == Mode::Every {
+                self.choose(sub);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Filter for Choose {
+    fn process(&mut self, evt: Event) {
+        if self.ended {
+            return;
+        }
+        if self.chosen.is_none() {
+            let e = evt.clone();
+            self.held.push(evt);
+            if let Err(err) = self.try_choose(&e) {
+                self.ended = true;
+                self.held.clear();
+                fail(&self.output, self.name, &err);
+            }
+            return;
+        }
+        self.forward(evt);
+    }
+}
+
+fn truthy(v: &rquickjs::Value<'_>) -> bool {
+    if let Some(b) = v.as_bool() {
+        return b;
+    }
+    if let Some(n) = v.as_number() {
+        return n != 0.0 && !n.is_nan();
+    }
+    if let Some(s) = v.as_string() {
+        return !s.to_string().unwrap_or_default().is_empty();
+    }
+    !(v.is_undefined() || v.is_null())
+}
+
+/// JS truthiness, for other filters.
+pub fn is_truthy(v: &rquickjs::Value<'_>) -> bool {
+    truthy(v)
+}

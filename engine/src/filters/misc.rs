@@ -1,0 +1,85 @@
+//! Small stream tools: `dummy` and `insert`.
+
+use std::rc::Rc;
+
+use super::callback::{call_replacer, fail};
+use super::{Builder, FilterDescriptor, FilterKind};
+use crate::event::Event;
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::script::JsValue;
+
+static DUMMY: FilterDescriptor = FilterDescriptor {
+    name: "dummy",
+    kind: FilterKind::Plain,
+    signature: "()",
+    help: "Swallows every event except StreamEnd",
+    params: &[],
+    build: |_b: &mut Builder<'_, '_>| Ok(Box::new(DummyProto)),
+};
+
+static INSERT: FilterDescriptor = FilterDescriptor {
+    name: "insert",
+    kind: FilterKind::Plain,
+    signature: "(events)",
+    help: "Outputs events once, before the first input event",
+    params: &[("events", "events, a Message, an array of them, or a function() returning them")],
+    build: |b| Ok(Box::new(InsertProto { events: b.saved(0).ok_or("expects events")? })),
+};
+
+/// `dummy` and `insert`.
+pub static FILTERS: &[&FilterDescriptor] = &[&DUMMY, &INSERT];
+
+struct DummyProto;
+
+impl FilterProto for DummyProto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        &DUMMY
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        Box::new(Dummy { output: init.output })
+    }
+}
+
+struct Dummy {
+    output: Output,
+}
+
+impl Filter for Dummy {
+    fn process(&mut self, evt: Event) {
+        if evt.is_stream_end() {
+            self.output.emit(evt);
+        }
+    }
+}
+
+struct InsertProto {
+    events: JsValue,
+}
+
+impl FilterProto for InsertProto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        &INSERT
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        Box::new(Insert { events: Some(self.events.clone()), context: init.context, output: init.output })
+    }
+}
+
+struct Insert {
+    events: Option<JsValue>,
+    context: Rc<Context>,
+    output: Output,
+}
+
+impl Filter for Insert {
+    fn process(&mut self, evt: Event) {
+        if let Some(r) = self.events.take() {
+            match call_replacer(&self.context, &r, 0, |ctx| Ok(rquickjs::Value::new_undefined(ctx.clone()))) {
+                Ok(Some(evts)) => self.output.emit_all(evts),
+                Ok(None) => {}
+                Err(e) => return fail(&self.output, "insert", &e),
+            }
+        }
+        self.output.emit(evt);
+    }
+}

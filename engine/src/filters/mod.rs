@@ -1,0 +1,122 @@
+//! Filters, one file per family, and the registry that describes them.
+//!
+//! The registry is the only list of filters: the script builder (`pipy().listen()...`),
+//! `--list-filters`, `--help-filters` and the graph all read it.
+
+pub mod builder;
+mod callback;
+mod connect;
+mod debug;
+mod fork;
+mod handle;
+mod link;
+mod misc;
+mod replace;
+mod use_chain;
+
+pub use builder::{Builder, Sub};
+
+use crate::pipeline::FilterProto;
+
+/// How the configuration API passes a filter its sub-pipelines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterKind {
+    /// No sub-pipelines.
+    Plain,
+    /// One sub-pipeline, as a leading name ([A]) or with `.to()` ([C]).
+    Joint,
+    /// `link`: [A] target/condition pairs, or [C] `link(() => name)`.
+    Link,
+    /// Condition/layout pairs (`branch*`).
+    Branch,
+    /// `use`: layouts of other modules.
+    Use,
+    /// `chain`: entrance layouts of other modules.
+    Chain,
+}
+
+impl FilterKind {
+    /// The name the JS prelude uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilterKind::Plain => "plain",
+            FilterKind::Joint => "joint",
+            FilterKind::Link => "link",
+            FilterKind::Branch => "branch",
+            FilterKind::Use => "use",
+            FilterKind::Chain => "chain",
+        }
+    }
+}
+
+/// Builds a filter prototype from its configuration-time arguments.
+pub type BuildFn = fn(&mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>;
+
+/// The static description of a filter type.
+pub struct FilterDescriptor {
+    /// Method name in scripts.
+    pub name: &'static str,
+    /// How it takes sub-pipelines.
+    pub kind: FilterKind,
+    /// Argument list as shown in help, e.g. `(target[, when[, target2 ...]])`.
+    pub signature: &'static str,
+    /// One line of help.
+    pub help: &'static str,
+    /// `(parameter, description)` pairs.
+    pub params: &'static [(&'static str, &'static str)],
+    /// Makes the prototype.
+    pub build: BuildFn,
+}
+
+/// Every filter, in alphabetical order.
+pub fn registry() -> &'static [&'static FilterDescriptor] {
+    static ALL: std::sync::OnceLock<Vec<&'static FilterDescriptor>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut v: Vec<&'static FilterDescriptor> = Vec::new();
+        v.extend_from_slice(handle::FILTERS);
+        v.extend_from_slice(replace::FILTERS);
+        v.extend_from_slice(link::FILTERS);
+        v.extend_from_slice(use_chain::FILTERS);
+        v.extend_from_slice(fork::FILTERS);
+        v.extend_from_slice(debug::FILTERS);
+        v.extend_from_slice(connect::FILTERS);
+        v.extend_from_slice(misc::FILTERS);
+        v.sort_by_key(|d| d.name);
+        v
+    })
+}
+
+/// Looks a filter up by name.
+pub fn find(name: &str) -> Option<&'static FilterDescriptor> {
+    registry().iter().copied().find(|d| d.name == name)
+}
+
+/// `--list-filters`: one line per filter, name and arguments aligned, then the help line.
+pub fn list_text() -> String {
+    let reg = registry();
+    let w1 = reg.iter().map(|d| d.name.len()).max().unwrap_or(0) + 1;
+    let w2 = reg.iter().map(|d| d.signature.len()).max().unwrap_or(0) + 3;
+    let mut s = String::from("\n");
+    for d in reg {
+        s.push_str(&format!("{:w1$}{:w2$}{}\n", d.name, d.signature, d.help));
+    }
+    s.push('\n');
+    s
+}
+
+/// `--help-filters`: a section per filter with its parameters.
+pub fn help_text() -> String {
+    let mut s = String::new();
+    for d in registry() {
+        let title = format!("{}{}", d.name, d.signature);
+        s.push_str(&format!("{title}\n{}\n\n  {}\n\n", "=".repeat(title.len()), d.help));
+        if !d.params.is_empty() {
+            let w = d.params.iter().map(|p| p.0.len()).max().unwrap_or(0);
+            for (p, h) in d.params {
+                s.push_str(&format!("  {p:w$} - {h}\n"));
+            }
+            s.push('\n');
+        }
+    }
+    s
+}

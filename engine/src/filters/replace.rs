@@ -1,0 +1,196 @@
+//! `replace*` filters: swap events of one kind (or whole messages) for what a callback or a
+//! static value gives.
+
+use std::rc::Rc;
+
+use super::callback::{call_replacer, fail, size_limit_and_callback, MessageReader};
+use super::{Builder, FilterDescriptor, FilterKind};
+use crate::event::{Event, MessageTail};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::script::{self, JsValue};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum On {
+    StreamStart,
+    Data,
+    MessageStart,
+    MessageEnd,
+    StreamEnd,
+    Message,
+    MessageBody,
+}
+
+macro_rules! replacer {
+    ($id:ident, $name:literal, $on:expr, $sig:literal, $help:literal) => {
+        static $id: FilterDescriptor = FilterDescriptor {
+            name: $name,
+            kind: FilterKind::Plain,
+            signature: $sig,
+            help: $help,
+            params: &[(
+                "replacement",
+                "events, a Message, an array of them, or a function(input, counter) returning them; undefined drops the input",
+            )],
+            build: |b| build(b, $on),
+        };
+    };
+}
+
+replacer!(STREAM_START, "replaceStreamStart", On::StreamStart, "(replacement)", "Replaces the first event of the stream");
+replacer!(DATA, "replaceData", On::Data, "([replacement])", "Replaces every Data event");
+replacer!(MESSAGE_START, "replaceMessageStart", On::MessageStart, "([replacement])", "Replaces every MessageStart event");
+replacer!(MESSAGE_END, "replaceMessageEnd", On::MessageEnd, "([replacement])", "Replaces every MessageEnd event");
+replacer!(STREAM_END, "replaceStreamEnd", On::StreamEnd, "([replacement])", "Replaces the StreamEnd event");
+replacer!(MESSAGE, "replaceMessage", On::Message, "([sizeLimit, ]replacement[, {bufferLimit}])", "Replaces every complete message");
+replacer!(MESSAGE_BODY, "replaceMessageBody", On::MessageBody, "([sizeLimit, ]replacement[, {bufferLimit}])", "Replaces the body of every message");
+
+/// The `replace*` filters.
+pub static FILTERS: &[&FilterDescriptor] =
+    &[&STREAM_START, &DATA, &MESSAGE_START, &MESSAGE_END, &STREAM_END, &MESSAGE, &MESSAGE_BODY];
+
+fn build(b: &mut Builder<'_, '_>, on: On) -> Result<Box<dyn FilterProto>, String> {
+    let (limit, at) = if matches!(on, On::Message | On::MessageBody) { size_limit_and_callback(b)? } else { (None, 0) };
+    let replacement = b.saved(at);
+    let desc = match on {
+        On::StreamStart => &STREAM_START,
+        On::Data => &DATA,
+        On::MessageStart => &MESSAGE_START,
+        On::MessageEnd => &MESSAGE_END,
+        On::StreamEnd => &STREAM_END,
+        On::Message => &MESSAGE,
+        On::MessageBody => &MESSAGE_BODY,
+    };
+    Ok(Box::new(ReplaceProto { desc, on, replacement, limit }))
+}
+
+struct ReplaceProto {
+    desc: &'static FilterDescriptor,
+    on: On,
+    replacement: Option<JsValue>,
+    limit: Option<usize>,
+}
+
+impl FilterProto for ReplaceProto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        self.desc
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        Box::new(Replace {
+            name: self.desc.name,
+            on: self.on,
+            replacement: self.replacement.clone(),
+            context: init.context,
+            output: init.output,
+            counter: 0,
+            started: false,
+            ended: false,
+            reader: MessageReader::new(self.limit),
+        })
+    }
+}
+
+struct Replace {
+    name: &'static str,
+    on: On,
+    replacement: Option<JsValue>,
+    context: Rc<Context>,
+    output: Output,
+    counter: u64,
+    started: bool,
+    ended: bool,
+    reader: MessageReader,
+}
+
+impl Replace {
+    /// Emits the replacement for one input; returns false after an error.
+    fn replace(
+        &mut self,
+        arg: impl for<'js> FnOnce(&rquickjs::Ctx<'js>) -> rquickjs::Result<rquickjs::Value<'js>>,
+    ) -> bool {
+        let Some(r) = self.replacement.clone() else {
+            return true; // no replacement: the input is dropped
+        };
+        let n = self.counter;
+        self.counter += 1;
+        match call_replacer(&self.context, &r, n, arg) {
+            Ok(Some(evts)) => {
+                for e in evts {
+                    if e.is_stream_end() {
+                        self.ended = true;
+                    }
+                    self.output.emit(e);
+                    if self.ended {
+                        break;
+                    }
+                }
+                true
+            }
+            Ok(None) => true,
+            Err(e) => {
+                self.ended = true;
+                fail(&self.output, self.name, &e);
+                false
+            }
+        }
+    }
+
+    fn replace_event(&mut self, evt: Event) {
+        self.replace(move |ctx| script::to_js_event(ctx, &evt));
+    }
+
+    fn end_message(&mut self, end: MessageTail, closing: Option<Event>) {
+        let msg = self.reader.finish(end.clone());
+        if self.on == On::Message {
+            // The stream still ends after the replacement: a StreamEnd that closed the
+            // message is passed on so the pipeline's owner sees the end.
+            if self.replace(move |ctx| script::to_js_message(ctx, &msg)) && !self.ended {
+                if let Some(c) = closing {
+                    self.ended = true;
+                    self.output.emit(c);
+                }
+            }
+        } else {
+            let body = msg.body;
+            if self.replace(move |ctx| script::data_to_js(ctx, &body)) && !self.ended {
+                self.output.emit(closing.unwrap_or(Event::MessageEnd(end)));
+            }
+        }
+    }
+}
+
+impl Filter for Replace {
+    fn process(&mut self, evt: Event) {
+        if self.ended {
+            return;
+        }
+        match (self.on, &evt) {
+            (On::StreamStart, _) if !self.started => {
+                self.started = true;
+                self.replace_event(evt);
+            }
+            (On::Data, Event::Data(b)) if !b.is_empty() => self.replace_event(evt),
+            (On::MessageStart, Event::MessageStart(_))
+            | (On::MessageEnd, Event::MessageEnd(_))
+            | (On::StreamEnd, Event::StreamEnd(_)) => self.replace_event(evt),
+            (On::Message, Event::MessageStart(h)) => self.reader.start(h.clone()),
+            (On::MessageBody, Event::MessageStart(h)) => {
+                self.reader.start(None);
+                let _ = h;
+                self.output.emit(evt);
+            }
+            (On::Message | On::MessageBody, Event::Data(b)) if self.reader.is_open() => self.reader.data(b),
+            (On::Message | On::MessageBody, Event::MessageEnd(t)) if self.reader.is_open() => {
+                self.end_message(t.clone(), None)
+            }
+            (On::Message | On::MessageBody, Event::StreamEnd(_)) if self.reader.is_open() => {
+                self.end_message(MessageTail::default(), Some(evt))
+            }
+            _ => {
+                if evt.is_stream_end() {
+                    self.ended = true;
+                }
+                self.output.emit(evt);
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Sluice: a programmable network stream processor that runs Pipy scripts.
+//!
+//! Data path:
+//!
+//! ```text
+//!  socket ──read──▶ [Pipeline: filter ▶ filter ▶ joint ▶ filter] ──write──▶ socket
+//!                                         │  ▲
+//!                                         ▼  │
+//!                                  [sub-pipeline ...]
+//! ```
+//!
+//! Bytes become [`event::Event`]s; a [`pipeline::Pipeline`] of filters transforms them; joint
+//! filters run sub-pipelines. Scripts (JavaScript, run by QuickJS through [`script`]) describe
+//! the pipelines and supply callbacks. Each worker thread owns its script runtime and pipelines.
+
+pub mod codebase;
+pub mod event;
+pub mod filters;
+pub mod graph;
+pub mod loader;
+pub mod logging;
+pub mod net;
+pub mod pipeline;
+pub mod script;
+pub mod units;
+pub mod worker;

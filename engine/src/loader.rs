@@ -1,0 +1,195 @@
+//! Loads a codebase: evaluates the entry module (and every module it uses), binds exports
+//! and imports, then builds pipeline layouts from what the configuration API recorded.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use rquickjs::{Array, Object, Value};
+
+use crate::filters::{self, builder::Resolver, Builder, Sub};
+use crate::pipeline::{LayoutKind, PipelineLayout};
+use crate::script::{self, JsValue, ScriptError};
+
+/// A loaded program: every layout, grouped by module.
+pub struct Program {
+    /// Every layout, indexed by id.
+    pub layouts: Vec<Rc<PipelineLayout>>,
+    /// Module paths with the layouts each declared, in load order.
+    pub modules: Vec<(Rc<str>, Vec<Rc<PipelineLayout>>)>,
+}
+
+impl Program {
+    /// Layouts that accept connections.
+    pub fn listens(&self) -> impl Iterator<Item = &Rc<PipelineLayout>> {
+        self.layouts.iter().filter(|l| matches!(l.kind, LayoutKind::Listen { .. }))
+    }
+
+    /// Timer and signal layouts.
+    pub fn tasks(&self) -> impl Iterator<Item = &Rc<PipelineLayout>> {
+        self.layouts.iter().filter(|l| matches!(l.kind, LayoutKind::Task { .. }))
+    }
+
+    /// The start-up graph of every module, as log lines.
+    pub fn graph_lines(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        for (path, layouts) in &self.modules {
+            v.extend(crate::graph::module_graph(path, layouts));
+        }
+        v
+    }
+}
+
+struct Table {
+    layouts: Vec<Rc<PipelineLayout>>,
+    named: HashMap<(usize, String), Rc<PipelineLayout>>,
+    entrances: HashMap<usize, Rc<PipelineLayout>>,
+    module_paths: Vec<Rc<str>>,
+    module_of: Vec<usize>,
+}
+
+impl Resolver for Table {
+    fn by_id(&self, id: usize) -> Option<Rc<PipelineLayout>> {
+        self.layouts.get(id).cloned()
+    }
+    fn named(&self, module: usize, name: &str) -> Option<Rc<PipelineLayout>> {
+        self.named.get(&(module, name.to_string())).cloned()
+    }
+    fn entrance(&self, module: usize) -> Option<Rc<PipelineLayout>> {
+        self.entrances.get(&module).cloned()
+    }
+    fn all_named(&self, module: usize) -> Vec<(String, Rc<PipelineLayout>)> {
+        self.named
+            .iter()
+            .filter(|((m, _), _)| *m == module)
+            .map(|((_, n), l)| (n.clone(), l.clone()))
+            .collect()
+    }
+    fn module_path(&self, module: usize) -> Rc<str> {
+        self.module_paths.get(module).cloned().unwrap_or_else(|| "".into())
+    }
+}
+
+/// Loads the program whose entry module is `main` (a codebase path).
+pub fn load(main: &str) -> Result<Program, String> {
+    script::js(|ctx| {
+        let prefix = crate::script::module_prefix_len();
+        let fix = |e: ScriptError| -> String {
+            let file = e.location.as_deref().and_then(|l| l.rsplitn(3, ':').nth(2)).unwrap_or("").to_string();
+            e.unshift_column(&file, prefix).to_string()
+        };
+        script::call_helper::<_, Value>(ctx, "module", (main,)).map_err(|e| fix(ScriptError::from_js(ctx, e)))?;
+        script::call_helper::<_, Value>(ctx, "finalize", ()).map_err(|e| fix(ScriptError::from_js(ctx, e)))?;
+
+        let s = script::helpers(ctx);
+        let js_err = |e: rquickjs::Error| ScriptError::from_js(ctx, e).to_string();
+        let modules: Array = s.get("modules").map_err(js_err)?;
+        let mut module_paths = Vec::new();
+        for m in modules.iter::<Object>() {
+            let m = m.map_err(js_err)?;
+            let p: String = m.get("path").map_err(js_err)?;
+            module_paths.push(Rc::<str>::from(p));
+        }
+        let records: Array = s.get("layouts").map_err(js_err)?;
+        let mut table = Table {
+            layouts: Vec::new(),
+            named: HashMap::new(),
+            entrances: HashMap::new(),
+            module_paths: module_paths.clone(),
+            module_of: Vec::new(),
+        };
+        let mut task_numbers: HashMap<usize, usize> = HashMap::new();
+        let mut filter_records = Vec::new();
+        for r in records.iter::<Object>() {
+            let r = r.map_err(js_err)?;
+            let id: usize = r.get("id").map_err(js_err)?;
+            let module: usize = r.get("module").map_err(js_err)?;
+            let kind: String = r.get("kind").map_err(js_err)?;
+            let name: String = r.get("name").map_err(js_err)?;
+            let anonymous: bool = r.get::<_, Option<bool>>("anonymous").map_err(js_err)?.unwrap_or(false);
+            let line: u32 = r.get("line").map_err(js_err)?;
+            let save = |k: &str| -> Result<Option<JsValue>, String> {
+                let v: Value = r.get(k).map_err(js_err)?;
+                Ok((!v.is_undefined() && !v.is_null()).then(|| JsValue::save(ctx, v)))
+            };
+            let layout_kind = match kind.as_str() {
+                "listen" => LayoutKind::Listen {
+                    host: r.get("host").map_err(js_err)?,
+                    port: r.get("port").map_err(js_err)?,
+                },
+                "task" => {
+                    let n = task_numbers.entry(module).or_insert(0);
+                    *n += 1;
+                    LayoutKind::Task { when: r.get("when").map_err(js_err)?, number: *n }
+                }
+                "entrance" => LayoutKind::Entrance,
+                _ if anonymous => LayoutKind::Anonymous,
+                _ => LayoutKind::Named,
+            };
+            let label: String = r.get::<_, Option<String>>("label").map_err(js_err)?.unwrap_or_else(|| name.clone());
+            let layout = Rc::new(PipelineLayout {
+                id,
+                kind: layout_kind.clone(),
+                name: if anonymous { String::new() } else { name.clone() },
+                label,
+                module: module_paths[module].clone(),
+                line,
+                on_start: save("onStart")?,
+                on_end: save("onEnd")?,
+                options: save("options")?,
+                filters: OnceCell::new(),
+            });
+            match layout_kind {
+                LayoutKind::Named => {
+                    table.named.insert((module, name), layout.clone());
+                }
+                LayoutKind::Entrance => {
+                    table.entrances.insert(module, layout.clone());
+                }
+                _ => {}
+            }
+            table.layouts.push(layout);
+            table.module_of.push(module);
+            let filters: Array = r.get("filters").map_err(js_err)?;
+            filter_records.push(filters);
+        }
+
+        for (i, filters) in filter_records.into_iter().enumerate() {
+            let module = table.module_of[i];
+            let mut protos = Vec::new();
+            for f in filters.iter::<Object>() {
+                let f = f.map_err(js_err)?;
+                let name: String = f.get("name").map_err(js_err)?;
+                let line: u32 = f.get("line").map_err(js_err)?;
+                let column: u32 = f.get("column").map_err(js_err)?;
+                let file = table.module_paths[module].clone();
+                let at = |msg: String| format!("{file}:{line}:{column}: {name}(): {msg}");
+                let desc = filters::find(&name).ok_or_else(|| at("unknown filter".into()))?;
+                let args: Array = f.get("args").map_err(js_err)?;
+                let args: Vec<Value> = args.iter().collect::<rquickjs::Result<_>>().map_err(js_err)?;
+                let sub: Value = f.get("sub").map_err(js_err)?;
+                let dynamic = f.get::<_, Option<bool>>("dynamic").map_err(js_err)?.unwrap_or(false);
+                let mods: Option<Array> = f.get("modules").map_err(js_err)?;
+                let modules = match mods {
+                    Some(a) => a.iter::<usize>().collect::<rquickjs::Result<_>>().map_err(js_err)?,
+                    None => Vec::new(),
+                };
+                let mut b = Builder { ctx, args, sub: None, modules, dynamic, module, resolver: &table };
+                if !sub.is_undefined() && !sub.is_null() {
+                    let resolved: Sub = b.sub_of(&sub).map_err(at)?;
+                    b.sub = Some(resolved);
+                }
+                let proto = (desc.build)(&mut b).map_err(at)?;
+                protos.push(proto);
+            }
+            let _ = table.layouts[i].filters.set(protos);
+        }
+
+        let mut modules: Vec<(Rc<str>, Vec<Rc<PipelineLayout>>)> =
+            module_paths.iter().map(|p| (p.clone(), Vec::new())).collect();
+        for (i, l) in table.layouts.iter().enumerate() {
+            modules[table.module_of[i]].1.push(l.clone());
+        }
+        Ok(Program { layouts: table.layouts, modules })
+    })
+}

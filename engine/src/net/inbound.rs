@@ -1,0 +1,54 @@
+//! The Inbound object: the accepted connection a root context belongs to (spec §3.6).
+
+use std::cell::Cell;
+use std::net::SocketAddr;
+
+use rquickjs::{Ctx, Object, Value};
+
+thread_local! {
+    static NEXT_ID: Cell<u64> = const { Cell::new(1) };
+}
+
+/// An accepted connection's addresses.
+#[derive(Debug)]
+pub struct Inbound {
+    /// Unique per worker, from 1.
+    pub id: u64,
+    /// The peer.
+    pub remote: SocketAddr,
+    /// Our end.
+    pub local: SocketAddr,
+}
+
+impl Inbound {
+    /// Describes a new connection. IPv4 peers on a dual-stack socket are shown as IPv4.
+    pub fn new(remote: SocketAddr, local: SocketAddr) -> Inbound {
+        let id = NEXT_ID.with(|n| {
+            let id = n.get();
+            n.set(id + 1);
+            id
+        });
+        Inbound {
+            id,
+            remote: canonical(remote),
+            local: canonical(local),
+        }
+    }
+
+    /// The object scripts see as `__inbound`.
+    pub fn to_js<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+        let o = Object::new(ctx.clone())?;
+        o.set("id", self.id as f64)?;
+        o.set("remoteAddress", self.remote.ip().to_string())?;
+        o.set("remotePort", self.remote.port())?;
+        o.set("localAddress", self.local.ip().to_string())?;
+        o.set("localPort", self.local.port())?;
+        o.set("destinationAddress", self.local.ip().to_string())?;
+        o.set("destinationPort", self.local.port())?;
+        Ok(o.into_value())
+    }
+}
+
+fn canonical(a: SocketAddr) -> SocketAddr {
+    SocketAddr::new(a.ip().to_canonical(), a.port())
+}

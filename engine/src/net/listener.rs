@@ -1,0 +1,123 @@
+//! TCP listeners: one root pipeline per accepted connection.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::rc::Rc;
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::{pump_reader, Inbound, SocketWriter, Tap};
+use crate::event::ErrorCode;
+use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
+
+/// Listen options (spec §3.3).
+#[derive(Clone, Debug)]
+pub struct ListenOptions {
+    /// Close a connection that sends nothing for this long.
+    pub idle_timeout: Duration,
+    /// Close a connection that sends nothing for this long (takes precedence when shorter).
+    pub read_timeout: Option<Duration>,
+    /// Most connections at once; further ones wait in the backlog.
+    pub max_connections: Option<usize>,
+    /// Set SO_REUSEPORT (for several workers on one port).
+    pub reuse_port: bool,
+}
+
+impl Default for ListenOptions {
+    fn default() -> Self {
+        ListenOptions {
+            idle_timeout: Duration::from_secs(60),
+            read_timeout: None,
+            max_connections: None,
+            reuse_port: false,
+        }
+    }
+}
+
+/// Binds a listening socket. `host` `::` means every address, IPv4 and IPv6.
+pub fn bind(host: &str, port: u16, opts: &ListenOptions) -> Result<std::net::TcpListener, String> {
+    let addr: SocketAddr = match host.parse::<IpAddr>() {
+        Ok(ip) => SocketAddr::new(ip, port),
+        Err(_) => (host, port)
+            .to_socket_addrs()
+            .map_err(|e| format!("cannot resolve listen address {host}: {e}"))?
+            .next()
+            .ok_or_else(|| format!("cannot resolve listen address {host}"))?,
+    };
+    let shown = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(|e| format!("cannot listen on {shown}: {e}"))?;
+    if addr.is_ipv6() && addr.ip().is_unspecified() {
+        let _ = socket.set_only_v6(false);
+    }
+    let _ = socket.set_reuse_address(true);
+    if opts.reuse_port {
+        let _ = socket.set_reuse_port(true);
+    }
+    socket.bind(&addr.into()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!("cannot listen on {shown}: port {port} is already in use")
+        } else {
+            format!("cannot listen on {shown}: {e}")
+        }
+    })?;
+    socket.listen(1024).map_err(|e| format!("cannot listen on {shown}: {e}"))?;
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| format!("cannot listen on {shown}: {e}"))?;
+    Ok(socket.into())
+}
+
+/// Accepts connections forever, each into a new pipeline of `layout`.
+pub async fn serve_listener(listener: TcpListener, layout: Rc<PipelineLayout>, opts: ListenOptions) {
+    let active = Rc::new(std::cell::Cell::new(0usize));
+    let slot_freed = Rc::new(tokio::sync::Notify::new());
+    loop {
+        if let Some(max) = opts.max_connections {
+            while active.get() >= max {
+                slot_freed.notified().await;
+            }
+        }
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(target: "listener", "accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        active.set(active.get() + 1);
+        let (active, freed, layout, opts) = (active.clone(), slot_freed.clone(), layout.clone(), opts.clone());
+        tokio::task::spawn_local(async move {
+            serve_connection(stream, peer, layout, &opts).await;
+            active.set(active.get() - 1);
+            freed.notify_one();
+        });
+    }
+}
+
+async fn serve_connection(stream: TcpStream, peer: SocketAddr, layout: Rc<PipelineLayout>, opts: &ListenOptions) {
+    let local = stream.local_addr().unwrap_or(peer);
+    let inbound = Rc::new(Inbound::new(peer, local));
+    tracing::debug!(target: "inbound", "connection {} from {}", inbound.id, inbound.remote);
+    let (rd, wr) = stream.into_split();
+    let writer = SocketWriter::new();
+    writer.attach(wr);
+    let w = writer.clone();
+    let context = Context::root(Some(inbound.clone()));
+    let pipeline = Pipeline::new(&layout, context, Output::from_fn(move |e| w.on_event(e)));
+    let ib = inbound.clone();
+    pipeline.start(move |ctx| vec![ib.to_js(ctx).unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone()))]);
+    let p = pipeline.clone();
+    let timeout = match opts.read_timeout {
+        Some(r) if r < opts.idle_timeout => (r, ErrorCode::ReadTimeout),
+        _ => (opts.idle_timeout, ErrorCode::IdleTimeout),
+    };
+    pump_reader(rd, Tap::new(), Some(timeout), move |e| p.input(e), writer.finished()).await;
+    // The peer is done sending; let the pipeline finish its output, within the idle limit.
+    let _ = tokio::time::timeout(opts.idle_timeout, writer.finished()).await;
+    tracing::debug!(target: "inbound", "connection {} closed", inbound.id);
+    drop(pipeline);
+}

@@ -1,0 +1,11 @@
+//! Sockets: listeners, the per-connection reader/writer, and back-pressure taps.
+
+mod inbound;
+mod listener;
+mod socket;
+mod tap;
+
+pub use inbound::Inbound;
+pub use listener::{bind, serve_listener, ListenOptions};
+pub use socket::{pump_reader, SocketWriter};
+pub use tap::Tap;

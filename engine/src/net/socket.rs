@@ -1,0 +1,233 @@
+//! Reading a socket into a pipeline and writing a pipeline's output to a socket.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::Notify;
+
+use super::Tap;
+use crate::event::{ErrorCode, Event, StreamEnd};
+
+/// Bytes queued for writing before the writer pauses the input that fills it.
+pub const CONGESTION_LIMIT: usize = 1 << 20;
+const READ_CHUNK: usize = 64 * 1024;
+
+/// The write side of a socket: a bounded queue drained by its own task.
+pub struct SocketWriter {
+    state: RefCell<WriterState>,
+    wake: Notify,
+    done: Notify,
+}
+
+#[derive(Default)]
+struct WriterState {
+    queue: VecDeque<Bytes>,
+    queued: usize,
+    closing: bool,
+    finished: bool,
+    paused: Vec<Rc<Tap>>,
+    error: Option<ErrorCode>,
+}
+
+impl SocketWriter {
+    /// A writer with nothing attached yet; data written now waits for [`attach`](Self::attach).
+    pub fn new() -> Rc<SocketWriter> {
+        Rc::new(SocketWriter {
+            state: RefCell::new(WriterState::default()),
+            wake: Notify::new(),
+            done: Notify::new(),
+        })
+    }
+
+    /// Queues bytes. Pauses the current input tap when the queue is over its limit.
+    pub fn write(&self, b: Bytes) {
+        if b.is_empty() {
+            return;
+        }
+        let mut s = self.state.borrow_mut();
+        if s.closing || s.finished {
+            return;
+        }
+        s.queued += b.len();
+        s.queue.push_back(b);
+        if s.queued > CONGESTION_LIMIT {
+            if let Some(tap) = Tap::current() {
+                if !s.paused.iter().any(|t| Rc::ptr_eq(t, &tap)) {
+                    tap.pause();
+                    s.paused.push(tap);
+                }
+            }
+        }
+        drop(s);
+        self.wake.notify_one();
+    }
+
+    /// Writes what is queued, then shuts the write side down.
+    pub fn close(&self) {
+        self.state.borrow_mut().closing = true;
+        self.wake.notify_one();
+    }
+
+    /// Applies one output event of a pipeline: Data is written, StreamEnd closes.
+    pub fn on_event(&self, evt: Event) {
+        match evt {
+            Event::Data(b) => self.write(b),
+            Event::StreamEnd(_) => self.close(),
+            _ => {}
+        }
+    }
+
+    /// True once the writer has stopped (closed or failed).
+    pub fn is_finished(&self) -> bool {
+        self.state.borrow().finished
+    }
+
+    /// The write error, if writing failed.
+    pub fn error(&self) -> Option<ErrorCode> {
+        self.state.borrow().error
+    }
+
+    /// Waits until the writer has stopped.
+    pub async fn finished(&self) {
+        loop {
+            let n = self.done.notified();
+            if self.is_finished() {
+                return;
+            }
+            n.await;
+        }
+    }
+
+    /// Starts writing to `io` on this thread.
+    pub fn attach<W: AsyncWrite + Unpin + 'static>(self: &Rc<Self>, io: W) {
+        let me = self.clone();
+        tokio::task::spawn_local(async move { me.run(io).await });
+    }
+
+    async fn run<W: AsyncWrite + Unpin>(&self, mut io: W) {
+        let mut batch: Vec<Bytes> = Vec::with_capacity(16);
+        loop {
+            let notified = self.wake.notified();
+            {
+                let mut s = self.state.borrow_mut();
+                while batch.len() < 16 {
+                    match s.queue.pop_front() {
+                        Some(b) => batch.push(b),
+                        None => break,
+                    }
+                }
+                if batch.is_empty() && s.closing {
+                    break;
+                }
+            }
+            if batch.is_empty() {
+                notified.await;
+                continue;
+            }
+            if let Err(e) = write_batch(&mut io, &mut batch).await {
+                let mut s = self.state.borrow_mut();
+                s.error = Some(ErrorCode::from_io(&e, false));
+                s.queue.clear();
+                s.queued = 0;
+                break;
+            }
+            let resumed = {
+                let mut s = self.state.borrow_mut();
+                s.queued = s.queue.iter().map(|b| b.len()).sum();
+                if s.queued <= CONGESTION_LIMIT / 2 {
+                    std::mem::take(&mut s.paused)
+                } else {
+                    Vec::new()
+                }
+            };
+            for t in resumed {
+                t.resume();
+            }
+        }
+        let _ = io.shutdown().await;
+        let paused = {
+            let mut s = self.state.borrow_mut();
+            s.finished = true;
+            std::mem::take(&mut s.paused)
+        };
+        for t in paused {
+            t.resume();
+        }
+        self.done.notify_waiters();
+    }
+}
+
+async fn write_batch<W: AsyncWrite + Unpin>(io: &mut W, batch: &mut Vec<Bytes>) -> std::io::Result<()> {
+    while !batch.is_empty() {
+        let slices: Vec<IoSlice<'_>> = batch.iter().map(|b| IoSlice::new(b)).collect();
+        let mut n = io.write_vectored(&slices).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        let mut done = 0;
+        for b in batch.iter_mut() {
+            if n >= b.len() {
+                n -= b.len();
+                done += 1;
+            } else {
+                let _ = b.split_to(n);
+                break;
+            }
+        }
+        batch.drain(..done);
+    }
+    Ok(())
+}
+
+/// Reads `io` until EOF or error, handing each chunk to `deliver` with `tap` current, and
+/// finally a `StreamEnd` (with the error code, if reading failed or timed out).
+///
+/// Stops early (without a StreamEnd) when `stop` resolves.
+pub async fn pump_reader<R: AsyncRead + Unpin>(
+    mut io: R,
+    tap: Rc<Tap>,
+    timeout: Option<(Duration, ErrorCode)>,
+    deliver: impl Fn(Event),
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    loop {
+        tap.opened().await;
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(READ_CHUNK);
+        }
+        let read = async {
+            match timeout {
+                Some((d, code)) => match tokio::time::timeout(d, io.read_buf(&mut buf)).await {
+                    Ok(r) => r.map_err(|e| ErrorCode::from_io(&e, true)),
+                    Err(_) => Err(code),
+                },
+                None => io.read_buf(&mut buf).await.map_err(|e| ErrorCode::from_io(&e, true)),
+            }
+        };
+        let r = tokio::select! {
+            r = read => r,
+            _ = &mut stop => return,
+        };
+        match r {
+            Ok(0) => {
+                Tap::enter(&tap, || deliver(StreamEnd::ok()));
+                return;
+            }
+            Ok(_) => {
+                let chunk = buf.split().freeze();
+                Tap::enter(&tap, || deliver(Event::Data(chunk)));
+            }
+            Err(code) => {
+                Tap::enter(&tap, || deliver(StreamEnd::code(code)));
+                return;
+            }
+        }
+    }
+}

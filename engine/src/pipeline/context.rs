@@ -1,0 +1,85 @@
+//! Contexts: the per-stream set of script variables (spec §2.3, §2.4).
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use crate::net::Inbound;
+use crate::script::{self, JsValue};
+
+thread_local! {
+    static NEXT_ID: Cell<u64> = const { Cell::new(1) };
+}
+
+/// One set of values for every module's context variables.
+///
+/// Root pipelines get a fresh context from the initial values; joint filters either share
+/// their pipeline's context (`Rc` clone) or give the sub-pipeline a shallow copy
+/// ([`Context::fork`]).
+pub struct Context {
+    id: u64,
+    values: JsValue,
+    inbound: Option<Rc<Inbound>>,
+}
+
+impl Context {
+    /// A new root context from the modules' initial values.
+    pub fn root(inbound: Option<Rc<Inbound>>) -> Rc<Context> {
+        let values = script::js(|ctx| {
+            let inbound_js = match &inbound {
+                Some(i) => i.to_js(ctx).unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone())),
+                None => rquickjs::Value::new_null(ctx.clone()),
+            };
+            let v: rquickjs::Value = script::call_helper(ctx, "newContext", (inbound_js,))
+                .expect("newContext");
+            JsValue::save(ctx, v)
+        });
+        Rc::new(Context {
+            id: next_id(),
+            values,
+            inbound,
+        })
+    }
+
+    /// A shallow copy of this context's current values.
+    pub fn fork(&self) -> Rc<Context> {
+        let values = script::js(|ctx| {
+            let v: rquickjs::Value = script::call_helper(ctx, "cloneContext", (self.values.get(ctx),))
+                .expect("cloneContext");
+            JsValue::save(ctx, v)
+        });
+        Rc::new(Context {
+            id: next_id(),
+            values,
+            inbound: self.inbound.clone(),
+        })
+    }
+
+    /// A unique id (never reused within a worker).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The JS array holding the values.
+    pub fn values(&self) -> &JsValue {
+        &self.values
+    }
+
+    /// The inbound connection this context belongs to, if any.
+    pub fn inbound(&self) -> Option<&Rc<Inbound>> {
+        self.inbound.as_ref()
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        script::forget_context(self.id);
+    }
+}
+
+fn next_id() -> u64 {
+    NEXT_ID.with(|n| {
+        let id = n.get();
+        n.set(id + 1);
+        id
+    })
+}

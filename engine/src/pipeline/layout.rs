@@ -1,0 +1,99 @@
+//! Pipeline layouts and the filter traits.
+
+use std::cell::OnceCell;
+use std::rc::{Rc, Weak};
+
+use super::{Context, Output, Pipeline};
+use crate::event::Event;
+use crate::filters::FilterDescriptor;
+use crate::script::JsValue;
+
+/// A live filter in one pipeline instance.
+pub trait Filter {
+    /// Handles one input event; output goes through the `Output` given at creation.
+    fn process(&mut self, evt: Event);
+}
+
+/// What a filter instance is created with.
+pub struct FilterInit {
+    /// Where this filter's output goes (the next filter, or the pipeline's output).
+    pub output: Output,
+    /// The context of the pipeline the filter is in.
+    pub context: Rc<Context>,
+    /// The pipeline the filter is in.
+    pub pipeline: Weak<Pipeline>,
+    /// Modules still ahead when the pipeline is a stage of `chain()`.
+    pub chain: Option<super::ChainRest>,
+}
+
+/// A configured filter: the prototype every instance is made from.
+pub trait FilterProto {
+    /// The static description of the filter type.
+    fn descriptor(&self) -> &'static FilterDescriptor;
+    /// Makes an instance for one pipeline.
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter>;
+    /// The name drawn in the pipeline graph.
+    fn label(&self) -> String {
+        self.descriptor().name.to_string()
+    }
+    /// Sub-pipeline layouts this filter joins, for the graph (`None` = bypass/empty).
+    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
+        Vec::new()
+    }
+}
+
+/// What starts a layout's pipelines.
+#[derive(Clone, Debug)]
+pub enum LayoutKind {
+    /// One pipeline per accepted connection.
+    Listen {
+        /// Address to bind (`::` = all, dual stack).
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// A timer (`when` empty = once at start) or a signal.
+    Task {
+        /// `"5s"`, `"SIGHUP"` or empty.
+        when: String,
+        /// Task number within its module, from 1.
+        number: usize,
+    },
+    /// A named sub-pipeline.
+    Named,
+    /// A module entrance (`.pipeline()` with no name).
+    Entrance,
+    /// An anonymous `.to($=>$...)` layout.
+    Anonymous,
+}
+
+/// A chain of filter prototypes; pipelines are made from it, one per stream.
+pub struct PipelineLayout {
+    /// Index in the worker's layout table.
+    pub id: usize,
+    /// What starts it.
+    pub kind: LayoutKind,
+    /// Name (named layouts) or empty.
+    pub name: String,
+    /// Title for logs and the graph.
+    pub label: String,
+    /// Module path, e.g. `/proxy.js`.
+    pub module: Rc<str>,
+    /// Line of the layout starter in the module.
+    pub line: u32,
+    /// `onStart` value or function ([C]).
+    pub on_start: Option<JsValue>,
+    /// `onEnd` function ([C]).
+    pub on_end: Option<JsValue>,
+    /// Listen options object, if any.
+    pub options: Option<JsValue>,
+    /// The filters, set once every layout exists (they may refer to each other).
+    pub filters: OnceCell<Vec<Box<dyn FilterProto>>>,
+}
+
+impl PipelineLayout {
+    /// The filter prototypes.
+    pub fn filters(&self) -> &[Box<dyn FilterProto>] {
+        self.filters.get().map(|v| v.as_slice()).unwrap_or(&[])
+    }
+}

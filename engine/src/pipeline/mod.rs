@@ -1,0 +1,227 @@
+//! The pipeline runtime: layouts, instances, and how events move between filters.
+//!
+//! A [`Pipeline`] is a chain of filter instances made from a [`PipelineLayout`] for one
+//! stream. Input enters filter 0; each filter's output is the next filter's input; the last
+//! filter's output is the pipeline's [`Output`], which its creator chose (a socket writer, or
+//! the joint filter that owns it).
+//!
+//! Delivery is a loop over a queue per pipeline: an event that arrives while the pipeline is
+//! already busy (a filter's output, or a re-entrant call from a sub-pipeline) is queued and
+//! handled by the frame already running. So filters never see re-entrant calls, and events on
+//! each edge keep their order.
+
+mod context;
+mod layout;
+
+pub use context::Context;
+pub use layout::{Filter, FilterInit, FilterProto, LayoutKind, PipelineLayout};
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use crate::event::Event;
+use crate::script;
+
+/// Something that receives a pipeline's output.
+pub trait EventTarget {
+    /// Takes one event.
+    fn on_event(&self, evt: Event);
+}
+
+impl<F: Fn(Event)> EventTarget for F {
+    fn on_event(&self, evt: Event) {
+        self(evt)
+    }
+}
+
+/// Where a filter or a pipeline sends its output.
+#[derive(Clone)]
+pub enum Output {
+    /// Into filter `index` of a pipeline (or its output when `index` is past the end).
+    Pipeline(Weak<Pipeline>, usize),
+    /// Into a target the creator supplied.
+    Target(Rc<dyn EventTarget>),
+    /// Nowhere.
+    Discard,
+}
+
+impl Output {
+    /// Sends one event.
+    pub fn emit(&self, evt: Event) {
+        match self {
+            Output::Pipeline(p, i) => {
+                if let Some(p) = p.upgrade() {
+                    p.deliver(*i, evt);
+                }
+            }
+            Output::Target(t) => t.on_event(evt),
+            Output::Discard => {}
+        }
+    }
+
+    /// Sends events in order.
+    pub fn emit_all(&self, evts: impl IntoIterator<Item = Event>) {
+        for e in evts {
+            self.emit(e);
+        }
+    }
+
+    /// An output that calls `f`.
+    pub fn from_fn(f: impl Fn(Event) + 'static) -> Output {
+        Output::Target(Rc::new(f))
+    }
+}
+
+/// A live pipeline: filter instances for one stream, bound to one context.
+pub struct Pipeline {
+    layout: Rc<PipelineLayout>,
+    context: Rc<Context>,
+    filters: RefCell<Vec<Box<dyn Filter>>>,
+    queue: RefCell<VecDeque<(usize, Event)>>,
+    output: Output,
+    /// Remaining modules of a `chain()` this pipeline is a stage of.
+    chain: Option<ChainRest>,
+}
+
+/// Modules still ahead in a `chain([...])`.
+#[derive(Clone)]
+pub struct ChainRest {
+    /// Entrance layouts of the remaining modules, in order.
+    pub layouts: Rc<[Rc<PipelineLayout>]>,
+    /// Position of the next one.
+    pub next: usize,
+}
+
+impl Pipeline {
+    /// Makes an instance of `layout` in `context`, whose output goes to `output`.
+    pub fn new(layout: &Rc<PipelineLayout>, context: Rc<Context>, output: Output) -> Rc<Pipeline> {
+        Self::with_chain(layout, context, output, None)
+    }
+
+    /// Like [`Pipeline::new`], for a stage of a module chain.
+    pub fn with_chain(
+        layout: &Rc<PipelineLayout>,
+        context: Rc<Context>,
+        output: Output,
+        chain: Option<ChainRest>,
+    ) -> Rc<Pipeline> {
+        Rc::new_cyclic(|weak: &Weak<Pipeline>| {
+            let protos = layout.filters();
+            let n = protos.len();
+            let filters = protos
+                .iter()
+                .enumerate()
+                .map(|(i, proto)| {
+                    proto.instantiate(FilterInit {
+                        output: if i + 1 < n {
+                            Output::Pipeline(weak.clone(), i + 1)
+                        } else {
+                            Output::Pipeline(weak.clone(), n)
+                        },
+                        context: context.clone(),
+                        pipeline: weak.clone(),
+                        chain: chain.clone(),
+                    })
+                })
+                .collect();
+            Pipeline {
+                layout: layout.clone(),
+                context,
+                filters: RefCell::new(filters),
+                queue: RefCell::new(VecDeque::new()),
+                output,
+                chain,
+            }
+        })
+    }
+
+    /// Feeds one event into the first filter.
+    pub fn input(self: &Rc<Self>, evt: Event) {
+        self.deliver(0, evt);
+    }
+
+    /// Runs the layout's `onStart` ([C]) with `args` and feeds what it returns.
+    pub fn start(self: &Rc<Self>, args: impl for<'js> FnOnce(&rquickjs::Ctx<'js>) -> Vec<rquickjs::Value<'js>>) {
+        let Some(on_start) = self.layout.on_start.clone() else {
+            return;
+        };
+        let result = script::call_in(&self.context, |ctx| {
+            let v = on_start.get(ctx);
+            let v = match v.as_function() {
+                Some(f) => {
+                    let mut a = rquickjs::function::Args::new(ctx.clone(), 4);
+                    for x in args(ctx) {
+                        a.push_arg(x)?;
+                    }
+                    f.call_arg(a)?
+                }
+                None => v,
+            };
+            let mut evts = Vec::new();
+            script::events_from_js(ctx, v, &mut evts).map_err(|m| {
+                rquickjs::Exception::throw_type(ctx, &format!("onStart() must return events: {m}; use void(...) to return nothing"))
+            })?;
+            Ok(evts)
+        });
+        match result {
+            Ok(evts) => {
+                for e in evts {
+                    self.input(e);
+                }
+            }
+            Err(e) => {
+                tracing::error!("onStart() in {}: {e}", self.layout.module);
+                self.input(crate::event::StreamEnd::runtime(e.to_string()));
+            }
+        }
+    }
+
+    /// Delivers `evt` to filter `index`, or to the pipeline output past the last filter.
+    pub fn deliver(self: &Rc<Self>, index: usize, evt: Event) {
+        let Ok(mut filters) = self.filters.try_borrow_mut() else {
+            self.queue.borrow_mut().push_back((index, evt));
+            return;
+        };
+        let mut next = Some((index, evt));
+        while let Some((i, e)) = next {
+            if i < filters.len() {
+                filters[i].process(e);
+            } else {
+                self.output.emit(e);
+            }
+            next = self.queue.borrow_mut().pop_front();
+        }
+    }
+
+    /// The context this pipeline runs in.
+    pub fn context(&self) -> &Rc<Context> {
+        &self.context
+    }
+
+    /// The layout it was made from.
+    pub fn layout(&self) -> &Rc<PipelineLayout> {
+        &self.layout
+    }
+
+    /// The rest of the module chain, if this pipeline is a chain stage.
+    pub fn chain(&self) -> Option<&ChainRest> {
+        self.chain.as_ref()
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        if let Some(on_end) = self.layout.on_end.clone() {
+            let r = script::call_in(&self.context, |ctx| {
+                if let Some(f) = on_end.get(ctx).as_function() {
+                    f.call::<_, rquickjs::Value>(())?;
+                }
+                Ok(())
+            });
+            if let Err(e) = r {
+                tracing::error!("onEnd() in {}: {e}", self.layout.module);
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+// The configuration API (spec §3): pipy(), Configuration, modules, context variables,
+// export/import. The Rust side reads what is recorded here (S.modules, S.layouts) and builds
+// pipeline layouts from it; see script/module.rs.
+'use strict';
+
+const __N = globalThis.__native;
+const S = globalThis.__sluice;
+
+// ---- context variables ----------------------------------------------------------------------
+// A context is a JS array of slot values. Slot 0 holds the Inbound object of the connection.
+// Every module's scope object has an accessor per variable that reads the current context.
+const CUR = S.current = { v: [null] };
+S.initial = [null];
+S.newSlot = value => S.initial.push(value) - 1;
+S.newContext = inbound => { const a = S.initial.slice(); a[0] = inbound === undefined ? null : inbound; return a; };
+S.cloneContext = a => a.slice();
+S.defineVar = (scope, name, slot) => {
+  Object.defineProperty(scope, name, {
+    get() { return CUR.v[slot]; },
+    set(x) { CUR.v[slot] = x; },
+    enumerable: true, configurable: true,
+  });
+};
+
+// ---- modules -------------------------------------------------------------------------------
+S.modules = [];
+S.byPath = Object.create(null);
+S.exports = Object.create(null);
+S.pendingImports = [];
+S.layouts = [];
+S.solved = Object.create(null);
+
+S.normalize = (path) => {
+  if (typeof path !== 'string') throw new TypeError('module path must be a string');
+  return __N.resolvePath(path);
+};
+
+function location(depth) {
+  const stack = new Error().stack || '';
+  const lines = stack.split('\n');
+  for (let i = depth; i < lines.length; i++) {
+    const m = /\(?([^\s()]+):(\d+):(\d+)\)?\s*$/.exec(lines[i]);
+    if (m && !m[1].startsWith('<sluice:')) return { file: m[1], line: +m[2], column: +m[3] };
+  }
+  return { file: '', line: 0, column: 0 };
+}
+S.location = location;
+
+function newScope(m) {
+  const scope = Object.create(null);
+  scope.pipy = makePipy(m);
+  Object.defineProperty(scope, '__inbound', { get() { return CUR.v[0]; }, enumerable: false });
+  scope.__filename = m.path;
+  return scope;
+}
+
+// Loads (once) and evaluates a module; returns the module record.
+S.module = (path) => {
+  path = S.normalize(path);
+  let m = S.byPath[path];
+  if (m) return m;
+  m = { id: S.modules.length, path, vars: Object.create(null), config: null, value: undefined, loading: true };
+  m.scope = newScope(m);
+  S.byPath[path] = m;
+  S.modules.push(m);
+  m.value = __N.evalModule(path, m.id);
+  m.loading = false;
+  if (m.value instanceof Configuration) m.config = m.value;
+  return m;
+};
+
+S.scopeOf = id => S.modules[+id].scope;
+
+// Binds imports once every module is loaded (spec §3.1).
+S.finalize = () => {
+  for (const { m, name, ns } of S.pendingImports) {
+    const slot = S.exports[ns] && S.exports[ns][name];
+    if (slot === undefined) throw new Error(`cannot import variable ${name} in ${m.path}`);
+    S.defineVar(m.scope, name, slot);
+    m.vars[name] = slot;
+  }
+  S.pendingImports = [];
+};
+
+function makePipy(m) {
+  const pipy = proto => {
+    if (typeof proto === 'function') proto = proto();
+    const c = new Configuration(m, null);
+    if (proto !== undefined && proto !== null) {
+      if (typeof proto !== 'object') throw new TypeError('pipy(): context prototype must be an object');
+      for (const k of Object.keys(proto)) {
+        if (k in m.vars) throw new Error(`duplicated variable name ${k}`);
+        const slot = S.newSlot(proto[k]);
+        m.vars[k] = slot;
+        S.defineVar(m.scope, k, slot);
+      }
+    }
+    return c;
+  };
+  pipy.load = path => {
+    const u8 = __N.loadFile(S.normalize(path));
+    return u8 === null ? null : S.dataOf(u8);
+  };
+  pipy.solve = path => {
+    const p = S.normalize(path);
+    if (p in S.solved) {
+      if (S.solved[p] === S.solving) throw new Error(`recursive pipy.solve() of ${p}`);
+      return S.solved[p];
+    }
+    S.solved[p] = S.solving;
+    const sm = { id: S.modules.length, path: p, vars: Object.create(null), config: null, solve: true };
+    sm.scope = newScope(sm);
+    S.modules.push(sm);
+    try { return (S.solved[p] = __N.evalModule(p, sm.id)); }
+    catch (e) { delete S.solved[p]; throw e; }
+  };
+  pipy.exit = code => __N.exit(code === undefined ? 0 : code | 0);
+  pipy.restart = () => __N.log(2, 'pipy.restart() is not supported yet; ignored');
+  pipy.now = () => Date.now();
+  pipy.pid = __N.pid;
+  pipy.since = __N.since;
+  pipy.source = m.path;
+  pipy.argv = __N.argv;
+  pipy.version = __N.version;
+  pipy.thread = { id: 0, concurrency: 1 };
+  return pipy;
+}
+S.solving = {};
+
+
+// ---- Configuration ------------------------------------------------------------------------
+// Filter kinds come from the Rust filter registry: 'plain', 'joint' (one sub-pipeline, given
+// as a leading name or with .to()), 'link' ([A] target/condition pairs or [C] dynamic link),
+// 'branch' (condition/layout pairs), 'use', 'chain'.
+const KINDS = __N.filterKinds;
+
+class Configuration {
+  constructor(m, shared) {
+    this._m = m;
+    this._layouts = shared ? shared._layouts : [];
+    this._cur = null;
+    this._joint = null; // last joint filter still waiting for .to()
+  }
+  _open(kind, fields, depth) {
+    this._checkTo();
+    const loc = location(depth || 3);
+    const l = Object.assign({ id: S.layouts.length, kind, name: '', module: m_id(this._m), filters: [],
+      line: loc.line, onStart: undefined, onEnd: undefined }, fields);
+    S.layouts.push(l);
+    this._layouts.push(l.id);
+    this._cur = l;
+    return this;
+  }
+  _checkTo() {
+    if (this._joint) {
+      const f = this._joint; this._joint = null;
+      throw new Error(`missing .to(...) for the last filter ${f.name}() at line ${f.line}`);
+    }
+  }
+  listen(port, options) {
+    if (!port) { this._cur = { filters: [], skipped: true }; return this; }
+    let host = '::', p = port;
+    if (typeof port === 'string') {
+      const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(port);
+      if (!m) { if (/^\d+$/.test(port)) p = +port; else throw new Error(`invalid listen address: ${port}`); }
+      else { host = m[1]; p = +m[2]; }
+    }
+    if (typeof p !== 'number' || !(p > 0 && p < 65536)) throw new Error(`invalid port: ${port}`);
+    return this._open('listen', { host, port: p, options: options || {} });
+  }
+  task(when) {
+    if (when !== undefined && when !== null && typeof when !== 'string' && typeof when !== 'number')
+      throw new TypeError('task(): interval must be a string like "5s" or a signal name');
+    return this._open('task', { when: when === undefined || when === null ? '' : String(when) });
+  }
+  pipeline(name) {
+    if (name === undefined) return this._open('entrance', { name: '' });
+    if (typeof name !== 'string') throw new TypeError('pipeline(): name must be a string');
+    for (const id of this._layouts) {
+      const l = S.layouts[id];
+      if (l.kind === 'pipeline' && l.name === name) throw new Error(`duplicated pipeline name ${name}`);
+    }
+    return this._open('pipeline', { name });
+  }
+  export(ns, vars) {
+    const m = this._m;
+    if (typeof ns !== 'string') throw new TypeError('export(): namespace must be a string');
+    const table = S.exports[ns] || (S.exports[ns] = Object.create(null));
+    for (const k of Object.keys(vars || {})) {
+      if (k in table) throw new Error(`duplicated variable exporting name ${k} from ${m.path}`);
+      if (k in m.vars) throw new Error(`duplicated variable name ${k}`);
+      const slot = S.newSlot(vars[k]);
+      table[k] = slot; m.vars[k] = slot;
+      S.defineVar(m.scope, k, slot);
+    }
+    return this;
+  }
+  import(map) {
+    for (const k of Object.keys(map || {})) {
+      if (k in this._m.vars) throw new Error(`duplicated variable name ${k}`);
+      S.pendingImports.push({ m: this._m, name: k, ns: String(map[k]) });
+    }
+    return this;
+  }
+  onStart(x) { this._layoutOnly('onStart').onStart = x; return this; }
+  onEnd(f) { this._layoutOnly('onEnd').onEnd = f; return this; }
+  _layoutOnly(what) {
+    const l = this._cur;
+    if (!l) throw new Error(`${what}() needs a pipeline layout first`);
+    if (l.filters.length) throw new Error(`${what}() must come before the first filter`);
+    if (l[what] !== undefined) throw new Error(`${what}() given twice`);
+    return l;
+  }
+  to(x) {
+    const f = this._joint;
+    if (!f) throw new Error('calling to() without a joint-filter');
+    this._joint = null;
+    f.sub = this._ref(x, 3);
+    return this;
+  }
+  repeat(x, fn) {
+    if (typeof x === 'number') { for (let i = 0; i < x; i++) fn(this, i); }
+    else if (Array.isArray(x)) { x.forEach((v, i) => fn(this, v, i)); }
+    else throw new TypeError('repeat(): expects a count or an array');
+    return this;
+  }
+  _ref(x, depth) {
+    if (typeof x === 'string') return { __ref: x };
+    if (typeof x === 'function') {
+      const loc = location(depth + 1);
+      const sub = new Configuration(this._m, this);
+      sub._open('pipeline', { name: '', label: `Pipeline at line ${loc.line}`, anonymous: true }, depth + 1);
+      const r = x(sub);
+      sub._checkTo();
+      void r;
+      return { __layout: sub._cur.id };
+    }
+    throw new TypeError('a sub-pipeline must be a name or a function like $=>$...');
+  }
+  _filter(name, args) {
+    this._checkTo();
+    const l = this._cur;
+    if (!l) throw new Error(`${name}() needs a pipeline layout first: call listen(), task() or pipeline()`);
+    const loc = location(3);
+    const f = { name, args, sub: null, line: loc.line, column: loc.column, file: loc.file };
+    const kind = KINDS[name];
+    if (kind === 'joint') {
+      if (typeof args[0] === 'string') { f.sub = { __ref: args[0] }; f.args = args.slice(1); }
+      else this._joint = f;
+    } else if (kind === 'link') {
+      if (args.length === 1 && typeof args[0] === 'function') {
+        f.dynamic = true; // [C] link(() => name)
+      } else {
+        f.args = args.map((a, i) => (i % 2 === 0 ? (a === '' ? { __bypass: true } : this._ref(a, 3)) : a));
+      }
+    } else if (kind === 'branch') {
+      const n = args.length;
+      if (name === 'branch' && !args.some((a, i) => i % 2 === 0 && i < n - (n % 2) && typeof a === 'function')) {
+        // [C] config-time branch: pick the first truthy condition and apply its builder inline.
+        for (let i = 0; i + 1 < n; i += 2) if (args[i]) { apply(this, args[i + 1]); return this; }
+        if (n % 2) apply(this, args[n - 1]);
+        return this;
+      }
+      f.args = args.map((a, i) => ((i % 2 === 1 || (i === n - 1 && n % 2 === 1)) ? this._ref(a, 3) : a));
+    } else if (kind === 'use') {
+      const files = Array.isArray(args[0]) ? args[0] : [args[0]];
+      f.modules = files.map(p => S.module(p).id);
+    } else if (kind === 'chain') {
+      if (args.length > 0) {
+        f.modules = (args[0] || []).map(p => S.module(p).id);
+      }
+    } else if (kind === undefined) {
+      throw new Error(`unknown filter: ${name}`);
+    }
+    l.filters.push(f);
+    return this;
+  }
+}
+
+function apply(c, b) {
+  if (typeof b === 'function') b(c);
+  else if (typeof b === 'string') c.link(b);
+}
+
+function m_id(m) { return m.id; }
+
+for (const name of Object.keys(KINDS)) {
+  Configuration.prototype[name] = function (...args) { return this._filter(name, args); };
+}
+
+S.Configuration = Configuration;

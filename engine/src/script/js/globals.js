@@ -1,0 +1,72 @@
+// Global helpers for scripts: console, os, JSON extras (spec §5.4, §5.8).
+'use strict';
+
+const __N = globalThis.__native;
+const S = globalThis.__sluice;
+
+// Dump format used by console.* and dump() (spec §5.8).
+function dump(v, seen) {
+  if (v === undefined) return 'undefined';
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'number': case 'boolean': return String(v);
+    case 'string': return JSON.stringify(v);
+    case 'function': return `Function{ ${v.name || ''} }`;
+    case 'bigint': return String(v) + 'n';
+    case 'symbol': return v.toString();
+  }
+  if (v instanceof Data) {
+    const a = v._flat();
+    const hex = Array.from(a.subarray(0, 16), b => (b < 16 ? '0' : '') + b.toString(16)).join(' ');
+    return a.length > 16 ? `Data[ ${hex} and ${a.length - 16} more bytes ]` : `Data[ ${hex} ]`;
+  }
+  seen = seen || [];
+  if (seen.includes(v)) return Array.isArray(v) ? '[ ...recursive ]' : '{ ...recursive }';
+  seen.push(v);
+  let s;
+  if (Array.isArray(v)) {
+    s = v.length ? `[ ${v.map(x => dump(x, seen)).join(', ')} ]` : '[]';
+  } else {
+    const keys = Object.keys(v);
+    const name = v.constructor && v.constructor !== Object ? v.constructor.name : '';
+    const body = keys.map(k => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${dump(v[k], seen)}`).join(', ');
+    s = (name ? name : '') + (keys.length ? `{ ${body} }` : '{}');
+  }
+  seen.pop();
+  return s;
+}
+S.dump = dump;
+
+const fmt = args => args.map(a => (typeof a === 'string' ? a : dump(a))).join(' ');
+globalThis.console = {
+  log: (...a) => __N.log(1, fmt(a)),
+  info: (...a) => __N.log(1, fmt(a)),
+  debug: (...a) => __N.log(0, fmt(a)),
+  warn: (...a) => __N.log(2, fmt(a)),
+  error: (...a) => __N.log(3, fmt(a)),
+};
+
+globalThis.os = {
+  env: __N.env,
+  platform: __N.platform,
+  readFile: path => { const u8 = __N.readFile(String(path)); return u8 === null ? null : S.dataOf(u8); },
+};
+
+JSON.decode = (data, reviver) => JSON.parse(data instanceof Data ? data.toString() : String(data), reviver);
+JSON.encode = (v, replacer, space) => new Data(JSON.stringify(v, replacer, space));
+
+// Units (spec §3.8): durations in seconds, sizes in bytes.
+S.seconds = v => {
+  if (typeof v === 'number') return v;
+  const m = /^\s*([0-9.]+)\s*([a-zA-Z]*)\s*$/.exec(String(v));
+  if (!m) throw new TypeError(`invalid duration: ${v}`);
+  const n = parseFloat(m[1]);
+  switch ((m[2][0] || 's').toLowerCase()) {
+    case 's': return n;
+    case 'm': return n * 60;
+    case 'h': return n * 3600;
+    case 'd': return n * 86400;
+    default: throw new TypeError(`invalid duration unit: ${v}`);
+  }
+};
+globalThis.algo = {};

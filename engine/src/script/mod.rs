@@ -1,0 +1,191 @@
+//! The script bridge: one QuickJS runtime per worker thread (rquickjs), the configuration
+//! API scripts call, and conversion between events and JS values.
+//!
+//! Everything here is `!Send`: a worker thread owns its runtime, and pipelines call into it
+//! through [`js`], which may be entered again from inside a native function.
+
+mod convert;
+mod error;
+mod native;
+pub(crate) use native::module_prefix_len;
+mod value;
+
+pub use convert::{data_to_js, events_from_js, message_from_js, to_js_event, to_js_message, JsMessage};
+pub use error::ScriptError;
+pub use value::JsValue;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use rquickjs::{Ctx, Function, Object, Runtime, Value};
+
+use crate::codebase::Codebase;
+use crate::pipeline::Context;
+
+/// JavaScript sources evaluated into every worker before the user's modules.
+const PRELUDE: &[(&str, &str)] = &[
+    ("<sluice:events>", include_str!("js/events.js")),
+    ("<sluice:globals>", include_str!("js/globals.js")),
+    ("<sluice:url_router>", include_str!("../algo/url_router.js")),
+    ("<sluice:load_balancer>", include_str!("../algo/load_balancer.js")),
+    ("<sluice:cache>", include_str!("../algo/cache.js")),
+    ("<sluice:config>", include_str!("js/config.js")),
+];
+
+/// The worker's JS runtime and the helpers the engine calls often.
+pub struct Script {
+    // Field order matters: helpers must drop before the context and runtime.
+    helpers: Helpers,
+    context: rquickjs::Context,
+    _runtime: Runtime,
+    codebase: Rc<Codebase>,
+}
+
+struct Helpers {
+    current: JsValue,
+    sluice: JsValue,
+}
+
+thread_local! {
+    static SCRIPT: RefCell<Option<Rc<Script>>> = const { RefCell::new(None) };
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+    static RAW_CTX: Cell<*mut rquickjs::qjs::JSContext> = const { Cell::new(std::ptr::null_mut()) };
+    static CURRENT_CONTEXT: Cell<u64> = const { Cell::new(u64::MAX) };
+}
+
+impl Script {
+    /// Creates the runtime for this thread, installs the prelude and makes it current.
+    pub fn install(codebase: Rc<Codebase>) -> Result<Rc<Script>, ScriptError> {
+        let runtime = Runtime::new().map_err(|e| ScriptError::plain(e.to_string()))?;
+        runtime.set_max_stack_size(4 * 1024 * 1024);
+        let context =
+            rquickjs::Context::full(&runtime).map_err(|e| ScriptError::plain(e.to_string()))?;
+        let helpers = context.with(|ctx| -> Result<Helpers, ScriptError> {
+            native::install(&ctx, &codebase).map_err(|e| ScriptError::from_js(&ctx, e))?;
+            for (name, src) in PRELUDE {
+                // Each prelude file runs in its own function scope.
+                let wrapped = format!("(function(){{{src}\n}})();");
+                eval_script(&ctx, name, &wrapped).map_err(|e| ScriptError::from_js(&ctx, e))?;
+            }
+            let sluice: Object = ctx
+                .globals()
+                .get("__sluice")
+                .map_err(|e| ScriptError::from_js(&ctx, e))?;
+            let current: Object = sluice.get("current").map_err(|e| ScriptError::from_js(&ctx, e))?;
+            Ok(Helpers {
+                current: JsValue::save(&ctx, current.into_value()),
+                sluice: JsValue::save(&ctx, sluice.into_value()),
+            })
+        })?;
+        let script = Rc::new(Script {
+            helpers,
+            context,
+            _runtime: runtime,
+            codebase,
+        });
+        SCRIPT.with(|s| *s.borrow_mut() = Some(script.clone()));
+        Ok(script)
+    }
+
+    /// The codebase scripts load files from.
+    pub fn codebase(&self) -> &Rc<Codebase> {
+        &self.codebase
+    }
+}
+
+/// Evaluates a sloppy-mode global script and returns its completion value.
+pub(crate) fn eval_script<'js>(ctx: &Ctx<'js>, filename: &str, src: &str) -> rquickjs::Result<Value<'js>> {
+    let mut opts = rquickjs::context::EvalOptions::default();
+    opts.strict = false;
+    opts.global = true;
+    opts.filename = Some(filename.to_string());
+    ctx.eval_with_options(src, opts)
+}
+
+/// The current worker's script runtime.
+///
+/// # Panics
+/// When called on a thread that has no runtime installed (an engine bug).
+pub fn script() -> Rc<Script> {
+    SCRIPT.with(|s| s.borrow().clone().expect("no script runtime on this thread"))
+}
+
+/// Leaves this thread's runtime alive until the process ends: used at exit, when pipelines
+/// may still hold script values that must not outlive it.
+pub fn leak() {
+    if let Some(s) = SCRIPT.with(|s| s.borrow_mut().take()) {
+        std::mem::forget(s);
+    }
+}
+
+/// Runs `f` with the worker's JS context. Re-entrant: a native function called from JS may
+/// call back in.
+pub fn js<R>(f: impl FnOnce(&Ctx<'_>) -> R) -> R {
+    if DEPTH.with(|d| d.get()) > 0 {
+        let raw = RAW_CTX.with(|r| r.get());
+        // SAFETY: an outer `js()` frame on this thread holds the runtime lock and keeps the
+        // context alive; QuickJS calls on one thread may nest.
+        let ctx = unsafe { Ctx::from_raw(std::ptr::NonNull::new(raw).expect("raw context")) };
+        DEPTH.with(|d| d.set(d.get() + 1));
+        let r = f(&ctx);
+        DEPTH.with(|d| d.set(d.get() - 1));
+        return r;
+    }
+    let s = script();
+    s.context.with(|ctx| {
+        RAW_CTX.with(|r| r.set(ctx.as_raw().as_ptr()));
+        DEPTH.with(|d| d.set(1));
+        let r = f(&ctx);
+        // Run promise continuations scheduled by this call.
+        while ctx.execute_pending_job() {}
+        DEPTH.with(|d| d.set(0));
+        r
+    })
+}
+
+/// Makes `context` the one whose variables scripts see, then runs `f`.
+pub fn with_context<'js>(ctx: &Ctx<'js>, context: &Context) -> rquickjs::Result<()> {
+    if CURRENT_CONTEXT.with(|c| c.get()) == context.id() {
+        return Ok(());
+    }
+    let s = script();
+    let current: Object = s.helpers.current.get(ctx).into_object().expect("current holder");
+    current.set("v", context.values().get(ctx))?;
+    CURRENT_CONTEXT.with(|c| c.set(context.id()));
+    Ok(())
+}
+
+/// Forgets which context is current (after a context is dropped its id could be reused).
+pub fn forget_context(id: u64) {
+    CURRENT_CONTEXT.with(|c| {
+        if c.get() == id {
+            c.set(u64::MAX)
+        }
+    });
+}
+
+/// The `__sluice` helper object.
+pub fn helpers<'js>(ctx: &Ctx<'js>) -> Object<'js> {
+    script().helpers.sluice.get(ctx).into_object().expect("__sluice")
+}
+
+/// Calls a `__sluice` helper by name.
+pub fn call_helper<'js, A, R>(ctx: &Ctx<'js>, name: &str, args: A) -> rquickjs::Result<R>
+where
+    A: rquickjs::function::IntoArgs<'js>,
+    R: rquickjs::FromJs<'js>,
+{
+    let f: Function = helpers(ctx).get(name)?;
+    f.call(args)
+}
+
+/// Calls a script callback in `context`, turning an exception into a [`ScriptError`].
+pub fn call_in<R>(
+    context: &Context,
+    f: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<R>,
+) -> Result<R, ScriptError> {
+    js(|ctx| {
+        with_context(ctx, context).map_err(|e| ScriptError::from_js(ctx, e))?;
+        f(ctx).map_err(|e| ScriptError::from_js(ctx, e))
+    })
+}

@@ -1,0 +1,135 @@
+//! `__native`: the few functions the JS prelude needs from Rust.
+
+use base64::Engine as _;
+use rquickjs::function::{Func, Opt};
+use rquickjs::{Ctx, Exception, Object, TypedArray, Value};
+
+use crate::codebase::Codebase;
+use crate::filters;
+
+/// Length of the text put before a module's first line (see `eval_module`).
+/// The id is zero-padded so the prefix always has the same length.
+fn module_prefix(id: u32) -> String {
+    format!("with(__sluice.scopeOf('{id:06}')){{")
+}
+
+pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquickjs::Result<()> {
+    let n = Object::new(ctx.clone())?;
+
+    n.set("utf8Encode", Func::from(utf8_encode))?;
+    n.set(
+        "utf8Decode",
+        Func::from(|a: TypedArray<'_, u8>| String::from_utf8_lossy(super::convert::typed_bytes(&a)).into_owned()),
+    )?;
+    n.set(
+        "base64Encode",
+        Func::from(|a: TypedArray<'_, u8>, url: Opt<bool>| {
+            let bytes = super::convert::typed_bytes(&a);
+            if url.0.unwrap_or(false) {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+            } else {
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            }
+        }),
+    )?;
+    n.set("base64Decode", Func::from(base64_decode))?;
+    n.set("resolvePath", Func::from(resolve_path))?;
+    n.set("loadFile", Func::from(load_file))?;
+    n.set("readFile", Func::from(read_file))?;
+    n.set("evalModule", Func::from(eval_module))?;
+    n.set(
+        "log",
+        Func::from(|level: i32, msg: String| match level {
+            0 => tracing::debug!(target: "user", "{msg}"),
+            1 => tracing::info!(target: "user", "{msg}"),
+            2 => tracing::warn!(target: "user", "{msg}"),
+            _ => tracing::error!(target: "user", "{msg}"),
+        }),
+    )?;
+    n.set(
+        "exit",
+        Func::from(|code: i32| crate::worker::request_exit(code)),
+    )?;
+
+    let env = Object::new(ctx.clone())?;
+    for (k, v) in std::env::vars() {
+        env.set(k, v)?;
+    }
+    n.set("env", env)?;
+    n.set("platform", std::env::consts::OS)?;
+    n.set("pid", std::process::id())?;
+    n.set(
+        "since",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as f64)
+            .unwrap_or(0.0),
+    )?;
+    let argv = rquickjs::Array::new(ctx.clone())?;
+    for (i, a) in crate::worker::script_args().iter().enumerate() {
+        argv.set(i, a.as_str())?;
+    }
+    n.set("argv", argv)?;
+    let version = Object::new(ctx.clone())?;
+    version.set("tag", env!("CARGO_PKG_VERSION"))?;
+    version.set("commit", "")?;
+    version.set("date", "")?;
+    n.set("version", version)?;
+
+    let kinds = Object::new(ctx.clone())?;
+    for d in filters::registry() {
+        kinds.set(d.name, d.kind.as_str())?;
+    }
+    n.set("filterKinds", kinds)?;
+
+    ctx.globals().set("__native", n)?;
+    Ok(())
+}
+
+/// The number of characters the module wrapper puts before line 1 of every module.
+pub(crate) fn module_prefix_len() -> usize {
+    module_prefix(0).len()
+}
+
+fn utf8_encode<'js>(ctx: Ctx<'js>, s: String) -> rquickjs::Result<TypedArray<'js, u8>> {
+    TypedArray::new(ctx, s.into_bytes())
+}
+
+fn base64_decode<'js>(ctx: Ctx<'js>, s: String) -> rquickjs::Result<TypedArray<'js, u8>> {
+    let t = s.trim_end_matches('=');
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(t)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t))
+        .map_err(|_| Exception::throw_type(&ctx, "Data: bad base64"))?;
+    TypedArray::new(ctx, bytes)
+}
+
+fn resolve_path(ctx: Ctx<'_>, p: String) -> rquickjs::Result<String> {
+    super::script().codebase().normalize(&p).map_err(|e| Exception::throw_message(&ctx, &e))
+}
+
+fn load_file<'js>(ctx: Ctx<'js>, p: String) -> rquickjs::Result<Value<'js>> {
+    match super::script().codebase().read(&p) {
+        Ok(Some(bytes)) => Ok(TypedArray::<u8>::new(ctx, bytes)?.into_value()),
+        Ok(None) => Ok(Value::new_null(ctx)),
+        Err(e) => Err(Exception::throw_message(&ctx, &e)),
+    }
+}
+
+fn read_file<'js>(ctx: Ctx<'js>, p: String) -> rquickjs::Result<Value<'js>> {
+    match std::fs::read(&p) {
+        Ok(bytes) => Ok(TypedArray::<u8>::new(ctx, bytes)?.into_value()),
+        Err(_) => Ok(Value::new_null(ctx)),
+    }
+}
+
+fn eval_module<'js>(ctx: Ctx<'js>, path: String, id: u32) -> rquickjs::Result<Value<'js>> {
+    let src = match super::script().codebase().read(&path) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err(Exception::throw_message(&ctx, &format!("Cannot open script at {path}"))),
+        Err(e) => return Err(Exception::throw_message(&ctx, &e)),
+    };
+    let src = String::from_utf8_lossy(&src);
+    let text = format!("{}{}\n}}", module_prefix(id), src);
+    super::eval_script(&ctx, &path, &text)
+}
