@@ -23,13 +23,28 @@ impl Codebase {
         if meta.is_dir() {
             let main = abs.join("main.js");
             if !main.is_file() {
-                return Err(format!("no main.js in codebase folder {}", target.display()));
+                return Err(format!(
+                    "no main.js in codebase folder {}",
+                    target.display()
+                ));
             }
-            Ok(Codebase { root: abs, main: "/main.js".into() })
+            Ok(Codebase {
+                root: abs,
+                main: "/main.js".into(),
+            })
         } else {
-            let root = abs.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
-            let name = abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            Ok(Codebase { root, main: format!("/{name}") })
+            let root = abs
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("/"));
+            let name = abs
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok(Codebase {
+                root,
+                main: format!("/{name}"),
+            })
         }
     }
 
@@ -46,7 +61,10 @@ impl Codebase {
     /// Normalizes a script path to codebase-absolute form (`a/./b/../c.js` → `/a/c.js`).
     pub fn normalize(&self, path: &str) -> Result<String, String> {
         let root = self.root.to_string_lossy();
-        let rel = path.strip_prefix(root.as_ref()).filter(|r| r.starts_with('/')).unwrap_or(path);
+        let rel = path
+            .strip_prefix(root.as_ref())
+            .filter(|r| r.starts_with('/'))
+            .unwrap_or(path);
         let mut parts: Vec<&str> = Vec::new();
         for seg in rel.split('/') {
             match seg {

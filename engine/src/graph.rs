@@ -31,7 +31,12 @@ struct Tree {
 impl Tree {
     fn add(&mut self, kind: Kind, name: String, parent: Option<usize>) -> usize {
         let id = self.nodes.len();
-        self.nodes.push(Node { kind, name, parent, children: Vec::new() });
+        self.nodes.push(Node {
+            kind,
+            name,
+            parent,
+            children: Vec::new(),
+        });
         if let Some(p) = parent {
             self.nodes[p].children.push(id);
         }
@@ -45,7 +50,11 @@ impl Tree {
                 self.add(Kind::Filter, f.label(), Some(parent));
                 continue;
             }
-            let kind = if f.descriptor().name == "fork" { Kind::Fork } else { Kind::Link };
+            let kind = if f.descriptor().name == "fork" {
+                Kind::Fork
+            } else {
+                Kind::Link
+            };
             let joint = self.add(kind, f.label(), Some(parent));
             for sub in subs {
                 match sub {
@@ -54,7 +63,11 @@ impl Tree {
                     }
                     Some(l) => {
                         if ancestry.contains(&l.id) {
-                            self.add(Kind::Filter, format!("recursive pipeline: {}", l.name), Some(joint));
+                            self.add(
+                                Kind::Filter,
+                                format!("recursive pipeline: {}", l.name),
+                                Some(joint),
+                            );
                             continue;
                         }
                         let p = self.add(Kind::Pipeline, l.name.clone(), Some(joint));
@@ -88,7 +101,11 @@ impl Tree {
         };
         while self.nodes[p].kind == Kind::Pipeline {
             let joint = self.parent(p);
-            let pre = if self.is_last_child(p) && self.nodes[joint].kind != Kind::Fork { "       " } else { "  |    " };
+            let pre = if self.is_last_child(p) && self.nodes[joint].kind != Kind::Fork {
+                "       "
+            } else {
+                "  |    "
+            };
             s.insert_str(0, pre);
             p = self.parent(joint);
         }
@@ -131,14 +148,22 @@ fn draw(t: &Tree, n: usize, out: &mut Lines) {
             for &c in &node.children {
                 draw(t, c, out);
             }
-            let last_is_link = node.children.last().map(|&c| t.nodes[c].kind == Kind::Link).unwrap_or(false);
+            let last_is_link = node
+                .children
+                .last()
+                .map(|&c| t.nodes[c].kind == Kind::Link)
+                .unwrap_or(false);
             if !last_is_link {
                 out.push("      |".into(), None);
                 out.push("<-----|".into(), None);
             }
         }
         Kind::Pipeline => {
-            let owner = if node.children.is_empty() { t.exit_owner(n) } else { None };
+            let owner = if node.children.is_empty() {
+                t.exit_owner(n)
+            } else {
+                None
+            };
             out.push(format!("{}[{}]", t.indent(n), node.name), owner);
             for &c in &node.children {
                 draw(t, c, out);
@@ -146,7 +171,11 @@ fn draw(t: &Tree, n: usize, out: &mut Lines) {
         }
         Kind::Filter => {
             let parent = t.parent(n);
-            let owner = if t.nodes[parent].kind == Kind::Pipeline && t.is_last_child(n) { t.exit_owner(parent) } else { None };
+            let owner = if t.nodes[parent].kind == Kind::Pipeline && t.is_last_child(n) {
+                t.exit_owner(parent)
+            } else {
+                None
+            };
             out.push(format!("{} {}", t.indent(n), node.name), owner);
         }
         Kind::Link | Kind::Fork => {
@@ -162,7 +191,7 @@ fn draw(t: &Tree, n: usize, out: &mut Lines) {
             }
             let parent = t.parent(n);
             let direct = t.nodes[parent].kind == Kind::Root;
-            if !(direct || !t.is_last_child(n)) {
+            if !direct && t.is_last_child(n) {
                 return;
             }
             let Some(first) = out.owner.iter().position(|o| *o == Some(n)) else {
@@ -183,7 +212,10 @@ fn draw(t: &Tree, n: usize, out: &mut Lines) {
                 out.push(format!("<{}|", "-".repeat(w + 3)), None);
             } else {
                 out.push(format!("{indent}{}v", " ".repeat(pad)), None);
-                out.push(format!("{indent}  |<{}", "-".repeat(w + 1 - indent.len())), None);
+                out.push(
+                    format!("{indent}  |<{}", "-".repeat(w + 1 - indent.len())),
+                    None,
+                );
                 out.push(format!("{indent}  |"), None);
                 out.push(format!("{indent}  v"), None);
             }
@@ -206,7 +238,10 @@ pub fn draw_root(layout: &PipelineLayout) -> Vec<String> {
     let mut t = Tree { nodes: Vec::new() };
     let root = t.add(Kind::Root, title(layout), None);
     t.add_filters(layout, root, &mut vec![layout.id]);
-    let mut lines = Lines { text: Vec::new(), owner: Vec::new() };
+    let mut lines = Lines {
+        text: Vec::new(),
+        owner: Vec::new(),
+    };
     draw(&t, root, &mut lines);
     let mut v = vec![format!("[{}]", title(layout))];
     v.extend(lines.text);
@@ -233,7 +268,10 @@ pub fn roots(module_layouts: &[Rc<PipelineLayout>]) -> Vec<Rc<PipelineLayout>> {
     starters.sort_by_key(|l| title(l));
     let mut named: Vec<_> = module_layouts
         .iter()
-        .filter(|l| matches!(l.kind, LayoutKind::Named | LayoutKind::Entrance) && !referenced.contains(&l.id))
+        .filter(|l| {
+            matches!(l.kind, LayoutKind::Named | LayoutKind::Entrance)
+                && !referenced.contains(&l.id)
+        })
         .cloned()
         .collect();
     named.sort_by_key(|l| l.name.clone());
@@ -244,7 +282,12 @@ pub fn roots(module_layouts: &[Rc<PipelineLayout>]) -> Vec<Rc<PipelineLayout>> {
 /// The whole graph of a module as log lines, headed as in the article.
 pub fn module_graph(path: &str, module_layouts: &[Rc<PipelineLayout>]) -> Vec<String> {
     let head = format!("Module {path}");
-    let mut v = vec![String::new(), head.clone(), "=".repeat(head.len()), String::new()];
+    let mut v = vec![
+        String::new(),
+        head.clone(),
+        "=".repeat(head.len()),
+        String::new(),
+    ];
     for r in roots(module_layouts) {
         for line in draw_root(&r) {
             v.push(format!(" {line}"));

@@ -22,12 +22,16 @@ pub struct Program {
 impl Program {
     /// Layouts that accept connections.
     pub fn listens(&self) -> impl Iterator<Item = &Rc<PipelineLayout>> {
-        self.layouts.iter().filter(|l| matches!(l.kind, LayoutKind::Listen { .. }))
+        self.layouts
+            .iter()
+            .filter(|l| matches!(l.kind, LayoutKind::Listen { .. }))
     }
 
     /// Timer and signal layouts.
     pub fn tasks(&self) -> impl Iterator<Item = &Rc<PipelineLayout>> {
-        self.layouts.iter().filter(|l| matches!(l.kind, LayoutKind::Task { .. }))
+        self.layouts
+            .iter()
+            .filter(|l| matches!(l.kind, LayoutKind::Task { .. }))
     }
 
     /// The start-up graph of every module, as log lines.
@@ -66,7 +70,10 @@ impl Resolver for Table {
             .collect()
     }
     fn module_path(&self, module: usize) -> Rc<str> {
-        self.module_paths.get(module).cloned().unwrap_or_else(|| "".into())
+        self.module_paths
+            .get(module)
+            .cloned()
+            .unwrap_or_else(|| "".into())
     }
 }
 
@@ -75,11 +82,18 @@ pub fn load(main: &str) -> Result<Program, String> {
     script::js(|ctx| {
         let prefix = crate::script::module_prefix_len();
         let fix = |e: ScriptError| -> String {
-            let file = e.location.as_deref().and_then(|l| l.rsplitn(3, ':').nth(2)).unwrap_or("").to_string();
+            let file = e
+                .location
+                .as_deref()
+                .and_then(|l| l.rsplitn(3, ':').nth(2))
+                .unwrap_or("")
+                .to_string();
             e.unshift_column(&file, prefix).to_string()
         };
-        script::call_helper::<_, Value>(ctx, "module", (main,)).map_err(|e| fix(ScriptError::from_js(ctx, e)))?;
-        script::call_helper::<_, Value>(ctx, "finalize", ()).map_err(|e| fix(ScriptError::from_js(ctx, e)))?;
+        script::call_helper::<_, Value>(ctx, "module", (main,))
+            .map_err(|e| fix(ScriptError::from_js(ctx, e)))?;
+        script::call_helper::<_, Value>(ctx, "finalize", ())
+            .map_err(|e| fix(ScriptError::from_js(ctx, e)))?;
 
         let s = script::helpers(ctx);
         let js_err = |e: rquickjs::Error| ScriptError::from_js(ctx, e).to_string();
@@ -106,7 +120,10 @@ pub fn load(main: &str) -> Result<Program, String> {
             let module: usize = r.get("module").map_err(js_err)?;
             let kind: String = r.get("kind").map_err(js_err)?;
             let name: String = r.get("name").map_err(js_err)?;
-            let anonymous: bool = r.get::<_, Option<bool>>("anonymous").map_err(js_err)?.unwrap_or(false);
+            let anonymous: bool = r
+                .get::<_, Option<bool>>("anonymous")
+                .map_err(js_err)?
+                .unwrap_or(false);
             let line: u32 = r.get("line").map_err(js_err)?;
             let save = |k: &str| -> Result<Option<JsValue>, String> {
                 let v: Value = r.get(k).map_err(js_err)?;
@@ -120,17 +137,27 @@ pub fn load(main: &str) -> Result<Program, String> {
                 "task" => {
                     let n = task_numbers.entry(module).or_insert(0);
                     *n += 1;
-                    LayoutKind::Task { when: r.get("when").map_err(js_err)?, number: *n }
+                    LayoutKind::Task {
+                        when: r.get("when").map_err(js_err)?,
+                        number: *n,
+                    }
                 }
                 "entrance" => LayoutKind::Entrance,
                 _ if anonymous => LayoutKind::Anonymous,
                 _ => LayoutKind::Named,
             };
-            let label: String = r.get::<_, Option<String>>("label").map_err(js_err)?.unwrap_or_else(|| name.clone());
+            let label: String = r
+                .get::<_, Option<String>>("label")
+                .map_err(js_err)?
+                .unwrap_or_else(|| name.clone());
             let layout = Rc::new(PipelineLayout {
                 id,
                 kind: layout_kind.clone(),
-                name: if anonymous { String::new() } else { name.clone() },
+                name: if anonymous {
+                    String::new()
+                } else {
+                    name.clone()
+                },
                 label,
                 module: module_paths[module].clone(),
                 line,
@@ -166,15 +193,32 @@ pub fn load(main: &str) -> Result<Program, String> {
                 let at = |msg: String| format!("{file}:{line}:{column}: {name}(): {msg}");
                 let desc = filters::find(&name).ok_or_else(|| at("unknown filter".into()))?;
                 let args: Array = f.get("args").map_err(js_err)?;
-                let args: Vec<Value> = args.iter().collect::<rquickjs::Result<_>>().map_err(js_err)?;
+                let args: Vec<Value> = args
+                    .iter()
+                    .collect::<rquickjs::Result<_>>()
+                    .map_err(js_err)?;
                 let sub: Value = f.get("sub").map_err(js_err)?;
-                let dynamic = f.get::<_, Option<bool>>("dynamic").map_err(js_err)?.unwrap_or(false);
+                let dynamic = f
+                    .get::<_, Option<bool>>("dynamic")
+                    .map_err(js_err)?
+                    .unwrap_or(false);
                 let mods: Option<Array> = f.get("modules").map_err(js_err)?;
                 let modules = match mods {
-                    Some(a) => a.iter::<usize>().collect::<rquickjs::Result<_>>().map_err(js_err)?,
+                    Some(a) => a
+                        .iter::<usize>()
+                        .collect::<rquickjs::Result<_>>()
+                        .map_err(js_err)?,
                     None => Vec::new(),
                 };
-                let mut b = Builder { ctx, args, sub: None, modules, dynamic, module, resolver: &table };
+                let mut b = Builder {
+                    ctx,
+                    args,
+                    sub: None,
+                    modules,
+                    dynamic,
+                    module,
+                    resolver: &table,
+                };
                 if !sub.is_undefined() && !sub.is_null() {
                     let resolved: Sub = b.sub_of(&sub).map_err(at)?;
                     b.sub = Some(resolved);
@@ -185,11 +229,16 @@ pub fn load(main: &str) -> Result<Program, String> {
             let _ = table.layouts[i].filters.set(protos);
         }
 
-        let mut modules: Vec<(Rc<str>, Vec<Rc<PipelineLayout>>)> =
-            module_paths.iter().map(|p| (p.clone(), Vec::new())).collect();
+        let mut modules: Vec<(Rc<str>, Vec<Rc<PipelineLayout>>)> = module_paths
+            .iter()
+            .map(|p| (p.clone(), Vec::new()))
+            .collect();
         for (i, l) in table.layouts.iter().enumerate() {
             modules[table.module_of[i]].1.push(l.clone());
         }
-        Ok(Program { layouts: table.layouts, modules })
+        Ok(Program {
+            layouts: table.layouts,
+            modules,
+        })
     })
 }

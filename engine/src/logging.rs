@@ -16,7 +16,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
         let meta = event.metadata();
         let level = match *meta.level() {
             Level::ERROR => "ERR",
@@ -43,7 +48,11 @@ pub fn init(level: &str) -> Result<(), String> {
     };
     let lvl = match lvl {
         "debug" | "info" | "warn" | "error" => lvl,
-        other => return Err(format!("unknown log level: {other} (use debug, info, warn or error)")),
+        other => {
+            return Err(format!(
+                "unknown log level: {other} (use debug, info, warn or error)"
+            ))
+        }
     };
     let mut directive = match topics {
         Some(_) => "info".to_string(),
@@ -64,7 +73,9 @@ pub fn init(level: &str) -> Result<(), String> {
 }
 
 fn timestamp() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = now.as_secs() as i64;
     let (y, m, d) = civil_from_days(secs.div_euclid(86400));
     let t = secs.rem_euclid(86400);
@@ -96,6 +107,6 @@ mod tests {
     #[test]
     fn civil_dates() {
         assert_eq!(super::civil_from_days(0), (1970, 1, 1));
-        assert_eq!(super::civil_from_days(20416), (2025, 11, 25));
+        assert_eq!(super::civil_from_days(20417), (2025, 11, 25));
     }
 }

@@ -59,7 +59,12 @@ fn main() -> ExitCode {
         eprintln!("engine: give a script file or a codebase folder (see engine --help)");
         return ExitCode::from(2);
     };
-    let code = worker::run(RunOptions { target, check: cli.check, reuse_port: cli.reuse_port, args: cli.args });
+    let code = worker::run(RunOptions {
+        target,
+        check: cli.check,
+        reuse_port: cli.reuse_port,
+        args: cli.args,
+    });
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();

@@ -6,7 +6,9 @@ use std::time::Duration;
 /// first letter of the unit counts, as in Pipy).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let n: f64 = num.parse().map_err(|_| format!("invalid duration: {s}"))?;
     let mult = match unit.trim().chars().next().map(|c| c.to_ascii_lowercase()) {

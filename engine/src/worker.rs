@@ -51,7 +51,10 @@ pub fn script_args() -> Vec<String> {
 /// Runs a program to the end and returns the process exit code.
 pub fn run(opts: RunOptions) -> i32 {
     let _ = ARGS.set(opts.args.clone());
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the runtime: {e}");
@@ -105,18 +108,23 @@ async fn run_program(opts: RunOptions) -> i32 {
 fn start(program: &Program, opts: &RunOptions) -> Result<(), String> {
     let mut bound = Vec::new();
     for layout in program.listens() {
-        let LayoutKind::Listen { host, port } = &layout.kind else { continue };
+        let LayoutKind::Listen { host, port } = &layout.kind else {
+            continue;
+        };
         let lo = listen_options(layout, opts)?;
         let std_listener = net::bind(host, *port, &lo)?;
         bound.push((layout.clone(), std_listener, lo, host.clone(), *port));
     }
     for (layout, l, lo, host, port) in bound {
-        let listener = tokio::net::TcpListener::from_std(l).map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+        let listener = tokio::net::TcpListener::from_std(l)
+            .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
         tracing::info!(target: "listener", "Listening on port {port} at {host}");
         tokio::task::spawn_local(net::serve_listener(listener, layout, lo));
     }
     for layout in program.tasks() {
-        let LayoutKind::Task { when, .. } = &layout.kind else { continue };
+        let LayoutKind::Task { when, .. } = &layout.kind else {
+            continue;
+        };
         let when = when.clone();
         let layout = layout.clone();
         if when.starts_with("SIG") {
@@ -138,23 +146,38 @@ fn start(program: &Program, opts: &RunOptions) -> Result<(), String> {
 }
 
 fn listen_options(layout: &PipelineLayout, opts: &RunOptions) -> Result<ListenOptions, String> {
-    let mut lo = ListenOptions { reuse_port: opts.reuse_port, ..Default::default() };
+    let mut lo = ListenOptions {
+        reuse_port: opts.reuse_port,
+        ..Default::default()
+    };
     if let Some(o) = &layout.options {
         script::js(|ctx| -> Result<(), String> {
             let v = o.get(ctx);
-            let Some(obj) = v.as_object() else { return Ok(()) };
-            let get = |k: &str| obj.get::<_, rquickjs::Value>(k).ok().filter(|v| !v.is_undefined() && !v.is_null());
+            let Some(obj) = v.as_object() else {
+                return Ok(());
+            };
+            let get = |k: &str| {
+                obj.get::<_, rquickjs::Value>(k)
+                    .ok()
+                    .filter(|v| !v.is_undefined() && !v.is_null())
+            };
             if let Some(v) = get("maxConnections") {
-                let n = v.as_number().ok_or("listen(): maxConnections must be a number")?;
+                let n = v
+                    .as_number()
+                    .ok_or("listen(): maxConnections must be a number")?;
                 if n >= 0.0 {
                     lo.max_connections = Some(n as usize);
                 }
             }
             if let Some(v) = get("idleTimeout") {
-                lo.idle_timeout = crate::filters::builder::duration_of(&v).map_err(|e| format!("listen(): idleTimeout: {e}"))?;
+                lo.idle_timeout = crate::filters::builder::duration_of(&v)
+                    .map_err(|e| format!("listen(): idleTimeout: {e}"))?;
             }
             if let Some(v) = get("readTimeout") {
-                lo.read_timeout = Some(crate::filters::builder::duration_of(&v).map_err(|e| format!("listen(): readTimeout: {e}"))?);
+                lo.read_timeout = Some(
+                    crate::filters::builder::duration_of(&v)
+                        .map_err(|e| format!("listen(): readTimeout: {e}"))?,
+                );
             }
             Ok(())
         })?;
@@ -185,7 +208,10 @@ fn start_task(layout: &Rc<PipelineLayout>) -> TaskRun {
         pipeline.input(Event::MessageEnd(MessageTail::default()));
         pipeline.input(StreamEnd::ok());
     }
-    TaskRun { _pipeline: pipeline, ended }
+    TaskRun {
+        _pipeline: pipeline,
+        ended,
+    }
 }
 
 async fn run_timer_task(layout: Rc<PipelineLayout>, every: Duration) {
@@ -194,7 +220,11 @@ async fn run_timer_task(layout: Rc<PipelineLayout>, every: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let busy = current.borrow().as_ref().map(|r| !r.ended.get()).unwrap_or(false);
+        let busy = current
+            .borrow()
+            .as_ref()
+            .map(|r| !r.ended.get())
+            .unwrap_or(false);
         if !busy {
             let old = current.borrow_mut().take();
             drop(old);

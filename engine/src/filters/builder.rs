@@ -61,7 +61,10 @@ pub struct Builder<'a, 'js> {
 impl<'a, 'js> Builder<'a, 'js> {
     /// Argument `i`, or `None` when missing, `undefined` or `null`.
     pub fn arg(&self, i: usize) -> Option<Value<'js>> {
-        self.args.get(i).filter(|v| !v.is_undefined() && !v.is_null()).cloned()
+        self.args
+            .get(i)
+            .filter(|v| !v.is_undefined() && !v.is_null())
+            .cloned()
     }
 
     /// Saves argument `i` for use at run time.
@@ -71,12 +74,15 @@ impl<'a, 'js> Builder<'a, 'js> {
 
     /// Argument `i` if it is a function.
     pub fn function(&self, i: usize) -> Option<JsValue> {
-        self.arg(i).filter(|v| v.is_function()).map(|v| JsValue::save(self.ctx, v))
+        self.arg(i)
+            .filter(|v| v.is_function())
+            .map(|v| JsValue::save(self.ctx, v))
     }
 
     /// Argument `i` as a string, if it is one.
     pub fn string(&self, i: usize) -> Option<String> {
-        self.arg(i).and_then(|v| v.as_string().and_then(|s| s.to_string().ok()))
+        self.arg(i)
+            .and_then(|v| v.as_string().and_then(|s| s.to_string().ok()))
     }
 
     /// Resolves a reference object made by the configuration API.
@@ -86,7 +92,11 @@ impl<'a, 'js> Builder<'a, 'js> {
             return Ok(Sub::Bypass);
         }
         if let Ok(id) = o.get::<_, usize>("__layout") {
-            return self.resolver.by_id(id).map(Sub::Layout).ok_or_else(|| "pipeline not found".into());
+            return self
+                .resolver
+                .by_id(id)
+                .map(Sub::Layout)
+                .ok_or_else(|| "pipeline not found".into());
         }
         let name: String = o.get("__ref").map_err(|_| "expected a sub-pipeline")?;
         self.resolver
@@ -97,7 +107,9 @@ impl<'a, 'js> Builder<'a, 'js> {
 
     /// The sub-pipeline from a leading name or `.to()`, which this filter requires.
     pub fn required_sub(&self) -> Result<Sub, String> {
-        self.sub.clone().ok_or_else(|| "needs a sub-pipeline: give its name or use .to(...)".into())
+        self.sub
+            .clone()
+            .ok_or_else(|| "needs a sub-pipeline: give its name or use .to(...)".into())
     }
 
     /// True if argument `i` is a function.
@@ -109,14 +121,22 @@ impl<'a, 'js> Builder<'a, 'js> {
     pub fn option(&self, i: usize, key: &str) -> Option<Value<'js>> {
         let o = self.arg(i)?;
         let o = o.as_object()?;
-        o.get::<_, Value>(key).ok().filter(|v| !v.is_undefined() && !v.is_null())
+        o.get::<_, Value>(key)
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
     }
 
     /// An option as seconds (number, or a duration string).
-    pub fn duration_option(&self, i: usize, key: &str) -> Result<Option<std::time::Duration>, String> {
+    pub fn duration_option(
+        &self,
+        i: usize,
+        key: &str,
+    ) -> Result<Option<std::time::Duration>, String> {
         match self.option(i, key) {
             None => Ok(None),
-            Some(v) => duration_of(&v).map(Some).map_err(|e| format!("option {key}: {e}")),
+            Some(v) => duration_of(&v)
+                .map(Some)
+                .map_err(|e| format!("option {key}: {e}")),
         }
     }
 
@@ -124,7 +144,10 @@ impl<'a, 'js> Builder<'a, 'js> {
     pub fn number_option(&self, i: usize, key: &str) -> Result<Option<f64>, String> {
         match self.option(i, key) {
             None => Ok(None),
-            Some(v) => v.as_number().map(Some).ok_or_else(|| format!("option {key} must be a number")),
+            Some(v) => v
+                .as_number()
+                .map(Some)
+                .ok_or_else(|| format!("option {key} must be a number")),
         }
     }
 

@@ -47,8 +47,9 @@ pub fn call_replacer(
             return Ok(None);
         }
         let mut out = Vec::new();
-        script::events_from_js(ctx, v, &mut out)
-            .map_err(|m| rquickjs::Exception::throw_type(ctx, &format!("invalid replacement: {m}")))?;
+        script::events_from_js(ctx, v, &mut out).map_err(|m| {
+            rquickjs::Exception::throw_type(ctx, &format!("invalid replacement: {m}"))
+        })?;
         Ok(Some(out))
     })
 }
@@ -69,7 +70,10 @@ pub struct MessageReader {
 impl MessageReader {
     /// A reader keeping at most `limit` body bytes (all when `None`).
     pub fn new(limit: Option<usize>) -> Self {
-        MessageReader { limit, ..Default::default() }
+        MessageReader {
+            limit,
+            ..Default::default()
+        }
     }
 
     /// True between MessageStart and its end.
@@ -92,7 +96,10 @@ impl MessageReader {
         if !self.open {
             return;
         }
-        let room = self.limit.map(|l| l.saturating_sub(self.size)).unwrap_or(usize::MAX);
+        let room = self
+            .limit
+            .map(|l| l.saturating_sub(self.size))
+            .unwrap_or(usize::MAX);
         if b.len() <= room {
             self.chunks.push(b.clone());
             self.size += b.len();
@@ -109,7 +116,10 @@ impl MessageReader {
     pub fn finish(&mut self, end: MessageTail) -> JsMessage {
         self.open = false;
         if self.dropped > 0 {
-            tracing::warn!("message body over the buffer limit: {} bytes discarded", self.dropped);
+            tracing::warn!(
+                "message body over the buffer limit: {} bytes discarded",
+                self.dropped
+            );
         }
         let body = if self.chunks.len() == 1 {
             self.chunks.pop().unwrap_or_default()
@@ -119,18 +129,27 @@ impl MessageReader {
             }
             self.body.split().freeze()
         };
-        JsMessage { head: self.head.take(), body, end }
+        JsMessage {
+            head: self.head.take(),
+            body,
+            end,
+        }
     }
 }
 
 /// Reads a leading size limit (the [A] form `handleMessage('256k', cb)`) or a trailing
 /// `{bufferLimit}` option; returns `(limit, index of the callback argument)`.
-pub fn size_limit_and_callback(b: &super::Builder<'_, '_>) -> Result<(Option<usize>, usize), String> {
+pub fn size_limit_and_callback(
+    b: &super::Builder<'_, '_>,
+) -> Result<(Option<usize>, usize), String> {
     let first = b.arg(0);
     let leading = match &first {
         Some(v) if v.is_number() => Some(v.as_number().unwrap_or(0.0) as usize),
         Some(v) if v.is_string() => {
-            let s = v.as_string().and_then(|s| s.to_string().ok()).unwrap_or_default();
+            let s = v
+                .as_string()
+                .and_then(|s| s.to_string().ok())
+                .unwrap_or_default();
             Some(crate::units::parse_size(&s)? as usize)
         }
         _ => None,
@@ -142,7 +161,10 @@ pub fn size_limit_and_callback(b: &super::Builder<'_, '_>) -> Result<(Option<usi
         None => None,
         Some(v) if v.is_number() => Some(v.as_number().unwrap_or(0.0) as usize),
         Some(v) => {
-            let s = v.as_string().and_then(|s| s.to_string().ok()).unwrap_or_default();
+            let s = v
+                .as_string()
+                .and_then(|s| s.to_string().ok())
+                .unwrap_or_default();
             Some(crate::units::parse_size(&s)? as usize)
         }
     };

@@ -56,9 +56,16 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         None => Duration::from_secs(1),
     };
     let opts = Options {
-        connect_timeout: b.duration_option(1, "connectTimeout")?.filter(|d| !d.is_zero()),
-        read_timeout: b.duration_option(1, "readTimeout")?.filter(|d| !d.is_zero()),
-        idle_timeout: b.duration_option(1, "idleTimeout")?.filter(|d| !d.is_zero()).unwrap_or(Duration::from_secs(60)),
+        connect_timeout: b
+            .duration_option(1, "connectTimeout")?
+            .filter(|d| !d.is_zero()),
+        read_timeout: b
+            .duration_option(1, "readTimeout")?
+            .filter(|d| !d.is_zero()),
+        idle_timeout: b
+            .duration_option(1, "idleTimeout")?
+            .filter(|d| !d.is_zero())
+            .unwrap_or(Duration::from_secs(60)),
         retry_count: retry,
         retry_delay,
     };
@@ -139,7 +146,14 @@ impl Connect {
                 _ => (opts.idle_timeout, ErrorCode::IdleTimeout),
             };
             let out = output.clone();
-            pump_reader(rd, Tap::new(), Some(timeout), move |e| out.emit(e), std::future::pending()).await;
+            pump_reader(
+                rd,
+                Tap::new(),
+                Some(timeout),
+                move |e| out.emit(e),
+                std::future::pending(),
+            )
+            .await;
         }));
     }
 }
@@ -156,7 +170,9 @@ async fn dial(target: &str, opts: &Options) -> Result<TcpStream, ErrorCode> {
             let addr = *addrs.first().ok_or(ErrorCode::CannotResolve)?;
             let connect = TcpStream::connect(addr);
             let s = match opts.connect_timeout {
-                Some(t) => tokio::time::timeout(t, connect).await.map_err(|_| ErrorCode::ConnectionTimeout)?,
+                Some(t) => tokio::time::timeout(t, connect)
+                    .await
+                    .map_err(|_| ErrorCode::ConnectionTimeout)?,
                 None => connect.await,
             };
             s.map_err(|e| ErrorCode::from_io(&e, false))

@@ -13,7 +13,10 @@ static DUMP: FilterDescriptor = FilterDescriptor {
     kind: FilterKind::Plain,
     signature: "([tag])",
     help: "Logs every event that passes",
-    params: &[("tag", "text, or function() returning it, shown on each line")],
+    params: &[(
+        "tag",
+        "text, or function() returning it, shown on each line",
+    )],
     build: |b| Ok(Box::new(DumpProto { tag: b.saved(0) })),
 };
 
@@ -38,7 +41,11 @@ impl FilterProto for DumpProto {
         &DUMP
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Dump { tag: self.tag.clone(), context: init.context, output: init.output })
+        Box::new(Dump {
+            tag: self.tag.clone(),
+            context: init.context,
+            output: init.output,
+        })
     }
 }
 
@@ -62,7 +69,10 @@ impl Filter for Dump {
                 }
                 None => String::new(),
             };
-            fn dump<'js>(ctx: &rquickjs::Ctx<'js>, v: rquickjs::Value<'js>) -> rquickjs::Result<String> {
+            fn dump<'js>(
+                ctx: &rquickjs::Ctx<'js>,
+                v: rquickjs::Value<'js>,
+            ) -> rquickjs::Result<String> {
                 script::call_helper(ctx, "dump", (v,))
             }
             let detail = match &evt {
@@ -91,7 +101,11 @@ impl Filter for Dump {
                     Some(StreamError::Runtime(_)) => ", code = RuntimeError".to_string(),
                 },
             };
-            Ok(format!("[context={}]{tag} {}{detail}", self.context.id(), evt.type_name()))
+            Ok(format!(
+                "[context={}]{tag} {}{detail}",
+                self.context.id(),
+                evt.type_name()
+            ))
         });
         match described {
             Ok(line) => tracing::info!(target: "dump", "{line}"),
@@ -108,7 +122,9 @@ impl FilterProto for PrintProto {
         &PRINT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Print { output: init.output })
+        Box::new(Print {
+            output: init.output,
+        })
     }
 }
 

@@ -31,7 +31,11 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         Sub::Layout(l) => l,
         Sub::Bypass => return Err("fork needs a sub-pipeline".into()),
     };
-    Ok(Box::new(ForkProto { layout, init: b.saved(0), module: b.module }))
+    Ok(Box::new(ForkProto {
+        layout,
+        init: b.saved(0),
+        module: b.module,
+    }))
 }
 
 struct ForkProto {
@@ -71,7 +75,11 @@ struct Fork {
 impl Fork {
     fn start(&mut self) -> Result<Vec<Rc<Pipeline>>, ScriptError> {
         let Some(init) = self.init.clone() else {
-            return Ok(vec![Pipeline::new(&self.layout, self.context.clone(), Output::Discard)]);
+            return Ok(vec![Pipeline::new(
+                &self.layout,
+                self.context.clone(),
+                Output::Discard,
+            )]);
         };
         // Evaluate the initializers, then make one cloned context per object.
         let (count, is_array) = script::call_in(&self.context, |ctx| {
@@ -83,11 +91,22 @@ impl Fork {
             s.set("_forkInit", v.clone())?;
             Ok(match v.as_array() {
                 Some(a) => (a.len(), true),
-                None => (if v.is_undefined() || v.is_null() { 0 } else { 1 }, false),
+                None => (
+                    if v.is_undefined() || v.is_null() {
+                        0
+                    } else {
+                        1
+                    },
+                    false,
+                ),
             })
         })?;
         if !is_array && count == 0 {
-            return Ok(vec![Pipeline::new(&self.layout, self.context.clone(), Output::Discard)]);
+            return Ok(vec![Pipeline::new(
+                &self.layout,
+                self.context.clone(),
+                Output::Discard,
+            )]);
         }
         let module = self.module;
         let mut out = Vec::new();

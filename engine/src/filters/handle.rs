@@ -33,27 +33,80 @@ macro_rules! handler {
     };
 }
 
-handler!(STREAM_START, "handleStreamStart", On::StreamStart, "(callback)",
-    "Calls a function on the first event of the stream", "function(event) called with the first event");
-handler!(DATA, "handleData", On::Data, "(callback)",
-    "Calls a function on every Data event", "function(data, counter) called with each Data");
-handler!(MESSAGE_START, "handleMessageStart", On::MessageStart, "(callback)",
-    "Calls a function on every MessageStart event", "function(messageStart, counter)");
-handler!(MESSAGE_END, "handleMessageEnd", On::MessageEnd, "(callback)",
-    "Calls a function on every MessageEnd event", "function(messageEnd, counter)");
-handler!(STREAM_END, "handleStreamEnd", On::StreamEnd, "(callback)",
-    "Calls a function on the StreamEnd event", "function(streamEnd)");
-handler!(MESSAGE, "handleMessage", On::Message, "([sizeLimit, ]callback[, {bufferLimit}])",
-    "Calls a function on every complete message", "function(message, counter) called at the end of each message");
-handler!(MESSAGE_BODY, "handleMessageBody", On::MessageBody, "([sizeLimit, ]callback[, {bufferLimit}])",
-    "Calls a function on the body of every complete message", "function(data, counter) called with each body");
+handler!(
+    STREAM_START,
+    "handleStreamStart",
+    On::StreamStart,
+    "(callback)",
+    "Calls a function on the first event of the stream",
+    "function(event) called with the first event"
+);
+handler!(
+    DATA,
+    "handleData",
+    On::Data,
+    "(callback)",
+    "Calls a function on every Data event",
+    "function(data, counter) called with each Data"
+);
+handler!(
+    MESSAGE_START,
+    "handleMessageStart",
+    On::MessageStart,
+    "(callback)",
+    "Calls a function on every MessageStart event",
+    "function(messageStart, counter)"
+);
+handler!(
+    MESSAGE_END,
+    "handleMessageEnd",
+    On::MessageEnd,
+    "(callback)",
+    "Calls a function on every MessageEnd event",
+    "function(messageEnd, counter)"
+);
+handler!(
+    STREAM_END,
+    "handleStreamEnd",
+    On::StreamEnd,
+    "(callback)",
+    "Calls a function on the StreamEnd event",
+    "function(streamEnd)"
+);
+handler!(
+    MESSAGE,
+    "handleMessage",
+    On::Message,
+    "([sizeLimit, ]callback[, {bufferLimit}])",
+    "Calls a function on every complete message",
+    "function(message, counter) called at the end of each message"
+);
+handler!(
+    MESSAGE_BODY,
+    "handleMessageBody",
+    On::MessageBody,
+    "([sizeLimit, ]callback[, {bufferLimit}])",
+    "Calls a function on the body of every complete message",
+    "function(data, counter) called with each body"
+);
 
 /// The `handle*` filters.
-pub static FILTERS: &[&FilterDescriptor] =
-    &[&STREAM_START, &DATA, &MESSAGE_START, &MESSAGE_END, &STREAM_END, &MESSAGE, &MESSAGE_BODY];
+pub static FILTERS: &[&FilterDescriptor] = &[
+    &STREAM_START,
+    &DATA,
+    &MESSAGE_START,
+    &MESSAGE_END,
+    &STREAM_END,
+    &MESSAGE,
+    &MESSAGE_BODY,
+];
 
 fn build(b: &mut Builder<'_, '_>, on: On) -> Result<Box<dyn FilterProto>, String> {
-    let (limit, at) = if matches!(on, On::Message | On::MessageBody) { size_limit_and_callback(b)? } else { (None, 0) };
+    let (limit, at) = if matches!(on, On::Message | On::MessageBody) {
+        size_limit_and_callback(b)?
+    } else {
+        (None, 0)
+    };
     let callback = b.function(at).ok_or("expects a callback function")?;
     let desc = match on {
         On::StreamStart => &STREAM_START,
@@ -64,7 +117,12 @@ fn build(b: &mut Builder<'_, '_>, on: On) -> Result<Box<dyn FilterProto>, String
         On::Message => &MESSAGE,
         On::MessageBody => &MESSAGE_BODY,
     };
-    Ok(Box::new(HandleProto { desc, on, callback, limit }))
+    Ok(Box::new(HandleProto {
+        desc,
+        on,
+        callback,
+        limit,
+    }))
 }
 
 struct HandleProto {
@@ -80,7 +138,11 @@ impl FilterProto for HandleProto {
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
         Box::new(Handle {
-            proto: HandleShared { name: self.desc.name, on: self.on, callback: self.callback.clone() },
+            proto: HandleShared {
+                name: self.desc.name,
+                on: self.on,
+                callback: self.callback.clone(),
+            },
             context: init.context,
             output: init.output,
             counter: 0,
@@ -111,7 +173,9 @@ impl Handle {
     fn call_event(&mut self, evt: &Event) -> bool {
         let n = self.counter;
         self.counter += 1;
-        let r = call_handler(&self.context, &self.proto.callback, n, |ctx| script::to_js_event(ctx, evt));
+        let r = call_handler(&self.context, &self.proto.callback, n, |ctx| {
+            script::to_js_event(ctx, evt)
+        });
         self.check(r)
     }
 
@@ -131,7 +195,9 @@ impl Handle {
         let n = self.counter;
         self.counter += 1;
         let r = if self.proto.on == On::Message {
-            call_handler(&self.context, &self.proto.callback, n, |ctx| script::to_js_message(ctx, &msg))
+            call_handler(&self.context, &self.proto.callback, n, |ctx| {
+                script::to_js_message(ctx, &msg)
+            })
         } else {
             call_handler(&self.context, &self.proto.callback, n, |ctx| {
                 crate::script::data_to_js(ctx, &msg.body)

@@ -17,8 +17,14 @@ static LINK: FilterDescriptor = FilterDescriptor {
     signature: "(target[, when[, target2[, when2...]]])",
     help: "Sends events to the first sub-pipeline whose condition holds ('' = bypass)",
     params: &[
-        ("target", "name of a sub-pipeline, '' to bypass, or (current API) a function returning a name"),
-        ("when", "function() deciding whether to use the target before it; missing means always"),
+        (
+            "target",
+            "name of a sub-pipeline, '' to bypass, or (current API) a function returning a name",
+        ),
+        (
+            "when",
+            "function() deciding whether to use the target before it; missing means always",
+        ),
     ],
     build: build_link,
 };
@@ -29,7 +35,10 @@ static BRANCH: FilterDescriptor = FilterDescriptor {
     signature: "(condition, layout[, condition2, layout2...][, default])",
     help: "Sends events to the layout of the first condition that holds",
     params: &[
-        ("condition", "function() or value, checked on each event until one holds"),
+        (
+            "condition",
+            "function() or value, checked on each event until one holds",
+        ),
         ("layout", "sub-pipeline name or builder $=>$..."),
         ("default", "layout used when no condition holds"),
     ],
@@ -63,7 +72,8 @@ static BRANCH_MESSAGE: FilterDescriptor = FilterDescriptor {
 };
 
 /// The choosing filters.
-pub static FILTERS: &[&FilterDescriptor] = &[&LINK, &BRANCH, &BRANCH_MESSAGE_START, &BRANCH_MESSAGE];
+pub static FILTERS: &[&FilterDescriptor] =
+    &[&LINK, &BRANCH, &BRANCH_MESSAGE_START, &BRANCH_MESSAGE];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -92,7 +102,11 @@ fn build_link(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     if b.dynamic {
         let f = b.function(0).ok_or("expects a function")?;
         let names = b.resolver.all_named(b.module).into_iter().collect();
-        return Ok(Box::new(ChooseProto { desc: &LINK, mode: Mode::Link, targets: Rc::new(Targets::Dynamic(f, Rc::new(names))) }));
+        return Ok(Box::new(ChooseProto {
+            desc: &LINK,
+            mode: Mode::Link,
+            targets: Rc::new(Targets::Dynamic(f, Rc::new(names))),
+        }));
     }
     if b.args.is_empty() {
         return Err("expects a target".into());
@@ -104,17 +118,28 @@ fn build_link(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         let cond = match b.args.get(i + 1) {
             Some(v) if v.is_function() => Cond::Value(JsValue::save(b.ctx, v.clone())),
             Some(v) if !v.is_undefined() && !v.is_null() => {
-                return Err(format!("condition after target {} must be a function", i / 2 + 1));
+                return Err(format!(
+                    "condition after target {} must be a function",
+                    i / 2 + 1
+                ));
             }
             _ => Cond::Always,
         };
         pairs.push((cond, sub));
         i += 2;
     }
-    Ok(Box::new(ChooseProto { desc: &LINK, mode: Mode::Link, targets: Rc::new(Targets::Fixed(pairs)) }))
+    Ok(Box::new(ChooseProto {
+        desc: &LINK,
+        mode: Mode::Link,
+        targets: Rc::new(Targets::Fixed(pairs)),
+    }))
 }
 
-fn build_branch(b: &mut Builder<'_, '_>, mode: Mode, desc: &'static FilterDescriptor) -> Result<Box<dyn FilterProto>, String> {
+fn build_branch(
+    b: &mut Builder<'_, '_>,
+    mode: Mode,
+    desc: &'static FilterDescriptor,
+) -> Result<Box<dyn FilterProto>, String> {
     let n = b.args.len();
     if n < 2 && n != 1 {
         return Err("expects condition/layout pairs".into());
@@ -129,7 +154,11 @@ fn build_branch(b: &mut Builder<'_, '_>, mode: Mode, desc: &'static FilterDescri
     if n % 2 == 1 {
         pairs.push((Cond::Always, b.sub_of(&b.args[n - 1].clone())?));
     }
-    Ok(Box::new(ChooseProto { desc, mode, targets: Rc::new(Targets::Fixed(pairs)) }))
+    Ok(Box::new(ChooseProto {
+        desc,
+        mode,
+        targets: Rc::new(Targets::Fixed(pairs)),
+    }))
 }
 
 struct ChooseProto {
@@ -196,7 +225,11 @@ impl Choose {
                         Some(func) => func.call(())?,
                         None => rquickjs::Value::new_undefined(ctx.clone()),
                     };
-                    Ok(if v.is_undefined() || v.is_null() { None } else { Some(v.get::<String>()?) })
+                    Ok(if v.is_undefined() || v.is_null() {
+                        None
+                    } else {
+                        Some(v.get::<String>()?)
+                    })
                 })?;
                 match name {
                     None => Ok(None),
@@ -216,7 +249,9 @@ impl Choose {
                                 Some(func) => match &arg {
                                     Arg::None => func.call(())?,
                                     Arg::Event(e) => func.call((script::to_js_event(ctx, e)?,))?,
-                                    Arg::Message(m) => func.call((script::to_js_message(ctx, m)?,))?,
+                                    Arg::Message(m) => {
+                                        func.call((script::to_js_message(ctx, m)?,))?
+                                    }
                                 },
                                 None => c,
                             };
@@ -234,7 +269,9 @@ impl Choose {
 
     fn choose(&mut self, sub: Option<Sub>) {
         let chosen = match sub {
-            Some(Sub::Layout(l)) => Chosen::Sub(Pipeline::new(&l, self.context.clone(), self.output.clone())),
+            Some(Sub::Layout(l)) => {
+                Chosen::Sub(Pipeline::new(&l, self.context.clone(), self.output.clone()))
+            }
             _ => Chosen::Bypass,
         };
         let held = std::mem::take(&mut self.held);

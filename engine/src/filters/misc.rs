@@ -22,8 +22,15 @@ static INSERT: FilterDescriptor = FilterDescriptor {
     kind: FilterKind::Plain,
     signature: "(events)",
     help: "Outputs events once, before the first input event",
-    params: &[("events", "events, a Message, an array of them, or a function() returning them")],
-    build: |b| Ok(Box::new(InsertProto { events: b.saved(0).ok_or("expects events")? })),
+    params: &[(
+        "events",
+        "events, a Message, an array of them, or a function() returning them",
+    )],
+    build: |b| {
+        Ok(Box::new(InsertProto {
+            events: b.saved(0).ok_or("expects events")?,
+        }))
+    },
 };
 
 /// `dummy` and `insert`.
@@ -36,7 +43,9 @@ impl FilterProto for DummyProto {
         &DUMMY
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Dummy { output: init.output })
+        Box::new(Dummy {
+            output: init.output,
+        })
     }
 }
 
@@ -61,7 +70,11 @@ impl FilterProto for InsertProto {
         &INSERT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Insert { events: Some(self.events.clone()), context: init.context, output: init.output })
+        Box::new(Insert {
+            events: Some(self.events.clone()),
+            context: init.context,
+            output: init.output,
+        })
     }
 }
 
@@ -74,7 +87,9 @@ struct Insert {
 impl Filter for Insert {
     fn process(&mut self, evt: Event) {
         if let Some(r) = self.events.take() {
-            match call_replacer(&self.context, &r, 0, |ctx| Ok(rquickjs::Value::new_undefined(ctx.clone()))) {
+            match call_replacer(&self.context, &r, 0, |ctx| {
+                Ok(rquickjs::Value::new_undefined(ctx.clone()))
+            }) {
                 Ok(Some(evts)) => self.output.emit_all(evts),
                 Ok(None) => {}
                 Err(e) => return fail(&self.output, "insert", &e),

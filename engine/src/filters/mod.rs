@@ -109,7 +109,11 @@ pub fn help_text() -> String {
     let mut s = String::new();
     for d in registry() {
         let title = format!("{}{}", d.name, d.signature);
-        s.push_str(&format!("{title}\n{}\n\n  {}\n\n", "=".repeat(title.len()), d.help));
+        s.push_str(&format!(
+            "{title}\n{}\n\n  {}\n\n",
+            "=".repeat(title.len()),
+            d.help
+        ));
         if !d.params.is_empty() {
             let w = d.params.iter().map(|p| p.0.len()).max().unwrap_or(0);
             for (p, h) in d.params {

@@ -36,20 +36,73 @@ macro_rules! replacer {
     };
 }
 
-replacer!(STREAM_START, "replaceStreamStart", On::StreamStart, "(replacement)", "Replaces the first event of the stream");
-replacer!(DATA, "replaceData", On::Data, "([replacement])", "Replaces every Data event");
-replacer!(MESSAGE_START, "replaceMessageStart", On::MessageStart, "([replacement])", "Replaces every MessageStart event");
-replacer!(MESSAGE_END, "replaceMessageEnd", On::MessageEnd, "([replacement])", "Replaces every MessageEnd event");
-replacer!(STREAM_END, "replaceStreamEnd", On::StreamEnd, "([replacement])", "Replaces the StreamEnd event");
-replacer!(MESSAGE, "replaceMessage", On::Message, "([sizeLimit, ]replacement[, {bufferLimit}])", "Replaces every complete message");
-replacer!(MESSAGE_BODY, "replaceMessageBody", On::MessageBody, "([sizeLimit, ]replacement[, {bufferLimit}])", "Replaces the body of every message");
+replacer!(
+    STREAM_START,
+    "replaceStreamStart",
+    On::StreamStart,
+    "(replacement)",
+    "Replaces the first event of the stream"
+);
+replacer!(
+    DATA,
+    "replaceData",
+    On::Data,
+    "([replacement])",
+    "Replaces every Data event"
+);
+replacer!(
+    MESSAGE_START,
+    "replaceMessageStart",
+    On::MessageStart,
+    "([replacement])",
+    "Replaces every MessageStart event"
+);
+replacer!(
+    MESSAGE_END,
+    "replaceMessageEnd",
+    On::MessageEnd,
+    "([replacement])",
+    "Replaces every MessageEnd event"
+);
+replacer!(
+    STREAM_END,
+    "replaceStreamEnd",
+    On::StreamEnd,
+    "([replacement])",
+    "Replaces the StreamEnd event"
+);
+replacer!(
+    MESSAGE,
+    "replaceMessage",
+    On::Message,
+    "([sizeLimit, ]replacement[, {bufferLimit}])",
+    "Replaces every complete message"
+);
+replacer!(
+    MESSAGE_BODY,
+    "replaceMessageBody",
+    On::MessageBody,
+    "([sizeLimit, ]replacement[, {bufferLimit}])",
+    "Replaces the body of every message"
+);
 
 /// The `replace*` filters.
-pub static FILTERS: &[&FilterDescriptor] =
-    &[&STREAM_START, &DATA, &MESSAGE_START, &MESSAGE_END, &STREAM_END, &MESSAGE, &MESSAGE_BODY];
+pub static FILTERS: &[&FilterDescriptor] = &[
+    &STREAM_START,
+    &DATA,
+    &MESSAGE_START,
+    &MESSAGE_END,
+    &STREAM_END,
+    &MESSAGE,
+    &MESSAGE_BODY,
+];
 
 fn build(b: &mut Builder<'_, '_>, on: On) -> Result<Box<dyn FilterProto>, String> {
-    let (limit, at) = if matches!(on, On::Message | On::MessageBody) { size_limit_and_callback(b)? } else { (None, 0) };
+    let (limit, at) = if matches!(on, On::Message | On::MessageBody) {
+        size_limit_and_callback(b)?
+    } else {
+        (None, 0)
+    };
     let replacement = b.saved(at);
     let desc = match on {
         On::StreamStart => &STREAM_START,
@@ -60,7 +113,12 @@ fn build(b: &mut Builder<'_, '_>, on: On) -> Result<Box<dyn FilterProto>, String
         On::Message => &MESSAGE,
         On::MessageBody => &MESSAGE_BODY,
     };
-    Ok(Box::new(ReplaceProto { desc, on, replacement, limit }))
+    Ok(Box::new(ReplaceProto {
+        desc,
+        on,
+        replacement,
+        limit,
+    }))
 }
 
 struct ReplaceProto {
@@ -178,7 +236,9 @@ impl Filter for Replace {
                 let _ = h;
                 self.output.emit(evt);
             }
-            (On::Message | On::MessageBody, Event::Data(b)) if self.reader.is_open() => self.reader.data(b),
+            (On::Message | On::MessageBody, Event::Data(b)) if self.reader.is_open() => {
+                self.reader.data(b)
+            }
             (On::Message | On::MessageBody, Event::MessageEnd(t)) if self.reader.is_open() => {
                 self.end_message(t.clone(), None)
             }

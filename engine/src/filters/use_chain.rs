@@ -9,7 +9,9 @@ use super::callback::fail;
 use super::link::is_truthy;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{ChainRest, Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{
+    ChainRest, Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout,
+};
 use crate::script::{self, JsValue};
 
 static USE: FilterDescriptor = FilterDescriptor {
@@ -19,9 +21,18 @@ static USE: FilterDescriptor = FilterDescriptor {
     help: "Sends events through pipelines of other modules, in order",
     params: &[
         ("modules", "a module file, or an array of them"),
-        ("pipeline", "name of the layout to use in each module, going up"),
-        ("pipelineDown", "name of the layout each module's output goes through on its way back"),
-        ("turnDown", "function() checked when a module is reached; true skips the rest"),
+        (
+            "pipeline",
+            "name of the layout to use in each module, going up",
+        ),
+        (
+            "pipelineDown",
+            "name of the layout each module's output goes through on its way back",
+        ),
+        (
+            "turnDown",
+            "function() checked when a module is reached; true skips the rest",
+        ),
     ],
     build: build_use,
 };
@@ -31,7 +42,10 @@ static CHAIN: FilterDescriptor = FilterDescriptor {
     kind: FilterKind::Chain,
     signature: "([modules])",
     help: "Starts a chain of module entrances, or continues with the next one",
-    params: &[("modules", "array of module files; without it, continue with the next module of the chain")],
+    params: &[(
+        "modules",
+        "array of module files; without it, continue with the next module of the chain",
+    )],
     build: build_chain,
 };
 
@@ -62,7 +76,10 @@ fn build_use(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let mut stages = Vec::new();
     for &m in &b.modules {
         let (u, d) = match &up {
-            Some(name) => (b.resolver.named(m, name), down.as_ref().and_then(|n| b.resolver.named(m, n))),
+            Some(name) => (
+                b.resolver.named(m, name),
+                down.as_ref().and_then(|n| b.resolver.named(m, n)),
+            ),
             None => (b.resolver.entrance(m), None),
         };
         if u.is_none() && d.is_none() {
@@ -77,7 +94,12 @@ fn build_use(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         stages.push(Stage { up: u, down: d });
     }
     label.push_str(&format!(" [{}]", up.as_deref().unwrap_or("")));
-    Ok(Box::new(UseProto { label, stages: stages.into(), has_down: down.is_some(), turn_down }))
+    Ok(Box::new(UseProto {
+        label,
+        stages: stages.into(),
+        has_down: down.is_some(),
+        turn_down,
+    }))
 }
 
 impl FilterProto for UseProto {
@@ -153,7 +175,9 @@ impl UseCore {
             return;
         }
         loop {
-            let Some((d, e)) = self.queue.borrow_mut().pop_front() else { break };
+            let Some((d, e)) = self.queue.borrow_mut().pop_front() else {
+                break;
+            };
             self.step(d, e);
         }
         self.busy.set(false);
@@ -196,10 +220,9 @@ impl UseCore {
                         },
                     };
                     let up = if !turned {
-                        self.stages[i]
-                            .up
-                            .as_ref()
-                            .map(|l| Pipeline::new(l, self.context.clone(), self.sub_output(Dest::Up(i + 1))))
+                        self.stages[i].up.as_ref().map(|l| {
+                            Pipeline::new(l, self.context.clone(), self.sub_output(Dest::Up(i + 1)))
+                        })
                     } else {
                         None
                     };
@@ -228,7 +251,11 @@ impl UseCore {
                     Some(p) => Some(p),
                     None => match &self.stages[i].down {
                         Some(l) => {
-                            let p = Pipeline::new(l, self.context.clone(), self.sub_output(Dest::Down(i as isize - 1)));
+                            let p = Pipeline::new(
+                                l,
+                                self.context.clone(),
+                                self.sub_output(Dest::Down(i as isize - 1)),
+                            );
                             self.state.borrow_mut()[i].down = Some(p.clone());
                             Some(p)
                         }
@@ -265,7 +292,10 @@ fn build_chain(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> 
         Some(&m) => format!("chain [{}]", b.resolver.module_path(m)),
         None => "chain".to_string(),
     };
-    Ok(Box::new(ChainProto { label, layouts: layouts.into() }))
+    Ok(Box::new(ChainProto {
+        label,
+        layouts: layouts.into(),
+    }))
 }
 
 impl FilterProto for ChainProto {
@@ -279,20 +309,37 @@ impl FilterProto for ChainProto {
         let rest = if self.layouts.is_empty() {
             init.chain.clone()
         } else {
-            Some(ChainRest { layouts: self.layouts.clone(), next: 0 })
+            Some(ChainRest {
+                layouts: self.layouts.clone(),
+                next: 0,
+            })
         };
         let sub = match rest {
             Some(r) if r.next < r.layouts.len() => {
                 let layout = r.layouts[r.next].clone();
-                let next = ChainRest { layouts: r.layouts.clone(), next: r.next + 1 };
-                Some(Pipeline::with_chain(&layout, init.context.clone(), init.output.clone(), Some(next)))
+                let next = ChainRest {
+                    layouts: r.layouts.clone(),
+                    next: r.next + 1,
+                };
+                Some(Pipeline::with_chain(
+                    &layout,
+                    init.context.clone(),
+                    init.output.clone(),
+                    Some(next),
+                ))
             }
             _ => None,
         };
-        Box::new(Chain { sub, output: init.output })
+        Box::new(Chain {
+            sub,
+            output: init.output,
+        })
     }
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        self.layouts.first().map(|l| vec![Some(l.clone())]).unwrap_or_default()
+        self.layouts
+            .first()
+            .map(|l| vec![Some(l.clone())])
+            .unwrap_or_default()
     }
 }
 

@@ -45,7 +45,11 @@ pub fn bind(host: &str, port: u16, opts: &ListenOptions) -> Result<std::net::Tcp
             .next()
             .ok_or_else(|| format!("cannot resolve listen address {host}"))?,
     };
-    let shown = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    let shown = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
         .map_err(|e| format!("cannot listen on {shown}: {e}"))?;
     if addr.is_ipv6() && addr.ip().is_unspecified() {
@@ -62,7 +66,9 @@ pub fn bind(host: &str, port: u16, opts: &ListenOptions) -> Result<std::net::Tcp
             format!("cannot listen on {shown}: {e}")
         }
     })?;
-    socket.listen(1024).map_err(|e| format!("cannot listen on {shown}: {e}"))?;
+    socket
+        .listen(1024)
+        .map_err(|e| format!("cannot listen on {shown}: {e}"))?;
     socket
         .set_nonblocking(true)
         .map_err(|e| format!("cannot listen on {shown}: {e}"))?;
@@ -70,7 +76,11 @@ pub fn bind(host: &str, port: u16, opts: &ListenOptions) -> Result<std::net::Tcp
 }
 
 /// Accepts connections forever, each into a new pipeline of `layout`.
-pub async fn serve_listener(listener: TcpListener, layout: Rc<PipelineLayout>, opts: ListenOptions) {
+pub async fn serve_listener(
+    listener: TcpListener,
+    layout: Rc<PipelineLayout>,
+    opts: ListenOptions,
+) {
     let active = Rc::new(std::cell::Cell::new(0usize));
     let slot_freed = Rc::new(tokio::sync::Notify::new());
     loop {
@@ -89,7 +99,12 @@ pub async fn serve_listener(listener: TcpListener, layout: Rc<PipelineLayout>, o
         };
         let _ = stream.set_nodelay(true);
         active.set(active.get() + 1);
-        let (active, freed, layout, opts) = (active.clone(), slot_freed.clone(), layout.clone(), opts.clone());
+        let (active, freed, layout, opts) = (
+            active.clone(),
+            slot_freed.clone(),
+            layout.clone(),
+            opts.clone(),
+        );
         tokio::task::spawn_local(async move {
             serve_connection(stream, peer, layout, &opts).await;
             active.set(active.get() - 1);
@@ -98,7 +113,12 @@ pub async fn serve_listener(listener: TcpListener, layout: Rc<PipelineLayout>, o
     }
 }
 
-async fn serve_connection(stream: TcpStream, peer: SocketAddr, layout: Rc<PipelineLayout>, opts: &ListenOptions) {
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    layout: Rc<PipelineLayout>,
+    opts: &ListenOptions,
+) {
     let local = stream.local_addr().unwrap_or(peer);
     let inbound = Rc::new(Inbound::new(peer, local));
     tracing::debug!(target: "inbound", "connection {} from {}", inbound.id, inbound.remote);
@@ -109,13 +129,24 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, layout: Rc<Pipeli
     let context = Context::root(Some(inbound.clone()));
     let pipeline = Pipeline::new(&layout, context, Output::from_fn(move |e| w.on_event(e)));
     let ib = inbound.clone();
-    pipeline.start(move |ctx| vec![ib.to_js(ctx).unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone()))]);
+    pipeline.start(move |ctx| {
+        vec![ib
+            .to_js(ctx)
+            .unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone()))]
+    });
     let p = pipeline.clone();
     let timeout = match opts.read_timeout {
         Some(r) if r < opts.idle_timeout => (r, ErrorCode::ReadTimeout),
         _ => (opts.idle_timeout, ErrorCode::IdleTimeout),
     };
-    pump_reader(rd, Tap::new(), Some(timeout), move |e| p.input(e), writer.finished()).await;
+    pump_reader(
+        rd,
+        Tap::new(),
+        Some(timeout),
+        move |e| p.input(e),
+        writer.finished(),
+    )
+    .await;
     // The peer is done sending; let the pipeline finish its output, within the idle limit.
     let _ = tokio::time::timeout(opts.idle_timeout, writer.finished()).await;
     tracing::debug!(target: "inbound", "connection {} closed", inbound.id);

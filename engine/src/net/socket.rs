@@ -162,7 +162,10 @@ impl SocketWriter {
     }
 }
 
-async fn write_batch<W: AsyncWrite + Unpin>(io: &mut W, batch: &mut Vec<Bytes>) -> std::io::Result<()> {
+async fn write_batch<W: AsyncWrite + Unpin>(
+    io: &mut W,
+    batch: &mut Vec<Bytes>,
+) -> std::io::Result<()> {
     while !batch.is_empty() {
         let slices: Vec<IoSlice<'_>> = batch.iter().map(|b| IoSlice::new(b)).collect();
         let mut n = io.write_vectored(&slices).await?;
@@ -208,7 +211,10 @@ pub async fn pump_reader<R: AsyncRead + Unpin>(
                     Ok(r) => r.map_err(|e| ErrorCode::from_io(&e, true)),
                     Err(_) => Err(code),
                 },
-                None => io.read_buf(&mut buf).await.map_err(|e| ErrorCode::from_io(&e, true)),
+                None => io
+                    .read_buf(&mut buf)
+                    .await
+                    .map_err(|e| ErrorCode::from_io(&e, true)),
             }
         };
         let r = tokio::select! {

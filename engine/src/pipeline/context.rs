@@ -26,11 +26,13 @@ impl Context {
     pub fn root(inbound: Option<Rc<Inbound>>) -> Rc<Context> {
         let values = script::js(|ctx| {
             let inbound_js = match &inbound {
-                Some(i) => i.to_js(ctx).unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone())),
+                Some(i) => i
+                    .to_js(ctx)
+                    .unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone())),
                 None => rquickjs::Value::new_null(ctx.clone()),
             };
-            let v: rquickjs::Value = script::call_helper(ctx, "newContext", (inbound_js,))
-                .expect("newContext");
+            let v: rquickjs::Value =
+                script::call_helper(ctx, "newContext", (inbound_js,)).expect("newContext");
             JsValue::save(ctx, v)
         });
         Rc::new(Context {
@@ -43,8 +45,9 @@ impl Context {
     /// A shallow copy of this context's current values.
     pub fn fork(&self) -> Rc<Context> {
         let values = script::js(|ctx| {
-            let v: rquickjs::Value = script::call_helper(ctx, "cloneContext", (self.values.get(ctx),))
-                .expect("cloneContext");
+            let v: rquickjs::Value =
+                script::call_helper(ctx, "cloneContext", (self.values.get(ctx),))
+                    .expect("cloneContext");
             JsValue::save(ctx, v)
         });
         Rc::new(Context {

@@ -142,7 +142,10 @@ impl Pipeline {
     }
 
     /// Runs the layout's `onStart` ([C]) with `args` and feeds what it returns.
-    pub fn start(self: &Rc<Self>, args: impl for<'js> FnOnce(&rquickjs::Ctx<'js>) -> Vec<rquickjs::Value<'js>>) {
+    pub fn start(
+        self: &Rc<Self>,
+        args: impl for<'js> FnOnce(&rquickjs::Ctx<'js>) -> Vec<rquickjs::Value<'js>>,
+    ) {
         let Some(on_start) = self.layout.on_start.clone() else {
             return;
         };
@@ -160,7 +163,10 @@ impl Pipeline {
             };
             let mut evts = Vec::new();
             script::events_from_js(ctx, v, &mut evts).map_err(|m| {
-                rquickjs::Exception::throw_type(ctx, &format!("onStart() must return events: {m}; use void(...) to return nothing"))
+                rquickjs::Exception::throw_type(
+                    ctx,
+                    &format!("onStart() must return events: {m}; use void(...) to return nothing"),
+                )
             })?;
             Ok(evts)
         });

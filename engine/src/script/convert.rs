@@ -3,7 +3,6 @@
 use bytes::Bytes;
 use rquickjs::{Ctx, Function, Object, TypedArray, Value};
 
-
 use super::{helpers, JsValue};
 use crate::event::{ErrorCode, Event, MessageTail, RuntimeError, StreamEnd, StreamError};
 
@@ -79,7 +78,9 @@ pub fn to_js_event<'js>(ctx: &Ctx<'js>, evt: &Event) -> rquickjs::Result<Value<'
             let f: Function = h.get("streamEndOf")?;
             let err: Value = match &se.error {
                 None => Value::new_undefined(ctx.clone()),
-                Some(StreamError::Code(c)) => rquickjs::String::from_str(ctx.clone(), c.name())?.into_value(),
+                Some(StreamError::Code(c)) => {
+                    rquickjs::String::from_str(ctx.clone(), c.name())?.into_value()
+                }
                 Some(StreamError::Runtime(RuntimeError::Value(v))) => v.get(ctx),
                 Some(StreamError::Runtime(RuntimeError::Message(m))) => {
                     rquickjs::String::from_str(ctx.clone(), m)?.into_value()
@@ -102,7 +103,12 @@ pub fn to_js_message<'js>(ctx: &Ctx<'js>, msg: &JsMessage) -> rquickjs::Result<V
         Some(p) => p.get(ctx),
         None => Value::new_undefined(ctx.clone()),
     };
-    f.call((opt_value(ctx, &msg.head), body, opt_value(ctx, &msg.end.tail), payload))
+    f.call((
+        opt_value(ctx, &msg.head),
+        body,
+        opt_value(ctx, &msg.end.tail),
+        payload,
+    ))
 }
 
 /// Reads a JS `Message` (or a string/Data body) into a [`JsMessage`].
@@ -163,7 +169,11 @@ fn type_name(v: &Value<'_>) -> &'static str {
 ///
 /// `undefined`/`null` add nothing. Anything that is not an event, a Message or an array of
 /// them is an error.
-pub fn events_from_js<'js>(ctx: &Ctx<'js>, v: Value<'js>, out: &mut Vec<Event>) -> Result<(), String> {
+pub fn events_from_js<'js>(
+    ctx: &Ctx<'js>,
+    v: Value<'js>,
+    out: &mut Vec<Event>,
+) -> Result<(), String> {
     let kind = kind_of(ctx, &v).map_err(|e| e.to_string())?;
     let obj = v.as_object();
     let r: rquickjs::Result<()> = (|| {
@@ -199,7 +209,8 @@ pub fn events_from_js<'js>(ctx: &Ctx<'js>, v: Value<'js>, out: &mut Vec<Event>) 
                             "array items must be events or messages",
                         ));
                     }
-                    events_from_js(ctx, item, out).map_err(|m| rquickjs::Error::new_from_js_message("value", "Event", m))?;
+                    events_from_js(ctx, item, out)
+                        .map_err(|m| rquickjs::Error::new_from_js_message("value", "Event", m))?;
                 }
             }
             _ => {
@@ -213,7 +224,11 @@ pub fn events_from_js<'js>(ctx: &Ctx<'js>, v: Value<'js>, out: &mut Vec<Event>) 
         Ok(())
     })();
     r.map_err(|e| match e {
-        rquickjs::Error::FromJs { message: Some(m), from, .. } => format!("{m} (got {from})"),
+        rquickjs::Error::FromJs {
+            message: Some(m),
+            from,
+            ..
+        } => format!("{m} (got {from})"),
         other => other.to_string(),
     })
 }
@@ -230,7 +245,9 @@ fn stream_end_from_js<'js>(ctx: &Ctx<'js>, err: Value<'js>) -> rquickjs::Result<
         }
     }
     Ok(StreamEnd {
-        error: Some(StreamError::Runtime(RuntimeError::Value(JsValue::save(ctx, err)))),
+        error: Some(StreamError::Runtime(RuntimeError::Value(JsValue::save(
+            ctx, err,
+        )))),
     })
 }
 

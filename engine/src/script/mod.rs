@@ -10,7 +10,9 @@ mod native;
 pub(crate) use native::module_prefix_len;
 mod value;
 
-pub use convert::{data_to_js, events_from_js, message_from_js, to_js_event, to_js_message, JsMessage};
+pub use convert::{
+    data_to_js, events_from_js, message_from_js, to_js_event, to_js_message, JsMessage,
+};
 pub use error::ScriptError;
 pub use value::JsValue;
 
@@ -27,7 +29,10 @@ const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:events>", include_str!("js/events.js")),
     ("<sluice:globals>", include_str!("js/globals.js")),
     ("<sluice:url_router>", include_str!("../algo/url_router.js")),
-    ("<sluice:load_balancer>", include_str!("../algo/load_balancer.js")),
+    (
+        "<sluice:load_balancer>",
+        include_str!("../algo/load_balancer.js"),
+    ),
     ("<sluice:cache>", include_str!("../algo/cache.js")),
     ("<sluice:config>", include_str!("js/config.js")),
 ];
@@ -71,7 +76,9 @@ impl Script {
                 .globals()
                 .get("__sluice")
                 .map_err(|e| ScriptError::from_js(&ctx, e))?;
-            let current: Object = sluice.get("current").map_err(|e| ScriptError::from_js(&ctx, e))?;
+            let current: Object = sluice
+                .get("current")
+                .map_err(|e| ScriptError::from_js(&ctx, e))?;
             Ok(Helpers {
                 current: JsValue::save(&ctx, current.into_value()),
                 sluice: JsValue::save(&ctx, sluice.into_value()),
@@ -94,7 +101,11 @@ impl Script {
 }
 
 /// Evaluates a sloppy-mode global script and returns its completion value.
-pub(crate) fn eval_script<'js>(ctx: &Ctx<'js>, filename: &str, src: &str) -> rquickjs::Result<Value<'js>> {
+pub(crate) fn eval_script<'js>(
+    ctx: &Ctx<'js>,
+    filename: &str,
+    src: &str,
+) -> rquickjs::Result<Value<'js>> {
     let mut opts = rquickjs::context::EvalOptions::default();
     opts.strict = false;
     opts.global = true;
@@ -107,7 +118,11 @@ pub(crate) fn eval_script<'js>(ctx: &Ctx<'js>, filename: &str, src: &str) -> rqu
 /// # Panics
 /// When called on a thread that has no runtime installed (an engine bug).
 pub fn script() -> Rc<Script> {
-    SCRIPT.with(|s| s.borrow().clone().expect("no script runtime on this thread"))
+    SCRIPT.with(|s| {
+        s.borrow()
+            .clone()
+            .expect("no script runtime on this thread")
+    })
 }
 
 /// Leaves this thread's runtime alive until the process ends: used at exit, when pipelines
@@ -149,7 +164,12 @@ pub fn with_context<'js>(ctx: &Ctx<'js>, context: &Context) -> rquickjs::Result<
         return Ok(());
     }
     let s = script();
-    let current: Object = s.helpers.current.get(ctx).into_object().expect("current holder");
+    let current: Object = s
+        .helpers
+        .current
+        .get(ctx)
+        .into_object()
+        .expect("current holder");
     current.set("v", context.values().get(ctx))?;
     CURRENT_CONTEXT.with(|c| c.set(context.id()));
     Ok(())
@@ -166,7 +186,12 @@ pub fn forget_context(id: u64) {
 
 /// The `__sluice` helper object.
 pub fn helpers<'js>(ctx: &Ctx<'js>) -> Object<'js> {
-    script().helpers.sluice.get(ctx).into_object().expect("__sluice")
+    script()
+        .helpers
+        .sluice
+        .get(ctx)
+        .into_object()
+        .expect("__sluice")
 }
 
 /// Calls a `__sluice` helper by name.

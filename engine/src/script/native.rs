@@ -19,7 +19,9 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("utf8Encode", Func::from(utf8_encode))?;
     n.set(
         "utf8Decode",
-        Func::from(|a: TypedArray<'_, u8>| String::from_utf8_lossy(super::convert::typed_bytes(&a)).into_owned()),
+        Func::from(|a: TypedArray<'_, u8>| {
+            String::from_utf8_lossy(super::convert::typed_bytes(&a)).into_owned()
+        }),
     )?;
     n.set(
         "base64Encode",
@@ -105,7 +107,10 @@ fn base64_decode<'js>(ctx: Ctx<'js>, s: String) -> rquickjs::Result<TypedArray<'
 }
 
 fn resolve_path(ctx: Ctx<'_>, p: String) -> rquickjs::Result<String> {
-    super::script().codebase().normalize(&p).map_err(|e| Exception::throw_message(&ctx, &e))
+    super::script()
+        .codebase()
+        .normalize(&p)
+        .map_err(|e| Exception::throw_message(&ctx, &e))
 }
 
 fn load_file<'js>(ctx: Ctx<'js>, p: String) -> rquickjs::Result<Value<'js>> {
@@ -126,7 +131,12 @@ fn read_file<'js>(ctx: Ctx<'js>, p: String) -> rquickjs::Result<Value<'js>> {
 fn eval_module<'js>(ctx: Ctx<'js>, path: String, id: u32) -> rquickjs::Result<Value<'js>> {
     let src = match super::script().codebase().read(&path) {
         Ok(Some(b)) => b,
-        Ok(None) => return Err(Exception::throw_message(&ctx, &format!("Cannot open script at {path}"))),
+        Ok(None) => {
+            return Err(Exception::throw_message(
+                &ctx,
+                &format!("Cannot open script at {path}"),
+            ))
+        }
         Err(e) => return Err(Exception::throw_message(&ctx, &e)),
     };
     let src = String::from_utf8_lossy(&src);

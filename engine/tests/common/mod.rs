@@ -1,0 +1,155 @@
+//! Shared helpers for end-to-end tests: run the real `engine` binary on loopback ports.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The engine binary under test.
+pub fn engine_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_engine")
+}
+
+/// A port nobody listens on right now (the OS picks it).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A temporary codebase folder that is removed on drop.
+pub struct Codebase {
+    pub dir: PathBuf,
+}
+
+impl Codebase {
+    pub fn new(name: &str) -> Codebase {
+        let dir = std::env::temp_dir().join(format!(
+            "sluice-test-{}-{}-{}",
+            name,
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Codebase { dir }
+    }
+    pub fn file(&self, path: &str, text: &str) -> PathBuf {
+        let p = self.dir.join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for Codebase {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running engine; killed on drop. Its log (stderr) is collected.
+pub struct Engine {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Engine {
+    /// Starts the engine on `script` and waits until each port in `ports` accepts.
+    pub fn start(script: &Path, ports: &[u16]) -> Engine {
+        Self::start_with(script, ports, &[])
+    }
+
+    pub fn start_with(script: &Path, ports: &[u16], args: &[&str]) -> Engine {
+        let mut child = Command::new(engine_bin())
+            .arg(script)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("engine starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        let l = log.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut g = l.lock().unwrap();
+                g.push_str(&line);
+                g.push('\n');
+            }
+        });
+        let e = Engine { child, log };
+        for &p in ports {
+            e.wait_port(p);
+        }
+        e
+    }
+
+    pub fn wait_port(&self, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("engine did not listen on {port}; log:\n{}", self.log());
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until the log contains `text` (or panics after `secs`).
+    pub fn wait_log(&self, text: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            let l = self.log();
+            if l.contains(text) {
+                return l;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("log never showed {text:?}; log:\n{}", self.log());
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the engine to completion with `args` and returns (exit code, stdout, stderr).
+pub fn run_to_end(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(engine_bin());
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("engine runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Connects to a loopback port with a read timeout.
+pub fn connect(port: u16) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+/// Sends `data`, closes the write side, and reads everything back until EOF.
+pub fn roundtrip(port: u16, data: &[u8]) -> Vec<u8> {
+    let mut s = connect(port);
+    s.write_all(data).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    out
+}

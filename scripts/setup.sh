@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what building and testing Sluice needs on a fresh Debian machine.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+need=()
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v cc >/dev/null 2>&1 || need+=(build-essential)
+if ((${#need[@]})); then
+  echo "setup: installing ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: Rust (cargo) is required: install it with rustup" >&2
+  exit 1
+fi
