@@ -17,6 +17,7 @@ pub mod codebase;
 pub mod event;
 pub mod filters;
 pub mod graph;
+pub mod http;
 pub mod loader;
 pub mod logging;
 pub mod net;

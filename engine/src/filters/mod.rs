@@ -9,6 +9,9 @@ mod connect;
 mod debug;
 mod fork;
 mod handle;
+mod http_client;
+mod http_codec;
+mod http_server;
 mod link;
 mod misc;
 mod replace;
@@ -81,6 +84,9 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(debug::FILTERS);
         v.extend_from_slice(connect::FILTERS);
         v.extend_from_slice(misc::FILTERS);
+        v.extend_from_slice(http_server::FILTERS);
+        v.extend_from_slice(http_client::FILTERS);
+        v.extend_from_slice(http_codec::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

@@ -1,0 +1,538 @@
+//! The client side of HTTP/1.x: `muxHTTP`. Requests from many streams share keep-alive
+//! upstream connections (sessions), pooled by the key the selector returns. A session serves
+//! one request at a time; an idle one is reused, and closed after `maxIdle`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::callback::fail;
+use super::http_server::size_options;
+use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use crate::event::{ErrorCode, Event, MessageTail, StreamEnd, StreamError};
+use crate::http::decoder::{Decoder, Part, RequestInfo};
+use crate::http::encoder::{Encoder, OutHead};
+use crate::http::head::{out_head_from_js, response_to_js, Exchange as HeadInfo};
+use crate::http::Role;
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::script::{self, JsValue, ScriptError};
+
+static MUX_HTTP: FilterDescriptor = FilterDescriptor {
+    name: "muxHTTP",
+    kind: FilterKind::Joint,
+    signature: "(target[, key[, options]])",
+    help: "Sends HTTP requests over pooled keep-alive connections made by a sub-pipeline",
+    params: &[
+        ("target", "sub-pipeline name (or use .to(...)) that makes the connection, usually with connect()"),
+        ("key", "value or function() choosing the connection pool; default: one pool per client connection"),
+        ("options", "{maxIdle (60s), bufferSize (16k), maxHeaderSize (64k)}"),
+    ],
+    build,
+};
+
+/// `muxHTTP`.
+pub static FILTERS: &[&FilterDescriptor] = &[&MUX_HTTP];
+
+fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
+    let layout = match b.required_sub()? {
+        Sub::Layout(l) => l,
+        Sub::Bypass => return Err("needs a sub-pipeline".into()),
+    };
+    // [A] muxHTTP('name', key, options); [C] muxHTTP(selector?, options?).
+    let (key, opts_at) = match b.arg(0) {
+        Some(v) if v.is_object() && !v.is_function() && !v.is_array() => (None, 0),
+        Some(_) => (b.saved(0), 1),
+        None => (None, 1),
+    };
+    let (max_head, buffer_size) = size_options(b, opts_at)?;
+    let max_idle = b
+        .duration_option(opts_at, "maxIdle")?
+        .unwrap_or(Duration::from_secs(60));
+    Ok(Box::new(MuxProto {
+        layout,
+        key,
+        pool: Rc::new(Pool::default()),
+        settings: Settings {
+            max_idle,
+            max_head,
+            buffer_size,
+        },
+    }))
+}
+
+#[derive(Clone, Copy)]
+struct Settings {
+    max_idle: Duration,
+    max_head: usize,
+    buffer_size: usize,
+}
+
+/// Idle sessions by key.
+#[derive(Default)]
+struct Pool {
+    idle: RefCell<HashMap<String, Vec<Rc<Session>>>>,
+}
+
+impl Pool {
+    fn take(&self, key: &str) -> Option<Rc<Session>> {
+        let mut idle = self.idle.borrow_mut();
+        let list = idle.get_mut(key)?;
+        while let Some(s) = list.pop() {
+            if !s.closed.get() {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    fn put(&self, s: &Rc<Session>) {
+        self.idle
+            .borrow_mut()
+            .entry(s.key.clone())
+            .or_default()
+            .push(s.clone());
+    }
+
+    fn remove(&self, s: &Session) {
+        if let Some(list) = self.idle.borrow_mut().get_mut(&s.key) {
+            list.retain(|x| !std::ptr::eq(x.as_ref(), s));
+        }
+    }
+}
+
+struct MuxProto {
+    layout: Rc<PipelineLayout>,
+    key: Option<JsValue>,
+    pool: Rc<Pool>,
+    settings: Settings,
+}
+
+impl FilterProto for MuxProto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        &MUX_HTTP
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        Box::new(Mux(Rc::new_cyclic(|me| MuxStream {
+            me: me.clone(),
+            layout: self.layout.clone(),
+            key_fn: self.key.clone(),
+            pool: self.pool.clone(),
+            settings: self.settings,
+            context: init.context,
+            output: init.output,
+            key: RefCell::new(None),
+            session: RefCell::new(None),
+            held: RefCell::new(VecDeque::new()),
+            in_flight: Cell::new(false),
+            input_ended: Cell::new(false),
+            ended: Cell::new(false),
+        })))
+    }
+    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
+        vec![Some(self.layout.clone())]
+    }
+}
+
+/// One stream using `muxHTTP` (usually one request).
+struct MuxStream {
+    me: Weak<MuxStream>,
+    layout: Rc<PipelineLayout>,
+    key_fn: Option<JsValue>,
+    pool: Rc<Pool>,
+    settings: Settings,
+    context: Rc<Context>,
+    output: Output,
+    key: RefCell<Option<String>>,
+    session: RefCell<Option<Rc<Session>>>,
+    /// Events of later requests, waiting for the current exchange to finish.
+    held: RefCell<VecDeque<Event>>,
+    in_flight: Cell<bool>,
+    input_ended: Cell<bool>,
+    ended: Cell<bool>,
+}
+
+struct Mux(Rc<MuxStream>);
+
+impl Filter for Mux {
+    fn process(&mut self, evt: Event) {
+        self.0.input(evt);
+    }
+}
+
+impl Drop for Mux {
+    fn drop(&mut self) {
+        // A stream that goes away mid-exchange leaves its session unusable.
+        if let Some(s) = self.0.session.borrow_mut().take() {
+            s.abandon();
+        }
+    }
+}
+
+impl MuxStream {
+    fn pool_key(&self) -> Result<String, ScriptError> {
+        if let Some(k) = self.key.borrow().clone() {
+            return Ok(k);
+        }
+        let k = match &self.key_fn {
+            None => match self.context.inbound() {
+                Some(i) => format!("inbound:{}", i.id),
+                None => String::new(),
+            },
+            Some(f) => script::call_in(&self.context, |ctx| {
+                let v = f.get(ctx);
+                let v = match v.as_function() {
+                    Some(func) => func.call::<_, rquickjs::Value>(())?,
+                    None => v,
+                };
+                Ok(if v.is_undefined() || v.is_null() {
+                    String::new()
+                } else {
+                    format!("k:{}", v.get::<rquickjs::Coerced<String>>()?.0)
+                })
+            })?,
+        };
+        *self.key.borrow_mut() = Some(k.clone());
+        Ok(k)
+    }
+
+    fn input(&self, evt: Event) {
+        if self.ended.get() {
+            return;
+        }
+        if evt.is_stream_end() {
+            self.input_ended.set(true);
+            if !self.in_flight.get() && self.held.borrow().is_empty() {
+                self.end(evt);
+            }
+            return;
+        }
+        if self.in_flight.get() && matches!(evt, Event::MessageStart(_))
+            || !self.held.borrow().is_empty()
+        {
+            self.held.borrow_mut().push_back(evt);
+            return;
+        }
+        match evt {
+            Event::MessageStart(head) => self.begin(head),
+            Event::Data(b) => {
+                if let Some(s) = self.session.borrow().clone() {
+                    s.send_data(b);
+                }
+            }
+            Event::MessageEnd(_) => {
+                if let Some(s) = self.session.borrow().clone() {
+                    s.send_end();
+                }
+            }
+            Event::StreamEnd(_) => {}
+        }
+    }
+
+    fn begin(&self, head: Option<JsValue>) {
+        let key = match self.pool_key() {
+            Ok(k) => k,
+            Err(e) => {
+                self.ended.set(true);
+                return fail(&self.output, "muxHTTP", &e);
+            }
+        };
+        let session = match self.pool.take(&key) {
+            Some(s) => s,
+            None => Session::new(
+                &self.layout,
+                self.context.fork(),
+                key,
+                &self.pool,
+                self.settings,
+            ),
+        };
+        self.in_flight.set(true);
+        *self.session.borrow_mut() = Some(session.clone());
+        session.begin(self.me.clone(), head);
+    }
+
+    /// Called by the session with response events for this stream.
+    fn on_response(&self, evt: Event) {
+        if self.ended.get() {
+            return;
+        }
+        self.output.emit(evt);
+    }
+
+    /// The exchange finished (`ok`) or broke off; the session is released.
+    fn exchange_done(&self, ok: bool) {
+        self.in_flight.set(false);
+        self.session.borrow_mut().take();
+        if !ok {
+            return;
+        }
+        loop {
+            let Some(e) = self.held.borrow_mut().pop_front() else {
+                break;
+            };
+            self.input(e);
+            if self.in_flight.get() {
+                break;
+            }
+        }
+        if self.input_ended.get() && !self.in_flight.get() && self.held.borrow().is_empty() {
+            self.end(StreamEnd::ok());
+        }
+    }
+
+    fn end(&self, evt: Event) {
+        if !self.ended.replace(true) {
+            self.output.emit(evt);
+        }
+    }
+}
+
+/// One upstream connection: a sub-pipeline (usually `connect`), an encoder for requests and
+/// a decoder for responses.
+struct Session {
+    me: Weak<Session>,
+    key: String,
+    pool: Weak<Pool>,
+    settings: Settings,
+    pipeline: RefCell<Option<Rc<Pipeline>>>,
+    encoder: RefCell<Encoder>,
+    decoder: RefCell<Decoder>,
+    current: RefCell<Option<Weak<MuxStream>>>,
+    response_started: Cell<bool>,
+    keep_alive: Cell<bool>,
+    closed: Cell<bool>,
+    idle_generation: Cell<u64>,
+}
+
+impl Session {
+    fn new(
+        layout: &Rc<PipelineLayout>,
+        context: Rc<Context>,
+        key: String,
+        pool: &Rc<Pool>,
+        settings: Settings,
+    ) -> Rc<Session> {
+        let s = Rc::new_cyclic(|me: &Weak<Session>| Session {
+            me: me.clone(),
+            key,
+            pool: Rc::downgrade(pool),
+            settings,
+            pipeline: RefCell::new(None),
+            encoder: RefCell::new(Encoder::new(settings.buffer_size)),
+            decoder: RefCell::new(Decoder::new(Role::Response, settings.max_head)),
+            current: RefCell::new(None),
+            response_started: Cell::new(false),
+            keep_alive: Cell::new(true),
+            closed: Cell::new(false),
+            idle_generation: Cell::new(0),
+        });
+        let me = Rc::downgrade(&s);
+        let out = Output::from_fn(move |e| {
+            if let Some(s) = me.upgrade() {
+                s.on_output(e);
+            }
+        });
+        *s.pipeline.borrow_mut() = Some(Pipeline::new(layout, context, out));
+        s
+    }
+
+    fn send(&self, out: Vec<Bytes>) {
+        let p = self.pipeline.borrow().clone();
+        if let Some(p) = p {
+            for b in out {
+                p.input(Event::Data(b));
+            }
+        }
+    }
+
+    fn begin(&self, stream: Weak<MuxStream>, head: Option<JsValue>) {
+        self.idle_generation.set(self.idle_generation.get() + 1);
+        self.response_started.set(false);
+        *self.current.borrow_mut() = Some(stream);
+        let oh: OutHead = script::js(|ctx| {
+            let v = head.as_ref().map(|h| h.get(ctx));
+            out_head_from_js(v.as_ref(), Role::Request, HeadInfo::default())
+        });
+        let method = oh.start_line.split(' ').next().unwrap_or("").to_string();
+        self.decoder.borrow_mut().expect_response(RequestInfo {
+            head: method == "HEAD",
+            connect: method == "CONNECT",
+            upgrade: false,
+        });
+        let mut out = Vec::new();
+        self.encoder.borrow_mut().start(oh, false, &mut out);
+        self.send(out);
+    }
+
+    fn send_data(&self, b: Bytes) {
+        let mut out = Vec::new();
+        if self.encoder.borrow_mut().data(b, &mut out).is_err() {
+            self.keep_alive.set(false);
+        }
+        self.send(out);
+    }
+
+    fn send_end(&self) {
+        let mut out = Vec::new();
+        if self.encoder.borrow_mut().end(&mut out).is_err() {
+            self.keep_alive.set(false);
+        }
+        self.send(out);
+    }
+
+    fn stream(&self) -> Option<Rc<MuxStream>> {
+        self.current.borrow().as_ref().and_then(|w| w.upgrade())
+    }
+
+    fn on_output(&self, evt: Event) {
+        match evt {
+            Event::Data(b) => {
+                let mut parts = Vec::new();
+                self.decoder.borrow_mut().feed(&b, &mut parts);
+                for p in parts {
+                    self.on_part(p);
+                }
+            }
+            Event::StreamEnd(se) => {
+                let mut parts = Vec::new();
+                let cut = self.decoder.borrow_mut().finish(&mut parts);
+                for p in parts {
+                    self.on_part(p);
+                }
+                self.on_closed(se.error.clone(), cut);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_part(&self, part: Part) {
+        let stream = self.stream();
+        match part {
+            Part::Head(h) => {
+                self.response_started.set(true);
+                if !h.keep_alive() {
+                    self.keep_alive.set(false);
+                }
+                let head =
+                    script::js(|ctx| response_to_js(ctx, &h).ok().map(|v| JsValue::save(ctx, v)));
+                if let Some(s) = stream {
+                    s.on_response(Event::MessageStart(head));
+                }
+            }
+            Part::Data(b) => {
+                if let Some(s) = stream {
+                    s.on_response(Event::Data(b));
+                }
+            }
+            Part::End {
+                head_size,
+                body_size,
+            } => {
+                let tail = script::js(|ctx| {
+                    let o = rquickjs::Object::new(ctx.clone()).ok()?;
+                    o.set("headSize", head_size).ok()?;
+                    o.set("bodySize", body_size).ok()?;
+                    Some(JsValue::save(ctx, o.into_value()))
+                });
+                self.current.borrow_mut().take();
+                self.response_started.set(false);
+                if self.keep_alive.get() && !self.closed.get() {
+                    self.go_idle();
+                } else {
+                    self.close();
+                }
+                if let Some(s) = stream {
+                    s.on_response(Event::MessageEnd(MessageTail {
+                        tail,
+                        payload: None,
+                    }));
+                    s.exchange_done(true);
+                }
+            }
+            Part::Error(e) => {
+                tracing::warn!(target: "http", "muxHTTP(): bad response from upstream: {}", e.message());
+                self.on_closed(Some(StreamError::Code(ErrorCode::ProtocolError)), true);
+            }
+            Part::Tunnel(_) => {}
+        }
+    }
+
+    /// The upstream connection ended. A waiting stream gets a synthesized error response, or
+    /// (mid-response) the end of its stream.
+    fn on_closed(&self, error: Option<StreamError>, _cut: bool) {
+        let stream = self.stream();
+        self.current.borrow_mut().take();
+        self.close();
+        let Some(s) = stream else { return };
+        if self.response_started.get() {
+            s.on_response(Event::StreamEnd(StreamEnd {
+                error: Some(error.unwrap_or(StreamError::Code(ErrorCode::ConnectionReset))),
+            }));
+            s.exchange_done(false);
+            s.ended.set(true);
+            return;
+        }
+        let code = match &error {
+            Some(StreamError::Code(c)) => *c,
+            Some(StreamError::Runtime(_)) => ErrorCode::RuntimeError,
+            None => ErrorCode::ConnectionReset,
+        };
+        let (status, text) = code.http_status();
+        let head = script::js(|ctx| {
+            let o = rquickjs::Object::new(ctx.clone()).ok()?;
+            o.set("protocol", "HTTP/1.1").ok()?;
+            o.set("status", status).ok()?;
+            o.set("statusText", text).ok()?;
+            o.set("headers", rquickjs::Object::new(ctx.clone()).ok()?)
+                .ok()?;
+            Some(JsValue::save(ctx, o.into_value()))
+        });
+        s.on_response(Event::MessageStart(head));
+        s.on_response(Event::MessageEnd(MessageTail::default()));
+        s.exchange_done(true);
+    }
+
+    fn go_idle(&self) {
+        let Some(pool) = self.pool.upgrade() else {
+            return;
+        };
+        let Some(me) = self.me.upgrade() else { return };
+        pool.put(&me);
+        let gen = self.idle_generation.get() + 1;
+        self.idle_generation.set(gen);
+        let weak = self.me.clone();
+        let wait = self.settings.max_idle;
+        tokio::task::spawn_local(async move {
+            tokio::time::sleep(wait).await;
+            if let Some(s) = weak.upgrade() {
+                if s.idle_generation.get() == gen && s.current.borrow().is_none() {
+                    s.close();
+                }
+            }
+        });
+    }
+
+    /// The stream left mid-exchange: this connection cannot be reused.
+    fn abandon(&self) {
+        if self.current.borrow().is_some() {
+            self.current.borrow_mut().take();
+            self.close();
+        }
+    }
+
+    fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        if let Some(pool) = self.pool.upgrade() {
+            pool.remove(self);
+        }
+        let p = self.pipeline.borrow_mut().take();
+        if let Some(p) = p {
+            p.input(StreamEnd::ok());
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The explicit HTTP/1.x codec filters: `decodeHTTPRequest`, `decodeHTTPResponse`,
+//! `encodeHTTPRequest`, `encodeHTTPResponse` (spec §4.3). They turn a byte stream into
+//! messages and back without any sub-pipeline.
+
+use bytes::Bytes;
+
+use super::http_server::size_options;
+use super::{Builder, FilterDescriptor, FilterKind};
+use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
+use crate::http::decoder::{Decoder, Part, RequestInfo};
+use crate::http::encoder::Encoder;
+use crate::http::head::{out_head_from_js, request_to_js, response_to_js, Exchange};
+use crate::http::Role;
+use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
+use crate::script::{self, JsValue};
+
+macro_rules! codec {
+    ($id:ident, $name:literal, $sig:literal, $help:literal, $build:expr) => {
+        static $id: FilterDescriptor = FilterDescriptor {
+            name: $name,
+            kind: FilterKind::Plain,
+            signature: $sig,
+            help: $help,
+            params: &[("options", "{bufferSize (16k), maxHeaderSize (64k)}")],
+            build: $build,
+        };
+    };
+}
+
+codec!(
+    DECODE_REQUEST,
+    "decodeHTTPRequest",
+    "([options])",
+    "Decodes HTTP/1 requests from Data into messages",
+    |b| codec_proto(b, &DECODE_REQUEST, Kind::Decode(Role::Request))
+);
+codec!(
+    DECODE_RESPONSE,
+    "decodeHTTPResponse",
+    "([options])",
+    "Decodes HTTP/1 responses from Data into messages",
+    |b| codec_proto(b, &DECODE_RESPONSE, Kind::Decode(Role::Response))
+);
+codec!(
+    ENCODE_REQUEST,
+    "encodeHTTPRequest",
+    "([options])",
+    "Encodes request messages into HTTP/1 Data",
+    |b| codec_proto(b, &ENCODE_REQUEST, Kind::Encode(Role::Request))
+);
+codec!(
+    ENCODE_RESPONSE,
+    "encodeHTTPResponse",
+    "([options])",
+    "Encodes response messages into HTTP/1 Data",
+    |b| codec_proto(b, &ENCODE_RESPONSE, Kind::Encode(Role::Response))
+);
+
+/// The four codec filters.
+pub static FILTERS: &[&FilterDescriptor] = &[
+    &DECODE_REQUEST,
+    &DECODE_RESPONSE,
+    &ENCODE_REQUEST,
+    &ENCODE_RESPONSE,
+];
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Decode(Role),
+    Encode(Role),
+}
+
+struct CodecProto {
+    desc: &'static FilterDescriptor,
+    kind: Kind,
+    max_head: usize,
+    buffer_size: usize,
+}
+
+fn codec_proto(
+    b: &mut Builder<'_, '_>,
+    desc: &'static FilterDescriptor,
+    kind: Kind,
+) -> Result<Box<dyn FilterProto>, String> {
+    // An options object may come first or after a handler function.
+    let at = if b.is_function(0) { 1 } else { 0 };
+    let (max_head, buffer_size) = size_options(b, at)?;
+    Ok(Box::new(CodecProto {
+        desc,
+        kind,
+        max_head,
+        buffer_size,
+    }))
+}
+
+impl FilterProto for CodecProto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        self.desc
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        match self.kind {
+            Kind::Decode(role) => Box::new(Decode {
+                role,
+                decoder: Decoder::new(role, self.max_head),
+                output: init.output,
+                started: false,
+                ended: false,
+            }),
+            Kind::Encode(role) => Box::new(Encode {
+                role,
+                encoder: Encoder::new(self.buffer_size),
+                output: init.output,
+                started: false,
+            }),
+        }
+    }
+}
+
+struct Decode {
+    role: Role,
+    decoder: Decoder,
+    output: Output,
+    started: bool,
+    ended: bool,
+}
+
+impl Decode {
+    fn emit_parts(&mut self, parts: Vec<Part>) {
+        for p in parts {
+            match p {
+                Part::Head(h) => {
+                    self.started = true;
+                    let role = self.role;
+                    let head = script::js(|ctx| {
+                        let v = match role {
+                            Role::Request => request_to_js(ctx, &h),
+                            Role::Response => response_to_js(ctx, &h),
+                        };
+                        v.ok().map(|v| JsValue::save(ctx, v))
+                    });
+                    self.output.emit(Event::MessageStart(head));
+                }
+                Part::Data(b) | Part::Tunnel(b) => self.output.emit(Event::Data(b)),
+                Part::End { .. } => self.output.emit(Event::MessageEnd(MessageTail::default())),
+                Part::Error(e) => {
+                    tracing::debug!(target: "http", "decode: {}", e.message());
+                    self.ended = true;
+                    self.output.emit(StreamEnd::code(ErrorCode::ProtocolError));
+                }
+            }
+        }
+    }
+}
+
+impl Filter for Decode {
+    fn process(&mut self, evt: Event) {
+        if self.ended {
+            return;
+        }
+        match evt {
+            Event::Data(b) => {
+                if self.role == Role::Response {
+                    self.decoder.expect_response(RequestInfo::default());
+                }
+                let mut parts = Vec::new();
+                self.decoder.feed(&b, &mut parts);
+                self.emit_parts(parts);
+            }
+            Event::StreamEnd(se) => {
+                let mut parts = Vec::new();
+                self.decoder.finish(&mut parts);
+                self.emit_parts(parts);
+                self.ended = true;
+                // An upstream that failed before any response: answer with the error's status.
+                if self.role == Role::Response && !self.started {
+                    if let Some(code) = se.error_code() {
+                        let (status, text) = code.http_status();
+                        let head = script::js(|ctx| {
+                            let o = rquickjs::Object::new(ctx.clone()).ok()?;
+                            o.set("protocol", "HTTP/1.1").ok()?;
+                            o.set("status", status).ok()?;
+                            o.set("statusText", text).ok()?;
+                            o.set("headers", rquickjs::Object::new(ctx.clone()).ok()?)
+                                .ok()?;
+                            Some(JsValue::save(ctx, o.into_value()))
+                        });
+                        self.output.emit(Event::MessageStart(head));
+                        self.output.emit(Event::MessageEnd(MessageTail::default()));
+                    }
+                }
+                self.output.emit(Event::StreamEnd(se));
+            }
+            _ => {}
+        }
+    }
+}
+
+struct Encode {
+    role: Role,
+    encoder: Encoder,
+    output: Output,
+    started: bool,
+}
+
+impl Encode {
+    fn emit(&self, out: Vec<Bytes>) {
+        for b in out {
+            self.output.emit(Event::Data(b));
+        }
+    }
+}
+
+impl Filter for Encode {
+    fn process(&mut self, evt: Event) {
+        let mut out = Vec::new();
+        match evt {
+            Event::MessageStart(head) => {
+                let role = self.role;
+                let oh = script::js(|ctx| {
+                    let v = head.as_ref().map(|h| h.get(ctx));
+                    out_head_from_js(v.as_ref(), role, Exchange::default())
+                });
+                self.encoder.start(oh, false, &mut out);
+                self.started = true;
+            }
+            Event::Data(b) => {
+                if !self.started {
+                    return self.output.emit(Event::Data(b));
+                }
+                if let Err(e) = self.encoder.data(b, &mut out) {
+                    self.emit(out);
+                    return self.output.emit(StreamEnd::runtime(e));
+                }
+            }
+            Event::MessageEnd(_) => {
+                if let Err(e) = self.encoder.end(&mut out) {
+                    self.emit(out);
+                    return self.output.emit(StreamEnd::runtime(e));
+                }
+                self.started = false;
+            }
+            Event::StreamEnd(se) => {
+                if self.started {
+                    let _ = self.encoder.end(&mut out);
+                    self.started = false;
+                }
+                self.emit(out);
+                return self.output.emit(Event::StreamEnd(se));
+            }
+        }
+        self.emit(out);
+    }
+}

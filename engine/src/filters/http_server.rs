@@ -1,0 +1,541 @@
+//! The server side of HTTP/1.x: `demuxHTTP` (one sub-pipeline per request, cloned context)
+//! and `serveHTTP` (a handler per request). Requests are decoded as they arrive, replies are
+//! encoded in request order, so pipelined requests get their responses in order.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use bytes::Bytes;
+
+use super::callback::{call_replacer, MessageReader};
+use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use crate::event::{ErrorCode, Event, MessageTail, StreamError};
+use crate::http::decoder::{Decoder, Head, Part, DEFAULT_MAX_HEAD};
+use crate::http::encoder::{Encoder, OutHead, DEFAULT_BUFFER_SIZE};
+use crate::http::head::{out_head_from_js, request_to_js, Exchange as HeadInfo};
+use crate::http::status::reason;
+use crate::http::Role;
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::script::{self, JsValue};
+
+static DEMUX_HTTP: FilterDescriptor = FilterDescriptor {
+    name: "demuxHTTP",
+    kind: FilterKind::Joint,
+    signature: "(target[, options])",
+    help: "Decodes HTTP requests, runs a sub-pipeline per request and encodes its response",
+    params: &[
+        (
+            "target",
+            "sub-pipeline name (or use .to(...)); it gets the request and outputs the response",
+        ),
+        ("options", "{bufferSize (16k), maxHeaderSize (64k)}"),
+    ],
+    build: |b| build(b, true),
+};
+
+static SERVE_HTTP: FilterDescriptor = FilterDescriptor {
+    name: "serveHTTP",
+    kind: FilterKind::Plain,
+    signature: "(handler[, options])",
+    help: "Serves HTTP: decodes requests and answers each with the handler's Message",
+    params: &[
+        (
+            "handler",
+            "a Message, or function(request Message) returning the response Message",
+        ),
+        ("options", "{bufferSize (16k), maxHeaderSize (64k)}"),
+    ],
+    build: |b| build(b, false),
+};
+
+/// `demuxHTTP` and `serveHTTP`.
+pub static FILTERS: &[&FilterDescriptor] = &[&DEMUX_HTTP, &SERVE_HTTP];
+
+#[derive(Clone)]
+enum Responder {
+    Sub(Rc<PipelineLayout>),
+    Handler(JsValue),
+}
+
+struct ServerProto {
+    desc: &'static FilterDescriptor,
+    responder: Responder,
+    max_head: usize,
+    buffer_size: usize,
+}
+
+/// Reads `{bufferSize, maxHeaderSize}` from options argument `i`.
+pub(super) fn size_options(b: &Builder<'_, '_>, i: usize) -> Result<(usize, usize), String> {
+    let size = |k: &str, d: usize| -> Result<usize, String> {
+        match b.option(i, k) {
+            None => Ok(d),
+            Some(v) if v.is_number() => Ok(v.as_number().unwrap_or(0.0) as usize),
+            Some(v) => {
+                let s = v
+                    .as_string()
+                    .and_then(|s| s.to_string().ok())
+                    .unwrap_or_default();
+                crate::units::parse_size(&s)
+                    .map(|n| n as usize)
+                    .map_err(|e| format!("option {k}: {e}"))
+            }
+        }
+    };
+    Ok((
+        size("maxHeaderSize", DEFAULT_MAX_HEAD)?,
+        size("bufferSize", DEFAULT_BUFFER_SIZE)?,
+    ))
+}
+
+fn build(b: &mut Builder<'_, '_>, demux: bool) -> Result<Box<dyn FilterProto>, String> {
+    let (responder, opts_at, desc) = if demux {
+        match b.required_sub()? {
+            Sub::Layout(l) => (Responder::Sub(l), 0, &DEMUX_HTTP),
+            Sub::Bypass => return Err("needs a sub-pipeline".into()),
+        }
+    } else {
+        let h = b
+            .saved(0)
+            .ok_or("expects a Message or a function returning one")?;
+        (Responder::Handler(h), 1, &SERVE_HTTP)
+    };
+    let (max_head, buffer_size) = size_options(b, opts_at)?;
+    Ok(Box::new(ServerProto {
+        desc,
+        responder,
+        max_head,
+        buffer_size,
+    }))
+}
+
+impl FilterProto for ServerProto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        self.desc
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        let core = Rc::new_cyclic(|me| ServerCore {
+            me: me.clone(),
+            name: self.desc.name,
+            responder: self.responder.clone(),
+            context: init.context,
+            output: init.output,
+            decoder: RefCell::new(Decoder::new(Role::Request, self.max_head)),
+            encoder: RefCell::new(Encoder::new(self.buffer_size)),
+            exchanges: RefCell::new(VecDeque::new()),
+            receiving: RefCell::new(None),
+            actions: RefCell::new(VecDeque::new()),
+            busy: Cell::new(false),
+            input_ended: Cell::new(false),
+            closed: Cell::new(false),
+            next_id: Cell::new(0),
+        });
+        Box::new(Server(core))
+    }
+    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
+        match &self.responder {
+            Responder::Sub(l) => vec![Some(l.clone())],
+            Responder::Handler(_) => Vec::new(),
+        }
+    }
+}
+
+/// One request and its reply.
+struct Exch {
+    id: u64,
+    info: HeadInfo,
+    sub: RefCell<Option<Rc<Pipeline>>>,
+    reader: RefCell<MessageReader>,
+    /// Reply events that arrived before this exchange reached the front.
+    pending: RefCell<VecDeque<Event>>,
+    reply_started: Cell<bool>,
+    reply_done: Cell<bool>,
+    /// The response must close the connection.
+    last: Cell<bool>,
+    /// The reply is bytes the server made itself (an error answer).
+    raw: Cell<bool>,
+}
+
+enum Action {
+    Input(Event),
+    Reply(u64, Event),
+}
+
+struct ServerCore {
+    me: Weak<ServerCore>,
+    name: &'static str,
+    responder: Responder,
+    context: Rc<Context>,
+    output: Output,
+    decoder: RefCell<Decoder>,
+    encoder: RefCell<Encoder>,
+    exchanges: RefCell<VecDeque<Rc<Exch>>>,
+    receiving: RefCell<Option<Rc<Exch>>>,
+    actions: RefCell<VecDeque<Action>>,
+    busy: Cell<bool>,
+    input_ended: Cell<bool>,
+    closed: Cell<bool>,
+    next_id: Cell<u64>,
+}
+
+struct Server(Rc<ServerCore>);
+
+impl Filter for Server {
+    fn process(&mut self, evt: Event) {
+        self.0.act(Action::Input(evt));
+    }
+}
+
+impl ServerCore {
+    fn act(&self, a: Action) {
+        self.actions.borrow_mut().push_back(a);
+        if self.busy.replace(true) {
+            return;
+        }
+        loop {
+            let Some(a) = self.actions.borrow_mut().pop_front() else {
+                break;
+            };
+            match a {
+                Action::Input(e) => self.on_input(e),
+                Action::Reply(id, e) => self.on_reply(id, e),
+            }
+        }
+        self.busy.set(false);
+    }
+
+    fn on_input(&self, evt: Event) {
+        if self.closed.get() || self.input_ended.get() {
+            return;
+        }
+        match evt {
+            Event::Data(b) => {
+                let mut parts = Vec::new();
+                self.decoder.borrow_mut().feed(&b, &mut parts);
+                for p in parts {
+                    self.on_part(p);
+                }
+            }
+            Event::StreamEnd(_) => {
+                self.input_ended.set(true);
+                let mut parts = Vec::new();
+                let cut = self.decoder.borrow_mut().finish(&mut parts);
+                for p in parts {
+                    self.on_part(p);
+                }
+                if cut {
+                    if let Some(x) = self.receiving.borrow_mut().take() {
+                        if let Some(sub) = x.sub.borrow().clone() {
+                            sub.input(crate::event::StreamEnd::code(ErrorCode::ConnectionReset));
+                        }
+                    }
+                }
+                self.maybe_close();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_part(&self, part: Part) {
+        match part {
+            Part::Head(h) => self.start_exchange(h),
+            Part::Data(b) => {
+                let x = self.receiving.borrow().clone();
+                if let Some(x) = x {
+                    let sub = x.sub.borrow().clone();
+                    match sub {
+                        Some(p) => p.input(Event::Data(b)),
+                        None => x.reader.borrow_mut().data(&b),
+                    }
+                }
+            }
+            Part::End {
+                head_size,
+                body_size,
+            } => {
+                let Some(x) = self.receiving.borrow_mut().take() else {
+                    return;
+                };
+                let tail = script::js(|ctx| {
+                    let o = rquickjs::Object::new(ctx.clone()).ok()?;
+                    o.set("headSize", head_size).ok()?;
+                    o.set("bodySize", body_size).ok()?;
+                    Some(JsValue::save(ctx, o.into_value()))
+                });
+                let end = MessageTail {
+                    tail,
+                    payload: None,
+                };
+                let sub = x.sub.borrow().clone();
+                match sub {
+                    Some(p) => {
+                        p.input(Event::MessageEnd(end));
+                        p.input(crate::event::StreamEnd::ok());
+                    }
+                    None => self.run_handler(&x, end),
+                }
+            }
+            Part::Error(e) => {
+                tracing::debug!(target: "http", "bad request: {}", e.message());
+                self.decoder_failed(e.status(), e.message());
+            }
+            Part::Tunnel(_) => {}
+        }
+    }
+
+    fn new_exchange(&self, keep_alive: bool, info: HeadInfo) -> Rc<Exch> {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let x = Rc::new(Exch {
+            id,
+            info,
+            sub: RefCell::new(None),
+            reader: RefCell::new(MessageReader::new(None)),
+            pending: RefCell::new(VecDeque::new()),
+            reply_started: Cell::new(false),
+            reply_done: Cell::new(false),
+            last: Cell::new(!keep_alive),
+            raw: Cell::new(false),
+        });
+        self.exchanges.borrow_mut().push_back(x.clone());
+        x
+    }
+
+    fn start_exchange(&self, mut h: Head) {
+        let expect_continue = h
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        if expect_continue {
+            h.headers.retain(|x| x.0 != "expect");
+        }
+        let info = HeadInfo {
+            head_request: h.method == "HEAD",
+            peer_http10: h.protocol == "HTTP/1.0",
+        };
+        let x = self.new_exchange(h.keep_alive(), info);
+        // Answer `Expect: 100-continue` ourselves when nothing is ahead of this request.
+        if expect_continue && self.exchanges.borrow().len() == 1 && h.protocol == "HTTP/1.1" {
+            self.output.emit(Event::Data(Bytes::from_static(
+                b"HTTP/1.1 100 Continue\r\n\r\n",
+            )));
+        }
+        let head = script::js(|ctx| request_to_js(ctx, &h).ok().map(|v| JsValue::save(ctx, v)));
+        *self.receiving.borrow_mut() = Some(x.clone());
+        match &self.responder {
+            Responder::Sub(layout) => {
+                let me = self.me.clone();
+                let id = x.id;
+                let out = Output::from_fn(move |e| {
+                    if let Some(core) = me.upgrade() {
+                        core.act(Action::Reply(id, e));
+                    }
+                });
+                let p = Pipeline::new(layout, self.context.fork(), out);
+                *x.sub.borrow_mut() = Some(p.clone());
+                p.input(Event::MessageStart(head));
+            }
+            Responder::Handler(_) => x.reader.borrow_mut().start(head),
+        }
+    }
+
+    fn run_handler(&self, x: &Rc<Exch>, end: MessageTail) {
+        let Responder::Handler(h) = &self.responder else {
+            return;
+        };
+        let msg = x.reader.borrow_mut().finish(end);
+        let r = call_replacer(&self.context, h, 0, |ctx| script::to_js_message(ctx, &msg));
+        let events = match r {
+            Ok(Some(evts)) if !evts.is_empty() => evts,
+            Ok(_) => vec![crate::event::StreamEnd::ok()],
+            Err(e) => {
+                tracing::error!("{}(): {e}", self.name);
+                vec![crate::event::StreamEnd::runtime(e.to_string())]
+            }
+        };
+        for e in events {
+            self.on_reply(x.id, e);
+        }
+    }
+
+    /// Answers input that is not valid HTTP with `status`, then closes the connection.
+    fn decoder_failed(&self, status: u16, message: String) {
+        if let Some(x) = self.receiving.borrow_mut().take() {
+            if let Some(sub) = x.sub.borrow().clone() {
+                sub.input(crate::event::StreamEnd::code(ErrorCode::ProtocolError));
+            }
+        }
+        let x = self.new_exchange(false, HeadInfo::default());
+        self.input_ended.set(true);
+        let head = OutHead {
+            start_line: format!("HTTP/1.1 {status} {}", reason(status)),
+            length_when_empty: true,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        let mut enc = Encoder::new(usize::MAX);
+        enc.start(head, true, &mut out);
+        let _ = enc.data(Bytes::from(message + "\n"), &mut out);
+        let _ = enc.end(&mut out);
+        x.raw.set(true);
+        x.reply_started.set(true);
+        x.pending
+            .borrow_mut()
+            .push_back(Event::Data(out.concat().into()));
+        x.pending
+            .borrow_mut()
+            .push_back(Event::MessageEnd(MessageTail::default()));
+        self.flush_front();
+    }
+
+    fn on_reply(&self, id: u64, evt: Event) {
+        let front = self.exchanges.borrow().front().map(|x| x.id);
+        let x = self.exchanges.borrow().iter().find(|x| x.id == id).cloned();
+        let Some(x) = x else { return };
+        if x.reply_done.get() {
+            return;
+        }
+        if front == Some(id) {
+            self.write_reply(&x, evt);
+            self.flush_front();
+        } else {
+            x.pending.borrow_mut().push_back(evt);
+        }
+    }
+
+    /// Writes pending replies of the front exchanges, in order, as far as they go.
+    fn flush_front(&self) {
+        loop {
+            let Some(x) = self.exchanges.borrow().front().cloned() else {
+                break;
+            };
+            if x.reply_done.get() {
+                self.finish_front(&x);
+                continue;
+            }
+            let next = x.pending.borrow_mut().pop_front();
+            match next {
+                Some(e) => self.write_reply(&x, e),
+                None => break,
+            }
+        }
+    }
+
+    fn finish_front(&self, x: &Rc<Exch>) {
+        self.exchanges.borrow_mut().pop_front();
+        if x.last.get() {
+            self.close();
+        } else {
+            self.maybe_close();
+        }
+    }
+
+    fn write_reply(&self, x: &Rc<Exch>, evt: Event) {
+        if self.closed.get() {
+            return;
+        }
+        if x.raw.get() {
+            match evt {
+                Event::Data(b) => self.output.emit(Event::Data(b)),
+                Event::MessageEnd(_) => x.reply_done.set(true),
+                _ => {}
+            }
+            return;
+        }
+        let mut out = Vec::new();
+        match evt {
+            Event::MessageStart(head) => {
+                if x.reply_started.get() {
+                    return;
+                }
+                x.reply_started.set(true);
+                let oh = script::js(|ctx| {
+                    let v = head.as_ref().map(|h| h.get(ctx));
+                    out_head_from_js(v.as_ref(), Role::Response, x.info)
+                });
+                let last = x.last.get()
+                    || oh
+                        .connection
+                        .as_deref()
+                        .is_some_and(|c| c.eq_ignore_ascii_case("close"));
+                x.last.set(last);
+                if self.encoder.borrow_mut().start(oh, last, &mut out) {
+                    x.last.set(true);
+                }
+            }
+            Event::Data(b) => {
+                if !x.reply_started.get() {
+                    return;
+                }
+                if let Err(e) = self.encoder.borrow_mut().data(b, &mut out) {
+                    tracing::warn!(target: "http", "{}(): {e}", self.name);
+                    self.emit_bytes(out);
+                    return self.close();
+                }
+            }
+            Event::MessageEnd(_) => {
+                if !x.reply_started.get() {
+                    return;
+                }
+                match self.encoder.borrow_mut().end(&mut out) {
+                    Ok(close) => {
+                        if close {
+                            x.last.set(true);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "http", "{}(): {e}", self.name);
+                        self.emit_bytes(out);
+                        return self.close();
+                    }
+                }
+                x.reply_done.set(true);
+            }
+            Event::StreamEnd(se) => {
+                if x.reply_started.get() {
+                    // The reply broke off: the client cannot be told, so the connection ends.
+                    self.emit_bytes(out);
+                    return self.close();
+                }
+                let (status, text) = match &se.error {
+                    None => (200, "OK"),
+                    Some(StreamError::Runtime(_)) => (500, "Internal Server Error"),
+                    Some(StreamError::Code(c)) => c.http_status(),
+                };
+                let head = OutHead {
+                    start_line: format!("HTTP/1.1 {status} {text}"),
+                    length_when_empty: true,
+                    peer_http10: x.info.peer_http10,
+                    ..Default::default()
+                };
+                x.reply_started.set(true);
+                self.encoder
+                    .borrow_mut()
+                    .start(head, x.last.get(), &mut out);
+                let _ = self.encoder.borrow_mut().end(&mut out);
+                x.reply_done.set(true);
+            }
+        }
+        self.emit_bytes(out);
+    }
+
+    fn emit_bytes(&self, out: Vec<Bytes>) {
+        for b in out {
+            self.output.emit(Event::Data(b));
+        }
+    }
+
+    fn maybe_close(&self) {
+        if self.input_ended.get() && self.exchanges.borrow().is_empty() {
+            self.close();
+        }
+    }
+
+    fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        self.exchanges.borrow_mut().clear();
+        *self.receiving.borrow_mut() = None;
+        self.output.emit(crate::event::StreamEnd::ok());
+    }
+}

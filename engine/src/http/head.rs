@@ -1,0 +1,166 @@
+//! HTTP heads as scripts see them (spec §1.6), and back.
+
+use rquickjs::{Ctx, Object, Value};
+
+use super::decoder::Head;
+use super::encoder::OutHead;
+use super::status::reason;
+
+/// The JS object for a decoded request head: `{method, path, protocol, headers, headerNames}`.
+pub fn request_to_js<'js>(ctx: &Ctx<'js>, h: &Head) -> rquickjs::Result<Value<'js>> {
+    let o = Object::new(ctx.clone())?;
+    o.set("method", h.method.as_str())?;
+    o.set("path", h.path.as_str())?;
+    o.set("protocol", h.protocol)?;
+    set_headers(ctx, &o, h)?;
+    Ok(o.into_value())
+}
+
+/// The JS object for a decoded response head: `{protocol, status, statusText, headers}`.
+pub fn response_to_js<'js>(ctx: &Ctx<'js>, h: &Head) -> rquickjs::Result<Value<'js>> {
+    let o = Object::new(ctx.clone())?;
+    o.set("protocol", h.protocol)?;
+    o.set("status", h.status)?;
+    o.set("statusText", h.reason.as_str())?;
+    set_headers(ctx, &o, h)?;
+    Ok(o.into_value())
+}
+
+fn set_headers<'js>(ctx: &Ctx<'js>, o: &Object<'js>, h: &Head) -> rquickjs::Result<()> {
+    let headers = Object::new(ctx.clone())?;
+    let mut names: Option<Object> = None;
+    for (lower, orig, value) in &h.headers {
+        if lower == "connection" {
+            continue;
+        }
+        if lower == "cookie" || lower == "set-cookie" {
+            let arr = match headers.get::<_, Option<rquickjs::Array>>(lower.as_str())? {
+                Some(a) => a,
+                None => {
+                    let a = rquickjs::Array::new(ctx.clone())?;
+                    headers.set(lower.as_str(), a.clone())?;
+                    a
+                }
+            };
+            arr.set(arr.len(), value.as_str())?;
+        } else {
+            headers.set(lower.as_str(), value.as_str())?;
+        }
+        if lower != orig {
+            let n = match &names {
+                Some(n) => n.clone(),
+                None => {
+                    let n = Object::new(ctx.clone())?;
+                    names = Some(n.clone());
+                    n
+                }
+            };
+            n.set(lower.as_str(), orig.as_str())?;
+        }
+    }
+    o.set("headers", headers)?;
+    if let Some(n) = names {
+        o.set("headerNames", n)?;
+    }
+    Ok(())
+}
+
+/// What an encoder needs to know about the exchange beyond the head itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Exchange {
+    /// The response answers a HEAD request.
+    pub head_request: bool,
+    /// The peer speaks HTTP/1.0.
+    pub peer_http10: bool,
+}
+
+fn str_field(o: &Object<'_>, k: &str) -> Option<String> {
+    let v: Value = o.get(k).ok()?;
+    if v.is_undefined() || v.is_null() {
+        return None;
+    }
+    v.get::<rquickjs::Coerced<String>>().ok().map(|c| c.0)
+}
+
+/// Reads a head object (or nothing) into an [`OutHead`] for `role`.
+pub fn out_head_from_js(head: Option<&Value<'_>>, role: super::Role, x: Exchange) -> OutHead {
+    let obj = head.and_then(|v| v.as_object().cloned());
+    let get = |k: &str| obj.as_ref().and_then(|o| str_field(o, k));
+    let protocol = get("protocol")
+        .filter(|p| p.starts_with("HTTP/"))
+        .unwrap_or_else(|| "HTTP/1.1".into());
+    let mut out = OutHead {
+        peer_http10: x.peer_http10,
+        ..Default::default()
+    };
+    match role {
+        super::Role::Request => {
+            let method = get("method").unwrap_or_else(|| "GET".into());
+            let path = get("path").unwrap_or_else(|| "/".into());
+            out.length_when_empty = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
+            out.start_line = format!("{method} {path} {protocol}");
+        }
+        super::Role::Response => {
+            let status: u16 = obj
+                .as_ref()
+                .and_then(|o| o.get::<_, Value>("status").ok())
+                .and_then(|v| v.as_number().or_else(|| v.as_int().map(f64::from)))
+                .map(|n| n as u16)
+                .filter(|n| (100..1000).contains(n))
+                .unwrap_or(200);
+            let text = get("statusText").unwrap_or_else(|| reason(status).into());
+            out.start_line = format!("{protocol} {status} {text}");
+            out.length_when_empty = true;
+            out.no_length = status < 200 || status == 204;
+            out.bodiless = out.no_length || status == 304 || x.head_request;
+            out.keep_length = x.head_request;
+        }
+    }
+    let Some(o) = obj else { return out };
+    let Ok(headers) = o.get::<_, Object>("headers") else {
+        return out;
+    };
+    let names: Option<Object> = o.get("headerNames").ok();
+    for k in headers.keys::<String>().flatten() {
+        let Ok(v) = headers.get::<_, Value>(k.as_str()) else {
+            continue;
+        };
+        if v.is_undefined() || v.is_null() {
+            continue;
+        }
+        match k.as_str() {
+            "keep-alive" | "transfer-encoding" => continue,
+            "content-length" => {
+                out.content_length = v
+                    .get::<rquickjs::Coerced<String>>()
+                    .ok()
+                    .and_then(|s| s.0.trim().parse().ok());
+                continue;
+            }
+            "connection" => {
+                if let Some(s) = v.as_string() {
+                    out.connection = s.to_string().ok();
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let name = names
+            .as_ref()
+            .and_then(|n| n.get::<_, Option<String>>(k.as_str()).ok().flatten())
+            .unwrap_or_else(|| k.clone());
+        match v.as_array() {
+            Some(a) => {
+                for item in a.iter::<rquickjs::Coerced<String>>().flatten() {
+                    out.headers.push((name.clone(), item.0));
+                }
+            }
+            None => {
+                if let Ok(s) = v.get::<rquickjs::Coerced<String>>() {
+                    out.headers.push((name, s.0));
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,20 @@
+//! HTTP/1.x: a decoder and an encoder that work on bytes and heads, with no I/O, so the
+//! filters (`filters/http_*.rs`) and unit tests drive the same code.
+//!
+//! The server side (`demuxHTTP`, `serveHTTP`, `decodeHTTPRequest`, `encodeHTTPResponse`) and
+//! the client side (`muxHTTP`, `encodeHTTPRequest`, `decodeHTTPResponse`) are the two roles of
+//! one codec.
+
+pub mod decoder;
+pub mod encoder;
+pub mod head;
+pub mod status;
+
+/// Which side of an exchange a codec handles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Requests (server side decodes, client side encodes).
+    Request,
+    /// Responses.
+    Response,
+}
