@@ -187,11 +187,7 @@ impl MuxStream {
                     Some(func) => func.call::<_, rquickjs::Value>(())?,
                     None => v,
                 };
-                Ok(if v.is_undefined() || v.is_null() {
-                    String::new()
-                } else {
-                    format!("k:{}", v.get::<rquickjs::Coerced<String>>()?.0)
-                })
+                script::call_helper::<_, String>(ctx, "keyOf", (v,))
             })?,
         };
         *self.key.borrow_mut() = Some(k.clone());

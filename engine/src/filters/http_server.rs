@@ -29,7 +29,7 @@ static DEMUX_HTTP: FilterDescriptor = FilterDescriptor {
             "target",
             "sub-pipeline name (or use .to(...)); it gets the request and outputs the response",
         ),
-        ("options", "{bufferSize (16k), maxHeaderSize (64k)}"),
+        ("options", "{bufferSize (16k), maxHeaderSize (64k), headerTimeout (30s): time allowed to send a request head}"),
     ],
     build: |b| build(b, true),
 };
@@ -44,7 +44,7 @@ static SERVE_HTTP: FilterDescriptor = FilterDescriptor {
             "handler",
             "a Message, or function(request Message) returning the response Message",
         ),
-        ("options", "{bufferSize (16k), maxHeaderSize (64k)}"),
+        ("options", "{bufferSize (16k), maxHeaderSize (64k), headerTimeout (30s): time allowed to send a request head}"),
     ],
     build: |b| build(b, false),
 };
@@ -63,6 +63,7 @@ struct ServerProto {
     responder: Responder,
     max_head: usize,
     buffer_size: usize,
+    header_timeout: std::time::Duration,
 }
 
 /// Reads `{bufferSize, maxHeaderSize}` from options argument `i`.
@@ -101,11 +102,15 @@ fn build(b: &mut Builder<'_, '_>, demux: bool) -> Result<Box<dyn FilterProto>, S
         (Responder::Handler(h), 1, &SERVE_HTTP)
     };
     let (max_head, buffer_size) = size_options(b, opts_at)?;
+    let header_timeout = b
+        .duration_option(opts_at, "headerTimeout")?
+        .unwrap_or(std::time::Duration::from_secs(30));
     Ok(Box::new(ServerProto {
         desc,
         responder,
         max_head,
         buffer_size,
+        header_timeout,
     }))
 }
 
@@ -129,6 +134,8 @@ impl FilterProto for ServerProto {
             input_ended: Cell::new(false),
             closed: Cell::new(false),
             next_id: Cell::new(0),
+            header_timeout: self.header_timeout,
+            head_timer: Cell::new(0),
         });
         Box::new(Server(core))
     }
@@ -159,6 +166,7 @@ struct Exch {
 enum Action {
     Input(Event),
     Reply(u64, Event),
+    Timeout,
 }
 
 struct ServerCore {
@@ -176,6 +184,9 @@ struct ServerCore {
     input_ended: Cell<bool>,
     closed: Cell<bool>,
     next_id: Cell<u64>,
+    header_timeout: std::time::Duration,
+    /// Generation of the running head timer; 0 when none runs.
+    head_timer: Cell<u64>,
 }
 
 struct Server(Rc<ServerCore>);
@@ -199,6 +210,11 @@ impl ServerCore {
             match a {
                 Action::Input(e) => self.on_input(e),
                 Action::Reply(id, e) => self.on_reply(id, e),
+                Action::Timeout => {
+                    if !self.input_ended.get() {
+                        self.decoder_failed(408, "request head not received in time".into());
+                    }
+                }
             }
         }
         self.busy.set(false);
@@ -215,6 +231,7 @@ impl ServerCore {
                 for p in parts {
                     self.on_part(p);
                 }
+                self.watch_head();
             }
             Event::StreamEnd(_) => {
                 self.input_ended.set(true);
@@ -281,6 +298,32 @@ impl ServerCore {
             }
             Part::Tunnel(_) => {}
         }
+    }
+
+    /// Starts a timer while a request head is partly received; a client that does not
+    /// finish its head in time gets 408 and the connection closes.
+    fn watch_head(&self) {
+        let partial = self.receiving.borrow().is_none() && !self.decoder.borrow().is_idle();
+        if !partial {
+            self.head_timer.set(0);
+            return;
+        }
+        if self.head_timer.get() != 0 {
+            return;
+        }
+        let gen = self.next_id.get() + 1;
+        self.head_timer.set(gen);
+        let me = self.me.clone();
+        let wait = self.header_timeout;
+        tokio::task::spawn_local(async move {
+            tokio::time::sleep(wait).await;
+            if let Some(core) = me.upgrade() {
+                if core.head_timer.get() == gen && !core.closed.get() {
+                    core.head_timer.set(0);
+                    core.act(Action::Timeout);
+                }
+            }
+        });
     }
 
     fn new_exchange(&self, keep_alive: bool, info: HeadInfo) -> Rc<Exch> {

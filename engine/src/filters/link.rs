@@ -8,7 +8,7 @@ use std::rc::Rc;
 use super::callback::{fail, MessageReader};
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{ChainRest, Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 static LINK: FilterDescriptor = FilterDescriptor {
@@ -182,6 +182,7 @@ impl FilterProto for ChooseProto {
             chosen: None,
             reader: MessageReader::new(None),
             ended: false,
+            chain: init.chain,
         })
     }
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
@@ -207,6 +208,8 @@ struct Choose {
     chosen: Option<Chosen>,
     reader: MessageReader,
     ended: bool,
+    /// The module chain this pipeline is part of: a chosen sub-pipeline continues it.
+    chain: Option<ChainRest>,
 }
 
 /// What a condition is given.
@@ -270,7 +273,7 @@ impl Choose {
     fn choose(&mut self, sub: Option<Sub>) {
         let chosen = match sub {
             Some(Sub::Layout(l)) => {
-                Chosen::Sub(Pipeline::new(&l, self.context.clone(), self.output.clone()))
+                Chosen::Sub(Pipeline::with_chain(&l, self.context.clone(), self.output.clone(), self.chain.clone()))
             }
             _ => Chosen::Bypass,
         };

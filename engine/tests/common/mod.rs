@@ -153,3 +153,91 @@ pub fn roundtrip(port: u16, data: &[u8]) -> Vec<u8> {
     s.read_to_end(&mut out).unwrap();
     out
 }
+
+/// Sends raw bytes and reads until the peer closes (or `secs` pass without data).
+pub fn raw_exchange(port: u16, data: &[u8], secs: u64) -> (Vec<u8>, bool) {
+    let mut s = connect(port);
+    s.set_read_timeout(Some(Duration::from_secs(secs))).unwrap();
+    s.write_all(data).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 65536];
+    let closed = loop {
+        match s.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(_) => break false,
+        }
+    };
+    (out, closed)
+}
+
+/// Runs curl with `args`; returns stdout.
+pub fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl").args(["-s", "-m", "20"]).args(args).output().expect("curl runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A tiny HTTP/1.1 origin on a thread, for the cases a script backend cannot play: it reads
+/// each request (Content-Length bodies), and answers with `respond(path, body_len)`.
+pub fn origin(respond: impl Fn(&str, usize) -> Vec<u8> + Send + Sync + 'static) -> u16 {
+    origin_with(false, respond)
+}
+
+/// Like [`origin`]; with `close` set, the connection is closed after each reply.
+pub fn origin_with(close: bool, respond: impl Fn(&str, usize) -> Vec<u8> + Send + Sync + 'static) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let respond = Arc::new(respond);
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut s) = conn else { continue };
+            let respond = respond.clone();
+            std::thread::spawn(move || loop {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match s.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let len: usize = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                    .unwrap_or(0);
+                let mut left = len;
+                let mut buf = vec![0u8; 1 << 16];
+                while left > 0 {
+                    match s.read(&mut buf[..left.min(1 << 16)]) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => left -= n,
+                    }
+                }
+                let reply = respond(&path, len);
+                if reply.is_empty() || s.write_all(&reply).is_err() || close {
+                    return;
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Resident memory of a process, in kB.
+pub fn rss_kb(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap()
+}
+
+impl Engine {
+    /// The engine's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}

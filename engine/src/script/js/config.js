@@ -127,6 +127,19 @@ function makePipy(m) {
 }
 S.solving = {};
 
+// Pool keys: strings and numbers by value, objects by identity (held weakly).
+const objectIds = new WeakMap();
+let nextObjectId = 0;
+S.keyOf = v => {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'object' || typeof v === 'function') {
+    let id = objectIds.get(v);
+    if (id === undefined) objectIds.set(v, id = ++nextObjectId);
+    return 'o:' + id;
+  }
+  return typeof v + ':' + String(v);
+};
+
 
 // ---- Configuration ------------------------------------------------------------------------
 // Filter kinds come from the Rust filter registry: 'plain', 'joint' (one sub-pipeline, given
