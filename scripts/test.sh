@@ -7,3 +7,15 @@ scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
 cargo test --release --no-fail-fast
+
+# These use the fixed ports of the article (8000, 8080-8082), so they run one after another.
+engine=target/release/engine
+shared=../shared/acceptance/seed-proxy.sh
+if [ -f "$shared" ]; then
+  echo "== the seed article's proxy"
+  bash "$shared" "$engine"
+else
+  echo "== the seed article's proxy: $shared not found here, skipped"
+fi
+echo "== tutorials"
+bash tests/tutorials.sh "$engine"

@@ -100,3 +100,62 @@ Module /proxy.js
  "#;
     assert!(g.starts_with(expected.trim_end()), "got:\n{g}");
 }
+
+#[test]
+fn the_articles_mock_services_and_proxy_graphs_match_its_log() {
+    let g = graph_of(
+        &[(
+            "mock-proxy.js",
+            "pipy()\n\n.listen(8080)\n  .serveHTTP(\n    new Message('Hi, there!\\n')\n  )\n\n.listen(8081)\n  .serveHTTP(\n    msg => new Message(msg.body)\n  )\n",
+        )],
+        "mock-proxy.js",
+    );
+    let expected = "
+Module /mock-proxy.js
+=====================
+
+ [Listen on :::8080]
+ ----->|
+       |
+      serveHTTP
+       |
+ <-----|
+ 
+ [Listen on :::8081]
+ ----->|
+       |
+      serveHTTP
+       |
+ <-----|
+ ";
+    assert_eq!(g.trim_end(), expected.trim_end(), "got:\n{g}");
+
+    let g = graph_of(
+        &[
+            (
+                "proxy.js",
+                "pipy()\n.export('proxy', { __turnDown: false })\n.listen(8000)\n  .use(['plugins/router.js', 'plugins/balancer.js', 'plugins/default.js'], 'session')\n  .demuxHTTP('request')\n.pipeline('request')\n  .use(['plugins/router.js', 'plugins/balancer.js', 'plugins/default.js'], 'request', 'response', () => __turnDown)\n",
+            ),
+            ("plugins/router.js", "pipy()\n.pipeline('request')\n  .handleMessageStart(() => null)\n"),
+            ("plugins/balancer.js", "pipy()\n.pipeline('session')\n  .handleStreamStart(() => null)\n"),
+            ("plugins/default.js", "pipy()\n.pipeline('request')\n  .replaceMessage(new Message({ status: 404 }, 'No handler found'))\n"),
+        ],
+        "proxy.js",
+    );
+    let expected = "
+Module /proxy.js
+================
+
+ [Listen on :::8000]
+ ----->|
+       |
+      use /plugins/router.js (plus 2 more) [session]
+      demuxHTTP
+       |
+       |--> [request]
+             use /plugins/router.js (plus 2 more) [request] -->|
+                                                               |
+ <-------------------------------------------------------------|
+ ";
+    assert!(g.starts_with(expected.trim_end()), "got:\n{g}");
+}

@@ -21,13 +21,21 @@ fn read_response(s: &mut TcpStream) -> (String, Vec<u8>) {
     let mut head = Vec::new();
     let mut b = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(s.read(&mut b).unwrap(), 1, "connection closed in a head: {:?}", String::from_utf8_lossy(&head));
+        assert_eq!(
+            s.read(&mut b).unwrap(),
+            1,
+            "connection closed in a head: {:?}",
+            String::from_utf8_lossy(&head)
+        );
         head.push(b[0]);
     }
     let head = String::from_utf8(head).unwrap();
     let lower = head.to_ascii_lowercase();
     let mut body = Vec::new();
-    if let Some(len) = lower.lines().find_map(|l| l.strip_prefix("content-length: ")) {
+    if let Some(len) = lower
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+    {
         body.resize(len.trim().parse().unwrap(), 0);
         s.read_exact(&mut body).unwrap();
     } else if lower.contains("transfer-encoding: chunked") {
@@ -52,7 +60,11 @@ fn read_response(s: &mut TcpStream) -> (String, Vec<u8>) {
 #[test]
 fn serve_http_writes_the_exact_bytes_and_handles_pipelining_and_http_1_0() {
     let port = free_port();
-    let (_c, _e) = start("wire", &format!("pipy()\n.listen({port})\n  .serveHTTP(new Message('Hello!\\n'))\n"), &[port]);
+    let (_c, _e) = start(
+        "wire",
+        &format!("pipy()\n.listen({port})\n  .serveHTTP(new Message('Hello!\\n'))\n"),
+        &[port],
+    );
     let (out, closed) = raw_exchange(
         port,
         b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.0\r\n\r\n",
@@ -61,10 +73,15 @@ fn serve_http_writes_the_exact_bytes_and_handles_pipelining_and_http_1_0() {
     let one = "HTTP/1.1 200 OK\r\ncontent-length: 7\r\nconnection: keep-alive\r\n\r\nHello!\n";
     let last = "HTTP/1.1 200 OK\r\ncontent-length: 7\r\nconnection: close\r\n\r\nHello!\n";
     assert_eq!(String::from_utf8(out).unwrap(), format!("{one}{one}{last}"));
-    assert!(closed, "an HTTP/1.0 request without keep-alive closes the connection");
+    assert!(
+        closed,
+        "an HTTP/1.0 request without keep-alive closes the connection"
+    );
     // `connection: close` from an HTTP/1.1 client does too.
     let (out, closed) = raw_exchange(port, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 5);
-    assert!(String::from_utf8(out).unwrap().ends_with("connection: close\r\n\r\nHello!\n"));
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .ends_with("connection: close\r\n\r\nHello!\n"));
     assert!(closed);
 }
 
@@ -98,16 +115,23 @@ fn request_heads_reach_scripts_as_the_spec_says() {
 #[test]
 fn chunked_request_bodies_and_expect_100_continue() {
     let port = free_port();
-    let (_c, _e) = start("chunked", &format!("pipy()\n.listen({port})\n  .serveHTTP(msg => new Message(msg.body))\n"), &[port]);
+    let (_c, _e) = start(
+        "chunked",
+        &format!("pipy()\n.listen({port})\n  .serveHTTP(msg => new Message(msg.body))\n"),
+        &[port],
+    );
     let (out, _) = raw_exchange(
         port,
         b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n",
         5,
     );
-    assert!(String::from_utf8(out).unwrap().ends_with("content-length: 12\r\nconnection: close\r\n\r\nhello, world"));
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .ends_with("content-length: 12\r\nconnection: close\r\n\r\nhello, world"));
 
     let mut s = connect(port);
-    s.write_all(b"PUT /x HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n").unwrap();
+    s.write_all(b"PUT /x HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        .unwrap();
     let mut interim = [0u8; 25];
     s.read_exact(&mut interim).unwrap();
     assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
@@ -120,15 +144,24 @@ fn chunked_request_bodies_and_expect_100_continue() {
 #[test]
 fn bad_requests_get_the_right_status_and_the_connection_closes() {
     let port = free_port();
-    let (_c, _e) = start("bad", &format!("pipy()\n.listen({port})\n  .serveHTTP(new Message('ok'))\n"), &[port]);
+    let (_c, _e) = start(
+        "bad",
+        &format!("pipy()\n.listen({port})\n  .serveHTTP(new Message('ok'))\n"),
+        &[port],
+    );
     let status = |req: &[u8]| -> (String, bool) {
         let (out, closed) = raw_exchange(port, req, 5);
         let text = String::from_utf8_lossy(&out).into_owned();
         (text.lines().next().unwrap_or("").to_string(), closed)
     };
-    assert_eq!(status(b"NOT/HTTP\r\n\r\n"), ("HTTP/1.1 400 Bad Request".into(), true));
     assert_eq!(
-        status(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        status(b"NOT/HTTP\r\n\r\n"),
+        ("HTTP/1.1 400 Bad Request".into(), true)
+    );
+    assert_eq!(
+        status(
+            b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        ),
         ("HTTP/1.1 400 Bad Request".into(), true)
     );
     assert_eq!(
@@ -138,11 +171,17 @@ fn bad_requests_get_the_right_status_and_the_connection_closes() {
     let mut big = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
     big.extend(std::iter::repeat_n(b'a', 70 * 1024));
     big.extend_from_slice(b"\r\n\r\n");
-    assert_eq!(status(&big), ("HTTP/1.1 431 Request Header Fields Too Large".into(), true));
+    assert_eq!(
+        status(&big),
+        ("HTTP/1.1 431 Request Header Fields Too Large".into(), true)
+    );
     // A good request before a bad one is still answered, in order.
     let (out, closed) = raw_exchange(port, b"GET / HTTP/1.1\r\n\r\nBAD REQUEST LINE\r\n\r\n", 5);
     let text = String::from_utf8(out).unwrap();
-    assert!(text.starts_with("HTTP/1.1 200 OK\r\n") && text.contains("HTTP/1.1 400 Bad Request\r\n"), "{text}");
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK\r\n") && text.contains("HTTP/1.1 400 Bad Request\r\n"),
+        "{text}"
+    );
     assert!(closed);
 }
 
@@ -156,7 +195,10 @@ fn idle_connections_and_slow_request_heads_are_closed() {
     );
     let t = Instant::now();
     let (out, closed) = raw_exchange(port, b"", 5);
-    assert!(out.is_empty() && closed && t.elapsed() < Duration::from_secs(4), "idle close");
+    assert!(
+        out.is_empty() && closed && t.elapsed() < Duration::from_secs(4),
+        "idle close"
+    );
     // A head that trickles in is cut off with 408, even though bytes keep arriving.
     let mut s = connect(port);
     s.write_all(b"GET / HTTP/1.1\r\n").unwrap();
@@ -172,7 +214,11 @@ fn idle_connections_and_slow_request_heads_are_closed() {
         }
     }
     let _ = s.read_to_end(&mut out);
-    assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 408 Request Timeout"), "{:?}", String::from_utf8_lossy(&out));
+    assert!(
+        String::from_utf8_lossy(&out).starts_with("HTTP/1.1 408 Request Timeout"),
+        "{:?}",
+        String::from_utf8_lossy(&out)
+    );
 }
 
 fn proxy_script(port: u16, targets: &[u16]) -> String {
@@ -217,15 +263,25 @@ fn a_backend_reset_mid_response_closes_the_client_connection() {
     let t = Instant::now();
     let mut s = connect(port);
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     // Whatever part of the reply got through, the client must see the connection end
     // before a complete-looking response.
     let text = String::from_utf8_lossy(&out);
-    assert!(out.is_empty() || text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
-    assert!(out.len() < 1000, "the client must not get a complete-looking response");
-    assert!(t.elapsed() < Duration::from_secs(10), "closed promptly, not hung");
+    assert!(
+        out.is_empty() || text.starts_with("HTTP/1.1 200 OK\r\n"),
+        "{text}"
+    );
+    assert!(
+        out.len() < 1000,
+        "the client must not get a complete-looking response"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "closed promptly, not hung"
+    );
 }
 
 #[test]
@@ -240,7 +296,8 @@ fn a_thousand_keep_alive_requests_spread_evenly_over_three_targets() {
     let mut counts = std::collections::HashMap::new();
     let mut order = Vec::new();
     for i in 0..1000 {
-        s.write_all(format!("GET /{i} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes()).unwrap();
+        s.write_all(format!("GET /{i} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes())
+            .unwrap();
         let (head, body) = read_response(&mut s);
         assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
         let who = String::from_utf8(body).unwrap();
@@ -266,7 +323,11 @@ fn a_100_mb_body_streams_through_the_proxy_in_both_directions_with_flat_memory()
             r
         } else {
             let body = format!("received {len}");
-            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
         }
     });
     let port = free_port();
@@ -278,7 +339,11 @@ fn a_100_mb_body_streams_through_the_proxy_in_both_directions_with_flat_memory()
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut w = s.try_clone().unwrap();
     let up = std::thread::spawn(move || {
-        w.write_all(format!("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: {SIZE}\r\n\r\n").as_bytes()).unwrap();
+        w.write_all(
+            format!("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: {SIZE}\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
         let chunk = vec![b'u'; 1 << 20];
         for _ in 0..100 {
             w.write_all(&chunk).unwrap();
@@ -303,7 +368,8 @@ fn a_100_mb_body_streams_through_the_proxy_in_both_directions_with_flat_memory()
     assert_eq!(String::from_utf8(body).unwrap(), format!("received {SIZE}"));
 
     // Download, read slowly at first.
-    s.write_all(b"GET /download HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    s.write_all(b"GET /download HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     peak = peak.max(rss_kb(pid));
     let (head, body) = read_response(&mut s);
@@ -316,11 +382,26 @@ fn a_100_mb_body_streams_through_the_proxy_in_both_directions_with_flat_memory()
 #[test]
 fn curl_through_the_proxy_sees_keep_alive_and_intact_bodies() {
     let (backend, port) = (free_port(), free_port());
-    let (_c1, _e1) = start("curl-backend", &format!("pipy()\n.listen({backend})\n  .serveHTTP(msg => new Message(msg.body || 'empty'))\n"), &[backend]);
+    let (_c1, _e1) = start(
+        "curl-backend",
+        &format!(
+            "pipy()\n.listen({backend})\n  .serveHTTP(msg => new Message(msg.body || 'empty'))\n"
+        ),
+        &[backend],
+    );
     let (_c2, _e2) = start("curl-proxy", &proxy_script(port, &[backend]), &[port]);
     let url = format!("http://127.0.0.1:{port}/echo");
     assert_eq!(curl(&["-d", "hello", &url]), "hello");
-    let out = curl(&["-o", "/dev/null", "-o", "/dev/null", "-w", "%{num_connects};", &url, &url]);
+    let out = curl(&[
+        "-o",
+        "/dev/null",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{num_connects};",
+        &url,
+        &url,
+    ]);
     assert_eq!(out, "1;0;");
     let big = std::env::temp_dir().join(format!("sluice-big-{port}"));
     std::fs::write(&big, "z".repeat(300_000)).unwrap();

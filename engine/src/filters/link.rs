@@ -8,7 +8,9 @@ use std::rc::Rc;
 use super::callback::{fail, MessageReader};
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{ChainRest, Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{
+    ChainRest, Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout,
+};
 use crate::script::{self, JsValue, ScriptError};
 
 static LINK: FilterDescriptor = FilterDescriptor {
@@ -272,9 +274,12 @@ impl Choose {
 
     fn choose(&mut self, sub: Option<Sub>) {
         let chosen = match sub {
-            Some(Sub::Layout(l)) => {
-                Chosen::Sub(Pipeline::with_chain(&l, self.context.clone(), self.output.clone(), self.chain.clone()))
-            }
+            Some(Sub::Layout(l)) => Chosen::Sub(Pipeline::with_chain(
+                &l,
+                self.context.clone(),
+                self.output.clone(),
+                self.chain.clone(),
+            )),
             _ => Chosen::Bypass,
         };
         let held = std::mem::take(&mut self.held);

@@ -11,6 +11,7 @@ mod fork;
 mod handle;
 mod http_client;
 mod http_codec;
+mod http_compress;
 mod http_server;
 mod link;
 mod misc;
@@ -87,6 +88,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(http_server::FILTERS);
         v.extend_from_slice(http_client::FILTERS);
         v.extend_from_slice(http_codec::FILTERS);
+        v.extend_from_slice(http_compress::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

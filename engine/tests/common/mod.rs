@@ -173,7 +173,11 @@ pub fn raw_exchange(port: u16, data: &[u8], secs: u64) -> (Vec<u8>, bool) {
 
 /// Runs curl with `args`; returns stdout.
 pub fn curl(args: &[&str]) -> String {
-    let out = Command::new("curl").args(["-s", "-m", "20"]).args(args).output().expect("curl runs");
+    let out = Command::new("curl")
+        .args(["-s", "-m", "20"])
+        .args(args)
+        .output()
+        .expect("curl runs");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -184,7 +188,10 @@ pub fn origin(respond: impl Fn(&str, usize) -> Vec<u8> + Send + Sync + 'static) 
 }
 
 /// Like [`origin`]; with `close` set, the connection is closed after each reply.
-pub fn origin_with(close: bool, respond: impl Fn(&str, usize) -> Vec<u8> + Send + Sync + 'static) -> u16 {
+pub fn origin_with(
+    close: bool,
+    respond: impl Fn(&str, usize) -> Vec<u8> + Send + Sync + 'static,
+) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let respond = Arc::new(respond);
@@ -205,7 +212,10 @@ pub fn origin_with(close: bool, respond: impl Fn(&str, usize) -> Vec<u8> + Send 
                 let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
                 let len: usize = text
                     .lines()
-                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                    .find_map(|l| {
+                        l.strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap_or(0))
+                    })
                     .unwrap_or(0);
                 let mut left = len;
                 let mut buf = vec![0u8; 1 << 16];

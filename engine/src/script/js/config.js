@@ -127,6 +127,17 @@ function makePipy(m) {
 }
 S.solving = {};
 
+// A copy of a message head with header `name` set (value undefined = removed) and the
+// headers in `drop` removed; the original object is left alone.
+S.headWith = (head, name, value, drop) => {
+  const h = Object.assign({}, head || {});
+  const headers = Object.assign({}, (head && head.headers) || {});
+  for (const k of drop || []) delete headers[k];
+  if (value === undefined) delete headers[name]; else headers[name] = value;
+  h.headers = headers;
+  return h;
+};
+
 // Pool keys: strings and numbers by value, objects by identity (held weakly).
 const objectIds = new WeakMap();
 let nextObjectId = 0;

@@ -1,0 +1,268 @@
+//! `compressHTTP` and `decompressHTTP`: gzip/deflate HTTP bodies on the fly, fixing the
+//! `content-encoding` header; bodies stream through without being held whole.
+
+use std::io::Write;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use flate2::write::{GzDecoder, GzEncoder, ZlibDecoder, ZlibEncoder};
+use flate2::Compression;
+
+use super::callback::fail;
+use super::{FilterDescriptor, FilterKind};
+use crate::event::{ErrorCode, Event, StreamEnd};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::script::{self, JsValue, ScriptError};
+
+static COMPRESS_HTTP: FilterDescriptor = FilterDescriptor {
+    name: "compressHTTP",
+    kind: FilterKind::Plain,
+    signature: "(algorithm)",
+    help: "Compresses HTTP message bodies and sets content-encoding",
+    params: &[(
+        "algorithm",
+        "'gzip' or 'deflate', or function(messageStart) returning one (nullish = leave the message alone)",
+    )],
+    build: |b| Ok(Box::new(Proto { compress: true, option: b.saved(0) })),
+};
+
+static DECOMPRESS_HTTP: FilterDescriptor = FilterDescriptor {
+    name: "decompressHTTP",
+    kind: FilterKind::Plain,
+    signature: "([enable])",
+    help: "Decompresses gzip or deflate HTTP message bodies and removes content-encoding",
+    params: &[(
+        "enable",
+        "function() deciding per message whether to decompress (default: always)",
+    )],
+    build: |b| {
+        Ok(Box::new(Proto {
+            compress: false,
+            option: b.function(0),
+        }))
+    },
+};
+
+/// `compressHTTP` and `decompressHTTP`.
+pub static FILTERS: &[&FilterDescriptor] = &[&COMPRESS_HTTP, &DECOMPRESS_HTTP];
+
+struct Proto {
+    compress: bool,
+    option: Option<JsValue>,
+}
+
+impl FilterProto for Proto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        if self.compress {
+            &COMPRESS_HTTP
+        } else {
+            &DECOMPRESS_HTTP
+        }
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        Box::new(Codec {
+            compress: self.compress,
+            option: self.option.clone(),
+            context: init.context,
+            output: init.output,
+            coder: None,
+            failed: false,
+        })
+    }
+}
+
+enum Coder {
+    GzipOut(GzEncoder<Vec<u8>>),
+    DeflateOut(ZlibEncoder<Vec<u8>>),
+    GzipIn(GzDecoder<Vec<u8>>),
+    DeflateIn(ZlibDecoder<Vec<u8>>),
+}
+
+impl Coder {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<Bytes> {
+        let buf = match self {
+            Coder::GzipOut(c) => {
+                c.write_all(b)?;
+                c.get_mut()
+            }
+            Coder::DeflateOut(c) => {
+                c.write_all(b)?;
+                c.get_mut()
+            }
+            Coder::GzipIn(c) => {
+                c.write_all(b)?;
+                c.get_mut()
+            }
+            Coder::DeflateIn(c) => {
+                c.write_all(b)?;
+                c.get_mut()
+            }
+        };
+        Ok(Bytes::from(std::mem::take(buf)))
+    }
+
+    fn finish(self) -> std::io::Result<Bytes> {
+        Ok(Bytes::from(match self {
+            Coder::GzipOut(c) => c.finish()?,
+            Coder::DeflateOut(c) => c.finish()?,
+            Coder::GzipIn(c) => c.finish()?,
+            Coder::DeflateIn(c) => c.finish()?,
+        }))
+    }
+}
+
+struct Codec {
+    compress: bool,
+    option: Option<JsValue>,
+    context: Rc<Context>,
+    output: Output,
+    coder: Option<Coder>,
+    failed: bool,
+}
+
+impl Codec {
+    /// Decides on a MessageStart; returns the head to pass on.
+    fn start(&mut self, head: Option<JsValue>) -> Result<Option<JsValue>, ScriptError> {
+        let compress = self.compress;
+        let option = self.option.clone();
+        let (coder, head) = script::call_in(&self.context, |ctx| {
+            let h = head
+                .as_ref()
+                .map(|h| h.get(ctx))
+                .unwrap_or_else(|| rquickjs::Value::new_null(ctx.clone()));
+            let headers = h
+                .as_object()
+                .and_then(|o| o.get::<_, rquickjs::Object>("headers").ok());
+            let encoding: Option<String> = headers
+                .as_ref()
+                .and_then(|o| {
+                    o.get::<_, Option<String>>("content-encoding")
+                        .ok()
+                        .flatten()
+                })
+                .map(|s| s.trim().to_ascii_lowercase());
+            let drop = vec!["content-length".to_string()];
+            if compress {
+                if encoding.is_some() {
+                    return Ok((None, head.clone()));
+                }
+                let alg: Option<String> = match &option {
+                    None => Some("gzip".into()),
+                    Some(o) => {
+                        let v = o.get(ctx);
+                        let v = match v.as_function() {
+                            Some(f) => f.call::<_, rquickjs::Value>((script::to_js_event(
+                                ctx,
+                                &Event::MessageStart(head.clone()),
+                            )?,))?,
+                            None => v,
+                        };
+                        if v.is_undefined() || v.is_null() {
+                            None
+                        } else {
+                            Some(v.get::<rquickjs::Coerced<String>>()?.0)
+                        }
+                    }
+                };
+                let coder = match alg.as_deref() {
+                    None => return Ok((None, head.clone())),
+                    Some("gzip") => {
+                        Coder::GzipOut(GzEncoder::new(Vec::new(), Compression::default()))
+                    }
+                    Some("deflate") => {
+                        Coder::DeflateOut(ZlibEncoder::new(Vec::new(), Compression::default()))
+                    }
+                    Some(other) => {
+                        return Err(rquickjs::Exception::throw_type(
+                            ctx,
+                            &format!("unknown compression algorithm: {other}"),
+                        ))
+                    }
+                };
+                let name = alg.unwrap_or_default();
+                let nh: rquickjs::Value =
+                    script::call_helper(ctx, "headWith", (h, "content-encoding", name, drop))?;
+                Ok((Some(coder), Some(JsValue::save(ctx, nh))))
+            } else {
+                let coder = match encoding.as_deref() {
+                    Some("gzip") | Some("x-gzip") => Coder::GzipIn(GzDecoder::new(Vec::new())),
+                    Some("deflate") => Coder::DeflateIn(ZlibDecoder::new(Vec::new())),
+                    _ => return Ok((None, head.clone())),
+                };
+                if let Some(o) = &option {
+                    if let Some(f) = o.get(ctx).as_function() {
+                        let on: rquickjs::Value = f.call(())?;
+                        if !super::link::is_truthy(&on) {
+                            return Ok((None, head.clone()));
+                        }
+                    }
+                }
+                let nh: rquickjs::Value = script::call_helper(
+                    ctx,
+                    "headWith",
+                    (h, "content-encoding", rquickjs::Undefined, drop),
+                )?;
+                Ok((Some(coder), Some(JsValue::save(ctx, nh))))
+            }
+        })?;
+        self.coder = coder;
+        Ok(head)
+    }
+
+    fn broken(&mut self, what: &str) {
+        self.failed = true;
+        self.coder = None;
+        tracing::warn!(target: "http", "{}: {what}", if self.compress { "compressHTTP()" } else { "decompressHTTP()" });
+        self.output.emit(StreamEnd::code(ErrorCode::ProtocolError));
+    }
+}
+
+impl Filter for Codec {
+    fn process(&mut self, evt: Event) {
+        if self.failed {
+            return;
+        }
+        match evt {
+            Event::MessageStart(head) => match self.start(head) {
+                Ok(h) => self.output.emit(Event::MessageStart(h)),
+                Err(e) => {
+                    self.failed = true;
+                    fail(
+                        &self.output,
+                        if self.compress {
+                            "compressHTTP"
+                        } else {
+                            "decompressHTTP"
+                        },
+                        &e,
+                    )
+                }
+            },
+            Event::Data(b) => match &mut self.coder {
+                None => self.output.emit(Event::Data(b)),
+                Some(c) => match c.write(&b) {
+                    Ok(out) if !out.is_empty() => self.output.emit(Event::Data(out)),
+                    Ok(_) => {}
+                    Err(e) => self.broken(&e.to_string()),
+                },
+            },
+            Event::MessageEnd(t) => {
+                if let Some(c) = self.coder.take() {
+                    match c.finish() {
+                        Ok(out) => {
+                            if !out.is_empty() {
+                                self.output.emit(Event::Data(out));
+                            }
+                        }
+                        Err(e) => return self.broken(&e.to_string()),
+                    }
+                }
+                self.output.emit(Event::MessageEnd(t));
+            }
+            Event::StreamEnd(_) => {
+                self.coder = None;
+                self.output.emit(evt);
+            }
+        }
+    }
+}
