@@ -295,3 +295,41 @@ pub fn module_graph(path: &str, module_layouts: &[Rc<PipelineLayout>]) -> Vec<St
     }
     v
 }
+
+/// The program's layouts as JSON for the IDE: `{"roots": [...], "layouts": [...]}` (see
+/// `admin/README.md`).
+pub fn program_json(program: &crate::loader::Program) -> serde_json::Value {
+    use serde_json::json;
+    let kind = |l: &PipelineLayout| match &l.kind {
+        LayoutKind::Listen { .. } => "listen",
+        LayoutKind::Task { .. } => "task",
+        LayoutKind::Named => "pipeline",
+        LayoutKind::Entrance => "entrance",
+        LayoutKind::Anonymous => "anonymous",
+    };
+    let layouts: Vec<serde_json::Value> = program
+        .layouts
+        .iter()
+        .map(|l| {
+            let filters: Vec<serde_json::Value> = l
+                .filters()
+                .iter()
+                .map(|f| {
+                    let subs: Vec<Option<usize>> = f.subs().iter().map(|s| s.as_ref().map(|l| l.id)).collect();
+                    json!({ "name": f.descriptor().name, "label": f.label(), "subs": subs })
+                })
+                .collect();
+            json!({
+                "id": l.id, "name": l.name, "label": title(l), "kind": kind(l),
+                "module": &*l.module, "line": l.line, "filters": filters,
+            })
+        })
+        .collect();
+    let mut roots = Vec::new();
+    for (_, ls) in &program.modules {
+        for r in self::roots(ls) {
+            roots.push(json!({ "title": title(&r), "layout": r.id }));
+        }
+    }
+    json!({ "roots": roots, "layouts": layouts })
+}

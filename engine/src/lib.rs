@@ -13,10 +13,12 @@
 //! filters run sub-pipelines. Scripts (JavaScript, run by QuickJS through [`script`]) describe
 //! the pipelines and supply callbacks. Each worker thread owns its script runtime and pipelines.
 
+pub mod admin;
 pub mod codebase;
 pub mod event;
 pub mod filters;
 pub mod graph;
+pub mod host;
 pub mod http;
 pub mod loader;
 pub mod logging;

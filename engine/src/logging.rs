@@ -1,12 +1,102 @@
 //! Log output: `YYYY-MM-DD HH:MM:SS.mmm [INF] [topic] message` lines on standard error.
 
+use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::{Context as LayerContext, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// One captured log line, as the admin API serves it.
+#[derive(Clone, Debug)]
+pub struct LogLine {
+    /// Sequence number, from 1.
+    pub seq: u64,
+    /// `YYYY-MM-DD HH:MM:SS.mmm` (UTC).
+    pub time: String,
+    /// `debug`, `info`, `warn` or `error`.
+    pub level: &'static str,
+    /// Topic (`config`, `listener`, `user`, ...).
+    pub topic: String,
+    /// The message.
+    pub message: String,
+}
+
+const HISTORY: usize = 10_000;
+
+struct History {
+    lines: VecDeque<LogLine>,
+    next: u64,
+}
+
+static HISTORY_BUF: Mutex<History> = Mutex::new(History { lines: VecDeque::new(), next: 1 });
+static LIVE: std::sync::OnceLock<tokio::sync::broadcast::Sender<LogLine>> = std::sync::OnceLock::new();
+
+fn live() -> &'static tokio::sync::broadcast::Sender<LogLine> {
+    LIVE.get_or_init(|| tokio::sync::broadcast::channel(1024).0)
+}
+
+/// Log lines with a sequence number above `after` (at most `max`).
+pub fn history(after: u64, max: usize) -> Vec<LogLine> {
+    let h = HISTORY_BUF.lock().unwrap_or_else(|e| e.into_inner());
+    h.lines.iter().filter(|l| l.seq > after).take(max).cloned().collect()
+}
+
+/// New log lines as they are written.
+pub fn subscribe() -> tokio::sync::broadcast::Receiver<LogLine> {
+    live().subscribe()
+}
+
+struct MessageVisitor(String);
+
+impl Visit for MessageVisitor {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = value.to_string();
+        }
+    }
+}
+
+/// Keeps recent log lines for the admin console.
+struct Capture;
+
+impl<S: Subscriber> Layer<S> for Capture {
+    fn on_event(&self, event: &Event<'_>, _ctx: LayerContext<'_, S>) {
+        let meta = event.metadata();
+        let mut v = MessageVisitor(String::new());
+        event.record(&mut v);
+        let level = match *meta.level() {
+            Level::ERROR => "error",
+            Level::WARN => "warn",
+            Level::INFO => "info",
+            _ => "debug",
+        };
+        let target = meta.target();
+        let topic = if target.starts_with("sluice") || target.starts_with("engine") { "" } else { target };
+        let line = {
+            let mut h = HISTORY_BUF.lock().unwrap_or_else(|e| e.into_inner());
+            let line = LogLine { seq: h.next, time: timestamp(), level, topic: topic.to_string(), message: v.0 };
+            h.next += 1;
+            if h.lines.len() >= HISTORY {
+                h.lines.pop_front();
+            }
+            h.lines.push_back(line.clone());
+            line
+        };
+        let _ = live().send(line);
+    }
+}
 
 /// Formats events the way Pipy's log lines look.
 pub struct LineFormat;
@@ -64,10 +154,10 @@ pub fn init(level: &str) -> Result<(), String> {
         }
     }
     let filter = tracing_subscriber::EnvFilter::try_new(directive).map_err(|e| e.to_string())?;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .event_format(LineFormat)
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).event_format(LineFormat))
+        .with(Capture)
         .try_init()
         .map_err(|e| e.to_string())
 }

@@ -1,18 +1,23 @@
-//! The `engine` command: runs a Pipy-compatible script or codebase.
+//! The `engine` command: runs a Pipy-compatible script or codebase, and the admin console.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 
+use sluice::host::ProgramHost;
 use sluice::worker::{self, RunOptions};
-use sluice::{filters, logging};
+use sluice::{admin, filters, logging};
 
 /// Sluice: a programmable network stream processor.
 #[derive(Parser, Debug)]
 #[command(name = "engine", version, about, long_about = None)]
 struct Cli {
-    /// Script file, or a codebase folder with a main.js (or set PIPY_CONFIG_FILE).
+    /// Script file, or a codebase folder with a main.js (or set PIPY_CONFIG_FILE). Without
+    /// it, the admin console starts on 127.0.0.1:6060.
     #[arg(env = "PIPY_CONFIG_FILE")]
     target: Option<PathBuf>,
 
@@ -36,6 +41,22 @@ struct Cli {
     #[arg(long = "reuse-port")]
     reuse_port: bool,
 
+    /// Serve the admin API and web IDE on `[ip:]port` (default ip 127.0.0.1).
+    #[arg(long = "admin-port")]
+    admin_port: Option<String>,
+
+    /// Token every admin API call must carry (required to bind a non-loopback address).
+    #[arg(long = "admin-token", env = "SLUICE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+
+    /// Folder of the admin console's codebases.
+    #[arg(long)]
+    codebases: Option<PathBuf>,
+
+    /// Seconds open connections may take to finish on shutdown (SIGINT/SIGTERM).
+    #[arg(long = "drain-timeout", default_value_t = 10.0)]
+    drain_timeout: f64,
+
     /// Arguments for the script (`pipy.argv`), after `--`.
     #[arg(last = true)]
     args: Vec<String>,
@@ -55,18 +76,114 @@ fn main() -> ExitCode {
         eprintln!("engine: {e}");
         return ExitCode::from(2);
     }
-    let Some(target) = cli.target else {
-        eprintln!("engine: give a script file or a codebase folder (see engine --help)");
-        return ExitCode::from(2);
-    };
-    let code = worker::run(RunOptions {
-        target,
-        check: cli.check,
-        reuse_port: cli.reuse_port,
-        args: cli.args,
-    });
+    let code = run(cli);
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     std::process::exit(code);
+}
+
+fn admin_addr(spec: &str) -> Result<SocketAddr, String> {
+    let spec = spec.trim_start_matches('=');
+    if let Ok(port) = spec.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    spec.parse().map_err(|_| format!("invalid --admin-port: {spec} (use PORT or IP:PORT)"))
+}
+
+fn run(cli: Cli) -> i32 {
+    let template = RunOptions { reuse_port: cli.reuse_port, args: cli.args.clone(), ..Default::default() };
+    if cli.check {
+        let Some(target) = cli.target else {
+            tracing::error!("--check needs a script or codebase");
+            return 2;
+        };
+        let opts = RunOptions { target, check: true, ..template };
+        return match worker::spawn(opts) {
+            Ok(h) => {
+                h.join();
+                0
+            }
+            Err(e) => {
+                tracing::error!(target: "config", "{e}");
+                1
+            }
+        };
+    }
+    let host = Arc::new(ProgramHost::new(template));
+    if let Some(target) = &cli.target {
+        let name = target.display().to_string();
+        if let Err(e) = host.start(&name, target.clone()) {
+            tracing::error!(target: "config", "{e}");
+            return 1;
+        }
+    }
+    let admin = match (&cli.admin_port, &cli.target) {
+        (Some(p), _) => Some(p.clone()),
+        (None, None) => Some("6060".to_string()),
+        (None, Some(_)) => None,
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    let drain = Duration::from_secs_f64(cli.drain_timeout.max(0.0));
+    rt.block_on(async {
+        if let Some(spec) = admin {
+            let addr = match admin_addr(&spec) {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    return 2;
+                }
+            };
+            let config = admin::Config {
+                addr,
+                token: cli.admin_token.clone(),
+                codebases: cli.codebases.clone().unwrap_or_else(admin::default_codebases_dir),
+            };
+            match admin::start(config, host.clone()).await {
+                Ok(a) => tracing::info!(target: "admin", "Admin console on http://{a}/"),
+                Err(e) => {
+                    tracing::error!(target: "admin", "{e}");
+                    return 1;
+                }
+            }
+        }
+        wait_for_signals(&host, drain).await
+    })
+}
+
+/// Runs until SIGINT/SIGTERM (graceful shutdown; a second one exits at once) or a script's
+/// `pipy.exit()`. SIGHUP reloads the program.
+async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration) -> i32 {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) =
+        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()), signal(SignalKind::hangup()))
+    else {
+        tracing::error!("cannot watch signals");
+        return 1;
+    };
+    let code = loop {
+        tokio::select! {
+            _ = int.recv() => break 0,
+            _ = term.recv() => break 0,
+            _ = hup.recv() => {
+                let _ = host.reload();
+            }
+            code = worker::exit_requested() => break code,
+        }
+    };
+    tracing::info!("shutting down: draining open connections (up to {}s)", drain.as_secs_f64());
+    let h = host.clone();
+    let done = tokio::task::spawn_blocking(move || h.shutdown(drain));
+    tokio::select! {
+        _ = done => {}
+        _ = int.recv() => tracing::info!("second signal: exiting now"),
+        _ = term.recv() => tracing::info!("second signal: exiting now"),
+    }
+    code
 }

@@ -75,12 +75,46 @@ pub fn bind(host: &str, port: u16, opts: &ListenOptions) -> Result<std::net::Tcp
     Ok(socket.into())
 }
 
+/// Counts a worker's open connections so it can drain before it stops.
+#[derive(Default)]
+pub struct Tracker {
+    open: std::cell::Cell<usize>,
+    idle: tokio::sync::Notify,
+}
+
+impl Tracker {
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.open.get()
+    }
+
+    /// Waits until no connection is open.
+    pub async fn all_closed(&self) {
+        while self.open.get() > 0 {
+            self.idle.notified().await;
+        }
+    }
+
+    fn enter(&self) {
+        self.open.set(self.open.get() + 1);
+    }
+
+    fn leave(&self) {
+        self.open.set(self.open.get() - 1);
+        if self.open.get() == 0 {
+            self.idle.notify_waiters();
+        }
+    }
+}
+
 /// Accepts connections forever, each into a new pipeline of `layout`.
 pub async fn serve_listener(
     listener: TcpListener,
     layout: Rc<PipelineLayout>,
     opts: ListenOptions,
+    tracker: Rc<Tracker>,
 ) {
+
     let active = Rc::new(std::cell::Cell::new(0usize));
     let slot_freed = Rc::new(tokio::sync::Notify::new());
     loop {
@@ -99,17 +133,16 @@ pub async fn serve_listener(
         };
         let _ = stream.set_nodelay(true);
         active.set(active.get() + 1);
-        let (active, freed, layout, opts) = (
-            active.clone(),
-            slot_freed.clone(),
-            layout.clone(),
-            opts.clone(),
-        );
+        tracker.enter();
+        let (active, freed, layout, opts, tracker) =
+            (active.clone(), slot_freed.clone(), layout.clone(), opts.clone(), tracker.clone());
         tokio::task::spawn_local(async move {
             serve_connection(stream, peer, layout, &opts).await;
             active.set(active.get() - 1);
+            tracker.leave();
             freed.notify_one();
         });
+
     }
 }
 

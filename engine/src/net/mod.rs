@@ -2,10 +2,11 @@
 
 mod inbound;
 mod listener;
+pub mod registry;
 mod socket;
 mod tap;
 
 pub use inbound::Inbound;
-pub use listener::{bind, serve_listener, ListenOptions};
+pub use listener::{bind, serve_listener, ListenOptions, Tracker};
 pub use socket::{pump_reader, SocketWriter};
 pub use tap::Tap;

@@ -141,5 +141,40 @@ fn eval_module<'js>(ctx: Ctx<'js>, path: String, id: u32) -> rquickjs::Result<Va
     };
     let src = String::from_utf8_lossy(&src);
     let text = format!("{}{}\n}}", module_prefix(id), src);
-    super::eval_script(&ctx, &path, &text)
+    match super::eval_script(&ctx, &path, &text) {
+        Err(rquickjs::Error::Exception) => Err(past_the_end(&ctx, &path, &src)),
+        other => other,
+    }
 }
+
+/// A syntax error the parser found in the module wrapper's closing line really means the
+/// script ended too early: report it at the script's last line.
+fn past_the_end(ctx: &Ctx<'_>, path: &str, src: &str) -> rquickjs::Error {
+    let e = ctx.catch();
+    let lines = src.lines().count().max(1);
+    let stack: String = e.as_object().and_then(|o| o.get("stack").ok()).unwrap_or_default();
+    let name: String = e.as_object().and_then(|o| o.get("name").ok()).unwrap_or_default();
+    let err_line = stack
+        .split(&format!("{path}:"))
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
+    if name == "SyntaxError" && err_line > lines {
+
+        let last = src.lines().last().unwrap_or("");
+        let mut col = last.chars().count() + 1;
+        if lines == 1 {
+            // The loader takes the wrapper's prefix off line 1 columns.
+            col += module_prefix_len();
+        }
+
+        if let Ok(err) = Exception::from_message(ctx.clone(), "unexpected end of the script: something is not closed") {
+            let _ = err.as_object().set("name", "SyntaxError");
+            let _ = err.as_object().set("stack", format!("    at {path}:{lines}:{col}\n"));
+            return ctx.throw(err.into_value());
+        }
+    }
+    ctx.throw(e)
+}
+

@@ -1,0 +1,97 @@
+//! The admin service: the HTTP API of `README.md` beside this file, and the web IDE it serves.
+//!
+//! It runs on the main thread's runtime, apart from the workers; programs are started and
+//! stopped through the [`ProgramHost`](crate::host::ProgramHost).
+
+mod assets;
+mod http;
+mod routes;
+mod store;
+mod typings;
+
+pub use typings::typings;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+
+use crate::host::ProgramHost;
+
+/// How the admin service is set up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Bearer token every API call must carry, if set.
+    pub token: Option<String>,
+    /// Folder of codebases.
+    pub codebases: PathBuf,
+}
+
+/// The default codebase folder: `$XDG_DATA_HOME/sluice/codebases` or
+/// `~/.local/share/sluice/codebases`.
+pub fn default_codebases_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("sluice/codebases")
+}
+
+/// Shared state of the admin handlers.
+pub(crate) struct Admin {
+    pub config: Config,
+    pub host: Arc<ProgramHost>,
+    pub store: store::Store,
+}
+
+/// Binds the admin port and serves it on the current runtime. Returns the bound address.
+pub async fn start(config: Config, host: Arc<ProgramHost>) -> Result<SocketAddr, String> {
+    if !config.addr.ip().is_loopback() && config.token.is_none() {
+        return Err(format!(
+            "the admin console on {} would be reachable from other machines: give --admin-token (or SLUICE_ADMIN_TOKEN)",
+            config.addr
+        ));
+    }
+    std::fs::create_dir_all(&config.codebases)
+        .map_err(|e| format!("cannot create the codebase folder {}: {e}", config.codebases.display()))?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!("cannot start the admin console: port {} is already in use", config.addr.port())
+        } else {
+            format!("cannot start the admin console on {}: {e}", config.addr)
+        }
+    })?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let admin = Arc::new(Admin { store: store::Store::new(config.codebases.clone()), config, host });
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(target: "admin", "accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            let admin = admin.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req| {
+                    let admin = admin.clone();
+                    async move { Ok::<_, std::convert::Infallible>(routes::handle(&admin, req).await) }
+                });
+                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+            });
+        }
+    });
+    Ok(addr)
+}
+
+/// Prometheus text of the engine's metrics (filled in by the observability work).
+pub fn metrics_text() -> String {
+    String::new()
+}

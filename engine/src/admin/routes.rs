@@ -1,0 +1,315 @@
+//! Admin API routes (see `README.md` beside this file).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
+use serde_json::json;
+
+use super::http::{self, content_type, empty, error, json, Res};
+use super::store::{copy_into, StoreError};
+use super::{assets, Admin};
+use crate::host;
+use crate::worker::LoadError;
+
+fn store_err(e: StoreError) -> Res {
+    error(e.0, e.1)
+}
+
+fn load_error(e: &LoadError) -> serde_json::Value {
+    json!({ "error": e.message, "file": e.file, "line": e.line, "column": e.column })
+}
+
+/// Splits `/api/v1/...` into decoded segments.
+fn segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode(s))
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn authorized(admin: &Admin, req: &Request<Incoming>) -> bool {
+    let Some(token) = &admin.config.token else { return true };
+    let given = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let expected = format!("Bearer {token}");
+    // Compare in constant time.
+    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// Handles one admin request.
+pub async fn handle(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    if path.starts_with("/api/") || path == "/metrics" {
+        if !authorized(admin, &req) {
+            return error(StatusCode::UNAUTHORIZED, "missing or wrong admin token");
+        }
+    }
+    if path == "/metrics" {
+        return http::reply(StatusCode::OK, "text/plain; version=0.0.4", crate::admin::metrics_text());
+    }
+    let seg = segments(&path);
+    let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
+    match (method.clone(), seg.as_slice()) {
+        (_, ["api", "v1", rest @ ..]) => api(admin, method, rest, req).await,
+        (Method::GET, _) | (Method::HEAD, _) => match assets::ui_file(&path) {
+            Some((bytes, name)) => http::reply(StatusCode::OK, content_type(&name), Bytes::from_static(bytes)),
+            None => error(StatusCode::NOT_FOUND, format!("no such page: {path}")),
+        },
+        _ => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+    }
+}
+
+async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Incoming>) -> Res {
+    let store = &admin.store;
+    match (method, rest) {
+        (Method::GET, ["codebases"]) => {
+            let v: Vec<_> = store.list().into_iter().map(|(n, m)| json!({ "name": n, "main": m })).collect();
+            json(StatusCode::OK, &json!(v))
+        }
+        (Method::POST, ["codebases", name]) => {
+            let body = match http::read_json(req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let main = body.get("main").and_then(|m| m.as_str());
+            let empty = body.get("template").and_then(|t| t.as_str()) == Some("empty");
+            match store.create(name, main, empty) {
+                Ok(main) => json(StatusCode::CREATED, &json!({ "name": name, "main": main })),
+                Err(e) => store_err(e),
+            }
+        }
+        (Method::GET, ["codebases", name]) => match (store.main(name), store.files(name)) {
+            (Ok(main), Ok(files)) => json(StatusCode::OK, &json!({ "name": name, "main": main, "files": files })),
+            (Err(e), _) | (_, Err(e)) => store_err(e),
+        },
+        (Method::PATCH, ["codebases", name]) => {
+            let body = match http::read_json(req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let mut name = name.to_string();
+            if let Some(to) = body.get("name").and_then(|v| v.as_str()) {
+                if to != name {
+                    if admin.host.running().as_deref() == Some(name.as_str()) {
+                        return error(StatusCode::CONFLICT, "stop the program before renaming its codebase");
+                    }
+                    if let Err(e) = store.rename(&name, to) {
+                        return store_err(e);
+                    }
+                    name = to.to_string();
+                }
+            }
+            if let Some(m) = body.get("main").and_then(|v| v.as_str()) {
+                if let Err(e) = store.set_main(&name, m) {
+                    return store_err(e);
+                }
+            }
+            match store.main(&name) {
+                Ok(main) => json(StatusCode::OK, &json!({ "name": name, "main": main })),
+                Err(e) => store_err(e),
+            }
+        }
+        (Method::DELETE, ["codebases", name]) => {
+            if admin.host.running().as_deref() == Some(*name) {
+                let h = admin.host.clone();
+                let _ = tokio::task::spawn_blocking(move || h.stop()).await;
+            }
+            match store.delete(name) {
+                Ok(()) => empty(StatusCode::NO_CONTENT),
+                Err(e) => store_err(e),
+            }
+        }
+        (Method::GET, ["codebases", name, "files", path @ ..]) if !path.is_empty() => {
+            let p = path.join("/");
+            match store.read(name, &p) {
+                Ok(b) => http::reply(StatusCode::OK, content_type(&p), b),
+                Err(e) => store_err(e),
+            }
+        }
+        (Method::PUT, ["codebases", name, "files", path @ ..]) if !path.is_empty() => {
+            let p = path.join("/");
+            let name = name.to_string();
+            let body = match http::read_body(req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let created = match store.write(&name, &p, &body) {
+                Ok(c) => c,
+                Err(e) => return store_err(e),
+            };
+            let status = if created { StatusCode::CREATED } else { StatusCode::NO_CONTENT };
+            let mut res = empty(status);
+            if admin.host.running().as_deref() == Some(name.as_str()) {
+                let h = admin.host.clone();
+                let r = tokio::task::spawn_blocking(move || h.reload()).await;
+                let ok = matches!(r, Ok(Ok(())));
+                res.headers_mut().insert("x-reload", if ok { "ok" } else { "failed" }.parse().expect("header"));
+            }
+            res
+        }
+        (Method::DELETE, ["codebases", name, "files", path @ ..]) if !path.is_empty() => {
+            match store.remove(name, &path.join("/")) {
+                Ok(()) => empty(StatusCode::NO_CONTENT),
+                Err(e) => store_err(e),
+            }
+        }
+        (Method::GET, ["program"]) => program_status(admin),
+        (Method::POST, ["program"]) => {
+            let body = match http::read_json(req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let Some(name) = body.get("codebase").and_then(|v| v.as_str()).map(str::to_string) else {
+                return error(StatusCode::BAD_REQUEST, "give {\"codebase\": name}");
+            };
+            let (dir, main) = match (store.dir(&name), store.main(&name)) {
+                (Ok(d), Ok(m)) => (d, m),
+                (Err(e), _) | (_, Err(e)) => return store_err(e),
+            };
+            let h = admin.host.clone();
+            let n = name.clone();
+            match tokio::task::spawn_blocking(move || h.start_with_main(&n, dir, Some(main))).await {
+                Ok(Ok(())) => json(StatusCode::CREATED, &json!({ "codebase": name, "running": true })),
+                Ok(Err(e)) => json(StatusCode::BAD_REQUEST, &load_error(&e)),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+        (Method::PATCH, ["program"]) => {
+            let h = admin.host.clone();
+            match tokio::task::spawn_blocking(move || h.reload()).await {
+                Ok(Ok(())) => program_status(admin),
+                Ok(Err(e)) => json(StatusCode::BAD_REQUEST, &load_error(&e)),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+        (Method::DELETE, ["program"]) => {
+            let h = admin.host.clone();
+            let _ = tokio::task::spawn_blocking(move || h.stop()).await;
+            empty(StatusCode::NO_CONTENT)
+        }
+        (Method::GET, ["log"]) => {
+            let after = req
+                .uri()
+                .query()
+                .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("after=")))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let lines = crate::logging::history(after, 1000);
+            let next = lines.last().map(|l| l.seq).unwrap_or(after);
+            let v: Vec<_> = lines.iter().map(line_json).collect();
+            json(StatusCode::OK, &json!({ "lines": v, "next": next }))
+        }
+        (Method::GET, ["log", "stream"]) => log_stream(),
+        (Method::GET, ["graph", name]) => {
+            let (dir, main) = match (store.dir(name), store.main(name)) {
+                (Ok(d), Ok(m)) => (d, m),
+                (Err(e), _) | (_, Err(e)) => return store_err(e),
+            };
+            match tokio::task::spawn_blocking(move || host::check(dir, Some(main))).await {
+                Ok(Ok(l)) => json(StatusCode::OK, &json!({ "ascii": l.graph.join("\n"), "graph": l.graph_json })),
+                Ok(Err(e)) => json(StatusCode::BAD_REQUEST, &load_error(&e)),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+        (Method::GET, ["typings"]) => http::reply(StatusCode::OK, "text/plain; charset=utf-8", super::typings()),
+        (Method::GET, ["tutorials"]) => {
+            let v: Vec<_> = assets::tutorials()
+                .iter()
+                .map(|t| json!({ "name": t.name, "title": t.title, "files": t.files.iter().map(|f| &f.0).collect::<Vec<_>>() }))
+                .collect();
+            json(StatusCode::OK, &json!(v))
+        }
+        (Method::GET, ["tutorials", name, path @ ..]) if !path.is_empty() => {
+            let p = format!("/{}", path.join("/"));
+            let found = assets::tutorials()
+                .into_iter()
+                .find(|t| t.name == *name)
+                .and_then(|t| t.files.into_iter().find(|f| f.0 == p));
+            match found {
+                Some((_, b)) => http::reply(StatusCode::OK, content_type(&p), Bytes::from_static(b)),
+                None => error(StatusCode::NOT_FOUND, format!("no tutorial file {name}{p}")),
+            }
+        }
+        (Method::POST, ["tutorials", name, "copy"]) => {
+            let body = match http::read_json(req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let Some(t) = assets::tutorials().into_iter().find(|t| t.name == *name) else {
+                return error(StatusCode::NOT_FOUND, format!("no tutorial {name}"));
+            };
+            let target = body.get("codebase").and_then(|v| v.as_str()).unwrap_or(name).to_string();
+            let files: Vec<(String, &[u8])> = t.files.into_iter().filter(|f| f.0 != "/test.sh").collect();
+            match copy_into(store, &target, &files, "/main.js") {
+                Ok(main) => json(StatusCode::CREATED, &json!({ "name": target, "main": main })),
+                Err(e) => store_err(e),
+            }
+        }
+        _ => error(StatusCode::NOT_FOUND, "no such API route"),
+    }
+}
+
+fn program_status(admin: &Admin) -> Res {
+    let s = admin.host.status();
+    json(
+        StatusCode::OK,
+        &json!({
+            "codebase": s.name,
+            "running": s.name.is_some(),
+            "error": s.error.as_ref().map(load_error),
+        }),
+    )
+}
+
+fn line_json(l: &crate::logging::LogLine) -> serde_json::Value {
+    json!({ "seq": l.seq, "time": l.time, "level": l.level, "topic": l.topic, "message": l.message })
+}
+
+/// Server-sent events: recent history, then every new line.
+fn log_stream() -> Res {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(256);
+    let mut live = crate::logging::subscribe();
+    let history = crate::logging::history(0, 1000);
+    tokio::spawn(async move {
+        let mut last = 0;
+        for l in history {
+            last = l.seq;
+            if tx.send(Bytes::from(format!("data: {}\n\n", line_json(&l)))).await.is_err() {
+                return;
+            }
+        }
+        loop {
+            match live.recv().await {
+                Ok(l) if l.seq > last => {
+                    if tx.send(Bytes::from(format!("data: {}\n\n", line_json(&l)))).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    http::event_stream(rx)
+}

@@ -1,0 +1,365 @@
+//! Workers: a program running on its own thread, with its own tokio runtime (current-thread,
+//! with a `LocalSet`) and its own script runtime.
+//!
+//! [`spawn`] loads the program and binds its listeners before it returns, so load errors come
+//! back to the caller. A [`WorkerHandle`] then drains the worker (stop accepting, let open
+//! connections finish) or stops it at once. Reloading starts a new worker on the same
+//! listening sockets and drains the old one, so no connection is dropped.
+
+mod tasks;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use tokio::sync::{watch, Notify};
+
+use crate::codebase::Codebase;
+use crate::loader::{self, Program};
+use crate::net::{self, ListenOptions, Tracker};
+use crate::pipeline::{LayoutKind, PipelineLayout};
+use crate::script::{self, Script};
+
+/// What to run and how.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Script file or codebase folder.
+    pub target: PathBuf,
+    /// Entry script of a codebase folder, when it is not `/main.js`.
+    pub main: Option<String>,
+    /// Only load the program and draw its graph; do not listen or run tasks.
+    pub check: bool,
+    /// Set SO_REUSEPORT on listeners.
+    pub reuse_port: bool,
+    /// Do not log the start-up graph.
+    pub quiet: bool,
+    /// Arguments after `--`, for `pipy.argv`.
+    pub args: Vec<String>,
+}
+
+/// Why a program did not start, with the place in the codebase when known.
+#[derive(Clone, Debug, Default)]
+pub struct LoadError {
+    /// What went wrong, in plain words.
+    pub message: String,
+    /// Codebase path of the file, e.g. `/main.js`.
+    pub file: Option<String>,
+    /// Line, from 1.
+    pub line: Option<u32>,
+    /// Column, from 1.
+    pub column: Option<u32>,
+}
+
+impl LoadError {
+    /// Splits a leading `/file:line:col: ` off an error message.
+    pub fn from_message(m: &str) -> LoadError {
+        let parsed = (|| {
+            if !m.starts_with('/') {
+                return None;
+            }
+            let (loc, rest) = m.split_once(": ")?;
+            let mut parts = loc.rsplitn(3, ':');
+            let col: u32 = parts.next()?.parse().ok()?;
+            let line: u32 = parts.next()?.parse().ok()?;
+            let file = parts.next()?.to_string();
+            Some(LoadError { message: rest.to_string(), file: Some(file), line: Some(line), column: Some(col) })
+        })();
+        parsed.unwrap_or_else(|| LoadError { message: m.to_string(), ..Default::default() })
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.file, self.line, self.column) {
+            (Some(file), Some(l), Some(c)) => write!(f, "{file}:{l}:{c}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// What a loaded program looks like.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    /// The start-up graph, as logged.
+    pub graph: Vec<String>,
+    /// The graph as JSON (see `admin/README.md`).
+    pub graph_json: serde_json::Value,
+    /// Registry keys of the listeners it holds.
+    pub listens: HashSet<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Control {
+    Run,
+    Drain(Duration),
+    Exit,
+}
+
+/// A running worker.
+pub struct WorkerHandle {
+    control: watch::Sender<Control>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// What was loaded.
+    pub loaded: Loaded,
+}
+
+impl WorkerHandle {
+    /// Stops accepting connections; open ones may finish for up to `timeout`.
+    pub fn drain(&self, timeout: Duration) {
+        let _ = self.control.send(Control::Drain(timeout));
+    }
+
+    /// Stops now: open connections are closed.
+    pub fn stop(&self) {
+        let _ = self.control.send(Control::Exit);
+    }
+
+    /// Waits for the worker thread to end.
+    pub fn join(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// True once the worker thread has ended.
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().map(|t| t.is_finished()).unwrap_or(true)
+    }
+}
+
+static EXIT: OnceLock<(AtomicI32, Notify)> = OnceLock::new();
+static ARGS: OnceLock<Vec<String>> = OnceLock::new();
+
+fn exit_signal() -> &'static (AtomicI32, Notify) {
+    EXIT.get_or_init(|| (AtomicI32::new(0), Notify::new()))
+}
+
+/// Asks the process to exit with `code` (`pipy.exit()`).
+pub fn request_exit(code: i32) {
+    let (c, n) = exit_signal();
+    c.store(code, Ordering::SeqCst);
+    n.notify_one();
+}
+
+/// Waits until a script asks the process to exit; returns the exit code.
+pub async fn exit_requested() -> i32 {
+    let (c, n) = exit_signal();
+    n.notified().await;
+    c.load(Ordering::SeqCst)
+}
+
+/// Arguments for `pipy.argv`.
+pub fn script_args() -> Vec<String> {
+    ARGS.get().cloned().unwrap_or_default()
+}
+
+/// Starts a worker thread running `opts.target`. Returns once the program is loaded and
+/// listening, or with the reason it could not start.
+pub fn spawn(opts: RunOptions) -> Result<WorkerHandle, LoadError> {
+    let _ = ARGS.set(opts.args.clone());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (control, control_rx) = watch::channel(Control::Run);
+    let thread = std::thread::Builder::new()
+        .name("sluice-worker".into())
+        .spawn(move || thread_main(opts, tx, control_rx))
+        .map_err(|e| LoadError { message: format!("cannot start a worker thread: {e}"), ..Default::default() })?;
+    match rx.recv() {
+        Ok(Ok(loaded)) => Ok(WorkerHandle { control, thread: Some(thread), loaded }),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(e)
+        }
+        Err(_) => {
+            let _ = thread.join();
+            Err(LoadError { message: "the worker thread ended while loading".into(), ..Default::default() })
+        }
+    }
+}
+
+type Reply = std::sync::mpsc::Sender<Result<Loaded, LoadError>>;
+
+fn thread_main(opts: RunOptions, tx: Reply, control: watch::Receiver<Control>) {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = tx.send(Err(LoadError { message: format!("cannot start a runtime: {e}"), ..Default::default() }));
+            return;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    let program = local.block_on(&rt, run(opts, tx, control));
+    // Close every connection and task while the script runtime is still alive, then leave
+    // the runtime to the process: values a script kept in cycles must never outlive it.
+    {
+        let _guard = rt.enter();
+        drop(local);
+        drop(program);
+    }
+    script::leak();
+}
+
+async fn run(opts: RunOptions, tx: Reply, mut control: watch::Receiver<Control>) -> Option<Program> {
+    let fail = |tx: &Reply, e: LoadError| {
+        let _ = tx.send(Err(e));
+    };
+    let opened = match &opts.main {
+        Some(m) => Codebase::with_main(&opts.target, m),
+        None => Codebase::open(&opts.target),
+    };
+    let codebase = match opened {
+
+        Ok(c) => Rc::new(c),
+        Err(e) => {
+            fail(&tx, LoadError { message: e, ..Default::default() });
+            return None;
+        }
+    };
+    if let Err(e) = Script::install(codebase.clone()) {
+        fail(&tx, LoadError { message: format!("cannot start the script engine: {e}"), ..Default::default() });
+        return None;
+    }
+    let program = match loader::load(codebase.main()) {
+        Ok(p) => p,
+        Err(e) => {
+            fail(&tx, LoadError::from_message(&e));
+            return None;
+        }
+    };
+    let graph = program.graph_lines();
+    if !opts.quiet {
+        for line in &graph {
+            tracing::info!(target: "config", "{line}");
+        }
+    }
+
+    let mut loaded = Loaded { graph, graph_json: crate::graph::program_json(&program), listens: HashSet::new() };
+    if opts.check {
+        let _ = tx.send(Ok(loaded));
+        return Some(program);
+    }
+    let tracker = Rc::new(Tracker::default());
+    let mut jobs = match start_listeners(&program, &opts, &tracker, &mut loaded.listens) {
+        Ok(j) => j,
+        Err(e) => {
+            fail(&tx, LoadError { message: e, ..Default::default() });
+            return Some(program);
+        }
+    };
+    match start_tasks(&program) {
+        Ok(t) => jobs.extend(t),
+        Err(e) => {
+            for j in &jobs {
+                j.abort();
+            }
+            fail(&tx, LoadError { message: e, ..Default::default() });
+            return Some(program);
+        }
+    }
+    let _ = tx.send(Ok(loaded));
+    loop {
+        if control.changed().await.is_err() {
+            break;
+        }
+        let c = *control.borrow();
+        match c {
+            Control::Run => continue,
+            Control::Exit => break,
+            Control::Drain(timeout) => {
+                for j in &jobs {
+                    j.abort();
+                }
+                tracing::debug!(target: "worker", "draining {} connection(s)", tracker.open());
+                tokio::select! {
+                    _ = tracker.all_closed() => {}
+                    _ = tokio::time::sleep(timeout) => {
+                        if tracker.open() > 0 {
+                            tracing::info!(target: "worker", "closing {} connection(s) still open after the drain time", tracker.open());
+                        }
+                    }
+                    _ = async { while control.changed().await.is_ok() && *control.borrow() != Control::Exit {} } => {}
+                }
+                break;
+            }
+        }
+    }
+    Some(program)
+}
+
+fn start_listeners(
+    program: &Program,
+    opts: &RunOptions,
+    tracker: &Rc<Tracker>,
+    keys: &mut HashSet<String>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+    let mut bound = Vec::new();
+    for layout in program.listens() {
+        let LayoutKind::Listen { host, port } = &layout.kind else { continue };
+        let lo = listen_options(layout, opts)?;
+        let std_listener = net::registry::acquire(host, *port, &lo)?;
+        keys.insert(net::registry::key(host, *port));
+        bound.push((layout.clone(), std_listener, lo, host.clone(), *port));
+    }
+    let mut jobs = Vec::new();
+    for (layout, l, lo, host, port) in bound {
+        let listener =
+            tokio::net::TcpListener::from_std(l).map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+        tracing::info!(target: "listener", "Listening on port {port} at {host}");
+        jobs.push(tokio::task::spawn_local(net::serve_listener(listener, layout, lo, tracker.clone())));
+    }
+    Ok(jobs)
+}
+
+fn start_tasks(program: &Program) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+    let mut jobs = Vec::new();
+    for layout in program.tasks() {
+        let LayoutKind::Task { when, .. } = &layout.kind else { continue };
+        let when = when.clone();
+        let layout = layout.clone();
+        if when.starts_with("SIG") {
+            jobs.push(tokio::task::spawn_local(tasks::run_signal_task(layout, when)));
+        } else if when.is_empty() {
+            jobs.push(tokio::task::spawn_local(async move {
+                let _keep = tasks::start_task(&layout);
+                std::future::pending::<()>().await;
+            }));
+        } else {
+            let every = crate::units::parse_duration(&when).map_err(|e| format!("task(): {e}"))?;
+            if every < Duration::from_millis(10) {
+                return Err(format!("task(): interval {when} is shorter than 0.01s"));
+            }
+            jobs.push(tokio::task::spawn_local(tasks::run_timer_task(layout, every)));
+        }
+    }
+    Ok(jobs)
+}
+
+fn listen_options(layout: &PipelineLayout, opts: &RunOptions) -> Result<ListenOptions, String> {
+    let mut lo = ListenOptions { reuse_port: opts.reuse_port, ..Default::default() };
+    if let Some(o) = &layout.options {
+        script::js(|ctx| -> Result<(), String> {
+            let v = o.get(ctx);
+            let Some(obj) = v.as_object() else { return Ok(()) };
+            let get = |k: &str| obj.get::<_, rquickjs::Value>(k).ok().filter(|v| !v.is_undefined() && !v.is_null());
+            if let Some(v) = get("maxConnections") {
+                let n = v.as_number().ok_or("listen(): maxConnections must be a number")?;
+                if n >= 0.0 {
+                    lo.max_connections = Some(n as usize);
+                }
+            }
+            if let Some(v) = get("idleTimeout") {
+                lo.idle_timeout =
+                    crate::filters::builder::duration_of(&v).map_err(|e| format!("listen(): idleTimeout: {e}"))?;
+            }
+            if let Some(v) = get("readTimeout") {
+                lo.read_timeout = Some(
+                    crate::filters::builder::duration_of(&v).map_err(|e| format!("listen(): readTimeout: {e}"))?,
+                );
+            }
+            Ok(())
+        })?;
+    }
+    Ok(lo)
+}

@@ -1,0 +1,327 @@
+// The only module that talks to the engine's admin API (engine/src/admin/README.md).
+//
+// One `Api` over a `Transport`: plain HTTP to the admin port when the IDE runs in a browser
+// (same origin, optional bearer token), or the desktop shell when it runs inside Tauri. For now
+// the shell transport also speaks HTTP, to the admin URL the shell injects; it is the seam where
+// Tauri commands can take over later.
+
+export interface CodebaseInfo {
+  name: string;
+  main: string;
+}
+
+export interface Codebase extends CodebaseInfo {
+  files: string[];
+}
+
+/** A load or script error; file/line/column when the engine knows them. */
+export interface ScriptError {
+  error: string;
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+export interface ProgramStatus {
+  codebase: string | null;
+  running: boolean;
+  error: ScriptError | null;
+}
+
+export interface LogLine {
+  seq: number;
+  time: string;
+  level: string;
+  topic: string;
+  message: string;
+}
+
+export interface GraphFilter {
+  name: string;
+  label: string;
+  subs: (number | string | null)[];
+}
+
+export interface GraphLayout {
+  id: number | string;
+  name: string;
+  label: string;
+  kind: string;
+  module: string;
+  filters: GraphFilter[];
+}
+
+export interface Graph {
+  roots: { title: string; layout: number | string }[];
+  layouts: GraphLayout[];
+}
+
+export interface GraphAnswer {
+  ascii: string;
+  graph: Graph;
+}
+
+export interface Tutorial {
+  name: string;
+  title: string;
+  files: string[];
+}
+
+/** Result of a file save: whether it was created and, if the codebase runs, the reload outcome. */
+export interface SaveResult {
+  created: boolean;
+  reload: 'ok' | 'failed' | null;
+}
+
+/** A non-2xx answer. `body` is the parsed JSON error when the engine sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ScriptError,
+  ) {
+    super(body.error || `HTTP ${status}`);
+  }
+
+  /** The script location, when the error names one. */
+  get location(): Required<ScriptError> | null {
+    const b = this.body;
+    if (b.file && typeof b.line === 'number') {
+      return { error: b.error, file: b.file, line: b.line, column: b.column ?? 1 };
+    }
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transports
+
+export interface Transport {
+  readonly kind: 'http' | 'tauri';
+  /** Performs one request against the admin API; `path` starts with `/`. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+}
+
+const TOKEN_KEY = 'sluice.adminToken';
+
+export function getToken(): string | null {
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(token: string | null): void {
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+/** HTTP to the admin port: same origin by default, or an explicit base URL. */
+export class HttpTransport implements Transport {
+  readonly kind: 'http' | 'tauri' = 'http';
+
+  constructor(private readonly base = '') {}
+
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    const token = getToken();
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    return fetch(this.base + path, { ...init, headers });
+  }
+}
+
+/** The desktop shell. Until it grows its own commands, it uses HTTP to the admin URL it injects. */
+export class TauriTransport extends HttpTransport {
+  override readonly kind = 'tauri';
+
+  constructor(adminUrl: string) {
+    super(adminUrl.replace(/\/+$/, ''));
+  }
+}
+
+declare global {
+  interface Window {
+    __TAURI_INTERNALS__?: unknown;
+    __SLUICE_ADMIN__?: string;
+  }
+}
+
+export function defaultTransport(): Transport {
+  if (window.__TAURI_INTERNALS__ !== undefined) {
+    return new TauriTransport(window.__SLUICE_ADMIN__ ?? 'http://127.0.0.1:6060');
+  }
+  return new HttpTransport();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API
+
+const seg = (s: string) => encodeURIComponent(s);
+
+/** `/plugins/a.js` → `/plugins/a.js` with each segment URL-encoded. */
+const filePath = (path: string) =>
+  '/' +
+  path
+    .split('/')
+    .filter((s) => s !== '')
+    .map(seg)
+    .join('/');
+
+const json = (body: unknown): RequestInit => ({
+  body: JSON.stringify(body),
+  headers: { 'Content-Type': 'application/json' },
+});
+
+export class Api {
+  /** Called when the engine answers 401; the IDE can ask for a token. */
+  onUnauthorized: (() => void) | null = null;
+
+  constructor(readonly transport: Transport = defaultTransport()) {}
+
+  // -- codebases
+
+  listCodebases(): Promise<CodebaseInfo[]> {
+    return this.getJson('/api/v1/codebases');
+  }
+
+  getCodebase(name: string): Promise<Codebase> {
+    return this.getJson(`/api/v1/codebases/${seg(name)}`);
+  }
+
+  createCodebase(name: string, opts: { main?: string; template?: string } = {}): Promise<CodebaseInfo> {
+    return this.sendJson('POST', `/api/v1/codebases/${seg(name)}`, opts);
+  }
+
+  updateCodebase(name: string, patch: { name?: string; main?: string }): Promise<CodebaseInfo> {
+    return this.sendJson('PATCH', `/api/v1/codebases/${seg(name)}`, patch);
+  }
+
+  async deleteCodebase(name: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/codebases/${seg(name)}`);
+  }
+
+  // -- files
+
+  async readFile(codebase: string, path: string): Promise<string> {
+    return (await this.call('GET', `/api/v1/codebases/${seg(codebase)}/files${filePath(path)}`)).text();
+  }
+
+  async writeFile(codebase: string, path: string, text: string): Promise<SaveResult> {
+    const res = await this.call('PUT', `/api/v1/codebases/${seg(codebase)}/files${filePath(path)}`, {
+      body: text,
+      headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+    });
+    const reload = res.headers.get('x-reload');
+    return {
+      created: res.status === 201,
+      reload: reload === 'ok' || reload === 'failed' ? reload : null,
+    };
+  }
+
+  async deleteFile(codebase: string, path: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/codebases/${seg(codebase)}/files${filePath(path)}`);
+  }
+
+  // -- program
+
+  getProgram(): Promise<ProgramStatus> {
+    return this.getJson('/api/v1/program');
+  }
+
+  /** Stops what runs and starts `codebase`; rejects with an ApiError carrying the script error. */
+  startProgram(codebase: string): Promise<ProgramStatus> {
+    return this.sendJson('POST', '/api/v1/program', { codebase });
+  }
+
+  /** Reloads the running codebase; on failure the old program keeps running. */
+  async reloadProgram(): Promise<void> {
+    await this.call('PATCH', '/api/v1/program');
+  }
+
+  async stopProgram(): Promise<void> {
+    await this.call('DELETE', '/api/v1/program');
+  }
+
+  // -- log
+
+  getLog(after: number): Promise<{ lines: LogLine[]; next: number }> {
+    return this.getJson(`/api/v1/log?after=${after}`);
+  }
+
+  /**
+   * Follows `/api/v1/log/stream` (server-sent events, history first). Implemented over fetch
+   * rather than EventSource so that the bearer token can be sent. Resolves when the stream ends;
+   * rejects if it cannot be opened or breaks.
+   */
+  async streamLog(onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void> {
+    const res = await this.call('GET', '/api/v1/log/stream', {
+      headers: { Accept: 'text/event-stream' },
+      signal,
+    });
+    if (!res.body || !(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+      throw new Error('log stream is not an event stream');
+    }
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value;
+      let end: number;
+      while ((end = buf.search(/\r?\n\r?\n/)) >= 0) {
+        const event = buf.slice(0, end);
+        buf = buf.slice(end).replace(/^\r?\n\r?\n/, '');
+        const data = event
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).replace(/^ /, ''))
+          .join('\n');
+        if (data) onLine(JSON.parse(data) as LogLine);
+      }
+    }
+  }
+
+  // -- graph, typings, tutorials
+
+  getGraph(codebase: string): Promise<GraphAnswer> {
+    return this.getJson(`/api/v1/graph/${seg(codebase)}`);
+  }
+
+  async getTypings(): Promise<string> {
+    return (await this.call('GET', '/api/v1/typings')).text();
+  }
+
+  listTutorials(): Promise<Tutorial[]> {
+    return this.getJson('/api/v1/tutorials');
+  }
+
+  async readTutorialFile(tutorial: string, path: string): Promise<string> {
+    return (await this.call('GET', `/api/v1/tutorials/${seg(tutorial)}${filePath(path)}`)).text();
+  }
+
+  copyTutorial(tutorial: string, codebase: string): Promise<CodebaseInfo> {
+    return this.sendJson('POST', `/api/v1/tutorials/${seg(tutorial)}/copy`, { codebase });
+  }
+
+  // -- plumbing
+
+  private async getJson<T>(path: string): Promise<T> {
+    return (await this.call('GET', path)).json() as Promise<T>;
+  }
+
+  private async sendJson<T>(method: string, path: string, body: unknown): Promise<T> {
+    const res = await this.call(method, path, json(body));
+    return res.json() as Promise<T>;
+  }
+
+  private async call(method: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const res = await this.transport.fetch(path, { ...init, method });
+    if (res.ok) return res;
+    if (res.status === 401) this.onUnauthorized?.();
+    const text = await res.text();
+    let body: ScriptError;
+    try {
+      const parsed = JSON.parse(text);
+      body = typeof parsed?.error === 'string' ? parsed : { error: text || res.statusText };
+    } catch {
+      body = { error: text || `${res.status} ${res.statusText}` };
+    }
+    throw new ApiError(res.status, body);
+  }
+}

@@ -1,0 +1,483 @@
+// The workspace: lays out the panels and carries out what the user asks, through the Api.
+
+import { Api, ApiError, setToken, type Codebase, type CodebaseInfo, type ProgramStatus, type Tutorial } from './api';
+import { h } from './dom';
+import { ask, confirmAction, toast } from './dialogs';
+import { monaco, setTypings } from './monaco';
+import { EditorArea } from './editor';
+import { FileTree } from './files';
+import { CodebasePicker, checkCodebaseName } from './codebases';
+import { ProgramBar } from './program';
+import { LogConsole } from './log';
+import { GraphView } from './graph';
+import { TutorialsPanel } from './tutorials';
+
+const LAST_CODEBASE = 'sluice.codebase';
+
+export class App {
+  private readonly api = new Api();
+  private readonly picker: CodebasePicker;
+  private readonly program: ProgramBar;
+  private readonly files: FileTree;
+  private readonly editor: EditorArea;
+  private readonly log: LogConsole;
+  private readonly graph: GraphView;
+  private readonly tutorials: TutorialsPanel;
+  private readonly banner: HTMLElement;
+  private readonly saveButton: HTMLButtonElement;
+
+  private codebases: CodebaseInfo[] = [];
+  private current: Codebase | null = null;
+  private status: ProgramStatus = { codebase: null, running: false, error: null };
+  private graphSeq = 0;
+  private askingToken = false;
+
+  constructor(root: HTMLElement) {
+    this.picker = new CodebasePicker({
+      select: (name) => void this.guard(() => this.openCodebase(name)),
+      create: () => void this.guard(() => this.createCodebase()),
+      rename: (name) => void this.guard(() => this.renameCodebase(name)),
+      remove: (name) => void this.guard(() => this.deleteCodebase(name)),
+    });
+    this.program = new ProgramBar({
+      run: () => void this.guard(() => this.run()),
+      stop: () => void this.guard(() => this.stop()),
+      reload: () => void this.guard(() => this.reload()),
+    });
+    this.files = new FileTree({
+      open: (path) => void this.guard(() => this.editor.open(path)),
+      create: () => void this.guard(() => this.createFile()),
+      remove: (path) => void this.guard(() => this.deleteFile(path)),
+      rename: (path) => void this.guard(() => this.renameFile(path)),
+      setMain: (path) => void this.guard(() => this.setMain(path)),
+    });
+    this.editor = new EditorArea({
+      load: (path) => this.api.readFile(this.need().name, path),
+      save: (path, text) => this.saveFile(path, text),
+    });
+    this.log = new LogConsole(this.api);
+    this.graph = new GraphView();
+    this.tutorials = new TutorialsPanel(this.api, (t) => void this.guard(() => this.copyTutorial(t)));
+    this.banner = h('div.banner', { hidden: true, 'data-testid': 'banner' });
+
+    this.saveButton = h(
+      'button',
+      { onclick: () => void this.guard(() => this.editor.saveActive()), 'data-testid': 'save', title: 'Save (Ctrl+S)' },
+      'Save',
+    );
+    this.editor.onChange = () => {
+      this.files.setActive(this.editor.activePath);
+      const path = this.editor.activePath;
+      this.saveButton.disabled = !path;
+      this.saveButton.classList.toggle('primary', !!path && this.editor.isDirty(path));
+    };
+    this.editor.el.querySelector('.tabs')?.after(h('div.editor-actions', {}, this.saveButton));
+    this.editor.onChange();
+
+    const side = this.sidePanel();
+    root.append(
+      h(
+        'header.top',
+        {},
+        h('div.brand', {}, 'Sluice'),
+        this.picker.el,
+        h('span.spacer', {}),
+        this.program.el,
+      ),
+      this.banner,
+      this.files.el,
+      this.editor.el,
+      side,
+      this.log.el,
+    );
+
+    window.addEventListener('keydown', (e) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
+        e.preventDefault();
+        void this.guard(() => this.editor.saveActive());
+      }
+    });
+    this.api.onUnauthorized = () => void this.askToken();
+    // Handy for debugging and for browser tests.
+    (window as unknown as Record<string, unknown>).sluiceIDE = { monaco, editor: this.editor.monacoEditor };
+  }
+
+  async start(): Promise<void> {
+    this.log.start();
+    void this.loadTypings();
+    await this.connect();
+    setInterval(() => void this.refreshProgram(), 3000);
+  }
+
+  // -- start-up
+
+  /** Waits for the engine, then opens the last codebase (or the running one, or the first). */
+  private async connect(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.codebases = await this.api.listCodebases();
+        break;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 401) return;
+        this.showBanner(`Cannot reach the engine's admin API (${(e as Error).message}). Retrying…`);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 1000 + attempt * 500)));
+      }
+    }
+    this.showBanner(null);
+    await this.refreshProgram();
+    const names = this.codebases.map((c) => c.name);
+    const last = localStorage.getItem(LAST_CODEBASE);
+    const pick = [last, this.status.codebase, names[0]].find((n) => n && names.includes(n));
+    if (pick) await this.guard(() => this.openCodebase(pick));
+    else this.picker.set(this.codebases, null);
+  }
+
+  private async loadTypings(): Promise<void> {
+    for (let attempt = 0; attempt < 30; attempt++) {
+      try {
+        setTypings(await this.api.getTypings());
+        return;
+      } catch (e) {
+        if (e instanceof ApiError) {
+          toast(`Script API declarations unavailable: ${e.message}`, 'error');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  }
+
+  private async askToken(): Promise<void> {
+    if (this.askingToken) return;
+    this.askingToken = true;
+    const token = await ask({
+      title: 'The engine asks for its admin token (--admin-token).',
+      placeholder: 'token',
+      ok: 'Use token',
+      testid: 'token',
+    });
+    this.askingToken = false;
+    if (token) {
+      setToken(token);
+      await this.connect();
+      void this.loadTypings();
+    }
+  }
+
+  // -- codebases
+
+  private need(): Codebase {
+    if (!this.current) throw new Error('No codebase is open.');
+    return this.current;
+  }
+
+  private async refreshCodebases(): Promise<void> {
+    this.codebases = await this.api.listCodebases();
+    this.picker.set(this.codebases, this.current?.name ?? null);
+  }
+
+  private async openCodebase(name: string): Promise<void> {
+    const cb = await this.api.getCodebase(name);
+    const switching = this.current?.name !== name;
+    this.current = cb;
+    localStorage.setItem(LAST_CODEBASE, name);
+    if (switching) this.editor.reset(name);
+    this.files.set(cb.files, cb.main);
+    this.program.setCurrent(name);
+    this.picker.set(this.codebases, name);
+    if (switching) {
+      const first = cb.files.includes(cb.main) ? cb.main : cb.files.find((f) => f.endsWith('.js'));
+      if (first) await this.editor.open(first);
+    }
+    void this.refreshGraph();
+  }
+
+  /** Re-reads the current codebase's files and entry. */
+  private async refreshFiles(): Promise<void> {
+    if (!this.current) return;
+    const cb = await this.api.getCodebase(this.current.name);
+    this.current = cb;
+    this.files.set(cb.files, cb.main);
+    this.files.setActive(this.editor.activePath);
+  }
+
+  private async createCodebase(): Promise<void> {
+    const name = await ask({
+      title: 'New codebase',
+      placeholder: 'name, e.g. hello',
+      ok: 'Create',
+      testid: 'codebase-name',
+      validate: (v) => checkCodebaseName(v) ?? (this.codebases.some((c) => c.name === v) ? 'That codebase exists.' : null),
+    });
+    if (!name) return;
+    await this.api.createCodebase(name, { main: '/main.js', template: 'hello' });
+    await this.refreshCodebases();
+    await this.openCodebase(name);
+    toast(`Created codebase ${name}`, 'ok');
+  }
+
+  private async renameCodebase(name: string): Promise<void> {
+    if (!name) return;
+    const to = await ask({
+      title: `Rename codebase ${name}`,
+      value: name,
+      ok: 'Rename',
+      testid: 'codebase-rename',
+      validate: checkCodebaseName,
+    });
+    if (!to || to === name) return;
+    await this.editor.saveAll();
+    await this.api.updateCodebase(name, { name: to });
+    this.current = null;
+    await this.refreshCodebases();
+    await this.openCodebase(to);
+  }
+
+  private async deleteCodebase(name: string): Promise<void> {
+    if (!name || !(await confirmAction(`Delete codebase ${name} and all its files?`))) return;
+    await this.api.deleteCodebase(name);
+    localStorage.removeItem(LAST_CODEBASE);
+    this.current = null;
+    this.editor.reset('');
+    this.files.set(null, '');
+    this.program.setCurrent(null);
+    await this.refreshCodebases();
+    if (this.codebases[0]) await this.openCodebase(this.codebases[0].name);
+    else this.graph.reset('No codebase selected.');
+    void this.refreshProgram();
+  }
+
+  private async copyTutorial(t: Tutorial): Promise<void> {
+    let suggestion = t.name;
+    for (let i = 2; this.codebases.some((c) => c.name === suggestion); i++) suggestion = `${t.name}-${i}`;
+    const name = await ask({
+      title: `Copy tutorial ${t.title || t.name} to a new codebase`,
+      value: suggestion,
+      ok: 'Copy',
+      testid: 'tutorial-copy-name',
+      validate: (v) => checkCodebaseName(v) ?? (this.codebases.some((c) => c.name === v) ? 'That codebase exists.' : null),
+    });
+    if (!name) return;
+    const cb = await this.api.copyTutorial(t.name, name);
+    await this.refreshCodebases();
+    await this.openCodebase(cb.name);
+    toast(`Copied ${t.name} to ${cb.name}`, 'ok');
+  }
+
+  // -- files
+
+  private async saveFile(path: string, text: string): Promise<void> {
+    const cb = this.need();
+    const result = await this.api.writeFile(cb.name, path, text);
+    if (result.created) await this.refreshFiles();
+    if (result.reload === 'ok') {
+      this.editor.clearErrors();
+      toast(`Saved ${path} — reloaded`, 'ok');
+    } else if (result.reload === 'failed') {
+      toast(`Saved ${path} — reload failed, the previous program keeps running`, 'error', 6000);
+      await this.refreshProgram();
+      const err = this.status.error;
+      if (err?.file && typeof err.line === 'number') {
+        await this.editor.showError({ error: err.error, file: err.file, line: err.line, column: err.column ?? 1 });
+      }
+    } else {
+      toast(`Saved ${path}`, 'info', 1500);
+    }
+    this.showReload(result.reload);
+    void this.refreshGraph();
+  }
+
+  private showReload(reload: 'ok' | 'failed' | null): void {
+    const el = this.program.el.querySelector<HTMLElement>('.reload-result') ??
+      this.program.el.appendChild(h('span.reload-result', { 'data-testid': 'reload-result' }));
+    el.textContent = reload ? `reload: ${reload}` : '';
+    el.dataset.state = reload ?? '';
+  }
+
+  private async createFile(): Promise<void> {
+    const cb = this.need();
+    const raw = await ask({
+      title: 'New file',
+      placeholder: '/plugins/router.js',
+      ok: 'Create',
+      testid: 'file-name',
+      validate: (v) => checkPath(v) ?? (cb.files.includes(normalizePath(v)) ? 'That file exists.' : null),
+    });
+    if (!raw) return;
+    const path = normalizePath(raw);
+    await this.api.writeFile(cb.name, path, '');
+    await this.refreshFiles();
+    await this.editor.open(path);
+    void this.refreshGraph();
+  }
+
+  private async deleteFile(path: string): Promise<void> {
+    const cb = this.need();
+    if (!(await confirmAction(`Delete ${path}?`))) return;
+    await this.api.deleteFile(cb.name, path);
+    this.editor.close(path);
+    await this.refreshFiles();
+    void this.refreshGraph();
+  }
+
+  /** The API has no rename: write the new path, then delete the old one. */
+  private async renameFile(path: string): Promise<void> {
+    const cb = this.need();
+    const raw = await ask({
+      title: `Rename ${path}`,
+      value: path,
+      ok: 'Rename',
+      testid: 'file-rename',
+      validate: (v) => checkPath(v) ?? (normalizePath(v) !== path && cb.files.includes(normalizePath(v)) ? 'That file exists.' : null),
+    });
+    if (!raw) return;
+    const to = normalizePath(raw);
+    if (to === path) return;
+    if (this.editor.isDirty(path)) await this.editor.open(path).then(() => this.editor.saveActive());
+    const text = await this.api.readFile(cb.name, path);
+    await this.api.writeFile(cb.name, to, text);
+    await this.api.deleteFile(cb.name, path);
+    if (cb.main === path) await this.api.updateCodebase(cb.name, { main: to });
+    this.editor.renamed(path, to);
+    await this.refreshFiles();
+    void this.refreshGraph();
+  }
+
+  private async setMain(path: string): Promise<void> {
+    const cb = this.need();
+    await this.api.updateCodebase(cb.name, { main: path });
+    await this.refreshFiles();
+    await this.refreshCodebases();
+    void this.refreshGraph();
+  }
+
+  // -- program
+
+  private async refreshProgram(): Promise<void> {
+    try {
+      this.status = await this.api.getProgram();
+      this.program.setStatus(this.status);
+    } catch {
+      // the banner or the log tells about an absent engine
+    }
+  }
+
+  private async run(): Promise<void> {
+    const cb = this.need();
+    this.program.setBusy(true);
+    try {
+      await this.editor.saveAll();
+      await this.api.startProgram(cb.name);
+      this.editor.clearErrors();
+      toast(`Running ${cb.name}`, 'ok');
+    } catch (e) {
+      await this.scriptFailure(e, `${cb.name} failed to start`);
+    } finally {
+      this.program.setBusy(false);
+      await this.refreshProgram();
+      void this.refreshGraph();
+    }
+  }
+
+  private async stop(): Promise<void> {
+    this.program.setBusy(true);
+    try {
+      await this.api.stopProgram();
+      toast('Stopped', 'info');
+    } finally {
+      this.program.setBusy(false);
+      await this.refreshProgram();
+    }
+  }
+
+  private async reload(): Promise<void> {
+    this.program.setBusy(true);
+    try {
+      await this.editor.saveAll();
+      await this.api.reloadProgram();
+      this.editor.clearErrors();
+      toast('Reloaded', 'ok');
+    } catch (e) {
+      await this.scriptFailure(e, 'Reload failed, the previous program keeps running');
+    } finally {
+      this.program.setBusy(false);
+      await this.refreshProgram();
+    }
+  }
+
+  /** Shows a script error where it is; other errors go to the usual toast. */
+  private async scriptFailure(e: unknown, what: string): Promise<void> {
+    if (!(e instanceof ApiError)) throw e;
+    const loc = e.location;
+    if (loc) {
+      toast(`${what}: ${loc.file}:${loc.line}:${loc.column}: ${loc.error}`, 'error', 8000);
+      await this.editor.showError(loc);
+    } else {
+      toast(`${what}: ${e.message}`, 'error', 8000);
+    }
+  }
+
+  // -- graph and side panel
+
+  private async refreshGraph(): Promise<void> {
+    const seq = ++this.graphSeq;
+    const cb = this.current;
+    if (!cb) {
+      this.graph.reset('No codebase selected.');
+      return;
+    }
+    try {
+      const answer = await this.api.getGraph(cb.name);
+      if (seq === this.graphSeq) this.graph.show(answer);
+    } catch (e) {
+      if (seq !== this.graphSeq) return;
+      const loc = e instanceof ApiError ? e.location : null;
+      this.graph.reset(loc ? `${loc.file}:${loc.line}:${loc.column}: ${loc.error}` : (e as Error).message, true);
+    }
+  }
+
+  private sidePanel(): HTMLElement {
+    const panes: Record<string, HTMLElement> = { graph: this.graph.el, tutorials: this.tutorials.el };
+    const buttons = Object.keys(panes).map((key) =>
+      h(
+        'button.side-tab',
+        { 'data-key': key, 'data-testid': `tab-${key}`, onclick: () => show(key) },
+        key === 'graph' ? 'Pipeline graph' : 'Tutorials',
+      ),
+    );
+    const show = (key: string) => {
+      for (const b of buttons) b.classList.toggle('active', b.dataset.key === key);
+      for (const [k, el] of Object.entries(panes)) el.hidden = k !== key;
+      if (key === 'tutorials') void this.tutorials.load();
+    };
+    const side = h('aside.side', {}, h('div.side-tabs', {}, buttons), ...Object.values(panes));
+    show('graph');
+    return side;
+  }
+
+  private showBanner(text: string | null): void {
+    this.banner.hidden = text === null;
+    this.banner.textContent = text ?? '';
+  }
+
+  /** Runs a user action; failures become a toast instead of an unhandled rejection. */
+  private async guard(action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (e) {
+      console.warn(e);
+      toast((e as Error).message || String(e), 'error', 6000);
+    }
+  }
+}
+
+function normalizePath(p: string): string {
+  return '/' + p.split('/').filter(Boolean).join('/');
+}
+
+function checkPath(p: string): string | null {
+  const parts = p.split('/').filter(Boolean);
+  if (parts.length === 0) return 'Please enter a file name.';
+  if (parts.some((s) => s === '.' || s === '..')) return 'No "." or ".." segments.';
+  return null;
+}

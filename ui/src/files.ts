@@ -1,0 +1,119 @@
+// The file tree of the current codebase: folders from the paths, the entry file flagged.
+
+import { h, clear } from './dom';
+
+export interface FileTreeActions {
+  open(path: string): void;
+  create(): void;
+  remove(path: string): void;
+  rename(path: string): void;
+  setMain(path: string): void;
+}
+
+interface Folder {
+  folders: Map<string, Folder>;
+  files: string[];
+}
+
+function buildTree(paths: string[]): Folder {
+  const root: Folder = { folders: new Map(), files: [] };
+  for (const path of [...paths].sort()) {
+    const parts = path.split('/').filter(Boolean);
+    let dir = root;
+    for (const part of parts.slice(0, -1)) {
+      let next = dir.folders.get(part);
+      if (!next) dir.folders.set(part, (next = { folders: new Map(), files: [] }));
+      dir = next;
+    }
+    dir.files.push(path);
+  }
+  return root;
+}
+
+export class FileTree {
+  readonly el: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly newButton: HTMLButtonElement;
+  private files: string[] = [];
+  private main = '';
+  private active: string | null = null;
+
+  constructor(private readonly actions: FileTreeActions) {
+    this.newButton = h(
+      'button.icon',
+      { title: 'New file', onclick: () => actions.create(), 'data-testid': 'file-new', disabled: true },
+      '+',
+    );
+    this.list = h('div.tree', { 'data-testid': 'file-tree' });
+    this.el = h(
+      'aside.files',
+      {},
+      h('div.panel-header', {}, h('span', {}, 'Files'), this.newButton),
+      this.list,
+    );
+    this.render();
+  }
+
+  set(files: string[] | null, main: string): void {
+    this.files = files ?? [];
+    this.main = main;
+    this.newButton.disabled = files === null;
+    this.render();
+  }
+
+  setActive(path: string | null): void {
+    this.active = path;
+    for (const row of this.list.querySelectorAll<HTMLElement>('.file')) {
+      row.classList.toggle('active', row.dataset.path === path);
+    }
+  }
+
+  private render(): void {
+    clear(this.list);
+    if (this.files.length === 0) {
+      this.list.append(h('div.muted.pad', {}, this.newButton.disabled ? 'No codebase selected.' : 'No files yet.'));
+      return;
+    }
+    this.renderFolder(buildTree(this.files), 0);
+  }
+
+  private renderFolder(dir: Folder, depth: number): void {
+    for (const [name, sub] of dir.folders) {
+      this.list.append(h('div.folder', { style: `padding-left:${8 + depth * 12}px` }, `▾ ${name}`));
+      this.renderFolder(sub, depth + 1);
+    }
+    for (const path of dir.files) {
+      const isMain = path === this.main;
+      const a = this.actions;
+      this.list.append(
+        h(
+          'div.file',
+          {
+            class: path === this.active ? 'active' : '',
+            style: `padding-left:${8 + depth * 12}px`,
+            title: isMain ? `${path} (main: the entry script)` : path,
+            'data-path': path,
+            'data-testid': 'file-item',
+            onclick: () => a.open(path),
+          },
+          h('span.file-name', {}, path.split('/').pop() ?? path),
+          isMain ? h('span.badge', { 'data-testid': 'main-flag' }, 'main') : null,
+          h(
+            'span.file-actions',
+            {},
+            isMain
+              ? null
+              : h('button.icon', { title: 'Set as main', onclick: stop(() => a.setMain(path)), 'data-testid': 'file-set-main' }, '★'),
+            h('button.icon', { title: 'Rename', onclick: stop(() => a.rename(path)), 'data-testid': 'file-rename' }, '✎'),
+            h('button.icon', { title: 'Delete', onclick: stop(() => a.remove(path)), 'data-testid': 'file-delete' }, '✕'),
+          ),
+        ),
+      );
+    }
+  }
+}
+
+const stop = (fn: () => void) => (e: Event) => {
+  e.stopPropagation();
+  fn();
+};

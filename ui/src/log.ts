@@ -1,0 +1,144 @@
+// The log console: follows the engine log (event stream, or polling when the stream is not
+// available), with a level filter, auto-scroll and clear.
+
+import { h, clear } from './dom';
+import type { Api, LogLine } from './api';
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const MAX_LINES = 5000;
+
+/** `INF`, `info`, `Info` → 1; unknown levels count as debug. */
+function levelRank(level: string): number {
+  const i = LEVELS.findIndex((l) => l[0] === level.trim()[0]?.toLowerCase());
+  return i < 0 ? 0 : i;
+}
+
+export class LogConsole {
+  readonly el: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly filter: HTMLSelectElement;
+  private readonly follow: HTMLInputElement;
+  private readonly mode: HTMLElement;
+  private lines: LogLine[] = [];
+  private lastSeq = 0;
+  private stopped = false;
+  private abort: AbortController | null = null;
+
+  constructor(private readonly api: Api) {
+    this.filter = h(
+      'select',
+      { title: 'Lowest level shown', 'data-testid': 'log-level', onchange: () => this.renderAll() },
+      LEVELS.map((l) => h('option', { value: l }, l)),
+    );
+    this.filter.value = 'debug';
+    this.follow = h('input', { type: 'checkbox', checked: true, 'data-testid': 'log-follow' });
+    this.mode = h('span.muted', {});
+    this.body = h('div.log-body', { 'data-testid': 'log-lines' });
+    this.body.addEventListener('scroll', () => {
+      const atEnd = this.body.scrollTop + this.body.clientHeight >= this.body.scrollHeight - 4;
+      if (this.follow.checked !== atEnd && document.activeElement !== this.follow) this.follow.checked = atEnd;
+    });
+    this.el = h(
+      'section.log',
+      { 'data-testid': 'log-panel' },
+      h(
+        'div.panel-header',
+        {},
+        h('span', {}, 'Log'),
+        this.mode,
+        h('span.spacer', {}),
+        h('label', {}, 'Level ', this.filter),
+        h('label', {}, this.follow, ' Auto-scroll'),
+        h('button', { onclick: () => this.clear(), 'data-testid': 'log-clear' }, 'Clear'),
+      ),
+      this.body,
+    );
+  }
+
+  start(): void {
+    void this.run();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort?.abort();
+  }
+
+  clear(): void {
+    this.lines = [];
+    clear(this.body);
+  }
+
+  /** Stream when possible; poll when the stream is missing; retry while the engine is away. */
+  private async run(): Promise<void> {
+    let streamWorks = true;
+    while (!this.stopped) {
+      if (streamWorks) {
+        this.abort = new AbortController();
+        let opened = false;
+        try {
+          this.mode.textContent = '';
+          await this.api.streamLog((line) => {
+            opened = true;
+            this.add([line]);
+          }, this.abort.signal);
+          opened = true;
+        } catch (e) {
+          if (this.stopped) return;
+          // A stream that never delivered anything counts as unsupported.
+          if (!opened && (e as { status?: number }).status !== undefined) streamWorks = false;
+          if (!opened && e instanceof Error && e.message.includes('not an event stream')) streamWorks = false;
+        }
+        if (!streamWorks) continue;
+        await sleep(2000);
+      } else {
+        this.mode.textContent = '(polling)';
+        try {
+          const { lines, next } = await this.api.getLog(this.lastSeq);
+          this.add(lines);
+          if (typeof next === 'number' && next > this.lastSeq) this.lastSeq = next;
+          if (lines.length >= 1000) continue;
+        } catch {
+          // engine away: try again shortly
+        }
+        await sleep(1000);
+      }
+    }
+  }
+
+  private add(lines: LogLine[]): void {
+    const fresh = lines.filter((l) => l.seq > this.lastSeq);
+    if (fresh.length === 0) return;
+    this.lastSeq = fresh[fresh.length - 1].seq;
+    this.lines.push(...fresh);
+    const min = levelRank(this.filter.value);
+    for (const l of fresh) if (levelRank(l.level) >= min) this.body.append(this.row(l));
+    if (this.lines.length > MAX_LINES) {
+      this.lines.splice(0, this.lines.length - MAX_LINES);
+      while (this.body.childElementCount > MAX_LINES) this.body.firstElementChild?.remove();
+    }
+    if (this.follow.checked) this.body.scrollTop = this.body.scrollHeight;
+  }
+
+  private renderAll(): void {
+    const min = levelRank(this.filter.value);
+    this.body.replaceChildren(...this.lines.filter((l) => levelRank(l.level) >= min).map((l) => this.row(l)));
+    if (this.follow.checked) this.body.scrollTop = this.body.scrollHeight;
+  }
+
+  private row(l: LogLine): HTMLElement {
+    return h(
+      'div.log-line',
+      { class: `lvl-${LEVELS[levelRank(l.level)]}` },
+      h('span.log-time', {}, l.time),
+      ' ',
+      h('span.log-level', {}, `[${l.level}]`),
+      ' ',
+      l.topic ? h('span.log-topic', {}, `[${l.topic}]`) : null,
+      l.topic ? ' ' : null,
+      l.message,
+    );
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
