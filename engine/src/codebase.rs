@@ -50,8 +50,13 @@ impl Codebase {
 
     /// A folder whose entry script is `main` (a codebase path like `/proxy.js`).
     pub fn with_main(dir: &Path, main: &str) -> Result<Codebase, String> {
-        let root = dir.canonicalize().map_err(|e| format!("cannot open {}: {}", dir.display(), plain_io(&e)))?;
-        let cb = Codebase { root, main: String::new() };
+        let root = dir
+            .canonicalize()
+            .map_err(|e| format!("cannot open {}: {}", dir.display(), plain_io(&e)))?;
+        let cb = Codebase {
+            root,
+            main: String::new(),
+        };
         let main = cb.normalize(main)?;
         if !cb.root.join(&main[1..]).is_file() {
             return Err(format!("the entry script {main} does not exist"));
@@ -60,7 +65,6 @@ impl Codebase {
     }
 
     /// The folder on disk.
-
     pub fn root(&self) -> &Path {
         &self.root
     }

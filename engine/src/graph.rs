@@ -315,7 +315,8 @@ pub fn program_json(program: &crate::loader::Program) -> serde_json::Value {
                 .filters()
                 .iter()
                 .map(|f| {
-                    let subs: Vec<Option<usize>> = f.subs().iter().map(|s| s.as_ref().map(|l| l.id)).collect();
+                    let subs: Vec<Option<usize>> =
+                        f.subs().iter().map(|s| s.as_ref().map(|l| l.id)).collect();
                     json!({ "name": f.descriptor().name, "label": f.label(), "subs": subs })
                 })
                 .collect();

@@ -41,7 +41,10 @@ pub struct ProgramHost {
 impl ProgramHost {
     /// A host whose programs run with `template`'s options (its target is ignored).
     pub fn new(template: RunOptions) -> ProgramHost {
-        ProgramHost { template, state: Mutex::new((None, None)) }
+        ProgramHost {
+            template,
+            state: Mutex::new((None, None)),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (Option<Current>, Option<LoadError>)> {
@@ -54,8 +57,17 @@ impl ProgramHost {
     }
 
     /// Starts the codebase folder `target` with entry `main` under `name`.
-    pub fn start_with_main(&self, name: &str, target: PathBuf, main: Option<String>) -> Result<(), LoadError> {
-        let opts = RunOptions { target: target.clone(), main: main.clone(), ..self.template.clone() };
+    pub fn start_with_main(
+        &self,
+        name: &str,
+        target: PathBuf,
+        main: Option<String>,
+    ) -> Result<(), LoadError> {
+        let opts = RunOptions {
+            target: target.clone(),
+            main: main.clone(),
+            ..self.template.clone()
+        };
         let mut st = self.lock();
         match worker::spawn(opts) {
             Ok(handle) => {
@@ -68,7 +80,12 @@ impl ProgramHost {
                     }
                 }
                 registry::retain(&keep);
-                st.0 = Some(Current { name: name.to_string(), target, main, handle });
+                st.0 = Some(Current {
+                    name: name.to_string(),
+                    target,
+                    main,
+                    handle,
+                });
                 st.1 = None;
                 Ok(())
             }
@@ -85,7 +102,12 @@ impl ProgramHost {
             let st = self.lock();
             match &st.0 {
                 Some(c) => (c.name.clone(), c.target.clone(), c.main.clone()),
-                None => return Err(LoadError { message: "no program is running".into(), ..Default::default() }),
+                None => {
+                    return Err(LoadError {
+                        message: "no program is running".into(),
+                        ..Default::default()
+                    })
+                }
             }
         };
         let r = self.start_with_main(&name, target, main);
@@ -134,8 +156,13 @@ impl ProgramHost {
 
 /// Loads a program without running it: its graph, or why it does not load.
 pub fn check(target: PathBuf, main: Option<String>) -> Result<Loaded, LoadError> {
-    let h = worker::spawn(RunOptions { target, main, check: true, quiet: true, ..Default::default() })?;
-
+    let h = worker::spawn(RunOptions {
+        target,
+        main,
+        check: true,
+        quiet: true,
+        ..Default::default()
+    })?;
 
     let loaded = h.loaded.clone();
     h.join();

@@ -35,8 +35,12 @@ struct History {
     next: u64,
 }
 
-static HISTORY_BUF: Mutex<History> = Mutex::new(History { lines: VecDeque::new(), next: 1 });
-static LIVE: std::sync::OnceLock<tokio::sync::broadcast::Sender<LogLine>> = std::sync::OnceLock::new();
+static HISTORY_BUF: Mutex<History> = Mutex::new(History {
+    lines: VecDeque::new(),
+    next: 1,
+});
+static LIVE: std::sync::OnceLock<tokio::sync::broadcast::Sender<LogLine>> =
+    std::sync::OnceLock::new();
 
 fn live() -> &'static tokio::sync::broadcast::Sender<LogLine> {
     LIVE.get_or_init(|| tokio::sync::broadcast::channel(1024).0)
@@ -45,7 +49,12 @@ fn live() -> &'static tokio::sync::broadcast::Sender<LogLine> {
 /// Log lines with a sequence number above `after` (at most `max`).
 pub fn history(after: u64, max: usize) -> Vec<LogLine> {
     let h = HISTORY_BUF.lock().unwrap_or_else(|e| e.into_inner());
-    h.lines.iter().filter(|l| l.seq > after).take(max).cloned().collect()
+    h.lines
+        .iter()
+        .filter(|l| l.seq > after)
+        .take(max)
+        .cloned()
+        .collect()
 }
 
 /// New log lines as they are written.
@@ -83,10 +92,20 @@ impl<S: Subscriber> Layer<S> for Capture {
             _ => "debug",
         };
         let target = meta.target();
-        let topic = if target.starts_with("sluice") || target.starts_with("engine") { "" } else { target };
+        let topic = if target.starts_with("sluice") || target.starts_with("engine") {
+            ""
+        } else {
+            target
+        };
         let line = {
             let mut h = HISTORY_BUF.lock().unwrap_or_else(|e| e.into_inner());
-            let line = LogLine { seq: h.next, time: timestamp(), level, topic: topic.to_string(), message: v.0 };
+            let line = LogLine {
+                seq: h.next,
+                time: timestamp(),
+                level,
+                topic: topic.to_string(),
+                message: v.0,
+            };
             h.next += 1;
             if h.lines.len() >= HISTORY {
                 h.lines.pop_front();
@@ -156,7 +175,11 @@ pub fn init(level: &str) -> Result<(), String> {
     let filter = tracing_subscriber::EnvFilter::try_new(directive).map_err(|e| e.to_string())?;
     tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).event_format(LineFormat))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .event_format(LineFormat),
+        )
         .with(Capture)
         .try_init()
         .map_err(|e| e.to_string())

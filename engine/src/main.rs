@@ -46,7 +46,11 @@ struct Cli {
     admin_port: Option<String>,
 
     /// Token every admin API call must carry (required to bind a non-loopback address).
-    #[arg(long = "admin-token", env = "SLUICE_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long = "admin-token",
+        env = "SLUICE_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     admin_token: Option<String>,
 
     /// Folder of the admin console's codebases.
@@ -88,17 +92,26 @@ fn admin_addr(spec: &str) -> Result<SocketAddr, String> {
     if let Ok(port) = spec.parse::<u16>() {
         return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
     }
-    spec.parse().map_err(|_| format!("invalid --admin-port: {spec} (use PORT or IP:PORT)"))
+    spec.parse()
+        .map_err(|_| format!("invalid --admin-port: {spec} (use PORT or IP:PORT)"))
 }
 
 fn run(cli: Cli) -> i32 {
-    let template = RunOptions { reuse_port: cli.reuse_port, args: cli.args.clone(), ..Default::default() };
+    let template = RunOptions {
+        reuse_port: cli.reuse_port,
+        args: cli.args.clone(),
+        ..Default::default()
+    };
     if cli.check {
         let Some(target) = cli.target else {
             tracing::error!("--check needs a script or codebase");
             return 2;
         };
-        let opts = RunOptions { target, check: true, ..template };
+        let opts = RunOptions {
+            target,
+            check: true,
+            ..template
+        };
         return match worker::spawn(opts) {
             Ok(h) => {
                 h.join();
@@ -123,7 +136,10 @@ fn run(cli: Cli) -> i32 {
         (None, None) => Some("6060".to_string()),
         (None, Some(_)) => None,
     };
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the runtime: {e}");
@@ -143,7 +159,10 @@ fn run(cli: Cli) -> i32 {
             let config = admin::Config {
                 addr,
                 token: cli.admin_token.clone(),
-                codebases: cli.codebases.clone().unwrap_or_else(admin::default_codebases_dir),
+                codebases: cli
+                    .codebases
+                    .clone()
+                    .unwrap_or_else(admin::default_codebases_dir),
             };
             match admin::start(config, host.clone()).await {
                 Ok(a) => tracing::info!(target: "admin", "Admin console on http://{a}/"),
@@ -161,9 +180,11 @@ fn run(cli: Cli) -> i32 {
 /// `pipy.exit()`. SIGHUP reloads the program.
 async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration) -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term), Ok(mut hup)) =
-        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()), signal(SignalKind::hangup()))
-    else {
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
         tracing::error!("cannot watch signals");
         return 1;
     };
@@ -177,7 +198,10 @@ async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration) -> i32 {
             code = worker::exit_requested() => break code,
         }
     };
-    tracing::info!("shutting down: draining open connections (up to {}s)", drain.as_secs_f64());
+    tracing::info!(
+        "shutting down: draining open connections (up to {}s)",
+        drain.as_secs_f64()
+    );
     let h = host.clone();
     let done = tokio::task::spawn_blocking(move || h.shutdown(drain));
     tokio::select! {

@@ -48,6 +48,8 @@ export interface GraphLayout {
   label: string;
   kind: string;
   module: string;
+  /** Line of the module where the layout is declared, when known. */
+  line?: number;
   filters: GraphFilter[];
 }
 

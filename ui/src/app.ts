@@ -56,7 +56,7 @@ export class App {
       save: (path, text) => this.saveFile(path, text),
     });
     this.log = new LogConsole(this.api);
-    this.graph = new GraphView();
+    this.graph = new GraphView((file, line) => void this.guard(() => this.editor.reveal(file, line)));
     this.tutorials = new TutorialsPanel(this.api, (t) => void this.guard(() => this.copyTutorial(t)));
     this.banner = h('div.banner', { hidden: true, 'data-testid': 'banner' });
 
@@ -207,6 +207,7 @@ export class App {
       placeholder: 'name, e.g. hello',
       ok: 'Create',
       testid: 'codebase-name',
+      okTestid: 'codebase-create',
       validate: (v) => checkCodebaseName(v) ?? (this.codebases.some((c) => c.name === v) ? 'That codebase exists.' : null),
     });
     if (!name) return;
@@ -301,6 +302,7 @@ export class App {
       placeholder: '/plugins/router.js',
       ok: 'Create',
       testid: 'file-name',
+      okTestid: 'file-create',
       validate: (v) => checkPath(v) ?? (cb.files.includes(normalizePath(v)) ? 'That file exists.' : null),
     });
     if (!raw) return;

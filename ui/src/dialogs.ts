@@ -7,8 +7,9 @@ export interface AskOptions {
   value?: string;
   placeholder?: string;
   ok?: string;
-  /** data-testid prefix: `${testid}-input` and `${testid}-ok`. */
+  /** data-testid prefix: `${testid}-input` and `${testid}-ok` (or `okTestid`). */
   testid?: string;
+  okTestid?: string;
   validate?: (value: string) => string | null;
 }
 
@@ -55,7 +56,7 @@ export function ask(opts: AskOptions): Promise<string | null> {
           h('button', { onclick: () => finish(null), 'data-testid': 'dialog-cancel' }, 'Cancel'),
           h(
             'button.primary',
-            { onclick: submit, 'data-testid': opts.testid ? `${opts.testid}-ok` : 'dialog-ok' },
+            { onclick: submit, 'data-testid': opts.okTestid ?? (opts.testid ? `${opts.testid}-ok` : 'dialog-ok') },
             opts.ok ?? 'OK',
           ),
         ),

@@ -153,6 +153,14 @@ export class EditorArea {
     this.onChange();
   }
 
+  /** Opens a file at a line. */
+  async reveal(path: string, line: number): Promise<void> {
+    await this.open(path);
+    this.editor.revealLineInCenter(line);
+    this.editor.setPosition({ lineNumber: line, column: 1 });
+    this.editor.focus();
+  }
+
   /** Opens the file named by a script error and marks the spot. */
   async showError(err: Required<ScriptError>): Promise<void> {
     this.clearErrors();

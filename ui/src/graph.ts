@@ -5,11 +5,11 @@
 import { h, svg, clear } from './dom';
 import type { Graph, GraphAnswer, GraphLayout } from './api';
 
-const BOX_W = 210;
+const BOX_W = 176;
 const HEAD_H = 38;
 const ROW_H = 20;
 const TITLE_H = 18;
-const COL_GAP = 70;
+const COL_GAP = 44;
 const ROW_GAP = 22;
 const PAD = 12;
 
@@ -35,21 +35,17 @@ export class GraphView {
   private readonly details: HTMLElement;
   private readonly ascii: HTMLPreElement;
   private readonly message: HTMLElement;
+  private readonly asciiBox: HTMLDetailsElement;
   private svgEl: SVGSVGElement | null = null;
 
-  constructor() {
+  /** `reveal` opens a layout's source line in the editor. */
+  constructor(private readonly reveal: (file: string, line: number) => void) {
     this.message = h('div.graph-message', { 'data-testid': 'graph-message' });
     this.drawing = h('div.graph-drawing', { 'data-testid': 'graph-drawing' });
     this.details = h('div.graph-details', { 'data-testid': 'graph-details' });
     this.ascii = h('pre.graph-ascii', { 'data-testid': 'graph-ascii' });
-    this.el = h(
-      'section.graph',
-      { 'data-testid': 'graph-panel' },
-      this.message,
-      this.drawing,
-      this.details,
-      h('details', { open: true }, h('summary', {}, 'Text drawing'), this.ascii),
-    );
+    this.asciiBox = h('details', { open: true, hidden: true }, h('summary', {}, 'Text drawing'), this.ascii);
+    this.el = h('section.graph', { 'data-testid': 'graph-panel' }, this.message, this.drawing, this.details, this.asciiBox);
     this.showMessage('No codebase selected.');
   }
 
@@ -64,6 +60,7 @@ export class GraphView {
     clear(this.drawing);
     clear(this.details);
     this.ascii.textContent = '';
+    this.asciiBox.hidden = true;
     this.svgEl = null;
     this.showMessage(text, isError);
   }
@@ -71,6 +68,7 @@ export class GraphView {
   show(answer: GraphAnswer): void {
     this.showMessage('');
     this.ascii.textContent = answer.ascii;
+    this.asciiBox.hidden = !answer.ascii;
     clear(this.details);
     clear(this.drawing);
     const graph = answer.graph ?? { roots: [], layouts: [] };
@@ -96,7 +94,8 @@ export class GraphView {
     const place = (id: Id, depth: number, wantY: number) => {
       const layout = byId.get(id);
       if (!layout || placed.has(id)) return;
-      const title = titles.get(id) ?? null;
+      const rootTitle = titles.get(id);
+      const title = rootTitle && rootTitle !== layout.label ? rootTitle : null;
       const top = Math.max(cursor[depth] ?? PAD, wantY - (title ? TITLE_H : 0));
       const y = top + (title ? TITLE_H : 0);
       const hgt = HEAD_H + Math.max(1, layout.filters.length) * ROW_H + 6;
@@ -159,14 +158,15 @@ export class GraphView {
       const l = p.layout;
       const g = svg('g', { class: 'layout', 'data-id': id, 'data-testid': 'graph-layout', transform: `translate(${p.x},${p.y})` });
       if (p.title) g.append(svg('text', { x: 0, y: -6, class: 'root-title' }, p.title));
-      g.append(svg('rect', { width: BOX_W, height: p.h, rx: 5, class: 'box' }));
-      g.append(svg('text', { x: 10, y: 16, class: 'layout-label' }, clip(l.label || l.name || `#${id}`, 30)));
-      g.append(svg('text', { x: 10, y: 31, class: 'layout-meta' }, clip([l.kind, l.module].filter(Boolean).join(' · '), 34)));
+      g.append(svg('rect', { width: BOX_W, height: p.h, rx: 5, class: titles.has(id) ? 'box root' : 'box' }));
+      g.append(svg('text', { x: 10, y: 16, class: 'layout-label' }, clip(l.label || l.name || `#${id}`, 24)));
+      g.append(svg('text', { x: 10, y: 31, class: 'layout-meta' }, clip([l.kind, l.module].filter(Boolean).join(' · '), 27)));
       g.append(svg('line', { x1: 0, y1: HEAD_H - 2, x2: BOX_W, y2: HEAD_H - 2, class: 'sep' }));
       l.filters.forEach((f, i) => {
         const row = svg('g', { class: 'filter', 'data-filter': i, transform: `translate(0,${HEAD_H + i * ROW_H})` });
         row.append(svg('rect', { x: 2, y: 0, width: BOX_W - 4, height: ROW_H, class: 'filter-bg' }));
-        row.append(svg('text', { x: 12, y: 14, class: 'filter-label' }, clip(f.label || f.name, 32)));
+        row.append(svg('text', { x: 12, y: 14, class: 'filter-label' }, clip(f.label || f.name, 24)));
+        row.append(svg('title', {}, f.label || f.name));
         row.addEventListener('click', (e) => {
           e.stopPropagation();
           this.select(id, i);
@@ -211,9 +211,18 @@ export class GraphView {
     if (!l) return;
     const f = filter !== undefined ? l.filters[filter] : undefined;
     const name = (x: string | null) => (x === null ? '(none)' : this.layouts.get(x)?.label || this.layouts.get(x)?.name || `#${x}`);
+    const where = l.module && l.line ? `${l.module}:${l.line}` : null;
     this.details.append(
       h('div.graph-details-title', {}, l.label || l.name),
-      h('div.muted', {}, [l.kind, l.module].filter(Boolean).join(' · ')),
+      h(
+        'div.muted',
+        {},
+        [l.kind, l.name].filter(Boolean).join(' · '),
+        where ? ' · ' : '',
+        where
+          ? h('a', { href: '#', 'data-testid': 'graph-source', onclick: (e: Event) => (e.preventDefault(), this.reveal(l.module, l.line ?? 1)) }, where)
+          : null,
+      ),
       f
         ? h(
             'div',

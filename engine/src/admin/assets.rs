@@ -13,7 +13,9 @@ pub fn ui_file(path: &str) -> Option<(&'static [u8], String)> {
         return Some((f.contents(), p.to_string()));
     }
     if !p.rsplit('/').next().unwrap_or("").contains('.') {
-        return UI.get_file("index.html").map(|f| (f.contents(), "index.html".to_string()));
+        return UI
+            .get_file("index.html")
+            .map(|f| (f.contents(), "index.html".to_string()));
     }
     None
 }
@@ -51,7 +53,11 @@ pub fn tutorials() -> Vec<Tutorial> {
     v
 }
 
-fn collect(d: &'static Dir<'static>, base: &std::path::Path, out: &mut Vec<(String, &'static [u8])>) {
+fn collect(
+    d: &'static Dir<'static>,
+    base: &std::path::Path,
+    out: &mut Vec<(String, &'static [u8])>,
+) {
     for f in d.files() {
         let rel = f.path().strip_prefix(base).unwrap_or(f.path());
         out.push((format!("/{}", rel.to_string_lossy()), f.contents()));

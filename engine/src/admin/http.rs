@@ -24,7 +24,10 @@ impl Body for AdminBody {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match self.get_mut() {
             AdminBody::Full(f) => Pin::new(f).poll_frame(cx),
             AdminBody::Stream(rx) => rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
@@ -62,15 +65,26 @@ pub fn empty(status: StatusCode) -> Res {
 
 /// Reads a request body up to [`MAX_BODY`]; `Err` is the response to send instead.
 pub async fn read_body(req: Request<Incoming>) -> Result<Bytes, Res> {
-    if let Some(len) = req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(len) = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         if len > MAX_BODY {
-            return Err(error(StatusCode::PAYLOAD_TOO_LARGE, "request body is over the 8 MiB limit"));
+            return Err(error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body is over the 8 MiB limit",
+            ));
         }
     }
     let limited = http_body_util::Limited::new(req.into_body(), MAX_BODY);
     match limited.collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(_) => Err(error(StatusCode::PAYLOAD_TOO_LARGE, "request body is over the 8 MiB limit")),
+        Err(_) => Err(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body is over the 8 MiB limit",
+        )),
     }
 }
 
@@ -80,7 +94,8 @@ pub async fn read_json(req: Request<Incoming>) -> Result<serde_json::Value, Res>
     if b.iter().all(|c| c.is_ascii_whitespace()) {
         return Ok(serde_json::json!({}));
     }
-    serde_json::from_slice(&b).map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")))
+    serde_json::from_slice(&b)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")))
 }
 
 /// A streaming `text/event-stream` response fed by `rx`.

@@ -57,17 +57,30 @@ pub async fn start(config: Config, host: Arc<ProgramHost>) -> Result<SocketAddr,
             config.addr
         ));
     }
-    std::fs::create_dir_all(&config.codebases)
-        .map_err(|e| format!("cannot create the codebase folder {}: {e}", config.codebases.display()))?;
-    let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            format!("cannot start the admin console: port {} is already in use", config.addr.port())
-        } else {
-            format!("cannot start the admin console on {}: {e}", config.addr)
-        }
+    std::fs::create_dir_all(&config.codebases).map_err(|e| {
+        format!(
+            "cannot create the codebase folder {}: {e}",
+            config.codebases.display()
+        )
     })?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                format!(
+                    "cannot start the admin console: port {} is already in use",
+                    config.addr.port()
+                )
+            } else {
+                format!("cannot start the admin console on {}: {e}", config.addr)
+            }
+        })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let admin = Arc::new(Admin { store: store::Store::new(config.codebases.clone()), config, host });
+    let admin = Arc::new(Admin {
+        store: store::Store::new(config.codebases.clone()),
+        config,
+        host,
+    });
     tokio::spawn(async move {
         loop {
             let (stream, _) = match listener.accept().await {
@@ -84,7 +97,9 @@ pub async fn start(config: Config, host: Arc<ProgramHost>) -> Result<SocketAddr,
                     let admin = admin.clone();
                     async move { Ok::<_, std::convert::Infallible>(routes::handle(&admin, req).await) }
                 });
-                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });

@@ -25,7 +25,7 @@ fn load_error(e: &LoadError) -> serde_json::Value {
 fn segments(path: &str) -> Vec<String> {
     path.split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_decode(s))
+        .map(percent_decode)
         .collect()
 }
 
@@ -48,31 +48,48 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn authorized(admin: &Admin, req: &Request<Incoming>) -> bool {
-    let Some(token) = &admin.config.token else { return true };
-    let given = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let Some(token) = &admin.config.token else {
+        return true;
+    };
+    let given = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let expected = format!("Bearer {token}");
     // Compare in constant time.
-    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// Handles one admin request.
 pub async fn handle(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    if path.starts_with("/api/") || path == "/metrics" {
-        if !authorized(admin, &req) {
-            return error(StatusCode::UNAUTHORIZED, "missing or wrong admin token");
-        }
+    if (path.starts_with("/api/") || path == "/metrics") && !authorized(admin, &req) {
+        return error(StatusCode::UNAUTHORIZED, "missing or wrong admin token");
     }
     if path == "/metrics" {
-        return http::reply(StatusCode::OK, "text/plain; version=0.0.4", crate::admin::metrics_text());
+        return http::reply(
+            StatusCode::OK,
+            "text/plain; version=0.0.4",
+            crate::admin::metrics_text(),
+        );
     }
     let seg = segments(&path);
     let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
     match (method.clone(), seg.as_slice()) {
         (_, ["api", "v1", rest @ ..]) => api(admin, method, rest, req).await,
         (Method::GET, _) | (Method::HEAD, _) => match assets::ui_file(&path) {
-            Some((bytes, name)) => http::reply(StatusCode::OK, content_type(&name), Bytes::from_static(bytes)),
+            Some((bytes, name)) => http::reply(
+                StatusCode::OK,
+                content_type(&name),
+                Bytes::from_static(bytes),
+            ),
             None => error(StatusCode::NOT_FOUND, format!("no such page: {path}")),
         },
         _ => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
@@ -83,7 +100,11 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
     let store = &admin.store;
     match (method, rest) {
         (Method::GET, ["codebases"]) => {
-            let v: Vec<_> = store.list().into_iter().map(|(n, m)| json!({ "name": n, "main": m })).collect();
+            let v: Vec<_> = store
+                .list()
+                .into_iter()
+                .map(|(n, m)| json!({ "name": n, "main": m }))
+                .collect();
             json(StatusCode::OK, &json!(v))
         }
         (Method::POST, ["codebases", name]) => {
@@ -99,7 +120,10 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             }
         }
         (Method::GET, ["codebases", name]) => match (store.main(name), store.files(name)) {
-            (Ok(main), Ok(files)) => json(StatusCode::OK, &json!({ "name": name, "main": main, "files": files })),
+            (Ok(main), Ok(files)) => json(
+                StatusCode::OK,
+                &json!({ "name": name, "main": main, "files": files }),
+            ),
             (Err(e), _) | (_, Err(e)) => store_err(e),
         },
         (Method::PATCH, ["codebases", name]) => {
@@ -111,7 +135,10 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             if let Some(to) = body.get("name").and_then(|v| v.as_str()) {
                 if to != name {
                     if admin.host.running().as_deref() == Some(name.as_str()) {
-                        return error(StatusCode::CONFLICT, "stop the program before renaming its codebase");
+                        return error(
+                            StatusCode::CONFLICT,
+                            "stop the program before renaming its codebase",
+                        );
                     }
                     if let Err(e) = store.rename(&name, to) {
                         return store_err(e);
@@ -157,13 +184,20 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
                 Ok(c) => c,
                 Err(e) => return store_err(e),
             };
-            let status = if created { StatusCode::CREATED } else { StatusCode::NO_CONTENT };
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::NO_CONTENT
+            };
             let mut res = empty(status);
             if admin.host.running().as_deref() == Some(name.as_str()) {
                 let h = admin.host.clone();
                 let r = tokio::task::spawn_blocking(move || h.reload()).await;
                 let ok = matches!(r, Ok(Ok(())));
-                res.headers_mut().insert("x-reload", if ok { "ok" } else { "failed" }.parse().expect("header"));
+                res.headers_mut().insert(
+                    "x-reload",
+                    if ok { "ok" } else { "failed" }.parse().expect("header"),
+                );
             }
             res
         }
@@ -179,7 +213,11 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
                 Ok(b) => b,
                 Err(r) => return r,
             };
-            let Some(name) = body.get("codebase").and_then(|v| v.as_str()).map(str::to_string) else {
+            let Some(name) = body
+                .get("codebase")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+            else {
                 return error(StatusCode::BAD_REQUEST, "give {\"codebase\": name}");
             };
             let (dir, main) = match (store.dir(&name), store.main(&name)) {
@@ -188,8 +226,12 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             };
             let h = admin.host.clone();
             let n = name.clone();
-            match tokio::task::spawn_blocking(move || h.start_with_main(&n, dir, Some(main))).await {
-                Ok(Ok(())) => json(StatusCode::CREATED, &json!({ "codebase": name, "running": true })),
+            match tokio::task::spawn_blocking(move || h.start_with_main(&n, dir, Some(main))).await
+            {
+                Ok(Ok(())) => json(
+                    StatusCode::CREATED,
+                    &json!({ "codebase": name, "running": true }),
+                ),
                 Ok(Err(e)) => json(StatusCode::BAD_REQUEST, &load_error(&e)),
                 Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             }
@@ -226,12 +268,19 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
                 (Err(e), _) | (_, Err(e)) => return store_err(e),
             };
             match tokio::task::spawn_blocking(move || host::check(dir, Some(main))).await {
-                Ok(Ok(l)) => json(StatusCode::OK, &json!({ "ascii": l.graph.join("\n"), "graph": l.graph_json })),
+                Ok(Ok(l)) => json(
+                    StatusCode::OK,
+                    &json!({ "ascii": l.graph.join("\n"), "graph": l.graph_json }),
+                ),
                 Ok(Err(e)) => json(StatusCode::BAD_REQUEST, &load_error(&e)),
                 Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             }
         }
-        (Method::GET, ["typings"]) => http::reply(StatusCode::OK, "text/plain; charset=utf-8", super::typings()),
+        (Method::GET, ["typings"]) => http::reply(
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            super::typings(),
+        ),
         (Method::GET, ["tutorials"]) => {
             let v: Vec<_> = assets::tutorials()
                 .iter()
@@ -246,7 +295,9 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
                 .find(|t| t.name == *name)
                 .and_then(|t| t.files.into_iter().find(|f| f.0 == p));
             match found {
-                Some((_, b)) => http::reply(StatusCode::OK, content_type(&p), Bytes::from_static(b)),
+                Some((_, b)) => {
+                    http::reply(StatusCode::OK, content_type(&p), Bytes::from_static(b))
+                }
                 None => error(StatusCode::NOT_FOUND, format!("no tutorial file {name}{p}")),
             }
         }
@@ -258,10 +309,18 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             let Some(t) = assets::tutorials().into_iter().find(|t| t.name == *name) else {
                 return error(StatusCode::NOT_FOUND, format!("no tutorial {name}"));
             };
-            let target = body.get("codebase").and_then(|v| v.as_str()).unwrap_or(name).to_string();
-            let files: Vec<(String, &[u8])> = t.files.into_iter().filter(|f| f.0 != "/test.sh").collect();
+            let target = body
+                .get("codebase")
+                .and_then(|v| v.as_str())
+                .unwrap_or(name)
+                .to_string();
+            let files: Vec<(String, &[u8])> =
+                t.files.into_iter().filter(|f| f.0 != "/test.sh").collect();
             match copy_into(store, &target, &files, "/main.js") {
-                Ok(main) => json(StatusCode::CREATED, &json!({ "name": target, "main": main })),
+                Ok(main) => json(
+                    StatusCode::CREATED,
+                    &json!({ "name": target, "main": main }),
+                ),
                 Err(e) => store_err(e),
             }
         }
@@ -294,14 +353,22 @@ fn log_stream() -> Res {
         let mut last = 0;
         for l in history {
             last = l.seq;
-            if tx.send(Bytes::from(format!("data: {}\n\n", line_json(&l)))).await.is_err() {
+            if tx
+                .send(Bytes::from(format!("data: {}\n\n", line_json(&l))))
+                .await
+                .is_err()
+            {
                 return;
             }
         }
         loop {
             match live.recv().await {
                 Ok(l) if l.seq > last => {
-                    if tx.send(Bytes::from(format!("data: {}\n\n", line_json(&l)))).await.is_err() {
+                    if tx
+                        .send(Bytes::from(format!("data: {}\n\n", line_json(&l))))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }

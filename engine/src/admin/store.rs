@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use hyper::StatusCode;
 
 const META: &str = ".sluice.json";
-const HELLO: &str = "pipy()\n\n.listen(8080)\n  .serveHTTP(\n    new Message('Hi, there!\\n')\n  )\n";
+const HELLO: &str =
+    "pipy()\n\n.listen(8080)\n  .serveHTTP(\n    new Message('Hi, there!\\n')\n  )\n";
 
 /// A refusal, with the HTTP status it maps to.
 #[derive(Debug)]
@@ -41,11 +42,15 @@ impl Store {
         let ok = !name.is_empty()
             && name.len() <= 100
             && !name.starts_with('.')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
         if ok {
             Ok(())
         } else {
-            Err(bad(format!("invalid codebase name {name:?}: use letters, digits, '-', '_' and '.'")))
+            Err(bad(format!(
+                "invalid codebase name {name:?}: use letters, digits, '-', '_' and '.'"
+            )))
         }
     }
 
@@ -94,7 +99,10 @@ impl Store {
         Self::check_name(name)?;
         let d = self.root.join(name);
         if d.exists() {
-            return Err(StoreError(StatusCode::CONFLICT, format!("codebase {name} already exists")));
+            return Err(StoreError(
+                StatusCode::CONFLICT,
+                format!("codebase {name} already exists"),
+            ));
         }
         let main = normalize(main.unwrap_or("/main.js"))?;
         std::fs::create_dir_all(&d).map_err(io)?;
@@ -110,7 +118,11 @@ impl Store {
     }
 
     fn write_meta(&self, dir: &Path, main: &str) -> R<()> {
-        std::fs::write(dir.join(META), serde_json::json!({ "main": main }).to_string()).map_err(io)
+        std::fs::write(
+            dir.join(META),
+            serde_json::json!({ "main": main }).to_string(),
+        )
+        .map_err(io)
     }
 
     /// Sets the entry script.
@@ -127,7 +139,10 @@ impl Store {
         Self::check_name(to)?;
         let t = self.root.join(to);
         if t.exists() {
-            return Err(StoreError(StatusCode::CONFLICT, format!("codebase {to} already exists")));
+            return Err(StoreError(
+                StatusCode::CONFLICT,
+                format!("codebase {to} already exists"),
+            ));
         }
         std::fs::rename(d, t).map_err(io)
     }
@@ -162,7 +177,10 @@ impl Store {
         }
         let real = probe.canonicalize().map_err(io)?;
         if !real.starts_with(&root) {
-            return Err(StoreError(StatusCode::FORBIDDEN, format!("{p} leads out of the codebase")));
+            return Err(StoreError(
+                StatusCode::FORBIDDEN,
+                format!("{p} leads out of the codebase"),
+            ));
         }
         Ok(full)
     }
@@ -219,7 +237,9 @@ fn normalize(path: &str) -> R<String> {
 
 fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let Ok(n) = e.file_name().into_string() else { continue };
+        let Ok(n) = e.file_name().into_string() else {
+            continue;
+        };
         if n.starts_with('.') {
             continue;
         }

@@ -14,14 +14,30 @@ pub fn typings() -> String {
             methods.push_str(&format!("   * @param {p} {h}\n"));
         }
         methods.push_str("   */\n");
-        let params: Vec<String> = d.params.iter().map(|(p, _)| format!("{}?: any", ident(p))).collect();
-        methods.push_str(&format!("  {}({}): Configuration;\n", d.name, params.join(", ")));
+        let params: Vec<String> = d
+            .params
+            .iter()
+            .map(|(p, _)| format!("{}?: any", ident(p)))
+            .collect();
+        methods.push_str(&format!(
+            "  {}({}): Configuration;\n",
+            d.name,
+            params.join(", ")
+        ));
     }
     include_str!("typings.d.ts").replace("/*FILTERS*/\n", &methods)
 }
 
 fn ident(p: &str) -> String {
-    p.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+    p.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -114,7 +114,6 @@ pub async fn serve_listener(
     opts: ListenOptions,
     tracker: Rc<Tracker>,
 ) {
-
     let active = Rc::new(std::cell::Cell::new(0usize));
     let slot_freed = Rc::new(tokio::sync::Notify::new());
     loop {
@@ -134,15 +133,19 @@ pub async fn serve_listener(
         let _ = stream.set_nodelay(true);
         active.set(active.get() + 1);
         tracker.enter();
-        let (active, freed, layout, opts, tracker) =
-            (active.clone(), slot_freed.clone(), layout.clone(), opts.clone(), tracker.clone());
+        let (active, freed, layout, opts, tracker) = (
+            active.clone(),
+            slot_freed.clone(),
+            layout.clone(),
+            opts.clone(),
+            tracker.clone(),
+        );
         tokio::task::spawn_local(async move {
             serve_connection(stream, peer, layout, &opts).await;
             active.set(active.get() - 1);
             tracker.leave();
             freed.notify_one();
         });
-
     }
 }
 

@@ -12,15 +12,23 @@ use super::listener::{bind, ListenOptions};
 static LISTENERS: Mutex<Option<HashMap<String, std::net::TcpListener>>> = Mutex::new(None);
 
 /// A listener for `host:port`: the one already open in this process, or a new one.
-pub fn acquire(host: &str, port: u16, opts: &ListenOptions) -> Result<std::net::TcpListener, String> {
+pub fn acquire(
+    host: &str,
+    port: u16,
+    opts: &ListenOptions,
+) -> Result<std::net::TcpListener, String> {
     let key = format!("{host}|{port}");
     let mut g = LISTENERS.lock().unwrap_or_else(|e| e.into_inner());
     let map = g.get_or_insert_with(HashMap::new);
     if let Some(l) = map.get(&key) {
-        return l.try_clone().map_err(|e| format!("cannot share the listener on port {port}: {e}"));
+        return l
+            .try_clone()
+            .map_err(|e| format!("cannot share the listener on port {port}: {e}"));
     }
     let l = bind(host, port, opts)?;
-    let clone = l.try_clone().map_err(|e| format!("cannot listen on port {port}: {e}"))?;
+    let clone = l
+        .try_clone()
+        .map_err(|e| format!("cannot listen on port {port}: {e}"))?;
     map.insert(key, l);
     Ok(clone)
 }

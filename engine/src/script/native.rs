@@ -152,8 +152,14 @@ fn eval_module<'js>(ctx: Ctx<'js>, path: String, id: u32) -> rquickjs::Result<Va
 fn past_the_end(ctx: &Ctx<'_>, path: &str, src: &str) -> rquickjs::Error {
     let e = ctx.catch();
     let lines = src.lines().count().max(1);
-    let stack: String = e.as_object().and_then(|o| o.get("stack").ok()).unwrap_or_default();
-    let name: String = e.as_object().and_then(|o| o.get("name").ok()).unwrap_or_default();
+    let stack: String = e
+        .as_object()
+        .and_then(|o| o.get("stack").ok())
+        .unwrap_or_default();
+    let name: String = e
+        .as_object()
+        .and_then(|o| o.get("name").ok())
+        .unwrap_or_default();
     let err_line = stack
         .split(&format!("{path}:"))
         .nth(1)
@@ -161,7 +167,6 @@ fn past_the_end(ctx: &Ctx<'_>, path: &str, src: &str) -> rquickjs::Error {
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or(0);
     if name == "SyntaxError" && err_line > lines {
-
         let last = src.lines().last().unwrap_or("");
         let mut col = last.chars().count() + 1;
         if lines == 1 {
@@ -169,12 +174,16 @@ fn past_the_end(ctx: &Ctx<'_>, path: &str, src: &str) -> rquickjs::Error {
             col += module_prefix_len();
         }
 
-        if let Ok(err) = Exception::from_message(ctx.clone(), "unexpected end of the script: something is not closed") {
+        if let Ok(err) = Exception::from_message(
+            ctx.clone(),
+            "unexpected end of the script: something is not closed",
+        ) {
             let _ = err.as_object().set("name", "SyntaxError");
-            let _ = err.as_object().set("stack", format!("    at {path}:{lines}:{col}\n"));
+            let _ = err
+                .as_object()
+                .set("stack", format!("    at {path}:{lines}:{col}\n"));
             return ctx.throw(err.into_value());
         }
     }
     ctx.throw(e)
 }
-

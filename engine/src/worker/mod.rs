@@ -65,9 +65,17 @@ impl LoadError {
             let col: u32 = parts.next()?.parse().ok()?;
             let line: u32 = parts.next()?.parse().ok()?;
             let file = parts.next()?.to_string();
-            Some(LoadError { message: rest.to_string(), file: Some(file), line: Some(line), column: Some(col) })
+            Some(LoadError {
+                message: rest.to_string(),
+                file: Some(file),
+                line: Some(line),
+                column: Some(col),
+            })
         })();
-        parsed.unwrap_or_else(|| LoadError { message: m.to_string(), ..Default::default() })
+        parsed.unwrap_or_else(|| LoadError {
+            message: m.to_string(),
+            ..Default::default()
+        })
     }
 }
 
@@ -126,7 +134,10 @@ impl WorkerHandle {
 
     /// True once the worker thread has ended.
     pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().map(|t| t.is_finished()).unwrap_or(true)
+        self.thread
+            .as_ref()
+            .map(|t| t.is_finished())
+            .unwrap_or(true)
     }
 }
 
@@ -165,16 +176,26 @@ pub fn spawn(opts: RunOptions) -> Result<WorkerHandle, LoadError> {
     let thread = std::thread::Builder::new()
         .name("sluice-worker".into())
         .spawn(move || thread_main(opts, tx, control_rx))
-        .map_err(|e| LoadError { message: format!("cannot start a worker thread: {e}"), ..Default::default() })?;
+        .map_err(|e| LoadError {
+            message: format!("cannot start a worker thread: {e}"),
+            ..Default::default()
+        })?;
     match rx.recv() {
-        Ok(Ok(loaded)) => Ok(WorkerHandle { control, thread: Some(thread), loaded }),
+        Ok(Ok(loaded)) => Ok(WorkerHandle {
+            control,
+            thread: Some(thread),
+            loaded,
+        }),
         Ok(Err(e)) => {
             let _ = thread.join();
             Err(e)
         }
         Err(_) => {
             let _ = thread.join();
-            Err(LoadError { message: "the worker thread ended while loading".into(), ..Default::default() })
+            Err(LoadError {
+                message: "the worker thread ended while loading".into(),
+                ..Default::default()
+            })
         }
     }
 }
@@ -182,10 +203,16 @@ pub fn spawn(opts: RunOptions) -> Result<WorkerHandle, LoadError> {
 type Reply = std::sync::mpsc::Sender<Result<Loaded, LoadError>>;
 
 fn thread_main(opts: RunOptions, tx: Reply, control: watch::Receiver<Control>) {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
-            let _ = tx.send(Err(LoadError { message: format!("cannot start a runtime: {e}"), ..Default::default() }));
+            let _ = tx.send(Err(LoadError {
+                message: format!("cannot start a runtime: {e}"),
+                ..Default::default()
+            }));
             return;
         }
     };
@@ -201,7 +228,11 @@ fn thread_main(opts: RunOptions, tx: Reply, control: watch::Receiver<Control>) {
     script::leak();
 }
 
-async fn run(opts: RunOptions, tx: Reply, mut control: watch::Receiver<Control>) -> Option<Program> {
+async fn run(
+    opts: RunOptions,
+    tx: Reply,
+    mut control: watch::Receiver<Control>,
+) -> Option<Program> {
     let fail = |tx: &Reply, e: LoadError| {
         let _ = tx.send(Err(e));
     };
@@ -210,15 +241,26 @@ async fn run(opts: RunOptions, tx: Reply, mut control: watch::Receiver<Control>)
         None => Codebase::open(&opts.target),
     };
     let codebase = match opened {
-
         Ok(c) => Rc::new(c),
         Err(e) => {
-            fail(&tx, LoadError { message: e, ..Default::default() });
+            fail(
+                &tx,
+                LoadError {
+                    message: e,
+                    ..Default::default()
+                },
+            );
             return None;
         }
     };
     if let Err(e) = Script::install(codebase.clone()) {
-        fail(&tx, LoadError { message: format!("cannot start the script engine: {e}"), ..Default::default() });
+        fail(
+            &tx,
+            LoadError {
+                message: format!("cannot start the script engine: {e}"),
+                ..Default::default()
+            },
+        );
         return None;
     }
     let program = match loader::load(codebase.main()) {
@@ -235,7 +277,11 @@ async fn run(opts: RunOptions, tx: Reply, mut control: watch::Receiver<Control>)
         }
     }
 
-    let mut loaded = Loaded { graph, graph_json: crate::graph::program_json(&program), listens: HashSet::new() };
+    let mut loaded = Loaded {
+        graph,
+        graph_json: crate::graph::program_json(&program),
+        listens: HashSet::new(),
+    };
     if opts.check {
         let _ = tx.send(Ok(loaded));
         return Some(program);
@@ -244,7 +290,13 @@ async fn run(opts: RunOptions, tx: Reply, mut control: watch::Receiver<Control>)
     let mut jobs = match start_listeners(&program, &opts, &tracker, &mut loaded.listens) {
         Ok(j) => j,
         Err(e) => {
-            fail(&tx, LoadError { message: e, ..Default::default() });
+            fail(
+                &tx,
+                LoadError {
+                    message: e,
+                    ..Default::default()
+                },
+            );
             return Some(program);
         }
     };
@@ -254,7 +306,13 @@ async fn run(opts: RunOptions, tx: Reply, mut control: watch::Receiver<Control>)
             for j in &jobs {
                 j.abort();
             }
-            fail(&tx, LoadError { message: e, ..Default::default() });
+            fail(
+                &tx,
+                LoadError {
+                    message: e,
+                    ..Default::default()
+                },
+            );
             return Some(program);
         }
     }
@@ -279,7 +337,16 @@ async fn run(opts: RunOptions, tx: Reply, mut control: watch::Receiver<Control>)
                             tracing::info!(target: "worker", "closing {} connection(s) still open after the drain time", tracker.open());
                         }
                     }
-                    _ = async { while control.changed().await.is_ok() && *control.borrow() != Control::Exit {} } => {}
+                    _ = async {
+                        // Only an explicit stop cuts the drain short; a dropped handle does not.
+                        loop {
+                            match control.changed().await {
+                                Ok(()) if *control.borrow() == Control::Exit => break,
+                                Ok(()) => continue,
+                                Err(_) => std::future::pending::<()>().await,
+                            }
+                        }
+                    } => {}
                 }
                 break;
             }
@@ -296,7 +363,9 @@ fn start_listeners(
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
     let mut bound = Vec::new();
     for layout in program.listens() {
-        let LayoutKind::Listen { host, port } = &layout.kind else { continue };
+        let LayoutKind::Listen { host, port } = &layout.kind else {
+            continue;
+        };
         let lo = listen_options(layout, opts)?;
         let std_listener = net::registry::acquire(host, *port, &lo)?;
         keys.insert(net::registry::key(host, *port));
@@ -304,10 +373,15 @@ fn start_listeners(
     }
     let mut jobs = Vec::new();
     for (layout, l, lo, host, port) in bound {
-        let listener =
-            tokio::net::TcpListener::from_std(l).map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+        let listener = tokio::net::TcpListener::from_std(l)
+            .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
         tracing::info!(target: "listener", "Listening on port {port} at {host}");
-        jobs.push(tokio::task::spawn_local(net::serve_listener(listener, layout, lo, tracker.clone())));
+        jobs.push(tokio::task::spawn_local(net::serve_listener(
+            listener,
+            layout,
+            lo,
+            tracker.clone(),
+        )));
     }
     Ok(jobs)
 }
@@ -315,11 +389,15 @@ fn start_listeners(
 fn start_tasks(program: &Program) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
     let mut jobs = Vec::new();
     for layout in program.tasks() {
-        let LayoutKind::Task { when, .. } = &layout.kind else { continue };
+        let LayoutKind::Task { when, .. } = &layout.kind else {
+            continue;
+        };
         let when = when.clone();
         let layout = layout.clone();
         if when.starts_with("SIG") {
-            jobs.push(tokio::task::spawn_local(tasks::run_signal_task(layout, when)));
+            jobs.push(tokio::task::spawn_local(tasks::run_signal_task(
+                layout, when,
+            )));
         } else if when.is_empty() {
             jobs.push(tokio::task::spawn_local(async move {
                 let _keep = tasks::start_task(&layout);
@@ -330,32 +408,46 @@ fn start_tasks(program: &Program) -> Result<Vec<tokio::task::JoinHandle<()>>, St
             if every < Duration::from_millis(10) {
                 return Err(format!("task(): interval {when} is shorter than 0.01s"));
             }
-            jobs.push(tokio::task::spawn_local(tasks::run_timer_task(layout, every)));
+            jobs.push(tokio::task::spawn_local(tasks::run_timer_task(
+                layout, every,
+            )));
         }
     }
     Ok(jobs)
 }
 
 fn listen_options(layout: &PipelineLayout, opts: &RunOptions) -> Result<ListenOptions, String> {
-    let mut lo = ListenOptions { reuse_port: opts.reuse_port, ..Default::default() };
+    let mut lo = ListenOptions {
+        reuse_port: opts.reuse_port,
+        ..Default::default()
+    };
     if let Some(o) = &layout.options {
         script::js(|ctx| -> Result<(), String> {
             let v = o.get(ctx);
-            let Some(obj) = v.as_object() else { return Ok(()) };
-            let get = |k: &str| obj.get::<_, rquickjs::Value>(k).ok().filter(|v| !v.is_undefined() && !v.is_null());
+            let Some(obj) = v.as_object() else {
+                return Ok(());
+            };
+            let get = |k: &str| {
+                obj.get::<_, rquickjs::Value>(k)
+                    .ok()
+                    .filter(|v| !v.is_undefined() && !v.is_null())
+            };
             if let Some(v) = get("maxConnections") {
-                let n = v.as_number().ok_or("listen(): maxConnections must be a number")?;
+                let n = v
+                    .as_number()
+                    .ok_or("listen(): maxConnections must be a number")?;
                 if n >= 0.0 {
                     lo.max_connections = Some(n as usize);
                 }
             }
             if let Some(v) = get("idleTimeout") {
-                lo.idle_timeout =
-                    crate::filters::builder::duration_of(&v).map_err(|e| format!("listen(): idleTimeout: {e}"))?;
+                lo.idle_timeout = crate::filters::builder::duration_of(&v)
+                    .map_err(|e| format!("listen(): idleTimeout: {e}"))?;
             }
             if let Some(v) = get("readTimeout") {
                 lo.read_timeout = Some(
-                    crate::filters::builder::duration_of(&v).map_err(|e| format!("listen(): readTimeout: {e}"))?,
+                    crate::filters::builder::duration_of(&v)
+                        .map_err(|e| format!("listen(): readTimeout: {e}"))?,
                 );
             }
             Ok(())

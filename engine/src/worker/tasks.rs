@@ -81,4 +81,3 @@ pub(super) async fn run_signal_task(layout: Rc<PipelineLayout>, name: String) {
     }
     drop(keep);
 }
-

@@ -62,9 +62,14 @@ impl Engine {
     }
 
     pub fn start_with(script: &Path, ports: &[u16], args: &[&str]) -> Engine {
-        let mut child = Command::new(engine_bin())
-            .arg(script)
-            .args(args)
+        let mut cmd = Command::new(engine_bin());
+        cmd.arg(script).args(args);
+        Self::spawn(cmd, ports)
+    }
+
+    /// Starts a prepared command and waits for `ports`.
+    pub fn spawn(mut cmd: Command, ports: &[u16]) -> Engine {
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -246,6 +251,15 @@ pub fn rss_kb(pid: u32) -> u64 {
 }
 
 impl Engine {
+    /// The exit code, if the engine has exited.
+    pub fn try_wait(&mut self) -> Option<i32> {
+        self.child
+            .try_wait()
+            .ok()
+            .flatten()
+            .map(|s| s.code().unwrap_or(-1))
+    }
+
     /// The engine's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

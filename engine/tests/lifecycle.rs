@@ -1,0 +1,148 @@
+//! Reloads and shutdown: nothing in flight is lost.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+/// One GET on a new connection; the body or an error.
+fn get(port: u16) -> Result<String, String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    match text.split_once("\r\n\r\n") {
+        Some((h, b)) if h.starts_with("HTTP/1.1 200") => Ok(b.to_string()),
+        _ => Err(format!("bad response: {text:?}")),
+    }
+}
+
+#[test]
+fn twenty_reloads_under_load_fail_no_request() {
+    let cb = Codebase::new("reload");
+    let port = free_port();
+    let script = |v: usize| format!("pipy()\n.listen({port})\n  .serveHTTP(new Message('v{v}'))\n");
+    let path = cb.file("main.js", &script(0));
+    let e = Engine::start(&path, &[port]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut clients = Vec::new();
+    for keep_alive in [false, true] {
+        let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
+        clients.push(std::thread::spawn(move || {
+            let mut conn: Option<std::net::TcpStream> = None;
+            while !stop.load(Ordering::Relaxed) {
+                let r = if keep_alive {
+                    let s = conn.get_or_insert_with(|| connect(port));
+                    (|| -> Result<(), String> {
+                        s.write_all(b"GET / HTTP/1.1\r\n\r\n")
+                            .map_err(|e| e.to_string())?;
+                        let mut buf = [0u8; 256];
+                        let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+                        if n == 0 || !buf.starts_with(b"HTTP/1.1 200") {
+                            return Err(format!("{:?}", String::from_utf8_lossy(&buf[..n])));
+                        }
+                        Ok(())
+                    })()
+                } else {
+                    get(port).map(|_| ())
+                };
+                match r {
+                    Ok(()) => ok.fetch_add(1, Ordering::Relaxed),
+                    Err(m) => {
+                        eprintln!("request failed: {m}");
+                        conn = None;
+                        failed.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+            }
+        }));
+    }
+    for v in 1..=20 {
+        std::fs::write(&path, script(v)).unwrap();
+        signal(e.pid(), "HUP");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while get(port).ok().as_deref() != Some(&format!("v{v}")) {
+            assert!(
+                Instant::now() < deadline,
+                "reload {v} did not take effect; log:\n{}",
+                e.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.join().unwrap();
+    }
+    assert!(ok.load(Ordering::Relaxed) > 100, "too few requests made");
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "requests failed across reloads"
+    );
+}
+
+#[test]
+fn a_reload_that_fails_keeps_the_old_program() {
+    let cb = Codebase::new("badreload");
+    let port = free_port();
+    let path = cb.file(
+        "main.js",
+        &format!("pipy()\n.listen({port})\n  .serveHTTP(new Message('old'))\n"),
+    );
+    let e = Engine::start(&path, &[port]);
+    std::fs::write(&path, "pipy(\n").unwrap();
+    signal(e.pid(), "HUP");
+    e.wait_log("reload of", 10);
+    assert_eq!(get(port).unwrap(), "old");
+}
+
+#[test]
+fn sigterm_lets_requests_in_flight_finish_then_exits() {
+    let origin_port = origin(|_, _| {
+        std::thread::sleep(Duration::from_millis(800));
+        b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow".to_vec()
+    });
+    let cb = Codebase::new("drain");
+    let port = free_port();
+    let path = cb.file(
+        "main.js",
+        &format!("pipy()\n.listen({port})\n  .demuxHTTP().to($=>$.muxHTTP().to($=>$.connect('127.0.0.1:{origin_port}')))\n"),
+    );
+    let mut cmd = std::process::Command::new(engine_bin());
+    cmd.arg(&path);
+    let mut e = Engine::spawn(cmd, &[port]);
+    let client = std::thread::spawn(move || get(port));
+    std::thread::sleep(Duration::from_millis(200));
+    signal(e.pid(), "TERM");
+    assert_eq!(client.join().unwrap().unwrap(), "slow");
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = e.try_wait() {
+            break s;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "engine did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status, 0);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "still accepting"
+    );
+}
