@@ -241,11 +241,7 @@ impl ServerCore {
                     self.on_part(p);
                 }
                 if cut {
-                    if let Some(x) = self.receiving.borrow_mut().take() {
-                        if let Some(sub) = x.sub.borrow().clone() {
-                            sub.input(crate::event::StreamEnd::code(ErrorCode::ConnectionReset));
-                        }
-                    }
+                    self.abandon_receiving(ErrorCode::ConnectionReset);
                 }
                 self.maybe_close();
             }
@@ -401,13 +397,22 @@ impl ServerCore {
     }
 
     /// Answers input that is not valid HTTP with `status`, then closes the connection.
-    fn decoder_failed(&self, status: u16, message: String) {
-        if let Some(x) = self.receiving.borrow_mut().take() {
-            if let Some(sub) = x.sub.borrow().clone() {
-                sub.input(crate::event::StreamEnd::code(ErrorCode::ProtocolError));
-            }
+    /// The request being received will never be complete: its sub-pipeline ends, and it
+    /// gets no reply (whatever came before it still does).
+    fn abandon_receiving(&self, code: ErrorCode) {
+        let Some(x) = self.receiving.borrow_mut().take() else { return };
+        self.exchanges.borrow_mut().retain(|e| e.id != x.id);
+        let sub = x.sub.borrow_mut().take();
+        if let Some(sub) = sub {
+            sub.input(crate::event::StreamEnd::code(code));
         }
+        self.flush_front();
+    }
+
+    fn decoder_failed(&self, status: u16, message: String) {
+        self.abandon_receiving(ErrorCode::ProtocolError);
         let x = self.new_exchange(false, HeadInfo::default());
+
         self.input_ended.set(true);
         let head = OutHead {
             start_line: format!("HTTP/1.1 {status} {}", reason(status)),
