@@ -300,7 +300,10 @@ struct Session {
     response_started: Cell<bool>,
     keep_alive: Cell<bool>,
     closed: Cell<bool>,
-    idle_generation: Cell<u64>,
+    /// When the session last became idle (none while busy).
+    idle_since: Cell<Option<tokio::time::Instant>>,
+    /// The idle timer task is running.
+    idle_timer: Cell<bool>,
 }
 
 impl Session {
@@ -323,7 +326,8 @@ impl Session {
             response_started: Cell::new(false),
             keep_alive: Cell::new(true),
             closed: Cell::new(false),
-            idle_generation: Cell::new(0),
+            idle_since: Cell::new(None),
+            idle_timer: Cell::new(false),
         });
         let me = Rc::downgrade(&s);
         let out = Output::from_fn(move |e| {
@@ -345,7 +349,7 @@ impl Session {
     }
 
     fn begin(&self, stream: Weak<MuxStream>, head: Option<JsValue>) {
-        self.idle_generation.set(self.idle_generation.get() + 1);
+        self.idle_since.set(None);
         self.response_started.set(false);
         *self.current.borrow_mut() = Some(stream);
         let oh: OutHead = script::js(|ctx| {
@@ -497,15 +501,29 @@ impl Session {
         };
         let Some(me) = self.me.upgrade() else { return };
         pool.put(&me);
-        let gen = self.idle_generation.get() + 1;
-        self.idle_generation.set(gen);
+        self.idle_since.set(Some(tokio::time::Instant::now()));
+        if self.idle_timer.replace(true) {
+            return;
+        }
+        // One timer per session: it checks, every `maxIdle`, whether the session has been
+        // idle that long, and closes it then.
         let weak = self.me.clone();
         let wait = self.settings.max_idle;
         tokio::task::spawn_local(async move {
-            tokio::time::sleep(wait).await;
-            if let Some(s) = weak.upgrade() {
-                if s.idle_generation.get() == gen && s.current.borrow().is_none() {
-                    s.close();
+            let mut next = tokio::time::Instant::now() + wait;
+            loop {
+                tokio::time::sleep_until(next).await;
+                let Some(s) = weak.upgrade() else { return };
+                if s.closed.get() {
+                    return;
+                }
+                match s.idle_since.get() {
+                    Some(t) if s.current.borrow().is_none() && t + wait <= tokio::time::Instant::now() => {
+                        s.close();
+                        return;
+                    }
+                    Some(t) => next = t + wait,
+                    None => next = tokio::time::Instant::now() + wait,
                 }
             }
         });
