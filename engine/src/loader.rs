@@ -77,8 +77,41 @@ impl Resolver for Table {
     }
 }
 
+/// How long module code may run while loading before it is stopped.
+pub fn load_time_limit() -> std::time::Duration {
+    std::env::var("SLUICE_LOAD_TIMEOUT")
+        .ok()
+        .and_then(|v| crate::units::parse_duration(&v).ok())
+        .unwrap_or(std::time::Duration::from_secs(10))
+}
+
 /// Loads the program whose entry module is `main` (a codebase path).
 pub fn load(main: &str) -> Result<Program, String> {
+    script::with_deadline(load_time_limit(), || load_now(main)).map_err(|e| {
+        if e.contains("interrupted") {
+            format!(
+                "{e} (module code ran longer than {:?} while loading)",
+                load_time_limit()
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// Loads script text as the entry module of a throw-away codebase in `dir`, returning its
+/// graph, then drops the script runtime. For fuzzing and tests; runs on the calling thread.
+pub fn check_source(dir: &std::path::Path, src: &[u8]) -> Result<Vec<String>, String> {
+    let file = dir.join("main.js");
+    std::fs::write(&file, src).map_err(|e| e.to_string())?;
+    let codebase = Rc::new(crate::codebase::Codebase::open(&file)?);
+    script::Script::install(codebase).map_err(|e| e.to_string())?;
+    let r = load("/main.js").map(|p| p.graph_lines());
+    script::uninstall();
+    r
+}
+
+fn load_now(main: &str) -> Result<Program, String> {
     script::js(|ctx| {
         let prefix = crate::script::module_prefix_len();
         let fix = |e: ScriptError| -> String {

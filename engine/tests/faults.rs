@@ -17,7 +17,11 @@ fn proxy(port: u16, target: u16, opts: &str) -> String {
 
 fn status_of(port: u16, req: &[u8]) -> String {
     let (out, _) = raw_exchange(port, req, 10);
-    String::from_utf8_lossy(&out).lines().next().unwrap_or("").to_string()
+    String::from_utf8_lossy(&out)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
@@ -48,7 +52,11 @@ fn a_backend_that_accepts_then_closes_or_stalls_gives_an_error_status() {
     let cb = Codebase::new("faults-backend");
     let script = cb.file(
         "main.js",
-        &format!("{}{}", proxy(p1, closer_port, ""), proxy(p2, staller_port, ", { readTimeout: 0.5 }").replacen("pipy()\n", "", 1)),
+        &format!(
+            "{}{}",
+            proxy(p1, closer_port, ""),
+            proxy(p2, staller_port, ", { readTimeout: 0.5 }").replacen("pipy()\n", "", 1)
+        ),
     );
     let _e = Engine::start(&script, &[p1, p2]);
     assert_eq!(status_of(p1, GET), "HTTP/1.1 502 Bad Gateway");
@@ -65,7 +73,12 @@ fn clients_that_vanish_mid_request_or_mid_response_do_not_hurt_others() {
             r.extend(std::iter::repeat_n(b'b', 20_000_000));
             r
         } else {
-            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}", len.to_string().len(), len).into_bytes()
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}",
+                len.to_string().len(),
+                len
+            )
+            .into_bytes()
         }
     });
     let port = free_port();
@@ -75,7 +88,8 @@ fn clients_that_vanish_mid_request_or_mid_response_do_not_hurt_others() {
     for _ in 0..20 {
         // Mid-request: promise a body and leave.
         let mut s = connect(port);
-        s.write_all(b"POST /up HTTP/1.1\r\nContent-Length: 100000\r\n\r\npartial").unwrap();
+        s.write_all(b"POST /up HTTP/1.1\r\nContent-Length: 100000\r\n\r\npartial")
+            .unwrap();
         drop(s);
         // Mid-response: ask for 20 MB, read a little, leave.
         let mut s = connect(port);
@@ -84,8 +98,16 @@ fn clients_that_vanish_mid_request_or_mid_response_do_not_hurt_others() {
         let _ = s.read(&mut buf);
         let _ = s.shutdown(Shutdown::Both);
     }
-    let (out, _) = raw_exchange(port, b"POST /ok HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc", 10);
-    assert!(String::from_utf8_lossy(&out).ends_with("\r\n\r\n3"), "{:?}", String::from_utf8_lossy(&out));
+    let (out, _) = raw_exchange(
+        port,
+        b"POST /ok HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+        10,
+    );
+    assert!(
+        String::from_utf8_lossy(&out).ends_with("\r\n\r\n3"),
+        "{:?}",
+        String::from_utf8_lossy(&out)
+    );
     assert!(rss_kb(e.pid()) < 128 * 1024);
 }
 
@@ -106,7 +128,8 @@ impl Rng {
 
 /// A request that is wrong in one of many ways (or random bytes).
 fn malformed(r: &mut Rng) -> Vec<u8> {
-    let good = b"POST /path?q=1 HTTP/1.1\r\nHost: example\r\nContent-Length: 5\r\n\r\nhello".to_vec();
+    let good =
+        b"POST /path?q=1 HTTP/1.1\r\nHost: example\r\nContent-Length: 5\r\n\r\nhello".to_vec();
     match r.below(8) {
         0 => (0..r.below(200) + 1).map(|_| r.below(256) as u8).collect(),
         1 => {
@@ -117,7 +140,8 @@ fn malformed(r: &mut Rng) -> Vec<u8> {
         }
         2 => b"GET / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
         3 => format!("GET / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", r.next()).into_bytes(),
-        4 => b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n".to_vec(),
+        4 => b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"
+            .to_vec(),
         5 => {
             let mut v = b"GET / HTTP/1.1\r\nX: ".to_vec();
             v.extend(std::iter::repeat_n(b'a', 70_000));
@@ -174,8 +198,16 @@ fn ten_thousand_malformed_requests_get_an_answer_or_a_clean_close() {
         for h in handles {
             h.join().unwrap();
         }
-        let (out, _) = raw_exchange(port, b"POST / HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi", 5);
-        assert!(String::from_utf8_lossy(&out).ends_with("ok:hi"), "after batch {batch}: {:?}", String::from_utf8_lossy(&out));
+        let (out, _) = raw_exchange(
+            port,
+            b"POST / HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+            5,
+        );
+        assert!(
+            String::from_utf8_lossy(&out).ends_with("ok:hi"),
+            "after batch {batch}: {:?}",
+            String::from_utf8_lossy(&out)
+        );
     }
     assert!(!e.log().contains("panicked"), "{}", e.log());
 }

@@ -410,3 +410,35 @@ fn curl_through_the_proxy_sees_keep_alive_and_intact_bodies() {
     let _ = std::fs::remove_file(&big);
     assert_eq!(curl(&["-0", &url]), "empty", "HTTP/1.0 client");
 }
+
+#[test]
+fn serve_http_refuses_a_body_too_big_to_hold_with_413() {
+    let port = free_port();
+    let (_c, _e) = start(
+        "toobig",
+        &format!(
+            "pipy()\n.listen({port})\n  .serveHTTP(msg => new Message('got ' + msg.body.size))\n"
+        ),
+        &[port],
+    );
+    let mut s = connect(port);
+    s.write_all(format!("POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", 20 << 20).as_bytes())
+        .unwrap();
+    let chunk = vec![b'z'; 1 << 20];
+    for _ in 0..20 {
+        if s.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    assert!(
+        String::from_utf8_lossy(&out).starts_with("HTTP/1.1 413 Payload Too Large"),
+        "{:?}",
+        String::from_utf8_lossy(&out)
+    );
+    assert_eq!(
+        curl(&["-d", "small", &format!("http://127.0.0.1:{port}/")]),
+        "got 5"
+    );
+}

@@ -192,7 +192,7 @@ after(async () => {
 
 test('the page loads without console errors and Monaco appears', async () => {
   await page.goto(uiUrl);
-  await page.waitForSelector('.monaco-editor', { timeout: 20000 });
+  await page.waitForSelector('.monaco-editor', { state: 'attached', timeout: 20000 });
   await page.waitForSelector('[data-testid=codebase-select]');
   await page.waitForTimeout(1000); // typings, log stream, program status
   await shot('01-loaded');
@@ -288,12 +288,18 @@ test('a syntax error shows a marker; fixing it clears the marker', async () => {
 
   const running = JSON.parse((await get(`${adminUrl}/api/v1/program`)).text).running;
   await typeAll(`pipy().listen(${listenPort}).serveHTTP(new Message('hi again'))`);
+  const editorTextSeen = await editorText();
   await saveAndWait();
   if (running) await page.waitForSelector('[data-testid=reload-result][data-state=ok]');
   await page.click('[data-testid=run]');
   await page.waitForSelector('[data-testid=program-status][data-state=running]');
   await waitFor('markers to clear', async () => (await sluiceMarkers()).length === 0);
-  await waitFor('the fixed program', async () => (await get(`http://127.0.0.1:${listenPort}/`)).text === 'hi again');
+  let answer;
+  await waitFor('the fixed program', async () => (answer = (await get(`http://127.0.0.1:${listenPort}/`)).text) === 'hi again').catch(async (e) => {
+    const saved = await get(`${adminUrl}/api/v1/codebases/hello/files/main.js`);
+    const prog = await get(`${adminUrl}/api/v1/program`);
+    throw new Error(`${e.message}; it answers ${JSON.stringify(answer)}; the editor holds ${JSON.stringify(editorTextSeen)}; saved ${saved.text}; program ${prog.text}`);
+  });
   await shot('07-fixed');
 });
 

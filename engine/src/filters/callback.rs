@@ -67,13 +67,22 @@ pub struct MessageReader {
     dropped: usize,
 }
 
+/// Body bytes a filter that collects whole messages keeps unless told otherwise
+/// (`{bufferLimit}`), so one huge message cannot exhaust memory.
+pub const DEFAULT_BUFFER_LIMIT: usize = 16 << 20;
+
 impl MessageReader {
-    /// A reader keeping at most `limit` body bytes (all when `None`).
+    /// A reader keeping at most `limit` body bytes ([`DEFAULT_BUFFER_LIMIT`] when `None`).
     pub fn new(limit: Option<usize>) -> Self {
         MessageReader {
-            limit,
+            limit: Some(limit.unwrap_or(DEFAULT_BUFFER_LIMIT)),
             ..Default::default()
         }
+    }
+
+    /// Body bytes discarded so far because of the limit.
+    pub fn dropped(&self) -> usize {
+        self.dropped
     }
 
     /// True between MessageStart and its end.

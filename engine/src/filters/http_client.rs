@@ -518,7 +518,10 @@ impl Session {
                     return;
                 }
                 match s.idle_since.get() {
-                    Some(t) if s.current.borrow().is_none() && t + wait <= tokio::time::Instant::now() => {
+                    Some(t)
+                        if s.current.borrow().is_none()
+                            && t + wait <= tokio::time::Instant::now() =>
+                    {
                         s.close();
                         return;
                     }

@@ -258,7 +258,19 @@ impl ServerCore {
                     let sub = x.sub.borrow().clone();
                     match sub {
                         Some(p) => p.input(Event::Data(b)),
-                        None => x.reader.borrow_mut().data(&b),
+                        None => {
+                            x.reader.borrow_mut().data(&b);
+                            if x.reader.borrow().dropped() > 0 {
+                                // serveHTTP holds whole requests: refuse one too big to hold.
+                                self.decoder_failed(
+                                    413,
+                                    format!(
+                                        "request body is over the {} MiB limit",
+                                        super::callback::DEFAULT_BUFFER_LIMIT >> 20
+                                    ),
+                                );
+                            }
+                        }
                     }
                 }
             }
@@ -400,7 +412,9 @@ impl ServerCore {
     /// The request being received will never be complete: its sub-pipeline ends, and it
     /// gets no reply (whatever came before it still does).
     fn abandon_receiving(&self, code: ErrorCode) {
-        let Some(x) = self.receiving.borrow_mut().take() else { return };
+        let Some(x) = self.receiving.borrow_mut().take() else {
+            return;
+        };
         self.exchanges.borrow_mut().retain(|e| e.id != x.id);
         let sub = x.sub.borrow_mut().take();
         if let Some(sub) = sub {

@@ -52,6 +52,8 @@ struct Helpers {
 }
 
 thread_local! {
+    /// While set, script code running past this instant is interrupted.
+    static DEADLINE: Cell<Option<std::time::Instant>> = const { Cell::new(None) };
     static SCRIPT: RefCell<Option<Rc<Script>>> = const { RefCell::new(None) };
     static DEPTH: Cell<usize> = const { Cell::new(0) };
     static RAW_CTX: Cell<*mut rquickjs::qjs::JSContext> = const { Cell::new(std::ptr::null_mut()) };
@@ -63,6 +65,9 @@ impl Script {
     pub fn install(codebase: Rc<Codebase>) -> Result<Rc<Script>, ScriptError> {
         let runtime = Runtime::new().map_err(|e| ScriptError::plain(e.to_string()))?;
         runtime.set_max_stack_size(4 * 1024 * 1024);
+        runtime.set_interrupt_handler(Some(Box::new(|| {
+            DEADLINE.with(|d| d.get().is_some_and(|t| std::time::Instant::now() >= t))
+        })));
         let context =
             rquickjs::Context::full(&runtime).map_err(|e| ScriptError::plain(e.to_string()))?;
         let helpers = context.with(|ctx| -> Result<Helpers, ScriptError> {
@@ -125,7 +130,22 @@ pub fn script() -> Rc<Script> {
     })
 }
 
+/// Runs `f` with script code limited to `limit` of running time (an endless loop at load
+/// time becomes an error instead of a hang).
+pub fn with_deadline<R>(limit: std::time::Duration, f: impl FnOnce() -> R) -> R {
+    let prev = DEADLINE.with(|d| d.replace(Some(std::time::Instant::now() + limit)));
+    let r = f();
+    DEADLINE.with(|d| d.set(prev));
+    r
+}
+
+/// Drops this thread's runtime. Every [`JsValue`] must be gone before.
+pub fn uninstall() {
+    SCRIPT.with(|s| s.borrow_mut().take());
+}
+
 /// Leaves this thread's runtime alive until the process ends: used at exit, when pipelines
+
 /// may still hold script values that must not outlive it.
 pub fn leak() {
     if let Some(s) = SCRIPT.with(|s| s.borrow_mut().take()) {
