@@ -145,7 +145,6 @@ pub fn uninstall() {
 }
 
 /// Leaves this thread's runtime alive until the process ends: used at exit, when pipelines
-
 /// may still hold script values that must not outlive it.
 pub fn leak() {
     if let Some(s) = SCRIPT.with(|s| s.borrow_mut().take()) {
