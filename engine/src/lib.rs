@@ -25,5 +25,6 @@ pub mod logging;
 pub mod net;
 pub mod pipeline;
 pub mod script;
+pub mod tls;
 pub mod units;
 pub mod worker;

@@ -82,6 +82,20 @@ async function get(url) {
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
+/** GET on a fresh connection each time, as curl does. */
+function curl(port, path = '/') {
+  return new Promise((ok, fail) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => ok({ status: res.statusCode, text }));
+      })
+      .on('error', fail);
+  });
+}
+
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
 /** Serves ui/dist and forwards /api and /metrics to the engine (for engines without the IDE). */
@@ -153,14 +167,15 @@ before(async () => {
   engine.stderr.on('data', (d) => (engineLog += d));
   await waitFor('the admin API', async () => (await get(`${adminUrl}/api/v1/codebases`)).status === 200);
 
+  // Use the IDE built into the engine only if it is this ui/dist build.
   const home = await get(`${adminUrl}/`);
-  if (home.text.includes('id="app"')) {
+  if (home.text === readFileSync(join(DIST, 'index.html'), 'utf8')) {
     uiUrl = `${adminUrl}/`;
   } else {
     const port = await freePort();
     uiServer = await serveDist(port);
     uiUrl = `http://127.0.0.1:${port}/`;
-    console.log(`# the engine has no IDE built in; serving ui/dist at ${uiUrl}`);
+    console.log(`# the engine does not embed this ui/dist build; serving ui/dist at ${uiUrl}`);
   }
 
   browser = await chromium.launch({
@@ -172,6 +187,13 @@ before(async () => {
   await page.route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (route) => route.abort());
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  if (process.env.SLUICE_TEST_VERBOSE) {
+    page.on('requestfinished', async (r) => {
+      if (r.url().includes('/api/v1/log')) return;
+      const res = await r.response();
+      console.log(`# ${Date.now() % 100000} ${r.method()} ${r.url()} ${res?.status()} ${res?.headers()['x-reload'] ?? ''}`);
+    });
+  }
 });
 
 after(async () => {
@@ -192,8 +214,9 @@ after(async () => {
 
 test('the page loads without console errors and Monaco appears', async () => {
   await page.goto(uiUrl);
-  await page.waitForSelector('.monaco-editor', { state: 'attached', timeout: 20000 });
   await page.waitForSelector('[data-testid=codebase-select]');
+  // No codebase yet, so no file is open: the editor widget exists, without a model.
+  await page.waitForFunction(() => window.sluiceIDE?.editor.getDomNode()?.isConnected, null, { timeout: 20000 });
   await page.waitForTimeout(1000); // typings, log stream, program status
   await shot('01-loaded');
   assert.deepEqual(consoleErrors, []);
@@ -206,6 +229,7 @@ test('create a codebase', async () => {
   await page.click('[data-testid=codebase-create]');
   await page.waitForSelector('[data-testid=file-item][data-path="/main.js"] [data-testid=main-flag]');
   await page.waitForSelector('[data-testid=editor-tab][data-path="/main.js"].active');
+  await page.waitForSelector('.monaco-editor .view-lines');
   assert.equal(await page.inputValue('[data-testid=codebase-select]'), 'hello');
   const list = JSON.parse((await get(`${adminUrl}/api/v1/codebases`)).text);
   assert.ok(list.some((c) => c.name === 'hello'));
@@ -243,7 +267,7 @@ test('edit main.js, save, run: the program serves "hi" and the log shows Listeni
   await page.waitForSelector('[data-testid=program-status][data-state=running]');
   assert.match(await page.textContent('[data-testid=program-status]'), /hello/);
   const res = await waitFor('the program to answer', async () => {
-    const r = await get(`http://127.0.0.1:${listenPort}/`);
+    const r = await curl(listenPort);
     return r.status === 200 && r;
   });
   assert.equal(res.text, 'hi');
@@ -274,7 +298,7 @@ test('a syntax error shows a marker; fixing it clears the marker', async () => {
   // The program runs, so the save reloads it; the reload fails and the old program stays.
   await page.waitForSelector('[data-testid=reload-result][data-state=failed]');
   await waitFor('a marker', async () => (await sluiceMarkers()).length === 1);
-  assert.equal((await get(`http://127.0.0.1:${listenPort}/`)).text, 'hi', 'the previous program keeps running');
+  assert.equal((await curl(listenPort)).text, 'hi', 'the previous program keeps running');
   // Running it reports the error from POST /api/v1/program.
   await page.click('[data-testid=run]');
   await waitFor('the run to finish', () => page.isEnabled('[data-testid=run]'));
@@ -295,7 +319,7 @@ test('a syntax error shows a marker; fixing it clears the marker', async () => {
   await page.waitForSelector('[data-testid=program-status][data-state=running]');
   await waitFor('markers to clear', async () => (await sluiceMarkers()).length === 0);
   let answer;
-  await waitFor('the fixed program', async () => (answer = (await get(`http://127.0.0.1:${listenPort}/`)).text) === 'hi again').catch(async (e) => {
+  await waitFor('the fixed program', async () => (answer = (await curl(listenPort)).text) === 'hi again').catch(async (e) => {
     const saved = await get(`${adminUrl}/api/v1/codebases/hello/files/main.js`);
     const prog = await get(`${adminUrl}/api/v1/program`);
     throw new Error(`${e.message}; it answers ${JSON.stringify(answer)}; the editor holds ${JSON.stringify(editorTextSeen)}; saved ${saved.text}; program ${prog.text}`);

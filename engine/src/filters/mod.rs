@@ -16,6 +16,7 @@ mod http_server;
 mod link;
 mod misc;
 mod replace;
+mod tls;
 mod use_chain;
 
 pub use builder::{Builder, Sub};
@@ -89,6 +90,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(http_client::FILTERS);
         v.extend_from_slice(http_codec::FILTERS);
         v.extend_from_slice(http_compress::FILTERS);
+        v.extend_from_slice(tls::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

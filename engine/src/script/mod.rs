@@ -11,7 +11,8 @@ pub(crate) use native::module_prefix_len;
 mod value;
 
 pub use convert::{
-    data_to_js, events_from_js, message_from_js, to_js_event, to_js_message, JsMessage,
+    data_from_js, data_to_js, events_from_js, message_from_js, to_js_event, to_js_message,
+    JsMessage,
 };
 pub use error::ScriptError;
 pub use value::JsValue;

@@ -39,6 +39,15 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("loadFile", Func::from(load_file))?;
     n.set("readFile", Func::from(read_file))?;
     n.set("evalModule", Func::from(eval_module))?;
+    n.set("certInfo", Func::from(cert_info))?;
+    n.set(
+        "checkKey",
+        Func::from(|ctx: Ctx<'_>, pem: String| -> rquickjs::Result<()> {
+            crate::tls::key_from_pem(&pem)
+                .map(|_| ())
+                .map_err(|e| Exception::throw_type(&ctx, &e))
+        }),
+    )?;
     n.set(
         "log",
         Func::from(|level: i32, msg: String| match level {
@@ -186,4 +195,14 @@ fn past_the_end(ctx: &Ctx<'_>, path: &str, src: &str) -> rquickjs::Error {
         }
     }
     ctx.throw(e)
+}
+
+fn cert_info<'js>(ctx: Ctx<'js>, pem: String) -> rquickjs::Result<Object<'js>> {
+    let certs = crate::tls::certs_from_pem(&pem).map_err(|e| Exception::throw_type(&ctx, &e))?;
+    let info = crate::tls::cert_info(&certs[0]).map_err(|e| Exception::throw_type(&ctx, &e))?;
+    let o = Object::new(ctx.clone())?;
+    o.set("subject", info.subject)?;
+    o.set("issuer", info.issuer)?;
+    o.set("subjectAltNames", info.subject_alt_names)?;
+    Ok(o)
 }

@@ -70,3 +70,33 @@ S.seconds = v => {
   }
 };
 globalThis.algo = {};
+
+// crypto (spec §5.5): certificates and keys, kept as PEM text for the TLS filters.
+(function () {
+  const pemOf = x => (x instanceof Data ? x.toString() : String(x));
+  class Certificate {
+    constructor(pem) {
+      this._pem = pemOf(pem);
+      const i = __N.certInfo(this._pem);
+      this.subject = i.subject;
+      this.issuer = i.issuer;
+      this.subjectAltNames = i.subjectAltNames;
+    }
+  }
+  class CertificateChain {
+    constructor(pem) {
+      this._pem = pemOf(pem);
+      __N.certInfo(this._pem);
+    }
+  }
+  class PrivateKey {
+    constructor(pem) {
+      this._pem = pemOf(pem);
+      __N.checkKey(this._pem);
+    }
+  }
+  class PublicKey {
+    constructor(pem) { this._pem = pemOf(pem); }
+  }
+  globalThis.crypto = Object.assign(globalThis.crypto || {}, { Certificate, CertificateChain, PrivateKey, PublicKey });
+})();
