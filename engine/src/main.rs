@@ -57,6 +57,11 @@ struct Cli {
     #[arg(long)]
     codebases: Option<PathBuf>,
 
+    /// Worker threads: a number or `auto` (one per CPU). Default: PIPY_THREADS, else
+    /// PIPY_SPAWN + 1 (the seed article's Docker variable), else 1.
+    #[arg(long)]
+    threads: Option<String>,
+
     /// Seconds open connections may take to finish on shutdown (SIGINT/SIGTERM).
     #[arg(long = "drain-timeout", default_value_t = 10.0)]
     drain_timeout: f64,
@@ -96,10 +101,52 @@ fn admin_addr(spec: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("invalid --admin-port: {spec} (use PORT or IP:PORT)"))
 }
 
+/// The number of workers from `--threads`, PIPY_THREADS or PIPY_SPAWN.
+fn thread_count(arg: Option<&str>) -> Result<usize, String> {
+    let auto = || {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    };
+    let parse = |v: &str, what: &str| -> Result<usize, String> {
+        match v.trim() {
+            "auto" | "max" => Ok(auto()),
+            s => s
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| format!("invalid {what}: {s} (use a number or auto)")),
+        }
+    };
+    if let Some(a) = arg {
+        return parse(a, "--threads");
+    }
+    if let Ok(v) = std::env::var("PIPY_THREADS") {
+        return parse(&v, "PIPY_THREADS");
+    }
+    if let Ok(v) = std::env::var("PIPY_SPAWN") {
+        // PIPY_SPAWN=n means n extra instances: n + 1 in all.
+        return v
+            .trim()
+            .parse::<usize>()
+            .map(|n| n + 1)
+            .map_err(|_| format!("invalid PIPY_SPAWN: {v}"));
+    }
+    Ok(1)
+}
+
 fn run(cli: Cli) -> i32 {
+    let threads = match thread_count(cli.threads.as_deref()) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!("{e}");
+            return 2;
+        }
+    };
     let template = RunOptions {
         reuse_port: cli.reuse_port,
         args: cli.args.clone(),
+        threads,
         ..Default::default()
     };
     if cli.check {

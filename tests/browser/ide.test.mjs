@@ -215,8 +215,10 @@ after(async () => {
 test('the page loads without console errors and Monaco appears', async () => {
   await page.goto(uiUrl);
   await page.waitForSelector('[data-testid=codebase-select]');
-  // No codebase yet, so no file is open: the editor widget exists, without a model.
-  await page.waitForFunction(() => window.sluiceIDE?.editor.getDomNode()?.isConnected, null, { timeout: 20000 });
+  // No codebase yet, so no file is open: the editor widget exists, without a model (Monaco
+  // renders once a file opens, in the next test).
+  await page.waitForFunction(() => !!window.sluiceIDE?.editor, null, { timeout: 20000 });
+  assert.match(await page.textContent('[data-testid=file-tree]'), /No codebase selected/);
   await page.waitForTimeout(1000); // typings, log stream, program status
   await shot('01-loaded');
   assert.deepEqual(consoleErrors, []);

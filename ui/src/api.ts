@@ -94,6 +94,12 @@ export class ApiError extends Error {
   }
 }
 
+export class NotAnEventStream extends Error {
+  constructor() {
+    super('the log stream is not an event stream');
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Transports
 
@@ -257,7 +263,7 @@ export class Api {
       signal,
     });
     if (!res.body || !(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-      throw new Error('log stream is not an event stream');
+      throw new NotAnEventStream();
     }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';

@@ -101,5 +101,6 @@ export function toast(message: string, kind: 'info' | 'ok' | 'error' = 'info', m
   }
   const t = h(`div.toast`, { class: kind }, message);
   box.append(t);
+  while (box.childElementCount > 4) box.firstElementChild?.remove();
   setTimeout(() => t.remove(), ms);
 }

@@ -169,9 +169,11 @@ export class EditorArea {
     if (!file) return;
     const model = file.model;
     const line = Math.min(Math.max(1, err.line), model.getLineCount());
-    const column = Math.max(1, err.column);
+    const maxColumn = model.getLineMaxColumn(line);
+    // An error at the end of a line (say, something left unclosed) marks its last character.
+    const column = Math.max(1, Math.min(err.column, maxColumn - 1));
     const word = model.getWordAtPosition({ lineNumber: line, column });
-    const endColumn = word && word.startColumn <= column ? word.endColumn : model.getLineMaxColumn(line);
+    const endColumn = word && word.startColumn <= column ? word.endColumn : maxColumn;
     monaco.editor.setModelMarkers(model, MARKER_OWNER, [
       {
         severity: monaco.MarkerSeverity.Error,

@@ -2,7 +2,7 @@
 // available), with a level filter, auto-scroll and clear.
 
 import { h, clear } from './dom';
-import type { Api, LogLine } from './api';
+import { ApiError, NotAnEventStream, type Api, type LogLine } from './api';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const MAX_LINES = 5000;
@@ -21,6 +21,8 @@ export class LogConsole {
   private readonly mode: HTMLElement;
   private lines: LogLine[] = [];
   private lastSeq = 0;
+  /** seq → time and message of recent lines, to recognise a replayed history. */
+  private seen = new Map<number, string>();
   private stopped = false;
   private abort: AbortController | null = null;
 
@@ -79,22 +81,27 @@ export class LogConsole {
         try {
           this.mode.textContent = '';
           await this.api.streamLog((line) => {
+            if (!opened) this.checkRestart(line);
             opened = true;
             this.add([line]);
           }, this.abort.signal);
           opened = true;
         } catch (e) {
           if (this.stopped) return;
-          // A stream that never delivered anything counts as unsupported.
-          if (!opened && (e as { status?: number }).status !== undefined) streamWorks = false;
-          if (!opened && e instanceof Error && e.message.includes('not an event stream')) streamWorks = false;
+          // An engine that answers the stream with an error, or not with events, gets polled.
+          if (!opened && (e instanceof ApiError || e instanceof NotAnEventStream)) streamWorks = false;
         }
         if (!streamWorks) continue;
         await sleep(2000);
       } else {
         this.mode.textContent = '(polling)';
         try {
-          const { lines, next } = await this.api.getLog(this.lastSeq);
+          let { lines, next } = await this.api.getLog(this.lastSeq);
+          if (typeof next === 'number' && next < this.lastSeq) {
+            // A new engine process numbers its lines from the start again.
+            this.restarted();
+            ({ lines, next } = await this.api.getLog(0));
+          }
           this.add(lines);
           if (typeof next === 'number' && next > this.lastSeq) this.lastSeq = next;
           if (lines.length >= 1000) continue;
@@ -106,11 +113,31 @@ export class LogConsole {
     }
   }
 
+  /**
+   * A (re)connected stream starts with the history. If its first line is not one we hold, the
+   * engine was restarted and numbers its lines from the start again.
+   */
+  private checkRestart(first: LogLine): void {
+    if (first.seq > this.lastSeq) return;
+    if (this.seen.get(first.seq) === `${first.time} ${first.message}`) return;
+    this.restarted();
+  }
+
+  private restarted(): void {
+    this.lastSeq = 0;
+    this.seen.clear();
+    this.body.append(h('div.log-line.log-separator', {}, '— the engine restarted —'));
+  }
+
   private add(lines: LogLine[]): void {
     const fresh = lines.filter((l) => l.seq > this.lastSeq);
     if (fresh.length === 0) return;
     this.lastSeq = fresh[fresh.length - 1].seq;
     this.lines.push(...fresh);
+    for (const l of fresh) this.seen.set(l.seq, `${l.time} ${l.message}`);
+    if (this.seen.size > MAX_LINES) {
+      for (const k of [...this.seen.keys()].slice(0, this.seen.size - MAX_LINES)) this.seen.delete(k);
+    }
     const min = levelRank(this.filter.value);
     for (const l of fresh) if (levelRank(l.level) >= min) this.body.append(this.row(l));
     if (this.lines.length > MAX_LINES) {

@@ -11,13 +11,16 @@ use super::listener::{bind, ListenOptions};
 
 static LISTENERS: Mutex<Option<HashMap<String, std::net::TcpListener>>> = Mutex::new(None);
 
-/// A listener for `host:port`: the one already open in this process, or a new one.
+/// Worker `index`'s listener for `host:port`: the one already open in this process, or a
+/// new one. Several workers each get their own socket (bound with SO_REUSEPORT, so the kernel
+/// spreads connections over them).
 pub fn acquire(
     host: &str,
     port: u16,
+    index: usize,
     opts: &ListenOptions,
 ) -> Result<std::net::TcpListener, String> {
-    let key = format!("{host}|{port}");
+    let key = key(host, port, index);
     let mut g = LISTENERS.lock().unwrap_or_else(|e| e.into_inner());
     let map = g.get_or_insert_with(HashMap::new);
     if let Some(l) = map.get(&key) {
@@ -41,7 +44,7 @@ pub fn retain(keep: &HashSet<String>) {
     }
 }
 
-/// The registry key of a listen address.
-pub fn key(host: &str, port: u16) -> String {
-    format!("{host}|{port}")
+/// The registry key of worker `index`'s listener on an address.
+pub fn key(host: &str, port: u16, index: usize) -> String {
+    format!("{host}|{port}|{index}")
 }

@@ -87,6 +87,12 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     version.set("date", "")?;
     n.set("version", version)?;
 
+    let thread = Object::new(ctx.clone())?;
+    let (id, count) = crate::worker::current();
+    thread.set("id", id)?;
+    thread.set("concurrency", count)?;
+    n.set("thread", thread)?;
+
     let kinds = Object::new(ctx.clone())?;
     for d in filters::registry() {
         kinds.set(d.name, d.kind.as_str())?;

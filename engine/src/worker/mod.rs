@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub reuse_port: bool,
     /// Do not log the start-up graph.
     pub quiet: bool,
+    /// Worker threads, each with its own script runtime (0 or 1 = one).
+    pub threads: usize,
     /// Arguments after `--`, for `pipy.argv`.
     pub args: Vec<String>,
 }
@@ -106,39 +108,49 @@ enum Control {
     Exit,
 }
 
-/// A running worker.
+/// The running workers of one program (one per thread).
 pub struct WorkerHandle {
-    control: watch::Sender<Control>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    /// What was loaded.
+    controls: Vec<watch::Sender<Control>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    /// What was loaded (by the first worker).
     pub loaded: Loaded,
 }
 
 impl WorkerHandle {
     /// Stops accepting connections; open ones may finish for up to `timeout`.
     pub fn drain(&self, timeout: Duration) {
-        let _ = self.control.send(Control::Drain(timeout));
+        for c in &self.controls {
+            let _ = c.send(Control::Drain(timeout));
+        }
     }
 
     /// Stops now: open connections are closed.
     pub fn stop(&self) {
-        let _ = self.control.send(Control::Exit);
+        for c in &self.controls {
+            let _ = c.send(Control::Exit);
+        }
     }
 
-    /// Waits for the worker thread to end.
+    /// Waits for the worker threads to end.
     pub fn join(mut self) {
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
 
-    /// True once the worker thread has ended.
+    /// True once every worker thread has ended.
     pub fn is_finished(&self) -> bool {
-        self.thread
-            .as_ref()
-            .map(|t| t.is_finished())
-            .unwrap_or(true)
+        self.threads.iter().all(|t| t.is_finished())
     }
+}
+
+thread_local! {
+    static WORKER: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 1)) };
+}
+
+/// This thread's worker number (from 0) and the number of workers.
+pub fn current() -> (usize, usize) {
+    WORKER.with(|w| w.get())
 }
 
 static EXIT: OnceLock<(AtomicI32, Notify)> = OnceLock::new();
@@ -167,42 +179,73 @@ pub fn script_args() -> Vec<String> {
     ARGS.get().cloned().unwrap_or_default()
 }
 
-/// Starts a worker thread running `opts.target`. Returns once the program is loaded and
-/// listening, or with the reason it could not start.
+/// Starts `opts.threads` worker threads running `opts.target`. Returns once every worker
+/// has loaded the program and is listening, or with the reason it could not start.
 pub fn spawn(opts: RunOptions) -> Result<WorkerHandle, LoadError> {
     let _ = ARGS.set(opts.args.clone());
-    let (tx, rx) = std::sync::mpsc::channel();
-    let (control, control_rx) = watch::channel(Control::Run);
-    let thread = std::thread::Builder::new()
-        .name("sluice-worker".into())
-        .spawn(move || thread_main(opts, tx, control_rx))
-        .map_err(|e| LoadError {
-            message: format!("cannot start a worker thread: {e}"),
-            ..Default::default()
-        })?;
-    match rx.recv() {
-        Ok(Ok(loaded)) => Ok(WorkerHandle {
-            control,
-            thread: Some(thread),
-            loaded,
-        }),
-        Ok(Err(e)) => {
-            let _ = thread.join();
-            Err(e)
-        }
-        Err(_) => {
-            let _ = thread.join();
+    let n = if opts.check { 1 } else { opts.threads.max(1) };
+    let mut handle = WorkerHandle {
+        controls: Vec::new(),
+        threads: Vec::new(),
+        loaded: Loaded::default(),
+    };
+    for index in 0..n {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (control, control_rx) = watch::channel(Control::Run);
+        let o = RunOptions {
+            quiet: opts.quiet || index > 0,
+            ..opts.clone()
+        };
+        let spawned = std::thread::Builder::new()
+            .name(format!("sluice-worker-{index}"))
+            .spawn(move || thread_main(o, index, n, tx, control_rx));
+        let thread = match spawned {
+            Ok(t) => t,
+            Err(e) => {
+                handle.stop();
+                return Err(LoadError {
+                    message: format!("cannot start a worker thread: {e}"),
+                    ..Default::default()
+                });
+            }
+        };
+        let result = rx.recv().unwrap_or_else(|_| {
             Err(LoadError {
                 message: "the worker thread ended while loading".into(),
                 ..Default::default()
             })
+        });
+        match result {
+            Ok(loaded) => {
+                if index == 0 {
+                    handle.loaded.graph = loaded.graph;
+                    handle.loaded.graph_json = loaded.graph_json;
+                }
+                handle.loaded.listens.extend(loaded.listens);
+                handle.controls.push(control);
+                handle.threads.push(thread);
+            }
+            Err(e) => {
+                let _ = thread.join();
+                handle.stop();
+                handle.join();
+                return Err(e);
+            }
         }
     }
+    Ok(handle)
 }
 
 type Reply = std::sync::mpsc::Sender<Result<Loaded, LoadError>>;
 
-fn thread_main(opts: RunOptions, tx: Reply, control: watch::Receiver<Control>) {
+fn thread_main(
+    opts: RunOptions,
+    index: usize,
+    count: usize,
+    tx: Reply,
+    control: watch::Receiver<Control>,
+) {
+    WORKER.with(|w| w.set((index, count)));
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -366,16 +409,22 @@ fn start_listeners(
         let LayoutKind::Listen { host, port } = &layout.kind else {
             continue;
         };
-        let lo = listen_options(layout, opts)?;
-        let std_listener = net::registry::acquire(host, *port, &lo)?;
-        keys.insert(net::registry::key(host, *port));
+        let mut lo = listen_options(layout, opts)?;
+        let (index, count) = current();
+        if count > 1 {
+            lo.reuse_port = true;
+        }
+        let std_listener = net::registry::acquire(host, *port, index, &lo)?;
+        keys.insert(net::registry::key(host, *port, index));
         bound.push((layout.clone(), std_listener, lo, host.clone(), *port));
     }
     let mut jobs = Vec::new();
     for (layout, l, lo, host, port) in bound {
         let listener = tokio::net::TcpListener::from_std(l)
             .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
-        tracing::info!(target: "listener", "Listening on port {port} at {host}");
+        if current().0 == 0 {
+            tracing::info!(target: "listener", "Listening on port {port} at {host}");
+        }
         jobs.push(tokio::task::spawn_local(net::serve_listener(
             listener,
             layout,

@@ -122,7 +122,7 @@ function makePipy(m) {
   pipy.source = m.path;
   pipy.argv = __N.argv;
   pipy.version = __N.version;
-  pipy.thread = { id: 0, concurrency: 1 };
+  pipy.thread = __N.thread;
   return pipy;
 }
 S.solving = {};

@@ -100,3 +100,6 @@ globalThis.algo = {};
   }
   globalThis.crypto = Object.assign(globalThis.crypto || {}, { Certificate, CertificateChain, PrivateKey, PublicKey });
 })();
+
+/** The worker this runtime belongs to: { id, concurrency } ([C]). */
+globalThis.__thread = __N.thread;
