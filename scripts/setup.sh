@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing Sluice needs on a fresh Debian machine.
 # Safe to run again: it only installs what is missing.
+#   scripts/setup.sh          build tools, curl, Node.js (for the IDE)
+#   scripts/setup.sh browser  also Chromium, for the browser tests
 set -euo pipefail
 
 need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+if [ "${1:-}" = browser ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, unit and end-to-end tests, and the seed article's
-# acceptance run. Tests that need the article's fixed ports run last, one at a time.
+# The whole test suite: the IDE build, formatting, lints, unit and end-to-end tests, the seed
+# article's acceptance run, the tutorials, and the browser tests of the IDE. Tests that need
+# the article's fixed ports run last, one at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh browser
+scripts/build-ui.sh
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
 cargo test --release --no-fail-fast
@@ -19,3 +21,5 @@ else
 fi
 echo "== tutorials"
 bash tests/tutorials.sh "$engine"
+echo "== the IDE in a browser"
+SLUICE_ENGINE="$engine" npm run test:browser

@@ -56,12 +56,24 @@ impl ProgramHost {
         self.start_with_main(name, target, None)
     }
 
-    /// Starts the codebase folder `target` with entry `main` under `name`.
+    /// Starts the codebase folder `target` with entry `main` under `name`. The program that
+    /// ran before stops at once, closing its connections (see [`ProgramHost::reload`] for the
+    /// gap-free way).
     pub fn start_with_main(
         &self,
         name: &str,
         target: PathBuf,
         main: Option<String>,
+    ) -> Result<(), LoadError> {
+        self.replace(name, target, main, false)
+    }
+
+    fn replace(
+        &self,
+        name: &str,
+        target: PathBuf,
+        main: Option<String>,
+        drain_old: bool,
     ) -> Result<(), LoadError> {
         let opts = RunOptions {
             target: target.clone(),
@@ -73,7 +85,7 @@ impl ProgramHost {
             Ok(handle) => {
                 let keep = handle.loaded.listens.clone();
                 if let Some(old) = st.0.take() {
-                    if old.target == target {
+                    if drain_old {
                         old.handle.drain(RELOAD_DRAIN);
                     } else {
                         old.handle.stop();
@@ -110,7 +122,7 @@ impl ProgramHost {
                 }
             }
         };
-        let r = self.start_with_main(&name, target, main);
+        let r = self.replace(&name, target, main, true);
         match &r {
             Ok(()) => tracing::info!("reloaded {name}"),
             Err(e) => tracing::error!("reload of {name} failed, the running version stays: {e}"),
@@ -120,7 +132,11 @@ impl ProgramHost {
 
     /// Stops the running program at once.
     pub fn stop(&self) {
-        let cur = self.lock().0.take();
+        let cur = {
+            let mut st = self.lock();
+            st.1 = None;
+            st.0.take()
+        };
         if let Some(c) = cur {
             c.handle.stop();
             c.handle.join();

@@ -117,8 +117,38 @@ impl<S: Subscriber> Layer<S> for Capture {
     }
 }
 
-/// Formats events the way Pipy's log lines look.
-pub struct LineFormat;
+/// Formats events the way Pipy's log lines look, or as one JSON object per line.
+pub struct LineFormat {
+    json: bool,
+}
+
+/// Collects every field of an event.
+#[derive(Default)]
+struct Fields(serde_json::Map<String, serde_json::Value>);
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.insert(
+            field.name().to_string(),
+            serde_json::Value::String(format!("{value:?}")),
+        );
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_string(), value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().to_string(), value.into());
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().to_string(), value.into());
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().to_string(), value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().to_string(), value.into());
+    }
+}
 
 impl<S, N> FormatEvent<S, N> for LineFormat
 where
@@ -127,7 +157,7 @@ where
 {
     fn format_event(
         &self,
-        ctx: &FmtContext<'_, S, N>,
+        _ctx: &FmtContext<'_, S, N>,
         mut w: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
@@ -138,19 +168,44 @@ where
             Level::INFO => "INF",
             _ => "DBG",
         };
-        write!(w, "{} [{level}] ", timestamp())?;
+        if !self.json {
+            write!(w, "{} [{level}] ", timestamp())?;
+        }
         let target = meta.target();
-        if !target.starts_with("sluice") && !target.starts_with("engine") && target != "user" {
+        let topic =
+            !target.starts_with("sluice") && !target.starts_with("engine") && target != "user";
+        if self.json {
+            let mut f = Fields::default();
+            event.record(&mut f);
+            let mut o = serde_json::Map::new();
+            o.insert("time".into(), timestamp().into());
+            o.insert(
+                "level".into(),
+                level
+                    .to_ascii_lowercase()
+                    .replace("inf", "info")
+                    .replace("wrn", "warn")
+                    .replace("err", "error")
+                    .replace("dbg", "debug")
+                    .into(),
+            );
+            o.insert("topic".into(), if topic { target } else { "" }.into());
+            o.extend(f.0);
+            return writeln!(w, "{}", serde_json::Value::Object(o));
+        }
+        if topic {
             write!(w, "[{target}] ")?;
         }
-        ctx.field_format().format_fields(w.by_ref(), event)?;
-        writeln!(w)
+        // The access log's fields are in its message already.
+        let mut m = MessageVisitor(String::new());
+        event.record(&mut m);
+        writeln!(w, "{}", m.0)
     }
 }
 
 /// Installs the subscriber. `level` is `debug`, `info`, `warn` or `error`, optionally
 /// followed by `:topic+topic` to limit debug output to those topics.
-pub fn init(level: &str) -> Result<(), String> {
+pub fn init(level: &str, json: bool) -> Result<(), String> {
     let (lvl, topics) = match level.split_once(':') {
         Some((l, t)) => (l, Some(t)),
         None => (level, None),
@@ -178,7 +233,7 @@ pub fn init(level: &str) -> Result<(), String> {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
-                .event_format(LineFormat),
+                .event_format(LineFormat { json }),
         )
         .with(Capture)
         .try_init()

@@ -25,6 +25,10 @@ struct Cli {
     #[arg(long = "log-level", default_value = "info")]
     log_level: String,
 
+    /// Log line format: text or json.
+    #[arg(long = "log-format", default_value = "text")]
+    log_format: String,
+
     /// Load and check the program, print its pipeline graph, and exit without listening.
     #[arg(long, alias = "verify")]
     check: bool,
@@ -81,7 +85,15 @@ fn main() -> ExitCode {
         print!("{}", filters::help_text());
         return ExitCode::SUCCESS;
     }
-    if let Err(e) = logging::init(&cli.log_level) {
+    let json = match cli.log_format.as_str() {
+        "text" => false,
+        "json" => true,
+        other => {
+            eprintln!("engine: unknown --log-format {other} (use text or json)");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = logging::init(&cli.log_level, json) {
         eprintln!("engine: {e}");
         return ExitCode::from(2);
     }

@@ -109,6 +109,7 @@ function serveDist(port) {
         (r) => {
           res.writeHead(r.statusCode, r.headers);
           r.pipe(res);
+          r.on('aborted', () => res.destroy());
         },
       );
       up.on('error', () => res.destroy());

@@ -105,8 +105,3 @@ pub async fn start(config: Config, host: Arc<ProgramHost>) -> Result<SocketAddr,
     });
     Ok(addr)
 }
-
-/// Prometheus text of the engine's metrics (filled in by the observability work).
-pub fn metrics_text() -> String {
-    String::new()
-}

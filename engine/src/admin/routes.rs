@@ -77,7 +77,7 @@ pub async fn handle(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
         return http::reply(
             StatusCode::OK,
             "text/plain; version=0.0.4",
-            crate::admin::metrics_text(),
+            crate::metrics::text(),
         );
     }
     let seg = segments(&path);
@@ -276,6 +276,7 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
                 Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             }
         }
+        (Method::GET, ["metrics", "summary"]) => json(StatusCode::OK, &crate::metrics::summary()),
         (Method::GET, ["typings"]) => http::reply(
             StatusCode::OK,
             "text/plain; charset=utf-8",

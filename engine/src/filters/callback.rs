@@ -9,6 +9,7 @@ use crate::script::{self, JsMessage, JsValue, ScriptError};
 
 /// Logs a callback error and ends the stream with `RuntimeError` (spec §2.2).
 pub fn fail(output: &Output, filter: &str, err: &ScriptError) {
+    crate::metrics::builtin().script_exceptions.inc();
     tracing::error!("{filter}(): {err}");
     output.emit(crate::event::StreamEnd::runtime(err.to_string()));
 }

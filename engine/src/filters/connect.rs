@@ -129,9 +129,17 @@ impl Connect {
         let output = self.output.clone();
         let opts = self.opts.clone();
         self.task = Some(tokio::task::spawn_local(async move {
+            let started = std::time::Instant::now();
             let stream = match dial(&target, &opts).await {
-                Ok(s) => s,
+                Ok(s) => {
+                    crate::metrics::connect_timer(&target).observe(started.elapsed().as_secs_f64());
+                    s
+                }
                 Err(code) => {
+                    crate::metrics::builtin()
+                        .stream_errors
+                        .with_label_values(&[code.name()])
+                        .inc();
                     tracing::debug!(target: "outbound", "connect to {target} failed: {code}");
                     writer.close();
                     output.emit(StreamEnd::code(code));
@@ -146,14 +154,18 @@ impl Connect {
                 _ => (opts.idle_timeout, ErrorCode::IdleTimeout),
             };
             let out = output.clone();
-            pump_reader(
-                rd,
-                Tap::new(),
-                Some(timeout),
-                move |e| out.emit(e),
-                std::future::pending(),
-            )
-            .await;
+            let out = move |e: Event| {
+                if let Event::StreamEnd(se) = &e {
+                    if let Some(code) = se.error_code() {
+                        crate::metrics::builtin()
+                            .stream_errors
+                            .with_label_values(&[code.name()])
+                            .inc();
+                    }
+                }
+                out.emit(e)
+            };
+            pump_reader(rd, Tap::new(), Some(timeout), out, std::future::pending()).await;
         }));
     }
 }

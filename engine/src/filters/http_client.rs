@@ -246,6 +246,13 @@ impl MuxStream {
             ),
         };
         self.in_flight.set(true);
+        self.context.set_upstream(
+            session
+                .key
+                .split_once(':')
+                .map(|(_, k)| k)
+                .unwrap_or(&session.key),
+        );
         *self.session.borrow_mut() = Some(session.clone());
         session.begin(self.me.clone(), head);
     }
@@ -304,6 +311,8 @@ struct Session {
     idle_since: Cell<Option<tokio::time::Instant>>,
     /// The idle timer task is running.
     idle_timer: Cell<bool>,
+    /// When the current request went out.
+    sent_at: Cell<Option<std::time::Instant>>,
 }
 
 impl Session {
@@ -328,6 +337,7 @@ impl Session {
             closed: Cell::new(false),
             idle_since: Cell::new(None),
             idle_timer: Cell::new(false),
+            sent_at: Cell::new(None),
         });
         let me = Rc::downgrade(&s);
         let out = Output::from_fn(move |e| {
@@ -350,6 +360,7 @@ impl Session {
 
     fn begin(&self, stream: Weak<MuxStream>, head: Option<JsValue>) {
         self.idle_since.set(None);
+        self.sent_at.set(Some(std::time::Instant::now()));
         self.response_started.set(false);
         *self.current.borrow_mut() = Some(stream);
         let oh: OutHead = script::js(|ctx| {
@@ -413,6 +424,17 @@ impl Session {
         match part {
             Part::Head(h) => {
                 self.response_started.set(true);
+                if let Some(t) = self.sent_at.take() {
+                    let k = self
+                        .key
+                        .split_once(':')
+                        .map(|(_, k)| k)
+                        .unwrap_or(&self.key);
+                    crate::metrics::builtin()
+                        .upstream_seconds
+                        .with_label_values(&[k])
+                        .observe(t.elapsed().as_secs_f64());
+                }
                 if !h.keep_alive() {
                     self.keep_alive.set(false);
                 }

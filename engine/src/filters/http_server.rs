@@ -11,6 +11,7 @@ use bytes::Bytes;
 use super::callback::{call_replacer, MessageReader};
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{ErrorCode, Event, MessageTail, StreamError};
+use crate::http::access::AccessRecord;
 use crate::http::decoder::{Decoder, Head, Part, DEFAULT_MAX_HEAD};
 use crate::http::encoder::{Encoder, OutHead, DEFAULT_BUFFER_SIZE};
 use crate::http::head::{out_head_from_js, request_to_js, Exchange as HeadInfo};
@@ -29,7 +30,7 @@ static DEMUX_HTTP: FilterDescriptor = FilterDescriptor {
             "target",
             "sub-pipeline name (or use .to(...)); it gets the request and outputs the response",
         ),
-        ("options", "{bufferSize (16k), maxHeaderSize (64k), headerTimeout (30s): time allowed to send a request head}"),
+        ("options", "{bufferSize (16k), maxHeaderSize (64k), headerTimeout (30s): time allowed to send a request head, accessLog: true to log each response}"),
     ],
     build: |b| build(b, true),
 };
@@ -44,7 +45,7 @@ static SERVE_HTTP: FilterDescriptor = FilterDescriptor {
             "handler",
             "a Message, or function(request Message) returning the response Message",
         ),
-        ("options", "{bufferSize (16k), maxHeaderSize (64k), headerTimeout (30s): time allowed to send a request head}"),
+        ("options", "{bufferSize (16k), maxHeaderSize (64k), headerTimeout (30s): time allowed to send a request head, accessLog: true to log each response}"),
     ],
     build: |b| build(b, false),
 };
@@ -64,6 +65,7 @@ struct ServerProto {
     max_head: usize,
     buffer_size: usize,
     header_timeout: std::time::Duration,
+    access_log: bool,
 }
 
 /// Reads `{bufferSize, maxHeaderSize}` from options argument `i`.
@@ -105,12 +107,17 @@ fn build(b: &mut Builder<'_, '_>, demux: bool) -> Result<Box<dyn FilterProto>, S
     let header_timeout = b
         .duration_option(opts_at, "headerTimeout")?
         .unwrap_or(std::time::Duration::from_secs(30));
+    let access_log = b
+        .option(opts_at, "accessLog")
+        .map(|v| super::link::is_truthy(&v))
+        .unwrap_or(false);
     Ok(Box::new(ServerProto {
         desc,
         responder,
         max_head,
         buffer_size,
         header_timeout,
+        access_log,
     }))
 }
 
@@ -136,6 +143,7 @@ impl FilterProto for ServerProto {
             next_id: Cell::new(0),
             header_timeout: self.header_timeout,
             head_timer: Cell::new(0),
+            access_log: self.access_log,
         });
         Box::new(Server(core))
     }
@@ -161,6 +169,8 @@ struct Exch {
     last: Cell<bool>,
     /// The reply is bytes the server made itself (an error answer).
     raw: Cell<bool>,
+    /// Access log record, when the access log is on.
+    access: RefCell<Option<AccessRecord>>,
 }
 
 enum Action {
@@ -187,6 +197,8 @@ struct ServerCore {
     header_timeout: std::time::Duration,
     /// Generation of the running head timer; 0 when none runs.
     head_timer: Cell<u64>,
+    /// Log each response (`{accessLog: true}`).
+    access_log: bool,
 }
 
 struct Server(Rc<ServerCore>);
@@ -347,6 +359,7 @@ impl ServerCore {
             reply_done: Cell::new(false),
             last: Cell::new(!keep_alive),
             raw: Cell::new(false),
+            access: RefCell::new(None),
         });
         self.exchanges.borrow_mut().push_back(x.clone());
         x
@@ -364,6 +377,21 @@ impl ServerCore {
             peer_http10: h.protocol == "HTTP/1.0",
         };
         let x = self.new_exchange(h.keep_alive(), info);
+        if self.access_log {
+            *x.access.borrow_mut() = Some(AccessRecord {
+                remote: self
+                    .context
+                    .inbound()
+                    .map(|i| i.remote.ip().to_string())
+                    .unwrap_or_else(|| "-".into()),
+                method: h.method.clone(),
+                path: h.path.clone(),
+                protocol: h.protocol,
+                start: std::time::Instant::now(),
+                status: 0,
+                bytes: 0,
+            });
+        }
         // Answer `Expect: 100-continue` ourselves when nothing is ahead of this request.
         if expect_continue && self.exchanges.borrow().len() == 1 && h.protocol == "HTTP/1.1" {
             self.output.emit(Event::Data(Bytes::from_static(
@@ -514,6 +542,13 @@ impl ServerCore {
                     let v = head.as_ref().map(|h| h.get(ctx));
                     out_head_from_js(v.as_ref(), Role::Response, x.info)
                 });
+                let status = oh
+                    .start_line
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(200);
+                self.count_status(x, status);
                 let last = x.last.get()
                     || oh
                         .connection
@@ -527,6 +562,9 @@ impl ServerCore {
             Event::Data(b) => {
                 if !x.reply_started.get() {
                     return;
+                }
+                if let Some(a) = x.access.borrow_mut().as_mut() {
+                    a.bytes += b.len() as u64;
                 }
                 if let Err(e) = self.encoder.borrow_mut().data(b, &mut out) {
                     tracing::warn!(target: "http", "{}(): {e}", self.name);
@@ -551,6 +589,7 @@ impl ServerCore {
                     }
                 }
                 x.reply_done.set(true);
+                self.log_access(x);
             }
             Event::StreamEnd(se) => {
                 if x.reply_started.get() {
@@ -570,14 +609,30 @@ impl ServerCore {
                     ..Default::default()
                 };
                 x.reply_started.set(true);
+                self.count_status(x, status);
                 self.encoder
                     .borrow_mut()
                     .start(head, x.last.get(), &mut out);
                 let _ = self.encoder.borrow_mut().end(&mut out);
                 x.reply_done.set(true);
+                self.log_access(x);
             }
         }
         self.emit_bytes(out);
+    }
+
+    fn count_status(&self, x: &Exch, status: u16) {
+        crate::metrics::http_response(status);
+        if let Some(a) = x.access.borrow_mut().as_mut() {
+            a.status = status;
+        }
+    }
+
+    fn log_access(&self, x: &Exch) {
+        if let Some(a) = x.access.borrow().as_ref() {
+            let upstream = x.sub.borrow().as_ref().and_then(|p| p.context().upstream());
+            a.log(upstream.as_deref());
+        }
     }
 
     fn emit_bytes(&self, out: Vec<Bytes>) {

@@ -5,6 +5,7 @@
 //! the client side (`muxHTTP`, `encodeHTTPRequest`, `decodeHTTPResponse`) are the two roles of
 //! one codec.
 
+pub mod access;
 pub mod decoder;
 pub mod encoder;
 pub mod head;

@@ -8,7 +8,8 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::{pump_reader, Inbound, SocketWriter, Tap};
-use crate::event::ErrorCode;
+use crate::event::{ErrorCode, Event};
+use crate::metrics::ConnectionMetrics;
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 
 /// Listen options (spec §3.3).
@@ -32,6 +33,18 @@ impl Default for ListenOptions {
             max_connections: None,
             reuse_port: false,
         }
+    }
+}
+
+/// The `listen` label of a listener's metrics: the port, with the address when it is not
+/// the wildcard.
+fn listen_label(layout: &PipelineLayout) -> String {
+    match &layout.kind {
+        crate::pipeline::LayoutKind::Listen { host, port } if host == "::" || host == "0.0.0.0" => {
+            port.to_string()
+        }
+        crate::pipeline::LayoutKind::Listen { host, port } => format!("{host}:{port}"),
+        _ => layout.label.clone(),
     }
 }
 
@@ -162,8 +175,16 @@ async fn serve_connection(
     let writer = SocketWriter::new();
     writer.attach(wr);
     let w = writer.clone();
+    let counters = Rc::new(ConnectionMetrics::open(&listen_label(&layout)));
+    let c = counters.clone();
     let context = Context::root(Some(inbound.clone()));
-    let pipeline = Pipeline::new(&layout, context, Output::from_fn(move |e| w.on_event(e)));
+    let output = Output::from_fn(move |e| {
+        if let Event::Data(b) = &e {
+            c.bytes_out.inc_by(b.len() as u64);
+        }
+        w.on_event(e)
+    });
+    let pipeline = Pipeline::new(&layout, context, output);
     let ib = inbound.clone();
     pipeline.start(move |ctx| {
         vec![ib
@@ -179,7 +200,12 @@ async fn serve_connection(
         rd,
         Tap::new(),
         Some(timeout),
-        move |e| p.input(e),
+        move |e| {
+            if let Event::Data(b) = &e {
+                counters.bytes_in.inc_by(b.len() as u64);
+            }
+            p.input(e)
+        },
         writer.finished(),
     )
     .await;

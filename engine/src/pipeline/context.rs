@@ -19,6 +19,7 @@ pub struct Context {
     id: u64,
     values: JsValue,
     inbound: Option<Rc<Inbound>>,
+    upstream: std::cell::RefCell<Option<Rc<str>>>,
 }
 
 impl Context {
@@ -39,6 +40,7 @@ impl Context {
             id: next_id(),
             values,
             inbound,
+            upstream: Default::default(),
         })
     }
 
@@ -54,6 +56,7 @@ impl Context {
             id: next_id(),
             values,
             inbound: self.inbound.clone(),
+            upstream: Default::default(),
         })
     }
 
@@ -65,6 +68,16 @@ impl Context {
     /// The JS array holding the values.
     pub fn values(&self) -> &JsValue {
         &self.values
+    }
+
+    /// Notes the upstream a request of this context went to (for the access log).
+    pub fn set_upstream(&self, u: &str) {
+        *self.upstream.borrow_mut() = Some(u.into());
+    }
+
+    /// The upstream noted by [`Context::set_upstream`].
+    pub fn upstream(&self) -> Option<Rc<str>> {
+        self.upstream.borrow().clone()
     }
 
     /// The inbound connection this context belongs to, if any.

@@ -7,6 +7,7 @@
 mod convert;
 mod error;
 mod native;
+mod stats;
 pub(crate) use native::module_prefix_len;
 mod value;
 
@@ -98,6 +99,11 @@ impl Script {
         });
         SCRIPT.with(|s| *s.borrow_mut() = Some(script.clone()));
         Ok(script)
+    }
+
+    /// Bytes the script engine has allocated.
+    pub fn memory_used(&self) -> i64 {
+        self._runtime.memory_usage().malloc_size
     }
 
     /// The codebase scripts load files from.

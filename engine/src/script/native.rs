@@ -40,6 +40,7 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("readFile", Func::from(read_file))?;
     n.set("evalModule", Func::from(eval_module))?;
     n.set("certInfo", Func::from(cert_info))?;
+    super::stats::install(&n)?;
     n.set(
         "checkKey",
         Func::from(|ctx: Ctx<'_>, pem: String| -> rquickjs::Result<()> {

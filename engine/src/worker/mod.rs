@@ -360,6 +360,7 @@ async fn run(
         }
     }
     let _ = tx.send(Ok(loaded));
+    jobs.push(tokio::task::spawn_local(report_heap()));
     loop {
         if control.changed().await.is_err() {
             break;
@@ -396,6 +397,17 @@ async fn run(
         }
     }
     Some(program)
+}
+
+/// Keeps the `sluice_js_heap_bytes` gauge of this worker current.
+async fn report_heap() {
+    let gauge = crate::metrics::builtin()
+        .js_heap
+        .with_label_values(&[&current().0.to_string()]);
+    loop {
+        gauge.set(script::script().memory_used());
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
 }
 
 fn start_listeners(

@@ -103,3 +103,42 @@ globalThis.algo = {};
 
 /** The worker this runtime belongs to: { id, concurrency } ([C]). */
 globalThis.__thread = __N.thread;
+
+// stats (spec §5.7): metrics scripts define, exposed with the engine's at /metrics.
+(function () {
+  function make(proto, kind, name, labels, buckets) {
+    if (typeof name !== 'string') throw new TypeError('a metric needs a name');
+    const m = Object.create(proto);
+    m._id = buckets ? __N.statsNew(kind, name, labels || [], buckets) : __N.statsNew(kind, name, labels || []);
+    m._labels = [];
+    m.name = name;
+    return m;
+  }
+  function sub(m, values) {
+    const s = Object.create(Object.getPrototypeOf(m));
+    s._id = m._id; s._labels = m._labels.concat(values.map(String)); s.name = m.name;
+    return s;
+  }
+  class Counter {
+    constructor(name, labels) { return make(Counter.prototype, 'counter', name, labels); }
+    withLabels(...v) { return sub(this, v); }
+    increase(n) { __N.statsOp(this._id, this._labels, 0, n === undefined ? 1 : n); }
+    decrease(n) { __N.statsOp(this._id, this._labels, 1, n === undefined ? 1 : n); }
+    zero() { __N.statsOp(this._id, this._labels, 2, 0); }
+  }
+  class Gauge {
+    constructor(name, labels) { return make(Gauge.prototype, 'gauge', name, labels); }
+    withLabels(...v) { return sub(this, v); }
+    set(n) { __N.statsOp(this._id, this._labels, 3, n); }
+    increase(n) { __N.statsOp(this._id, this._labels, 0, n === undefined ? 1 : n); }
+    decrease(n) { __N.statsOp(this._id, this._labels, 1, n === undefined ? 1 : n); }
+    zero() { __N.statsOp(this._id, this._labels, 2, 0); }
+  }
+  class Histogram {
+    constructor(name, buckets, labels) { return make(Histogram.prototype, 'histogram', name, labels, buckets); }
+    withLabels(...v) { return sub(this, v); }
+    observe(n) { __N.statsOp(this._id, this._labels, 4, n); }
+    zero() {}
+  }
+  globalThis.stats = { Counter, Gauge, Histogram };
+})();

@@ -1,0 +1,316 @@
+//! Metrics: the engine's own (connections, bytes, HTTP statuses, upstream latency, errors)
+//! and the ones scripts define with `stats.Counter`/`Gauge`/`Histogram`, in one Prometheus
+//! registry that the admin port exposes at `/metrics`.
+//!
+//! Hot paths hold pre-resolved metric handles (an atomic add each), not label lookups.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use prometheus::core::Collector;
+use prometheus::{
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+/// The engine's built-in metrics.
+pub struct Builtin {
+    /// Connections accepted, by listener.
+    pub inbound_total: IntCounterVec,
+    /// Connections open now, by listener.
+    pub inbound_open: IntGaugeVec,
+    /// Bytes received and sent on accepted connections, by listener and direction.
+    pub inbound_bytes: IntCounterVec,
+    /// HTTP responses sent, by status class.
+    pub http_responses: IntCounterVec,
+    /// Time to connect upstream, by target.
+    pub connect_seconds: HistogramVec,
+    /// Time from request sent to response head, by upstream key.
+    pub upstream_seconds: HistogramVec,
+    /// Streams that ended with an error, by code.
+    pub stream_errors: IntCounterVec,
+    /// Exceptions thrown by script callbacks.
+    pub script_exceptions: IntCounter,
+    /// Bytes the script engine holds, by worker.
+    pub js_heap: IntGaugeVec,
+}
+
+struct State {
+    registry: Registry,
+    builtin: Builtin,
+    scripts: Mutex<HashMap<String, ScriptMetric>>,
+}
+
+/// A metric a script defined.
+#[derive(Clone)]
+pub enum ScriptMetric {
+    /// `stats.Counter`.
+    Counter(prometheus::CounterVec),
+    /// `stats.Gauge`.
+    Gauge(GaugeVec),
+    /// `stats.Histogram`.
+    Histogram(HistogramVec),
+}
+
+fn state() -> &'static State {
+    static S: OnceLock<State> = OnceLock::new();
+    S.get_or_init(|| {
+        let registry = Registry::new();
+        let secs = vec![
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ];
+        let b = Builtin {
+            inbound_total: IntCounterVec::new(
+                Opts::new("sluice_inbound_connections_total", "Connections accepted"),
+                &["listen"],
+            )
+            .expect("metric"),
+            inbound_open: IntGaugeVec::new(
+                Opts::new("sluice_inbound_connections_open", "Connections open now"),
+                &["listen"],
+            )
+            .expect("metric"),
+            inbound_bytes: IntCounterVec::new(
+                Opts::new(
+                    "sluice_inbound_bytes_total",
+                    "Bytes received (in) and sent (out) on accepted connections",
+                ),
+                &["listen", "direction"],
+            )
+            .expect("metric"),
+            http_responses: IntCounterVec::new(
+                Opts::new(
+                    "sluice_http_responses_total",
+                    "HTTP responses sent to clients, by status class",
+                ),
+                &["class"],
+            )
+            .expect("metric"),
+            connect_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "sluice_upstream_connect_seconds",
+                    "Time to open an upstream connection",
+                )
+                .buckets(secs.clone()),
+                &["target"],
+            )
+            .expect("metric"),
+            upstream_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "sluice_upstream_response_seconds",
+                    "Time from sending a request upstream to its response head",
+                )
+                .buckets(secs),
+                &["upstream"],
+            )
+            .expect("metric"),
+            stream_errors: IntCounterVec::new(
+                Opts::new(
+                    "sluice_stream_errors_total",
+                    "Upstream streams that ended with an error, by code",
+                ),
+                &["code"],
+            )
+            .expect("metric"),
+            script_exceptions: IntCounter::new(
+                "sluice_script_exceptions_total",
+                "Exceptions thrown by script callbacks",
+            )
+            .expect("metric"),
+            js_heap: IntGaugeVec::new(
+                Opts::new("sluice_js_heap_bytes", "Memory the script engine holds"),
+                &["worker"],
+            )
+            .expect("metric"),
+        };
+        for m in [
+            Box::new(b.inbound_total.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(b.inbound_open.clone()),
+            Box::new(b.inbound_bytes.clone()),
+            Box::new(b.http_responses.clone()),
+            Box::new(b.connect_seconds.clone()),
+            Box::new(b.upstream_seconds.clone()),
+            Box::new(b.stream_errors.clone()),
+            Box::new(b.script_exceptions.clone()),
+            Box::new(b.js_heap.clone()),
+        ] {
+            registry.register(m).expect("unique metric names");
+        }
+        State {
+            registry,
+            builtin: b,
+            scripts: Mutex::new(HashMap::new()),
+        }
+    })
+}
+
+/// The built-in metrics.
+pub fn builtin() -> &'static Builtin {
+    &state().builtin
+}
+
+/// Handles for one accepted connection's counters.
+pub struct ConnectionMetrics {
+    /// Bytes in.
+    pub bytes_in: IntCounter,
+    /// Bytes out.
+    pub bytes_out: IntCounter,
+    open: IntGauge,
+}
+
+impl ConnectionMetrics {
+    /// Counts a new connection on `listen`.
+    pub fn open(listen: &str) -> ConnectionMetrics {
+        let b = builtin();
+        b.inbound_total.with_label_values(&[listen]).inc();
+        let open = b.inbound_open.with_label_values(&[listen]);
+        open.inc();
+        ConnectionMetrics {
+            bytes_in: b.inbound_bytes.with_label_values(&[listen, "in"]),
+            bytes_out: b.inbound_bytes.with_label_values(&[listen, "out"]),
+            open,
+        }
+    }
+}
+
+impl Drop for ConnectionMetrics {
+    fn drop(&mut self) {
+        self.open.dec();
+    }
+}
+
+/// Counts an HTTP response by its status class.
+pub fn http_response(status: u16) {
+    let class = match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    };
+    builtin().http_responses.with_label_values(&[class]).inc();
+}
+
+/// A histogram handle for timing one upstream target.
+pub fn connect_timer(target: &str) -> Histogram {
+    builtin().connect_seconds.with_label_values(&[target])
+}
+
+/// Defines (or finds again, after a reload) a script metric.
+pub fn script_metric(
+    kind: &str,
+    name: &str,
+    labels: &[String],
+    buckets: Option<Vec<f64>>,
+) -> Result<ScriptMetric, String> {
+    let s = state();
+    let mut map = s.scripts.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = map.get(name) {
+        let same = matches!(
+            (m, kind),
+            (ScriptMetric::Counter(_), "counter")
+                | (ScriptMetric::Gauge(_), "gauge")
+                | (ScriptMetric::Histogram(_), "histogram")
+        );
+        return if same {
+            Ok(m.clone())
+        } else {
+            Err(format!("metric {name} is already defined as another kind"))
+        };
+    }
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let help = format!("{name} (defined by a script)");
+    let m = match kind {
+        "counter" => ScriptMetric::Counter(
+            prometheus::CounterVec::new(Opts::new(name, help), &labels)
+                .map_err(|e| e.to_string())?,
+        ),
+        "gauge" => ScriptMetric::Gauge(
+            GaugeVec::new(Opts::new(name, help), &labels).map_err(|e| e.to_string())?,
+        ),
+        _ => {
+            let mut o = HistogramOpts::new(name, help);
+            if let Some(b) = buckets {
+                o = o.buckets(b);
+            }
+            ScriptMetric::Histogram(HistogramVec::new(o, &labels).map_err(|e| e.to_string())?)
+        }
+    };
+    let c: Box<dyn prometheus::core::Collector> = match &m {
+        ScriptMetric::Counter(c) => Box::new(c.clone()),
+        ScriptMetric::Gauge(g) => Box::new(g.clone()),
+        ScriptMetric::Histogram(h) => Box::new(h.clone()),
+    };
+    s.registry
+        .register(c)
+        .map_err(|e| format!("cannot define metric {name}: {e}"))?;
+    map.insert(name.to_string(), m.clone());
+    Ok(m)
+}
+
+/// Every metric in the Prometheus text format.
+pub fn text() -> String {
+    let mut buf = Vec::new();
+    let _ = TextEncoder::new().encode(&state().registry.gather(), &mut buf);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// A few headline figures for the IDE's dashboard.
+pub fn summary() -> serde_json::Value {
+    let b = builtin();
+    let sum = |v: &IntCounterVec| -> u64 {
+        v.collect()
+            .iter()
+            .flat_map(|mf| {
+                mf.get_metric()
+                    .iter()
+                    .map(|m| m.get_counter().get_value() as u64)
+            })
+            .sum()
+    };
+    let gauge_sum = |v: &IntGaugeVec| -> i64 {
+        v.collect()
+            .iter()
+            .flat_map(|mf| {
+                mf.get_metric()
+                    .iter()
+                    .map(|m| m.get_gauge().get_value() as i64)
+            })
+            .sum()
+    };
+    let mut by_class = serde_json::Map::new();
+    for mf in b.http_responses.collect() {
+        for m in mf.get_metric() {
+            let class = m
+                .get_label()
+                .first()
+                .map(|l| l.value().to_string())
+                .unwrap_or_default();
+            by_class.insert(class, serde_json::json!(m.get_counter().get_value() as u64));
+        }
+    }
+    let mut buckets: Vec<(f64, u64)> = Vec::new();
+    let (mut count, mut total) = (0u64, 0f64);
+    for mf in b.upstream_seconds.collect() {
+        for m in mf.get_metric() {
+            let h = m.get_histogram();
+            count += h.get_sample_count();
+            total += h.get_sample_sum();
+            for (i, bk) in h.get_bucket().iter().enumerate() {
+                if buckets.len() <= i {
+                    buckets.push((bk.upper_bound(), 0));
+                }
+                buckets[i].1 += bk.cumulative_count();
+            }
+        }
+    }
+    serde_json::json!({
+        "connectionsTotal": sum(&b.inbound_total),
+        "connectionsOpen": gauge_sum(&b.inbound_open),
+        "bytes": sum(&b.inbound_bytes),
+        "responses": by_class,
+        "errors": sum(&b.stream_errors),
+        "scriptExceptions": b.script_exceptions.get(),
+        "upstream": { "count": count, "sum": total, "buckets": buckets },
+    })
+}

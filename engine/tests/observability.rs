@@ -1,0 +1,130 @@
+//! Metrics and access logs, scraped from the real engine.
+
+mod common;
+
+use common::*;
+
+fn scrape(admin: u16) -> prometheus_parse::Scrape {
+    let text = curl(&[&format!("http://127.0.0.1:{admin}/metrics")]);
+    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("valid Prometheus text")
+}
+
+fn value(s: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+    s.samples
+        .iter()
+        .filter(|x| x.metric == name && labels.iter().all(|(k, v)| x.labels.get(k) == Some(v)))
+        .map(|x| match x.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            prometheus_parse::Value::Histogram(ref h) => {
+                h.iter().map(|b| b.count).fold(0.0, f64::max)
+            }
+            _ => 0.0,
+        })
+        .sum()
+}
+
+#[test]
+fn counters_move_by_exactly_the_requests_sent() {
+    let (proxy, backend, admin) = (free_port(), free_port(), free_port());
+    let cb = Codebase::new("metrics");
+    let script = cb.file(
+        "main.js",
+        &format!(
+            r#"var hits = new stats.Counter('demo_hits_total', ['path']);
+var sizes = new stats.Histogram('demo_body_bytes', [10, 100, 1000]);
+pipy()
+.listen({proxy})
+  .demuxHTTP({{ accessLog: true }}).to($=>$
+    .handleMessageStart(msg => hits.withLabels(msg.head.path).increase())
+    .handleMessageBody(b => sizes.observe(b.size))
+    .muxHTTP(() => 'backend').to($=>$.connect('127.0.0.1:{backend}'))
+  )
+.listen({backend})
+  .serveHTTP(msg => msg.head.path === '/missing' ? new Message({{ status: 404 }}, 'no') : new Message('hello'))
+"#
+        ),
+    );
+    let e = Engine::start_with(
+        &script,
+        &[proxy, backend],
+        &[&format!("--admin-port={admin}")],
+    );
+    e.wait_port(admin);
+    let before = scrape(admin);
+    const N: usize = 25;
+    for _ in 0..N {
+        assert_eq!(curl(&[&format!("http://127.0.0.1:{proxy}/x")]), "hello");
+    }
+    curl(&[&format!("http://127.0.0.1:{proxy}/missing")]);
+    let after = scrape(admin);
+    let delta = |name: &str, labels: &[(&str, &str)]| {
+        value(&after, name, labels) - value(&before, name, labels)
+    };
+    let p = proxy.to_string();
+    assert_eq!(
+        delta("sluice_inbound_connections_total", &[("listen", &p)]),
+        (N + 1) as f64
+    );
+    assert_eq!(delta("demo_hits_total", &[("path", "/x")]), N as f64);
+    assert_eq!(delta("demo_hits_total", &[("path", "/missing")]), 1.0);
+    // Each request is answered twice (backend, then proxy): 2xx moves by 2N, 4xx by 2.
+    assert_eq!(
+        delta("sluice_http_responses_total", &[("class", "2xx")]),
+        (2 * N) as f64
+    );
+    assert_eq!(
+        delta("sluice_http_responses_total", &[("class", "4xx")]),
+        2.0
+    );
+    assert_eq!(
+        delta(
+            "sluice_upstream_response_seconds_count",
+            &[("upstream", "backend")]
+        ),
+        (N + 1) as f64
+    );
+    assert!(value(&after, "sluice_js_heap_bytes", &[("worker", "0")]) > 0.0);
+    let text = curl(&[&format!("http://127.0.0.1:{admin}/metrics")]);
+    assert!(
+        text.contains("# TYPE demo_hits_total counter")
+            && text.contains("# HELP sluice_inbound_connections_total"),
+        "{text}"
+    );
+    assert!(text.contains("demo_body_bytes_bucket{le=\"10\"}"), "{text}");
+    // The access log has one line per response with NGINX-like fields.
+    let log = e.wait_log("\"GET /missing HTTP/1.1\" 404 2", 5);
+    assert_eq!(
+        log.matches("[access] 127.0.0.1 \"GET /x HTTP/1.1\" 200 5 ")
+            .count(),
+        N,
+        "{log}"
+    );
+    assert!(log.contains(" backend\n"), "{log}");
+}
+
+#[test]
+fn json_logs_carry_the_access_fields() {
+    let port = free_port();
+    let cb = Codebase::new("jsonlog");
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy()\n.listen({port})\n  .serveHTTP(new Message('ok'), {{ accessLog: true }})\n"
+        ),
+    );
+    let e = Engine::start_with(&script, &[port], &["--log-format", "json"]);
+    curl(&[&format!("http://127.0.0.1:{port}/j")]);
+    let log = e.wait_log("\"path\":\"/j\"", 5);
+    let line = log
+        .lines()
+        .find(|l| l.contains("\"topic\":\"access\""))
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["status"], 200);
+    assert_eq!(v["method"], "GET");
+    assert_eq!(v["bytes"], 2);
+    assert_eq!(v["level"], "info");
+}
