@@ -27,5 +27,6 @@ pub mod net;
 pub mod pipeline;
 pub mod script;
 pub mod tls;
+pub mod trace;
 pub mod units;
 pub mod worker;

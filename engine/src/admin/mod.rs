@@ -5,6 +5,7 @@
 
 mod assets;
 mod http;
+mod inspect;
 mod routes;
 mod store;
 mod typings;

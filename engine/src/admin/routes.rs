@@ -276,6 +276,23 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
                 Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             }
         }
+        (Method::GET, ["trace"]) => super::inspect::status(),
+        (Method::POST, ["trace"]) => match http::read_json(req).await {
+            Ok(b) => super::inspect::start(&b),
+            Err(r) => r,
+        },
+        (Method::DELETE, ["trace"]) => {
+            crate::trace::stop();
+            empty(StatusCode::NO_CONTENT)
+        }
+        (Method::GET, ["trace", "stream"]) => super::inspect::stream(),
+        (Method::GET, ["trace", id]) => super::inspect::one(id),
+        (Method::POST, ["request"]) => match http::read_json(req).await {
+            Ok(b) => tokio::task::spawn_blocking(move || super::inspect::send(&b))
+                .await
+                .unwrap_or_else(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+            Err(r) => r,
+        },
         (Method::GET, ["metrics", "summary"]) => json(StatusCode::OK, &crate::metrics::summary()),
         (Method::GET, ["typings"]) => http::reply(
             StatusCode::OK,

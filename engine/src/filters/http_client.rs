@@ -254,6 +254,7 @@ impl MuxStream {
                 .unwrap_or(&session.key),
         );
         *self.session.borrow_mut() = Some(session.clone());
+        session.trace.set(self.context.trace());
         session.begin(self.me.clone(), head);
     }
 
@@ -301,6 +302,8 @@ struct Session {
     pool: Weak<Pool>,
     settings: Settings,
     pipeline: RefCell<Option<Rc<Pipeline>>>,
+    /// Trace of the stream being served, if it is traced.
+    trace: Cell<Option<u64>>,
     encoder: RefCell<Encoder>,
     decoder: RefCell<Decoder>,
     current: RefCell<Option<Weak<MuxStream>>>,
@@ -329,6 +332,7 @@ impl Session {
             pool: Rc::downgrade(pool),
             settings,
             pipeline: RefCell::new(None),
+            trace: Cell::new(None),
             encoder: RefCell::new(Encoder::new(settings.buffer_size)),
             decoder: RefCell::new(Decoder::new(Role::Response, settings.max_head)),
             current: RefCell::new(None),
@@ -349,10 +353,32 @@ impl Session {
         s
     }
 
+    /// Notes bytes to or from upstream in the trace of the stream being served.
+    fn trace_bytes(&self, b: &Bytes, sent: bool) {
+        let Some(t) = self.trace.get() else { return };
+        let p = self.pipeline.borrow().clone();
+        let Some(p) = p else { return };
+        let name = p
+            .layout()
+            .filters()
+            .first()
+            .map(|f| f.label())
+            .unwrap_or_else(|| "muxHTTP".into());
+        let preview =
+            String::from_utf8_lossy(&b[..b.len().min(crate::trace::PREVIEW)]).into_owned();
+        let label = if sent {
+            name
+        } else {
+            format!("{name} (response)")
+        };
+        crate::trace::note(t, &label, p.context().id(), "Data", b.len(), preview);
+    }
+
     fn send(&self, out: Vec<Bytes>) {
         let p = self.pipeline.borrow().clone();
         if let Some(p) = p {
             for b in out {
+                self.trace_bytes(&b, true);
                 p.input(Event::Data(b));
             }
         }
@@ -401,6 +427,7 @@ impl Session {
     fn on_output(&self, evt: Event) {
         match evt {
             Event::Data(b) => {
+                self.trace_bytes(&b, false);
                 let mut parts = Vec::new();
                 self.decoder.borrow_mut().feed(&b, &mut parts);
                 for p in parts {

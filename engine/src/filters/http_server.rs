@@ -171,6 +171,10 @@ struct Exch {
     raw: Cell<bool>,
     /// Access log record, when the access log is on.
     access: RefCell<Option<AccessRecord>>,
+    /// The trace id, when the request asked for one with `x-sluice-trace`.
+    trace: Cell<Option<u64>>,
+    /// The trace id, when the request is traced.
+    traced: Cell<Option<u64>>,
 }
 
 enum Action {
@@ -360,6 +364,8 @@ impl ServerCore {
             last: Cell::new(!keep_alive),
             raw: Cell::new(false),
             access: RefCell::new(None),
+            trace: Cell::new(None),
+            traced: Cell::new(None),
         });
         self.exchanges.borrow_mut().push_back(x.clone());
         x
@@ -409,7 +415,21 @@ impl ServerCore {
                         core.act(Action::Reply(id, e));
                     }
                 });
-                let p = Pipeline::new(layout, self.context.fork(), out);
+                let ctx = self.context.fork();
+                if let Some(t) = crate::trace::for_request(
+                    self.context.inbound().map(|i| i.local.port()),
+                    &h.path,
+                    &h.headers,
+                ) {
+                    ctx.set_trace(Some(t));
+                    x.traced.set(Some(t));
+                    if h.header("x-sluice-trace").is_some() {
+                        x.trace.set(Some(t));
+                    }
+                    let line = format!("{} {} {}", h.method, h.path, h.protocol);
+                    crate::trace::note(t, self.name, ctx.id(), "MessageStart", 0, line);
+                }
+                let p = Pipeline::new(layout, ctx, out);
                 *x.sub.borrow_mut() = Some(p.clone());
                 p.input(Event::MessageStart(head));
             }
@@ -542,6 +562,20 @@ impl ServerCore {
                     let v = head.as_ref().map(|h| h.get(ctx));
                     out_head_from_js(v.as_ref(), Role::Response, x.info)
                 });
+                let mut oh = oh;
+                if let Some(t) = x.trace.get() {
+                    oh.headers.push(("x-sluice-trace".into(), t.to_string()));
+                }
+                if let Some(t) = x.traced.get() {
+                    crate::trace::note(
+                        t,
+                        self.name,
+                        self.context.id(),
+                        "MessageStart",
+                        0,
+                        oh.start_line.clone(),
+                    );
+                }
                 let status = oh
                     .start_line
                     .split(' ')

@@ -178,6 +178,7 @@ async fn serve_connection(
     let counters = Rc::new(ConnectionMetrics::open(&listen_label(&layout)));
     let c = counters.clone();
     let context = Context::root(Some(inbound.clone()));
+    context.set_trace(crate::trace::for_connection(local.port()));
     let output = Output::from_fn(move |e| {
         if let Event::Data(b) = &e {
             c.bytes_out.inc_by(b.len() as u64);

@@ -20,6 +20,7 @@ pub struct Context {
     values: JsValue,
     inbound: Option<Rc<Inbound>>,
     upstream: std::cell::RefCell<Option<Rc<str>>>,
+    trace: Cell<Option<u64>>,
 }
 
 impl Context {
@@ -41,6 +42,7 @@ impl Context {
             values,
             inbound,
             upstream: Default::default(),
+            trace: Cell::new(None),
         })
     }
 
@@ -57,6 +59,7 @@ impl Context {
             values,
             inbound: self.inbound.clone(),
             upstream: Default::default(),
+            trace: Cell::new(self.trace.get()),
         })
     }
 
@@ -68,6 +71,16 @@ impl Context {
     /// The JS array holding the values.
     pub fn values(&self) -> &JsValue {
         &self.values
+    }
+
+    /// The trace (event inspector) this context's streams are recorded under, if any.
+    pub fn trace(&self) -> Option<u64> {
+        self.trace.get()
+    }
+
+    /// Records this context's streams under `trace` (see `trace.rs`).
+    pub fn set_trace(&self, trace: Option<u64>) {
+        self.trace.set(trace);
     }
 
     /// Notes the upstream a request of this context went to (for the access log).

@@ -75,6 +75,7 @@ impl Output {
 
 /// A live pipeline: filter instances for one stream, bound to one context.
 pub struct Pipeline {
+    id: u64,
     layout: Rc<PipelineLayout>,
     context: Rc<Context>,
     filters: RefCell<Vec<Box<dyn Filter>>>,
@@ -126,6 +127,7 @@ impl Pipeline {
                 })
                 .collect();
             Pipeline {
+                id: next_pipeline_id(),
                 layout: layout.clone(),
                 context,
                 filters: RefCell::new(filters),
@@ -191,6 +193,9 @@ impl Pipeline {
         };
         let mut next = Some((index, evt));
         while let Some((i, e)) = next {
+            if let Some(t) = self.context.trace() {
+                self.trace(t, i, &e);
+            }
             if i < filters.len() {
                 filters[i].process(e);
             } else {
@@ -198,6 +203,47 @@ impl Pipeline {
             }
             next = self.queue.borrow_mut().pop_front();
         }
+    }
+
+    fn trace(&self, trace: u64, i: usize, e: &Event) {
+        let protos = self.layout.filters();
+        let filter = protos
+            .get(i)
+            .map(|f| f.label())
+            .unwrap_or_else(|| "output".into());
+        let (size, detail) = match e {
+            Event::Data(b) => (
+                b.len(),
+                String::from_utf8_lossy(&b[..b.len().min(crate::trace::PREVIEW)]).into_owned(),
+            ),
+            Event::MessageStart(h) => (0, dump(h.as_ref())),
+            Event::MessageEnd(t) => (0, dump(t.tail.as_ref())),
+            Event::StreamEnd(se) => (
+                0,
+                se.error_code()
+                    .map(|c| c.name().to_string())
+                    .unwrap_or_default(),
+            ),
+        };
+        crate::trace::record(crate::trace::Record {
+            trace,
+            seq: 0,
+            time_us: 0,
+            pipeline: self.id,
+            layout: crate::graph::title(&self.layout),
+            module: self.layout.module.to_string(),
+            index: (i < protos.len()).then_some(i),
+            filter,
+            context: self.context.id(),
+            kind: e.type_name(),
+            size,
+            detail,
+        });
+    }
+
+    /// This instance's id (unique in the process).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The context this pipeline runs in.
@@ -229,5 +275,20 @@ impl Drop for Pipeline {
                 tracing::error!("onEnd() in {}: {e}", self.layout.module);
             }
         }
+    }
+}
+
+fn next_pipeline_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A head or tail in the console's dump format, for traces.
+fn dump(v: Option<&script::JsValue>) -> String {
+    match v {
+        None => String::new(),
+        Some(v) => script::js(|ctx| {
+            script::call_helper::<_, String>(ctx, "dump", (v.get(ctx),)).unwrap_or_default()
+        }),
     }
 }
