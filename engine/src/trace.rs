@@ -140,7 +140,7 @@ fn sampled(rate: f64) -> bool {
     // A deterministic spread: every 1/rate-th candidate.
     let n = SAMPLER.fetch_add(1, Ordering::Relaxed);
     let every = (1.0 / rate).round().max(1.0) as u64;
-    n % every == 0
+    n.is_multiple_of(every)
 }
 
 /// A trace id for a new connection on `port`, if it is to be traced. HTTP filters narrow
