@@ -179,8 +179,8 @@ impl Drop for ConnectionMetrics {
     }
 }
 
-/// Counts an HTTP response by its status class.
-pub fn http_response(status: u16) {
+/// Counts an HTTP response on `listen` by its status class.
+pub fn http_response(listen: &str, status: u16) {
     let class = match status {
         100..=199 => "1xx",
         200..=299 => "2xx",
@@ -188,7 +188,10 @@ pub fn http_response(status: u16) {
         400..=499 => "4xx",
         _ => "5xx",
     };
-    builtin().http_responses.with_label_values(&[class]).inc();
+    builtin()
+        .http_responses
+        .with_label_values(&[listen, class])
+        .inc();
 }
 
 /// A histogram handle for timing one upstream target.

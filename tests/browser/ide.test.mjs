@@ -4,83 +4,26 @@
 //
 //   npm run build && node --test tests/browser/
 //
-// Environment: SLUICE_ENGINE (default target/release/engine), CHROMIUM (default
-// /usr/bin/chromium). The test starts its own engine on a free admin port with a temporary
-// codebase folder and stops it at the end. If that engine binary was built before ui/dist
-// existed (it then serves a placeholder page), the test serves ui/dist itself and forwards
-// /api to the engine. Screenshots go to tests/browser/artifacts/.
+// harness.mjs starts its own engine on a free admin port with a temporary codebase folder and
+// stops it at the end; if that engine embeds another IDE build, ui/dist is served by the test
+// with /api forwarded to the engine. Environment: SLUICE_ENGINE, CHROMIUM (see harness.mjs).
+// Screenshots go to tests/browser/artifacts/.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname, extname, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import http from 'node:http';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { ARTIFACTS, startIDE, waitFor, get, freePort, portIsFree } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
-const ENGINE = resolve(repo, process.env.SLUICE_ENGINE ?? 'target/release/engine');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const DIST = join(repo, 'ui/dist');
-const ARTIFACTS = join(here, 'artifacts');
-
-let engine; // child process
-let engineLog = '';
-let dataDir;
+let ide; // from startIDE
 let adminUrl;
 let uiUrl;
-let uiServer = null;
-let browser;
 let page;
 let listenPort;
-const consoleErrors = [];
-const pageErrors = [];
+let consoleErrors;
+let pageErrors;
 
 // -- helpers
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
-
-function portIsFree(port) {
-  return new Promise((ok) => {
-    const s = net.createServer();
-    s.once('error', () => ok(false));
-    s.listen(port, '::', () => s.close(() => ok(true)));
-  });
-}
-
-async function waitFor(what, fn, timeout = 15000, every = 200) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-}
-
-async function get(url) {
-  const res = await fetch(url);
-  return { status: res.status, text: await res.text(), headers: res.headers };
-}
 
 /** GET on a fresh connection each time, as curl does. */
 function curl(port, path = '/') {
@@ -97,34 +40,6 @@ function curl(port, path = '/') {
 }
 
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-
-/** Serves ui/dist and forwards /api and /metrics to the engine (for engines without the IDE). */
-function serveDist(port) {
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.json': 'application/json', '.svg': 'image/svg+xml' };
-  const target = new URL(adminUrl);
-  const server = http.createServer((req, res) => {
-    if (req.url.startsWith('/api/') || req.url.startsWith('/metrics')) {
-      const up = http.request(
-        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-        (r) => {
-          res.writeHead(r.statusCode, r.headers);
-          r.pipe(res);
-          r.on('aborted', () => res.destroy());
-        },
-      );
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-      res.on('close', () => up.destroy());
-      return;
-    }
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    let file = join(DIST, path);
-    if (!file.startsWith(DIST) || !existsSync(file) || statSync(file).isDirectory()) file = join(DIST, 'index.html');
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  return new Promise((ok) => server.listen(port, '127.0.0.1', () => ok(server)));
-}
 
 /** Replaces the whole text of the active editor by typing it. */
 async function typeAll(text) {
@@ -153,62 +68,13 @@ async function saveAndWait() {
 // -- set-up
 
 before(async () => {
-  assert.ok(existsSync(ENGINE), `no engine binary at ${ENGINE} (set SLUICE_ENGINE)`);
-  assert.ok(existsSync(join(DIST, 'index.html')), 'ui/dist is missing: run `npm run build` first');
-  mkdirSync(ARTIFACTS, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), 'sluice-ide-test-'));
-  const adminPort = await freePort();
-  adminUrl = `http://127.0.0.1:${adminPort}`;
+  ide = await startIDE({ prefix: 'sluice-ide-test-' });
+  ({ adminUrl, uiUrl, page, consoleErrors, pageErrors } = ide);
   listenPort = (await portIsFree(18080)) ? 18080 : await freePort();
-
-  engine = spawn(ENGINE, [`--admin-port=127.0.0.1:${adminPort}`, '--codebases', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  engine.stdout.on('data', (d) => (engineLog += d));
-  engine.stderr.on('data', (d) => (engineLog += d));
-  await waitFor('the admin API', async () => (await get(`${adminUrl}/api/v1/codebases`)).status === 200);
-
-  // Use the IDE built into the engine only if it is this ui/dist build.
-  const home = await get(`${adminUrl}/`);
-  if (home.text === readFileSync(join(DIST, 'index.html'), 'utf8')) {
-    uiUrl = `${adminUrl}/`;
-  } else {
-    const port = await freePort();
-    uiServer = await serveDist(port);
-    uiUrl = `http://127.0.0.1:${port}/`;
-    console.log(`# the engine does not embed this ui/dist build; serving ui/dist at ${uiUrl}`);
-  }
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  // Only loopback traffic.
-  await page.route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (route) => route.abort());
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  if (process.env.SLUICE_TEST_VERBOSE) {
-    page.on('requestfinished', async (r) => {
-      if (r.url().includes('/api/v1/log')) return;
-      const res = await r.response();
-      console.log(`# ${Date.now() % 100000} ${r.method()} ${r.url()} ${res?.status()} ${res?.headers()['x-reload'] ?? ''}`);
-    });
-  }
 });
 
 after(async () => {
-  await browser?.close();
-  uiServer?.close();
-  if (engine && engine.exitCode === null) {
-    engine.kill('SIGTERM');
-    await Promise.race([
-      new Promise((r) => engine.once('exit', r)),
-      new Promise((r) => setTimeout(r, 5000)).then(() => engine.kill('SIGKILL')),
-    ]);
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  if (process.env.SLUICE_TEST_VERBOSE) console.log(engineLog);
+  await ide?.stop();
 });
 
 // -- the story

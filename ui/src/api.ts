@@ -69,6 +69,19 @@ export interface Tutorial {
   files: string[];
 }
 
+/** `GET /api/v1/metrics/summary`: the engine's counters since it started (cumulative). */
+export interface MetricsSummary {
+  connectionsTotal: number;
+  connectionsOpen: number;
+  bytes: number;
+  /** Responses by status class: `{"2xx": n, "5xx": n, ...}`. */
+  responses: Record<string, number>;
+  errors: number;
+  scriptExceptions: number;
+  /** Upstream response times in seconds: cumulative `[le, count]` buckets, as in Prometheus. */
+  upstream: { count: number; sum: number; buckets: [number, number][] };
+}
+
 /** Result of a file save: whether it was created and, if the codebase runs, the reload outcome. */
 export interface SaveResult {
   created: boolean;
@@ -283,6 +296,12 @@ export class Api {
         if (data) onLine(JSON.parse(data) as LogLine);
       }
     }
+  }
+
+  // -- metrics
+
+  getMetricsSummary(): Promise<MetricsSummary> {
+    return this.getJson('/api/v1/metrics/summary');
   }
 
   // -- graph, typings, tutorials

@@ -11,6 +11,7 @@ import { ProgramBar } from './program';
 import { LogConsole } from './log';
 import { GraphView } from './graph';
 import { TutorialsPanel } from './tutorials';
+import { Dashboard } from './dashboard';
 
 const LAST_CODEBASE = 'sluice.codebase';
 
@@ -23,6 +24,7 @@ export class App {
   private readonly log: LogConsole;
   private readonly graph: GraphView;
   private readonly tutorials: TutorialsPanel;
+  private readonly dashboard: Dashboard;
   private readonly banner: HTMLElement;
   private readonly saveButton: HTMLButtonElement;
 
@@ -58,6 +60,7 @@ export class App {
     this.log = new LogConsole(this.api);
     this.graph = new GraphView((file, line) => void this.guard(() => this.editor.reveal(file, line)));
     this.tutorials = new TutorialsPanel(this.api, (t) => void this.guard(() => this.copyTutorial(t)));
+    this.dashboard = new Dashboard(this.api);
     this.banner = h('div.banner', { hidden: true, 'data-testid': 'banner' });
 
     this.saveButton = h(
@@ -439,18 +442,16 @@ export class App {
   }
 
   private sidePanel(): HTMLElement {
-    const panes: Record<string, HTMLElement> = { graph: this.graph.el, tutorials: this.tutorials.el };
+    const panes: Record<string, HTMLElement> = { graph: this.graph.el, dashboard: this.dashboard.el, tutorials: this.tutorials.el };
+    const titles: Record<string, string> = { graph: 'Pipeline graph', dashboard: 'Dashboard', tutorials: 'Tutorials' };
     const buttons = Object.keys(panes).map((key) =>
-      h(
-        'button.side-tab',
-        { 'data-key': key, 'data-testid': `tab-${key}`, onclick: () => show(key) },
-        key === 'graph' ? 'Pipeline graph' : 'Tutorials',
-      ),
+      h('button.side-tab', { 'data-key': key, 'data-testid': `tab-${key}`, onclick: () => show(key) }, titles[key]),
     );
     const show = (key: string) => {
       for (const b of buttons) b.classList.toggle('active', b.dataset.key === key);
       for (const [k, el] of Object.entries(panes)) el.hidden = k !== key;
       if (key === 'tutorials') void this.tutorials.load();
+      this.dashboard.setVisible(key === 'dashboard');
     };
     const side = h('aside.side', {}, h('div.side-tabs', {}, buttons), ...Object.values(panes));
     show('graph');

@@ -1,5 +1,6 @@
 // The log console: follows the engine log (event stream, or polling when the stream is not
-// available), with a level filter, auto-scroll and clear.
+// available), with a level filter, a topic filter (built from the topics seen: config, listener,
+// access, ...), auto-scroll and clear.
 
 import { h, clear } from './dom';
 import { ApiError, NotAnEventStream, type Api, type LogLine } from './api';
@@ -17,6 +18,8 @@ export class LogConsole {
   readonly el: HTMLElement;
   private readonly body: HTMLElement;
   private readonly filter: HTMLSelectElement;
+  private readonly topicFilter: HTMLSelectElement;
+  private readonly topics = new Set<string>();
   private readonly follow: HTMLInputElement;
   private readonly mode: HTMLElement;
   private lines: LogLine[] = [];
@@ -33,6 +36,11 @@ export class LogConsole {
       LEVELS.map((l) => h('option', { value: l }, l)),
     );
     this.filter.value = 'debug';
+    this.topicFilter = h(
+      'select',
+      { title: 'Topic shown', 'data-testid': 'log-topic-filter', onchange: () => this.renderAll() },
+      h('option', { value: '' }, 'all'),
+    );
     this.follow = h('input', { type: 'checkbox', checked: true, 'data-testid': 'log-follow' });
     this.mode = h('span.muted', {});
     this.body = h('div.log-body', { 'data-testid': 'log-lines' });
@@ -50,6 +58,7 @@ export class LogConsole {
         this.mode,
         h('span.spacer', {}),
         h('label', {}, 'Level ', this.filter),
+        h('label', {}, 'Topic ', this.topicFilter),
         h('label', {}, this.follow, ' Auto-scroll'),
         h('button', { onclick: () => this.clear(), 'data-testid': 'log-clear' }, 'Clear'),
       ),
@@ -138,8 +147,9 @@ export class LogConsole {
     if (this.seen.size > MAX_LINES) {
       for (const k of [...this.seen.keys()].slice(0, this.seen.size - MAX_LINES)) this.seen.delete(k);
     }
-    const min = levelRank(this.filter.value);
-    for (const l of fresh) if (levelRank(l.level) >= min) this.body.append(this.row(l));
+    for (const l of fresh) this.addTopic(l.topic);
+    const shown = this.shows();
+    for (const l of fresh) if (shown(l)) this.body.append(this.row(l));
     if (this.lines.length > MAX_LINES) {
       this.lines.splice(0, this.lines.length - MAX_LINES);
       while (this.body.childElementCount > MAX_LINES) this.body.firstElementChild?.remove();
@@ -148,15 +158,29 @@ export class LogConsole {
   }
 
   private renderAll(): void {
-    const min = levelRank(this.filter.value);
-    this.body.replaceChildren(...this.lines.filter((l) => levelRank(l.level) >= min).map((l) => this.row(l)));
+    this.body.replaceChildren(...this.lines.filter(this.shows()).map((l) => this.row(l)));
     if (this.follow.checked) this.body.scrollTop = this.body.scrollHeight;
+  }
+
+  /** The test of the level and topic filters. */
+  private shows(): (l: LogLine) => boolean {
+    const min = levelRank(this.filter.value);
+    const topic = this.topicFilter.value;
+    return (l) => levelRank(l.level) >= min && (!topic || l.topic === topic);
+  }
+
+  /** Offers a topic in the filter once it is seen, in alphabetical order. */
+  private addTopic(topic: string): void {
+    if (!topic || this.topics.has(topic)) return;
+    this.topics.add(topic);
+    const next = [...this.topicFilter.options].find((o) => o.value && o.value.localeCompare(topic) > 0);
+    this.topicFilter.insertBefore(h('option', { value: topic }, topic), next ?? null);
   }
 
   private row(l: LogLine): HTMLElement {
     return h(
       'div.log-line',
-      { class: `lvl-${LEVELS[levelRank(l.level)]}` },
+      { class: `lvl-${LEVELS[levelRank(l.level)]}`, 'data-topic': l.topic || '' },
       h('span.log-time', {}, l.time),
       ' ',
       h('span.log-level', {}, `[${l.level}]`),

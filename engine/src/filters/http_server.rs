@@ -656,7 +656,12 @@ impl ServerCore {
     }
 
     fn count_status(&self, x: &Exch, status: u16) {
-        crate::metrics::http_response(status);
+        let listen = self
+            .context
+            .inbound()
+            .map(|i| i.local.port().to_string())
+            .unwrap_or_default();
+        crate::metrics::http_response(&listen, status);
         if let Some(a) = x.access.borrow_mut().as_mut() {
             a.status = status;
         }
