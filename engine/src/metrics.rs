@@ -81,9 +81,9 @@ fn state() -> &'static State {
             http_responses: IntCounterVec::new(
                 Opts::new(
                     "sluice_http_responses_total",
-                    "HTTP responses sent to clients, by status class",
+                    "HTTP responses sent to clients, by listener and status class",
                 ),
-                &["class"],
+                &["listen", "class"],
             )
             .expect("metric"),
             connect_seconds: HistogramVec::new(
