@@ -211,3 +211,32 @@ fn ten_thousand_malformed_requests_get_an_answer_or_a_clean_close() {
     }
     assert!(!e.log().contains("panicked"), "{}", e.log());
 }
+
+#[test]
+fn a_client_that_stops_reading_is_cut_off_after_the_write_timeout() {
+    let port = free_port();
+    let cb = Codebase::new("writetimeout");
+    let script = cb.file(
+        "main.js",
+        &format!("var big = new Data('x'.repeat(1 << 20));\nvar body = new Data(); for (var i = 0; i < 32; i++) body.push(big);\npipy()\n.listen({port}, {{ writeTimeout: 0.5 }})\n  .serveHTTP(() => new Message(body))\n"),
+    );
+    let _e = Engine::start(&script, &[port]);
+    let mut s = connect(port);
+    s.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    assert!(
+        got < 32 << 20,
+        "the server gave up on a client that did not read ({got} bytes)"
+    );
+    // Others are still served.
+    let (out, _) = raw_exchange(port, b"HEAD / HTTP/1.1\r\nConnection: close\r\n\r\n", 5);
+    assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200 OK"));
+}

@@ -128,3 +128,26 @@ fn json_logs_carry_the_access_fields() {
     assert_eq!(v["bytes"], 2);
     assert_eq!(v["level"], "info");
 }
+
+#[test]
+fn script_loggers_write_text_and_json_lines() {
+    let port = free_port();
+    let cb = Codebase::new("loggers");
+    let file = cb.dir.join("out.log");
+    let script = cb.file(
+        "main.js",
+        &format!(
+            r#"var text = new logging.TextLogger('t').toFile('{f}');
+var json = new logging.JSONLogger('j').toFile('{f}').toStdout();
+pipy()
+.listen({port})
+  .serveHTTP(msg => (text.log('hit', msg.head.path, {{ n: 1 }}), json.log({{ path: msg.head.path }}), new Message('ok')))
+"#,
+            f = file.display()
+        ),
+    );
+    let _e = Engine::start(&script, &[port]);
+    assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/a")]), "ok");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text, "hit /a { n: 1 }\n{\"path\":\"/a\"}\n");
+}

@@ -185,3 +185,63 @@ declare namespace algo {
   }
   function hash(value: any): number;
 }
+
+declare namespace stats {
+  class Counter {
+    constructor(name: string, labelNames?: string[]);
+    withLabels(...values: string[]): Counter;
+    increase(n?: number): void;
+    zero(): void;
+  }
+  class Gauge {
+    constructor(name: string, labelNames?: string[]);
+    withLabels(...values: string[]): Gauge;
+    set(n: number): void;
+    increase(n?: number): void;
+    decrease(n?: number): void;
+    zero(): void;
+  }
+  class Histogram {
+    constructor(name: string, buckets: number[], labelNames?: string[]);
+    withLabels(...values: string[]): Histogram;
+    observe(n: number): void;
+  }
+}
+
+declare namespace logging {
+  class TextLogger {
+    constructor(name: string);
+    toStdout(): TextLogger;
+    toStderr(): TextLogger;
+    toFile(path: string): TextLogger;
+    log(...values: any[]): void;
+  }
+  class JSONLogger {
+    constructor(name: string);
+    toStdout(): JSONLogger;
+    toStderr(): JSONLogger;
+    toFile(path: string): JSONLogger;
+    log(...values: any[]): void;
+  }
+}
+
+declare namespace crypto {
+  class Certificate {
+    constructor(pem: string | Data);
+    readonly subject: string;
+    readonly issuer: string;
+    readonly subjectAltNames: string[];
+  }
+  class CertificateChain {
+    constructor(pem: string | Data);
+  }
+  class PrivateKey {
+    constructor(pem: string | Data);
+  }
+  class PublicKey {
+    constructor(pem: string | Data);
+  }
+}
+
+/** The worker this code runs in. */
+declare const __thread: { readonly id: number; readonly concurrency: number };

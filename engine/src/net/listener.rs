@@ -19,6 +19,8 @@ pub struct ListenOptions {
     pub idle_timeout: Duration,
     /// Close a connection that sends nothing for this long (takes precedence when shorter).
     pub read_timeout: Option<Duration>,
+    /// Close a connection whose peer takes no bytes for this long.
+    pub write_timeout: Option<Duration>,
     /// Most connections at once; further ones wait in the backlog.
     pub max_connections: Option<usize>,
     /// Set SO_REUSEPORT (for several workers on one port).
@@ -30,6 +32,7 @@ impl Default for ListenOptions {
         ListenOptions {
             idle_timeout: Duration::from_secs(60),
             read_timeout: None,
+            write_timeout: None,
             max_connections: None,
             reuse_port: false,
         }
@@ -173,6 +176,7 @@ async fn serve_connection(
     tracing::debug!(target: "inbound", "connection {} from {}", inbound.id, inbound.remote);
     let (rd, wr) = stream.into_split();
     let writer = SocketWriter::new();
+    writer.set_write_timeout(opts.write_timeout);
     writer.attach(wr);
     let w = writer.clone();
     let counters = Rc::new(ConnectionMetrics::open(&listen_label(&layout)));

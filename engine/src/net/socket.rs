@@ -19,6 +19,7 @@ const READ_CHUNK: usize = 64 * 1024;
 
 /// The write side of a socket: a bounded queue drained by its own task.
 pub struct SocketWriter {
+    write_timeout: std::cell::Cell<Option<Duration>>,
     state: RefCell<WriterState>,
     wake: Notify,
     done: Notify,
@@ -38,10 +39,16 @@ impl SocketWriter {
     /// A writer with nothing attached yet; data written now waits for [`attach`](Self::attach).
     pub fn new() -> Rc<SocketWriter> {
         Rc::new(SocketWriter {
+            write_timeout: std::cell::Cell::new(None),
             state: RefCell::new(WriterState::default()),
             wake: Notify::new(),
             done: Notify::new(),
         })
+    }
+
+    /// Gives up (with `WriteTimeout`) when the peer takes no bytes for this long.
+    pub fn set_write_timeout(&self, t: Option<Duration>) {
+        self.write_timeout.set(t);
     }
 
     /// Queues bytes. Pauses the current input tap when the queue is over its limit.
@@ -129,9 +136,24 @@ impl SocketWriter {
                 notified.await;
                 continue;
             }
-            if let Err(e) = write_batch(&mut io, &mut batch).await {
+            let written = match self.write_timeout.get() {
+                Some(t) => tokio::time::timeout(t, write_batch(&mut io, &mut batch))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "write timeout",
+                        ))
+                    }),
+                None => write_batch(&mut io, &mut batch).await,
+            };
+            if let Err(e) = written {
                 let mut s = self.state.borrow_mut();
-                s.error = Some(ErrorCode::from_io(&e, false));
+                s.error = Some(if e.kind() == std::io::ErrorKind::TimedOut {
+                    ErrorCode::WriteTimeout
+                } else {
+                    ErrorCode::from_io(&e, false)
+                });
                 s.queue.clear();
                 s.queued = 0;
                 break;

@@ -40,6 +40,7 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("readFile", Func::from(read_file))?;
     n.set("evalModule", Func::from(eval_module))?;
     n.set("certInfo", Func::from(cert_info))?;
+    n.set("logWrite", Func::from(log_write))?;
     super::stats::install(&n)?;
     n.set(
         "checkKey",
@@ -212,4 +213,36 @@ fn cert_info<'js>(ctx: Ctx<'js>, pem: String) -> rquickjs::Result<Object<'js>> {
     o.set("issuer", info.issuer)?;
     o.set("subjectAltNames", info.subject_alt_names)?;
     Ok(o)
+}
+
+thread_local! {
+    static LOG_FILES: std::cell::RefCell<std::collections::HashMap<String, std::fs::File>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Writes one logger line to stdout, stderr or a file (opened once per worker, appended).
+fn log_write(ctx: Ctx<'_>, dest: String, path: String, line: String) -> rquickjs::Result<()> {
+    use std::io::Write;
+    let r = match dest.as_str() {
+        "stdout" => writeln!(std::io::stdout().lock(), "{line}"),
+        "stderr" => writeln!(std::io::stderr().lock(), "{line}"),
+        _ => LOG_FILES.with(|files| {
+            let mut files = files.borrow_mut();
+            if !files.contains_key(&path) {
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)?;
+                files.insert(path.clone(), f);
+            }
+            let f = files.get_mut(&path).expect("opened");
+            writeln!(f, "{line}")
+        }),
+    };
+    r.map_err(|e| {
+        Exception::throw_message(
+            &ctx,
+            &format!("cannot write the log line to {dest} {path}: {e}"),
+        )
+    })
 }

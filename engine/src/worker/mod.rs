@@ -505,6 +505,12 @@ fn listen_options(layout: &PipelineLayout, opts: &RunOptions) -> Result<ListenOp
                 lo.idle_timeout = crate::filters::builder::duration_of(&v)
                     .map_err(|e| format!("listen(): idleTimeout: {e}"))?;
             }
+            if let Some(v) = get("writeTimeout") {
+                lo.write_timeout = Some(
+                    crate::filters::builder::duration_of(&v)
+                        .map_err(|e| format!("listen(): writeTimeout: {e}"))?,
+                );
+            }
             if let Some(v) = get("readTimeout") {
                 lo.read_timeout = Some(
                     crate::filters::builder::duration_of(&v)

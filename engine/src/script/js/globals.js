@@ -142,3 +142,27 @@ globalThis.__thread = __N.thread;
   }
   globalThis.stats = { Counter, Gauge, Histogram };
 })();
+
+// logging (spec §5.8): named loggers writing text or JSON lines to stdout, stderr or files.
+(function () {
+  class Logger {
+    constructor(name, json) {
+      if (typeof name !== 'string' || !name) throw new TypeError('a logger needs a name');
+      this.name = name; this._json = json; this._targets = [];
+    }
+    toStdout() { this._targets.push(['stdout', '']); return this; }
+    toStderr() { this._targets.push(['stderr', '']); return this; }
+    toFile(path) { this._targets.push(['file', String(path)]); return this; }
+    toHTTP() { throw new Error('logging to HTTP is not supported yet: log to a file or stdout'); }
+    toSyslog() { throw new Error('logging to syslog is not supported yet: log to a file or stdout'); }
+    log(...values) {
+      const line = this._json
+        ? JSON.stringify(values.length === 1 ? values[0] : values)
+        : values.map(v => (typeof v === 'string' ? v : S.dump(v))).join(' ');
+      for (const [dest, path] of this._targets) __N.logWrite(dest, path, line);
+    }
+  }
+  class TextLogger extends Logger { constructor(name) { super(name, false); } }
+  class JSONLogger extends Logger { constructor(name) { super(name, true); } }
+  globalThis.logging = { TextLogger, JSONLogger };
+})();
