@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::Notify;
 
 use super::Tap;
@@ -16,6 +16,7 @@ use crate::event::{ErrorCode, Event, StreamEnd};
 /// Bytes queued for writing before the writer pauses the input that fills it.
 pub const CONGESTION_LIMIT: usize = 1 << 20;
 const READ_CHUNK: usize = 64 * 1024;
+const SMALL_READ: usize = 4096;
 
 /// The write side of a socket: a bounded queue drained by its own task.
 pub struct SocketWriter {
@@ -212,44 +213,59 @@ async fn write_batch<W: AsyncWrite + Unpin>(
 /// Reads `io` until EOF or error, handing each chunk to `deliver` with `tap` current, and
 /// finally a `StreamEnd` (with the error code, if reading failed or timed out).
 ///
-/// Stops early (without a StreamEnd) when `stop` resolves.
-pub async fn pump_reader<R: AsyncRead + Unpin>(
-    mut io: R,
+/// It waits for the socket to be readable before it takes a buffer, so an idle connection
+/// holds no read buffer; the buffer grows to 64 KiB while reads fill it (bulk transfers) and
+/// shrinks back when they do not. Stops early (without a StreamEnd) when `stop` resolves.
+pub async fn pump_reader(
+    io: tokio::net::tcp::OwnedReadHalf,
     tap: Rc<Tap>,
     timeout: Option<(Duration, ErrorCode)>,
     deliver: impl Fn(Event),
     stop: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(stop);
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let mut want = SMALL_READ;
     loop {
         tap.opened().await;
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(READ_CHUNK);
-        }
-        let read = async {
+        let ready = async {
             match timeout {
-                Some((d, code)) => match tokio::time::timeout(d, io.read_buf(&mut buf)).await {
+                Some((d, code)) => match tokio::time::timeout(d, io.readable()).await {
                     Ok(r) => r.map_err(|e| ErrorCode::from_io(&e, true)),
                     Err(_) => Err(code),
                 },
                 None => io
-                    .read_buf(&mut buf)
+                    .readable()
                     .await
                     .map_err(|e| ErrorCode::from_io(&e, true)),
             }
         };
         let r = tokio::select! {
-            r = read => r,
+            r = ready => r,
             _ = &mut stop => return,
         };
+        let r = r.and_then(|()| {
+            let mut buf = BytesMut::with_capacity(want);
+            match io.try_read_buf(&mut buf) {
+                Ok(n) => Ok(Some((n, buf))),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+                Err(e) => Err(ErrorCode::from_io(&e, true)),
+            }
+        });
         match r {
-            Ok(0) => {
+            Ok(None) => continue,
+            Ok(Some((0, _))) => {
                 Tap::enter(&tap, || deliver(StreamEnd::ok()));
                 return;
             }
-            Ok(_) => {
-                let chunk = buf.split().freeze();
+            Ok(Some((n, buf))) => {
+                want = if n == want {
+                    (want * 4).min(READ_CHUNK)
+                } else if n < want / 8 {
+                    (want / 2).max(SMALL_READ)
+                } else {
+                    want
+                };
+                let chunk = buf.freeze();
                 Tap::enter(&tap, || deliver(Event::Data(chunk)));
             }
             Err(code) => {
