@@ -15,7 +15,7 @@ use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd, StreamError};
 use crate::http::decoder::{Decoder, Part, RequestInfo};
 use crate::http::encoder::{Encoder, OutHead};
-use crate::http::head::{out_head_from_js, response_to_js, Exchange as HeadInfo};
+use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead, LazyTail};
 use crate::http::Role;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
@@ -389,10 +389,7 @@ impl Session {
         self.sent_at.set(Some(std::time::Instant::now()));
         self.response_started.set(false);
         *self.current.borrow_mut() = Some(stream);
-        let oh: OutHead = script::js(|ctx| {
-            let v = head.as_ref().map(|h| h.get(ctx));
-            out_head_from_js(v.as_ref(), Role::Request, HeadInfo::default())
-        });
+        let oh: OutHead = out_head(head.as_ref(), Role::Request, HeadInfo::default());
         let method = oh.start_line.split(' ').next().unwrap_or("").to_string();
         self.decoder.borrow_mut().expect_response(RequestInfo {
             head: method == "HEAD",
@@ -465,8 +462,10 @@ impl Session {
                 if !h.keep_alive() {
                     self.keep_alive.set(false);
                 }
-                let head =
-                    script::js(|ctx| response_to_js(ctx, &h).ok().map(|v| JsValue::save(ctx, v)));
+                let head = Some(JsValue::lazy(LazyHead {
+                    head: h,
+                    role: Role::Response,
+                }));
                 if let Some(s) = stream {
                     s.on_response(Event::MessageStart(head));
                 }
@@ -480,12 +479,10 @@ impl Session {
                 head_size,
                 body_size,
             } => {
-                let tail = script::js(|ctx| {
-                    let o = rquickjs::Object::new(ctx.clone()).ok()?;
-                    o.set("headSize", head_size).ok()?;
-                    o.set("bodySize", body_size).ok()?;
-                    Some(JsValue::save(ctx, o.into_value()))
-                });
+                let tail = Some(JsValue::lazy(LazyTail {
+                    head_size,
+                    body_size,
+                }));
                 self.current.borrow_mut().take();
                 self.response_started.set(false);
                 if self.keep_alive.get() && !self.closed.get() {

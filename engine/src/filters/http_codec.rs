@@ -9,7 +9,7 @@ use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
 use crate::http::decoder::{Decoder, Part, RequestInfo};
 use crate::http::encoder::Encoder;
-use crate::http::head::{out_head_from_js, request_to_js, response_to_js, Exchange};
+use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::Role;
 use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
 use crate::script::{self, JsValue};
@@ -130,14 +130,10 @@ impl Decode {
             match p {
                 Part::Head(h) => {
                     self.started = true;
-                    let role = self.role;
-                    let head = script::js(|ctx| {
-                        let v = match role {
-                            Role::Request => request_to_js(ctx, &h),
-                            Role::Response => response_to_js(ctx, &h),
-                        };
-                        v.ok().map(|v| JsValue::save(ctx, v))
-                    });
+                    let head = Some(JsValue::lazy(LazyHead {
+                        head: h,
+                        role: self.role,
+                    }));
                     self.output.emit(Event::MessageStart(head));
                 }
                 Part::Data(b) | Part::Tunnel(b) => self.output.emit(Event::Data(b)),
@@ -215,11 +211,7 @@ impl Filter for Encode {
         let mut out = Vec::new();
         match evt {
             Event::MessageStart(head) => {
-                let role = self.role;
-                let oh = script::js(|ctx| {
-                    let v = head.as_ref().map(|h| h.get(ctx));
-                    out_head_from_js(v.as_ref(), role, Exchange::default())
-                });
+                let oh = out_head(head.as_ref(), self.role, Exchange::default());
                 self.encoder.start(oh, false, &mut out);
                 self.started = true;
             }

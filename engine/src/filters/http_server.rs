@@ -14,7 +14,7 @@ use crate::event::{ErrorCode, Event, MessageTail, StreamError};
 use crate::http::access::AccessRecord;
 use crate::http::decoder::{Decoder, Head, Part, DEFAULT_MAX_HEAD};
 use crate::http::encoder::{Encoder, OutHead, DEFAULT_BUFFER_SIZE};
-use crate::http::head::{out_head_from_js, request_to_js, Exchange as HeadInfo};
+use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead, LazyTail};
 use crate::http::status::reason;
 use crate::http::Role;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
@@ -297,12 +297,10 @@ impl ServerCore {
                 let Some(x) = self.receiving.borrow_mut().take() else {
                     return;
                 };
-                let tail = script::js(|ctx| {
-                    let o = rquickjs::Object::new(ctx.clone()).ok()?;
-                    o.set("headSize", head_size).ok()?;
-                    o.set("bodySize", body_size).ok()?;
-                    Some(JsValue::save(ctx, o.into_value()))
-                });
+                let tail = Some(JsValue::lazy(LazyTail {
+                    head_size,
+                    body_size,
+                }));
                 let end = MessageTail {
                     tail,
                     payload: None,
@@ -404,7 +402,20 @@ impl ServerCore {
                 b"HTTP/1.1 100 Continue\r\n\r\n",
             )));
         }
-        let head = script::js(|ctx| request_to_js(ctx, &h).ok().map(|v| JsValue::save(ctx, v)));
+        let trace = match &self.responder {
+            Responder::Sub(_) => crate::trace::for_request(
+                self.context.inbound().map(|i| i.local.port()),
+                &h.path,
+                &h.headers,
+            ),
+            Responder::Handler(_) => None,
+        };
+        let asked = h.header("x-sluice-trace").is_some();
+        let line = trace.map(|_| format!("{} {} {}", h.method, h.path, h.protocol));
+        let head = Some(JsValue::lazy(LazyHead {
+            head: h,
+            role: Role::Request,
+        }));
         *self.receiving.borrow_mut() = Some(x.clone());
         match &self.responder {
             Responder::Sub(layout) => {
@@ -416,18 +427,20 @@ impl ServerCore {
                     }
                 });
                 let ctx = self.context.fork();
-                if let Some(t) = crate::trace::for_request(
-                    self.context.inbound().map(|i| i.local.port()),
-                    &h.path,
-                    &h.headers,
-                ) {
+                if let Some(t) = trace {
                     ctx.set_trace(Some(t));
                     x.traced.set(Some(t));
-                    if h.header("x-sluice-trace").is_some() {
+                    if asked {
                         x.trace.set(Some(t));
                     }
-                    let line = format!("{} {} {}", h.method, h.path, h.protocol);
-                    crate::trace::note(t, self.name, ctx.id(), "MessageStart", 0, line);
+                    crate::trace::note(
+                        t,
+                        self.name,
+                        ctx.id(),
+                        "MessageStart",
+                        0,
+                        line.unwrap_or_default(),
+                    );
                 }
                 let p = Pipeline::new(layout, ctx, out);
                 *x.sub.borrow_mut() = Some(p.clone());
@@ -558,10 +571,7 @@ impl ServerCore {
                     return;
                 }
                 x.reply_started.set(true);
-                let oh = script::js(|ctx| {
-                    let v = head.as_ref().map(|h| h.get(ctx));
-                    out_head_from_js(v.as_ref(), Role::Response, x.info)
-                });
+                let oh = out_head(head.as_ref(), Role::Response, x.info);
                 let mut oh = oh;
                 if let Some(t) = x.trace.get() {
                     oh.headers.push(("x-sluice-trace".into(), t.to_string()));

@@ -164,3 +164,97 @@ pub fn out_head_from_js(head: Option<&Value<'_>>, role: super::Role, x: Exchange
     }
     out
 }
+
+/// A decoded request or response head, made into a JS object only when a script asks.
+pub struct LazyHead {
+    /// The head.
+    pub head: Head,
+    /// Which kind it is.
+    pub role: super::Role,
+}
+
+impl crate::script::Lazy for LazyHead {
+    fn make<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+        match self.role {
+            super::Role::Request => request_to_js(ctx, &self.head),
+            super::Role::Response => response_to_js(ctx, &self.head),
+        }
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A message tail `{headSize, bodySize}`, made only when a script asks.
+pub struct LazyTail {
+    /// Bytes of the head.
+    pub head_size: usize,
+    /// Bytes of the body.
+    pub body_size: usize,
+}
+
+impl crate::script::Lazy for LazyTail {
+    fn make<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+        let o = Object::new(ctx.clone())?;
+        o.set("headSize", self.head_size)?;
+        o.set("bodySize", self.body_size)?;
+        Ok(o.into_value())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A head (lazy or made in JS) ready to encode; a head no script touched is read straight
+/// from its Rust form.
+pub fn out_head(head: Option<&crate::script::JsValue>, role: super::Role, x: Exchange) -> OutHead {
+    if let Some(h) = head {
+        if let Some(l) = h.pending::<LazyHead>() {
+            if let Some(lh) = l.as_any().downcast_ref::<LazyHead>() {
+                if lh.role == role {
+                    return out_head_from_rust(&lh.head, role, x);
+                }
+            }
+        }
+    }
+    crate::script::js(|ctx| {
+        let v = head.map(|h| h.get(ctx));
+        out_head_from_js(v.as_ref(), role, x)
+    })
+}
+
+fn out_head_from_rust(h: &Head, role: super::Role, x: Exchange) -> OutHead {
+    let mut out = OutHead {
+        peer_http10: x.peer_http10,
+        ..Default::default()
+    };
+    match role {
+        super::Role::Request => {
+            out.length_when_empty = matches!(h.method.as_str(), "POST" | "PUT" | "PATCH");
+            out.start_line = format!("{} {} {}", h.method, h.path, h.protocol);
+        }
+        super::Role::Response => {
+            let text = if h.reason.is_empty() {
+                reason(h.status).to_string()
+            } else {
+                h.reason.clone()
+            };
+            out.start_line = format!("{} {} {}", h.protocol, h.status, text);
+            out.length_when_empty = true;
+            out.no_length = h.status < 200 || h.status == 204;
+            out.bodiless = out.no_length || h.status == 304 || x.head_request;
+            out.keep_length = x.head_request;
+        }
+    }
+    for (lower, orig, value) in &h.headers {
+        match lower.as_str() {
+            "keep-alive" | "transfer-encoding" | "connection" => continue,
+            "content-length" => {
+                out.content_length = value.trim().parse().ok();
+                continue;
+            }
+            _ => out.headers.push((orig.clone(), value.clone())),
+        }
+    }
+    out
+}

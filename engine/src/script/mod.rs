@@ -16,7 +16,7 @@ pub use convert::{
     JsMessage,
 };
 pub use error::ScriptError;
-pub use value::JsValue;
+pub use value::{JsValue, Lazy};
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -148,6 +148,7 @@ pub fn with_deadline<R>(limit: std::time::Duration, f: impl FnOnce() -> R) -> R 
 
 /// Drops this thread's runtime. Every [`JsValue`] must be gone before.
 pub fn uninstall() {
+    HELPER_FNS.with(|m| m.borrow_mut().clear());
     SCRIPT.with(|s| s.borrow_mut().take());
 }
 
@@ -220,13 +221,28 @@ pub fn helpers<'js>(ctx: &Ctx<'js>) -> Object<'js> {
         .expect("__sluice")
 }
 
-/// Calls a `__sluice` helper by name.
-pub fn call_helper<'js, A, R>(ctx: &Ctx<'js>, name: &str, args: A) -> rquickjs::Result<R>
+thread_local! {
+    static HELPER_FNS: RefCell<std::collections::HashMap<&'static str, JsValue>> = RefCell::new(std::collections::HashMap::new());
+}
+
+/// Calls a `__sluice` helper by name (looked up once per worker).
+pub fn call_helper<'js, A, R>(ctx: &Ctx<'js>, name: &'static str, args: A) -> rquickjs::Result<R>
 where
     A: rquickjs::function::IntoArgs<'js>,
     R: rquickjs::FromJs<'js>,
 {
-    let f: Function = helpers(ctx).get(name)?;
+    let cached = HELPER_FNS.with(|m| m.borrow().get(name).cloned());
+    let f: Function = match cached {
+        Some(v) => v.get(ctx).into_function().ok_or(rquickjs::Error::Unknown)?,
+        None => {
+            let f: Function = helpers(ctx).get(name)?;
+            HELPER_FNS.with(|m| {
+                m.borrow_mut()
+                    .insert(name, JsValue::save(ctx, f.clone().into_value()))
+            });
+            f
+        }
+    };
     f.call(args)
 }
 

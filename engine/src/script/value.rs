@@ -1,29 +1,71 @@
-//! A JavaScript value held from Rust, outside any `Ctx` borrow.
+//! A JavaScript value held from Rust, outside any `Ctx` borrow — possibly not made yet.
 
+use std::any::Any;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use rquickjs::{Ctx, Persistent, Value};
 
+/// A value Rust can describe without JS and turn into a JS value when a script needs it
+/// (e.g. an HTTP head decoded in Rust). Filters that never call scripts never pay for it.
+pub trait Lazy: Any {
+    /// Makes the JS value.
+    fn make<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>>;
+    /// For downcasting to the concrete type.
+    fn as_any(&self) -> &dyn Any;
+}
+
+enum Repr {
+    Saved(Persistent<Value<'static>>),
+    Lazy(Rc<dyn Lazy>),
+}
+
 /// A reference-counted handle to a JS value that lives in this worker's runtime.
 ///
-/// Cloning is a reference-count bump on the Rust side; the JS value is duplicated only when
-/// it is restored into a `Ctx`. Every `JsValue` must be dropped before the worker's runtime.
+/// Cloning is a reference-count bump on the Rust side. A lazy value is made on first use and
+/// kept, so every holder then sees the same JS object (and a script's changes to it). Every
+/// `JsValue` must be dropped before the worker's runtime.
 #[derive(Clone)]
-pub struct JsValue(Rc<Persistent<Value<'static>>>);
+pub struct JsValue(Rc<RefCell<Repr>>);
 
 impl JsValue {
     /// Saves `value` so it can be kept past the current `Ctx` borrow.
     pub fn save<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Self {
-        JsValue(Rc::new(Persistent::save(ctx, value)))
+        JsValue(Rc::new(RefCell::new(Repr::Saved(Persistent::save(
+            ctx, value,
+        )))))
     }
 
-    /// Brings the value back into `ctx`.
+    /// A value made only when a script needs it.
+    pub fn lazy(v: impl Lazy + 'static) -> Self {
+        JsValue(Rc::new(RefCell::new(Repr::Lazy(Rc::new(v)))))
+    }
+
+    /// The Rust description, while the value has not been made in JS yet.
+    pub fn pending<T: 'static>(&self) -> Option<Rc<dyn Lazy>> {
+        match &*self.0.borrow() {
+            Repr::Lazy(l) if l.as_any().is::<T>() => Some(l.clone()),
+            _ => None,
+        }
+    }
+
+    /// Brings the value into `ctx` (making it first if it is lazy).
     pub fn get<'js>(&self, ctx: &Ctx<'js>) -> Value<'js> {
-        // Restoring a Persistent that belongs to this runtime cannot fail.
-        (*self.0)
-            .clone()
-            .restore(ctx)
-            .unwrap_or_else(|_| Value::new_undefined(ctx.clone()))
+        let lazy = match &*self.0.borrow() {
+            Repr::Saved(p) => {
+                // Restoring a Persistent that belongs to this runtime cannot fail.
+                return p
+                    .clone()
+                    .restore(ctx)
+                    .unwrap_or_else(|_| Value::new_undefined(ctx.clone()));
+            }
+            Repr::Lazy(l) => l.clone(),
+        };
+        let v = lazy
+            .make(ctx)
+            .unwrap_or_else(|_| Value::new_undefined(ctx.clone()));
+        *self.0.borrow_mut() = Repr::Saved(Persistent::save(ctx, v.clone()));
+        v
     }
 }
 
