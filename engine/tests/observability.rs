@@ -151,3 +151,54 @@ pipy()
     let text = std::fs::read_to_string(&file).unwrap();
     assert_eq!(text, "hit /a { n: 1 }\n{\"path\":\"/a\"}\n");
 }
+
+#[test]
+fn a_logger_can_send_its_lines_to_an_http_collector() {
+    use std::io::{BufRead, BufReader, Read};
+    let collector = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let cport = collector.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for c in collector.incoming().flatten() {
+            let mut r = BufReader::new(c.try_clone().unwrap());
+            let mut head = String::new();
+            let mut len = 0;
+            loop {
+                let mut l = String::new();
+                if r.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+                    break;
+                }
+                if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+                head.push_str(&l);
+            }
+            let mut body = vec![0u8; len];
+            r.read_exact(&mut body).unwrap();
+            let _ = std::io::Write::write_all(&mut &c, b"HTTP/1.1 204 No Content\r\n\r\n");
+            let _ = tx.send(format!(
+                "{}{}",
+                head.lines().next().unwrap_or(""),
+                String::from_utf8_lossy(&body)
+            ));
+        }
+    });
+    let port = free_port();
+    let cb = Codebase::new("httplog");
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "var log = new logging.JSONLogger('collector').toHTTP('http://127.0.0.1:{cport}/logs');\npipy()\n.listen({port})\n  .serveHTTP(msg => (log.log({{ path: msg.head.path }}), new Message('ok')))\n"
+        ),
+    );
+    let _e = Engine::start(&script, &[port]);
+    curl(&[&format!("http://127.0.0.1:{port}/one")]);
+    curl(&[&format!("http://127.0.0.1:{port}/two")]);
+    let got = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("the collector got a batch");
+    assert_eq!(
+        got,
+        "POST /logs HTTP/1.1{\"path\":\"/one\"}\n{\"path\":\"/two\"}\n"
+    );
+}

@@ -6,6 +6,7 @@
 
 mod convert;
 mod error;
+mod http_log;
 mod native;
 mod stats;
 pub(crate) use native::module_prefix_len;

@@ -226,6 +226,7 @@ fn log_write(ctx: Ctx<'_>, dest: String, path: String, line: String) -> rquickjs
     let r = match dest.as_str() {
         "stdout" => writeln!(std::io::stdout().lock(), "{line}"),
         "stderr" => writeln!(std::io::stderr().lock(), "{line}"),
+        "http" => super::http_log::write(&path, line).map_err(std::io::Error::other),
         _ => LOG_FILES.with(|files| {
             let mut files = files.borrow_mut();
             if !files.contains_key(&path) {

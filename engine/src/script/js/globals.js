@@ -153,7 +153,7 @@ globalThis.__thread = __N.thread;
     toStdout() { this._targets.push(['stdout', '']); return this; }
     toStderr() { this._targets.push(['stderr', '']); return this; }
     toFile(path) { this._targets.push(['file', String(path)]); return this; }
-    toHTTP() { throw new Error('logging to HTTP is not supported yet: log to a file or stdout'); }
+    toHTTP(url) { this._targets.push(['http', String(url)]); return this; }
     toSyslog() { throw new Error('logging to syslog is not supported yet: log to a file or stdout'); }
     log(...values) {
       const line = this._json
