@@ -97,6 +97,7 @@ fn main() -> ExitCode {
         eprintln!("engine: {e}");
         return ExitCode::from(2);
     }
+    sluice::trace::init();
     let code = run(cli);
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -101,6 +101,11 @@ fn live() -> &'static tokio::sync::broadcast::Sender<Record> {
     L.get_or_init(|| tokio::sync::broadcast::channel(4096).0)
 }
 
+/// Starts the clock records are timed by (call once, when the engine starts).
+pub fn init() {
+    epoch();
+}
+
 fn epoch() -> Instant {
     static E: OnceLock<Instant> = OnceLock::new();
     *E.get_or_init(Instant::now)

@@ -122,6 +122,42 @@ fn a_traced_request_through_the_seed_proxy_shows_every_filter_in_order() {
         "and the response: {t}"
     );
 
+    // A second traced request over the same upstream connection gets its own upstream
+    // records, and the first trace does not grow.
+    let first_len = records.len();
+    let r2 = api(
+        admin,
+        "POST",
+        "/api/v1/request",
+        Some(&format!(r#"{{"port": {listen}, "path": "/hi/again"}}"#)),
+    );
+    let id2 = r2["trace"].as_u64().expect("a second trace id");
+    assert_ne!(id, id2);
+    let t2 = api(admin, "GET", &format!("/api/v1/trace/{id2}"), None);
+    let r2s = t2["records"].as_array().unwrap();
+    assert!(
+        r2s.iter()
+            .any(|r| r["layout"] == "connection" && r["filter"] == "connect"),
+        "{t2}"
+    );
+    let t1 = api(admin, "GET", &format!("/api/v1/trace/{id}"), None);
+    assert_eq!(t1["records"].as_array().unwrap().len(), first_len);
+    assert_eq!(
+        curl(&[
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "POST",
+            "-d",
+            r#"{"listener":"abc"}"#,
+            &format!("http://127.0.0.1:{admin}/api/v1/trace")
+        ]),
+        "400"
+    );
+
     // Turned on for a path, matching requests are traced without asking.
     api(
         admin,

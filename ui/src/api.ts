@@ -82,6 +82,81 @@ export interface MetricsSummary {
   upstream: { count: number; sum: number; buckets: [number, number][] };
 }
 
+/** What tracing follows (`POST /api/v1/trace`); every field is optional. */
+export interface TraceConfig {
+  /** Only connections to this listener port. */
+  listener?: number | null;
+  /** Only HTTP requests whose path starts with this. */
+  path?: string | null;
+  /** Only HTTP requests with this header: `name` or `name: value`. */
+  header?: string | null;
+  /** Fraction of matching streams traced, 0..1. */
+  sample?: number | null;
+}
+
+/** One traced stream, as listed by `GET /api/v1/trace`. Times in µs on the engine's clock. */
+export interface TraceSummary {
+  id: number;
+  start: number;
+  end: number;
+  records: number;
+  /** The request line (`GET /hi HTTP/1.1`), or empty for a stream that is not an HTTP request. */
+  summary: string;
+}
+
+export interface TraceStatus {
+  enabled: boolean;
+  config: TraceConfig;
+  capacity: number;
+  /** Newest first. */
+  traces: TraceSummary[];
+}
+
+/** One event entering a filter (or leaving a pipeline: `index` null, filter `output`). */
+export interface TraceRecord {
+  trace: number;
+  seq: number;
+  /** µs on the engine's clock. */
+  time: number;
+  /** Pipeline instance id (0 for a joint filter's own step). */
+  pipeline: number;
+  /** Layout title; empty for an anonymous sub-pipeline. */
+  layout: string;
+  module: string;
+  /** Filter position in its pipeline; null for the pipeline's output or a joint filter's step. */
+  index: number | null;
+  filter: string;
+  context: number;
+  event: 'Data' | 'MessageStart' | 'MessageEnd' | 'StreamEnd' | string;
+  size: number;
+  /** Data preview, head dump or StreamEnd code. */
+  detail: string;
+}
+
+export interface Trace {
+  id: number;
+  records: TraceRecord[];
+}
+
+/** `POST /api/v1/request`: one traced HTTP/1.1 request to `127.0.0.1:port`. */
+export interface RequestSpec {
+  port: number;
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface RequestResult {
+  status: number;
+  statusLine: string;
+  headers: Record<string, string>;
+  body: string;
+  /** The trace of the request, or null when the listener did not trace it. */
+  trace: number | null;
+  ms: number;
+}
+
 /** Result of a file save: whether it was created and, if the codebase runs, the reload outcome. */
 export interface SaveResult {
   created: boolean;
@@ -302,6 +377,32 @@ export class Api {
 
   getMetricsSummary(): Promise<MetricsSummary> {
     return this.getJson('/api/v1/metrics/summary');
+  }
+
+  // -- tracing (the event inspector)
+
+  getTraceStatus(): Promise<TraceStatus> {
+    return this.getJson('/api/v1/trace');
+  }
+
+  /** Turns tracing on (or changes what it follows). */
+  startTracing(config: TraceConfig): Promise<TraceStatus> {
+    return this.sendJson('POST', '/api/v1/trace', config);
+  }
+
+  /** Turns tracing off; the records stay. */
+  async stopTracing(): Promise<void> {
+    await this.call('DELETE', '/api/v1/trace');
+  }
+
+  /** One trace's records; an ApiError with status 404 once it has left the ring. */
+  getTrace(id: number): Promise<Trace> {
+    return this.getJson(`/api/v1/trace/${seg(String(id))}`);
+  }
+
+  /** Sends one traced request through a listener of the running program. */
+  sendRequest(spec: RequestSpec): Promise<RequestResult> {
+    return this.sendJson('POST', '/api/v1/request', spec);
   }
 
   // -- graph, typings, tutorials

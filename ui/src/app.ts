@@ -12,6 +12,7 @@ import { LogConsole } from './log';
 import { GraphView } from './graph';
 import { TutorialsPanel } from './tutorials';
 import { Dashboard } from './dashboard';
+import { Inspector } from './inspector';
 
 const LAST_CODEBASE = 'sluice.codebase';
 
@@ -25,6 +26,8 @@ export class App {
   private readonly graph: GraphView;
   private readonly tutorials: TutorialsPanel;
   private readonly dashboard: Dashboard;
+  private readonly inspector: Inspector;
+  private readonly root: HTMLElement;
   private readonly banner: HTMLElement;
   private readonly saveButton: HTMLButtonElement;
 
@@ -61,6 +64,8 @@ export class App {
     this.graph = new GraphView((file, line) => void this.guard(() => this.editor.reveal(file, line)));
     this.tutorials = new TutorialsPanel(this.api, (t) => void this.guard(() => this.copyTutorial(t)));
     this.dashboard = new Dashboard(this.api);
+    this.inspector = new Inspector(this.api);
+    this.root = root;
     this.banner = h('div.banner', { hidden: true, 'data-testid': 'banner' });
 
     this.saveButton = h(
@@ -362,6 +367,7 @@ export class App {
     try {
       this.status = await this.api.getProgram();
       this.program.setStatus(this.status);
+      this.inspector.setProgram(this.status);
     } catch {
       // the banner or the log tells about an absent engine
     }
@@ -434,6 +440,7 @@ export class App {
     try {
       const answer = await this.api.getGraph(cb.name);
       if (seq === this.graphSeq) this.graph.show(answer);
+      this.inspector.setGraph(cb.name, answer);
     } catch (e) {
       if (seq !== this.graphSeq) return;
       const loc = e instanceof ApiError ? e.location : null;
@@ -442,8 +449,13 @@ export class App {
   }
 
   private sidePanel(): HTMLElement {
-    const panes: Record<string, HTMLElement> = { graph: this.graph.el, dashboard: this.dashboard.el, tutorials: this.tutorials.el };
-    const titles: Record<string, string> = { graph: 'Pipeline graph', dashboard: 'Dashboard', tutorials: 'Tutorials' };
+    const panes: Record<string, HTMLElement> = {
+      graph: this.graph.el,
+      dashboard: this.dashboard.el,
+      inspector: this.inspector.el,
+      tutorials: this.tutorials.el,
+    };
+    const titles: Record<string, string> = { graph: 'Pipeline graph', dashboard: 'Dashboard', inspector: 'Inspector', tutorials: 'Tutorials' };
     const buttons = Object.keys(panes).map((key) =>
       h('button.side-tab', { 'data-key': key, 'data-testid': `tab-${key}`, onclick: () => show(key) }, titles[key]),
     );
@@ -452,6 +464,9 @@ export class App {
       for (const [k, el] of Object.entries(panes)) el.hidden = k !== key;
       if (key === 'tutorials') void this.tutorials.load();
       this.dashboard.setVisible(key === 'dashboard');
+      this.inspector.setVisible(key === 'inspector');
+      // The sequence view wants room: the side panel widens while the inspector is shown.
+      this.root.classList.toggle('wide-side', key === 'inspector');
     };
     const side = h('aside.side', {}, h('div.side-tabs', {}, buttons), ...Object.values(panes));
     show('graph');

@@ -20,15 +20,39 @@ pub fn start(body: &Value) -> Res {
             Some((n, v)) => (n.trim().to_ascii_lowercase(), Some(v.trim().to_string())),
             None => (h.trim().to_ascii_lowercase(), None),
         });
+    if let Some(h) = &header {
+        if h.0.is_empty() || h.0.contains(char::is_whitespace) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "header must be a header name, or \"name: value\"",
+            );
+        }
+    }
+    if body
+        .get("header")
+        .is_some_and(|h| !h.is_string() && !h.is_null())
+    {
+        return error(StatusCode::BAD_REQUEST, "header must be a string");
+    }
+    let listener = match body.get("listener") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_u64().filter(|p| *p > 0 && *p < 65536) {
+            Some(p) => Some(p as u16),
+            None => return error(StatusCode::BAD_REQUEST, "listener must be a port number"),
+        },
+    };
+    if body
+        .get("path")
+        .is_some_and(|p| !p.is_string() && !p.is_null())
+    {
+        return error(StatusCode::BAD_REQUEST, "path must be a string");
+    }
     let sample = body.get("sample").and_then(|s| s.as_f64()).unwrap_or(1.0);
     if !(0.0..=1.0).contains(&sample) {
         return error(StatusCode::BAD_REQUEST, "sample must be between 0 and 1");
     }
     let config = trace::Config {
-        listener: body
-            .get("listener")
-            .and_then(|l| l.as_u64())
-            .map(|l| l as u16),
+        listener,
         path: body
             .get("path")
             .and_then(|p| p.as_str())

@@ -255,6 +255,10 @@ impl MuxStream {
         );
         *self.session.borrow_mut() = Some(session.clone());
         session.trace.set(self.context.trace());
+        // The connection's pipeline records under the trace of the request it serves now.
+        if let Some(p) = session.pipeline.borrow().as_ref() {
+            p.context().set_trace(self.context.trace());
+        }
         session.begin(self.me.clone(), head);
     }
 
@@ -349,6 +353,7 @@ impl Session {
                 s.on_output(e);
             }
         });
+        context.set_trace(None);
         *s.pipeline.borrow_mut() = Some(Pipeline::new(layout, context, out));
         s
     }

@@ -402,14 +402,11 @@ impl ServerCore {
                 b"HTTP/1.1 100 Continue\r\n\r\n",
             )));
         }
-        let trace = match &self.responder {
-            Responder::Sub(_) => crate::trace::for_request(
-                self.context.inbound().map(|i| i.local.port()),
-                &h.path,
-                &h.headers,
-            ),
-            Responder::Handler(_) => None,
-        };
+        let trace = crate::trace::for_request(
+            self.context.inbound().map(|i| i.local.port()),
+            &h.path,
+            &h.headers,
+        );
         let asked = h.header("x-sluice-trace").is_some();
         let line = trace.map(|_| format!("{} {} {}", h.method, h.path, h.protocol));
         let head = Some(JsValue::lazy(LazyHead {
@@ -446,7 +443,23 @@ impl ServerCore {
                 *x.sub.borrow_mut() = Some(p.clone());
                 p.input(Event::MessageStart(head));
             }
-            Responder::Handler(_) => x.reader.borrow_mut().start(head),
+            Responder::Handler(_) => {
+                if let Some(t) = trace {
+                    x.traced.set(Some(t));
+                    if asked {
+                        x.trace.set(Some(t));
+                    }
+                    crate::trace::note(
+                        t,
+                        self.name,
+                        self.context.id(),
+                        "MessageStart",
+                        0,
+                        line.unwrap_or_default(),
+                    );
+                }
+                x.reader.borrow_mut().start(head)
+            }
         }
     }
 
