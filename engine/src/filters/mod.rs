@@ -16,6 +16,7 @@ mod http_server;
 mod link;
 mod misc;
 mod replace;
+mod throttle;
 mod tls;
 mod use_chain;
 
@@ -91,6 +92,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(http_codec::FILTERS);
         v.extend_from_slice(http_compress::FILTERS);
         v.extend_from_slice(tls::FILTERS);
+        v.extend_from_slice(throttle::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })
