@@ -129,6 +129,8 @@ impl FilterProto for MuxProto {
             in_flight: Cell::new(false),
             input_ended: Cell::new(false),
             ended: Cell::new(false),
+            tunnel: Cell::new(false),
+            tunnel_pending: RefCell::new(Vec::new()),
         })))
     }
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
@@ -152,6 +154,10 @@ struct MuxStream {
     in_flight: Cell<bool>,
     input_ended: Cell<bool>,
     ended: Cell<bool>,
+    /// The exchange opened a tunnel: input goes upstream as it is.
+    tunnel: Cell<bool>,
+    /// Input that came after a tunnel request, before its answer.
+    tunnel_pending: RefCell<Vec<Bytes>>,
 }
 
 struct Mux(Rc<MuxStream>);
@@ -198,6 +204,22 @@ impl MuxStream {
         if self.ended.get() {
             return;
         }
+        if self.tunnel.get() {
+            // A tunnel is open: bytes go to the upstream connection as they are.
+            if let Some(s) = self.session.borrow().clone() {
+                match evt {
+                    Event::Data(b) => s.send(vec![b]),
+                    Event::StreamEnd(_) => {
+                        let p = s.pipeline.borrow().clone();
+                        if let Some(p) = p {
+                            p.input(StreamEnd::ok());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            return;
+        }
         if evt.is_stream_end() {
             self.input_ended.set(true);
             if !self.in_flight.get() && self.held.borrow().is_empty() {
@@ -215,7 +237,12 @@ impl MuxStream {
             Event::MessageStart(head) => self.begin(head),
             Event::Data(b) => {
                 if let Some(s) = self.session.borrow().clone() {
-                    s.send_data(b);
+                    if s.tunnel_asked.get() && !s.encoder.borrow().is_busy() {
+                        // Bytes sent ahead of the answer to a tunnel request wait for it.
+                        self.tunnel_pending.borrow_mut().push(b);
+                    } else {
+                        s.send_data(b);
+                    }
                 }
             }
             Event::MessageEnd(_) => {
@@ -308,6 +335,10 @@ struct Session {
     pipeline: RefCell<Option<Rc<Pipeline>>>,
     /// Trace of the stream being served, if it is traced.
     trace: Cell<Option<u64>>,
+    /// The request in flight asked for a tunnel (CONNECT or upgrade).
+    tunnel_asked: Cell<bool>,
+    /// The connection has become a tunnel for the current stream.
+    tunneling: Cell<bool>,
     encoder: RefCell<Encoder>,
     decoder: RefCell<Decoder>,
     current: RefCell<Option<Weak<MuxStream>>>,
@@ -337,6 +368,8 @@ impl Session {
             settings,
             pipeline: RefCell::new(None),
             trace: Cell::new(None),
+            tunnel_asked: Cell::new(false),
+            tunneling: Cell::new(false),
             encoder: RefCell::new(Encoder::new(settings.buffer_size)),
             decoder: RefCell::new(Decoder::new(Role::Response, settings.max_head)),
             current: RefCell::new(None),
@@ -396,10 +429,19 @@ impl Session {
         *self.current.borrow_mut() = Some(stream);
         let oh: OutHead = out_head(head.as_ref(), Role::Request, HeadInfo::default());
         let method = oh.start_line.split(' ').next().unwrap_or("").to_string();
+        let upgrade = oh
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("upgrade"));
+        let mut oh = oh;
+        if upgrade {
+            oh.connection = Some("upgrade".into());
+        }
+        self.tunnel_asked.set(upgrade || method == "CONNECT");
         self.decoder.borrow_mut().expect_response(RequestInfo {
             head: method == "HEAD",
             connect: method == "CONNECT",
-            upgrade: false,
+            upgrade,
         });
         let mut out = Vec::new();
         self.encoder.borrow_mut().start(oh, false, &mut out);
@@ -453,6 +495,15 @@ impl Session {
         match part {
             Part::Head(h) => {
                 self.response_started.set(true);
+                let ok = (h.status == 101) || (200..300).contains(&h.status);
+                self.tunneling.set(self.tunnel_asked.get() && ok);
+                if self.tunneling.get() {
+                    if let Some(s) = &stream {
+                        s.tunnel.set(true);
+                        let ahead = std::mem::take(&mut *s.tunnel_pending.borrow_mut());
+                        self.send(ahead);
+                    }
+                }
                 if let Some(t) = self.sent_at.take() {
                     let k = self
                         .key
@@ -488,6 +539,16 @@ impl Session {
                     head_size,
                     body_size,
                 }));
+                if self.tunneling.get() {
+                    // The connection now belongs to this stream, as a raw tunnel.
+                    if let Some(s) = stream {
+                        s.on_response(Event::MessageEnd(MessageTail {
+                            tail,
+                            payload: None,
+                        }));
+                    }
+                    return;
+                }
                 self.current.borrow_mut().take();
                 self.response_started.set(false);
                 if self.keep_alive.get() && !self.closed.get() {
@@ -507,7 +568,11 @@ impl Session {
                 tracing::warn!(target: "http", "muxHTTP(): bad response from upstream: {}", e.message());
                 self.on_closed(Some(StreamError::Code(ErrorCode::ProtocolError)), true);
             }
-            Part::Tunnel(_) => {}
+            Part::Tunnel(b) => {
+                if let Some(s) = stream {
+                    s.on_response(Event::Data(b));
+                }
+            }
         }
     }
 

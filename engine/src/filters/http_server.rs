@@ -144,6 +144,8 @@ impl FilterProto for ServerProto {
             header_timeout: self.header_timeout,
             head_timer: Cell::new(0),
             access_log: self.access_log,
+            tunnel: RefCell::new(None),
+            tunnel_pending: RefCell::new(Vec::new()),
         });
         Box::new(Server(core))
     }
@@ -175,6 +177,8 @@ struct Exch {
     trace: Cell<Option<u64>>,
     /// The trace id, when the request is traced.
     traced: Cell<Option<u64>>,
+    /// Tunnel state: 0 none, 1 CONNECT asked, 2 upgrade asked, 3 open.
+    tunnel: Cell<u8>,
 }
 
 enum Action {
@@ -203,6 +207,10 @@ struct ServerCore {
     head_timer: Cell<u64>,
     /// Log each response (`{accessLog: true}`).
     access_log: bool,
+    /// The exchange whose tunnel is open, if any.
+    tunnel: RefCell<Option<Rc<Exch>>>,
+    /// Tunnel bytes that came before the tunnel was accepted.
+    tunnel_pending: RefCell<Vec<Bytes>>,
 }
 
 struct Server(Rc<ServerCore>);
@@ -251,6 +259,13 @@ impl ServerCore {
             }
             Event::StreamEnd(_) => {
                 self.input_ended.set(true);
+                let open = self.tunnel.borrow().clone();
+                if let Some(x) = open {
+                    if let Some(p) = x.sub.borrow().clone() {
+                        p.input(crate::event::StreamEnd::ok());
+                    }
+                    return;
+                }
                 let mut parts = Vec::new();
                 let cut = self.decoder.borrow_mut().finish(&mut parts);
                 for p in parts {
@@ -309,7 +324,10 @@ impl ServerCore {
                 match sub {
                     Some(p) => {
                         p.input(Event::MessageEnd(end));
-                        p.input(crate::event::StreamEnd::ok());
+                        // A tunnel's sub-pipeline goes on with the tunnel's bytes.
+                        if x.tunnel.get() == 0 {
+                            p.input(crate::event::StreamEnd::ok());
+                        }
                     }
                     None => self.run_handler(&x, end),
                 }
@@ -318,7 +336,17 @@ impl ServerCore {
                 tracing::debug!(target: "http", "bad request: {}", e.message());
                 self.decoder_failed(e.status(), e.message());
             }
-            Part::Tunnel(_) => {}
+            Part::Tunnel(b) => {
+                let open = self.tunnel.borrow().clone();
+                match open {
+                    Some(x) => {
+                        if let Some(p) = x.sub.borrow().clone() {
+                            p.input(Event::Data(b));
+                        }
+                    }
+                    None => self.tunnel_pending.borrow_mut().push(b),
+                }
+            }
         }
     }
 
@@ -364,6 +392,7 @@ impl ServerCore {
             access: RefCell::new(None),
             trace: Cell::new(None),
             traced: Cell::new(None),
+            tunnel: Cell::new(0),
         });
         self.exchanges.borrow_mut().push_back(x.clone());
         x
@@ -408,6 +437,13 @@ impl ServerCore {
             &h.headers,
         );
         let asked = h.header("x-sluice-trace").is_some();
+        if h.wants_tunnel() {
+            x.tunnel.set(if h.method == "CONNECT" { 1 } else { 2 });
+            if matches!(self.responder, Responder::Handler(_)) {
+                // serveHTTP answers but cannot carry a tunnel: the connection ends after it.
+                x.last.set(true);
+            }
+        }
         let line = trace.map(|_| format!("{} {} {}", h.method, h.path, h.protocol));
         let head = Some(JsValue::lazy(LazyHead {
             head: h,
@@ -606,6 +642,23 @@ impl ServerCore {
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(200);
                 self.count_status(x, status);
+                let mut oh = oh;
+                match x.tunnel.get() {
+                    1 | 2
+                        if (x.tunnel.get() == 1 && (200..300).contains(&status))
+                            || status == 101 =>
+                    {
+                        oh.no_length = true;
+                        oh.bodiless = true;
+                        if status == 101 {
+                            oh.connection = Some("upgrade".into());
+                        }
+                        x.tunnel.set(3);
+                        *self.tunnel.borrow_mut() = Some(x.clone());
+                    }
+                    1 | 2 => x.last.set(true),
+                    _ => {}
+                }
                 let last = x.last.get()
                     || oh
                         .connection
@@ -615,6 +668,23 @@ impl ServerCore {
                 if self.encoder.borrow_mut().start(oh, last, &mut out) {
                     x.last.set(true);
                 }
+                if x.tunnel.get() == 3 {
+                    // The tunnel is open: what the client sent ahead goes through it now.
+                    let _ = self.encoder.borrow_mut().end(&mut out);
+                    self.emit_bytes(std::mem::take(&mut out));
+                    let pending = std::mem::take(&mut *self.tunnel_pending.borrow_mut());
+                    if let Some(p) = x.sub.borrow().clone() {
+                        for b in pending {
+                            p.input(Event::Data(b));
+                        }
+                    }
+                }
+            }
+            Event::Data(b) if x.tunnel.get() == 3 => out.push(b),
+            Event::MessageEnd(_) if x.tunnel.get() == 3 => {}
+            Event::StreamEnd(_) if x.tunnel.get() == 3 => {
+                self.emit_bytes(out);
+                return self.close();
             }
             Event::Data(b) => {
                 if !x.reply_started.get() {

@@ -48,6 +48,12 @@ impl Head {
             .any(|h| h.2.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     }
 
+    /// True for a CONNECT request, or one asking for a protocol upgrade.
+    pub fn wants_tunnel(&self) -> bool {
+        self.method == "CONNECT"
+            || (self.header("upgrade").is_some() && self.connection_has("upgrade"))
+    }
+
     /// Whether the connection may carry another message after this one.
     pub fn keep_alive(&self) -> bool {
         if self.protocol == "HTTP/1.0" {
@@ -385,6 +391,12 @@ impl Decoder {
         let framing = match self.framing(&head) {
             Ok(f) => f,
             Err(e) => return self.fail(e, out),
+        };
+        // A CONNECT or upgrade request may turn the connection into a tunnel: whatever
+        // follows its head is the tunnel's, not another request.
+        let framing = match framing {
+            Framing::None if self.role == Role::Request && head.wants_tunnel() => Framing::Tunnel,
+            f => f,
         };
         // Interim responses (1xx other than 101) are skipped; the real one follows.
         if self.role == Role::Response && (100..200).contains(&head.status) && head.status != 101 {

@@ -1,0 +1,128 @@
+//! Upgrades (WebSocket-style) and CONNECT through the HTTP proxy: after the 101 / 2xx the
+//! connection carries raw bytes both ways.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+use common::*;
+
+/// An origin that accepts an upgrade (101) or CONNECT (200), then answers every chunk with
+/// the same bytes upper-cased; anything else gets 400.
+fn tunnel_origin() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for c in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut c = c;
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if c.read(&mut b).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(b[0]);
+                }
+                let h = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                let reply: &[u8] = if h.starts_with("connect ") {
+                    b"HTTP/1.1 200 Connection Established\r\n\r\n"
+                } else if h.contains("upgrade: shout") && h.contains("connection: upgrade") {
+                    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: shout\r\nConnection: Upgrade\r\n\r\n"
+                } else {
+                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+                };
+                c.write_all(reply).unwrap();
+                let mut buf = [0u8; 4096];
+                loop {
+                    match c.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            if c.write_all(&buf[..n].to_ascii_uppercase()).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+fn read_until(s: &mut std::net::TcpStream, want: &str) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains(want) {
+        let n = s.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "closed before {want:?}; got {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8(got).unwrap()
+}
+
+#[test]
+fn an_upgrade_and_a_connect_tunnel_pass_through_the_proxy() {
+    let origin = tunnel_origin();
+    let port = free_port();
+    let cb = Codebase::new("tunnels");
+    let script = cb.file(
+        "main.js",
+        &format!("pipy()\n.listen({port})\n  .demuxHTTP().to($=>$.muxHTTP(() => 'o').to($=>$.connect('127.0.0.1:{origin}')))\n"),
+    );
+    let _e = Engine::start(&script, &[port]);
+
+    // Upgrade: the 101 comes back with `connection: upgrade`, then bytes flow both ways.
+    let mut s = connect(port);
+    s.write_all(
+        b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: shout\r\nConnection: Upgrade\r\n\r\nhello",
+    )
+    .unwrap();
+    let head = read_until(&mut s, "HELLO");
+    assert!(
+        head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("connection: upgrade\r\n"),
+        "{head}"
+    );
+    s.write_all(b"again").unwrap();
+    read_until(&mut s, "AGAIN");
+    drop(s);
+
+    // CONNECT: 200, then a raw tunnel.
+    let mut s = connect(port);
+    s.write_all(b"CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n")
+        .unwrap();
+    let head = read_until(&mut s, "\r\n\r\n");
+    assert!(
+        head.starts_with("HTTP/1.1 200 Connection Established\r\n"),
+        "{head}"
+    );
+    assert!(
+        !head.to_ascii_lowercase().contains("content-length"),
+        "{head}"
+    );
+    s.write_all(b"secret bytes").unwrap();
+    read_until(&mut s, "SECRET BYTES");
+    drop(s);
+
+    // A refused upgrade is an ordinary response, and the proxy keeps serving.
+    let (out, _) = raw_exchange(
+        port,
+        b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: other\r\nConnection: Upgrade\r\n\r\n",
+        5,
+    );
+    assert!(
+        String::from_utf8_lossy(&out).starts_with("HTTP/1.1 400"),
+        "{:?}",
+        String::from_utf8_lossy(&out)
+    );
+}
