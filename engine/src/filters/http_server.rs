@@ -642,7 +642,6 @@ impl ServerCore {
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(200);
                 self.count_status(x, status);
-                let mut oh = oh;
                 match x.tunnel.get() {
                     1 | 2
                         if (x.tunnel.get() == 1 && (200..300).contains(&status))
