@@ -329,7 +329,7 @@ fn log_typings_tutorials_and_the_ide_page_are_served() {
     assert!(v["connectionsTotal"].is_u64() && v["upstream"]["buckets"].is_array(), "{b}");
     let (s, b, _) = a.call("GET", "/metrics", None);
     assert_eq!(s, 200);
-    assert!(b.contains("# TYPE sluice_inbound_connections_total counter"), "{b}");
+    assert!(b.contains("# TYPE sluice_script_exceptions_total counter"), "{b}");
     let (s, b, _) = a.call("GET", "/api/v1/typings", None);
     assert_eq!(s, 200);
     assert!(
