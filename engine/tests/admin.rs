@@ -326,10 +326,16 @@ fn log_typings_tutorials_and_the_ide_page_are_served() {
     let (s, b, _) = a.call("GET", "/api/v1/metrics/summary", None);
     assert_eq!(s, 200);
     let v: serde_json::Value = serde_json::from_str(&b).unwrap();
-    assert!(v["connectionsTotal"].is_u64() && v["upstream"]["buckets"].is_array(), "{b}");
+    assert!(
+        v["connectionsTotal"].is_u64() && v["upstream"]["buckets"].is_array(),
+        "{b}"
+    );
     let (s, b, _) = a.call("GET", "/metrics", None);
     assert_eq!(s, 200);
-    assert!(b.contains("# TYPE sluice_script_exceptions_total counter"), "{b}");
+    assert!(
+        b.contains("# TYPE sluice_script_exceptions_total counter"),
+        "{b}"
+    );
     let (s, b, _) = a.call("GET", "/api/v1/typings", None);
     assert_eq!(s, 200);
     assert!(

@@ -126,3 +126,53 @@ fn an_upgrade_and_a_connect_tunnel_pass_through_the_proxy() {
         String::from_utf8_lossy(&out)
     );
 }
+
+#[test]
+fn accept_and_connect_http_tunnel_build_a_forward_proxy_and_its_client() {
+    let (fwd, hello, echo, entry) = (free_port(), free_port(), free_port(), free_port());
+    let cb = Codebase::new("httptunnel");
+    let script = cb.file(
+        "main.js",
+        &format!(
+            r#"pipy({{ _target: '' }})
+.listen({fwd})
+  .demuxHTTP().to($=>$
+    .acceptHTTPTunnel(msg => (
+      _target = msg.head.path,
+      msg.head.method === 'CONNECT' ? new Message({{ status: 200 }}) : new Message({{ status: 405 }}, 'method not allowed')
+    )).to($=>$.connect(() => _target))
+  )
+.listen({hello})
+  .serveHTTP(new Message('Hello!'))
+.listen({echo})
+.listen({entry})
+  .connectHTTPTunnel(new Message({{ method: 'CONNECT', path: '127.0.0.1:{echo}' }})).to($=>$
+    .muxHTTP(() => 'fwd').to($=>$.connect('127.0.0.1:{fwd}'))
+  )
+"#
+        ),
+    );
+    let _e = Engine::start(&script, &[fwd, hello, echo, entry]);
+    // A real client through the forward proxy with CONNECT.
+    let out = curl(&[
+        "-p",
+        "-x",
+        &format!("http://127.0.0.1:{fwd}"),
+        &format!("http://127.0.0.1:{hello}/"),
+    ]);
+    assert_eq!(out, "Hello!");
+    // Not CONNECT: refused.
+    assert_eq!(
+        curl(&[
+            "-x",
+            &format!("http://127.0.0.1:{fwd}"),
+            &format!("http://127.0.0.1:{hello}/")
+        ]),
+        "method not allowed"
+    );
+    // Raw bytes into the entry port come back from the echo service through the tunnel.
+    assert_eq!(
+        roundtrip(entry, b"through the tunnel"),
+        b"through the tunnel"
+    );
+}

@@ -502,6 +502,13 @@ impl Session {
                         s.tunnel.set(true);
                         let ahead = std::mem::take(&mut *s.tunnel_pending.borrow_mut());
                         self.send(ahead);
+                        if s.input_ended.get() {
+                            // The stream already ended its side: so does the tunnel.
+                            let p = self.pipeline.borrow().clone();
+                            if let Some(p) = p {
+                                p.input(StreamEnd::ok());
+                            }
+                        }
                     }
                 }
                 if let Some(t) = self.sent_at.take() {

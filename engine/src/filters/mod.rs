@@ -13,6 +13,7 @@ mod http_client;
 mod http_codec;
 mod http_compress;
 mod http_server;
+mod http_tunnel;
 mod link;
 mod misc;
 mod replace;
@@ -92,6 +93,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(http_codec::FILTERS);
         v.extend_from_slice(http_compress::FILTERS);
         v.extend_from_slice(tls::FILTERS);
+        v.extend_from_slice(http_tunnel::FILTERS);
         v.extend_from_slice(throttle::FILTERS);
         v.sort_by_key(|d| d.name);
         v
