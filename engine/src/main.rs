@@ -66,6 +66,10 @@ struct Cli {
     #[arg(long)]
     threads: Option<String>,
 
+    /// Reload the program when a file of its codebase changes.
+    #[arg(long)]
+    watch: bool,
+
     /// Seconds open connections may take to finish on shutdown (SIGINT/SIGTERM).
     #[arg(long = "drain-timeout", default_value_t = 10.0)]
     drain_timeout: f64,
@@ -191,6 +195,11 @@ fn run(cli: Cli) -> i32 {
             return 1;
         }
     }
+    if cli.watch {
+        if let Some(target) = &cli.target {
+            watch_codebase(target.clone(), host.clone());
+        }
+    }
     let admin = match (&cli.admin_port, &cli.target) {
         (Some(p), _) => Some(p.clone()),
         (None, None) => Some("6060".to_string()),
@@ -270,4 +279,46 @@ async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration) -> i32 {
         _ = term.recv() => tracing::info!("second signal: exiting now"),
     }
     code
+}
+
+/// A fingerprint of every file under a codebase folder: paths, sizes and modification times.
+fn fingerprint(dir: &std::path::Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            match e.metadata() {
+                Ok(m) if m.is_dir() => stack.push(p),
+                Ok(m) => out.push((p, m.len(), m.modified().unwrap_or(std::time::UNIX_EPOCH))),
+                Err(_) => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `--watch`: checks the codebase twice a second and reloads the program when it changed.
+fn watch_codebase(target: PathBuf, host: Arc<ProgramHost>) {
+    let dir = if target.is_dir() {
+        target
+    } else {
+        target
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    };
+    std::thread::spawn(move || {
+        let mut last = fingerprint(&dir);
+        loop {
+            std::thread::sleep(Duration::from_millis(500));
+            let now = fingerprint(&dir);
+            if now != last {
+                last = now;
+                tracing::info!("a file of the codebase changed: reloading");
+                let _ = host.reload();
+            }
+        }
+    });
 }

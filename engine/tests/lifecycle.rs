@@ -146,3 +146,27 @@ fn sigterm_lets_requests_in_flight_finish_then_exits() {
         "still accepting"
     );
 }
+
+#[test]
+fn watch_reloads_when_a_codebase_file_changes() {
+    let cb = Codebase::new("watch");
+    let port = free_port();
+    cb.file("reply.json", r#"{ "text": "first" }"#);
+    let path = cb.file(
+        "main.js",
+        &format!("var c = JSON.decode(pipy.load('reply.json'));\npipy()\n.listen({port})\n  .serveHTTP(new Message(c.text))\n"),
+    );
+    let e = Engine::start_with(&path, &[port], &["--watch"]);
+    assert_eq!(get(port).unwrap(), "first");
+    std::thread::sleep(Duration::from_millis(1100));
+    cb.file("reply.json", r#"{ "text": "second" }"#);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(port).unwrap() != "second" {
+        assert!(Instant::now() < deadline, "no reload; log:\n{}", e.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A broken change keeps the running version.
+    cb.file("main.js", "pipy(\n");
+    e.wait_log("reload of", 10);
+    assert_eq!(get(port).unwrap(), "second");
+}
