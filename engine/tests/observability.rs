@@ -102,7 +102,7 @@ pipy()
         N,
         "{log}"
     );
-    assert!(log.contains(" backend\n"), "{log}");
+    assert!(log.contains(&format!(" 127.0.0.1:{backend}\n")), "{log}");
 }
 
 #[test]

@@ -127,8 +127,10 @@ impl Connect {
         let writer = SocketWriter::new();
         self.writer = Some(writer.clone());
         let output = self.output.clone();
+        let context = self.context.clone();
         let opts = self.opts.clone();
         self.task = Some(tokio::task::spawn_local(async move {
+            context.set_upstream(&target);
             let started = std::time::Instant::now();
             let stream = match dial(&target, &opts).await {
                 Ok(s) => {

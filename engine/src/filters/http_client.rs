@@ -495,6 +495,12 @@ impl Session {
         match part {
             Part::Head(h) => {
                 self.response_started.set(true);
+                // The access log names the upstream its connection went to, when known.
+                if let (Some(s), Some(p)) = (&stream, self.pipeline.borrow().as_ref()) {
+                    if let Some(u) = p.context().upstream() {
+                        s.context.set_upstream(&u);
+                    }
+                }
                 let ok = (h.status == 101) || (200..300).contains(&h.status);
                 self.tunneling.set(self.tunnel_asked.get() && ok);
                 if self.tunneling.get() {
