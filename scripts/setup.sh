@@ -9,6 +9,7 @@ need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ "${1:-}" = browser ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
