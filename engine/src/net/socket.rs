@@ -214,8 +214,7 @@ async fn write_batch<W: AsyncWrite + Unpin>(
 /// finally a `StreamEnd` (with the error code, if reading failed or timed out).
 ///
 /// It waits for the socket to be readable before it takes a buffer, so an idle connection
-/// holds no read buffer; the buffer grows to 64 KiB while reads fill it (bulk transfers) and
-/// shrinks back when they do not. Stops early (without a StreamEnd) when `stop` resolves.
+/// holds no read buffer; the buffer grows to 64 KiB once reads fill it (bulk transfers). Stops early (without a StreamEnd) when `stop` resolves.
 pub async fn pump_reader(
     io: tokio::net::tcp::OwnedReadHalf,
     tap: Rc<Tap>,
@@ -258,13 +257,11 @@ pub async fn pump_reader(
                 return;
             }
             Ok(Some((n, buf))) => {
-                want = if n == want {
-                    (want * 4).min(READ_CHUNK)
-                } else if n < want / 8 {
-                    (want / 2).max(SMALL_READ)
-                } else {
-                    want
-                };
+                // Reads that fill the buffer mean a bulk transfer: read more at a time.
+                // (An idle connection holds no buffer, so the size never costs memory then.)
+                if n == want {
+                    want = (want * 4).min(READ_CHUNK);
+                }
                 let chunk = buf.freeze();
                 Tap::enter(&tap, || deliver(Event::Data(chunk)));
             }
