@@ -160,10 +160,7 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
     Ok(Box::new(AcceptProto {
         layout,
         certs: Rc::new(certs),
-        handshake: b
-            .option(0, "handshake")
-            .filter(|v| v.is_function())
-            .map(|v| JsValue::save(b.ctx, v)),
+        handshake: handshake_of(b),
     }))
 }
 
@@ -172,21 +169,15 @@ impl FilterProto for AcceptProto {
         &ACCEPT_TLS
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(TlsFilter(Rc::new_cyclic(|me| Core {
-            me: me.clone(),
-            side: Side::Server {
+        new_filter(
+            Side::Server {
                 certs: self.certs.clone(),
             },
-            layout: self.layout.clone(),
-            handshake_cb: self.handshake.clone(),
-            context: init.context,
-            output: init.output,
-            state: RefCell::new(State::Hello(Box::default())),
-            sub: RefCell::new(None),
-            actions: RefCell::new(VecDeque::new()),
-            busy: Cell::new(false),
-            done: Cell::new(false),
-        })))
+            State::Hello(Box::default()),
+            &self.layout,
+            &self.handshake,
+            init,
+        )
     }
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
         vec![Some(self.layout.clone())]
@@ -231,10 +222,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
         layout,
         config,
         sni,
-        handshake: b
-            .option(0, "handshake")
-            .filter(|v| v.is_function())
-            .map(|v| JsValue::save(b.ctx, v)),
+        handshake: handshake_of(b),
     }))
 }
 
@@ -243,26 +231,49 @@ impl FilterProto for ConnectProto {
         &CONNECT_TLS
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(TlsFilter(Rc::new_cyclic(|me| Core {
-            me: me.clone(),
-            side: Side::Client {
+        new_filter(
+            Side::Client {
                 config: self.config.clone(),
                 sni: self.sni.clone(),
             },
-            layout: self.layout.clone(),
-            handshake_cb: self.handshake.clone(),
-            context: init.context,
-            output: init.output,
-            state: RefCell::new(State::Idle),
-            sub: RefCell::new(None),
-            actions: RefCell::new(VecDeque::new()),
-            busy: Cell::new(false),
-            done: Cell::new(false),
-        })))
+            State::Idle,
+            &self.layout,
+            &self.handshake,
+            init,
+        )
     }
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
         vec![Some(self.layout.clone())]
     }
+}
+
+/// The `handshake` callback option, if given.
+fn handshake_of(b: &Builder<'_, '_>) -> Option<JsValue> {
+    b.option(0, "handshake")
+        .filter(|v| v.is_function())
+        .map(|v| JsValue::save(b.ctx, v))
+}
+
+fn new_filter(
+    side: Side,
+    state: State,
+    layout: &Rc<PipelineLayout>,
+    handshake: &Option<JsValue>,
+    init: FilterInit,
+) -> Box<dyn Filter> {
+    Box::new(TlsFilter(Rc::new_cyclic(|me| Core {
+        me: me.clone(),
+        side,
+        layout: layout.clone(),
+        handshake_cb: handshake.clone(),
+        context: init.context,
+        output: init.output,
+        state: RefCell::new(state),
+        sub: RefCell::new(None),
+        actions: RefCell::new(VecDeque::new()),
+        busy: Cell::new(false),
+        done: Cell::new(false),
+    })))
 }
 
 enum Side {
