@@ -9,21 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib.sh"
 
 # The certificate and key main.js loads, made the way README.md says (valid for one day).
-if ! command -v openssl >/dev/null; then
-  echo "FAIL openssl: the openssl command is missing; it is needed to make the test certificate"
-  exit 1
-fi
-# The files are removed at the end unless they were there before: private keys should not linger
-# in the source tree (the engine build embeds the tutorial folders).
-made=()
-for f in cert.pem key.pem; do [[ -e $here/$f ]] || made+=("$here/$f"); done
-trap 'cleanup; rm -f "${made[@]}"' EXIT
-if ! openssl req -x509 -newkey rsa:2048 -nodes -subj '/CN=localhost' \
-  -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' -days 1 \
-  -keyout "$here/key.pem" -out "$here/cert.pem" >"$tmp/openssl.log" 2>&1; then
-  echo "FAIL openssl: could not make cert.pem and key.pem:"; sed 's/^/  | /' "$tmp/openssl.log"
-  exit 1
-fi
+make_test_cert
 
 start "$here/backend.js" 8080 8081 8082
 start "$here/main.js" 8000 8443
