@@ -157,6 +157,46 @@ export interface RequestResult {
   ms: number;
 }
 
+/** One request of a tutorial's check (`check.json`, `POST /api/v1/check`). */
+export interface CheckRequest {
+  /** A port of the running program, or `"admin"` for the engine's admin port. */
+  port: number | 'admin';
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  tls?: boolean;
+  host?: string;
+  http2?: boolean;
+}
+
+/** What the answer must hold; every field is optional. */
+export interface CheckExpect {
+  status?: number;
+  body?: string;
+  bodyContains?: string[];
+  /** Names case-insensitive, values exact. */
+  headers?: Record<string, string>;
+}
+
+export interface CheckResult {
+  name: string;
+  pass: boolean;
+  request: CheckRequest;
+  expected: CheckExpect;
+  actual: { status: number; headers: Record<string, string | string[]>; body: string } | null;
+  /** Why no answer came, in plain words. */
+  error: string | null;
+  /** Each way the answer differs from the expectation. */
+  problems: string[];
+}
+
+export interface CheckAnswer {
+  passed: number;
+  failed: number;
+  results: CheckResult[];
+}
+
 /** Result of a file save: whether it was created and, if the codebase runs, the reload outcome. */
 export interface SaveResult {
   created: boolean;
@@ -425,6 +465,11 @@ export class Api {
 
   copyTutorial(tutorial: string, codebase: string): Promise<CodebaseInfo> {
     return this.sendJson('POST', `/api/v1/tutorials/${seg(tutorial)}/copy`, { codebase });
+  }
+
+  /** Runs a check against the running program: a tutorial's own check.json, or a given one. */
+  runCheck(spec: { tutorial: string } | { steps: { name: string; request: CheckRequest; expect?: CheckExpect }[] }): Promise<CheckAnswer> {
+    return this.sendJson('POST', '/api/v1/check', spec);
   }
 
   // -- plumbing

@@ -62,7 +62,11 @@ export class App {
     });
     this.log = new LogConsole(this.api);
     this.graph = new GraphView((file, line) => void this.guard(() => this.editor.reveal(file, line)));
-    this.tutorials = new TutorialsPanel(this.api, (t) => void this.guard(() => this.copyTutorial(t)));
+    this.tutorials = new TutorialsPanel(this.api, {
+      copy: (t) => void this.guard(() => this.copyTutorial(t)),
+      open: (t) => this.openTutorial(t),
+      run: (name) => this.runCodebase(name),
+    });
     this.dashboard = new Dashboard(this.api);
     this.inspector = new Inspector(this.api);
     this.root = root;
@@ -271,6 +275,40 @@ export class App {
     await this.refreshCodebases();
     await this.openCodebase(cb.name);
     toast(`Copied ${t.name} to ${cb.name}`, 'ok');
+  }
+
+  /**
+   * The tutorial panel's Open: the codebase named after the tutorial, copied from it if there is
+   * none yet (an existing one is reopened as it is, edits included). Resolves to its name.
+   */
+  private async openTutorial(t: Tutorial): Promise<string | null> {
+    try {
+      await this.refreshCodebases();
+      if (this.codebases.some((c) => c.name === t.name)) {
+        await this.openCodebase(t.name);
+        toast(`Opened codebase ${t.name} (your copy of the tutorial)`, 'info');
+      } else {
+        await this.api.copyTutorial(t.name, t.name);
+        await this.refreshCodebases();
+        await this.openCodebase(t.name);
+        toast(`Copied ${t.name} to codebase ${t.name}`, 'ok');
+      }
+      return t.name;
+    } catch (e) {
+      toast((e as Error).message || String(e), 'error', 6000);
+      return null;
+    }
+  }
+
+  /** Opens a codebase if it is not the current one, then runs it; resolves to whether it runs. */
+  private async runCodebase(name: string): Promise<boolean> {
+    try {
+      if (this.current?.name !== name) await this.openCodebase(name);
+      await this.run();
+    } catch (e) {
+      toast((e as Error).message || String(e), 'error', 6000);
+    }
+    return this.status.running && this.status.codebase === name;
   }
 
   // -- files
