@@ -18,6 +18,7 @@ struct Current {
     name: String,
     target: PathBuf,
     main: Option<String>,
+    services: Vec<String>,
     handle: WorkerHandle,
 }
 
@@ -53,19 +54,20 @@ impl ProgramHost {
 
     /// Starts `target` under `name`, replacing what runs only if it starts.
     pub fn start(&self, name: &str, target: PathBuf) -> Result<(), LoadError> {
-        self.start_with_main(name, target, None)
+        self.start_with_main(name, target, None, Vec::new())
     }
 
-    /// Starts the codebase folder `target` with entry `main` under `name`. The program that
-    /// ran before stops at once, closing its connections (see [`ProgramHost::reload`] for the
-    /// gap-free way).
+    /// Starts the codebase folder `target` with entry `main` and the `services` scripts beside
+    /// it, under `name`. The program that ran before stops at once, closing its connections
+    /// (see [`ProgramHost::reload`] for the gap-free way).
     pub fn start_with_main(
         &self,
         name: &str,
         target: PathBuf,
         main: Option<String>,
+        services: Vec<String>,
     ) -> Result<(), LoadError> {
-        self.replace(name, target, main, false)
+        self.replace(name, target, main, services, false)
     }
 
     fn replace(
@@ -73,11 +75,13 @@ impl ProgramHost {
         name: &str,
         target: PathBuf,
         main: Option<String>,
+        services: Vec<String>,
         drain_old: bool,
     ) -> Result<(), LoadError> {
         let opts = RunOptions {
             target: target.clone(),
             main: main.clone(),
+            services: services.clone(),
             ..self.template.clone()
         };
         let mut st = self.lock();
@@ -96,6 +100,7 @@ impl ProgramHost {
                     name: name.to_string(),
                     target,
                     main,
+                    services,
                     handle,
                 });
                 st.1 = None;
@@ -110,10 +115,15 @@ impl ProgramHost {
 
     /// Loads the running program again; on failure the old version keeps running.
     pub fn reload(&self) -> Result<(), LoadError> {
-        let (name, target, main) = {
+        let (name, target, main, services) = {
             let st = self.lock();
             match &st.0 {
-                Some(c) => (c.name.clone(), c.target.clone(), c.main.clone()),
+                Some(c) => (
+                    c.name.clone(),
+                    c.target.clone(),
+                    c.main.clone(),
+                    c.services.clone(),
+                ),
                 None => {
                     return Err(LoadError {
                         message: "no program is running".into(),
@@ -122,7 +132,7 @@ impl ProgramHost {
                 }
             }
         };
-        let r = self.replace(&name, target, main, true);
+        let r = self.replace(&name, target, main, services, true);
         match &r {
             Ok(()) => tracing::info!("reloaded {name}"),
             Err(e) => tracing::error!("reload of {name} failed, the running version stays: {e}"),
@@ -171,10 +181,15 @@ impl ProgramHost {
 }
 
 /// Loads a program without running it: its graph, or why it does not load.
-pub fn check(target: PathBuf, main: Option<String>) -> Result<Loaded, LoadError> {
+pub fn check(
+    target: PathBuf,
+    main: Option<String>,
+    services: Vec<String>,
+) -> Result<Loaded, LoadError> {
     let h = worker::spawn(RunOptions {
         target,
         main,
+        services,
         check: true,
         quiet: true,
         ..Default::default()

@@ -85,9 +85,10 @@ pub fn load_time_limit() -> std::time::Duration {
         .unwrap_or(std::time::Duration::from_secs(10))
 }
 
-/// Loads the program whose entry module is `main` (a codebase path).
-pub fn load(main: &str) -> Result<Program, String> {
-    script::with_deadline(load_time_limit(), || load_now(main)).map_err(|e| {
+/// Loads the program whose entry module is `main` (a codebase path), then the `services`
+/// entry modules beside it (their listeners join the program's).
+pub fn load(main: &str, services: &[String]) -> Result<Program, String> {
+    script::with_deadline(load_time_limit(), || load_now(main, services)).map_err(|e| {
         if e.contains("interrupted") {
             format!(
                 "{e} (module code ran longer than {:?} while loading)",
@@ -106,12 +107,12 @@ pub fn check_source(dir: &std::path::Path, src: &[u8]) -> Result<Vec<String>, St
     std::fs::write(&file, src).map_err(|e| e.to_string())?;
     let codebase = Rc::new(crate::codebase::Codebase::open(&file)?);
     script::Script::install(codebase).map_err(|e| e.to_string())?;
-    let r = load("/main.js").map(|p| p.graph_lines());
+    let r = load("/main.js", &[]).map(|p| p.graph_lines());
     script::uninstall();
     r
 }
 
-fn load_now(main: &str) -> Result<Program, String> {
+fn load_now(main: &str, services: &[String]) -> Result<Program, String> {
     script::js(|ctx| {
         let prefix = crate::script::module_prefix_len();
         let fix = |e: ScriptError| -> String {
@@ -125,6 +126,10 @@ fn load_now(main: &str) -> Result<Program, String> {
         };
         script::call_helper::<_, Value>(ctx, "module", (main,))
             .map_err(|e| fix(ScriptError::from_js(ctx, e)))?;
+        for s in services {
+            script::call_helper::<_, Value>(ctx, "module", (s.as_str(),))
+                .map_err(|e| fix(ScriptError::from_js(ctx, e)))?;
+        }
         script::call_helper::<_, Value>(ctx, "finalize", ())
             .map_err(|e| fix(ScriptError::from_js(ctx, e)))?;
 

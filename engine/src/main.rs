@@ -1,7 +1,7 @@
 //! The `engine` command: runs a Pipy-compatible script or codebase, and the admin console.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +20,11 @@ struct Cli {
     /// it, the admin console starts on 127.0.0.1:6060.
     #[arg(env = "PIPY_CONFIG_FILE")]
     target: Option<PathBuf>,
+
+    /// More scripts from the same folder, run in the same program beside the first (say, the
+    /// backend a proxy forwards to).
+    #[arg(value_name = "SERVICE")]
+    services: Vec<PathBuf>,
 
     /// Log level: debug, info, warn or error; `debug:topic+topic` for some topics only.
     #[arg(long = "log-level", default_value = "info")]
@@ -160,10 +165,21 @@ fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
+    let services = match &cli.target {
+        Some(t) => match service_paths(t, &cli.services) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("{e}");
+                return 2;
+            }
+        },
+        None => Vec::new(),
+    };
     let template = RunOptions {
         reuse_port: cli.reuse_port,
         args: cli.args.clone(),
         threads,
+        services: services.clone(),
         ..Default::default()
     };
     if cli.check {
@@ -190,7 +206,7 @@ fn run(cli: Cli) -> i32 {
     let host = Arc::new(ProgramHost::new(template));
     if let Some(target) = &cli.target {
         let name = target.display().to_string();
-        if let Err(e) = host.start(&name, target.clone()) {
+        if let Err(e) = host.start_with_main(&name, target.clone(), None, services) {
             tracing::error!(target: "config", "{e}");
             return 1;
         }
@@ -243,6 +259,38 @@ fn run(cli: Cli) -> i32 {
         }
         wait_for_signals(&host, drain).await
     })
+}
+
+/// The codebase paths of service scripts given on the command line: each must be inside the
+/// folder of `target` (the codebase).
+fn service_paths(target: &Path, services: &[PathBuf]) -> Result<Vec<String>, String> {
+    if services.is_empty() {
+        return Ok(Vec::new());
+    }
+    let root = if target.is_dir() {
+        target.to_path_buf()
+    } else {
+        target.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let root = root
+        .canonicalize()
+        .map_err(|e| format!("cannot open {}: {e}", target.display()))?;
+    services
+        .iter()
+        .map(|s| {
+            let full = s
+                .canonicalize()
+                .map_err(|e| format!("cannot open {}: {e}", s.display()))?;
+            let rel = full.strip_prefix(&root).map_err(|_| {
+                format!(
+                    "{} is outside the codebase folder {}: give scripts from the same folder",
+                    s.display(),
+                    root.display()
+                )
+            })?;
+            Ok(format!("/{}", rel.to_string_lossy()))
+        })
+        .collect()
 }
 
 /// Runs until SIGINT/SIGTERM (graceful shutdown; a second one exits at once) or a script's

@@ -123,7 +123,7 @@ fn codebases_and_files_can_be_created_read_changed_and_deleted() {
         (s, b.as_str()),
         (
             200,
-            r#"{"files":["/config/proxy.json","/main.js"],"main":"/main.js","name":"proxy"}"#
+            r#"{"files":["/config/proxy.json","/main.js"],"main":"/main.js","name":"proxy","services":[]}"#
         )
     );
     assert_eq!(
@@ -142,7 +142,7 @@ fn codebases_and_files_can_be_created_read_changed_and_deleted() {
     );
     assert_eq!(
         (s, b.as_str()),
-        (200, r#"{"main":"/proxy.js","name":"renamed"}"#)
+        (200, r#"{"main":"/proxy.js","name":"renamed","services":[]}"#)
     );
     assert_eq!(a.call("GET", "/api/v1/codebases/proxy", None).0, 404);
     assert_eq!(
@@ -356,7 +356,7 @@ fn log_typings_tutorials_and_the_ide_page_are_served() {
     );
     assert_eq!(
         (s, b.as_str()),
-        (201, r#"{"main":"/main.js","name":"hello"}"#)
+        (201, r#"{"main":"/main.js","name":"hello","services":[]}"#)
     );
     let (_, b, _) = a.call("GET", "/api/v1/codebases/hello", None);
     assert!(b.contains("/README.md") && !b.contains("test.sh"), "{b}");

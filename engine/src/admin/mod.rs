@@ -4,10 +4,12 @@
 //! stopped through the [`ProgramHost`](crate::host::ProgramHost).
 
 mod assets;
+mod check;
 mod http;
 mod inspect;
 mod routes;
 mod store;
+mod tutorial;
 mod typings;
 
 pub use typings::typings;
@@ -77,6 +79,8 @@ pub async fn start(config: Config, host: Arc<ProgramHost>) -> Result<SocketAddr,
             }
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut config = config;
+    config.addr = addr;
     let admin = Arc::new(Admin {
         store: store::Store::new(config.codebases.clone()),
         config,

@@ -8,7 +8,7 @@ use hyper::{Method, Request, StatusCode};
 use serde_json::json;
 
 use super::http::{self, content_type, empty, error, json, Res};
-use super::store::{copy_into, StoreError};
+use super::store::StoreError;
 use super::{assets, Admin};
 use crate::host;
 use crate::worker::LoadError;
@@ -66,8 +66,26 @@ fn authorized(admin: &Admin, req: &Request<Incoming>) -> bool {
             == 0
 }
 
-/// Handles one admin request.
+/// Handles one admin request. The desktop app's page (another origin) may call the API when
+/// it is protected by a token: it gets CORS headers, and its preflights are answered.
 pub async fn handle(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
+    let origin = admin
+        .config
+        .token
+        .as_ref()
+        .and_then(|_| http::app_origin(&req));
+    let Some(origin) = origin else {
+        return route(admin, req).await;
+    };
+    if req.method() == Method::OPTIONS {
+        return http::preflight(origin);
+    }
+    let mut res = route(admin, req).await;
+    http::allow_origin(&mut res, origin);
+    res
+}
+
+async fn route(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     if (path.starts_with("/api/") || path == "/metrics") && !authorized(admin, &req) {
@@ -114,15 +132,19 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             };
             let main = body.get("main").and_then(|m| m.as_str());
             let empty = body.get("template").and_then(|t| t.as_str()) == Some("empty");
-            match store.create(name, main, empty) {
+            let made = match body.get("folder").and_then(|f| f.as_str()) {
+                Some(folder) => store.link(name, folder),
+                None => store.create(name, main, empty),
+            };
+            match made {
                 Ok(main) => json(StatusCode::CREATED, &json!({ "name": name, "main": main })),
                 Err(e) => store_err(e),
             }
         }
-        (Method::GET, ["codebases", name]) => match (store.main(name), store.files(name)) {
-            (Ok(main), Ok(files)) => json(
+        (Method::GET, ["codebases", name]) => match (store.meta(name), store.files(name)) {
+            (Ok(meta), Ok(files)) => json(
                 StatusCode::OK,
-                &json!({ "name": name, "main": main, "files": files }),
+                &json!({ "name": name, "main": meta.main, "services": meta.services, "files": files }),
             ),
             (Err(e), _) | (_, Err(e)) => store_err(e),
         },
@@ -151,8 +173,20 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
                     return store_err(e);
                 }
             }
-            match store.main(&name) {
-                Ok(main) => json(StatusCode::OK, &json!({ "name": name, "main": main })),
+            if let Some(s) = body.get("services").and_then(|v| v.as_array()) {
+                let s: Vec<String> = s
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect();
+                if let Err(e) = store.set_services(&name, &s) {
+                    return store_err(e);
+                }
+            }
+            match store.meta(&name) {
+                Ok(m) => json(
+                    StatusCode::OK,
+                    &json!({ "name": name, "main": m.main, "services": m.services }),
+                ),
                 Err(e) => store_err(e),
             }
         }
@@ -220,14 +254,14 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             else {
                 return error(StatusCode::BAD_REQUEST, "give {\"codebase\": name}");
             };
-            let (dir, main) = match (store.dir(&name), store.main(&name)) {
+            let (dir, meta) = match (store.dir(&name), store.meta(&name)) {
                 (Ok(d), Ok(m)) => (d, m),
                 (Err(e), _) | (_, Err(e)) => return store_err(e),
             };
             let h = admin.host.clone();
             let n = name.clone();
-            match tokio::task::spawn_blocking(move || h.start_with_main(&n, dir, Some(main))).await
-            {
+            let run = move || h.start_with_main(&n, dir, Some(meta.main), meta.services);
+            match tokio::task::spawn_blocking(run).await {
                 Ok(Ok(())) => json(
                     StatusCode::CREATED,
                     &json!({ "codebase": name, "running": true }),
@@ -263,11 +297,12 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
         }
         (Method::GET, ["log", "stream"]) => log_stream(),
         (Method::GET, ["graph", name]) => {
-            let (dir, main) = match (store.dir(name), store.main(name)) {
+            let (dir, meta) = match (store.dir(name), store.meta(name)) {
                 (Ok(d), Ok(m)) => (d, m),
                 (Err(e), _) | (_, Err(e)) => return store_err(e),
             };
-            match tokio::task::spawn_blocking(move || host::check(dir, Some(main))).await {
+            let load = move || host::check(dir, Some(meta.main), meta.services);
+            match tokio::task::spawn_blocking(load).await {
                 Ok(Ok(l)) => json(
                     StatusCode::OK,
                     &json!({ "ascii": l.graph.join("\n"), "graph": l.graph_json }),
@@ -319,29 +354,14 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
                 None => error(StatusCode::NOT_FOUND, format!("no tutorial file {name}{p}")),
             }
         }
-        (Method::POST, ["tutorials", name, "copy"]) => {
-            let body = match http::read_json(req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
-            let Some(t) = assets::tutorials().into_iter().find(|t| t.name == *name) else {
-                return error(StatusCode::NOT_FOUND, format!("no tutorial {name}"));
-            };
-            let target = body
-                .get("codebase")
-                .and_then(|v| v.as_str())
-                .unwrap_or(name)
-                .to_string();
-            let files: Vec<(String, &[u8])> =
-                t.files.into_iter().filter(|f| f.0 != "/test.sh").collect();
-            match copy_into(store, &target, &files, "/main.js") {
-                Ok(main) => json(
-                    StatusCode::CREATED,
-                    &json!({ "name": target, "main": main }),
-                ),
-                Err(e) => store_err(e),
-            }
-        }
+        (Method::POST, ["tutorials", name, "copy"]) => match http::read_json(req).await {
+            Ok(b) => super::tutorial::copy(store, name, &b),
+            Err(r) => r,
+        },
+        (Method::POST, ["check"]) => match http::read_json(req).await {
+            Ok(b) => super::tutorial::check(admin, &b).await,
+            Err(r) => r,
+        },
         _ => error(StatusCode::NOT_FOUND, "no such API route"),
     }
 }

@@ -85,13 +85,65 @@ impl Store {
 
     /// The entry script of a codebase.
     pub fn main(&self, name: &str) -> R<String> {
+        Ok(self.meta(name)?.main)
+    }
+
+    /// The entry script and services of a codebase (defaults when `.sluice.json` is missing).
+    pub fn meta(&self, name: &str) -> R<Meta> {
         let d = self.dir(name)?;
-        let meta = std::fs::read(d.join(META)).ok();
-        let main = meta
+        let v = std::fs::read(d.join(META))
+            .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v.get("main").and_then(|m| m.as_str()).map(str::to_string))
-            .unwrap_or_else(|| "/main.js".into());
-        Ok(main)
+            .unwrap_or_default();
+        let main = v
+            .get("main")
+            .and_then(|m| m.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| default_main(&d));
+        let services = v
+            .get("services")
+            .and_then(|s| s.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Meta { main, services })
+    }
+
+    /// Registers the local folder `folder` (an absolute path) as the codebase `name`: the
+    /// codebase is a link to it, its files stay where they are.
+    pub fn link(&self, name: &str, folder: &str) -> R<String> {
+        Self::check_name(name)?;
+        let target = Path::new(folder);
+        if !target.is_absolute() {
+            return Err(bad(format!("{folder} is not an absolute path")));
+        }
+        if !target.is_dir() {
+            return Err(not_found(format!("no folder {folder}")));
+        }
+        let d = self.root.join(name);
+        if d.exists() || d.is_symlink() {
+            return Err(StoreError(
+                StatusCode::CONFLICT,
+                format!("codebase {name} already exists"),
+            ));
+        }
+        std::os::unix::fs::symlink(target, &d).map_err(io)?;
+        self.main(name)
+    }
+
+    /// Sets the services: more entry scripts run in the same program as the main one.
+    pub fn set_services(&self, name: &str, services: &[String]) -> R<Vec<String>> {
+        let d = self.dir(name)?;
+        let main = self.main(name)?;
+        let services = services
+            .iter()
+            .map(|s| normalize(s))
+            .collect::<R<Vec<_>>>()?;
+        self.write_meta_full(&d, &main, &services)?;
+        Ok(services)
     }
 
     /// Creates a codebase, with a hello-world entry script unless `empty`.
@@ -118,18 +170,23 @@ impl Store {
     }
 
     fn write_meta(&self, dir: &Path, main: &str) -> R<()> {
-        std::fs::write(
-            dir.join(META),
-            serde_json::json!({ "main": main }).to_string(),
-        )
-        .map_err(io)
+        self.write_meta_full(dir, main, &[])
+    }
+
+    fn write_meta_full(&self, dir: &Path, main: &str, services: &[String]) -> R<()> {
+        let mut v = serde_json::json!({ "main": main });
+        if !services.is_empty() {
+            v["services"] = serde_json::json!(services);
+        }
+        std::fs::write(dir.join(META), v.to_string()).map_err(io)
     }
 
     /// Sets the entry script.
     pub fn set_main(&self, name: &str, main: &str) -> R<String> {
         let d = self.dir(name)?;
         let main = normalize(main)?;
-        self.write_meta(&d, &main)?;
+        let services = self.meta(name)?.services;
+        self.write_meta_full(&d, &main, &services)?;
         Ok(main)
     }
 
@@ -147,9 +204,12 @@ impl Store {
         std::fs::rename(d, t).map_err(io)
     }
 
-    /// Deletes a codebase and its files.
+    /// Deletes a codebase and its files; a linked folder is only unlinked.
     pub fn delete(&self, name: &str) -> R<()> {
         let d = self.dir(name)?;
+        if d.is_symlink() {
+            return std::fs::remove_file(d).map_err(io);
+        }
         std::fs::remove_dir_all(d).map_err(io)
     }
 
@@ -260,4 +320,30 @@ pub fn copy_into(store: &Store, name: &str, files: &[(String, &[u8])], main: &st
         store.write(name, p, b)?;
     }
     Ok(main)
+}
+
+/// What `.sluice.json` records of a codebase.
+pub struct Meta {
+    /// The entry script.
+    pub main: String,
+    /// More entry scripts run beside it.
+    pub services: Vec<String>,
+}
+
+/// `/main.js`, or in a folder without one, its only top-level script.
+fn default_main(dir: &Path) -> String {
+    if dir.join("main.js").is_file() {
+        return "/main.js".into();
+    }
+    let scripts: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".js") && !n.starts_with('.'))
+        .collect();
+    match scripts.as_slice() {
+        [only] => format!("/{only}"),
+        _ => "/main.js".into(),
+    }
 }

@@ -40,6 +40,9 @@ pub struct RunOptions {
     pub threads: usize,
     /// Arguments after `--`, for `pipy.argv`.
     pub args: Vec<String>,
+    /// More entry scripts (codebase paths) loaded after the main one into the same program:
+    /// the services a proxy forwards to, run alongside it.
+    pub services: Vec<String>,
 }
 
 /// Why a program did not start, with the place in the codebase when known.
@@ -306,7 +309,7 @@ async fn run(
         );
         return None;
     }
-    let program = match loader::load(codebase.main()) {
+    let program = match loader::load(codebase.main(), &opts.services) {
         Ok(p) => p,
         Err(e) => {
             fail(&tx, LoadError::from_message(&e));

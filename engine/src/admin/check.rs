@@ -1,0 +1,327 @@
+//! Tutorial checks: the requests a tutorial's `check.json` lists, sent to the running program,
+//! and what came back compared with what was expected. The IDE's "Check" button and the test
+//! suite both go through here (`POST /api/v1/check`).
+//!
+//! A step is `{"name", "request": {port, method, path, headers, body, tls, host, http2},
+//! "expect": {status, body, bodyContains, headers}}`; see `README.md` beside this file.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::Request;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{json, Map, Value};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+/// How long one step may take, from connecting to the end of the response body.
+const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most of a response body a check keeps.
+const BODY_LIMIT: usize = 1 << 20;
+
+/// What a step sends.
+struct Step {
+    name: String,
+    port: u16,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: String,
+    tls: bool,
+    host: String,
+    http2: bool,
+}
+
+/// What came back.
+struct Answer {
+    status: u16,
+    headers: Map<String, Value>,
+    body: String,
+}
+
+/// Runs every step of `spec` (a `check.json` object) in order; `admin_port` stands for the
+/// port `"admin"`. Answers `{"passed", "failed", "results": [...]}`.
+pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
+    let steps = spec
+        .get("steps")
+        .and_then(Value::as_array)
+        .ok_or("a check needs \"steps\": [...]")?;
+    let mut results = Vec::new();
+    let (mut passed, mut failed) = (0, 0);
+    for (i, s) in steps.iter().enumerate() {
+        let step = parse_step(s, i, admin_port)?;
+        let expect = s.get("expect").cloned().unwrap_or_else(|| json!({}));
+        let outcome = tokio::time::timeout(STEP_TIMEOUT, send(&step)).await;
+        let (actual, error, problems) = match outcome {
+            Ok(Ok(a)) => {
+                let p = compare(&expect, &a);
+                (Some(a), None, p)
+            }
+            Ok(Err(e)) => (None, Some(e.clone()), vec![e]),
+            Err(_) => {
+                let e = format!("no complete answer within {}s", STEP_TIMEOUT.as_secs());
+                (None, Some(e.clone()), vec![e])
+            }
+        };
+        let pass = problems.is_empty();
+        if pass {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+        results.push(json!({
+            "name": step.name,
+            "pass": pass,
+            "request": s.get("request").cloned().unwrap_or(Value::Null),
+            "expected": expect,
+            "actual": actual.map(|a| json!({ "status": a.status, "headers": a.headers, "body": a.body })),
+            "error": error,
+            "problems": problems,
+        }));
+    }
+    Ok(json!({ "passed": passed, "failed": failed, "results": results }))
+}
+
+fn parse_step(s: &Value, i: usize, admin_port: u16) -> Result<Step, String> {
+    let name = s
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("step {}", i + 1));
+    let r = s
+        .get("request")
+        .ok_or_else(|| format!("{name}: no \"request\""))?;
+    let text = |k: &str, d: &str| r.get(k).and_then(Value::as_str).unwrap_or(d).to_string();
+    let port = match r.get("port") {
+        Some(Value::String(p)) if p == "admin" => admin_port,
+        Some(v) => v
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .ok_or_else(|| format!("{name}: \"port\" must be a port number or \"admin\""))?,
+        None => return Err(format!("{name}: the request needs a \"port\"")),
+    };
+    let headers = match r.get("headers") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                let v = v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string());
+                (k.clone(), v)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let flag = |k: &str| r.get(k).and_then(Value::as_bool).unwrap_or(false);
+    Ok(Step {
+        port,
+        method: text("method", "GET").to_ascii_uppercase(),
+        path: text("path", "/"),
+        headers,
+        body: text("body", ""),
+        tls: flag("tls"),
+        host: text("host", "localhost"),
+        http2: flag("http2"),
+        name,
+    })
+}
+
+async fn send(step: &Step) -> Result<Answer, String> {
+    let tcp = TcpStream::connect(("127.0.0.1", step.port))
+        .await
+        .map_err(|e| format!("cannot connect to port {}: {e}", step.port))?;
+    let _ = tcp.set_nodelay(true);
+    if !step.tls {
+        return exchange(tcp, step).await;
+    }
+    let alpn = if step.http2 { "h2" } else { "http/1.1" };
+    let config = crate::tls::insecure_client_config(&crate::tls::ClientSpec {
+        trusted: Vec::new(),
+        identity: None,
+        alpn: vec![alpn.to_string()],
+        versions: Default::default(),
+    })?;
+    let name = rustls::pki_types::ServerName::try_from(step.host.clone())
+        .map_err(|_| format!("{} is not a valid TLS server name", step.host))?;
+    let tls = tokio_rustls::TlsConnector::from(Arc::clone(&config))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("TLS handshake failed: {e}"))?;
+    if step.http2 && tls.get_ref().1.alpn_protocol() != Some(b"h2") {
+        return Err("the server did not agree to HTTP/2 (ALPN h2) in the TLS handshake".into());
+    }
+    exchange(tls, step).await
+}
+
+async fn exchange<S>(io: S, step: &Step) -> Result<Answer, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let req = request(step)?;
+    let res = if step.http2 {
+        let (mut tx, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(io))
+                .await
+                .map_err(|e| format!("HTTP/2 connection failed: {e}"))?;
+        tokio::spawn(conn);
+        tx.send_request(req).await
+    } else {
+        let (mut tx, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+            .await
+            .map_err(|e| format!("HTTP connection failed: {e}"))?;
+        tokio::spawn(conn);
+        tx.send_request(req).await
+    }
+    .map_err(|e| format!("no answer: {e}"))?;
+    let status = res.status().as_u16();
+    let mut headers = Map::new();
+    for (k, v) in res.headers() {
+        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+        match headers.get_mut(k.as_str()) {
+            Some(Value::String(old)) => {
+                old.push_str(", ");
+                old.push_str(&v);
+            }
+            _ => {
+                headers.insert(k.as_str().to_string(), Value::String(v));
+            }
+        }
+    }
+    let body = Limited::new(res.into_body(), BODY_LIMIT)
+        .collect()
+        .await
+        .map_err(|e| format!("the response body did not arrive whole: {e}"))?
+        .to_bytes();
+    Ok(Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn request(step: &Step) -> Result<Request<Full<Bytes>>, String> {
+    let uri = if step.http2 {
+        let scheme = if step.tls { "https" } else { "http" };
+        format!("{scheme}://{}:{}{}", step.host, step.port, step.path)
+    } else {
+        step.path.clone()
+    };
+    let mut b = Request::builder().method(step.method.as_str()).uri(uri);
+    let has_host = step
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("host"));
+    if !step.http2 && !has_host {
+        b = b.header("host", format!("{}:{}", step.host, step.port));
+    }
+    for (k, v) in &step.headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    b.body(Full::new(Bytes::from(step.body.clone())))
+        .map_err(|e| format!("{}: cannot make that request: {e}", step.name))
+}
+
+/// Every way `a` differs from `expect`, in plain words.
+fn compare(expect: &Value, a: &Answer) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(s) = expect.get("status").and_then(Value::as_u64) {
+        if u64::from(a.status) != s {
+            problems.push(format!("status was {}, expected {s}", a.status));
+        }
+    }
+    if let Some(b) = expect.get("body").and_then(Value::as_str) {
+        if a.body != b {
+            problems.push(format!("body was {:?}, expected {b:?}", clip(&a.body)));
+        }
+    }
+    let parts = match expect.get("bodyContains") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(v)) => v
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for p in parts {
+        if !a.body.contains(&p) {
+            problems.push(format!("body does not contain {p:?}"));
+        }
+    }
+    if let Some(Value::Object(h)) = expect.get("headers") {
+        for (k, v) in h {
+            let want = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            match a
+                .headers
+                .get(&k.to_ascii_lowercase())
+                .and_then(Value::as_str)
+            {
+                Some(got) if got == want => {}
+                Some(got) => problems.push(format!("header {k} was {got:?}, expected {want:?}")),
+                None => problems.push(format!("no {k} header, expected {want:?}")),
+            }
+        }
+    }
+    problems
+}
+
+fn clip(s: &str) -> String {
+    if s.len() <= 200 {
+        return s.to_string();
+    }
+    let mut end = 200;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Answer {
+        let mut headers = Map::new();
+        headers.insert("content-type".into(), json!("text/plain"));
+        Answer {
+            status,
+            headers,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn compare_names_every_difference() {
+        let want = json!({"status": 200, "body": "hi", "bodyContains": ["x"],
+            "headers": {"Content-Type": "text/html", "x-a": "1"}});
+        let p = compare(&want, &answer(404, "nope"));
+        assert_eq!(
+            p,
+            vec![
+                "status was 404, expected 200",
+                "body was \"nope\", expected \"hi\"",
+                "body does not contain \"x\"",
+                "header Content-Type was \"text/plain\", expected \"text/html\"",
+                "no x-a header, expected \"1\"",
+            ]
+        );
+        let ok = json!({"status": 200, "bodyContains": "i t", "headers": {"content-type": "text/plain"}});
+        assert!(compare(&ok, &answer(200, "hi there")).is_empty());
+    }
+
+    #[test]
+    fn steps_need_a_port() {
+        let e = parse_step(&json!({"name": "a", "request": {}}), 0, 1).err();
+        assert_eq!(e.as_deref(), Some("a: the request needs a \"port\""));
+        let s = parse_step(&json!({"request": {"port": "admin"}}), 2, 6060).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.port, s.method.as_str()),
+            ("step 3", 6060, "GET")
+        );
+    }
+}
