@@ -34,7 +34,11 @@ export class EditorArea {
 
   constructor(private readonly host: EditorHost) {
     this.tabs = h('div.tabs', { 'data-testid': 'editor-tabs' });
-    this.empty = h('div.editor-empty', {}, 'Open a file from the tree, or create a codebase.');
+    this.empty = h(
+      'div.editor-empty',
+      {},
+      'Open a file from the tree, create a codebase, or start from a tutorial (the Tutorials tab).',
+    );
     const container = h('div.editor', { 'data-testid': 'editor' });
     this.el = h('section.editor-area', {}, this.tabs, container, this.empty);
     this.editor = monaco.editor.create(container, {
