@@ -68,19 +68,18 @@ connections() {
 }
 
 
-# make_test_cert: writes a self-signed cert.pem and key.pem for localhost into the tutorial's
-# folder, the way the TLS tutorials' README says (valid for one day). They are removed when the
-# test ends, unless they were there before: private keys should not linger in the source tree
-# (the engine build embeds the tutorial folders).
+# make_test_cert: copies the tutorial's folder to a temporary one and makes a self-signed
+# cert.pem and key.pem for localhost there, the way the TLS tutorials' README says (valid for one
+# day); $here then names the copy, which is removed when the test ends. Private keys never land in
+# the source tree (the engine build embeds the tutorial folders).
 make_test_cert() {
   if ! command -v openssl >/dev/null; then
     echo "FAIL openssl: the openssl command is missing; it is needed to make the test certificate"
     exit 1
   fi
-  local f
-  made=()
-  for f in cert.pem key.pem; do [[ -e $here/$f ]] || made+=("$here/$f"); done
-  trap 'cleanup; rm -f "${made[@]}"' EXIT
+  cp -r "$here" "$tmp/tutorial"
+  here=$tmp/tutorial
+  rm -f "$here"/*.pem
   if ! openssl req -x509 -newkey rsa:2048 -nodes -subj '/CN=localhost' \
     -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' -days 1 \
     -keyout "$here/key.pem" -out "$here/cert.pem" >"$tmp/openssl.log" 2>&1; then

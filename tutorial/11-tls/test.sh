@@ -8,7 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"
 
-# The certificate and key main.js loads, made the way README.md says (valid for one day).
+# The certificate and key main.js loads, made the way README.md says (valid for one day), in a
+# temporary copy of this folder: from here on $here names the copy.
 make_test_cert
 
 start "$here/backend.js" 8080 8081 8082
