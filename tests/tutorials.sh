@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Tests every tutorial twice over, one at a time, in name order:
+# Tests every tutorial, one at a time, in name order: its README has the sections a step needs
+# (Goal, New concepts, The code, step by step, Try it, Exercise) and it has a check.json; then
 #   1. its own test (tutorial/NN-name/test.sh), which starts engines and checks them with curl;
 #   2. its check.json, the way the IDE's Open → Run → Check does it: one engine with an admin
 #      port copies the tutorial into a codebase, runs it (main.js and the services check.json
@@ -34,6 +35,27 @@ count() {
   fi
   passed=$((passed + ok)) failed=$((failed + bad))
 }
+
+# -- 0. every step has its parts: the README's sections, a check.json with steps
+
+echo "== parts"
+for name in "${names[@]}"; do
+  dir=$root/tutorial/$name
+  missing=()
+  for section in 'Goal' 'New concepts' 'The code, step by step' 'Try it' 'Exercise'; do
+    grep -qx "## $section" "$dir/README.md" 2>/dev/null || missing+=("## $section")
+  done
+  if ((${#missing[@]} == 0)); then
+    echo "ok   $name: README.md has every section"; passed=$((passed + 1))
+  else
+    echo "FAIL $name: README.md lacks ${missing[*]}"; failed=$((failed + 1))
+  fi
+  if node -e 'const c = require(process.argv[1]); if (!(c.steps?.length > 0)) process.exit(1)' "$dir/check.json" 2>/dev/null; then
+    echo "ok   $name: check.json has steps"; passed=$((passed + 1))
+  else
+    echo "FAIL $name: check.json is missing, not JSON, or has no steps"; failed=$((failed + 1))
+  fi
+done
 
 # -- 1. test.sh
 
