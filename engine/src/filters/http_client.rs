@@ -10,11 +10,13 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::callback::fail;
+use super::http2_client::H2Session;
 use super::http_server::size_options;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd, StreamError};
 use crate::http::decoder::{Decoder, Part, RequestInfo};
 use crate::http::encoder::{Encoder, OutHead};
+use crate::http::h2::BodySender;
 use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead, LazyTail};
 use crate::http::Role;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
@@ -28,7 +30,7 @@ static MUX_HTTP: FilterDescriptor = FilterDescriptor {
     params: &[
         ("target", "sub-pipeline name (or use .to(...)) that makes the connection, usually with connect()"),
         ("key", "value or function() choosing the connection pool; default: one pool per client connection"),
-        ("options", "{maxIdle (60s), bufferSize (16k), maxHeaderSize (64k)}"),
+        ("options", "{maxIdle (60s), bufferSize (16k), maxHeaderSize (64k), version: 1 or 2 ('http/1.1', 'h2'), or function() returning one}"),
     ],
     build,
 };
@@ -51,9 +53,13 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let max_idle = b
         .duration_option(opts_at, "maxIdle")?
         .unwrap_or(Duration::from_secs(60));
+    let version = b
+        .option(opts_at, "version")
+        .map(|v| JsValue::save(b.ctx, v));
     Ok(Box::new(MuxProto {
         layout,
         key,
+        version,
         pool: Rc::new(Pool::default()),
         settings: Settings {
             max_idle,
@@ -70,13 +76,34 @@ struct Settings {
     buffer_size: usize,
 }
 
-/// Idle sessions by key.
+/// Idle HTTP/1 sessions by key, and the HTTP/2 session of each key.
 #[derive(Default)]
-struct Pool {
+pub(super) struct Pool {
     idle: RefCell<HashMap<String, Vec<Rc<Session>>>>,
+    h2: RefCell<HashMap<String, Rc<H2Session>>>,
 }
 
 impl Pool {
+    /// The HTTP/2 session of `key`, made with `make` when there is none that works.
+    fn h2_session(&self, key: &str, make: impl FnOnce() -> Rc<H2Session>) -> Rc<H2Session> {
+        if let Some(s) = self.h2.borrow().get(key) {
+            if s.usable() {
+                return s.clone();
+            }
+        }
+        let s = make();
+        self.h2.borrow_mut().insert(key.to_string(), s.clone());
+        s
+    }
+
+    /// Forgets a closed HTTP/2 session.
+    pub(super) fn forget_h2(&self, key: &str, s: &H2Session) {
+        let mut map = self.h2.borrow_mut();
+        if map.get(key).is_some_and(|x| std::ptr::eq(x.as_ref(), s)) {
+            map.remove(key);
+        }
+    }
+
     fn take(&self, key: &str) -> Option<Rc<Session>> {
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(key)?;
@@ -106,6 +133,7 @@ impl Pool {
 struct MuxProto {
     layout: Rc<PipelineLayout>,
     key: Option<JsValue>,
+    version: Option<JsValue>,
     pool: Rc<Pool>,
     settings: Settings,
 }
@@ -119,6 +147,8 @@ impl FilterProto for MuxProto {
             me: me.clone(),
             layout: self.layout.clone(),
             key_fn: self.key.clone(),
+            version: self.version.clone(),
+            h2_body: RefCell::new(None),
             pool: self.pool.clone(),
             settings: self.settings,
             context: init.context,
@@ -139,10 +169,14 @@ impl FilterProto for MuxProto {
 }
 
 /// One stream using `muxHTTP` (usually one request).
-struct MuxStream {
+pub(super) struct MuxStream {
     me: Weak<MuxStream>,
     layout: Rc<PipelineLayout>,
     key_fn: Option<JsValue>,
+    /// The `version` option: HTTP/2 when it is (or its function returns) 2 or `h2`.
+    version: Option<JsValue>,
+    /// Where the body of the request in flight goes, when it went over HTTP/2.
+    h2_body: RefCell<Option<BodySender>>,
     pool: Rc<Pool>,
     settings: Settings,
     context: Rc<Context>,
@@ -235,6 +269,14 @@ impl MuxStream {
         }
         match evt {
             Event::MessageStart(head) => self.begin(head),
+            Event::Data(b) if self.h2_body.borrow().is_some() => {
+                if let Some(tx) = self.h2_body.borrow().as_ref() {
+                    let _ = tx.send(Ok(http_body::Frame::data(b)));
+                }
+            }
+            Event::MessageEnd(_) if self.h2_body.borrow().is_some() => {
+                self.h2_body.borrow_mut().take();
+            }
             Event::Data(b) => {
                 if let Some(s) = self.session.borrow().clone() {
                     if s.tunnel_asked.get() && !s.encoder.borrow().is_busy() {
@@ -254,6 +296,25 @@ impl MuxStream {
         }
     }
 
+    /// True when this stream's requests go over HTTP/2.
+    fn wants_h2(&self) -> Result<bool, ScriptError> {
+        let Some(v) = &self.version else {
+            return Ok(false);
+        };
+        script::call_in(&self.context, |ctx| {
+            let mut v = v.get(ctx);
+            if let Some(f) = v.as_function() {
+                v = f.call::<_, rquickjs::Value>(())?;
+            }
+            let n = v.as_number().or_else(|| v.as_int().map(f64::from));
+            let s = v
+                .as_string()
+                .and_then(|s| s.to_string().ok())
+                .map(|s| s.to_ascii_lowercase());
+            Ok(n == Some(2.0) || matches!(s.as_deref(), Some("2" | "h2" | "http/2" | "http/2.0")))
+        })
+    }
+
     fn begin(&self, head: Option<JsValue>) {
         let key = match self.pool_key() {
             Ok(k) => k,
@@ -262,6 +323,14 @@ impl MuxStream {
                 return fail(&self.output, "muxHTTP", &e);
             }
         };
+        match self.wants_h2() {
+            Ok(true) => return self.begin_h2(key, head),
+            Ok(false) => {}
+            Err(e) => {
+                self.ended.set(true);
+                return fail(&self.output, "muxHTTP", &e);
+            }
+        }
         let session = match self.pool.take(&key) {
             Some(s) => s,
             None => Session::new(
@@ -289,8 +358,43 @@ impl MuxStream {
         session.begin(self.me.clone(), head);
     }
 
+    fn begin_h2(&self, key: String, head: Option<JsValue>) {
+        let session = self.pool.h2_session(&key, || {
+            H2Session::new(
+                &self.layout,
+                self.context.fork(),
+                key.clone(),
+                &self.pool,
+                self.settings.max_idle,
+            )
+        });
+        self.in_flight.set(true);
+        self.context
+            .set_upstream(key.split_once(':').map(|(_, k)| k).unwrap_or(&key));
+        let tx = session.request(self.me.clone(), head);
+        *self.h2_body.borrow_mut() = Some(tx);
+    }
+
+    /// Answers the request in flight with the HTTP error for `code` (the upstream could not
+    /// be reached or broke off before answering).
+    pub(super) fn answer_error(&self, code: ErrorCode) {
+        let (status, text) = code.http_status();
+        let head = script::js(|ctx| {
+            let o = rquickjs::Object::new(ctx.clone()).ok()?;
+            o.set("protocol", "HTTP/1.1").ok()?;
+            o.set("status", status).ok()?;
+            o.set("statusText", text).ok()?;
+            o.set("headers", rquickjs::Object::new(ctx.clone()).ok()?)
+                .ok()?;
+            Some(JsValue::save(ctx, o.into_value()))
+        });
+        self.on_response(Event::MessageStart(head));
+        self.on_response(Event::MessageEnd(MessageTail::default()));
+        self.exchange_done(true);
+    }
+
     /// Called by the session with response events for this stream.
-    fn on_response(&self, evt: Event) {
+    pub(super) fn on_response(&self, evt: Event) {
         if self.ended.get() {
             return;
         }
@@ -298,9 +402,10 @@ impl MuxStream {
     }
 
     /// The exchange finished (`ok`) or broke off; the session is released.
-    fn exchange_done(&self, ok: bool) {
+    pub(super) fn exchange_done(&self, ok: bool) {
         self.in_flight.set(false);
         self.session.borrow_mut().take();
+        self.h2_body.borrow_mut().take();
         if !ok {
             return;
         }
@@ -609,19 +714,7 @@ impl Session {
             Some(StreamError::Runtime(_)) => ErrorCode::RuntimeError,
             None => ErrorCode::ConnectionReset,
         };
-        let (status, text) = code.http_status();
-        let head = script::js(|ctx| {
-            let o = rquickjs::Object::new(ctx.clone()).ok()?;
-            o.set("protocol", "HTTP/1.1").ok()?;
-            o.set("status", status).ok()?;
-            o.set("statusText", text).ok()?;
-            o.set("headers", rquickjs::Object::new(ctx.clone()).ok()?)
-                .ok()?;
-            Some(JsValue::save(ctx, o.into_value()))
-        });
-        s.on_response(Event::MessageStart(head));
-        s.on_response(Event::MessageEnd(MessageTail::default()));
-        s.exchange_done(true);
+        s.answer_error(code);
     }
 
     fn go_idle(&self) {

@@ -14,7 +14,9 @@ use crate::event::{ErrorCode, Event, MessageTail, StreamError};
 use crate::http::access::AccessRecord;
 use crate::http::decoder::{Decoder, Head, Part, DEFAULT_MAX_HEAD};
 use crate::http::encoder::{Encoder, OutHead, DEFAULT_BUFFER_SIZE};
+use crate::http::h2::PREFACE;
 use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead, LazyTail};
+use crate::http::pipe_io::PipeIo;
 use crate::http::status::reason;
 use crate::http::Role;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
@@ -53,10 +55,22 @@ static SERVE_HTTP: FilterDescriptor = FilterDescriptor {
 /// `demuxHTTP` and `serveHTTP`.
 pub static FILTERS: &[&FilterDescriptor] = &[&DEMUX_HTTP, &SERVE_HTTP];
 
+/// What answers each request.
 #[derive(Clone)]
-enum Responder {
+pub(super) enum Responder {
+    /// A sub-pipeline per request (`demuxHTTP`).
     Sub(Rc<PipelineLayout>),
+    /// A handler function or Message (`serveHTTP`).
     Handler(JsValue),
+}
+
+/// The connection's protocol: not known until its first bytes arrive.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Nothing decided yet (the first bytes may still become the HTTP/2 preface).
+    Sniffing,
+    Http1,
+    Http2,
 }
 
 struct ServerProto {
@@ -146,6 +160,9 @@ impl FilterProto for ServerProto {
             access_log: self.access_log,
             tunnel: RefCell::new(None),
             tunnel_pending: RefCell::new(Vec::new()),
+            mode: Cell::new(Mode::Sniffing),
+            sniffed: RefCell::new(Vec::new()),
+            h2: RefCell::new(None),
         });
         Box::new(Server(core))
     }
@@ -211,6 +228,11 @@ struct ServerCore {
     tunnel: RefCell<Option<Rc<Exch>>>,
     /// Tunnel bytes that came before the tunnel was accepted.
     tunnel_pending: RefCell<Vec<Bytes>>,
+    mode: Cell<Mode>,
+    /// First bytes held while they could still be the HTTP/2 preface.
+    sniffed: RefCell<Vec<u8>>,
+    /// The HTTP/2 connection's input, once the preface came.
+    h2: RefCell<Option<PipeIo>>,
 }
 
 struct Server(Rc<ServerCore>);
@@ -244,10 +266,72 @@ impl ServerCore {
         self.busy.set(false);
     }
 
+    /// Decides HTTP/1 or HTTP/2 from the first bytes. Returns the bytes for the HTTP/1
+    /// decoder, or nothing when they are held or went to HTTP/2.
+    fn sniff(&self, b: Bytes, end: bool) -> Option<Bytes> {
+        let mut held = self.sniffed.borrow_mut();
+        let all = if held.is_empty() {
+            b
+        } else {
+            held.extend_from_slice(&b);
+            Bytes::from(std::mem::take(&mut *held))
+        };
+        let n = all.len().min(PREFACE.len());
+        if all[..n] != PREFACE[..n] {
+            self.mode.set(Mode::Http1);
+            return Some(all);
+        }
+        if n < PREFACE.len() {
+            if end {
+                self.mode.set(Mode::Http1);
+                return Some(all);
+            }
+            held.extend_from_slice(&all);
+            return None;
+        }
+        drop(held);
+        self.mode.set(Mode::Http2);
+        let io = super::http2_server::start(
+            self.name,
+            self.responder.clone(),
+            self.context.clone(),
+            self.output.clone(),
+            all,
+        );
+        *self.h2.borrow_mut() = Some(io);
+        None
+    }
+
     fn on_input(&self, evt: Event) {
         if self.closed.get() || self.input_ended.get() {
             return;
         }
+        let evt = match (self.mode.get(), evt) {
+            (Mode::Http2, Event::Data(b)) => {
+                if let Some(io) = self.h2.borrow().as_ref() {
+                    io.push(b);
+                }
+                return;
+            }
+            (Mode::Http2, Event::StreamEnd(_)) => {
+                self.input_ended.set(true);
+                if let Some(io) = self.h2.borrow().as_ref() {
+                    io.end();
+                }
+                return;
+            }
+            (Mode::Sniffing, Event::Data(b)) if !b.is_empty() => match self.sniff(b, false) {
+                Some(b) => Event::Data(b),
+                None => return,
+            },
+            (Mode::Sniffing, Event::StreamEnd(se)) if !self.sniffed.borrow().is_empty() => {
+                if let Some(b) = self.sniff(Bytes::new(), true) {
+                    self.on_input(Event::Data(b));
+                }
+                Event::StreamEnd(se)
+            }
+            (_, e) => e,
+        };
         match evt {
             Event::Data(b) => {
                 let mut parts = Vec::new();

@@ -9,6 +9,8 @@ mod connect;
 mod debug;
 mod fork;
 mod handle;
+mod http2_client;
+mod http2_server;
 mod http_client;
 mod http_codec;
 mod http_compress;

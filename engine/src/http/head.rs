@@ -86,8 +86,9 @@ fn str_field(o: &Object<'_>, k: &str) -> Option<String> {
 pub fn out_head_from_js(head: Option<&Value<'_>>, role: super::Role, x: Exchange) -> OutHead {
     let obj = head.and_then(|v| v.as_object().cloned());
     let get = |k: &str| obj.as_ref().and_then(|o| str_field(o, k));
+    // Heads that came over HTTP/2 go out as HTTP/1.1 on an HTTP/1 connection.
     let protocol = get("protocol")
-        .filter(|p| p.starts_with("HTTP/"))
+        .filter(|p| p == "HTTP/1.0")
         .unwrap_or_else(|| "HTTP/1.1".into());
     let mut out = OutHead {
         peer_http10: x.peer_http10,
@@ -223,6 +224,15 @@ pub fn out_head(head: Option<&crate::script::JsValue>, role: super::Role, x: Exc
     })
 }
 
+/// The HTTP/1 version to write for a decoded head (one from HTTP/2 goes out as HTTP/1.1).
+fn http1_version(h: &Head) -> &'static str {
+    if h.protocol == "HTTP/1.0" {
+        "HTTP/1.0"
+    } else {
+        "HTTP/1.1"
+    }
+}
+
 fn out_head_from_rust(h: &Head, role: super::Role, x: Exchange) -> OutHead {
     let mut out = OutHead {
         peer_http10: x.peer_http10,
@@ -231,7 +241,7 @@ fn out_head_from_rust(h: &Head, role: super::Role, x: Exchange) -> OutHead {
     match role {
         super::Role::Request => {
             out.length_when_empty = matches!(h.method.as_str(), "POST" | "PUT" | "PATCH");
-            out.start_line = format!("{} {} {}", h.method, h.path, h.protocol);
+            out.start_line = format!("{} {} {}", h.method, h.path, http1_version(h));
         }
         super::Role::Response => {
             let text = if h.reason.is_empty() {
@@ -239,7 +249,7 @@ fn out_head_from_rust(h: &Head, role: super::Role, x: Exchange) -> OutHead {
             } else {
                 h.reason.clone()
             };
-            out.start_line = format!("{} {} {}", h.protocol, h.status, text);
+            out.start_line = format!("{} {} {}", http1_version(h), h.status, text);
             out.length_when_empty = true;
             out.no_length = h.status < 200 || h.status == 204;
             out.bodiless = out.no_length || h.status == 304 || x.head_request;

@@ -8,7 +8,9 @@
 pub mod access;
 pub mod decoder;
 pub mod encoder;
+pub mod h2;
 pub mod head;
+pub mod pipe_io;
 pub mod status;
 
 /// Which side of an exchange a codec handles.

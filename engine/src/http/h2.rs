@@ -1,0 +1,187 @@
+//! What the HTTP/2 filters share: running hyper's connection tasks on the worker thread, a
+//! message body fed by pipeline events, and turning heads into hyper's and back.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::Frame;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+use super::decoder::Head;
+use super::encoder::OutHead;
+
+/// The first bytes an HTTP/2 client sends (RFC 9113 §3.4).
+pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Runs hyper's background tasks (streams, the connection) on the worker's local task set:
+/// they touch the worker's pipelines and script values, which never leave its thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LocalExec;
+
+impl<F> hyper::rt::Executor<F> for LocalExec
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    fn execute(&self, fut: F) {
+        tokio::task::spawn_local(fut);
+    }
+}
+
+/// The error a body fed by events ends with when its message broke off.
+pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A message body whose frames come from pipeline events, through a channel.
+pub struct EventBody {
+    rx: UnboundedReceiver<Result<Frame<Bytes>, BodyError>>,
+    /// Anything that must live as long as the body is read (the pipeline producing it).
+    _keep: Option<Box<dyn std::any::Any>>,
+}
+
+/// The sending side of an [`EventBody`].
+pub type BodySender = UnboundedSender<Result<Frame<Bytes>, BodyError>>;
+
+impl EventBody {
+    /// A body and the sender that feeds it; the body ends when the sender is dropped.
+    pub fn channel(keep: Option<Box<dyn std::any::Any>>) -> (BodySender, EventBody) {
+        let (tx, rx) = unbounded_channel();
+        (tx, EventBody { rx, _keep: keep })
+    }
+}
+
+impl EventBody {
+    /// Keeps `x` alive as long as the body.
+    pub fn hold(&mut self, x: Box<dyn std::any::Any>) {
+        self._keep = Some(x);
+    }
+}
+
+impl http_body::Body for EventBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// Headers that belong to one HTTP/1 connection and must not go on an HTTP/2 stream
+/// (RFC 9113 §8.2.2).
+fn connection_specific(name: &str) -> bool {
+    matches!(
+        name,
+        "connection" | "keep-alive" | "proxy-connection" | "transfer-encoding" | "upgrade" | "host"
+    )
+}
+
+fn headers_of(map: &http::HeaderMap) -> Vec<(String, String, String)> {
+    map.iter()
+        .map(|(k, v)| {
+            let n = k.as_str().to_string();
+            (
+                n.clone(),
+                n,
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The head of a request that came in over HTTP/2, as the HTTP/1 decoder would give it: the
+/// `:authority` becomes the `host` header.
+pub fn request_head(parts: &http::request::Parts) -> Head {
+    let mut headers = headers_of(&parts.headers);
+    if !headers.iter().any(|h| h.0 == "host") {
+        if let Some(a) = parts.uri.authority() {
+            headers.insert(0, ("host".into(), "host".into(), a.as_str().to_string()));
+        }
+    }
+    Head {
+        method: parts.method.as_str().to_string(),
+        path: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into()),
+        status: 0,
+        reason: String::new(),
+        protocol: "HTTP/2",
+        headers,
+    }
+}
+
+/// The head of a response that came back over HTTP/2.
+pub fn response_head(parts: &http::response::Parts) -> Head {
+    Head {
+        method: String::new(),
+        path: String::new(),
+        status: parts.status.as_u16(),
+        reason: String::new(),
+        protocol: "HTTP/2",
+        headers: headers_of(&parts.headers),
+    }
+}
+
+fn copy_headers(oh: &OutHead, map: &mut http::HeaderMap) {
+    for (k, v) in &oh.headers {
+        let lower = k.to_ascii_lowercase();
+        if connection_specific(&lower) || lower == "te" && !v.eq_ignore_ascii_case("trailers") {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            http::header::HeaderName::from_bytes(lower.as_bytes()),
+            http::header::HeaderValue::from_str(v),
+        ) {
+            map.append(n, v);
+        }
+    }
+    if let Some(n) = oh.content_length {
+        if !oh.no_length && (!oh.bodiless || oh.keep_length) {
+            map.insert(http::header::CONTENT_LENGTH, n.into());
+        }
+    }
+}
+
+/// The status of an encoded response head (`HTTP/1.1 200 OK`).
+pub fn status_of(oh: &OutHead) -> u16 {
+    oh.start_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200)
+}
+
+/// A response for hyper from a response head made for HTTP/1.
+pub fn to_response<B>(oh: &OutHead, body: B) -> http::Response<B> {
+    let mut res = http::Response::new(body);
+    *res.status_mut() = http::StatusCode::from_u16(status_of(oh)).unwrap_or(http::StatusCode::OK);
+    copy_headers(oh, res.headers_mut());
+    res
+}
+
+/// A request for hyper from a request head made for HTTP/1; `host` becomes the authority.
+pub fn to_request<B>(oh: &OutHead, scheme: &str, body: B) -> Result<http::Request<B>, String> {
+    let mut words = oh.start_line.split(' ');
+    let method = words.next().unwrap_or("GET");
+    let path = words.next().unwrap_or("/");
+    let host = oh
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("localhost");
+    let uri = format!("{scheme}://{host}{path}");
+    let mut req = http::Request::new(body);
+    *req.method_mut() = http::Method::from_bytes(method.as_bytes())
+        .map_err(|_| format!("invalid request method {method}"))?;
+    *req.uri_mut() = uri
+        .parse()
+        .map_err(|_| format!("invalid request target {path} for host {host}"))?;
+    copy_headers(oh, req.headers_mut());
+    Ok(req)
+}
