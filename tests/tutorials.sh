@@ -4,7 +4,9 @@
 #   1. its own test (tutorial/NN-name/test.sh), which starts engines and checks them with curl;
 #   2. its check.json, the way the IDE's Open → Run → Check does it: one engine with an admin
 #      port copies the tutorial into a codebase, runs it (main.js and the services check.json
-#      names), and POST /api/v1/check {"tutorial": name} sends the requests and compares.
+#      names), and POST /api/v1/check {"tutorial": name} sends the requests and compares;
+#   3. its README, followed from a terminal (tests/tutorial-readmes.mjs): every `$ command`
+#      shown must print what the README says it prints.
 # Usage: tests/tutorials.sh ENGINE_BINARY [NN-name ...]   (no names: every tutorial)
 # Each check prints one line, "ok   <name>" or "FAIL <name>: ...", under a header per tutorial;
 # the script ends with the line "N passed, M failed" and exits non-zero if any check failed. A
@@ -68,6 +70,8 @@ for name in "${names[@]}"; do
 done
 
 # -- 2. check.json through the admin API
+
+all_names=("${names[@]}")
 
 tmp=$(mktemp -d)
 admin_pid=
@@ -185,6 +189,15 @@ for name in "${names[@]}"; do
     failed=$((failed + 1))
   fi
 done
+
+# -- 3. the READMEs, followed from a terminal: every `$ command` prints what the README says
+
+cleanup
+admin_pid=
+out=$(timeout -k 10 600 node "$root/tests/tutorial-readmes.mjs" "$engine" "${all_names[@]}" 2>&1)
+rc=$?
+[[ -n $out ]] && printf '%s\n' "$out"
+count "$out" "$rc" "tutorial-readmes.mjs"
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
