@@ -128,3 +128,55 @@ pub fn content_type(path: &str) -> &'static str {
         _ => "text/plain; charset=utf-8",
     }
 }
+
+/// Origins of the desktop app's IDE page (Tauri serves it as `tauri://localhost`, or
+/// `http(s)://tauri.localhost` on Windows). It calls the admin API across origins.
+const APP_ORIGINS: [&str; 3] = [
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+];
+
+/// The request's `Origin` when it is the desktop app's page; other origins get no CORS headers.
+pub fn app_origin<B>(req: &Request<B>) -> Option<hyper::header::HeaderValue> {
+    let origin = req.headers().get("origin")?;
+    APP_ORIGINS
+        .iter()
+        .any(|o| origin.as_bytes() == o.as_bytes())
+        .then(|| origin.clone())
+}
+
+/// The answer to a CORS preflight from the desktop app's page.
+pub fn preflight(origin: hyper::header::HeaderValue) -> Res {
+    let mut res = empty(StatusCode::NO_CONTENT);
+    let h = res.headers_mut();
+    h.insert(
+        "access-control-allow-methods",
+        "GET, HEAD, POST, PUT, PATCH, DELETE"
+            .parse()
+            .expect("valid header"),
+    );
+    h.insert(
+        "access-control-allow-headers",
+        "authorization, content-type, accept"
+            .parse()
+            .expect("valid header"),
+    );
+    h.insert(
+        "access-control-max-age",
+        "600".parse().expect("valid header"),
+    );
+    allow_origin(&mut res, origin);
+    res
+}
+
+/// Lets the desktop app's page read `res`.
+pub fn allow_origin(res: &mut Res, origin: hyper::header::HeaderValue) {
+    let h = res.headers_mut();
+    h.insert("access-control-allow-origin", origin);
+    h.insert(
+        "access-control-expose-headers",
+        "x-reload, x-sluice-trace".parse().expect("valid header"),
+    );
+    h.append("vary", "origin".parse().expect("valid header"));
+}
