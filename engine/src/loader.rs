@@ -248,7 +248,12 @@ fn load_now(main: &str, services: &[String]) -> Result<Program, String> {
                         .map_err(js_err)?,
                     None => Vec::new(),
                 };
+                let named_sub = f
+                    .get::<_, Option<bool>>("named")
+                    .map_err(js_err)?
+                    .unwrap_or(false);
                 let mut b = Builder {
+                    named_sub,
                     ctx,
                     args,
                     sub: None,

@@ -52,6 +52,8 @@ pub struct Builder<'a, 'js> {
     pub modules: Vec<usize>,
     /// `link(() => name)` form.
     pub dynamic: bool,
+    /// The sub-pipeline was given by a leading name: the early ([A]) form of a joint filter.
+    pub named_sub: bool,
     /// The module the filter is in.
     pub module: usize,
     /// Layout lookup.

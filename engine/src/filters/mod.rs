@@ -19,6 +19,7 @@ mod http_tunnel;
 mod link;
 mod misc;
 mod replace;
+mod socks;
 mod throttle;
 mod tls;
 mod use_chain;
@@ -96,6 +97,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(http_compress::FILTERS);
         v.extend_from_slice(tls::FILTERS);
         v.extend_from_slice(http_tunnel::FILTERS);
+        v.extend_from_slice(socks::FILTERS);
         v.extend_from_slice(throttle::FILTERS);
         v.sort_by_key(|d| d.name);
         v

@@ -269,7 +269,10 @@ class Configuration {
     const f = { name, args, sub: null, line: loc.line, column: loc.column, file: loc.file };
     const kind = KINDS[name];
     if (kind === 'joint') {
-      if (typeof args[0] === 'string') { f.sub = { __ref: args[0] }; f.args = args.slice(1); }
+      if (typeof args[0] === 'string' && !(name === 'connectSOCKS' && args.length < 2)) {
+        // [A] names the sub-pipeline first; [C] connectSOCKS('host:port') gives only its address.
+        f.sub = { __ref: args[0] }; f.args = args.slice(1); f.named = true;
+      }
       else this._joint = f;
     } else if (kind === 'link') {
       if (args.length === 1 && typeof args[0] === 'function') {
