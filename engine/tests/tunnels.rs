@@ -176,3 +176,41 @@ fn accept_and_connect_http_tunnel_build_a_forward_proxy_and_its_client() {
         b"through the tunnel"
     );
 }
+
+#[test]
+fn a_connect_tunnel_carries_a_tls_session_end_to_end() {
+    let (fwd, tls) = (free_port(), free_port());
+    let cb = Codebase::new("tls-tunnel");
+    let c = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert = cb.file("cert.pem", &c.cert.pem());
+    cb.file("key.pem", &c.key_pair.serialize_pem());
+    let script = cb.file(
+        "main.js",
+        &format!(
+            r#"pipy({{ _target: '' }})
+.listen({fwd})
+  .demuxHTTP().to($=>$
+    .acceptHTTPTunnel(msg => (_target = msg.head.path, new Message({{ status: 200 }})))
+    .to($=>$.connect(() => _target))
+  )
+.listen({tls})
+  .acceptTLS({{
+    certificate: {{ cert: new crypto.CertificateChain(pipy.load('cert.pem')), key: new crypto.PrivateKey(pipy.load('key.pem')) }},
+  }}).to($=>$.serveHTTP(() => new Message('secret over ' + __inbound.tls.protocol)))
+"#
+        ),
+    );
+    let _e = Engine::start(&script, &[fwd, tls]);
+    // curl opens a CONNECT tunnel through the proxy and runs TLS inside it; the proxy only
+    // sees ciphertext and the certificate is checked against the one made above.
+    let out = curl(&[
+        "--cacert",
+        cert.to_str().unwrap(),
+        "-x",
+        &format!("http://127.0.0.1:{fwd}"),
+        "--resolve",
+        &format!("localhost:{tls}:127.0.0.1"),
+        &format!("https://localhost:{tls}/"),
+    ]);
+    assert_eq!(out, "secret over TLSv1.3");
+}
