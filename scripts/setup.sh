@@ -3,6 +3,8 @@
 # Safe to run again: it only installs what is missing.
 #   scripts/setup.sh          build tools, curl, Node.js (for the IDE)
 #   scripts/setup.sh browser  also Chromium, for the browser tests
+#   scripts/setup.sh desktop  also WebKitGTK 4.1 (to build the Tauri desktop app) and the X tools
+#                             its test uses (Xvfb, xauth, ImageMagick, xdotool)
 set -euo pipefail
 
 need=()
@@ -11,6 +13,13 @@ command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ "${1:-}" = browser ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
+if [ "${1:-}" = desktop ]; then
+  pkg-config --exists webkit2gtk-4.1 2>/dev/null || need+=(libwebkit2gtk-4.1-dev pkg-config)
+  command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
+  command -v xauth >/dev/null 2>&1 || need+=(xauth)
+  command -v import >/dev/null 2>&1 || need+=(imagemagick)
+  command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
+fi
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi

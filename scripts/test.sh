@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the IDE build, formatting, lints, unit and end-to-end tests, the seed
-# article's acceptance run, the tutorials, and the browser tests of the IDE. Tests that need
-# the article's fixed ports run last, one at a time.
+# article's acceptance run, the tutorials, the browser tests of the IDE, and the desktop app.
+# Tests that need the article's fixed ports run last, one at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh browser
@@ -23,3 +23,7 @@ echo "== tutorials"
 bash tests/tutorials.sh "$engine"
 echo "== the IDE in a browser"
 SLUICE_ENGINE="$engine" npm run test:browser
+echo "== the desktop app"
+scripts/setup.sh desktop
+cargo clippy --release -p sluice-desktop -- -D warnings
+bash tests/desktop/run.sh

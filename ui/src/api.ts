@@ -1,9 +1,9 @@
 // The only module that talks to the engine's admin API (engine/src/admin/README.md).
 //
 // One `Api` over a `Transport`: plain HTTP to the admin port when the IDE runs in a browser
-// (same origin, optional bearer token), or the desktop shell when it runs inside Tauri. For now
-// the shell transport also speaks HTTP, to the admin URL the shell injects; it is the seam where
-// Tauri commands can take over later.
+// (same origin, optional bearer token), or the desktop shell when it runs inside Tauri: the
+// engine runs in the shell's process and serves the same API on a loopback port whose URL and
+// per-launch token the shell injects (src-tauri/src/ui.rs).
 
 export interface CodebaseInfo {
   name: string;
@@ -262,12 +262,22 @@ export class HttpTransport implements Transport {
   }
 }
 
-/** The desktop shell. Until it grows its own commands, it uses HTTP to the admin URL it injects. */
-export class TauriTransport extends HttpTransport {
-  override readonly kind = 'tauri';
+/** The desktop shell: HTTP to the in-process engine's loopback admin URL, with its token. */
+export class TauriTransport implements Transport {
+  readonly kind = 'tauri';
+  private readonly base: string;
 
-  constructor(adminUrl: string) {
-    super(adminUrl.replace(/\/+$/, ''));
+  constructor(
+    adminUrl: string,
+    private readonly token: string | null,
+  ) {
+    this.base = adminUrl.replace(/\/+$/, '');
+  }
+
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.token) headers.set('Authorization', `Bearer ${this.token}`);
+    return fetch(this.base + path, { ...init, headers });
   }
 }
 
@@ -275,12 +285,13 @@ declare global {
   interface Window {
     __TAURI_INTERNALS__?: unknown;
     __SLUICE_ADMIN__?: string;
+    __SLUICE_TOKEN__?: string;
   }
 }
 
 export function defaultTransport(): Transport {
   if (window.__TAURI_INTERNALS__ !== undefined) {
-    return new TauriTransport(window.__SLUICE_ADMIN__ ?? 'http://127.0.0.1:6060');
+    return new TauriTransport(window.__SLUICE_ADMIN__ ?? 'http://127.0.0.1:6060', window.__SLUICE_TOKEN__ ?? null);
   }
   return new HttpTransport();
 }
@@ -322,6 +333,11 @@ export class Api {
 
   createCodebase(name: string, opts: { main?: string; template?: string } = {}): Promise<CodebaseInfo> {
     return this.sendJson('POST', `/api/v1/codebases/${seg(name)}`, opts);
+  }
+
+  /** Registers the local folder `folder` (an absolute path) as the codebase `name`. */
+  linkFolder(name: string, folder: string): Promise<CodebaseInfo> {
+    return this.sendJson('POST', `/api/v1/codebases/${seg(name)}`, { folder });
   }
 
   updateCodebase(name: string, patch: { name?: string; main?: string }): Promise<CodebaseInfo> {

@@ -13,6 +13,7 @@ import { GraphView } from './graph';
 import { TutorialsPanel } from './tutorials';
 import { Dashboard } from './dashboard';
 import { Inspector } from './inspector';
+import { installDesktop } from './desktop';
 
 const LAST_CODEBASE = 'sluice.codebase';
 
@@ -112,6 +113,14 @@ export class App {
     this.api.onUnauthorized = () => void this.askToken();
     // Handy for debugging and for browser tests.
     (window as unknown as Record<string, unknown>).sluiceIDE = { monaco, editor: this.editor.monacoEditor };
+    // Inside the desktop app: the native menu's hooks and the window title.
+    installDesktop(this.api, {
+      newCodebase: () => this.guard(() => this.createCodebase()),
+      openCodebase: (name) => this.guard(() => this.refreshCodebases().then(() => this.openCodebase(name))),
+      run: () => this.guard(() => this.run()),
+      stop: () => this.guard(() => this.stop()),
+      state: () => ({ open: this.current?.name ?? null, running: this.status.running ? this.status.codebase : null }),
+    });
   }
 
   async start(): Promise<void> {

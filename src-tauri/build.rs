@@ -1,0 +1,5 @@
+//! Generates the Tauri context (config, icons, capabilities); `ui/dist` must be built first.
+
+fn main() {
+    tauri_build::build()
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# One session with the desktop app, inside an X display (run.sh starts it under xvfb-run).
+# The app runs with the test hook on (SLUICE_DESKTOP_TEST=1): it prints `sluice-desktop: EVENT
+# DETAIL` lines on standard output, and takes `menu ID` / `call HOOK [ARGS]` lines on standard
+# input, the way the native menu drives the IDE.
+# Usage: session.sh APP_BINARY
+set -euo pipefail
+app=${1:?usage: session.sh APP_BINARY}
+here=tests/desktop
+artifacts=$here/artifacts
+port=8080
+expected=$'Hi, there!\n'   # tutorial/01-hello/main.js
+mkdir -p "$artifacts"
+rm -f "$artifacts"/*.png "$artifacts"/app.log
+work=$(mktemp -d)
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  echo "-- app output:" >&2; cat "$work/out" >&2 2>/dev/null || true
+  echo "-- app log (tail):" >&2; tail -n 40 "$artifacts/app.log" >&2 2>/dev/null || true
+  import -window root "$artifacts/failure.png" 2>/dev/null || true
+  exit 1
+}
+ok() { echo "ok: $*"; }
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+# Waits up to $2 seconds for an output line matching the regex $1; prints it.
+wait_line() {
+  local deadline=$((SECONDS + $2))
+  while ((SECONDS < deadline)); do
+    if grep -E -m1 "$1" "$work/out" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then fail "the app exited while waiting for /$1/"; fi
+    sleep 0.2
+  done
+  fail "no /$1/ from the app within $2 s"
+}
+
+cc -O -o "$work/xclose" "$here/xclose.c" -lX11
+
+# Other tests use the tutorial's port too; wait for it to be free.
+for _ in $(seq 120); do port_free && break; sleep 0.5; done
+port_free || fail "port $port is in use by something else"
+
+# A fresh codebase folder and WebKit profile.
+export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
+export SLUICE_DESKTOP_TEST=1
+mkfifo "$work/in"
+"$app" <"$work/in" >"$work/out" 2>"$artifacts/app.log" &
+pid=$!
+exec 3>"$work/in"
+
+# 1. The window opens the IDE: the editor is in the page and its JavaScript worker answers.
+wait_line '^sluice-desktop: admin http://127\.0\.0\.1:[0-9]+$' 30 >/dev/null
+ok "the engine's admin API is up in the app"
+wait_line '^sluice-desktop: ready editor=monaco worker=ok' 120 >/dev/null
+ok "the window shows the IDE, with the editor and its worker"
+window=$(xdotool search --sync --onlyvisible --name 'Sluice$' | head -n1)
+[ -n "$window" ] || fail "no window named Sluice"
+sleep 1
+import -window root "$artifacts/ide.png"
+ok "screenshot $artifacts/ide.png"
+grep -q 'page-error' "$work/out" && fail "the page reported errors"
+
+# 2. The hello tutorial, copied and run from inside the app; its answer over HTTP.
+echo 'menu tutorials' >&3
+echo 'call runTutorial ["01-hello"]' >&3
+wait_line '^sluice-desktop: (running|error) ' 60 | grep -q '^sluice-desktop: running 01-hello$' ||
+  fail "the tutorial did not run"
+ok "the app runs tutorial 01-hello"
+body=$(curl -sS -m 5 "http://127.0.0.1:$port/" && echo x) || fail "no answer on port $port"
+[ "${body%x}" = "$expected" ] || fail "port $port answered $(printf %q "${body%x}")"
+ok "GET http://127.0.0.1:$port/ answers $(printf %q "$expected")"
+echo 'menu stop' >&3
+for _ in $(seq 50); do port_free && break; sleep 0.2; done
+port_free || fail "the menu's Stop left port $port open"
+echo 'menu run' >&3
+for _ in $(seq 50); do port_free || break; sleep 0.2; done
+body=$(curl -sS -m 5 "http://127.0.0.1:$port/" && echo x) || fail "no answer on port $port after the menu's Run"
+[ "${body%x}" = "$expected" ] || fail "port $port answered $(printf %q "${body%x}") after the menu's Run"
+ok "the menu's Stop and Run stop and start the program"
+
+# 3. The window title names the codebase; the log panel shows the engine's log.
+for _ in $(seq 20); do
+  title=$(xdotool getwindowname "$window")
+  [ "$title" = "01-hello (running) — Sluice" ] && break
+  sleep 0.25
+done
+[ "$title" = "01-hello (running) — Sluice" ] || fail "window title is '$title'"
+ok "window title: $title"
+for _ in $(seq 20); do
+  : >"$work/page"
+  echo 'call describe' >&3
+  sleep 0.5
+  grep '^sluice-desktop: page ' "$work/out" | tail -n1 >"$work/page"
+  grep -q "Listening on port $port" "$work/page" && break
+done
+grep -q "Listening on port $port" "$work/page" || fail "the log panel does not show the listener: $(cat "$work/page")"
+grep -q '"editor":true' "$work/page" || fail "no editor in the page: $(cat "$work/page")"
+ok "the log panel shows the engine's log"
+import -window root "$artifacts/hello-running.png"
+ok "screenshot $artifacts/hello-running.png"
+
+# 4. A local folder opened as a codebase (what the menu's Open folder does once its dialog has
+#    picked the folder), then the menu's Run: the folder's own program answers.
+mkdir -p "$work/my-proxy"
+cat >"$work/my-proxy/main.js" <<JS
+pipy().listen($port).serveHTTP(new Message('From a folder\\n'))
+JS
+echo "call openFolder [\"$work/my-proxy\"]" >&3
+wait_line '^sluice-desktop: (opened|error) ' 30 | grep -q '^sluice-desktop: opened my-proxy$' ||
+  fail "the folder did not open as a codebase"
+echo 'menu run' >&3
+for _ in $(seq 50); do
+  body=$(curl -sS -m 5 "http://127.0.0.1:$port/" 2>/dev/null && echo x) || body=
+  [ "${body%x}" = $'From a folder\n' ] && break
+  sleep 0.2
+done
+[ "${body%x}" = $'From a folder\n' ] || fail "the folder's program does not answer on port $port"
+for _ in $(seq 20); do
+  title=$(xdotool getwindowname "$window")
+  [ "$title" = "my-proxy (running) — Sluice" ] && break
+  sleep 0.25
+done
+[ "$title" = "my-proxy (running) — Sluice" ] || fail "window title is '$title'"
+ok "a local folder opens as a codebase and runs from the menu (title: $title)"
+
+# 5. Closing the window (as a window manager's close button does) stops the program and the app.
+"$work/xclose" "$window" || fail "cannot send the close request"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "the app still runs 10 s after its window was closed"
+status=0
+wait "$pid" || status=$?
+pid=
+((status == 0)) || fail "the app exited with status $status"
+grep -q '^sluice-desktop: exit' "$work/out" || fail "the app did not say it stopped"
+port_free || fail "port $port is still open after the window closed"
+ok "closing the window stopped the program (port $port is free) and the app (status 0)"
