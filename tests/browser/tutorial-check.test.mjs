@@ -70,10 +70,11 @@ after(async () => {
   await ide?.stop();
 });
 
-test('the Tutorials tab lists the steps and renders the README with coloured code', async () => {
+test('a first visit shows the Tutorials tab: the steps, and the README with coloured code', async () => {
   await page.goto(ide.uiUrl);
   await page.waitForSelector('[data-testid=codebase-select]');
-  await page.click('[data-testid=tab-tutorials]');
+  // A first visit, with no codebase yet, opens on the tutorials.
+  await page.waitForSelector('[data-testid=tab-tutorials].active');
   await page.waitForSelector(`[data-testid=tutorial-item][data-name="${TUTORIAL}"]`);
   const names = await page.$$eval('[data-testid=tutorial-item]', (els) => els.map((e) => e.dataset.name));
   assert.ok(names.includes('01-hello') && names.includes('13-api-gateway'), names.join(' '));

@@ -37,6 +37,8 @@ export class App {
   private status: ProgramStatus = { codebase: null, running: false, error: null };
   private graphSeq = 0;
   private askingToken = false;
+  /** Shows one tab of the side panel (set up by sidePanel()). */
+  private showSide: (key: string) => void = () => {};
 
   constructor(root: HTMLElement) {
     this.picker = new CodebasePicker({
@@ -150,7 +152,11 @@ export class App {
     const last = localStorage.getItem(LAST_CODEBASE);
     const pick = [last, this.status.codebase, names[0]].find((n) => n && names.includes(n));
     if (pick) await this.guard(() => this.openCodebase(pick));
-    else this.picker.set(this.codebases, null);
+    else {
+      // A first visit, with nothing to open: start with the tutorials.
+      this.picker.set(this.codebases, null);
+      this.showSide('tutorials');
+    }
   }
 
   private async loadTypings(): Promise<void> {
@@ -517,6 +523,7 @@ export class App {
     };
     const side = h('aside.side', {}, h('div.side-tabs', {}, buttons), ...Object.values(panes));
     show('graph');
+    this.showSide = show;
     return side;
   }
 
