@@ -80,6 +80,8 @@ struct ServerProto {
     buffer_size: usize,
     header_timeout: std::time::Duration,
     access_log: bool,
+    /// `serveHTTP`'s answer when it is a fixed Message.
+    constant: Option<Rc<[Event]>>,
 }
 
 /// Reads `{bufferSize, maxHeaderSize}` from options argument `i`.
@@ -117,6 +119,7 @@ fn build(b: &mut Builder<'_, '_>, demux: bool) -> Result<Box<dyn FilterProto>, S
             .ok_or("expects a Message or a function returning one")?;
         (Responder::Handler(h), 1, &SERVE_HTTP)
     };
+    let constant = if demux { None } else { constant_reply(b)? };
     let (max_head, buffer_size) = size_options(b, opts_at)?;
     let header_timeout = b
         .duration_option(opts_at, "headerTimeout")?
@@ -132,7 +135,33 @@ fn build(b: &mut Builder<'_, '_>, demux: bool) -> Result<Box<dyn FilterProto>, S
         buffer_size,
         header_timeout,
         access_log,
+        constant,
     }))
+}
+
+/// The events of a `serveHTTP` answer given as a value rather than a function, made once; its
+/// head becomes a Rust head, so each answer needs no script call.
+fn constant_reply(b: &Builder<'_, '_>) -> Result<Option<Rc<[Event]>>, String> {
+    let Some(v) = b.arg(0).filter(|v| !v.is_function()) else {
+        return Ok(None);
+    };
+    let mut events = Vec::new();
+    script::events_from_js(b.ctx, v, &mut events)?;
+    for e in events.iter_mut() {
+        if let Event::MessageStart(head) = e {
+            let v = head.as_ref().map(|h| h.get(b.ctx));
+            match crate::http::head::constant_response_head(v.as_ref()) {
+                Some(h) => {
+                    *head = Some(JsValue::lazy(LazyHead {
+                        head: h,
+                        role: Role::Response,
+                    }))
+                }
+                None => return Ok(None),
+            }
+        }
+    }
+    Ok(Some(events.into()))
 }
 
 impl FilterProto for ServerProto {
@@ -158,6 +187,7 @@ impl FilterProto for ServerProto {
             header_timeout: self.header_timeout,
             head_timer: Cell::new(0),
             access_log: self.access_log,
+            constant: self.constant.clone(),
             tunnel: RefCell::new(None),
             tunnel_pending: RefCell::new(Vec::new()),
             mode: Cell::new(Mode::Sniffing),
@@ -224,6 +254,8 @@ struct ServerCore {
     head_timer: Cell<u64>,
     /// Log each response (`{accessLog: true}`).
     access_log: bool,
+    /// `serveHTTP`'s answer when it is a fixed Message.
+    constant: Option<Rc<[Event]>>,
     /// The exchange whose tunnel is open, if any.
     tunnel: RefCell<Option<Rc<Exch>>>,
     /// Tunnel bytes that came before the tunnel was accepted.
@@ -588,6 +620,12 @@ impl ServerCore {
             return;
         };
         let msg = x.reader.borrow_mut().finish(end);
+        if let Some(c) = &self.constant {
+            for e in c.iter() {
+                self.on_reply(x.id, e.clone());
+            }
+            return;
+        }
         let r = call_replacer(&self.context, h, 0, |ctx| script::to_js_message(ctx, &msg));
         let events = match r {
             Ok(Some(evts)) if !evts.is_empty() => evts,

@@ -224,6 +224,43 @@ pub fn out_head(head: Option<&crate::script::JsValue>, role: super::Role, x: Exc
     })
 }
 
+/// A response head given once in a script (`serveHTTP(new Message(...))`) as a Rust head, so
+/// that answering with it needs no script call. `None` when it asks for something only the
+/// script form carries (a `connection` header).
+pub fn constant_response_head(head: Option<&Value<'_>>) -> Option<Head> {
+    let oh = out_head_from_js(head, super::Role::Response, Exchange::default());
+    if oh.connection.is_some() {
+        return None;
+    }
+    let mut words = oh.start_line.splitn(3, ' ');
+    let protocol = match words.next() {
+        Some("HTTP/1.0") => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    };
+    let status = words.next()?.parse().ok()?;
+    let reason = words.next().unwrap_or("").to_string();
+    let mut headers: Vec<(String, String, String)> = oh
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), k.clone(), v.clone()))
+        .collect();
+    if let Some(n) = oh.content_length {
+        headers.push((
+            "content-length".into(),
+            "content-length".into(),
+            n.to_string(),
+        ));
+    }
+    Some(Head {
+        method: String::new(),
+        path: String::new(),
+        status,
+        reason,
+        protocol,
+        headers,
+    })
+}
+
 /// The HTTP/1 version to write for a decoded head (one from HTTP/2 goes out as HTTP/1.1).
 fn http1_version(h: &Head) -> &'static str {
     if h.protocol == "HTTP/1.0" {
