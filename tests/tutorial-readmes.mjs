@@ -18,6 +18,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,6 +46,23 @@ const VARIABLE = [
 const folder = (scratch, cwd, dir) => (dir.startsWith('tutorial/') ? resolve(scratch, dir) : resolve(cwd, dir));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+const listening = (port) =>
+  new Promise((ok) => {
+    const c = net.connect({ host: '127.0.0.1', port }, () => (c.destroy(), ok(true)));
+    c.on('error', () => ok(false));
+  });
+
+/** Waits (30 s at most) until none of `ports` is in use; the ones still busy, if any. */
+async function waitFree(ports) {
+  let busy = ports;
+  for (let i = 0; i < 150 && busy.length; i++) {
+    if (i) await sleep(200);
+    busy = (await Promise.all(ports.map(async (p) => ((await listening(p)) ? p : null)))).filter((p) => p !== null);
+  }
+  return busy;
+}
 
 /** The `$ command` / output pairs and the set-up lines of a README, block by block. */
 function blocks(readme) {
@@ -98,6 +116,9 @@ let failed = 0;
 
 async function follow(name, scratch) {
   const readme = readFileSync(join(scratch, 'tutorial', name, 'README.md'), 'utf8');
+  // The ports the tutorial listens on, as its check.json names them.
+  const check = JSON.parse(readFileSync(join(scratch, 'tutorial', name, 'check.json'), 'utf8'));
+  const ports = [...new Set(check.steps.map((st) => st.request.port).filter((p) => typeof p === 'number'))];
   let cwd = scratch;
   let engine = null;
   try {
@@ -109,6 +130,13 @@ async function follow(name, scratch) {
           else if (word === 'openssl') spawnSync('bash', ['-c', line], { cwd, stdio: 'ignore' });
           else if (word === 'engine') {
             await engine?.stop();
+            const admin = rest.map((a) => /^--admin-port=(?:.*:)?(\d+)$/.exec(a)?.[1]).filter(Boolean).map(Number);
+            const busy = await waitFree([...ports, ...admin]);
+            if (busy.length) {
+              failed++;
+              console.log(`FAIL ${name}: port ${busy.join(', ')} is in use by another program`);
+              return;
+            }
             engine = new Engine(rest, cwd);
             if (!(await engine.ready())) {
               failed++;
