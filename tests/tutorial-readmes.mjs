@@ -47,11 +47,12 @@ const folder = (scratch, cwd, dir) => (dir.startsWith('tutorial/') ? resolve(scr
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Whether something accepts connections on 127.0.0.1:port. */
+/** Whether something listens on the port, on any address: binding [::] fails then. */
 const listening = (port) =>
   new Promise((ok) => {
-    const c = net.connect({ host: '127.0.0.1', port }, () => (c.destroy(), ok(true)));
-    c.on('error', () => ok(false));
+    const s = net.createServer();
+    s.once('error', () => ok(true));
+    s.listen(port, '::', () => s.close(() => ok(false)));
   });
 
 /** Waits (30 s at most) until none of `ports` is in use; the ones still busy, if any. */

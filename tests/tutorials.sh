@@ -88,13 +88,18 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# wait_ports free|open SECONDS PORT...: waits until every PORT is closed (or open); 1 if not.
+# port_busy PORT: something listens on PORT, on any address (see tutorial/lib.sh).
+port_busy() {
+  if command -v ss >/dev/null; then ss -Hltn "sport = :$1" | grep -q .; else port_open "$1"; fi
+}
+# wait_ports free|open SECONDS PORT...: waits until nothing listens on any PORT (free), or every
+# PORT accepts connections on 127.0.0.1 (open); 1 if that does not happen in time.
 wait_ports() {
   local want=$1 i p busy; shift
   for ((i = 0; i < $1 * 10; i++)); do
     busy=0
     for p in "${@:2}"; do
-      if port_open "$p"; then [[ $want == free ]] && busy=1; else [[ $want == open ]] && busy=1; fi
+      if [[ $want == free ]]; then port_busy "$p" && busy=1; else port_open "$p" || busy=1; fi
     done
     ((busy == 0)) && return 0
     sleep 0.1
@@ -162,7 +167,7 @@ for name in "${names[@]}"; do
   # The ports the check sends requests to (besides the admin port) must be free first.
   mapfile -t ports < <(node -e 'const c = require(process.argv[1]);
     console.log([...new Set(c.steps.map((s) => s.request.port).filter((p) => typeof p === "number"))].join("\n"))' "$spec")
-  if ! wait_ports free 20 "${ports[@]}"; then
+  if ! wait_ports free 30 "${ports[@]}"; then
     echo "FAIL check $name: one of the ports ${ports[*]} is still in use by another program"
     failed=$((failed + 1))
     continue

@@ -29,17 +29,31 @@ check() {
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# port_busy PORT: something listens on PORT, on any address (ss sees listeners that 127.0.0.1
+# does not reach, such as one on [::1], which would still keep the engine from binding [::]).
+port_busy() {
+  if command -v ss >/dev/null; then ss -Hltn "sport = :$1" | grep -q .; else port_open "$1"; fi
+}
 wait_port() { local i; for ((i = 0; i < 100; i++)); do port_open "$1" && return 0; sleep 0.1; done; return 1; }
 
-# start SCRIPT PORT...: runs the engine on SCRIPT in the background, then waits (10 s at most)
-# until every PORT accepts connections. Gives up the whole test if it cannot.
-start() {
-  local script=$1 port; shift
+# need_free SCRIPT PORT...: waits (30 s at most) while another program holds a PORT; gives up the
+# whole test if one stays busy.
+need_free() {
+  local script=$1 port i; shift
   for port; do
-    if port_open "$port"; then
+    for ((i = 0; i < 300; i++)); do port_busy "$port" || break; sleep 0.1; done
+    if port_busy "$port"; then
       echo "FAIL start $(basename "$script"): port $port is already in use by another program"; exit 1
     fi
   done
+}
+
+# start SCRIPT PORT...: runs the engine on SCRIPT in the background, once every PORT is free
+# (need_free), then waits (10 s at most) until every PORT accepts connections. Gives up the whole
+# test if it cannot.
+start() {
+  local script=$1 port; shift
+  need_free "$script" "$@"
   "$engine" "$script" >>"$log" 2>&1 &
   pids+=($!)
   for port; do

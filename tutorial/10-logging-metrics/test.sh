@@ -12,11 +12,7 @@ source "$here/../lib.sh"
 # directory DIR, with the extra command-line arguments ARGS (split on spaces).
 start_in() {
   local dir=$1 script=$2 args port; read -ra args <<<"$3"; shift 3
-  for port; do
-    if port_open "$port"; then
-      echo "FAIL start $(basename "$script"): port $port is already in use by another program"; exit 1
-    fi
-  done
+  need_free "$script" "$@"
   local bin; bin=$(realpath "$engine")
   (cd "$dir" && exec "$bin" "$script" "${args[@]}") >>"$log" 2>&1 &
   pids+=($!)
