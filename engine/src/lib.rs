@@ -22,6 +22,7 @@ pub mod host;
 pub mod http;
 pub mod loader;
 pub mod logging;
+pub mod memory;
 pub mod metrics;
 pub mod net;
 pub mod pipeline;

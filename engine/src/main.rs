@@ -85,6 +85,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    sluice::memory::tune_allocator();
     let cli = Cli::parse();
     if cli.list_filters {
         print!("{}", filters::list_text());
