@@ -118,7 +118,7 @@ impl SocketWriter {
     }
 
     async fn run<W: AsyncWrite + Unpin>(&self, mut io: W) {
-        let mut batch: Vec<Bytes> = Vec::with_capacity(16);
+        let mut batch: Vec<Bytes> = Vec::new();
         loop {
             let notified = self.wake.notified();
             {
@@ -134,6 +134,8 @@ impl SocketWriter {
                 }
             }
             if batch.is_empty() {
+                // An idle connection keeps no batch allocation.
+                batch = Vec::new();
                 notified.await;
                 continue;
             }
