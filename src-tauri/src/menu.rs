@@ -2,7 +2,7 @@
 //! (a native dialog first) and Quit.
 
 use tauri::menu::{Menu, MenuBuilder, MenuItemBuilder, SubmenuBuilder};
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::ui;
@@ -38,20 +38,21 @@ pub fn activate<R: Runtime>(app: &AppHandle<R>, id: &str) {
         "new-codebase" => ui::call(app, "newCodebase", &[]),
         "open-folder" => {
             let handle = app.clone();
-            app.dialog()
-                .file()
-                .set_title("Open a folder as a codebase")
-                .pick_folder(move |picked| {
-                    let Some(picked) = picked else { return };
-                    match picked.into_path() {
-                        Ok(path) => ui::call(
-                            &handle,
-                            "openFolder",
-                            &[path.to_string_lossy().into_owned().into()],
-                        ),
-                        Err(e) => tracing::warn!(target: "desktop", "not a local folder: {e}"),
-                    }
-                });
+            let mut dialog = app.dialog().file().set_title("Open a folder as a codebase");
+            if let Ok(home) = app.path().home_dir() {
+                dialog = dialog.set_directory(home);
+            }
+            dialog.pick_folder(move |picked| {
+                let Some(picked) = picked else { return };
+                match picked.into_path() {
+                    Ok(path) => ui::call(
+                        &handle,
+                        "openFolder",
+                        &[path.to_string_lossy().into_owned().into()],
+                    ),
+                    Err(e) => tracing::warn!(target: "desktop", "not a local folder: {e}"),
+                }
+            });
         }
         "run" => ui::call(app, "run", &[]),
         "stop" => ui::call(app, "stop", &[]),

@@ -48,8 +48,9 @@ cc -O -o "$work/xclose" "$here/xclose.c" -lX11
 for _ in $(seq 120); do port_free && break; sleep 0.5; done
 port_free || fail "port $port is in use by something else"
 
-# A fresh codebase folder and WebKit profile.
-export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
+# A fresh home, codebase folder and WebKit profile.
+export HOME="$work/home" XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
+mkdir -p "$HOME"
 export SLUICE_DESKTOP_TEST=1
 mkfifo "$work/in"
 "$app" <"$work/in" >"$work/out" 2>"$artifacts/app.log" &
@@ -107,15 +108,31 @@ ok "the log panel shows the engine's log"
 import -window root "$artifacts/hello-running.png"
 ok "screenshot $artifacts/hello-running.png"
 
-# 4. A local folder opened as a codebase (what the menu's Open folder does once its dialog has
-#    picked the folder), then the menu's Run: the folder's own program answers.
-mkdir -p "$work/my-proxy"
-cat >"$work/my-proxy/main.js" <<JS
+# 4. File > Open folder (Ctrl+O): the native dialog opens in the home folder; pick my-proxy
+#    there (type its name, Enter goes into it, an empty location accepts it), and it becomes
+#    a codebase. Then the menu's Run: the folder's own program answers.
+mkdir -p "$HOME/my-proxy"
+cat >"$HOME/my-proxy/main.js" <<JS
 pipy().listen($port).serveHTTP(new Message('From a folder\\n'))
 JS
-echo "call openFolder [\"$work/my-proxy\"]" >&3
+xdotool windowfocus --sync "$window"
+xdotool key ctrl+o
+dialog=$(timeout 10 xdotool search --sync --onlyvisible --name '^Open a folder as a codebase$' | head -n1) ||
+  fail "no Open folder dialog"
+[ -n "$dialog" ] || fail "no Open folder dialog"
+xdotool windowfocus --sync "$dialog"
+sleep 0.5
+xdotool type --delay 50 my-proxy
+sleep 0.5
+import -window root "$artifacts/open-folder.png"
+xdotool key Return
+sleep 1
+xdotool key ctrl+l
+sleep 0.3
+xdotool key Return
 wait_line '^sluice-desktop: (opened|error) ' 30 | grep -q '^sluice-desktop: opened my-proxy$' ||
   fail "the folder did not open as a codebase"
+ok "the Open folder dialog made $HOME/my-proxy a codebase (screenshot $artifacts/open-folder.png)"
 echo 'menu run' >&3
 for _ in $(seq 50); do
   body=$(curl -sS -m 5 "http://127.0.0.1:$port/" 2>/dev/null && echo x) || body=
