@@ -54,6 +54,11 @@ fn main() -> ExitCode {
                 .min_inner_size(800.0, 500.0)
                 .menu(menu)
                 .initialization_script(ui::bootstrap_script(&on_setup.url, &on_setup.token))
+                .on_navigation(ui::may_navigate)
+                .on_new_window(|url, _| {
+                    ui::open_in_browser(&url);
+                    tauri::webview::NewWindowResponse::Deny
+                })
                 .build()?;
             if test_hook::enabled() {
                 test_hook::listen(app.handle().clone());

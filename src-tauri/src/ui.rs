@@ -1,7 +1,7 @@
 //! The two directions between the shell and the IDE page: the shell calls the hooks the page
 //! installs as `window.sluiceDesktop` (ui/src/desktop.ts), and the page calls the commands here.
 
-use tauri::{Manager, Runtime, WebviewWindow};
+use tauri::{Manager, Runtime, Url, WebviewWindow};
 
 /// Label of the one window.
 pub const MAIN: &str = "main";
@@ -68,4 +68,30 @@ pub fn report(event: &str, detail: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "sluice-desktop: {event} {detail}");
     let _ = out.flush();
+}
+
+/// Whether the window may show `url`: only the IDE's own pages, which alone may see the admin
+/// token. Other web pages (a link in a tutorial) open in the system's browser instead.
+pub fn may_navigate(url: &Url) -> bool {
+    let own = url.scheme() == "tauri" || url.host_str() == Some("tauri.localhost");
+    if !own {
+        open_in_browser(url);
+    }
+    own
+}
+
+/// Hands an `http(s)` URL to the desktop's browser.
+pub fn open_in_browser(url: &Url) {
+    if !matches!(url.scheme(), "http" | "https") {
+        tracing::warn!(target: "desktop", "not opening {url}");
+        return;
+    }
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    if let Err(e) = std::process::Command::new(opener).arg(url.as_str()).spawn() {
+        tracing::warn!(target: "desktop", "cannot open {url} in a browser: {e}");
+    }
 }
