@@ -2,11 +2,12 @@
 //! a user would, one command a line:
 //!
 //! - `menu ID` — as if the menu item `ID` was chosen (see [`crate::menu::activate`]);
-//! - `call HOOK [JSON args]` — calls the IDE's `window.sluiceDesktop[HOOK](...args)`.
+//! - `call HOOK [JSON args]` — calls the IDE's `window.sluiceDesktop[HOOK](...args)`;
+//! - `eval JS` — runs a line of script in the page, as a page script could.
 
 use std::io::BufRead;
 
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 
 use crate::{menu, ui};
 
@@ -40,6 +41,13 @@ fn run<R: Runtime>(app: &AppHandle<R>, line: &str) {
             match serde_json::from_str::<Vec<serde_json::Value>>(args) {
                 Ok(args) => ui::call(app, hook, &args),
                 Err(e) => tracing::warn!(target: "desktop", "test hook: bad arguments {args}: {e}"),
+            }
+        }
+        "eval" => {
+            if let Some(window) = app.get_webview_window(ui::MAIN) {
+                if let Err(e) = window.eval(rest) {
+                    tracing::warn!(target: "desktop", "test hook: {e}");
+                }
             }
         }
         other => tracing::warn!(target: "desktop", "test hook: unknown command {other}"),

@@ -80,18 +80,24 @@ pub fn may_navigate(url: &Url) -> bool {
     own
 }
 
-/// Hands an `http(s)` URL to the desktop's browser.
+/// Hands an `http(s)` URL to the desktop's browser: the command `SLUICE_BROWSER` names, else
+/// `xdg-open` (`open` on macOS).
 pub fn open_in_browser(url: &Url) {
     if !matches!(url.scheme(), "http" | "https") {
         tracing::warn!(target: "desktop", "not opening {url}");
         return;
     }
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
-    };
-    if let Err(e) = std::process::Command::new(opener).arg(url.as_str()).spawn() {
+    let opener = std::env::var("SLUICE_BROWSER").unwrap_or_else(|_| {
+        if cfg!(target_os = "macos") {
+            "open".into()
+        } else {
+            "xdg-open".into()
+        }
+    });
+    if let Err(e) = std::process::Command::new(&opener)
+        .arg(url.as_str())
+        .spawn()
+    {
         tracing::warn!(target: "desktop", "cannot open {url} in a browser: {e}");
     }
 }

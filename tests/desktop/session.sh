@@ -52,6 +52,9 @@ port_free || fail "port $port is in use by something else"
 export HOME="$work/home" XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
 mkdir -p "$HOME"
 export SLUICE_DESKTOP_TEST=1
+printf '#!/bin/sh\necho "$1" >>%q\n' "$work/browsed" >"$work/browser"
+chmod +x "$work/browser"
+export SLUICE_BROWSER="$work/browser"
 mkfifo "$work/in"
 "$app" <"$work/in" >"$work/out" 2>"$artifacts/app.log" &
 pid=$!
@@ -107,6 +110,17 @@ grep -q '"editor":true' "$work/page" || fail "no editor in the page: $(cat "$wor
 ok "the log panel shows the engine's log"
 import -window root "$artifacts/hello-running.png"
 ok "screenshot $artifacts/hello-running.png"
+# The window never leaves the IDE's pages (they alone see the admin token): another site goes
+# to the desktop's browser (here SLUICE_BROWSER, which notes the URL).
+echo "eval location.assign('http://127.0.0.1:$port/elsewhere')" >&3
+for _ in $(seq 25); do [ -s "$work/browsed" ] && break; sleep 0.2; done
+grep -qx "http://127.0.0.1:$port/elsewhere" "$work/browsed" 2>/dev/null ||
+  fail "the link did not go to the browser"
+n=$(grep -c '^sluice-desktop: page ' "$work/out")
+echo 'call describe' >&3
+for _ in $(seq 25); do (($(grep -c '^sluice-desktop: page ' "$work/out") > n)) && break; sleep 0.2; done
+(($(grep -c '^sluice-desktop: page ' "$work/out") > n)) || fail "the IDE left the window"
+ok "another site opens in the browser, not in the window"
 
 # 4. File > Open folder (Ctrl+O): the native dialog opens in the home folder; pick my-proxy
 #    there (type its name, Enter goes into it, an empty location accepts it), and it becomes
