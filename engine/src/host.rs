@@ -159,7 +159,7 @@ impl ProgramHost {
         let cur = self.lock().0.take();
         registry::retain(&Default::default());
         if let Some(c) = cur {
-            c.handle.drain(drain);
+            c.handle.drain_for_exit(drain);
             c.handle.join();
         }
     }

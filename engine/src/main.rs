@@ -268,14 +268,14 @@ fn service_paths(target: &Path, services: &[PathBuf]) -> Result<Vec<String>, Str
     if services.is_empty() {
         return Ok(Vec::new());
     }
-    let root = if target.is_dir() {
-        target.to_path_buf()
-    } else {
-        target.parent().map(Path::to_path_buf).unwrap_or_default()
-    };
-    let root = root
+    let full = target
         .canonicalize()
         .map_err(|e| format!("cannot open {}: {e}", target.display()))?;
+    let root = if full.is_dir() {
+        full
+    } else {
+        full.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
     services
         .iter()
         .map(|s| {
@@ -324,10 +324,16 @@ async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration) -> i32 {
     let done = tokio::task::spawn_blocking(move || h.shutdown(drain));
     tokio::select! {
         _ = done => {}
-        _ = int.recv() => tracing::info!("second signal: exiting now"),
-        _ = term.recv() => tracing::info!("second signal: exiting now"),
+        _ = int.recv() => second_signal(code),
+        _ = term.recv() => second_signal(code),
     }
     code
+}
+
+/// A second SIGINT/SIGTERM during the drain: exit at once, without waiting for the workers.
+fn second_signal(code: i32) -> ! {
+    tracing::info!("second signal: exiting now");
+    std::process::exit(code)
 }
 
 /// A fingerprint of every file under a codebase folder: paths, sizes and modification times.

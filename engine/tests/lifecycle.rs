@@ -49,7 +49,7 @@ fn twenty_reloads_under_load_fail_no_request() {
             while !stop.load(Ordering::Relaxed) {
                 let r = if keep_alive {
                     let s = conn.get_or_insert_with(|| connect(port));
-                    (|| -> Result<(), String> {
+                    (|| -> Result<bool, String> {
                         s.write_all(b"GET / HTTP/1.1\r\n\r\n")
                             .map_err(|e| e.to_string())?;
                         let mut buf = [0u8; 256];
@@ -57,8 +57,14 @@ fn twenty_reloads_under_load_fail_no_request() {
                         if n == 0 || !buf.starts_with(b"HTTP/1.1 200") {
                             return Err(format!("{:?}", String::from_utf8_lossy(&buf[..n])));
                         }
-                        Ok(())
+                        // A reload asks keep-alive clients to reconnect (to the new version).
+                        Ok(String::from_utf8_lossy(&buf[..n]).contains("connection: close"))
                     })()
+                    .map(|close| {
+                        if close {
+                            conn = None;
+                        }
+                    })
                 } else {
                     get(port).map(|_| ())
                 };
@@ -169,4 +175,43 @@ fn watch_reloads_when_a_codebase_file_changes() {
     cb.file("main.js", "pipy(\n");
     e.wait_log("reload of", 10);
     assert_eq!(get(port).unwrap(), "second");
+}
+
+#[test]
+fn shutdown_closes_idle_keep_alive_connections_at_once() {
+    // A proxy and its backend in one program, started from their folder with bare names: the
+    // proxy's pooled upstream connection is an idle keep-alive connection of the backend.
+    let cb = Codebase::new("drain-idle");
+    let (front, back) = (free_port(), free_port());
+    cb.file(
+        "main.js",
+        &format!(
+            "pipy().listen({front}).demuxHTTP().to($=>$.muxHTTP().to($=>$.connect('127.0.0.1:{back}')))"
+        ),
+    );
+    cb.file(
+        "backend.js",
+        &format!("pipy().listen({back}).serveHTTP(new Message('up'))"),
+    );
+    let mut cmd = std::process::Command::new(engine_bin());
+    cmd.current_dir(&cb.dir).args(["main.js", "backend.js"]);
+    let mut e = Engine::spawn(cmd, &[front, back]);
+    assert_eq!(curl(&[&format!("http://127.0.0.1:{front}/")]), "up");
+    // A client that keeps its connection open, idle.
+    let mut idle = connect(front);
+    idle.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let mut buf = [0u8; 256];
+    assert!(idle.read(&mut buf).unwrap() > 0);
+    let t = Instant::now();
+    signal(e.pid(), "TERM");
+    while e.try_wait().is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "still running 5 s after SIGTERM (drain time is 10 s); log:\n{}",
+            e.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The idle client was told: its connection is closed.
+    assert_eq!(idle.read(&mut buf).unwrap_or(0), 0);
 }

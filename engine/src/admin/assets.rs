@@ -60,6 +60,12 @@ fn collect(
 ) {
     for f in d.files() {
         let rel = f.path().strip_prefix(base).unwrap_or(f.path());
+        let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        // Keys and certificates left by a local run are never part of a tutorial (copies
+        // make their own), nor are hidden files.
+        if name.ends_with(".pem") || name.starts_with('.') {
+            continue;
+        }
         out.push((format!("/{}", rel.to_string_lossy()), f.contents()));
     }
     for sub in d.dirs() {

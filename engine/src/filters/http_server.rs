@@ -190,10 +190,12 @@ impl FilterProto for ServerProto {
             constant: self.constant.clone(),
             tunnel: RefCell::new(None),
             tunnel_pending: RefCell::new(Vec::new()),
+            draining: Cell::new(false),
             mode: Cell::new(Mode::Sniffing),
             sniffed: RefCell::new(Vec::new()),
             h2: RefCell::new(None),
         });
+        register(&core);
         Box::new(Server(core))
     }
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
@@ -232,6 +234,35 @@ enum Action {
     Input(Event),
     Reply(u64, Event),
     Timeout,
+    /// The worker is draining: finish what is under way, then close (idle connections at
+    /// once when true).
+    Drain(bool),
+}
+
+thread_local! {
+    /// The HTTP/1 server connections of this worker, to be told when it drains.
+    static SERVERS: RefCell<Vec<Weak<ServerCore>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn register(core: &Rc<ServerCore>) {
+    SERVERS.with(|s| {
+        let mut s = s.borrow_mut();
+        let n = s.len();
+        if n >= 64 && n.is_power_of_two() {
+            s.retain(|w| w.strong_count() > 0);
+        }
+        s.push(Rc::downgrade(core));
+    });
+}
+
+/// Tells every HTTP server connection of this worker that it is draining: each closes after
+/// its next response (which says `connection: close`); with `close_idle`, idle keep-alive
+/// connections close now.
+pub fn drain_servers(close_idle: bool) {
+    let all = SERVERS.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    for core in all.iter().filter_map(Weak::upgrade) {
+        core.act(Action::Drain(close_idle));
+    }
 }
 
 struct ServerCore {
@@ -260,6 +291,8 @@ struct ServerCore {
     tunnel: RefCell<Option<Rc<Exch>>>,
     /// Tunnel bytes that came before the tunnel was accepted.
     tunnel_pending: RefCell<Vec<Bytes>>,
+    /// The worker is draining: no more keep-alive.
+    draining: Cell<bool>,
     mode: Cell<Mode>,
     /// First bytes held while they could still be the HTTP/2 preface.
     sniffed: RefCell<Vec<u8>>,
@@ -291,6 +324,17 @@ impl ServerCore {
                 Action::Timeout => {
                     if !self.input_ended.get() {
                         self.decoder_failed(408, "request head not received in time".into());
+                    }
+                }
+                Action::Drain(close_idle) => {
+                    self.draining.set(true);
+                    let idle = close_idle
+                        && self.mode.get() != Mode::Http2
+                        && self.exchanges.borrow().is_empty()
+                        && self.receiving.borrow().is_none()
+                        && self.decoder.borrow().is_idle();
+                    if idle {
+                        self.close();
                     }
                 }
             }
@@ -781,6 +825,7 @@ impl ServerCore {
                     _ => {}
                 }
                 let last = x.last.get()
+                    || self.draining.get()
                     || oh
                         .connection
                         .as_deref()

@@ -25,6 +25,7 @@ mod tls;
 mod use_chain;
 
 pub use builder::{Builder, Sub};
+pub use http_server::drain_servers;
 
 use crate::pipeline::FilterProto;
 

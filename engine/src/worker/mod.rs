@@ -107,7 +107,10 @@ pub struct Loaded {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Control {
     Run,
-    Drain(Duration),
+    /// Stop accepting; let open connections finish for up to the time given. With `true`,
+    /// idle HTTP keep-alive connections close at once (shutdown); with `false` they close
+    /// after their next response (a reload, where the client could be mid-request).
+    Drain(Duration, bool),
     Exit,
 }
 
@@ -120,10 +123,19 @@ pub struct WorkerHandle {
 }
 
 impl WorkerHandle {
-    /// Stops accepting connections; open ones may finish for up to `timeout`.
+    /// Stops accepting connections; open ones may finish for up to `timeout`. HTTP
+    /// keep-alive connections close after their next response.
     pub fn drain(&self, timeout: Duration) {
         for c in &self.controls {
-            let _ = c.send(Control::Drain(timeout));
+            let _ = c.send(Control::Drain(timeout, false));
+        }
+    }
+
+    /// Like [`WorkerHandle::drain`], but idle HTTP keep-alive connections close at once: for
+    /// shutting down.
+    pub fn drain_for_exit(&self, timeout: Duration) {
+        for c in &self.controls {
+            let _ = c.send(Control::Drain(timeout, true));
         }
     }
 
@@ -372,11 +384,12 @@ async fn run(
         match c {
             Control::Run => continue,
             Control::Exit => break,
-            Control::Drain(timeout) => {
+            Control::Drain(timeout, close_idle) => {
                 for j in &jobs {
                     j.abort();
                 }
                 tracing::debug!(target: "worker", "draining {} connection(s)", tracker.open());
+                crate::filters::drain_servers(close_idle);
                 tokio::select! {
                     _ = tracker.all_closed() => {}
                     _ = tokio::time::sleep(timeout) => {
