@@ -142,7 +142,10 @@ fn codebases_and_files_can_be_created_read_changed_and_deleted() {
     );
     assert_eq!(
         (s, b.as_str()),
-        (200, r#"{"main":"/proxy.js","name":"renamed","services":[]}"#)
+        (
+            200,
+            r#"{"main":"/proxy.js","name":"renamed","services":[]}"#
+        )
     );
     assert_eq!(a.call("GET", "/api/v1/codebases/proxy", None).0, 404);
     assert_eq!(
