@@ -4,6 +4,7 @@
 
 import { ApiError, type Api } from './api';
 import { checkCodebaseName } from './codebases';
+import { toast } from './dialogs';
 
 /** What the workspace lets the shell do; each one is what its own buttons do. */
 export interface DesktopActions {
@@ -85,8 +86,10 @@ export function installDesktop(api: Api, actions: DesktopActions): void {
       try {
         const name = await createUnder(base, (n) => api.linkFolder(n, path));
         await actions.openCodebase(name);
+        toast(`Opened ${path} as codebase ${name}`, 'ok');
         report('opened', name);
       } catch (e) {
+        toast(`Cannot open ${path}: ${(e as Error).message}`, 'error', 6000);
         report('error', `open folder ${path}: ${(e as Error).message}`);
       }
     },
