@@ -18,6 +18,8 @@ pub struct Inbound {
     pub remote: SocketAddr,
     /// Our end.
     pub local: SocketAddr,
+    /// The script object, made on first use and shared by every context of the connection.
+    js: std::cell::OnceCell<crate::script::JsValue>,
 }
 
 impl Inbound {
@@ -32,11 +34,21 @@ impl Inbound {
             id,
             remote: canonical(remote),
             local: canonical(local),
+            js: std::cell::OnceCell::new(),
         }
     }
 
     /// The object scripts see as `__inbound`.
     pub fn to_js<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+        if let Some(v) = self.js.get() {
+            return Ok(v.get(ctx));
+        }
+        let o = self.make_js(ctx)?;
+        let _ = self.js.set(crate::script::JsValue::save(ctx, o.clone()));
+        Ok(o)
+    }
+
+    fn make_js<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
         let o = Object::new(ctx.clone())?;
         o.set("id", self.id as f64)?;
         o.set("remoteAddress", self.remote.ip().to_string())?;

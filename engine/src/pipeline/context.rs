@@ -1,6 +1,6 @@
 //! Contexts: the per-stream set of script variables (spec §2.3, §2.4).
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 
 use crate::net::Inbound;
@@ -15,9 +15,12 @@ thread_local! {
 /// Root pipelines get a fresh context from the initial values; joint filters either share
 /// their pipeline's context (`Rc` clone) or give the sub-pipeline a shallow copy
 /// ([`Context::fork`]).
+///
+/// The values are made when a script first needs them: a stream no script looks at (a fixed
+/// `serveHTTP` answer, a plain TCP proxy) never pays for them.
 pub struct Context {
     id: u64,
-    values: JsValue,
+    values: OnceCell<JsValue>,
     inbound: Option<Rc<Inbound>>,
     upstream: std::cell::RefCell<Option<Rc<str>>>,
     trace: Cell<Option<u64>>,
@@ -26,34 +29,28 @@ pub struct Context {
 impl Context {
     /// A new root context from the modules' initial values.
     pub fn root(inbound: Option<Rc<Inbound>>) -> Rc<Context> {
-        let values = script::js(|ctx| {
-            let inbound_js = match &inbound {
-                Some(i) => i
-                    .to_js(ctx)
-                    .unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone())),
-                None => rquickjs::Value::new_null(ctx.clone()),
-            };
-            let v: rquickjs::Value =
-                script::call_helper(ctx, "newContext", (inbound_js,)).expect("newContext");
-            JsValue::save(ctx, v)
-        });
         Rc::new(Context {
             id: next_id(),
-            values,
+            values: OnceCell::new(),
             inbound,
             upstream: Default::default(),
             trace: Cell::new(None),
         })
     }
 
-    /// A shallow copy of this context's current values.
+    /// A shallow copy of this context's current values. Values never made are still the
+    /// initial ones, so the copy can wait too.
     pub fn fork(&self) -> Rc<Context> {
-        let values = script::js(|ctx| {
-            let v: rquickjs::Value =
-                script::call_helper(ctx, "cloneContext", (self.values.get(ctx),))
-                    .expect("cloneContext");
-            JsValue::save(ctx, v)
-        });
+        let values = OnceCell::new();
+        if let Some(parent) = self.values.get() {
+            let v = script::js(|ctx| {
+                let v: rquickjs::Value =
+                    script::call_helper(ctx, "cloneContext", (parent.get(ctx),))
+                        .expect("cloneContext");
+                JsValue::save(ctx, v)
+            });
+            let _ = values.set(v);
+        }
         Rc::new(Context {
             id: next_id(),
             values,
@@ -68,9 +65,21 @@ impl Context {
         self.id
     }
 
-    /// The JS array holding the values.
+    /// The JS array holding the values (made from the initial values on first use).
     pub fn values(&self) -> &JsValue {
-        &self.values
+        self.values.get_or_init(|| {
+            script::js(|ctx| {
+                let inbound_js = match &self.inbound {
+                    Some(i) => i
+                        .to_js(ctx)
+                        .unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone())),
+                    None => rquickjs::Value::new_null(ctx.clone()),
+                };
+                let v: rquickjs::Value =
+                    script::call_helper(ctx, "newContext", (inbound_js,)).expect("newContext");
+                JsValue::save(ctx, v)
+            })
+        })
     }
 
     /// The trace (event inspector) this context's streams are recorded under, if any.
