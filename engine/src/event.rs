@@ -137,6 +137,16 @@ impl StreamEnd {
         })
     }
 
+    /// The HTTP status a server answers with when a request's stream ends this way before any
+    /// response: 200 for a normal end, 500 for a script error, the code's own status otherwise.
+    pub fn http_status(&self) -> (u16, &'static str) {
+        match &self.error {
+            None => (200, "OK"),
+            Some(StreamError::Runtime(_)) => (500, "Internal Server Error"),
+            Some(StreamError::Code(c)) => c.http_status(),
+        }
+    }
+
     /// An end caused by a runtime error with a message.
     pub fn runtime(message: impl Into<String>) -> Event {
         Event::StreamEnd(StreamEnd {

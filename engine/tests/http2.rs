@@ -34,7 +34,7 @@ const BACKEND: &str = "serveHTTP(req => new Message({ headers: { 'x-protocol': r
 fn cleartext_http2_by_prior_knowledge_through_a_proxy_both_ways() {
     let cb = Codebase::new("h2c");
     let (serve, proxy, to_h2, dead) = (free_port(), free_port(), free_port(), free_port());
-    let down = free_port();
+    let (down, chosen) = (free_port(), free_port());
     let script = cb.file(
         "main.js",
         &format!(
@@ -42,11 +42,12 @@ fn cleartext_http2_by_prior_knowledge_through_a_proxy_both_ways() {
 .listen({serve}).{BACKEND}
 .listen({proxy}).demuxHTTP().to($=>$.muxHTTP().to($=>$.connect('127.0.0.1:{serve}')))
 .listen({to_h2}).demuxHTTP().to($=>$.muxHTTP(() => 'h2', {{ version: 2 }}).to($=>$.connect('127.0.0.1:{serve}')))
+.listen({chosen}).demuxHTTP().to($=>$.muxHTTP(() => 'fn', {{ version: () => 'HTTP/2' }}).to($=>$.connect('127.0.0.1:{serve}')))
 .listen({dead}).demuxHTTP().to($=>$.muxHTTP(() => 'dead', {{ version: 'h2' }}).to($=>$.connect('127.0.0.1:{down}')))
 "#
         ),
     );
-    let _e = Engine::start(&script, &[serve, proxy, to_h2, dead]);
+    let _e = Engine::start(&script, &[serve, proxy, to_h2, dead, chosen]);
 
     // h2c straight to serveHTTP: the handler sees HTTP/2 and the authority as the host.
     let out = curl_ok(&[
@@ -89,6 +90,10 @@ fn cleartext_http2_by_prior_knowledge_through_a_proxy_both_ways() {
         &format!("http://127.0.0.1:{to_h2}/both"),
     ]);
     assert_eq!(out, "POST /both 5\n");
+
+    // The version chosen per stream by a function.
+    let out = curl_ok(&["-i", &format!("http://127.0.0.1:{chosen}/fn")]);
+    assert!(out.contains("x-protocol: HTTP/2\r\n"), "{out}");
 
     // A dead HTTP/2 upstream: 502, and the proxy goes on serving.
     for _ in 0..2 {

@@ -180,3 +180,12 @@ pub fn allow_origin(res: &mut Res, origin: hyper::header::HeaderValue) {
     );
     h.append("vary", "origin".parse().expect("valid header"));
 }
+
+/// The strings of a JSON array (other items are skipped); `None` when `v` is not an array.
+pub fn strings(v: Option<&serde_json::Value>) -> Option<Vec<String>> {
+    v.and_then(|v| v.as_array()).map(|a| {
+        a.iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect()
+    })
+}

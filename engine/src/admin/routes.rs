@@ -173,11 +173,7 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
                     return store_err(e);
                 }
             }
-            if let Some(s) = body.get("services").and_then(|v| v.as_array()) {
-                let s: Vec<String> = s
-                    .iter()
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect();
+            if let Some(s) = http::strings(body.get("services")) {
                 if let Err(e) = store.set_services(&name, &s) {
                     return store_err(e);
                 }

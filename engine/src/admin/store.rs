@@ -100,15 +100,7 @@ impl Store {
             .and_then(|m| m.as_str())
             .map(str::to_string)
             .unwrap_or_else(|| default_main(&d));
-        let services = v
-            .get("services")
-            .and_then(|s| s.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let services = super::http::strings(v.get("services")).unwrap_or_default();
         Ok(Meta { main, services })
     }
 

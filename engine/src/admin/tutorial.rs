@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hyper::StatusCode;
 use serde_json::{json, Value};
 
-use super::http::{error, json, Res};
+use super::http::{error, json, strings, Res};
 use super::store::{copy_into, Store};
 use super::{assets, check, Admin};
 
@@ -53,15 +53,7 @@ pub fn copy(store: &Store, name: &str, body: &Value) -> Res {
     let certs = spec.get("certificates").and_then(Value::as_array);
     for c in certs.into_iter().flatten() {
         let path = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or_default();
-        let names: Vec<String> = c
-            .get("names")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|n| n.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_else(|| vec!["localhost".into()]);
+        let names = strings(c.get("names")).unwrap_or_else(|| vec!["localhost".into()]);
         let made = self_signed(names).and_then(|(cert, key)| {
             store
                 .write(&target, path("cert"), cert.as_bytes())
@@ -75,15 +67,7 @@ pub fn copy(store: &Store, name: &str, body: &Value) -> Res {
             );
         }
     }
-    let services: Vec<String> = spec
-        .get("services")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let services = strings(spec.get("services")).unwrap_or_default();
     let services = match store.set_services(&target, &services) {
         Ok(s) => s,
         Err(e) => return error(e.0, e.1),

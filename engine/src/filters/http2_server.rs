@@ -13,15 +13,15 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::sync::oneshot;
 
-use super::callback::{call_replacer, MessageReader};
-use super::http_server::Responder;
-use crate::event::{Event, MessageTail, StreamEnd, StreamError};
+use super::callback::MessageReader;
+use super::http_server::{handler_reply, Responder};
+use crate::event::{Event, MessageTail, StreamEnd};
 use crate::http::h2::{self, BodySender, EventBody, LocalExec};
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::pipe_io::PipeIo;
 use crate::http::Role;
 use crate::pipeline::{Context, Output, Pipeline};
-use crate::script::{self, JsValue};
+use crate::script::JsValue;
 
 /// Starts serving HTTP/2 on a connection whose first bytes were `first`. Returns the stream
 /// the filter pushes its further input into; the connection's output goes to `output`, and a
@@ -128,11 +128,7 @@ impl Reply {
                 self.done.set(true);
                 if let Some(tx) = self.head.borrow_mut().take() {
                     // No response came: answer for the pipeline, as HTTP/1 does.
-                    let status = match &se.error {
-                        None => 200,
-                        Some(StreamError::Runtime(_)) => 500,
-                        Some(StreamError::Code(c)) => c.http_status().0,
-                    };
+                    let status = se.http_status().0;
                     crate::metrics::http_response(&self.listen, status);
                     let (_, body) = EventBody::channel(None);
                     let mut res = hyper::Response::new(body);
@@ -206,16 +202,7 @@ impl Conn {
                     }
                 }
                 let msg = reader.finish(MessageTail::default());
-                let events = match call_replacer(&self.context, h, 0, |ctx| {
-                    script::to_js_message(ctx, &msg)
-                }) {
-                    Ok(Some(evts)) if !evts.is_empty() => evts,
-                    Ok(_) => vec![StreamEnd::ok()],
-                    Err(e) => {
-                        tracing::error!("{}(): {e}", self.name);
-                        vec![StreamEnd::runtime(e.to_string())]
-                    }
-                };
+                let events = handler_reply(self.name, &self.context, h, &msg);
                 if events.iter().any(|e| matches!(e, Event::MessageEnd(_))) {
                     let n = events
                         .iter()

@@ -53,9 +53,12 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let max_idle = b
         .duration_option(opts_at, "maxIdle")?
         .unwrap_or(Duration::from_secs(60));
-    let version = b
-        .option(opts_at, "version")
-        .map(|v| JsValue::save(b.ctx, v));
+    // A fixed version is read once; only a function is asked per request.
+    let version = match b.option(opts_at, "version") {
+        None => Version::Fixed(false),
+        Some(v) if v.is_function() => Version::Dynamic(JsValue::save(b.ctx, v)),
+        Some(v) => Version::Fixed(is_h2(&v)),
+    };
     Ok(Box::new(MuxProto {
         layout,
         key,
@@ -130,10 +133,29 @@ impl Pool {
     }
 }
 
+/// The `version` option of `muxHTTP`.
+#[derive(Clone)]
+enum Version {
+    /// HTTP/2 (true) or HTTP/1.1, for every request.
+    Fixed(bool),
+    /// A function asked for each stream.
+    Dynamic(JsValue),
+}
+
+/// True for the values that name HTTP/2: 2, `'2'`, `'h2'`, `'HTTP/2'`.
+fn is_h2(v: &rquickjs::Value<'_>) -> bool {
+    let n = v.as_number().or_else(|| v.as_int().map(f64::from));
+    let s = v
+        .as_string()
+        .and_then(|s| s.to_string().ok())
+        .map(|s| s.to_ascii_lowercase());
+    n == Some(2.0) || matches!(s.as_deref(), Some("2" | "h2" | "http/2" | "http/2.0"))
+}
+
 struct MuxProto {
     layout: Rc<PipelineLayout>,
     key: Option<JsValue>,
-    version: Option<JsValue>,
+    version: Version,
     pool: Rc<Pool>,
     settings: Settings,
 }
@@ -174,7 +196,7 @@ pub(super) struct MuxStream {
     layout: Rc<PipelineLayout>,
     key_fn: Option<JsValue>,
     /// The `version` option: HTTP/2 when it is (or its function returns) 2 or `h2`.
-    version: Option<JsValue>,
+    version: Version,
     /// Where the body of the request in flight goes, when it went over HTTP/2.
     h2_body: RefCell<Option<BodySender>>,
     pool: Rc<Pool>,
@@ -298,20 +320,16 @@ impl MuxStream {
 
     /// True when this stream's requests go over HTTP/2.
     fn wants_h2(&self) -> Result<bool, ScriptError> {
-        let Some(v) = &self.version else {
-            return Ok(false);
+        let f = match &self.version {
+            Version::Fixed(h2) => return Ok(*h2),
+            Version::Dynamic(f) => f,
         };
         script::call_in(&self.context, |ctx| {
-            let mut v = v.get(ctx);
-            if let Some(f) = v.as_function() {
-                v = f.call::<_, rquickjs::Value>(())?;
-            }
-            let n = v.as_number().or_else(|| v.as_int().map(f64::from));
-            let s = v
-                .as_string()
-                .and_then(|s| s.to_string().ok())
-                .map(|s| s.to_ascii_lowercase());
-            Ok(n == Some(2.0) || matches!(s.as_deref(), Some("2" | "h2" | "http/2" | "http/2.0")))
+            let v = match f.get(ctx).as_function() {
+                Some(func) => func.call::<_, rquickjs::Value>(())?,
+                None => return Ok(false),
+            };
+            Ok(is_h2(&v))
         })
     }
 

@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::callback::{call_replacer, MessageReader};
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
-use crate::event::{ErrorCode, Event, MessageTail, StreamError};
+use crate::event::{ErrorCode, Event, MessageTail};
 use crate::http::access::AccessRecord;
 use crate::http::decoder::{Decoder, Head, Part, DEFAULT_MAX_HEAD};
 use crate::http::encoder::{Encoder, OutHead, DEFAULT_BUFFER_SIZE};
@@ -82,6 +82,26 @@ struct ServerProto {
     access_log: bool,
     /// `serveHTTP`'s answer when it is a fixed Message.
     constant: Option<Rc<[Event]>>,
+}
+
+/// The reply events of a `serveHTTP` handler (a Message, or a function of the request): a
+/// StreamEnd when it gives nothing, and a runtime-error StreamEnd when it throws.
+pub(super) fn handler_reply(
+    name: &str,
+    context: &Context,
+    handler: &JsValue,
+    request: &script::JsMessage,
+) -> Vec<Event> {
+    match call_replacer(context, handler, 0, |ctx| {
+        script::to_js_message(ctx, request)
+    }) {
+        Ok(Some(evts)) if !evts.is_empty() => evts,
+        Ok(_) => vec![crate::event::StreamEnd::ok()],
+        Err(e) => {
+            tracing::error!("{name}(): {e}");
+            vec![crate::event::StreamEnd::runtime(e.to_string())]
+        }
+    }
 }
 
 /// Reads `{bufferSize, maxHeaderSize}` from options argument `i`.
@@ -670,16 +690,7 @@ impl ServerCore {
             }
             return;
         }
-        let r = call_replacer(&self.context, h, 0, |ctx| script::to_js_message(ctx, &msg));
-        let events = match r {
-            Ok(Some(evts)) if !evts.is_empty() => evts,
-            Ok(_) => vec![crate::event::StreamEnd::ok()],
-            Err(e) => {
-                tracing::error!("{}(): {e}", self.name);
-                vec![crate::event::StreamEnd::runtime(e.to_string())]
-            }
-        };
-        for e in events {
+        for e in handler_reply(self.name, &self.context, h, &msg) {
             self.on_reply(x.id, e);
         }
     }
@@ -890,11 +901,7 @@ impl ServerCore {
                     self.emit_bytes(out);
                     return self.close();
                 }
-                let (status, text) = match &se.error {
-                    None => (200, "OK"),
-                    Some(StreamError::Runtime(_)) => (500, "Internal Server Error"),
-                    Some(StreamError::Code(c)) => c.http_status(),
-                };
+                let (status, text) = se.http_status();
                 let head = OutHead {
                     start_line: format!("HTTP/1.1 {status} {text}"),
                     length_when_empty: true,
