@@ -1,14 +1,18 @@
 //! Reading a socket into a pipeline and writing a pipeline's output to a socket.
 
-use std::cell::RefCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::IoSlice;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, Interest};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use super::Tap;
 use crate::event::{ErrorCode, Event, StreamEnd};
@@ -17,11 +21,23 @@ use crate::event::{ErrorCode, Event, StreamEnd};
 pub const CONGESTION_LIMIT: usize = 1 << 20;
 const READ_CHUNK: usize = 64 * 1024;
 const SMALL_READ: usize = 4096;
+/// Most buffers handed to one `writev`.
+const MAX_IOV: usize = 64;
 
-/// The write side of a socket: a bounded queue drained by its own task.
+/// The write side of a socket: a bounded queue, written out at the end of the read that filled
+/// it (see [`flush_scope`]) or by the writer's task. The task is started only when it is needed
+/// (the socket is full, bytes come from outside a read, or the writer closes), so an idle
+/// connection has none.
 pub struct SocketWriter {
-    write_timeout: std::cell::Cell<Option<Duration>>,
+    write_timeout: Cell<Option<Duration>>,
+    io: OnceCell<OwnedWriteHalf>,
+    task_started: Cell<bool>,
     state: RefCell<WriterState>,
+    /// Already in the current flush scope's list.
+    flush_listed: Cell<bool>,
+    /// The socket took less than it was offered: the task waits for it to be writable, and
+    /// writes meanwhile only queue.
+    blocked: Cell<bool>,
     wake: Notify,
     done: Notify,
 }
@@ -36,12 +52,35 @@ struct WriterState {
     error: Option<ErrorCode>,
 }
 
+thread_local! {
+    /// Writers that got bytes during the current [`flush_scope`], if one is open.
+    static TO_FLUSH: RefCell<Option<Vec<Rc<SocketWriter>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (the delivery of one read) and then writes out, on this thread and without a task
+/// switch, whatever it queued on any socket writer: a request and its response cost one read
+/// and one write system call, and several responses produced by one read go out in one write.
+pub fn flush_scope<R>(f: impl FnOnce() -> R) -> R {
+    let outer = TO_FLUSH.with(|t| t.borrow_mut().replace(Vec::new()));
+    let r = f();
+    let listed = TO_FLUSH.with(|t| std::mem::replace(&mut *t.borrow_mut(), outer));
+    for w in listed.unwrap_or_default() {
+        w.flush_listed.set(false);
+        w.flush_inline();
+    }
+    r
+}
+
 impl SocketWriter {
     /// A writer with nothing attached yet; data written now waits for [`attach`](Self::attach).
     pub fn new() -> Rc<SocketWriter> {
         Rc::new(SocketWriter {
-            write_timeout: std::cell::Cell::new(None),
+            write_timeout: Cell::new(None),
+            io: OnceCell::new(),
+            task_started: Cell::new(false),
             state: RefCell::new(WriterState::default()),
+            flush_listed: Cell::new(false),
+            blocked: Cell::new(false),
             wake: Notify::new(),
             done: Notify::new(),
         })
@@ -53,7 +92,7 @@ impl SocketWriter {
     }
 
     /// Queues bytes. Pauses the current input tap when the queue is over its limit.
-    pub fn write(&self, b: Bytes) {
+    pub fn write(self: &Rc<Self>, b: Bytes) {
         if b.is_empty() {
             return;
         }
@@ -72,17 +111,41 @@ impl SocketWriter {
             }
         }
         drop(s);
-        self.wake.notify_one();
+        if self.flush_listed.get() || self.blocked.get() {
+            return;
+        }
+        let listed = self.io.get().is_some()
+            && TO_FLUSH.with(|t| match t.borrow_mut().as_mut() {
+                Some(list) => {
+                    list.push(self.clone());
+                    true
+                }
+                None => false,
+            });
+        if listed {
+            self.flush_listed.set(true);
+        } else {
+            self.kick();
+        }
     }
 
     /// Writes what is queued, then shuts the write side down.
-    pub fn close(&self) {
+    pub fn close(self: &Rc<Self>) {
         self.state.borrow_mut().closing = true;
+        self.kick();
+    }
+
+    /// Wakes the writer's task, starting it first if the socket is attached.
+    fn kick(self: &Rc<Self>) {
+        if self.io.get().is_some() && !self.task_started.replace(true) {
+            let me = self.clone();
+            tokio::task::spawn_local(async move { me.run().await });
+        }
         self.wake.notify_one();
     }
 
     /// Applies one output event of a pipeline: Data is written, StreamEnd closes.
-    pub fn on_event(&self, evt: Event) {
+    pub fn on_event(self: &Rc<Self>, evt: Event) {
         match evt {
             Event::Data(b) => self.write(b),
             Event::StreamEnd(_) => self.close(),
@@ -112,43 +175,115 @@ impl SocketWriter {
     }
 
     /// Starts writing to `io` on this thread.
-    pub fn attach<W: AsyncWrite + Unpin + 'static>(self: &Rc<Self>, io: W) {
-        let me = self.clone();
-        tokio::task::spawn_local(async move { me.run(io).await });
+    pub fn attach(self: &Rc<Self>, io: OwnedWriteHalf) {
+        if self.io.set(io).is_err() {
+            return;
+        }
+        let s = self.state.borrow();
+        let pending = !s.queue.is_empty() || s.closing;
+        drop(s);
+        if pending {
+            self.kick();
+        }
     }
 
-    async fn run<W: AsyncWrite + Unpin>(&self, mut io: W) {
-        let mut batch: Vec<Bytes> = Vec::new();
+    /// Writes what the socket takes now; leaves the rest (and any error) to the task.
+    fn flush_inline(self: &Rc<Self>) {
+        match self.try_flush() {
+            Ok(true) => {}
+            _ => self.kick(),
+        }
+    }
+
+    /// Writes queued bytes until the queue is empty (`Ok(true)`) or the socket is full
+    /// (`Ok(false)`, and the writer is then blocked), and resumes the taps this writer paused
+    /// once it has drained enough.
+    fn try_flush(&self) -> std::io::Result<bool> {
+        let Some(io) = self.io.get() else {
+            return Ok(false);
+        };
+        let drained = loop {
+            let mut s = self.state.borrow_mut();
+            if s.queue.is_empty() {
+                break true;
+            }
+            let mut iov = [IoSlice::new(&[]); MAX_IOV];
+            let mut k = 0;
+            let mut offered = 0;
+            for b in s.queue.iter().take(MAX_IOV) {
+                iov[k] = IoSlice::new(b);
+                offered += b.len();
+                k += 1;
+            }
+            let mut n = match io.try_write_vectored(&iov[..k]) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break false,
+                Err(e) => return Err(e),
+            };
+            let short = n < offered;
+            if short {
+                // A short write means the send buffer is full (epoll is edge-triggered):
+                // forget the socket's write readiness now rather than learn it from an EAGAIN.
+                let tcp: &tokio::net::TcpStream = io.as_ref();
+                let _ = tcp.try_io(Interest::WRITABLE, || {
+                    Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
+                });
+            }
+            s.queued -= n;
+            while n > 0 {
+                let front = s.queue.front_mut().expect("written bytes were queued");
+                if n >= front.len() {
+                    n -= front.len();
+                    s.queue.pop_front();
+                } else {
+                    let _ = front.split_to(n);
+                    n = 0;
+                }
+            }
+            if short {
+                break false;
+            }
+        };
+        let resumed = {
+            let mut s = self.state.borrow_mut();
+            if !s.paused.is_empty() && s.queued <= CONGESTION_LIMIT / 2 {
+                std::mem::take(&mut s.paused)
+            } else {
+                Vec::new()
+            }
+        };
+        for t in resumed {
+            t.resume();
+        }
+        self.blocked.set(!drained);
+        Ok(drained)
+    }
+
+    async fn run(&self) {
+        let Some(io) = self.io.get() else { return };
         loop {
             let notified = self.wake.notified();
-            {
-                let mut s = self.state.borrow_mut();
-                while batch.len() < 16 {
-                    match s.queue.pop_front() {
-                        Some(b) => batch.push(b),
-                        None => break,
+            let written = match self.try_flush() {
+                Ok(true) => {
+                    if self.state.borrow().closing {
+                        break;
                     }
+                    notified.await;
+                    continue;
                 }
-                if batch.is_empty() && s.closing {
-                    break;
-                }
-            }
-            if batch.is_empty() {
-                // An idle connection keeps no batch allocation.
-                batch = Vec::new();
-                notified.await;
-                continue;
-            }
-            let written = match self.write_timeout.get() {
-                Some(t) => tokio::time::timeout(t, write_batch(&mut io, &mut batch))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(std::io::Error::new(
-                            std::io::ErrorKind::TimedOut,
-                            "write timeout",
-                        ))
-                    }),
-                None => write_batch(&mut io, &mut batch).await,
+                Ok(false) => match self.write_timeout.get() {
+                    Some(t) => tokio::time::timeout(t, io.writable())
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                "write timeout",
+                            ))
+                        }),
+                    None => io.writable().await,
+                },
+                Err(e) => Err(e),
             };
             if let Err(e) = written {
                 let mut s = self.state.borrow_mut();
@@ -161,20 +296,9 @@ impl SocketWriter {
                 s.queued = 0;
                 break;
             }
-            let resumed = {
-                let mut s = self.state.borrow_mut();
-                s.queued = s.queue.iter().map(|b| b.len()).sum();
-                if s.queued <= CONGESTION_LIMIT / 2 {
-                    std::mem::take(&mut s.paused)
-                } else {
-                    Vec::new()
-                }
-            };
-            for t in resumed {
-                t.resume();
-            }
         }
-        let _ = io.shutdown().await;
+        let tcp: &tokio::net::TcpStream = io.as_ref();
+        let _ = socket2::SockRef::from(tcp).shutdown(std::net::Shutdown::Write);
         let paused = {
             let mut s = self.state.borrow_mut();
             s.finished = true;
@@ -187,90 +311,95 @@ impl SocketWriter {
     }
 }
 
-async fn write_batch<W: AsyncWrite + Unpin>(
-    io: &mut W,
-    batch: &mut Vec<Bytes>,
-) -> std::io::Result<()> {
-    while !batch.is_empty() {
-        let slices: Vec<IoSlice<'_>> = batch.iter().map(|b| IoSlice::new(b)).collect();
-        let mut n = io.write_vectored(&slices).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        let mut done = 0;
-        for b in batch.iter_mut() {
-            if n >= b.len() {
-                n -= b.len();
-                done += 1;
-            } else {
-                let _ = b.split_to(n);
-                break;
-            }
-        }
-        batch.drain(..done);
-    }
-    Ok(())
-}
-
 /// Reads `io` until EOF or error, handing each chunk to `deliver` with `tap` current, and
-/// finally a `StreamEnd` (with the error code, if reading failed or timed out).
+/// finally a `StreamEnd` (with the error code, if reading failed or timed out). What a chunk's
+/// delivery writes to sockets goes out when it returns ([`flush_scope`]).
 ///
 /// It waits for the socket to be readable before it takes a buffer, so an idle connection
-/// holds no read buffer; the buffer grows to 64 KiB once reads fill it (bulk transfers). Stops early (without a StreamEnd) when `stop` resolves.
+/// holds no read buffer; the buffer grows to 64 KiB once reads fill it (bulk transfers). A read
+/// that does not fill the buffer marks the socket drained, so the next read waits for the
+/// socket to be readable again instead of asking it for nothing. The timeout is one timer per
+/// connection, moved on only when it fires. Stops early (without a StreamEnd) when `stop`
+/// resolves.
 pub async fn pump_reader(
-    io: tokio::net::tcp::OwnedReadHalf,
+    mut io: OwnedReadHalf,
     tap: Rc<Tap>,
     timeout: Option<(Duration, ErrorCode)>,
     deliver: impl Fn(Event),
     stop: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(stop);
+    let limit = timeout
+        .map(|(d, _)| d)
+        .unwrap_or(Duration::from_secs(86400 * 365));
+    let mut last_read = Instant::now();
+    let deadline = tokio::time::sleep_until(last_read + limit);
+    tokio::pin!(deadline);
     let mut want = SMALL_READ;
     loop {
-        tap.opened().await;
-        let ready = async {
-            match timeout {
-                Some((d, code)) => match tokio::time::timeout(d, io.readable()).await {
-                    Ok(r) => r.map_err(|e| ErrorCode::from_io(&e, true)),
-                    Err(_) => Err(code),
-                },
-                None => io
-                    .readable()
-                    .await
-                    .map_err(|e| ErrorCode::from_io(&e, true)),
-            }
-        };
-        let r = tokio::select! {
-            r = ready => r,
+        if !tap.is_open() {
+            tap.opened().await;
+            // Time paused by back-pressure is not idle time.
+            last_read = Instant::now();
+        }
+        let ready = tokio::select! {
+            biased;
+            r = io.readable() => r.map_err(|e| ErrorCode::from_io(&e, true)),
             _ = &mut stop => return,
-        };
-        let r = r.and_then(|()| {
-            let mut buf = BytesMut::with_capacity(want);
-            match io.try_read_buf(&mut buf) {
-                Ok(n) => Ok(Some((n, buf))),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
-                Err(e) => Err(ErrorCode::from_io(&e, true)),
+            _ = &mut deadline, if timeout.is_some() => {
+                if last_read.elapsed() < limit {
+                    deadline.as_mut().reset(last_read + limit);
+                    continue;
+                }
+                Err(timeout.map(|(_, code)| code).unwrap_or(ErrorCode::IdleTimeout))
             }
-        });
+        };
+        let r = match ready {
+            Ok(()) => {
+                let mut buf = BytesMut::with_capacity(want);
+                match read_ready(&mut io, &mut buf).await {
+                    Some(Ok(0)) => Ok(Some((0, buf))),
+                    Some(Ok(n)) => Ok(Some((n, buf))),
+                    Some(Err(e)) => Err(ErrorCode::from_io(&e, true)),
+                    None => Ok(None),
+                }
+            }
+            Err(code) => Err(code),
+        };
         match r {
             Ok(None) => continue,
             Ok(Some((0, _))) => {
-                Tap::enter(&tap, || deliver(StreamEnd::ok()));
+                Tap::enter(&tap, || flush_scope(|| deliver(StreamEnd::ok())));
                 return;
             }
             Ok(Some((n, buf))) => {
+                if timeout.is_some() {
+                    last_read = Instant::now();
+                }
                 // Reads that fill the buffer mean a bulk transfer: read more at a time.
                 // (An idle connection holds no buffer, so the size never costs memory then.)
                 if n == want {
                     want = (want * 4).min(READ_CHUNK);
                 }
                 let chunk = buf.freeze();
-                Tap::enter(&tap, || deliver(Event::Data(chunk)));
+                Tap::enter(&tap, || flush_scope(|| deliver(Event::Data(chunk))));
             }
             Err(code) => {
-                Tap::enter(&tap, || deliver(StreamEnd::code(code)));
+                Tap::enter(&tap, || flush_scope(|| deliver(StreamEnd::code(code))));
                 return;
             }
         }
     }
+}
+
+/// One read attempt on a socket reported readable: `None` if it had nothing after all.
+/// It goes through tokio's `poll_read`, which marks the socket drained after a short read.
+async fn read_ready(io: &mut OwnedReadHalf, buf: &mut BytesMut) -> Option<std::io::Result<usize>> {
+    let read = io.read_buf(buf);
+    tokio::pin!(read);
+    std::future::poll_fn(|cx| match read.as_mut().poll(cx) {
+        Poll::Ready(r) => Poll::Ready(Some(r)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
 }
