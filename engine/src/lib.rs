@@ -26,6 +26,7 @@ pub mod memory;
 pub mod metrics;
 pub mod net;
 pub mod pipeline;
+pub mod reuse;
 pub mod script;
 pub mod tls;
 pub mod trace;

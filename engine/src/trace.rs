@@ -166,9 +166,9 @@ pub fn for_connection(port: u16) -> Option<u64> {
 pub fn for_request(
     port: Option<u16>,
     path: &str,
-    headers: &[(String, String, String)],
+    headers: &[crate::http::header::Header],
 ) -> Option<u64> {
-    let asked = headers.iter().any(|h| h.0 == "x-sluice-trace");
+    let asked = headers.iter().any(|h| h.is("x-sluice-trace"));
     if !asked && !enabled() {
         return None;
     }
@@ -183,7 +183,7 @@ pub fn for_request(
         if let Some((name, value)) = &c.header {
             let hit = headers
                 .iter()
-                .any(|h| &h.0 == name && value.as_ref().is_none_or(|v| &h.2 == v));
+                .any(|h| h.is(name) && value.as_ref().is_none_or(|v| h.value() == v));
             if !hit {
                 return None;
             }

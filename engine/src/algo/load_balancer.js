@@ -46,7 +46,7 @@
         if (!r) { const id = this.select(key, unhealthy); if (id === undefined) return undefined; r = { id }; this._sticky.set(key, r); }
         return r;
       }
-      const b = borrower === undefined ? globalThis.__sluice.current.v[0] : borrower;
+      const b = borrower === undefined ? globalThis.__sluice.current[0][0] : borrower;
       if (b && typeof b === 'object') {
         const cache = this._borrowers || (this._borrowers = new WeakMap());
         let r = cache.get(b);

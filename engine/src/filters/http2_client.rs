@@ -265,7 +265,7 @@ async fn exchange(
         .observe(sent.elapsed().as_secs_f64());
     let (parts, mut body) = res.into_parts();
     let head = Some(JsValue::lazy(LazyHead {
-        head: h2::response_head(&parts),
+        head: std::rc::Rc::new(h2::response_head(&parts)),
         role: Role::Response,
     }));
     match stream.upgrade() {

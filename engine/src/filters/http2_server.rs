@@ -157,7 +157,7 @@ impl Conn {
             peer_http10: false,
         };
         let head = Some(JsValue::lazy(LazyHead {
-            head,
+            head: std::rc::Rc::new(head),
             role: Role::Request,
         }));
         let (head_tx, head_rx) = oneshot::channel();

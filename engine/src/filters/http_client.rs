@@ -20,6 +20,7 @@ use crate::http::h2::BodySender;
 use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead, LazyTail};
 use crate::http::Role;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::reuse;
 use crate::script::{self, JsValue, ScriptError};
 
 static MUX_HTTP: FilterDescriptor = FilterDescriptor {
@@ -249,6 +250,13 @@ impl MuxStream {
                     Some(func) => func.call::<_, rquickjs::Value>(())?,
                     None => v,
                 };
+                // Strings and integers the way `keyOf` spells them, without a script call.
+                if let Some(s) = v.as_string() {
+                    return Ok(format!("string:{}", s.to_string()?));
+                }
+                if let Some(i) = v.as_int() {
+                    return Ok(format!("number:{i}"));
+                }
                 script::call_helper::<_, String>(ctx, "keyOf", (v,))
             })?,
         };
@@ -535,14 +543,15 @@ impl Session {
         crate::trace::note(t, &label, p.context().id(), "Data", b.len(), preview);
     }
 
-    fn send(&self, out: Vec<Bytes>) {
+    fn send(&self, mut out: Vec<Bytes>) {
         let p = self.pipeline.borrow().clone();
         if let Some(p) = p {
-            for b in out {
+            for b in out.drain(..) {
                 self.trace_bytes(&b, true);
                 p.input(Event::Data(b));
             }
         }
+        reuse::give_chunks(out);
     }
 
     fn begin(&self, stream: Weak<MuxStream>, head: Option<JsValue>) {
@@ -553,8 +562,7 @@ impl Session {
         let oh: OutHead = out_head(head.as_ref(), Role::Request, HeadInfo::default());
         let method = oh.start_line.split(' ').next().unwrap_or("").to_string();
         let upgrade = oh
-            .headers
-            .iter()
+            .header_pairs()
             .any(|(k, _)| k.eq_ignore_ascii_case("upgrade"));
         let mut oh = oh;
         if upgrade {
@@ -566,13 +574,13 @@ impl Session {
             connect: method == "CONNECT",
             upgrade,
         });
-        let mut out = Vec::new();
+        let mut out = reuse::chunks();
         self.encoder.borrow_mut().start(oh, false, &mut out);
         self.send(out);
     }
 
     fn send_data(&self, b: Bytes) {
-        let mut out = Vec::new();
+        let mut out = reuse::chunks();
         if self.encoder.borrow_mut().data(b, &mut out).is_err() {
             self.keep_alive.set(false);
         }
@@ -580,7 +588,7 @@ impl Session {
     }
 
     fn send_end(&self) {
-        let mut out = Vec::new();
+        let mut out = reuse::chunks();
         if self.encoder.borrow_mut().end(&mut out).is_err() {
             self.keep_alive.set(false);
         }
@@ -595,11 +603,12 @@ impl Session {
         match evt {
             Event::Data(b) => {
                 self.trace_bytes(&b, false);
-                let mut parts = Vec::new();
+                let mut parts = reuse::parts();
                 self.decoder.borrow_mut().feed(&b, &mut parts);
-                for p in parts {
+                for p in parts.drain(..) {
                     self.on_part(p);
                 }
+                reuse::give_parts(parts);
             }
             Event::StreamEnd(se) => {
                 let mut parts = Vec::new();
@@ -655,7 +664,7 @@ impl Session {
                     self.keep_alive.set(false);
                 }
                 let head = Some(JsValue::lazy(LazyHead {
-                    head: h,
+                    head: Rc::new(h),
                     role: Role::Response,
                 }));
                 if let Some(s) = stream {

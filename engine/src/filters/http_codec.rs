@@ -131,7 +131,7 @@ impl Decode {
                 Part::Head(h) => {
                     self.started = true;
                     let head = Some(JsValue::lazy(LazyHead {
-                        head: h,
+                        head: std::rc::Rc::new(h),
                         role: self.role,
                     }));
                     self.output.emit(Event::MessageStart(head));

@@ -20,6 +20,7 @@ use crate::http::pipe_io::PipeIo;
 use crate::http::status::reason;
 use crate::http::Role;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::reuse;
 use crate::script::{self, JsValue};
 
 static DEMUX_HTTP: FilterDescriptor = FilterDescriptor {
@@ -173,7 +174,7 @@ fn constant_reply(b: &Builder<'_, '_>) -> Result<Option<Rc<[Event]>>, String> {
             match crate::http::head::constant_response_head(v.as_ref()) {
                 Some(h) => {
                     *head = Some(JsValue::lazy(LazyHead {
-                        head: h,
+                        head: Rc::new(h),
                         role: Role::Response,
                     }))
                 }
@@ -430,11 +431,12 @@ impl ServerCore {
         };
         match evt {
             Event::Data(b) => {
-                let mut parts = Vec::new();
+                let mut parts = reuse::parts();
                 self.decoder.borrow_mut().feed(&b, &mut parts);
-                for p in parts {
+                for p in parts.drain(..) {
                     self.on_part(p);
                 }
+                reuse::give_parts(parts);
                 self.watch_head();
             }
             Event::StreamEnd(_) => {
@@ -583,7 +585,7 @@ impl ServerCore {
             .header("expect")
             .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
         if expect_continue {
-            h.headers.retain(|x| x.0 != "expect");
+            h.headers.retain(|x| !x.is("expect"));
         }
         let info = HeadInfo {
             head_request: h.method == "HEAD",
@@ -626,7 +628,7 @@ impl ServerCore {
         }
         let line = trace.map(|_| format!("{} {} {}", h.method, h.path, h.protocol));
         let head = Some(JsValue::lazy(LazyHead {
-            head: h,
+            head: Rc::new(h),
             role: Role::Request,
         }));
         *self.receiving.borrow_mut() = Some(x.clone());
@@ -790,7 +792,7 @@ impl ServerCore {
             }
             return;
         }
-        let mut out = Vec::new();
+        let mut out = reuse::chunks();
         match evt {
             Event::MessageStart(head) => {
                 if x.reply_started.get() {
@@ -940,10 +942,11 @@ impl ServerCore {
         }
     }
 
-    fn emit_bytes(&self, out: Vec<Bytes>) {
-        for b in out {
+    fn emit_bytes(&self, mut out: Vec<Bytes>) {
+        for b in out.drain(..) {
             self.output.emit(Event::Data(b));
         }
+        reuse::give_chunks(out);
     }
 
     fn maybe_close(&self) {

@@ -689,8 +689,8 @@ impl Core {
 }
 
 fn set_inbound_tls<'js>(ctx: &Ctx<'js>, info: &rquickjs::Object<'js>) -> rquickjs::Result<()> {
-    let current: rquickjs::Object = script::helpers(ctx).get("current")?;
-    let values: rquickjs::Array = current.get("v")?;
+    let current: rquickjs::Array = script::helpers(ctx).get("current")?;
+    let values: rquickjs::Array = current.get(0)?;
     let inbound: Value = values.get(0)?;
     if let Some(o) = inbound.as_object() {
         o.set("tls", info.clone())?;

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::header::Header;
 use super::Role;
 
 /// Largest request/response head accepted by default (issue: 64 KB).
@@ -27,25 +28,23 @@ pub struct Head {
     pub reason: String,
     /// `HTTP/1.0` or `HTTP/1.1`.
     pub protocol: &'static str,
-    /// Headers in order: (lower-cased name, name as sent, value).
-    pub headers: Vec<(String, String, String)>,
+    /// Headers in order, spelled as sent.
+    pub headers: Vec<Header>,
 }
 
 impl Head {
     /// First value of a header (name in lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|h| h.0 == name)
-            .map(|h| h.2.as_str())
+        self.headers.iter().find(|h| h.is(name)).map(|h| h.value())
     }
 
     /// True if the `connection` header lists `token`.
     pub fn connection_has(&self, token: &str) -> bool {
-        self.headers
-            .iter()
-            .filter(|h| h.0 == "connection")
-            .any(|h| h.2.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        self.headers.iter().filter(|h| h.is("connection")).any(|h| {
+            h.value()
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case(token))
+        })
     }
 
     /// True for a CONNECT request, or one asking for a protocol upgrade.
@@ -424,14 +423,14 @@ impl Decoder {
         let te: Vec<&str> = head
             .headers
             .iter()
-            .filter(|h| h.0 == "transfer-encoding")
-            .map(|h| h.2.as_str())
+            .filter(|h| h.is("transfer-encoding"))
+            .map(|h| h.value())
             .collect();
         let cls: Vec<&str> = head
             .headers
             .iter()
-            .filter(|h| h.0 == "content-length")
-            .map(|h| h.2.as_str())
+            .filter(|h| h.is("content-length"))
+            .map(|h| h.value())
             .collect();
         if self.role == Role::Response {
             let info = self.pending.front().copied().unwrap_or_default();
@@ -525,18 +524,18 @@ fn protocol(version: Option<u8>) -> Result<&'static str, DecodeError> {
     }
 }
 
-fn headers_of(hs: &[httparse::Header<'_>]) -> Result<Vec<(String, String, String)>, DecodeError> {
+fn headers_of(hs: &[httparse::Header<'_>]) -> Result<Vec<Header>, DecodeError> {
     let mut v = Vec::with_capacity(hs.len());
     for h in hs {
-        let value = std::str::from_utf8(h.value)
-            .map(|s| s.to_string())
-            .unwrap_or_else(|_| String::from_utf8_lossy(h.value).into_owned());
         if h.name.bytes().any(|b| b.is_ascii_whitespace()) {
             return Err(DecodeError::Malformed(
                 "white space in a header name".into(),
             ));
         }
-        v.push((h.name.to_ascii_lowercase(), h.name.to_string(), value));
+        match std::str::from_utf8(h.value) {
+            Ok(value) => v.push(Header::new(h.name, value)),
+            Err(_) => v.push(Header::new(h.name, &String::from_utf8_lossy(h.value))),
+        }
     }
     Ok(v)
 }
@@ -597,10 +596,7 @@ mod tests {
                 .collect();
             assert_eq!(heads.len(), 3, "split at {split}");
             assert_eq!(heads[0].path, "/a");
-            assert_eq!(
-                heads[0].headers[0],
-                ("host".into(), "Host".into(), "x".into())
-            );
+            assert_eq!(heads[0].headers[0], Header::new("Host", "x"));
             assert_eq!(heads[2].protocol, "HTTP/1.0");
             assert_eq!(body(&parts), b"hello");
             assert_eq!(

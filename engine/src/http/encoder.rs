@@ -6,7 +6,11 @@
 //! with `transfer-encoding: chunked` (close-delimited for an HTTP/1.0 peer). Bodies of any size
 //! pass with bounded memory.
 
+use std::rc::Rc;
+
 use bytes::{BufMut, Bytes, BytesMut};
+
+use super::decoder::Head;
 
 /// Default body bytes held before switching to chunked ([A]: 16 KiB).
 pub const DEFAULT_BUFFER_SIZE: usize = 16 * 1024;
@@ -16,8 +20,11 @@ pub const DEFAULT_BUFFER_SIZE: usize = 16 * 1024;
 pub struct OutHead {
     /// `HTTP/1.1 200 OK` or `GET / HTTP/1.1`.
     pub start_line: String,
-    /// Headers to copy, in order, spelled as they go on the wire; framing and `connection`
-    /// headers are not among them.
+    /// A decoded head whose fields go out first, as they came, but for its framing and
+    /// `connection` fields (a head no script changed is not copied).
+    pub base: Option<Rc<Head>>,
+    /// Headers to copy after those of `base`, in order, spelled as they go on the wire;
+    /// framing and `connection` headers are not among them.
     pub headers: Vec<(String, String)>,
     /// A `content-length` the head declared.
     pub content_length: Option<u64>,
@@ -33,6 +40,32 @@ pub struct OutHead {
     pub length_when_empty: bool,
     /// The peer speaks HTTP/1.0 (cannot take chunked).
     pub peer_http10: bool,
+}
+
+impl OutHead {
+    /// The header fields to write, in order: those of `base` (less framing and `connection`),
+    /// then `headers`.
+    pub fn header_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        let base = self.base.iter().flat_map(|h| {
+            h.headers
+                .iter()
+                .filter(|f| !is_framing(f.name()))
+                .map(|f| (f.name(), f.value()))
+        });
+        base.chain(self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+}
+
+/// Fields the encoder writes itself (framing and `connection`), never copied from a head.
+pub fn is_framing(name: &str) -> bool {
+    [
+        "keep-alive",
+        "transfer-encoding",
+        "connection",
+        "content-length",
+    ]
+    .iter()
+    .any(|f| name.eq_ignore_ascii_case(f))
 }
 
 enum State {
@@ -202,10 +235,11 @@ enum Framing {
 }
 
 fn write_head(head: &OutHead, framing: Framing, last: bool) -> Bytes {
-    let mut b = BytesMut::with_capacity(128 + head.headers.len() * 32);
+    let fields = head.base.as_ref().map_or(0, |b| b.headers.len()) + head.headers.len();
+    let mut b = BytesMut::with_capacity(128 + fields * 40);
     b.put_slice(head.start_line.as_bytes());
     b.put_slice(b"\r\n");
-    for (k, v) in &head.headers {
+    for (k, v) in head.header_pairs() {
         b.put_slice(k.as_bytes());
         b.put_slice(b": ");
         b.put_slice(v.as_bytes());

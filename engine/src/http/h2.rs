@@ -11,6 +11,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::decoder::Head;
 use super::encoder::OutHead;
+use super::header::Header;
 
 /// The first bytes an HTTP/2 client sends (RFC 9113 §3.4).
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -79,16 +80,9 @@ fn connection_specific(name: &str) -> bool {
     )
 }
 
-fn headers_of(map: &http::HeaderMap) -> Vec<(String, String, String)> {
+fn headers_of(map: &http::HeaderMap) -> Vec<Header> {
     map.iter()
-        .map(|(k, v)| {
-            let n = k.as_str().to_string();
-            (
-                n.clone(),
-                n,
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| Header::new(k.as_str(), &String::from_utf8_lossy(v.as_bytes())))
         .collect()
 }
 
@@ -96,9 +90,9 @@ fn headers_of(map: &http::HeaderMap) -> Vec<(String, String, String)> {
 /// `:authority` becomes the `host` header.
 pub fn request_head(parts: &http::request::Parts) -> Head {
     let mut headers = headers_of(&parts.headers);
-    if !headers.iter().any(|h| h.0 == "host") {
+    if !headers.iter().any(|h| h.is("host")) {
         if let Some(a) = parts.uri.authority() {
-            headers.insert(0, ("host".into(), "host".into(), a.as_str().to_string()));
+            headers.insert(0, Header::new("host", a.as_str()));
         }
     }
     Head {
@@ -128,7 +122,7 @@ pub fn response_head(parts: &http::response::Parts) -> Head {
 }
 
 fn copy_headers(oh: &OutHead, map: &mut http::HeaderMap) {
-    for (k, v) in &oh.headers {
+    for (k, v) in oh.header_pairs() {
         let lower = k.to_ascii_lowercase();
         if connection_specific(&lower) || lower == "te" && !v.eq_ignore_ascii_case("trailers") {
             continue;
@@ -170,10 +164,9 @@ pub fn to_request<B>(oh: &OutHead, scheme: &str, body: B) -> Result<http::Reques
     let method = words.next().unwrap_or("GET");
     let path = words.next().unwrap_or("/");
     let host = oh
-        .headers
-        .iter()
+        .header_pairs()
         .find(|(k, _)| k.eq_ignore_ascii_case("host"))
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v)
         .unwrap_or("localhost");
     let uri = format!("{scheme}://{host}{path}");
     let mut req = http::Request::new(body);

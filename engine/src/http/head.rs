@@ -1,9 +1,12 @@
 //! HTTP heads as scripts see them (spec §1.6), and back.
 
+use std::rc::Rc;
+
 use rquickjs::{Ctx, Object, Value};
 
 use super::decoder::Head;
 use super::encoder::OutHead;
+use super::header::Header;
 use super::status::reason;
 
 /// The JS object for a decoded request head: `{method, path, protocol, headers, headerNames}`.
@@ -29,22 +32,25 @@ pub fn response_to_js<'js>(ctx: &Ctx<'js>, h: &Head) -> rquickjs::Result<Value<'
 fn set_headers<'js>(ctx: &Ctx<'js>, o: &Object<'js>, h: &Head) -> rquickjs::Result<()> {
     let headers = Object::new(ctx.clone())?;
     let mut names: Option<Object> = None;
-    for (lower, orig, value) in &h.headers {
+    for field in &h.headers {
+        let (orig, value) = (field.name(), field.value());
+        let lower = field.lower_name();
+        let lower = lower.as_ref();
         if lower == "connection" {
             continue;
         }
         if lower == "cookie" || lower == "set-cookie" {
-            let arr = match headers.get::<_, Option<rquickjs::Array>>(lower.as_str())? {
+            let arr = match headers.get::<_, Option<rquickjs::Array>>(lower)? {
                 Some(a) => a,
                 None => {
                     let a = rquickjs::Array::new(ctx.clone())?;
-                    headers.set(lower.as_str(), a.clone())?;
+                    headers.set(lower, a.clone())?;
                     a
                 }
             };
-            arr.set(arr.len(), value.as_str())?;
+            arr.set(arr.len(), value)?;
         } else {
-            headers.set(lower.as_str(), value.as_str())?;
+            headers.set(lower, value)?;
         }
         if lower != orig {
             let n = match &names {
@@ -55,7 +61,7 @@ fn set_headers<'js>(ctx: &Ctx<'js>, o: &Object<'js>, h: &Head) -> rquickjs::Resu
                     n
                 }
             };
-            n.set(lower.as_str(), orig.as_str())?;
+            n.set(lower, orig)?;
         }
     }
     o.set("headers", headers)?;
@@ -168,8 +174,8 @@ pub fn out_head_from_js(head: Option<&Value<'_>>, role: super::Role, x: Exchange
 
 /// A decoded request or response head, made into a JS object only when a script asks.
 pub struct LazyHead {
-    /// The head.
-    pub head: Head,
+    /// The head (shared with the encoder that writes it out unchanged).
+    pub head: Rc<Head>,
     /// Which kind it is.
     pub role: super::Role,
 }
@@ -213,7 +219,7 @@ pub fn out_head(head: Option<&crate::script::JsValue>, role: super::Role, x: Exc
         if let Some(l) = h.pending::<LazyHead>() {
             if let Some(lh) = l.as_any().downcast_ref::<LazyHead>() {
                 if lh.role == role {
-                    return out_head_from_rust(&lh.head, role, x);
+                    return out_head_from_rust(lh.head.clone(), role, x);
                 }
             }
         }
@@ -239,17 +245,9 @@ pub fn constant_response_head(head: Option<&Value<'_>>) -> Option<Head> {
     };
     let status = words.next()?.parse().ok()?;
     let reason = words.next().unwrap_or("").to_string();
-    let mut headers: Vec<(String, String, String)> = oh
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), k.clone(), v.clone()))
-        .collect();
+    let mut headers: Vec<Header> = oh.headers.iter().map(|(k, v)| Header::new(k, v)).collect();
     if let Some(n) = oh.content_length {
-        headers.push((
-            "content-length".into(),
-            "content-length".into(),
-            n.to_string(),
-        ));
+        headers.push(Header::new("content-length", &n.to_string()));
     }
     Some(Head {
         method: String::new(),
@@ -270,38 +268,60 @@ fn http1_version(h: &Head) -> &'static str {
     }
 }
 
-fn out_head_from_rust(h: &Head, role: super::Role, x: Exchange) -> OutHead {
+fn out_head_from_rust(h: Rc<Head>, role: super::Role, x: Exchange) -> OutHead {
     let mut out = OutHead {
         peer_http10: x.peer_http10,
         ..Default::default()
     };
+    let version = http1_version(&h);
     match role {
         super::Role::Request => {
             out.length_when_empty = matches!(h.method.as_str(), "POST" | "PUT" | "PATCH");
-            out.start_line = format!("{} {} {}", h.method, h.path, http1_version(h));
+            out.start_line = words(&[&h.method, " ", &h.path, " ", version]);
         }
         super::Role::Response => {
             let text = if h.reason.is_empty() {
-                reason(h.status).to_string()
+                reason(h.status)
             } else {
-                h.reason.clone()
+                h.reason.as_str()
             };
-            out.start_line = format!("{} {} {}", http1_version(h), h.status, text);
+            let mut digits = [0u8; 5];
+            out.start_line = words(&[version, " ", decimal(h.status, &mut digits), " ", text]);
             out.length_when_empty = true;
             out.no_length = h.status < 200 || h.status == 204;
             out.bodiless = out.no_length || h.status == 304 || x.head_request;
             out.keep_length = x.head_request;
         }
     }
-    for (lower, orig, value) in &h.headers {
-        match lower.as_str() {
-            "keep-alive" | "transfer-encoding" | "connection" => continue,
-            "content-length" => {
-                out.content_length = value.trim().parse().ok();
-                continue;
-            }
-            _ => out.headers.push((orig.clone(), value.clone())),
+    out.content_length = h
+        .headers
+        .iter()
+        .rev()
+        .find(|f| f.is("content-length"))
+        .and_then(|f| f.value().trim().parse().ok());
+    out.base = Some(h);
+    out
+}
+
+/// `n` in decimal, written into `buf`.
+fn decimal(mut n: u16, buf: &mut [u8; 5]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
-    out
+    std::str::from_utf8(&buf[i..]).unwrap_or("200")
+}
+
+/// The strings joined, in one allocation.
+fn words(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
 }

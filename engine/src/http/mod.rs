@@ -10,6 +10,7 @@ pub mod decoder;
 pub mod encoder;
 pub mod h2;
 pub mod head;
+pub mod header;
 pub mod pipe_io;
 pub mod status;
 

@@ -55,19 +55,25 @@ struct WriterState {
 thread_local! {
     /// Writers that got bytes during the current [`flush_scope`], if one is open.
     static TO_FLUSH: RefCell<Option<Vec<Rc<SocketWriter>>>> = const { RefCell::new(None) };
+    /// An empty list kept for the next scope (so a scope does not allocate one).
+    static SPARE_LIST: Cell<Vec<Rc<SocketWriter>>> = const { Cell::new(Vec::new()) };
 }
 
 /// Runs `f` (the delivery of one read) and then writes out, on this thread and without a task
 /// switch, whatever it queued on any socket writer: a request and its response cost one read
 /// and one write system call, and several responses produced by one read go out in one write.
 pub fn flush_scope<R>(f: impl FnOnce() -> R) -> R {
-    let outer = TO_FLUSH.with(|t| t.borrow_mut().replace(Vec::new()));
+    let list = SPARE_LIST.with(|s| s.take());
+    let outer = TO_FLUSH.with(|t| t.borrow_mut().replace(list));
     let r = f();
-    let listed = TO_FLUSH.with(|t| std::mem::replace(&mut *t.borrow_mut(), outer));
-    for w in listed.unwrap_or_default() {
+    let mut listed = TO_FLUSH
+        .with(|t| std::mem::replace(&mut *t.borrow_mut(), outer))
+        .unwrap_or_default();
+    for w in listed.drain(..) {
         w.flush_listed.set(false);
         w.flush_inline();
     }
+    SPARE_LIST.with(|s| s.set(listed));
     r
 }
 
@@ -354,15 +360,27 @@ pub async fn pump_reader(
                 Err(timeout.map(|(_, code)| code).unwrap_or(ErrorCode::IdleTimeout))
             }
         };
+        // Small reads go into the worker's scratch buffer and are copied out at their size:
+        // a request costs a small allocation, not a 4 KiB one.
+        let small = want <= SMALL_READ;
         let r = match ready {
             Ok(()) => {
-                let mut buf = BytesMut::with_capacity(want);
-                match read_ready(&mut io, &mut buf).await {
-                    Some(Ok(0)) => Ok(Some((0, buf))),
-                    Some(Ok(n)) => Ok(Some((n, buf))),
+                let mut buf = match small {
+                    true => SCRATCH
+                        .take()
+                        .unwrap_or_else(|| BytesMut::with_capacity(SMALL_READ)),
+                    false => BytesMut::with_capacity(want),
+                };
+                let r = match read_ready(&mut io, &mut buf).await {
+                    Some(Ok(n)) => Ok(Some((n, chunk_of(&mut buf, n, small)))),
                     Some(Err(e)) => Err(ErrorCode::from_io(&e, true)),
                     None => Ok(None),
+                };
+                if small {
+                    buf.clear();
+                    SCRATCH.set(Some(buf));
                 }
+                r
             }
             Err(code) => Err(code),
         };
@@ -381,14 +399,27 @@ pub async fn pump_reader(
                 if n == want {
                     want = (want * 4).min(READ_CHUNK);
                 }
-                let chunk = buf.freeze();
-                Tap::enter(&tap, || flush_scope(|| deliver(Event::Data(chunk))));
+                Tap::enter(&tap, || flush_scope(|| deliver(Event::Data(buf))));
             }
             Err(code) => {
                 Tap::enter(&tap, || flush_scope(|| deliver(StreamEnd::code(code))));
                 return;
             }
         }
+    }
+}
+
+thread_local! {
+    /// The worker's buffer for small reads (see [`pump_reader`]).
+    static SCRATCH: Cell<Option<BytesMut>> = const { Cell::new(None) };
+}
+
+/// The `n` bytes read into `buf`: copied out of a scratch buffer, or the buffer itself.
+fn chunk_of(buf: &mut BytesMut, n: usize, scratch: bool) -> Bytes {
+    if scratch {
+        Bytes::copy_from_slice(&buf[..n])
+    } else {
+        std::mem::take(buf).freeze()
     }
 }
 

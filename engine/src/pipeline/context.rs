@@ -44,9 +44,8 @@ impl Context {
         let values = OnceCell::new();
         if let Some(parent) = self.values.get() {
             let v = script::js(|ctx| {
-                let v: rquickjs::Value =
-                    script::call_helper(ctx, "cloneContext", (parent.get(ctx),))
-                        .expect("cloneContext");
+                let v = script::copy_context_values(ctx, Some(&parent.get(ctx)), None)
+                    .expect("a copy of context values");
                 JsValue::save(ctx, v)
             });
             let _ = values.set(v);
@@ -75,8 +74,8 @@ impl Context {
                         .unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone())),
                     None => rquickjs::Value::new_null(ctx.clone()),
                 };
-                let v: rquickjs::Value =
-                    script::call_helper(ctx, "newContext", (inbound_js,)).expect("newContext");
+                let v = script::copy_context_values(ctx, None, Some(inbound_js))
+                    .expect("new context values");
                 JsValue::save(ctx, v)
             })
         })

@@ -52,6 +52,8 @@ pub struct Script {
 struct Helpers {
     current: JsValue,
     sluice: JsValue,
+    /// `__sluice.initial`: every context variable's initial value, by slot.
+    initial: JsValue,
 }
 
 thread_local! {
@@ -87,7 +89,11 @@ impl Script {
             let current: Object = sluice
                 .get("current")
                 .map_err(|e| ScriptError::from_js(&ctx, e))?;
+            let initial: rquickjs::Array = sluice
+                .get("initial")
+                .map_err(|e| ScriptError::from_js(&ctx, e))?;
             Ok(Helpers {
+                initial: JsValue::save(&ctx, initial.into_value()),
                 current: JsValue::save(&ctx, current.into_value()),
                 sluice: JsValue::save(&ctx, sluice.into_value()),
             })
@@ -198,9 +204,34 @@ pub fn with_context<'js>(ctx: &Ctx<'js>, context: &Context) -> rquickjs::Result<
         .get(ctx)
         .into_object()
         .expect("current holder");
-    current.set("v", context.values().get(ctx))?;
+    current.set(0, context.values().get(ctx))?;
     CURRENT_CONTEXT.with(|c| c.set(context.id()));
     Ok(())
+}
+
+/// A new array of context values: a copy of `from` (the initial values when `None`), with
+/// `first` (the inbound connection) in slot 0 when given. Made here rather than by a script
+/// call because a context is made for every stream that a script looks at.
+pub fn copy_context_values<'js>(
+    ctx: &Ctx<'js>,
+    from: Option<&rquickjs::Value<'js>>,
+    first: Option<rquickjs::Value<'js>>,
+) -> rquickjs::Result<rquickjs::Value<'js>> {
+    let from = match from {
+        Some(v) => v.clone(),
+        None => script().helpers.initial.get(ctx),
+    };
+    let from = from
+        .into_array()
+        .ok_or_else(|| rquickjs::Error::new_from_js("value", "array"))?;
+    let copy = rquickjs::Array::new(ctx.clone())?;
+    for i in 0..from.len() {
+        copy.set(i, from.get::<rquickjs::Value>(i)?)?;
+    }
+    if let Some(v) = first {
+        copy.set(0, v)?;
+    }
+    Ok(copy.into_value())
 }
 
 /// Forgets which context is current (after a context is dropped its id could be reused).

@@ -9,15 +9,14 @@ const S = globalThis.__sluice;
 // ---- context variables ----------------------------------------------------------------------
 // A context is a JS array of slot values. Slot 0 holds the Inbound object of the connection.
 // Every module's scope object has an accessor per variable that reads the current context.
-const CUR = S.current = { v: [null] };
+// CUR[0] is the current context's values (set by index from Rust: no property-name lookup).
+const CUR = S.current = [[null]];
 S.initial = [null];
 S.newSlot = value => S.initial.push(value) - 1;
-S.newContext = inbound => { const a = S.initial.slice(); a[0] = inbound === undefined ? null : inbound; return a; };
-S.cloneContext = a => a.slice();
 S.defineVar = (scope, name, slot) => {
   Object.defineProperty(scope, name, {
-    get() { return CUR.v[slot]; },
-    set(x) { CUR.v[slot] = x; },
+    get() { return CUR[0][slot]; },
+    set(x) { CUR[0][slot] = x; },
     enumerable: true, configurable: true,
   });
 };
@@ -49,7 +48,7 @@ S.location = location;
 function newScope(m) {
   const scope = Object.create(null);
   scope.pipy = makePipy(m);
-  Object.defineProperty(scope, '__inbound', { get() { return CUR.v[0]; }, enumerable: false });
+  Object.defineProperty(scope, '__inbound', { get() { return CUR[0][0]; }, enumerable: false });
   scope.__filename = m.path;
   return scope;
 }
