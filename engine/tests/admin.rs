@@ -373,6 +373,17 @@ fn log_typings_tutorials_and_the_ide_page_are_served() {
         b.contains("<html") || b.contains("<!doctype html") || b.contains("<!DOCTYPE html"),
         "{b}"
     );
+    // The IDE is stored compressed: a client that takes gzip gets it so, the same page.
+    assert!(!h.to_ascii_lowercase().contains("content-encoding"), "{h}");
+    let out = Command::new("curl")
+        .args(["-s", "-m", "20", "--compressed", "-D", "/dev/stderr"])
+        .arg(format!("{}/", a.base))
+        .output()
+        .unwrap();
+    let headers = String::from_utf8_lossy(&out.stderr).to_ascii_lowercase();
+    assert!(headers.contains("content-encoding: gzip"), "{headers}");
+    assert!(headers.contains("vary: accept-encoding"), "{headers}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), b);
 }
 
 #[test]

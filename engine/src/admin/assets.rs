@@ -5,7 +5,8 @@ use include_dir::{include_dir, Dir};
 static UI: Dir<'static> = include_dir!("$SLUICE_UI_DIR");
 static TUTORIALS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../tutorial");
 
-/// A file of the web IDE; `/` and unknown paths without an extension give `index.html`.
+/// A file of the web IDE, gzip-compressed (see `build.rs`), with its name; `/` and unknown
+/// paths without an extension give `index.html`.
 pub fn ui_file(path: &str) -> Option<(&'static [u8], String)> {
     let p = path.trim_start_matches('/');
     let p = if p.is_empty() { "index.html" } else { p };
@@ -18,6 +19,14 @@ pub fn ui_file(path: &str) -> Option<(&'static [u8], String)> {
             .map(|f| (f.contents(), "index.html".to_string()));
     }
     None
+}
+
+/// The bytes of a gzip-compressed file, expanded (for clients that do not take gzip).
+pub fn gunzip(gz: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(gz).read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// A tutorial: its name, title (first heading of its README) and files.

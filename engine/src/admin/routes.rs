@@ -103,15 +103,51 @@ async fn route(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
     match (method.clone(), seg.as_slice()) {
         (_, ["api", "v1", rest @ ..]) => api(admin, method, rest, req).await,
         (Method::GET, _) | (Method::HEAD, _) => match assets::ui_file(&path) {
-            Some((bytes, name)) => http::reply(
-                StatusCode::OK,
-                content_type(&name),
-                Bytes::from_static(bytes),
-            ),
+            Some((gz, name)) => ui_reply(&req, gz, &name),
             None => error(StatusCode::NOT_FOUND, format!("no such page: {path}")),
         },
         _ => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
     }
+}
+
+/// A web IDE file: sent gzip-compressed as it is stored when the client takes gzip, else
+/// expanded.
+fn ui_reply(req: &Request<Incoming>, gz: &'static [u8], name: &str) -> Res {
+    let takes_gzip = req
+        .headers()
+        .get_all(hyper::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|c| {
+            let mut parts = c.split(';');
+            let coding = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            coding.eq_ignore_ascii_case("gzip") && !refused
+        });
+    let mut res = if takes_gzip {
+        let mut res = http::reply(StatusCode::OK, content_type(name), Bytes::from_static(gz));
+        res.headers_mut().insert(
+            hyper::header::CONTENT_ENCODING,
+            hyper::header::HeaderValue::from_static("gzip"),
+        );
+        res
+    } else {
+        match assets::gunzip(gz) {
+            Ok(body) => http::reply(StatusCode::OK, content_type(name), body),
+            Err(e) => {
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the embedded file {name} is damaged: {e}"),
+                )
+            }
+        }
+    };
+    res.headers_mut().insert(
+        hyper::header::VARY,
+        hyper::header::HeaderValue::from_static("accept-encoding"),
+    );
+    res
 }
 
 async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Incoming>) -> Res {

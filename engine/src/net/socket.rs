@@ -19,7 +19,7 @@ use crate::event::{ErrorCode, Event, StreamEnd};
 
 /// Bytes queued for writing before the writer pauses the input that fills it.
 pub const CONGESTION_LIMIT: usize = 1 << 20;
-const READ_CHUNK: usize = 64 * 1024;
+const READ_CHUNK: usize = 256 * 1024;
 const SMALL_READ: usize = 4096;
 /// Most buffers handed to one `writev`.
 const MAX_IOV: usize = 64;
@@ -322,7 +322,7 @@ impl SocketWriter {
 /// delivery writes to sockets goes out when it returns ([`flush_scope`]).
 ///
 /// It waits for the socket to be readable before it takes a buffer, so an idle connection
-/// holds no read buffer; the buffer grows to 64 KiB once reads fill it (bulk transfers). A read
+/// holds no read buffer; the buffer grows to 256 KiB once reads fill it (bulk transfers). A read
 /// that does not fill the buffer marks the socket drained, so the next read waits for the
 /// socket to be readable again instead of asking it for nothing. The timeout is one timer per
 /// connection, moved on only when it fires. Stops early (without a StreamEnd) when `stop`
