@@ -227,7 +227,8 @@ pub fn init(level: &str, json: bool) -> Result<(), String> {
             directive.push_str(&format!(",{topic}={lvl}"));
         }
     }
-    let filter = tracing_subscriber::EnvFilter::try_new(directive).map_err(|e| e.to_string())?;
+    let filter: tracing_subscriber::filter::Targets =
+        directive.parse().map_err(|e| format!("{e}"))?;
     tracing_subscriber::registry()
         .with(filter)
         .with(

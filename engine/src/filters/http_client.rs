@@ -252,7 +252,11 @@ impl MuxStream {
                 };
                 // Strings and integers the way `keyOf` spells them, without a script call.
                 if let Some(s) = v.as_string() {
-                    return Ok(format!("string:{}", s.to_string()?));
+                    let s = s.to_string()?;
+                    let mut key = String::with_capacity(7 + s.len());
+                    key.push_str("string:");
+                    key.push_str(&s);
+                    return Ok(key);
                 }
                 if let Some(i) = v.as_int() {
                     return Ok(format!("number:{i}"));
@@ -368,13 +372,7 @@ impl MuxStream {
             ),
         };
         self.in_flight.set(true);
-        self.context.set_upstream(
-            session
-                .key
-                .split_once(':')
-                .map(|(_, k)| k)
-                .unwrap_or(&session.key),
-        );
+        self.context.set_upstream_shared(session.upstream.clone());
         *self.session.borrow_mut() = Some(session.clone());
         session.trace.set(self.context.trace());
         // The connection's pipeline records under the trace of the request it serves now.
@@ -461,6 +459,8 @@ impl MuxStream {
 struct Session {
     me: Weak<Session>,
     key: String,
+    /// The key without its kind (`string:`): the upstream the access log names.
+    upstream: Rc<str>,
     pool: Weak<Pool>,
     settings: Settings,
     pipeline: RefCell<Option<Rc<Pipeline>>>,
@@ -494,6 +494,7 @@ impl Session {
     ) -> Rc<Session> {
         let s = Rc::new_cyclic(|me: &Weak<Session>| Session {
             me: me.clone(),
+            upstream: key.split_once(':').map(|(_, k)| k).unwrap_or(&key).into(),
             key,
             pool: Rc::downgrade(pool),
             settings,
@@ -560,7 +561,8 @@ impl Session {
         self.response_started.set(false);
         *self.current.borrow_mut() = Some(stream);
         let oh: OutHead = out_head(head.as_ref(), Role::Request, HeadInfo::default());
-        let method = oh.start_line.split(' ').next().unwrap_or("").to_string();
+        let method = oh.start_line.split(' ').next().unwrap_or("");
+        let (is_head, is_connect) = (method == "HEAD", method == "CONNECT");
         let upgrade = oh
             .header_pairs()
             .any(|(k, _)| k.eq_ignore_ascii_case("upgrade"));
@@ -568,10 +570,10 @@ impl Session {
         if upgrade {
             oh.connection = Some("upgrade".into());
         }
-        self.tunnel_asked.set(upgrade || method == "CONNECT");
+        self.tunnel_asked.set(upgrade || is_connect);
         self.decoder.borrow_mut().expect_response(RequestInfo {
-            head: method == "HEAD",
-            connect: method == "CONNECT",
+            head: is_head,
+            connect: is_connect,
             upgrade,
         });
         let mut out = reuse::chunks();
@@ -630,7 +632,7 @@ impl Session {
                 // The access log names the upstream its connection went to, when known.
                 if let (Some(s), Some(p)) = (&stream, self.pipeline.borrow().as_ref()) {
                     if let Some(u) = p.context().upstream() {
-                        s.context.set_upstream(&u);
+                        s.context.set_upstream_shared(u);
                     }
                 }
                 let ok = (h.status == 101) || (200..300).contains(&h.status);

@@ -105,7 +105,7 @@ pub fn out_head_from_js(head: Option<&Value<'_>>, role: super::Role, x: Exchange
             let method = get("method").unwrap_or_else(|| "GET".into());
             let path = get("path").unwrap_or_else(|| "/".into());
             out.length_when_empty = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
-            out.start_line = format!("{method} {path} {protocol}");
+            out.start_line = words(&[&method, " ", &path, " ", &protocol]);
         }
         super::Role::Response => {
             let status: u16 = obj
@@ -116,7 +116,8 @@ pub fn out_head_from_js(head: Option<&Value<'_>>, role: super::Role, x: Exchange
                 .filter(|n| (100..1000).contains(n))
                 .unwrap_or(200);
             let text = get("statusText").unwrap_or_else(|| reason(status).into());
-            out.start_line = format!("{protocol} {status} {text}");
+            let mut digits = [0u8; 5];
+            out.start_line = words(&[&protocol, " ", decimal(status, &mut digits), " ", &text]);
             out.length_when_empty = true;
             out.no_length = status < 200 || status == 204;
             out.bodiless = out.no_length || status == 304 || x.head_request;
@@ -128,10 +129,7 @@ pub fn out_head_from_js(head: Option<&Value<'_>>, role: super::Role, x: Exchange
         return out;
     };
     let names: Option<Object> = o.get("headerNames").ok();
-    for k in headers.keys::<String>().flatten() {
-        let Ok(v) = headers.get::<_, Value>(k.as_str()) else {
-            continue;
-        };
+    for (k, v) in headers.props::<String, Value>().flatten() {
         if v.is_undefined() || v.is_null() {
             continue;
         }

@@ -96,6 +96,11 @@ impl Context {
         *self.upstream.borrow_mut() = Some(u.into());
     }
 
+    /// [`Context::set_upstream`] with a name already shared.
+    pub fn set_upstream_shared(&self, u: Rc<str>) {
+        *self.upstream.borrow_mut() = Some(u);
+    }
+
     /// The upstream noted by [`Context::set_upstream`].
     pub fn upstream(&self) -> Option<Rc<str>> {
         self.upstream.borrow().clone()

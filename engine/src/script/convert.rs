@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use rquickjs::{Ctx, Function, Object, TypedArray, Value};
 
-use super::{helpers, JsValue};
+use super::{call_helper, helpers, JsValue};
 use crate::event::{ErrorCode, Event, MessageTail, RuntimeError, StreamEnd, StreamError};
 
 /// A whole message held on the Rust side: head, body bytes, tail and payload.
@@ -59,23 +59,17 @@ pub fn data_from_js<'js>(obj: &Object<'js>) -> rquickjs::Result<Bytes> {
 
 /// The JS object scripts see for `evt`.
 pub fn to_js_event<'js>(ctx: &Ctx<'js>, evt: &Event) -> rquickjs::Result<Value<'js>> {
-    let h = helpers(ctx);
     match evt {
         Event::Data(b) => data_to_js(ctx, b),
-        Event::MessageStart(head) => {
-            let f: Function = h.get("messageStartOf")?;
-            f.call((opt_value(ctx, head),))
-        }
+        Event::MessageStart(head) => call_helper(ctx, "messageStartOf", (opt_value(ctx, head),)),
         Event::MessageEnd(t) => {
-            let f: Function = h.get("messageEndOf")?;
             let payload = match &t.payload {
                 Some(p) => p.get(ctx),
                 None => Value::new_undefined(ctx.clone()),
             };
-            f.call((opt_value(ctx, &t.tail), payload))
+            call_helper(ctx, "messageEndOf", (opt_value(ctx, &t.tail), payload))
         }
         Event::StreamEnd(se) => {
-            let f: Function = h.get("streamEndOf")?;
             let err: Value = match &se.error {
                 None => Value::new_undefined(ctx.clone()),
                 Some(StreamError::Code(c)) => {
@@ -86,7 +80,7 @@ pub fn to_js_event<'js>(ctx: &Ctx<'js>, evt: &Event) -> rquickjs::Result<Value<'
                     rquickjs::String::from_str(ctx.clone(), m)?.into_value()
                 }
             };
-            f.call((err,))
+            call_helper(ctx, "streamEndOf", (err,))
         }
     }
 }
