@@ -4,6 +4,7 @@
 //!
 //! Hot paths hold pre-resolved metric handles (an atomic add each), not label lookups.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
@@ -181,6 +182,32 @@ impl Drop for ConnectionMetrics {
 
 /// Counts an HTTP response on `listen` by its status class.
 pub fn http_response(listen: &str, status: u16) {
+    response_counter(listen, status).inc();
+}
+
+thread_local! {
+    /// This worker's response counters by listening port and status class, so that counting
+    /// a response does not look its labels up again.
+    static RESPONSE_COUNTERS: RefCell<HashMap<(Option<u16>, u16), IntCounter>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Counts a response on the listener at `port` (`None`: not from a listener).
+pub fn http_response_on(port: Option<u16>, status: u16) {
+    let class = status / 100;
+    let counter = RESPONSE_COUNTERS.with(|m| {
+        m.borrow_mut()
+            .entry((port, class))
+            .or_insert_with(|| {
+                let listen = port.map(|p| p.to_string()).unwrap_or_default();
+                response_counter(&listen, status)
+            })
+            .clone()
+    });
+    counter.inc();
+}
+
+fn response_counter(listen: &str, status: u16) -> IntCounter {
     let class = match status {
         100..=199 => "1xx",
         200..=299 => "2xx",
@@ -188,10 +215,7 @@ pub fn http_response(listen: &str, status: u16) {
         400..=499 => "4xx",
         _ => "5xx",
     };
-    builtin()
-        .http_responses
-        .with_label_values(&[listen, class])
-        .inc();
+    builtin().http_responses.with_label_values(&[listen, class])
 }
 
 /// A histogram handle for timing one upstream target.

@@ -627,10 +627,14 @@ impl ServerCore {
             }
         }
         let line = trace.map(|_| format!("{} {} {}", h.method, h.path, h.protocol));
-        let head = Some(JsValue::lazy(LazyHead {
-            head: Rc::new(h),
-            role: Role::Request,
-        }));
+        // A fixed answer never looks at the request head.
+        let head = match self.constant {
+            Some(_) => None,
+            None => Some(JsValue::lazy(LazyHead {
+                head: Rc::new(h),
+                role: Role::Request,
+            })),
+        };
         *self.receiving.borrow_mut() = Some(x.clone());
         match &self.responder {
             Responder::Sub(layout) => {
@@ -924,12 +928,7 @@ impl ServerCore {
     }
 
     fn count_status(&self, x: &Exch, status: u16) {
-        let listen = self
-            .context
-            .inbound()
-            .map(|i| i.local.port().to_string())
-            .unwrap_or_default();
-        crate::metrics::http_response(&listen, status);
+        crate::metrics::http_response_on(self.context.inbound().map(|i| i.local.port()), status);
         if let Some(a) = x.access.borrow_mut().as_mut() {
             a.status = status;
         }

@@ -249,7 +249,7 @@ fn write_head(head: &OutHead, framing: Framing, last: bool) -> Bytes {
         Framing::Nothing => {}
         Framing::Length(n) => {
             b.put_slice(b"content-length: ");
-            b.put_slice(n.to_string().as_bytes());
+            put_decimal(&mut b, n);
             b.put_slice(b"\r\n");
         }
         Framing::Chunked => b.put_slice(b"transfer-encoding: chunked\r\n"),
@@ -267,6 +267,21 @@ fn write_head(head: &OutHead, framing: Framing, last: bool) -> Bytes {
     }
     b.put_slice(b"\r\n\r\n");
     b.freeze()
+}
+
+/// Writes `n` in decimal.
+fn put_decimal(b: &mut BytesMut, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    b.put_slice(&digits[i..]);
 }
 
 fn chunk(b: Bytes) -> Bytes {
