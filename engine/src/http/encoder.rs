@@ -249,7 +249,7 @@ fn write_head(head: &OutHead, framing: Framing, last: bool) -> Bytes {
         Framing::Nothing => {}
         Framing::Length(n) => {
             b.put_slice(b"content-length: ");
-            put_decimal(&mut b, n);
+            b.put_slice(decimal(n, &mut [0; 20]).as_bytes());
             b.put_slice(b"\r\n");
         }
         Framing::Chunked => b.put_slice(b"transfer-encoding: chunked\r\n"),
@@ -269,19 +269,18 @@ fn write_head(head: &OutHead, framing: Framing, last: bool) -> Bytes {
     b.freeze()
 }
 
-/// Writes `n` in decimal.
-fn put_decimal(b: &mut BytesMut, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
+/// `n` in decimal, written into `buf` (no allocation: heads are written for every message).
+pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
     loop {
         i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
+        buf[i] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    b.put_slice(&digits[i..]);
+    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
 }
 
 fn chunk(b: Bytes) -> Bytes {
@@ -295,6 +294,14 @@ fn chunk(b: Bytes) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_decimals_without_allocating() {
+        let mut buf = [0u8; 20];
+        assert_eq!(decimal(0, &mut buf), "0");
+        assert_eq!(decimal(204, &mut buf), "204");
+        assert_eq!(decimal(u64::MAX, &mut buf), u64::MAX.to_string());
+    }
 
     fn ok_head() -> OutHead {
         OutHead {

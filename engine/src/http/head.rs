@@ -5,7 +5,7 @@ use std::rc::Rc;
 use rquickjs::{Ctx, Object, Value};
 
 use super::decoder::Head;
-use super::encoder::OutHead;
+use super::encoder::{decimal, OutHead};
 use super::header::Header;
 use super::status::reason;
 
@@ -116,8 +116,9 @@ pub fn out_head_from_js(head: Option<&Value<'_>>, role: super::Role, x: Exchange
                 .filter(|n| (100..1000).contains(n))
                 .unwrap_or(200);
             let text = get("statusText").unwrap_or_else(|| reason(status).into());
-            let mut digits = [0u8; 5];
-            out.start_line = words(&[&protocol, " ", decimal(status, &mut digits), " ", &text]);
+            let mut digits = [0u8; 20];
+            let code = decimal(status.into(), &mut digits);
+            out.start_line = words(&[&protocol, " ", code, " ", &text]);
             out.length_when_empty = true;
             out.no_length = status < 200 || status == 204;
             out.bodiless = out.no_length || status == 304 || x.head_request;
@@ -283,8 +284,9 @@ fn out_head_from_rust(h: Rc<Head>, role: super::Role, x: Exchange) -> OutHead {
             } else {
                 h.reason.as_str()
             };
-            let mut digits = [0u8; 5];
-            out.start_line = words(&[version, " ", decimal(h.status, &mut digits), " ", text]);
+            let mut digits = [0u8; 20];
+            let code = decimal(h.status.into(), &mut digits);
+            out.start_line = words(&[version, " ", code, " ", text]);
             out.length_when_empty = true;
             out.no_length = h.status < 200 || h.status == 204;
             out.bodiless = out.no_length || h.status == 304 || x.head_request;
@@ -299,20 +301,6 @@ fn out_head_from_rust(h: Rc<Head>, role: super::Role, x: Exchange) -> OutHead {
         .and_then(|f| f.value().trim().parse().ok());
     out.base = Some(h);
     out
-}
-
-/// `n` in decimal, written into `buf`.
-fn decimal(mut n: u16, buf: &mut [u8; 5]) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[i..]).unwrap_or("200")
 }
 
 /// The strings joined, in one allocation.
