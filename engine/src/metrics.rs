@@ -180,11 +180,6 @@ impl Drop for ConnectionMetrics {
     }
 }
 
-/// Counts an HTTP response on `listen` by its status class.
-pub fn http_response(listen: &str, status: u16) {
-    response_counter(listen, status).inc();
-}
-
 thread_local! {
     /// This worker's response counters by listening port and status class, so that counting
     /// a response does not look its labels up again.
@@ -192,7 +187,8 @@ thread_local! {
         RefCell::new(HashMap::new());
 }
 
-/// Counts a response on the listener at `port` (`None`: not from a listener).
+/// Counts an HTTP response by its status class, on the listener at `port` (`None`: not from a
+/// listener).
 pub fn http_response_on(port: Option<u16>, status: u16) {
     let class = status / 100;
     let counter = RESPONSE_COUNTERS.with(|m| {

@@ -130,7 +130,7 @@ impl Connect {
         let context = self.context.clone();
         let opts = self.opts.clone();
         self.task = Some(tokio::task::spawn_local(async move {
-            context.set_upstream(&target);
+            context.set_upstream(target.as_str());
             let started = std::time::Instant::now();
             let stream = match dial(&target, &opts).await {
                 Ok(s) => {

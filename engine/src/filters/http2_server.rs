@@ -72,7 +72,8 @@ struct Reply {
     /// drops the body when the stream is over, and with it the pipeline).
     pipeline: RefCell<Option<Rc<Pipeline>>>,
     exchange: Exchange,
-    listen: String,
+    /// The listening port, for the response counters.
+    port: Option<u16>,
     done: Cell<bool>,
     /// The body's length when the whole reply is known up front (a handler's Message).
     length: Cell<Option<u64>>,
@@ -105,7 +106,7 @@ impl Reply {
                     *self.head.borrow_mut() = Some(tx);
                     return;
                 }
-                crate::metrics::http_response(&self.listen, status);
+                crate::metrics::http_response_on(self.port, status);
                 if let Some(mut body) = self.keep.borrow_mut().take() {
                     if let Some(p) = self.pipeline.borrow_mut().take() {
                         body.hold(Box::new(p));
@@ -129,7 +130,7 @@ impl Reply {
                 if let Some(tx) = self.head.borrow_mut().take() {
                     // No response came: answer for the pipeline, as HTTP/1 does.
                     let status = se.http_status().0;
-                    crate::metrics::http_response(&self.listen, status);
+                    crate::metrics::http_response_on(self.port, status);
                     let (_, body) = EventBody::channel(None);
                     let mut res = hyper::Response::new(body);
                     *res.status_mut() = hyper::StatusCode::from_u16(status)
@@ -162,18 +163,14 @@ impl Conn {
         }));
         let (head_tx, head_rx) = oneshot::channel();
         let (body_tx, body_rx) = EventBody::channel(None);
-        let listen = self
-            .context
-            .inbound()
-            .map(|i| i.local.port().to_string())
-            .unwrap_or_default();
+        let port = self.context.inbound().map(|i| i.local.port());
         let reply = Rc::new(Reply {
             head: RefCell::new(Some(head_tx)),
             body: RefCell::new(Some(body_tx)),
             keep: RefCell::new(Some(body_rx)),
             pipeline: RefCell::new(None),
             exchange,
-            listen,
+            port,
             done: Cell::new(false),
             length: Cell::new(None),
         });

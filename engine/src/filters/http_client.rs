@@ -372,7 +372,7 @@ impl MuxStream {
             ),
         };
         self.in_flight.set(true);
-        self.context.set_upstream_shared(session.upstream.clone());
+        self.context.set_upstream(session.upstream.clone());
         *self.session.borrow_mut() = Some(session.clone());
         session.trace.set(self.context.trace());
         // The connection's pipeline records under the trace of the request it serves now.
@@ -632,7 +632,7 @@ impl Session {
                 // The access log names the upstream its connection went to, when known.
                 if let (Some(s), Some(p)) = (&stream, self.pipeline.borrow().as_ref()) {
                     if let Some(u) = p.context().upstream() {
-                        s.context.set_upstream_shared(u);
+                        s.context.set_upstream(u);
                     }
                 }
                 let ok = (h.status == 101) || (200..300).contains(&h.status);

@@ -57,7 +57,7 @@ impl OutHead {
 }
 
 /// Fields the encoder writes itself (framing and `connection`), never copied from a head.
-pub fn is_framing(name: &str) -> bool {
+fn is_framing(name: &str) -> bool {
     [
         "keep-alive",
         "transfer-encoding",

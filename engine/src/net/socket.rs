@@ -335,9 +335,9 @@ pub async fn pump_reader(
     stop: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(stop);
-    let limit = timeout
-        .map(|(d, _)| d)
-        .unwrap_or(Duration::from_secs(86400 * 365));
+    let timed = timeout.is_some();
+    let (limit, timeout_code) =
+        timeout.unwrap_or((Duration::from_secs(86400 * 365), ErrorCode::IdleTimeout));
     let mut last_read = Instant::now();
     let deadline = tokio::time::sleep_until(last_read + limit);
     tokio::pin!(deadline);
@@ -352,12 +352,12 @@ pub async fn pump_reader(
             biased;
             r = io.readable() => r.map_err(|e| ErrorCode::from_io(&e, true)),
             _ = &mut stop => return,
-            _ = &mut deadline, if timeout.is_some() => {
+            _ = &mut deadline, if timed => {
                 if last_read.elapsed() < limit {
                     deadline.as_mut().reset(last_read + limit);
                     continue;
                 }
-                Err(timeout.map(|(_, code)| code).unwrap_or(ErrorCode::IdleTimeout))
+                Err(timeout_code)
             }
         };
         // Small reads go into the worker's scratch buffer and are copied out at their size:
@@ -391,7 +391,7 @@ pub async fn pump_reader(
                 return;
             }
             Ok(Some((n, buf))) => {
-                if timeout.is_some() {
+                if timed {
                     last_read = Instant::now();
                 }
                 // Reads that fill the buffer mean a bulk transfer: read more at a time.

@@ -91,14 +91,10 @@ impl Context {
         self.trace.set(trace);
     }
 
-    /// Notes the upstream a request of this context went to (for the access log).
-    pub fn set_upstream(&self, u: &str) {
+    /// Notes the upstream a request of this context went to (for the access log); a name
+    /// already shared (`Rc<str>`) is kept, not copied.
+    pub fn set_upstream(&self, u: impl Into<Rc<str>>) {
         *self.upstream.borrow_mut() = Some(u.into());
-    }
-
-    /// [`Context::set_upstream`] with a name already shared.
-    pub fn set_upstream_shared(&self, u: Rc<str>) {
-        *self.upstream.borrow_mut() = Some(u);
     }
 
     /// The upstream noted by [`Context::set_upstream`].
