@@ -14,6 +14,7 @@
 //! the pipelines and supply callbacks. Each worker thread owns its script runtime and pipelines.
 
 pub mod admin;
+pub mod cli;
 pub mod codebase;
 pub mod event;
 pub mod filters;

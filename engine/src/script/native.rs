@@ -39,6 +39,7 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("loadFile", Func::from(load_file))?;
     n.set("readFile", Func::from(read_file))?;
     n.set("evalModule", Func::from(eval_module))?;
+    n.set("setTimer", Func::from(super::timer::set_timer))?;
     n.set("certInfo", Func::from(cert_info))?;
     n.set("logWrite", Func::from(log_write))?;
     super::stats::install(&n)?;
@@ -83,6 +84,9 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
         argv.set(i, a.as_str())?;
     }
     n.set("argv", argv)?;
+    let (uuid, name) = crate::worker::instance();
+    n.set("uuid", uuid)?;
+    n.set("name", name)?;
     let version = Object::new(ctx.clone())?;
     version.set("tag", env!("CARGO_PKG_VERSION"))?;
     version.set("commit", "")?;

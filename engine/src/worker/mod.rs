@@ -189,6 +189,22 @@ pub async fn exit_requested() -> i32 {
     c.load(Ordering::SeqCst)
 }
 
+static INSTANCE: OnceLock<(String, String)> = OnceLock::new();
+
+/// Names this process for scripts (`pipy.uuid`, `pipy.name`): the given UUID, or a fresh
+/// random one. Only the first call counts.
+pub fn set_instance(uuid: Option<String>, name: Option<String>) {
+    let uuid = uuid.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let _ = INSTANCE.set((uuid, name.unwrap_or_default()));
+}
+
+/// This process's instance UUID and name (see [`set_instance`]).
+pub fn instance() -> (String, String) {
+    INSTANCE
+        .get_or_init(|| (uuid::Uuid::new_v4().to_string(), String::new()))
+        .clone()
+}
+
 /// Arguments for `pipy.argv`.
 pub fn script_args() -> Vec<String> {
     ARGS.get().cloned().unwrap_or_default()
@@ -375,6 +391,7 @@ async fn run(
         }
     }
     let _ = tx.send(Ok(loaded));
+    tracing::debug!(target: "thread", "Thread {} started", current().0);
     jobs.push(tokio::task::spawn_local(report_heap()));
     loop {
         if control.changed().await.is_err() {
@@ -451,7 +468,7 @@ fn start_listeners(
         let listener = tokio::net::TcpListener::from_std(l)
             .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
         if current().0 == 0 {
-            tracing::info!(target: "listener", "Listening on port {port} at {host}");
+            tracing::info!(target: "listener", "Listening on TCP port {port} at {host}");
         }
         jobs.push(tokio::task::spawn_local(net::serve_listener(
             listener,

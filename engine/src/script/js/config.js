@@ -120,6 +120,8 @@ function makePipy(m) {
   pipy.since = __N.since;
   pipy.source = m.path;
   pipy.argv = __N.argv;
+  pipy.uuid = __N.uuid;
+  Object.defineProperty(pipy, 'name', { value: __N.name, enumerable: true });
   pipy.version = __N.version;
   pipy.thread = __N.thread;
   return pipy;
@@ -157,12 +159,24 @@ S.keyOf = v => {
 // 'branch' (condition/layout pairs), 'use', 'chain'.
 const KINDS = __N.filterKinds;
 
+// A name asked of a Configuration that it does not have: a filter Sluice lacks.
+const NOT_FILTERS = new Set(['then', 'toJSON', 'constructor', 'inspect', 'valueOf', 'toString']);
+const CONFIG_GUARD = {
+  get(target, prop, receiver) {
+    if (typeof prop === 'string' && !(prop in target) && !NOT_FILTERS.has(prop) && !prop.startsWith('_')) {
+      throw new TypeError(`${prop} is not a Sluice filter (see engine --list-filters)`);
+    }
+    return Reflect.get(target, prop, receiver);
+  },
+};
+
 class Configuration {
   constructor(m, shared) {
     this._m = m;
     this._layouts = shared ? shared._layouts : [];
     this._cur = null;
     this._joint = null; // last joint filter still waiting for .to()
+    return new Proxy(this, CONFIG_GUARD);
   }
   _open(kind, fields, depth) {
     this._checkTo();
