@@ -95,7 +95,9 @@ pub(super) fn handler_reply(
 ) -> Vec<Event> {
     match call_replacer(context, handler, 0, |ctx| {
         script::to_js_message(ctx, request)
-    }) {
+    })
+    .and_then(|r| r.now(name))
+    {
         Ok(Some(evts)) if !evts.is_empty() => evts,
         Ok(_) => vec![crate::event::StreamEnd::ok()],
         Err(e) => {

@@ -18,6 +18,7 @@ mod http_server;
 mod http_tunnel;
 mod link;
 mod misc;
+mod promise;
 mod replace;
 mod socks;
 mod throttle;

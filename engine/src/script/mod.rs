@@ -9,6 +9,7 @@ mod error;
 mod http_log;
 mod native;
 mod stats;
+mod timer;
 pub(crate) use native::module_prefix_len;
 mod value;
 
@@ -232,6 +233,11 @@ pub fn copy_context_values<'js>(
         copy.set(0, v)?;
     }
     Ok(copy.into_value())
+}
+
+/// Forgets which context is current, whatever it was: a script changed it itself.
+pub fn forget_current_context() {
+    CURRENT_CONTEXT.with(|c| c.set(u64::MAX));
 }
 
 /// Forgets which context is current (after a context is dropped its id could be reused).
