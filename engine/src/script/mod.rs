@@ -6,6 +6,7 @@
 
 mod convert;
 mod error;
+mod esm;
 mod http_log;
 mod native;
 mod stats;
