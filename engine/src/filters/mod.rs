@@ -7,6 +7,7 @@ pub mod builder;
 mod callback;
 mod connect;
 mod debug;
+mod detect;
 mod fork;
 mod handle;
 mod http2_client;
@@ -93,6 +94,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(debug::FILTERS);
         v.extend_from_slice(connect::FILTERS);
         v.extend_from_slice(misc::FILTERS);
+        v.extend_from_slice(detect::FILTERS);
         v.extend_from_slice(http_server::FILTERS);
         v.extend_from_slice(http_client::FILTERS);
         v.extend_from_slice(http_codec::FILTERS);
