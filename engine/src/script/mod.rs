@@ -7,6 +7,7 @@
 mod convert;
 mod error;
 mod esm;
+mod formats;
 mod http_log;
 mod native;
 mod stats;
@@ -33,6 +34,9 @@ use crate::pipeline::Context;
 const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:events>", include_str!("js/events.js")),
     ("<sluice:globals>", include_str!("js/globals.js")),
+    ("<sluice:formats>", include_str!("js/formats.js")),
+    ("<sluice:url>", include_str!("js/url.js")),
+    ("<sluice:netaddr>", include_str!("js/netaddr.js")),
     ("<sluice:url_router>", include_str!("../algo/url_router.js")),
     (
         "<sluice:load_balancer>",

@@ -1,0 +1,323 @@
+//! Pipy's built-in globals beyond events: YAML, XML, URL, zlib, IP/Netmask, and friends.
+//!
+//! Each group starts one engine whose `serveHTTP` evaluates the request body as a script
+//! expression and answers with the result (strings as they are, Data as bytes, anything else
+//! as JSON), so every assertion is a real script computing on the real engine.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+use common::*;
+
+const EVALUATOR: &str = r#"
+pipy().listen(PORT).serveHTTP(req => {
+  try {
+    const v = (0, eval)(req.body.toString());
+    if (v instanceof Data) return new Message(v);
+    return new Message(typeof v === 'string' ? v : JSON.stringify(v));
+  } catch (e) {
+    return new Message({ status: 500 }, 'ERR ' + e.message);
+  }
+})
+"#;
+
+/// An engine answering script expressions, with its codebase (for files the tests add).
+struct Evaluator {
+    port: u16,
+    cb: Codebase,
+    _engine: Engine,
+}
+
+impl Evaluator {
+    fn start(name: &str) -> Evaluator {
+        Self::start_with(name, |_| {}, &[])
+    }
+
+    fn start_with(name: &str, files: impl FnOnce(&Codebase), args: &[&str]) -> Evaluator {
+        let cb = Codebase::new(name);
+        let port = free_port();
+        files(&cb);
+        let main = cb.file("main.js", &EVALUATOR.replace("PORT", &port.to_string()));
+        let engine = Engine::start_with(&main, &[port], args);
+        Evaluator {
+            port,
+            cb,
+            _engine: engine,
+        }
+    }
+
+    /// The raw bytes the expression evaluated to.
+    fn bytes(&self, expr: &str) -> Vec<u8> {
+        let mut s = connect(self.port);
+        let req = format!(
+            "POST / HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{expr}",
+            expr.len()
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let head_end = out
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a response head")
+            + 4;
+        out.split_off(head_end)
+    }
+
+    fn eval(&self, expr: &str) -> String {
+        String::from_utf8(self.bytes(expr)).unwrap()
+    }
+}
+
+#[test]
+fn yaml_decodes_as_pipy_does_and_encodes() {
+    let e = Evaluator::start("yaml");
+    // Scalars stay the text they were written as; empty values are empty strings.
+    assert_eq!(
+        e.eval(r#"YAML.decode(new Data('a: 1\nb: [x, "y z"]\nc: true\nd:\n'))"#),
+        r#"{"a":"1","b":["x","y z"],"c":"true","d":""}"#
+    );
+    // A string argument is taken too (Pipy wants Data).
+    assert_eq!(e.eval(r#"YAML.decode('- 1\n- two')"#), r#"["1","two"]"#);
+    // Anchors and aliases: the alias is the same object.
+    assert_eq!(
+        e.eval(
+            r#"var y = YAML.decode('base: &b {host: h, port: 80}\nsvc:\n  - *b\n  - name: x\n'); [y.svc[0] === y.base, y]"#
+        ),
+        r#"[true,{"base":{"host":"h","port":"80"},"svc":[{"host":"h","port":"80"},{"name":"x"}]}]"#
+    );
+    // Block scalars: literal keeps line breaks, folded joins lines, strip/keep chomping.
+    assert_eq!(
+        e.eval(
+            r#"YAML.decode('lit: |\n  one\n  two\nfold: >\n  one\n  two\nstrip: |-\n  x\nkeep: |+\n  y\n\nq: "a\\tb"\n')"#
+        ),
+        r#"{"lit":"one\ntwo\n","fold":"one two\n","strip":"x","keep":"y\n\n","q":"a\tb"}"#
+    );
+    // Several documents: the last one is the value, as in Pipy.
+    assert_eq!(
+        e.eval(r#"YAML.decode('a: 1\n---\nb: 2\n')"#),
+        r#"{"b":"2"}"#
+    );
+    // A reviver sees (key, value, container).
+    assert_eq!(
+        e.eval(r#"YAML.parse('n: 42\ns: x', (k, v) => k === 'n' ? +v : v)"#),
+        r#"{"n":42,"s":"x"}"#
+    );
+    // Syntax errors throw.
+    assert!(e.eval(r#"YAML.decode('a: [')"#).starts_with("ERR YAML: "));
+    assert_eq!(e.eval("YAML.decode(null)"), "null");
+    // Encoding: block style, strings that read as other types are quoted, multi-line
+    // strings as literal blocks.
+    assert_eq!(
+        e.eval(
+            r#"YAML.encode({a: 1, b: '2', c: [1.5, 'x y', true, null], d: {e: 'one\ntwo'}, f: {}, g: []})"#
+        ),
+        "a: 1\nb: \"2\"\nc:\n  - 1.5\n  - x y\n  - true\n  - ~\nd:\n  e: |-\n    one\n    two\nf: {}\ng: []\n"
+    );
+    // What encode writes, decode reads back (as strings).
+    assert_eq!(
+        e.eval(r#"YAML.decode(YAML.encode({k: ['a: b', '#c', ' lead'], 'x y': 'ok'}))"#),
+        r##"{"k":["a: b","#c"," lead"],"x y":"ok"}"##
+    );
+    assert_eq!(e.eval("typeof YAML.stringify(undefined)"), "undefined");
+}
+
+#[test]
+fn url_and_search_params_have_pipys_shapes() {
+    let e = Evaluator::start("url");
+    let parts = "[u.href, u.protocol, u.auth, u.username, u.password, u.host, u.hostname, u.port, u.origin, u.pathname, u.search, u.query, u.path, u.hash]";
+    assert_eq!(
+        e.eval(&format!(
+            "var u = new URL('https://user:pw@example.com:8443/p/a/t/h?q=1&x=a%20b&x=2#frag'); {parts}"
+        )),
+        r##"["https://user:pw@example.com:8443/p/a/t/h?q=1&x=a%20b&x=2#frag","https:","user:pw","user","pw","example.com:8443","example.com","8443","https://example.com:8443","/p/a/t/h","?q=1&x=a%20b&x=2","q=1&x=a%20b&x=2","/p/a/t/h?q=1&x=a%20b&x=2","#frag"]"##
+    );
+    // The port defaults from the protocol; a bare host gets the path '/'.
+    assert_eq!(
+        e.eval(&format!("var u = new URL('http://example.com'); {parts}")),
+        r#"["http://example.com/","http:","","","","example.com","example.com","80","http://example.com","/","","","/",""]"#
+    );
+    // IPv6 hosts keep their brackets in hostname.
+    assert_eq!(
+        e.eval("var u = new URL('ws://[::1]:9000/chat'); [u.hostname, u.port, u.host, new URL('wss://[fe80::2]/').port, new URL('wss://[fe80::2]/').hostname]"),
+        r#"["[::1]","9000","[::1]:9000","443","[fe80::2]"]"#
+    );
+    // Relative to a base.
+    assert_eq!(
+        e.eval("[new URL('c?d=1', 'http://h/a/b').href, new URL('/x', 'https://h:1/a/b').href, new URL('', 'http://h/a').href]"),
+        r#"["http://h/a/c?d=1","https://h:1/x","http://h/a"]"#
+    );
+    // Search params: repeated keys, decoding (UTF-8, '+' kept), a key without '='.
+    assert_eq!(
+        e.eval("var p = new URL('http://h/?a=1&b=%E4%BD%A0&a=2&c&e=x+y').searchParams; [p.get('a'), p.getAll('a'), p.get('b'), p.get('c'), p.get('e'), p.get('none'), p.getAll('none'), p.toObject()]"),
+        r#"["1",["1","2"],"你","","x+y",null,[],{"a":["1","2"],"b":"你","c":"","e":"x+y"}]"#
+    );
+    // set, append, delete, has, and toString's encoding.
+    assert_eq!(
+        e.eval("var p = new URLSearchParams('a=1&a=2'); p.append('b', 'x y&z/ü'); p.set('c', 3); p.set('l', ['1', 2]); p.set('a', null); [p.has('a'), p.has('b'), p.toString(), String(p)]"),
+        r#"[false,true,"b=x%20y%26z%2F%C3%BC&c=3&l=1&l=2","b=x%20y%26z%2F%C3%BC&c=3&l=1&l=2"]"#
+    );
+    assert_eq!(
+        e.eval("new URLSearchParams({k: 'v', n: 1, arr: ['x', 'y']}).toString()"),
+        "k=v&n=1&arr=x&arr=y"
+    );
+    // URL.encode keeps the URL's punctuation; encodeComponent escapes it.
+    assert_eq!(
+        e.eval("[URL.encode('/a b?c=d&e=ü'), URL.encodeComponent('/a b?c=d'), URL.decode('%2Fa%20b'), URL.decodeComponent('%2Fa%20b')]"),
+        r#"["/a%20b?c=d&e=%C3%BC","%2Fa%20b%3Fc%3Dd","%2Fa b","/a b"]"#
+    );
+}
+
+#[test]
+fn zlib_round_trips_and_reads_the_system_gzip() {
+    let plain = "hello, hello, hello, sluice!\n".repeat(20);
+    let gz = {
+        let mut child = Command::new("gzip")
+            .arg("-c")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("gzip runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(plain.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap().stdout
+    };
+    let e = Evaluator::start_with("zlib", |_| {}, &[]);
+    let path = e.cb.dir.join("plain.gz");
+    std::fs::write(&path, &gz).unwrap();
+    // A gzip made by the system's gzip command.
+    assert_eq!(
+        e.eval(&format!(
+            "zlib.gunzip(os.readFile('{}')).toString()",
+            path.display()
+        )),
+        plain
+    );
+    // Round trips, and the deflate output is the zlib format (0x78 header).
+    assert_eq!(
+        e.eval("var d = new Data('abc'.repeat(100)); [zlib.gunzip(zlib.gzip(d)).toString() === d.toString(), zlib.inflate(zlib.deflate(d)).size, zlib.deflate(d).toArray()[0], zlib.gzip(d).toArray().slice(0, 2)]"),
+        "[true,300,120,[31,139]]"
+    );
+    assert_eq!(
+        e.eval("zlib.gzip(new Data()).size > 0 && zlib.gunzip(zlib.gzip(new Data())).size"),
+        "0"
+    );
+    assert_eq!(
+        e.eval("zlib.inflate(new Data('not zlib'))"),
+        "ERR inflate() failed"
+    );
+    assert_eq!(e.eval("zlib.deflate(null)"), "null");
+    // What zlib.gzip makes, the system's gzip reads.
+    let ours = e.bytes("zlib.gzip(new Data('made by sluice\\n'))");
+    let mut child = Command::new("gzip")
+        .arg("-dc")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("gzip runs");
+    child.stdin.take().unwrap().write_all(&ours).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, b"made by sluice\n");
+}
+
+#[test]
+fn netmask_ip_and_endpoints() {
+    let e = Evaluator::start("netaddr");
+    let all = "[n.ip, n.version, n.bitmask, n.base, n.mask, n.hostmask, n.broadcast, n.size, n.first, n.last, String(n)]";
+    assert_eq!(
+        e.eval(&format!("var n = new Netmask('10.1.2.3/8'); {all}")),
+        r#"["10.1.2.3",4,8,"10.0.0.0","255.0.0.0","0.255.255.255","10.255.255.255",16777216,"10.0.0.1","10.255.255.254","10.1.2.3/8"]"#
+    );
+    // Edge addresses of a range belong to it; the ones next to it do not.
+    assert_eq!(
+        e.eval("var n = new Netmask('192.168.1.0/24'); ['192.168.1.0', '192.168.1.255', '192.168.0.255', '192.168.2.0', 'fe80::1', 'junk'].map(a => n.contains(a))"),
+        "[true,true,false,false,false,false]"
+    );
+    // /32 and /0.
+    assert_eq!(
+        e.eval(&format!("var n = new IPMask('1.2.3.4/32'); {all}")),
+        r#"["1.2.3.4",4,32,"1.2.3.4","255.255.255.255","0.0.0.0","1.2.3.4",1,"1.2.3.4","1.2.3.4","1.2.3.4/32"]"#
+    );
+    assert_eq!(
+        e.eval("var n = new Netmask('0.0.0.0/0'); [n.mask, n.size, n.contains('255.255.255.255')]"),
+        r#"["0.0.0.0",4294967296,true]"#
+    );
+    // next() walks the hosts, then answers ''.
+    assert_eq!(
+        e.eval("var n = new Netmask('10.0.0.0/30'); [n.next(), n.next(), n.next(), n.next()]"),
+        r#"["10.0.0.1","10.0.0.2","",""]"#
+    );
+    // IPv6.
+    assert_eq!(
+        e.eval(&format!("var n = new IPMask('2001:db8:abcd::1/48'); {all}.concat([n.contains('2001:db8:abcd:ffff::'), n.contains('2001:db8:abce::'), n.next()])")),
+        r#"["2001:db8:abcd::1",6,48,"2001:db8:abcd::","ffff:ffff:ffff::","::ffff:ffff:ffff:ffff:ffff","2001:db8:abcd:ffff:ffff:ffff:ffff:ffff",1.2089258196146292e+24,"2001:db8:abcd::1","2001:db8:abcd:ffff:ffff:ffff:ffff:fffe","2001:db8:abcd::1/48",true,false,"2001:db8:abcd::1"]"#
+    );
+    // Bad notation throws.
+    assert_eq!(
+        e.eval("new Netmask('10.0.0.0/33')"),
+        "ERR IPv4 CIDR mask out of range"
+    );
+    assert_eq!(
+        e.eval("new Netmask('10.0.0/8')"),
+        "ERR invalid CIDR notation"
+    );
+    // IP: text forms, bytes, decompose; the shortest IPv6 text.
+    assert_eq!(
+        e.eval("[String(new IP('2001:db8:0:0:1:0:0:1')), String(new IP('0:0:0:0:0:0:0:1')), String(new IP('fe80:0:0:0:0:0:0:0')), String(new IP('1:0:2:3:4:5:6:7')), new IP('::ffff:1.2.3.4').toString(), new IP('10.0.0.1').decompose(), new IP([192, 168, 0, 1]).toString(), new IP('::1').toBytes().length, new IP('1.2.3.4').version, IP.isV4('1.2.3.4'), IP.isV4('1.2.3'), IP.isV6('::'), IP.isV6('1.2.3.4')]"),
+        r#"["2001:db8::1:0:0:1","::1","fe80::","1:0:2:3:4:5:6:7","::ffff:102:304",[10,0,0,1],"192.168.0.1",16,4,true,false,true,false]"#
+    );
+    assert_eq!(
+        e.eval("new IP('1.2.3.256')"),
+        "ERR invalid IP address notation"
+    );
+    // IPEndpoint: from 'host:port', from an IP and a port, and IPv6 in brackets.
+    assert_eq!(
+        e.eval("var a = new IPEndpoint('1.2.3.4:80'), b = new IPEndpoint(new IP('::1'), 53, 'udp'), c = new IPEndpoint('[fe80::1]:8080'); [String(a.ip), a.port, a.protocol, String(b), b.protocol, String(c.ip), c.port]"),
+        r#"["1.2.3.4",80,"tcp","[::1]:53","udp","fe80::1",8080]"#
+    );
+}
+
+#[test]
+fn xml_decodes_to_pipys_nodes_and_encodes() {
+    let e = Evaluator::start("xml");
+    // The document node is nameless; elements without attributes have null attributes;
+    // text is split at line breaks and entity references, as Pipy's parser splits it.
+    assert_eq!(
+        e.eval(r#"XML.decode(new Data('<?xml version="1.0"?>\n<!-- c -->\n<root a="1" b="x &amp; y">\n  <item/>\n  <t>a &lt; b&#65;</t>\n<![CDATA[<raw>]]></root>\n'))"#),
+        r#"{"name":"","attributes":{},"children":[{"name":"root","attributes":{"a":"1","b":"x & y"},"children":["\n","  ",{"name":"item","attributes":null,"children":[]},"\n","  ",{"name":"t","attributes":null,"children":["a ","<"," b","A"]},"\n","<raw>"]}]}"#
+    );
+    // Nodes are XML.Node instances with read-only fields.
+    assert_eq!(
+        e.eval("var d = XML.parse('<a x=\"1\"><b>t</b></a>'); [d instanceof XML.Node, d.children[0].name, d.children[0].attributes.x, d.children[0].children[0].children[0]]"),
+        r#"[true,"a","1","t"]"#
+    );
+    // Malformed documents give null.
+    assert_eq!(
+        e.eval("[XML.parse('<a><b></a>'), XML.parse('<a/><b/>'), XML.parse('text'), XML.parse('<a>&bogus;</a>')]"),
+        "[null,null,null,null]"
+    );
+    // Encoding: self-closing empty elements, text with <>& as CDATA, indentation.
+    let doc = "new XML.Node('', {}, [new XML.Node('a', {x: 1, y: 'z'}, [new XML.Node('b', null, ['t']), new XML.Node('c'), new XML.Node('d', null, ['x<y]]>z']), 'tail'])])";
+    assert_eq!(
+        e.eval(&format!("XML.stringify({doc})")),
+        r#"<a x="1" y="z"><b>t</b><c/><d><![CDATA[x<y]]]]><![CDATA[>z]]></d>tail</a>"#
+    );
+    assert_eq!(
+        e.eval(&format!("XML.encode({doc}, 2)")),
+        "<a x=\"1\" y=\"z\">\n  <b>t</b>\n  <c/>\n  <d><![CDATA[x<y]]]]><![CDATA[>z]]></d>\n  tail\n</a>\n"
+    );
+    // Decode, then encode gives the same document back.
+    assert_eq!(
+        e.eval(r#"XML.stringify(XML.parse('<r k="v"><i>1</i><i>2</i><e/></r>'))"#),
+        r#"<r k="v"><i>1</i><i>2</i><e/></r>"#
+    );
+    // A document node must hold exactly one element.
+    assert_eq!(e.eval("XML.stringify(new XML.Node('', {}, []))"), "");
+}
