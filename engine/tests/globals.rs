@@ -321,3 +321,124 @@ fn xml_decodes_to_pipys_nodes_and_encodes() {
     // A document node must hold exactly one element.
     assert_eq!(e.eval("XML.stringify(new XML.Node('', {}, []))"), "");
 }
+
+/// Sends one request with `connection: close` and returns the whole response.
+fn get(port: u16, path: &str, headers: &str) -> String {
+    let req = format!("GET {path} HTTP/1.1\r\nhost: x\r\n{headers}connection: close\r\n\r\n");
+    String::from_utf8_lossy(&roundtrip(port, req.as_bytes())).into_owned()
+}
+
+#[test]
+fn http_directory_and_file_serve_static_files() {
+    let cb = Codebase::new("static");
+    let port = free_port();
+    let file_port = free_port();
+    cb.file("www/index.html", "<h1>hi</h1>\n");
+    cb.file("www/style.css", "body{}\n");
+    cb.file("www/docs/index.html", "docs\n");
+    cb.file("www/data.bin", "\x01\x02");
+    let js = "console.log('a long enough script');\n".repeat(4);
+    cb.file("www/app.js", &js);
+    let gz = Command::new("gzip")
+        .args(["-k", "-n"])
+        .arg(cb.dir.join("www/app.js"))
+        .status()
+        .expect("gzip runs");
+    assert!(gz.success());
+    // Only a compressed variant of this one.
+    std::fs::copy(cb.dir.join("www/app.js.gz"), cb.dir.join("www/only.js.gz")).unwrap();
+    // A fixed modification time makes last-modified exact: 2024-01-02 03:04:05 UTC.
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_704_164_645);
+    for f in [
+        "index.html",
+        "style.css",
+        "docs/index.html",
+        "data.bin",
+        "app.js",
+        "app.js.gz",
+    ] {
+        std::fs::File::options()
+            .write(true)
+            .open(cb.dir.join("www").join(f))
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+    let main = cb.file(
+        "main.js",
+        &format!(
+            r#"var dir = new http.Directory('/www');
+var typed = new http.Directory('/www', {{ index: ['none.html', 'index.html'], contentTypes: {{ css: 'text/x-css' }}, defaultContentType: 'text/plain' }});
+pipy()
+.listen({port}).serveHTTP(req => (req.head.path.startsWith('/typed/') ? typed.serve(new Message({{ path: req.head.path.substring(6), headers: req.head.headers }})) : dir.serve(req)) || new Message({{ status: 404 }}, 'not found'))
+.listen({file_port}).serveHTTP(req => {{ const f = http.File.from(req.head.path); return f ? f.toMessage(req.head.headers['accept-encoding'] || '') : new Message({{ status: 404 }}, 'no file'); }})
+"#
+        ),
+    );
+    let _e = Engine::start(&main, &[port, file_port]);
+    let lm = "last-modified: Tue, 02 Jan 2024 03:04:05 GMT\r\n";
+
+    // The index of the root, with its validators.
+    let r = get(port, "/", "");
+    let etag = r
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .expect("an etag")
+        .to_string();
+    assert_eq!(
+        r,
+        format!("HTTP/1.1 200 OK\r\ncontent-type: text/html\r\netag: {etag}\r\n{lm}content-length: 12\r\nconnection: close\r\n\r\n<h1>hi</h1>\n")
+    );
+    // The same file under its name, a folder's index, a query ignored.
+    assert!(get(port, "/index.html?x=1", "").ends_with("\r\n\r\n<h1>hi</h1>\n"));
+    assert!(get(port, "/docs", "").ends_with("\r\n\r\ndocs\n"));
+    assert!(get(port, "/docs/", "").contains("content-type: text/html\r\n"));
+    // Revalidation: 304 without a body for a matching If-None-Match or a recent enough
+    // If-Modified-Since; 200 otherwise.
+    assert_eq!(
+        get(port, "/", &format!("if-none-match: \"x\", {etag}\r\n")),
+        format!("HTTP/1.1 304 Not Modified\r\netag: {etag}\r\n{lm}connection: close\r\n\r\n")
+    );
+    assert!(get(port, "/", "if-none-match: \"other\"\r\n").starts_with("HTTP/1.1 200 OK\r\n"));
+    assert!(get(
+        port,
+        "/",
+        "if-modified-since: Tue, 02 Jan 2024 03:04:05 GMT\r\n"
+    )
+    .starts_with("HTTP/1.1 304 Not Modified\r\n"));
+    assert!(get(
+        port,
+        "/",
+        "if-modified-since: Tue, 02 Jan 2024 03:04:04 GMT\r\n"
+    )
+    .starts_with("HTTP/1.1 200 OK\r\n"));
+    // The precompressed variant goes to a client that takes gzip, the plain file to others.
+    let gz_bytes = std::fs::read(cb.dir.join("www/app.js.gz")).unwrap();
+    let r = get(port, "/app.js", "accept-encoding: br;q=0, gzip\r\n");
+    assert!(r.starts_with("HTTP/1.1 200 OK\r\ncontent-type: application/javascript\r\ncontent-encoding: gzip\r\nvary: accept-encoding\r\n"), "{r}");
+    assert!(r.contains(&format!("content-length: {}\r\n", gz_bytes.len())));
+    let r = get(port, "/app.js", "");
+    assert!(r.ends_with(&format!("\r\n\r\n{js}")));
+    assert!(!r.contains("content-encoding"));
+    // Content types: defaults, unknown, and a Directory's own table and fallback.
+    assert!(get(port, "/style.css", "").contains("content-type: text/css\r\n"));
+    assert!(get(port, "/data.bin", "").contains("content-type: application/octet-stream\r\n"));
+    assert!(get(port, "/typed/style.css", "").contains("content-type: text/x-css\r\n"));
+    assert!(get(port, "/typed/app.js", "").contains("content-type: text/plain\r\n"));
+    assert!(get(port, "/typed/", "").ends_with("\r\n\r\n<h1>hi</h1>\n"));
+    // Nothing outside the folder, nothing missing.
+    assert!(get(port, "/../main.js", "").starts_with("HTTP/1.1 404 Not Found\r\n"));
+    assert!(get(port, "/nope.html", "").starts_with("HTTP/1.1 404 Not Found\r\n"));
+
+    // http.File: the file, its .gz for gzip clients, index.html for a folder, and a
+    // decompressed body when only the .gz exists.
+    assert_eq!(
+        get(file_port, "/www/style.css", ""),
+        "HTTP/1.1 200 OK\r\ncontent-type: text/css\r\ncontent-length: 7\r\nconnection: close\r\n\r\nbody{}\n"
+    );
+    assert!(get(file_port, "/www/app.js", "accept-encoding: gzip\r\n")
+        .contains("content-encoding: gzip\r\n"));
+    assert!(get(file_port, "/www/docs", "").ends_with("\r\n\r\ndocs\n"));
+    assert!(get(file_port, "/www/only.js", "").ends_with(&format!("\r\n\r\n{js}")));
+    assert!(get(file_port, "/www/missing", "").ends_with("no file"));
+}

@@ -7,6 +7,7 @@
 mod convert;
 mod error;
 mod esm;
+mod files;
 mod formats;
 mod http_log;
 mod native;
@@ -37,6 +38,7 @@ const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:formats>", include_str!("js/formats.js")),
     ("<sluice:url>", include_str!("js/url.js")),
     ("<sluice:netaddr>", include_str!("js/netaddr.js")),
+    ("<sluice:http_static>", include_str!("js/http_static.js")),
     ("<sluice:url_router>", include_str!("../algo/url_router.js")),
     (
         "<sluice:load_balancer>",

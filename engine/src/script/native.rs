@@ -58,6 +58,7 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("logWrite", Func::from(log_write))?;
     super::stats::install(&n)?;
     super::formats::install(&n)?;
+    super::files::install(&n)?;
     n.set(
         "checkKey",
         Func::from(|ctx: Ctx<'_>, pem: String| -> rquickjs::Result<()> {
