@@ -442,3 +442,146 @@ pipy()
     assert!(get(file_port, "/www/only.js", "").ends_with(&format!("\r\n\r\n{js}")));
     assert!(get(file_port, "/www/missing", "").ends_with("no file"));
 }
+
+#[test]
+fn c_structs_encode_and_decode_with_c_layouts() {
+    let e = Evaluator::start("cstruct");
+    let decl = "var s = new CStruct({a: 'uint8', b: 'uint32', c: 'int16[2]', d: 'char[5]', e: new CStruct({x: 'uint8', y: 'uint16'}), f: 'double', g: 'int64'});";
+    // Each field aligned on its element size; a nested struct on its own size, taking a
+    // multiple of 4; little-endian numbers; a char array zero-padded.
+    assert_eq!(
+        e.eval(&format!("{decl} var r = s.reflect(); [s.size, Object.keys(r).map(k => [k, r[k].offset, r[k].size, r[k].count])]")),
+        r#"[40,[["a",0,1,1],["b",4,4,1],["c",8,2,2],["d",12,1,5],["e",20,4,1],["f",24,8,1],["g",32,8,1]]]"#
+    );
+    assert_eq!(
+        e.eval(&format!("{decl} s.encode({{a: 1, b: 0x01020304, c: [-1, 2], d: 'hi', e: {{x: 9, y: 258}}, f: 1.5, g: -2}}).toString('hex')")),
+        "0100000004030201ffff0200686900000000000009000201000000000000f83ffeffffffffffffff"
+    );
+    // Decoding reads numbers back with their signedness, cuts strings at the field's length.
+    assert_eq!(
+        e.eval(&format!("{decl} s.decode(s.encode({{a: 255, b: 4294967295, c: [-1, 2], d: 'hello world', e: {{x: 9, y: 258}}, f: 1.5, g: -2}}))")),
+        r#"{"a":255,"b":4294967295,"c":[-1,2],"d":"hello","e":{"x":9,"y":258},"f":1.5,"g":-2}"#
+    );
+    // Short input decodes as if zero-filled; missing values encode as zeros.
+    assert_eq!(
+        e.eval("var t = new CStruct({a: 'int8', b: 'uint16', n: 'char[3]'}); [t.size, t.decode(new Data([255, 0, 1, 0, 0x61])), t.encode({}).toString('hex')]"),
+        r#"[7,{"a":-1,"b":1,"n":"a"},"00000000000000"]"#
+    );
+    // A union overlays its fields; an anonymous union's fields sit in the struct.
+    assert_eq!(
+        e.eval("var u = new CUnion({i: 'uint32', b: 'uint8[4]', f: 'float'}); [u.size, u.encode({i: 0x3f800000}).toString('hex'), u.decode(new Data([0, 0, 128, 63]))]"),
+        r#"[4,"0000803f",{"i":1065353216,"b":[0,0,128,63],"f":1}]"#
+    );
+    assert_eq!(
+        e.eval("var s2 = new CStruct({'0': new CUnion({i: 'int32', s: 'char[6]'}), tag: 'uint8'}); [s2.size, s2.encode({s: 'abc', tag: 7}).toString('hex'), s2.decode(new Data([1, 0, 0, 0, 0, 0, 9])).i]"),
+        r#"[7,"61626300000007",1]"#
+    );
+    // Declaration errors.
+    assert_eq!(
+        e.eval("new CStruct({a: 'int128'})"),
+        "ERR unknown type name: int128"
+    );
+    assert_eq!(
+        e.eval("new CStruct({a: 'int8[2'})"),
+        "ERR closing bracket expected"
+    );
+    assert_eq!(
+        e.eval("new CStruct({'1': 'int8'})"),
+        "ERR anonymous field of non-union type is not allowed: 1"
+    );
+    // CString holds bytes.
+    assert_eq!(
+        e.eval("var c = new CString('héllo'); [c.size, c.data.toString(), new CString(new Data([104, 105])).size]"),
+        r#"[6,"héllo",2]"#
+    );
+}
+
+#[test]
+fn percentile_and_the_unified_load_balancer() {
+    let e = Evaluator::start("algo");
+    // Buckets [1, 2, 5, 10, 100] with samples 1..100: interpolated inside the bucket.
+    assert_eq!(
+        e.eval("var p = new algo.Percentile([1, 2, 5, 10, 100]); for (var i = 1; i <= 100; i++) p.observe(i); p.observe(1000); var r = [p.calculate(50), p.calculate(90), p.calculate(95), p.calculate(100), p.calculate(0)]; p.reset(); p.observe(3); r.concat([p.calculate(100)])"),
+        "[50,90,95,100,0,5]"
+    );
+    // Round robin follows the weights; a key picks its target; a validator skips targets.
+    assert_eq!(
+        e.eval("new algo.LoadBalancer(['a', 'b', 'c']).schedule(7)"),
+        r#"["a","b","c","a","b","c","a"]"#
+    );
+    assert_eq!(
+        e.eval("new algo.LoadBalancer(['a', 'b'], {weight: t => t === 'a' ? 2 : 1}).schedule(6)"),
+        r#"["a","b","a","a","b","a"]"#
+    );
+    assert_eq!(
+        e.eval("var lb = new algo.LoadBalancer([{host: 'x'}, {host: 'y'}], {key: t => t.host}); [lb.allocate('y').target.host, lb.allocate(undefined, t => t.host === 'y').target.host, lb.allocate(null, () => false)]"),
+        r#"["y","y",null]"#
+    );
+    // Least load: a freed resource gives its target's load back.
+    assert_eq!(
+        e.eval("var lb = new algo.LoadBalancer(['a', 'b'], {algorithm: 'least-load'}); var r1 = lb.allocate(), r2 = lb.allocate(), r3 = lb.allocate(); r1.free(); r3.free(); [r1.target, r2.target, r3.target, lb.allocate().target]"),
+        r#"["a","b","a","a"]"#
+    );
+    // Capacity: at most that many resources per target, shared by load.
+    assert_eq!(
+        e.eval("var lb = new algo.LoadBalancer(['a'], {capacity: 2}); var r1 = lb.allocate(), r2 = lb.allocate(), r3 = lb.allocate(); [r1 === r2, r1 === r3 || r2 === r3]"),
+        "[false,true]"
+    );
+    // provision replaces the targets.
+    assert_eq!(
+        e.eval("var lb = new algo.LoadBalancer(['a']); lb.provision(['b', 'c']); lb.schedule(3)"),
+        r#"["b","c","b"]"#
+    );
+    // The older balancers are still there.
+    assert_eq!(
+        e.eval("new algo.RoundRobinLoadBalancer(['a', 'b']).select()"),
+        "a"
+    );
+}
+
+#[test]
+fn shared_map_is_shared_by_worker_threads() {
+    let e = Evaluator::start_with("shared", |_| {}, &["--threads", "2"]);
+    let expr = "var m = new algo.SharedMap('hits'); m.has('n') || m.set('n', 0); [__thread.id, m.add('n', 1)]";
+    let mut threads = std::collections::BTreeSet::new();
+    let mut counts = Vec::new();
+    // Connections spread over the workers by the kernel: ask until both have answered.
+    for i in 0..400 {
+        if i >= 50 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let r = e.eval(expr);
+        let v: Vec<f64> = r
+            .trim_matches(|c| c == '[' || c == ']')
+            .split(',')
+            .map(|x| x.parse().unwrap())
+            .collect();
+        threads.insert(v[0] as i64);
+        counts.push(v[1] as i64);
+        if threads.len() == 2 && counts.len() >= 4 {
+            break;
+        }
+    }
+    assert_eq!(threads.len(), 2, "both workers answered");
+    // One counter for both threads: 1, 2, 3, ... whichever thread answered.
+    assert_eq!(counts, (1..=counts.len() as i64).collect::<Vec<_>>());
+    assert_eq!(
+        e.eval("var m = new algo.SharedMap('x'); m.set('o', {a: [1, 'b']}); m.set('s', 'str'); [m.get('o'), m.get('s'), m.get('none'), m.add('s', 1), m.sub('n', 0), m.size, m.delete('s'), m.has('s'), m.size]"),
+        r#"[{"a":[1,"b"]},"str",null,null,null,2,true,false,1]"#
+    );
+}
+
+#[test]
+fn print_and_println_write_to_standard_output() {
+    let cb = Codebase::new("print");
+    let main = cb.file(
+        "main.js",
+        "print('a', 1, {x: 'y'}, [1, 'z'], new Data('hi'));\nprintln(' then', null, undefined, true);\nprintln();\nprintln('end');\npipy.exit(0);\n",
+    );
+    let (code, out, _) = run_to_end(&[main.to_str().unwrap()], &[]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "a 1 { x: \"y\" } [ 1, \"z\" ] Data[ 68 69 ] then null undefined true\n\nend\n"
+    );
+}

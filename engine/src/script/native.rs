@@ -59,6 +59,7 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     super::stats::install(&n)?;
     super::formats::install(&n)?;
     super::files::install(&n)?;
+    super::shared::install(&n)?;
     n.set(
         "checkKey",
         Func::from(|ctx: Ctx<'_>, pem: String| -> rquickjs::Result<()> {
