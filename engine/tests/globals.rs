@@ -364,13 +364,28 @@ fn http_directory_and_file_serve_static_files() {
             .set_modified(when)
             .unwrap();
     }
+    // The same folder as a tar archive (ustar: a long name goes into the prefix field).
+    cb.file(
+        "www/a-folder-with-a-rather-long-name/and-another-one-inside-it/and-a-file-whose-name-is-long.txt",
+        "deep\n",
+    );
+    let tar = Command::new("tar")
+        .args(["--format=ustar", "-cf"])
+        .arg(cb.dir.join("site.tar"))
+        .arg("-C")
+        .arg(cb.dir.join("www"))
+        .arg(".")
+        .status()
+        .expect("tar runs");
+    assert!(tar.success());
     let main = cb.file(
         "main.js",
         &format!(
             r#"var dir = new http.Directory('/www');
+var tar = new http.Directory('/site.tar', {{ tarball: true }});
 var typed = new http.Directory('/www', {{ index: ['none.html', 'index.html'], contentTypes: {{ css: 'text/x-css' }}, defaultContentType: 'text/plain' }});
 pipy()
-.listen({port}).serveHTTP(req => (req.head.path.startsWith('/typed/') ? typed.serve(new Message({{ path: req.head.path.substring(6), headers: req.head.headers }})) : dir.serve(req)) || new Message({{ status: 404 }}, 'not found'))
+.listen({port}).serveHTTP(req => (req.head.path.startsWith('/tar/') ? tar.serve(new Message({{ path: req.head.path.substring(4), headers: req.head.headers }})) : req.head.path.startsWith('/typed/') ? typed.serve(new Message({{ path: req.head.path.substring(6), headers: req.head.headers }})) : dir.serve(req)) || new Message({{ status: 404 }}, 'not found'))
 .listen({file_port}).serveHTTP(req => {{ const f = http.File.from(req.head.path); return f ? f.toMessage(req.head.headers['accept-encoding'] || '') : new Message({{ status: 404 }}, 'no file'); }})
 "#
         ),
@@ -429,6 +444,22 @@ pipy()
     // Nothing outside the folder, nothing missing.
     assert!(get(port, "/../main.js", "").starts_with("HTTP/1.1 404 Not Found\r\n"));
     assert!(get(port, "/nope.html", "").starts_with("HTTP/1.1 404 Not Found\r\n"));
+
+    // From the tar archive: the index, a precompressed variant, a long path, 304.
+    let r = get(port, "/tar/", "");
+    assert!(
+        r.starts_with("HTTP/1.1 200 OK\r\ncontent-type: text/html\r\n"),
+        "{r}"
+    );
+    // Same bytes, same etag; the archive's modification time.
+    assert!(r.contains(&format!("etag: {etag}\r\nlast-modified: ")));
+    assert!(r.ends_with("content-length: 12\r\nconnection: close\r\n\r\n<h1>hi</h1>\n"));
+    assert!(get(port, "/tar/app.js", "accept-encoding: gzip\r\n")
+        .contains("content-encoding: gzip\r\n"));
+    assert!(get(port, "/tar/a-folder-with-a-rather-long-name/and-another-one-inside-it/and-a-file-whose-name-is-long.txt", "").ends_with("\r\n\r\ndeep\n"));
+    assert!(get(port, "/tar/", &format!("if-none-match: {etag}\r\n"))
+        .starts_with("HTTP/1.1 304 Not Modified\r\n"));
+    assert!(get(port, "/tar/missing", "").starts_with("HTTP/1.1 404 Not Found\r\n"));
 
     // http.File: the file, its .gz for gzip clients, index.html for a folder, and a
     // decompressed body when only the .gz exists.

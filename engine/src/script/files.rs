@@ -6,6 +6,10 @@ use rquickjs::{Ctx, Exception, Object, TypedArray, Value};
 
 pub(super) fn install(n: &Object<'_>) -> rquickjs::Result<()> {
     n.set("staticFile", Func::from(static_file))?;
+    n.set(
+        "etag",
+        Func::from(|a: TypedArray<'_, u8>| etag(super::convert::typed_bytes(&a))),
+    )?;
     Ok(())
 }
 
@@ -45,7 +49,7 @@ fn static_file<'js>(ctx: Ctx<'js>, path: String, from_fs: bool) -> rquickjs::Res
 }
 
 /// A strong entity tag from the content: its length and a 64-bit FNV-1a hash.
-pub(crate) fn etag(bytes: &[u8]) -> String {
+fn etag(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);

@@ -223,10 +223,8 @@ fn xml_parse<'js>(ctx: &Ctx<'js>, text: &str) -> rquickjs::Result<Option<Array<'
             Err(_) => return Ok(None),
         };
         match ev {
-            X::Start(e) | X::Empty(e) if stack.len() == 1 && seen_root => {
-                let _ = e;
-                return Ok(None);
-            }
+            // A second root element.
+            X::Start(_) | X::Empty(_) if stack.len() == 1 && seen_root => return Ok(None),
             X::Start(e) => {
                 let el = element_of(ctx, &new_node, &e)?;
                 let parent = &stack.last().expect("parent").children;

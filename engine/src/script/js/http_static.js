@@ -1,5 +1,5 @@
 // http.File and http.Directory (spec §5.6): static files from the codebase (or the file
-// system), with Pipy 1.5's names, options and content types. Beyond Pipy, responses carry
+// system, or a tar archive in either), with Pipy 1.5's names, options and content types. Beyond Pipy, responses carry
 // `etag` and `last-modified`, and Directory.serve answers 304 to a request whose
 // If-None-Match or If-Modified-Since shows it has the file already.
 'use strict';
@@ -53,6 +53,45 @@ function load(path, fs) {
   return f && { data: S.dataOf(f.data), etag: f.etag, mtime: f.mtime };
 }
 
+// Files in a tar archive (ustar, with pax and GNU long names), by normalised path; each
+// takes the archive's modification time.
+function untar(archive) {
+  const files = new Map();
+  const bytes = archive.data._flat();
+  const str = (at, n) => { let e = at; while (e < at + n && bytes[e]) e++; return __N.utf8Decode(bytes.subarray(at, e)); };
+  const oct = (at, n) => { let x = 0; for (let i = at; i < at + n && bytes[i] >= 48 && bytes[i] <= 55; i++) x = x * 8 + bytes[i] - 48; return x; };
+  let longName = null;
+  for (let i = 0; i + 512 <= bytes.length;) {
+    const type = String.fromCharCode(bytes[i + 156]);
+    let name = str(i, 100);
+    const size = oct(i + 124, 12);
+    const body = bytes.subarray(i + 512, i + 512 + size);
+    if (!name && type === '\0' && size === 0) { i += 512; continue; }
+    if (type === 'x') {
+      const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(__N.utf8Decode(body));
+      if (m) longName = m[1];
+    } else if (type === 'L') {
+      longName = str(i + 512, size);
+    } else if (type === 'g') {
+      // A global pax header: nothing here needs it.
+    } else if (type === '0' || type === '\0' || type === '5') {
+      if (longName !== null) { name = longName; longName = null; }
+      else if (str(i + 257, 5) === 'ustar') {
+        const prefix = str(i + 345, 155);
+        if (prefix) name = (prefix.endsWith('/') ? prefix : prefix + '/') + name;
+      }
+      if (type === '0' || type === '\0') {
+        const data = S.dataOf(body.slice());
+        files.set(normalizePath(name).replace(/\/$/, '') || '/', { data, etag: __N.etag(body), mtime: archive.mtime });
+      }
+    } else {
+      throw new Error('unsupported file type in tarball');
+    }
+    i += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
 // A variant's etag: the raw file's with the encoding added, for bodies made here.
 const etagWith = (etag, enc) => etag.slice(0, -1) + '-' + enc + '"';
 
@@ -96,8 +135,12 @@ class File {
 class Directory {
   constructor(path, options) {
     const o = options || {};
-    if (o.tarball) throw new Error('http.Directory: the tarball option is not supported');
     this._root = String(path);
+    this._tar = null;
+    if (o.tarball) {
+      const archive = load(this._root, o.fs);
+      this._tar = archive ? untar(archive) : new Map();
+    }
     this._fs = !!o.fs;
     this._index = Array.isArray(o.index) ? o.index.map(String) : (o.index ? [String(o.index)] : ['index', 'index.html']);
     this._typesFn = typeof o.contentTypes === 'function' ? o.contentTypes : null;
@@ -107,7 +150,10 @@ class Directory {
     this._cache = new Map();
   }
   static get defaultContentTypes() { return Object.assign({}, DEFAULT_CONTENT_TYPES); }
-  _load(p) { return load(joinPath(this._root, p), this._fs); }
+  _load(p) {
+    if (this._tar) return this._tar.get(normalizePath(p).replace(/\/$/, '') || '/') || null;
+    return load(joinPath(this._root, p), this._fs);
+  }
   serve(request) {
     const head = (request && request.head) || {};
     let path = head.path ? String(head.path) : '';
