@@ -408,7 +408,7 @@ declare namespace http {
   }
   /** Serves a folder: the response for a request, or null when there is no such file. */
   class Directory {
-    constructor(path: string, options?: { fs?: boolean; index?: string | string[]; contentTypes?: { [ext: string]: string } | ((req: Message, path: string) => any); defaultContentType?: string; compression?: (head: any, accepted: { gzip?: boolean; br?: boolean }, path: string, size: number) => string | null });
+    constructor(path: string, options?: { fs?: boolean; tarball?: boolean; index?: string | string[]; contentTypes?: { [ext: string]: string } | ((req: Message, path: string) => any); defaultContentType?: string; compression?: (head: any, accepted: { gzip?: boolean; br?: boolean }, path: string, size: number) => string | null });
     static readonly defaultContentTypes: { [ext: string]: string };
     serve(request: Message): Message | null;
   }
