@@ -315,8 +315,8 @@ fn xml_decodes_to_pipys_nodes_and_encodes() {
     );
     // Decode, then encode gives the same document back.
     assert_eq!(
-        e.eval(r#"XML.stringify(XML.parse('<r k="v"><i>1</i><i>2</i><e/></r>'))"#),
-        r#"<r k="v"><i>1</i><i>2</i><e/></r>"#
+        e.eval(r#"XML.stringify(XML.parse('<r k="v" q="a &amp; &quot;b&quot; &lt; c"><i>1</i><i>2</i><e/></r>'))"#),
+        r#"<r k="v" q="a &amp; &quot;b&quot; &lt; c"><i>1</i><i>2</i><e/></r>"#
     );
     // A document node must hold exactly one element.
     assert_eq!(e.eval("XML.stringify(new XML.Node('', {}, []))"), "");

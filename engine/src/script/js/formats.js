@@ -67,6 +67,7 @@ globalThis.YAML = {
   const nodeOf = a => new Node(a[0], a[1], a[2].map(c => (typeof c === 'string' ? c : nodeOf(c))));
 
   const escaped = /[<>&]/;
+  const ATTR_ESCAPES = { '&': '&amp;', '<': '&lt;', '"': '&quot;' };
   function text(v, out) {
     const s = String(v);
     if (!escaped.test(s)) { out.push(s); return; }
@@ -85,7 +86,9 @@ globalThis.YAML = {
     if (space) out.push(pad);
     out.push('<', node.name);
     const attrs = node.attributes;
-    if (attrs) for (const k of Object.keys(attrs)) out.push(' ', k, '="', String(attrs[k]), '"');
+    // Pipy writes attribute values raw; '&', '<' and '"' are escaped here so the output
+    // stays well-formed (and reads back the same).
+    if (attrs) for (const k of Object.keys(attrs)) out.push(' ', k, '="', String(attrs[k]).replace(/[&<"]/g, c => ATTR_ESCAPES[c]), '"');
     const children = node.children;
     let closed = false, isText = false;
     if (children) {
