@@ -383,9 +383,10 @@ fn http_directory_and_file_serve_static_files() {
         &format!(
             r#"var dir = new http.Directory('/www');
 var tar = new http.Directory('/site.tar', {{ tarball: true }});
+var packed = new http.Directory('/www', {{ compression: (head, accepted, path, size) => accepted.gzip && size > 3 ? 'gzip' : null }});
 var typed = new http.Directory('/www', {{ index: ['none.html', 'index.html'], contentTypes: {{ css: 'text/x-css' }}, defaultContentType: 'text/plain' }});
 pipy()
-.listen({port}).serveHTTP(req => (req.head.path.startsWith('/tar/') ? tar.serve(new Message({{ path: req.head.path.substring(4), headers: req.head.headers }})) : req.head.path.startsWith('/typed/') ? typed.serve(new Message({{ path: req.head.path.substring(6), headers: req.head.headers }})) : dir.serve(req)) || new Message({{ status: 404 }}, 'not found'))
+.listen({port}).serveHTTP(req => (req.head.path.startsWith('/packed/') ? packed.serve(new Message({{ path: req.head.path.substring(7), headers: req.head.headers }})) : req.head.path.startsWith('/tar/') ? tar.serve(new Message({{ path: req.head.path.substring(4), headers: req.head.headers }})) : req.head.path.startsWith('/typed/') ? typed.serve(new Message({{ path: req.head.path.substring(6), headers: req.head.headers }})) : dir.serve(req)) || new Message({{ status: 404 }}, 'not found'))
 .listen({file_port}).serveHTTP(req => {{ const f = http.File.from(req.head.path); return f ? f.toMessage(req.head.headers['accept-encoding'] || '') : new Message({{ status: 404 }}, 'no file'); }})
 "#
         ),
@@ -460,6 +461,26 @@ pipy()
     assert!(get(port, "/tar/", &format!("if-none-match: {etag}\r\n"))
         .starts_with("HTTP/1.1 304 Not Modified\r\n"));
     assert!(get(port, "/tar/missing", "").starts_with("HTTP/1.1 404 Not Found\r\n"));
+
+    // The compression callback: gzip made on the fly for a client that takes it.
+    let r = raw_exchange(
+        port,
+        b"GET /packed/style.css HTTP/1.1\r\nhost: x\r\naccept-encoding: gzip\r\nconnection: close\r\n\r\n",
+        10,
+    )
+    .0;
+    let head_end = r.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&r[..head_end]).into_owned();
+    assert!(
+        head.contains("content-encoding: gzip\r\nvary: accept-encoding\r\n"),
+        "{head}"
+    );
+    let mut plain = String::new();
+    flate2::read::GzDecoder::new(&r[head_end..])
+        .read_to_string(&mut plain)
+        .unwrap();
+    assert_eq!(plain, "body{}\n");
+    assert!(!get(port, "/packed/style.css", "").contains("content-encoding"));
 
     // http.File: the file, its .gz for gzip clients, index.html for a folder, and a
     // decompressed body when only the .gz exists.

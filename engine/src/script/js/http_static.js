@@ -126,7 +126,8 @@ class File {
     };
     if (enc.br && f.br) return new Message(head('br'), f.br.data);
     if (enc.gzip && f.gz) return new Message(head('gzip'), f.gz.data);
-    if (!f.raw && f.gz) f.raw = { data: zlib.gunzip(f.gz.data), etag: etagWith(f.gz.etag, 'identity'), mtime: f.gz.mtime };
+    // Only compressed variants: the gzip one is unpacked (there is no brotli decoder here).
+    if (!f.raw && f.gz) f.raw = { data: zlib.gunzip(f.gz.data) };
     if (!f.raw) return new Message({ status: 400 }, null);
     return new Message(head(null), f.raw.data);
   }
