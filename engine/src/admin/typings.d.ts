@@ -245,3 +245,171 @@ declare namespace crypto {
 
 /** The worker this code runs in. */
 declare const __thread: { readonly id: number; readonly concurrency: number };
+
+/** YAML (every scalar decodes as the string it was written as, as in Pipy). */
+declare namespace YAML {
+  function parse(text: string, reviver?: (k: string, v: any, container: any) => any): any;
+  function decode(data: Data | string, reviver?: (k: string, v: any, container: any) => any): any;
+  function stringify(value: any, replacer?: (k: string, v: any, container: any) => any): string;
+  function encode(value: any, replacer?: (k: string, v: any, container: any) => any): Data;
+}
+
+/** XML documents: a nameless node whose only child is the root element. */
+declare namespace XML {
+  class Node {
+    constructor(name: string, attributes?: { [name: string]: string } | null, children?: (Node | string)[] | null);
+    readonly name: string;
+    readonly attributes: { [name: string]: string } | null;
+    readonly children: (Node | string)[] | null;
+  }
+  /** The document, or null when the text is not well-formed. */
+  function parse(text: string): Node | null;
+  function decode(data: Data): Node | null;
+  function stringify(doc: Node, space?: number): string;
+  function encode(doc: Node, space?: number): Data;
+}
+
+/** zlib: Data in, Data out (deflate/inflate in the zlib format). */
+declare namespace zlib {
+  function deflate(data: Data): Data;
+  function inflate(data: Data): Data;
+  function gzip(data: Data): Data;
+  function gunzip(data: Data): Data;
+}
+
+declare class URLSearchParams {
+  constructor(init?: string | { [name: string]: any });
+  get(name: string): string | null;
+  getAll(name: string): string[];
+  set(name: string, value: any): void;
+  append(name: string, value: any): void;
+  delete(name: string): void;
+  has(name: string): boolean;
+  toObject(): { [name: string]: string | string[] };
+  toString(): string;
+}
+
+/** A URL as Pipy reads it: every part a string, the port defaulting from the protocol. */
+declare class URL {
+  constructor(url: string, base?: string);
+  readonly href: string;
+  readonly protocol: string;
+  readonly auth: string;
+  readonly username: string;
+  readonly password: string;
+  readonly host: string;
+  readonly hostname: string;
+  readonly port: string;
+  readonly origin: string;
+  readonly pathname: string;
+  readonly search: string;
+  readonly searchParams: URLSearchParams;
+  readonly query: string;
+  readonly path: string;
+  readonly hash: string;
+  static encode(s: string): string;
+  static decode(s: string): string;
+  static encodeComponent(s: string): string;
+  static decodeComponent(s: string): string;
+}
+
+declare class IP {
+  constructor(address: string | number[]);
+  readonly version: 4 | 6;
+  decompose(): number[];
+  toBytes(): number[];
+  toString(): string;
+  static isV4(s: string): boolean;
+  static isV6(s: string): boolean;
+}
+
+/** An address range in CIDR notation ('10.0.0.0/8'); also called Netmask. */
+declare class IPMask {
+  constructor(cidr: string);
+  constructor(bits: number, bytes: number[]);
+  readonly version: 4 | 6;
+  readonly ip: string;
+  readonly bitmask: number;
+  readonly base: string;
+  readonly mask: string;
+  readonly hostmask: string;
+  readonly broadcast: string;
+  readonly size: number;
+  readonly first: string;
+  readonly last: string;
+  contains(address: string): boolean;
+  /** The next host address of the range, '' when there are no more. */
+  next(): string;
+  decompose(): number[];
+  toBytes(): number[];
+}
+declare class Netmask extends IPMask {}
+
+declare class IPEndpoint {
+  constructor(address: string | IP, port?: number, protocol?: 'tcp' | 'udp');
+  ip: IP;
+  port: number;
+  protocol: 'tcp' | 'udp';
+}
+
+declare class CString {
+  constructor(value?: string | Data);
+  readonly size: number;
+  readonly data: Data;
+}
+/** A C struct layout: { name: 'uint16' | 'int32[4]' | 'char[8]' | 'double' ... | CStruct | CUnion }. */
+declare class CStruct {
+  constructor(fields: { [name: string]: string | CStruct | CUnion });
+  readonly size: number;
+  encode(values: { [name: string]: any }): Data;
+  decode(data: Data): { [name: string]: any };
+  reflect(): { [name: string]: { offset: number; size: number; count: number; isArray: boolean; isIntegral: boolean; isUnsigned: boolean } };
+}
+declare class CUnion extends CStruct {}
+
+/** Writes the values to standard output (no log prefix), separated by spaces. */
+declare function print(...values: any[]): void;
+/** Like print, then a line break. */
+declare function println(...values: any[]): void;
+
+declare namespace algo {
+  class Percentile {
+    constructor(buckets: number[]);
+    observe(sample: number): void;
+    calculate(percentage: number): number;
+    reset(): void;
+  }
+  /** A named map shared by every worker thread; values are copied as JSON. */
+  class SharedMap {
+    constructor(name: string);
+    readonly size: number;
+    get(key: string): any;
+    set(key: string, value: any): void;
+    has(key: string): boolean;
+    delete(key: string): boolean;
+    clear(): void;
+    add(key: string, n: number): number;
+    sub(key: string, n: number): number;
+  }
+  class LoadBalancer<T = any> {
+    constructor(targets: T[], options?: { algorithm?: 'round-robin' | 'least-load'; key?: (t: T) => any; weight?: (t: T) => number; capacity?: number | ((t: T) => number) });
+    provision(targets: T[]): void;
+    schedule(size: number, validator?: (t: T) => boolean): T[];
+    allocate(tag?: any, validator?: (t: T) => boolean): { readonly target: T; free(): void } | null;
+  }
+}
+
+declare namespace http {
+  /** A file of the codebase with its .gz/.br variants. */
+  class File {
+    constructor(path: string);
+    static from(path: string): File | null;
+    toMessage(acceptEncoding?: string): Message;
+  }
+  /** Serves a folder: the response for a request, or null when there is no such file. */
+  class Directory {
+    constructor(path: string, options?: { fs?: boolean; tarball?: boolean; index?: string | string[]; contentTypes?: { [ext: string]: string } | ((req: Message, path: string) => any); defaultContentType?: string; compression?: (head: any, accepted: { gzip?: boolean; br?: boolean }, path: string, size: number) => string | null });
+    static readonly defaultContentTypes: { [ext: string]: string };
+    serve(request: Message): Message | null;
+  }
+}

@@ -57,6 +57,9 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("certInfo", Func::from(cert_info))?;
     n.set("logWrite", Func::from(log_write))?;
     super::stats::install(&n)?;
+    super::formats::install(&n)?;
+    super::files::install(&n)?;
+    super::shared::install(&n)?;
     n.set(
         "checkKey",
         Func::from(|ctx: Ctx<'_>, pem: String| -> rquickjs::Result<()> {
