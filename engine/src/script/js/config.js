@@ -332,7 +332,7 @@ class Configuration {
   _layoutOnly(what) {
     const l = this._cur;
     if (!l) throw new Error(`${what}() needs a pipeline layout first`);
-    if (l.filters.length) throw new Error(`${what}() must come before the first filter`);
+    // Pipy 1.x takes onStart/onEnd anywhere in the layout ($=>$.connect(...).onEnd(...)).
     if (l[what] !== undefined) throw new Error(`${what}() given twice`);
     return l;
   }
