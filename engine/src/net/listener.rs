@@ -25,6 +25,8 @@ pub struct ListenOptions {
     pub max_connections: Option<usize>,
     /// Set SO_REUSEPORT (for several workers on one port).
     pub reuse_port: bool,
+    /// UDP instead of TCP (`{protocol: 'udp'}`).
+    pub udp: bool,
 }
 
 impl Default for ListenOptions {
@@ -35,6 +37,7 @@ impl Default for ListenOptions {
             write_timeout: None,
             max_connections: None,
             reuse_port: false,
+            udp: false,
         }
     }
 }
@@ -111,11 +114,11 @@ impl Tracker {
         }
     }
 
-    fn enter(&self) {
+    pub(super) fn enter(&self) {
         self.open.set(self.open.get() + 1);
     }
 
-    fn leave(&self) {
+    pub(super) fn leave(&self) {
         self.open.set(self.open.get() - 1);
         if self.open.get() == 0 {
             self.idle.notify_waiters();

@@ -5,8 +5,10 @@ mod listener;
 pub mod registry;
 mod socket;
 mod tap;
+mod udp;
 
 pub use inbound::Inbound;
 pub use listener::{bind, serve_listener, ListenOptions, Tracker};
 pub use socket::{pump_reader, SocketWriter};
 pub use tap::Tap;
+pub use udp::{bind_udp, serve_udp, UdpLink};
