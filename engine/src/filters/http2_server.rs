@@ -15,10 +15,12 @@ use tokio::sync::oneshot;
 
 use super::callback::MessageReader;
 use super::http_server::{handler_reply, Responder};
-use crate::event::{Event, MessageTail, StreamEnd};
+use crate::event::{Event, StreamEnd};
+use crate::http::grpc;
 use crate::http::h2::{self, BodySender, EventBody, LocalExec};
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::pipe_io::PipeIo;
+use crate::http::tail::{header_map, message_end, trailers_of};
 use crate::http::Role;
 use crate::pipeline::{Context, Output, Pipeline};
 use crate::script::JsValue;
@@ -77,6 +79,8 @@ struct Reply {
     done: Cell<bool>,
     /// The body's length when the whole reply is known up front (a handler's Message).
     length: Cell<Option<u64>>,
+    /// The request is a gRPC call: failures are answered with gRPC statuses.
+    grpc: bool,
 }
 
 impl Reply {
@@ -119,29 +123,43 @@ impl Reply {
                     let _ = tx.send(Ok(Frame::data(b)));
                 }
             }
-            Event::MessageEnd(_) => {
+            Event::MessageEnd(end) => {
                 if self.head.borrow().is_none() {
                     self.done.set(true);
-                    self.body.borrow_mut().take();
+                    if let Some(tx) = self.body.borrow_mut().take() {
+                        let trailers = trailers_of(&end);
+                        if !trailers.is_empty() {
+                            let _ = tx.send(Ok(Frame::trailers(header_map(&trailers))));
+                        }
+                    }
                 }
             }
             Event::StreamEnd(se) => {
                 self.done.set(true);
                 if let Some(tx) = self.head.borrow_mut().take() {
-                    // No response came: answer for the pipeline, as HTTP/1 does.
-                    let status = se.http_status().0;
-                    crate::metrics::http_response_on(self.port, status);
+                    // No response came: answer for the pipeline, as HTTP/1 does (a gRPC call
+                    // the gRPC way).
                     let (_, body) = EventBody::channel(None);
-                    let mut res = hyper::Response::new(body);
-                    *res.status_mut() = hyper::StatusCode::from_u16(status)
-                        .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+                    let res = if self.grpc {
+                        let (status, message) = grpc::Status::for_end(&se);
+                        tracing::debug!(target: "http2", "gRPC call answered with status {status:?}: {message}");
+                        crate::metrics::http_response_on(self.port, 200);
+                        h2::head_response(&grpc::trailers_only(status, &message), body)
+                    } else {
+                        let status = se.http_status().0;
+                        crate::metrics::http_response_on(self.port, status);
+                        let mut res = hyper::Response::new(body);
+                        *res.status_mut() = hyper::StatusCode::from_u16(status)
+                            .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+                        res
+                    };
                     let _ = tx.send(res);
                     self.body.borrow_mut().take();
                     self.release();
                 } else if let Some(tx) = self.body.borrow_mut().take() {
-                    // The body broke off: the stream is reset, the client is told.
-                    if se.error.is_some() {
-                        let _ = tx.send(Err("the response broke off".into()));
+                    // The body broke off: the stream is reset, the client is told why.
+                    if let Some(code) = se.error_code() {
+                        let _ = tx.send(Err(h2::reset_error(code)));
                     }
                 }
             }
@@ -153,6 +171,7 @@ impl Conn {
     async fn serve(&self, req: hyper::Request<Incoming>) -> hyper::Response<EventBody> {
         let (parts, body) = req.into_parts();
         let head = h2::request_head(&parts);
+        let grpc = grpc::is_grpc(head.headers.iter().map(|h| (h.name(), h.value())));
         let exchange = Exchange {
             head_request: head.method == "HEAD",
             peer_http10: false,
@@ -173,6 +192,7 @@ impl Conn {
             port,
             done: Cell::new(false),
             length: Cell::new(None),
+            grpc,
         });
         let _guard = Guard(reply.clone());
         match &self.responder {
@@ -187,18 +207,22 @@ impl Conn {
             Responder::Handler(h) => {
                 let mut reader = MessageReader::new(None);
                 reader.start(head);
-                let mut body = body;
+                let (mut body, mut size, mut trailers) = (body, 0, Vec::new());
                 while let Some(f) = body.frame().await {
-                    match f {
-                        Ok(f) => {
-                            if let Ok(d) = f.into_data() {
-                                reader.data(&d);
+                    match f.map(|f| f.into_data()) {
+                        Ok(Ok(d)) => {
+                            size += d.len();
+                            reader.data(&d);
+                        }
+                        Ok(Err(f)) => {
+                            if let Ok(t) = f.into_trailers() {
+                                trailers = crate::http::tail::from_header_map(&t);
                             }
                         }
                         Err(_) => break,
                     }
                 }
-                let msg = reader.finish(MessageTail::default());
+                let msg = reader.finish(message_end(0, size, trailers));
                 let events = handler_reply(self.name, &self.context, h, &msg);
                 if events.iter().any(|e| matches!(e, Event::MessageEnd(_))) {
                     let n = events
@@ -228,27 +252,30 @@ impl Conn {
     }
 }
 
-/// Feeds a request body from hyper into the request's sub-pipeline, then ends the message.
+/// Feeds a request body from hyper into the request's sub-pipeline as it arrives, then ends
+/// the message with its trailers; a stream the client reset ends the pipeline with an error.
 async fn feed(p: Rc<Pipeline>, mut body: Incoming) {
-    let mut broke = false;
+    let (mut size, mut trailers) = (0, Vec::new());
     while let Some(f) = body.frame().await {
         match f {
-            Ok(f) => {
-                if let Ok(d) = f.into_data() {
+            Ok(f) => match f.into_data() {
+                Ok(d) => {
+                    size += d.len();
                     p.input(Event::Data(d));
                 }
-            }
-            Err(_) => {
-                broke = true;
-                break;
+                Err(f) => {
+                    if let Ok(t) = f.into_trailers() {
+                        trailers = crate::http::tail::from_header_map(&t);
+                    }
+                }
+            },
+            Err(e) => {
+                p.input(StreamEnd::code(h2::code_of_body_error(&e)));
+                return;
             }
         }
     }
-    if broke {
-        p.input(StreamEnd::code(crate::event::ErrorCode::ConnectionReset));
-        return;
-    }
-    p.input(Event::MessageEnd(MessageTail::default()));
+    p.input(Event::MessageEnd(message_end(0, size, trailers)));
     p.input(StreamEnd::ok());
 }
 

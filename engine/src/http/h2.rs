@@ -69,6 +69,39 @@ impl http_body::Body for EventBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         self.rx.poll_recv(cx)
     }
+
+    /// True once the sender is gone with nothing left to read: a response known to be empty
+    /// when hyper takes it goes out as one HEADERS frame with END_STREAM (a gRPC
+    /// trailers-only response stays one).
+    fn is_end_stream(&self) -> bool {
+        self.rx.is_closed() && self.rx.is_empty()
+    }
+}
+
+/// The error that resets a stream whose body broke off: `CANCEL` when the other side went
+/// away (so a gRPC peer reads CANCELLED), `INTERNAL_ERROR` otherwise.
+pub fn reset_error(code: crate::event::ErrorCode) -> BodyError {
+    let reason = match code {
+        crate::event::ErrorCode::ConnectionReset => ::h2::Reason::CANCEL,
+        _ => ::h2::Reason::INTERNAL_ERROR,
+    };
+    Box::new(::h2::Error::from(reason))
+}
+
+/// The code a stream end reports for a body that broke off with `err`: a peer's reset with
+/// `CANCEL` reads as `ConnectionReset`, anything else as `ConnectionAborted`.
+pub fn code_of_body_error(err: &(dyn std::error::Error + 'static)) -> crate::event::ErrorCode {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(h2e) = e.downcast_ref::<::h2::Error>() {
+            if h2e.reason() == Some(::h2::Reason::CANCEL) {
+                return crate::event::ErrorCode::ConnectionReset;
+            }
+            return crate::event::ErrorCode::ConnectionAborted;
+        }
+        cause = e.source();
+    }
+    crate::event::ErrorCode::ConnectionReset
 }
 
 /// Headers that belong to one HTTP/1 connection and must not go on an HTTP/2 stream
@@ -155,6 +188,21 @@ pub fn to_response<B>(oh: &OutHead, body: B) -> http::Response<B> {
     let mut res = http::Response::new(body);
     *res.status_mut() = http::StatusCode::from_u16(status_of(oh)).unwrap_or(http::StatusCode::OK);
     copy_headers(oh, res.headers_mut());
+    res
+}
+
+/// A response for hyper from a decoded head (one the engine made itself).
+pub fn head_response<B>(head: &Head, body: B) -> http::Response<B> {
+    let mut res = http::Response::new(body);
+    *res.status_mut() = http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::OK);
+    for h in &head.headers {
+        if let (Ok(n), Ok(v)) = (
+            http::header::HeaderName::from_bytes(h.lower_name().as_bytes()),
+            http::header::HeaderValue::from_str(h.value()),
+        ) {
+            res.headers_mut().append(n, v);
+        }
+    }
     res
 }
 
