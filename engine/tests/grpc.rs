@@ -197,6 +197,46 @@ fn grpc_call_shapes_through_h2c() {
     );
 }
 
+/// The most memory a process has held (VmHWM), in kB.
+fn peak_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn grpc_flow_control_holds_both_ways() {
+    // 25 MiB streamed each way at a reader that takes a message every 2 ms: the proxy holds
+    // about its high-water mark and the far side's window, not the stream (without
+    // back-pressure its peak grows by ~24 MB).
+    let cb = Codebase::new("grpc-flow");
+    let (upstream, port) = (free_port(), free_port());
+    let _server = GrpcServer::start(upstream);
+    let script = cb.file(
+        "main.js",
+        &format!("pipy()\n.listen({port}){}\n", proxy(upstream)),
+    );
+    let e = Engine::start(&script, &[port]);
+    let target = format!("127.0.0.1:{port}");
+    let start = peak_kb(e.pid());
+    let r = client(&target, None, &["slow_reader"]);
+    assert_eq!(r["slow_reader"]["messages"], 400, "{}", r["slow_reader"]);
+    let after_down = peak_kb(e.pid());
+    let r = client(&target, None, &["slow_upstream"]);
+    assert_eq!(
+        r["slow_upstream"]["answer"], "400 26214400",
+        "{}",
+        r["slow_upstream"]
+    );
+    let after_up = peak_kb(e.pid());
+    println!("proxy peak: {start} kB, {after_down} kB after the slow reader, {after_up} kB after the slow upstream");
+    assert!(
+        after_down < start + 10 * 1024,
+        "{start} kB -> {after_down} kB"
+    );
+    assert!(after_up < start + 10 * 1024, "{start} kB -> {after_up} kB");
+}
+
 #[test]
 fn grpc_call_shapes_over_tls_with_alpn_h2() {
     let cb = Codebase::new("grpc-tls");

@@ -2,7 +2,8 @@
 target and prints one JSON object per case, for the Rust test to check.
 
 Usage: client.py TARGET [--tls CA_PEM] CASE...
-Cases: unary error stream collect bidi deadline boom cancel cancel_waiting concurrent unavailable
+Cases: unary error stream collect bidi deadline boom cancel cancel_waiting slow_reader slow_upstream
+       concurrent unavailable
        many:N
 """
 import json
@@ -143,6 +144,22 @@ def case_cancel_waiting(c):
     future.cancel()
     time.sleep(0.5)
     return {"cancelled": future.cancelled(), "upstream_cancelled": c.cancels() - before}
+
+
+def case_slow_reader(c):
+    """400 messages of 64 KiB read one every 2 ms: the proxy must not hold the stream."""
+    n = 0
+    for m in c.stream("Big")(b"400", timeout=60):
+        n += len(m) == 65536
+        time.sleep(0.002)
+    return {"messages": n}
+
+
+def case_slow_upstream(c):
+    """400 messages of 64 KiB sent as fast as may be to an upstream reading one every 2 ms."""
+    resp = c.ch.stream_unary("/test.Echo/SlowCollect", ident, ident)(
+        iter([b"q" * 65536] * 400), timeout=60)
+    return {"answer": resp.decode()}
 
 
 def case_concurrent(c):

@@ -8,6 +8,8 @@ Service `test.Echo`, raw bytes in and out (generic handlers, no protoc step):
             meanwhile is counted.
   Stream    answers the request's count (ASCII) with as many messages `msg-<i>`.
   Collect   client streaming: answers `<messages> <bytes>`.
+  Big       answers the request's count with as many messages of 64 KiB, as fast as it may.
+  SlowCollect  client streaming, reading one message every 2 ms: answers `<messages> <bytes>`.
   Chat      bidi streaming: answers each message `pong:<message>` as it comes.
   Cancels   answers how many calls were cancelled so far (as seen by the server).
 
@@ -74,6 +76,21 @@ def collect(request_iterator, context):
     return b"%d %d" % (n, size)
 
 
+def big(request, context):
+    chunk = b"z" * 65536
+    for _ in range(int(request)):
+        yield chunk
+
+
+def slow_collect(request_iterator, context):
+    n = size = 0
+    for m in request_iterator:
+        n += 1
+        size += len(m)
+        time.sleep(0.002)
+    return b"%d %d" % (n, size)
+
+
 def chat(request_iterator, context):
     for m in request_iterator:
         yield b"pong:" + m
@@ -91,6 +108,8 @@ def main():
         "Slow": grpc.unary_unary_rpc_method_handler(slow, ident, ident),
         "Stream": grpc.unary_stream_rpc_method_handler(stream, ident, ident),
         "Collect": grpc.stream_unary_rpc_method_handler(collect, ident, ident),
+        "Big": grpc.unary_stream_rpc_method_handler(big, ident, ident),
+        "SlowCollect": grpc.stream_unary_rpc_method_handler(slow_collect, ident, ident),
         "Chat": grpc.stream_stream_rpc_method_handler(chat, ident, ident),
         "Cancels": grpc.unary_unary_rpc_method_handler(cancels, ident, ident),
     }

@@ -19,6 +19,7 @@ use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::pipe_io::PipeIo;
 use crate::http::tail::{from_header_map, header_map, message_end, trailers_of};
 use crate::http::Role;
+use crate::net::Tap;
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 use crate::script::JsValue;
 
@@ -41,8 +42,10 @@ pub(super) struct H2Session {
     link: watch::Sender<Link>,
     /// Streams with a request in flight.
     active: Cell<usize>,
-    /// Bumped whenever the session becomes idle; the idle timer checks it.
-    idle_gen: Cell<u64>,
+    /// When the session last became idle (no call in flight).
+    idle_since: Cell<Option<tokio::time::Instant>>,
+    /// The idle timer task is running.
+    idle_timer: Cell<bool>,
     closed: Cell<bool>,
     /// How the connection's pipeline ended, if it has (a refused connection, say).
     /// Shared with the request tasks, which may outlive the session.
@@ -78,7 +81,8 @@ impl H2Session {
                 io,
                 link: watch::channel(Link::Connecting).0,
                 active: Cell::new(0),
-                idle_gen: Cell::new(0),
+                idle_since: Cell::new(None),
+                idle_timer: Cell::new(false),
                 closed: Cell::new(false),
                 end_code: Rc::new(Cell::new(None)),
             }
@@ -247,15 +251,28 @@ impl H2Session {
         if n > 0 || self.closed.get() {
             return;
         }
-        let gen = self.idle_gen.get() + 1;
-        self.idle_gen.set(gen);
+        self.idle_since.set(Some(tokio::time::Instant::now()));
+        if self.idle_timer.replace(true) {
+            return;
+        }
+        // One timer per session (not one per call: calls come faster than `maxIdle` passes):
+        // it checks whether the session has been idle that long, and closes it then.
         let weak = self.me.clone();
         let wait = self.max_idle;
         tokio::task::spawn_local(async move {
-            tokio::time::sleep(wait).await;
-            if let Some(s) = weak.upgrade() {
-                if s.idle_gen.get() == gen && s.active.get() == 0 {
-                    s.close();
+            let mut next = tokio::time::Instant::now() + wait;
+            loop {
+                tokio::time::sleep_until(next).await;
+                let Some(s) = weak.upgrade() else { return };
+                if s.closed.get() {
+                    return;
+                }
+                match s.idle_since.get() {
+                    Some(t) if s.active.get() == 0 && t + wait <= tokio::time::Instant::now() => {
+                        return s.close();
+                    }
+                    Some(t) if s.active.get() == 0 => next = t + wait,
+                    _ => next = tokio::time::Instant::now() + wait,
                 }
             }
         });
@@ -345,13 +362,19 @@ async fn exchange(
         None => return Ok(()),
     }
     let (mut size, mut trailers) = (0, Vec::new());
-    while let Some(f) = body.frame().await {
+    // Where the response goes may pause this tap: the next frame is read (and the upstream
+    // stream's window opened) only once it is open again.
+    let tap = Tap::new();
+    while let Some(f) = {
+        tap.opened().await;
+        body.frame().await
+    } {
         let f: Frame<_> = f.map_err(|e| h2::code_of_body_error(&e))?;
         match f.into_data() {
             Ok(d) => {
                 size += d.len();
                 match stream.upgrade() {
-                    Some(s) => s.on_response(Event::Data(d)),
+                    Some(s) => Tap::enter(&tap, || s.on_response(Event::Data(d))),
                     None => return Ok(()),
                 }
             }

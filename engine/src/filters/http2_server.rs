@@ -22,6 +22,7 @@ use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::pipe_io::PipeIo;
 use crate::http::tail::{header_map, message_end, trailers_of};
 use crate::http::Role;
+use crate::net::Tap;
 use crate::pipeline::{Context, Output, Pipeline};
 use crate::script::JsValue;
 
@@ -256,12 +257,18 @@ impl Conn {
 /// the message with its trailers; a stream the client reset ends the pipeline with an error.
 async fn feed(p: Rc<Pipeline>, mut body: Incoming) {
     let (mut size, mut trailers) = (0, Vec::new());
-    while let Some(f) = body.frame().await {
+    // Where the body goes may pause this tap: the next frame is read (and the stream's
+    // window opened) only once it is open again.
+    let tap = Tap::new();
+    while let Some(f) = {
+        tap.opened().await;
+        body.frame().await
+    } {
         match f {
             Ok(f) => match f.into_data() {
                 Ok(d) => {
                     size += d.len();
-                    p.input(Event::Data(d));
+                    Tap::enter(&tap, || p.input(Event::Data(d)));
                 }
                 Err(f) => {
                     if let Ok(t) = f.into_trailers() {

@@ -2,12 +2,6 @@
 //! message body fed by pipeline events, and turning heads into hyper's and back.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use bytes::Bytes;
-use http_body::Frame;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::decoder::Head;
 use super::encoder::OutHead;
@@ -31,52 +25,7 @@ where
     }
 }
 
-/// The error a body fed by events ends with when its message broke off.
-pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
-
-/// A message body whose frames come from pipeline events, through a channel.
-pub struct EventBody {
-    rx: UnboundedReceiver<Result<Frame<Bytes>, BodyError>>,
-    /// Anything that must live as long as the body is read (the pipeline producing it).
-    _keep: Option<Box<dyn std::any::Any>>,
-}
-
-/// The sending side of an [`EventBody`].
-pub type BodySender = UnboundedSender<Result<Frame<Bytes>, BodyError>>;
-
-impl EventBody {
-    /// A body and the sender that feeds it; the body ends when the sender is dropped.
-    pub fn channel(keep: Option<Box<dyn std::any::Any>>) -> (BodySender, EventBody) {
-        let (tx, rx) = unbounded_channel();
-        (tx, EventBody { rx, _keep: keep })
-    }
-}
-
-impl EventBody {
-    /// Keeps `x` alive as long as the body.
-    pub fn hold(&mut self, x: Box<dyn std::any::Any>) {
-        self._keep = Some(x);
-    }
-}
-
-impl http_body::Body for EventBody {
-    type Data = Bytes;
-    type Error = BodyError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        self.rx.poll_recv(cx)
-    }
-
-    /// True once the sender is gone with nothing left to read: a response known to be empty
-    /// when hyper takes it goes out as one HEADERS frame with END_STREAM (a gRPC
-    /// trailers-only response stays one).
-    fn is_end_stream(&self) -> bool {
-        self.rx.is_closed() && self.rx.is_empty()
-    }
-}
+pub use super::body::{BodyError, BodySender, EventBody};
 
 /// The error that resets a stream whose body broke off: `CANCEL` when the other side went
 /// away (so a gRPC peer reads CANCELLED), `INTERNAL_ERROR` otherwise.

@@ -6,6 +6,7 @@
 //! one codec.
 
 pub mod access;
+pub mod body;
 pub mod decoder;
 pub mod encoder;
 pub mod grpc;
