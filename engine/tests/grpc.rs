@@ -79,10 +79,10 @@ fn client(target: &str, tls: Option<&str>, cases: &[&str]) -> serde_json::Map<St
 
 /// The proxy in front of the gRPC server at `upstream`: a script may ask for a deadline
 /// (`x-deadline` becomes `grpc-timeout`), throw (`x-boom`), and reads and adds to the
-/// response's trailers.
+/// response's trailers. Responses go to the access log.
 fn proxy(upstream: u16) -> String {
     format!(
-        r#".demuxHTTP().to($=>$
+        r#".demuxHTTP({{ accessLog: true }}).to($=>$
     .handleMessageStart(msg => {{
       var h = msg.head.headers;
       if (h['x-boom']) throw new Error('boom');
@@ -151,7 +151,12 @@ fn grpc_call_shapes_through_h2c() {
             proxy(upstream)
         ),
     );
-    let _e = Engine::start(&script, &[port, dead]);
+    let admin = free_port();
+    let e = Engine::start_with(
+        &script,
+        &[port, dead, admin],
+        &[&format!("--admin-port={admin}")],
+    );
     let target = format!("127.0.0.1:{port}");
     let r = client(
         &target,
@@ -195,6 +200,28 @@ fn grpc_call_shapes_through_h2c() {
         unavailable["details"], "upstream: ConnectionRefused",
         "{unavailable}"
     );
+
+    // The access log and the metrics carry grpc-status.
+    let log = e.log();
+    for (path, status) in [
+        ("/test.Echo/Unary", 0),
+        ("/test.Echo/Unary", 3),
+        ("/test.Echo/Slow", 4),
+        ("/test.Echo/Unary", 13),
+    ] {
+        let line = format!("\"POST {path} HTTP/2\" 200 ");
+        assert!(
+            log.lines()
+                .any(|l| l.contains(&line) && l.ends_with(&format!(" grpc-status={status}"))),
+            "no access line for {path} with grpc-status {status}:\n{log}"
+        );
+    }
+    let metrics = curl(&[&format!("http://127.0.0.1:{admin}/metrics")]);
+    for status in [0, 3, 4, 13] {
+        let series =
+            format!("sluice_grpc_responses_total{{grpc_status=\"{status}\",listen=\"{port}\"}}");
+        assert!(metrics.contains(&series), "{series} missing:\n{metrics}");
+    }
 }
 
 /// The most memory a process has held (VmHWM), in kB.

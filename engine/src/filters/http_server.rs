@@ -391,6 +391,7 @@ impl ServerCore {
         self.mode.set(Mode::Http2);
         let io = super::http2_server::start(
             self.name,
+            self.access_log,
             self.responder.clone(),
             self.context.clone(),
             self.output.clone(),
@@ -600,6 +601,7 @@ impl ServerCore {
                 start: std::time::Instant::now(),
                 status: 0,
                 bytes: 0,
+                grpc_status: None,
             });
         }
         // Answer `Expect: 100-continue` ourselves when nothing is ahead of this request.
