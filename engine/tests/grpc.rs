@@ -361,3 +361,55 @@ fn grpc_proxy_memory_stays_flat_over_10000_calls() {
         "RSS grew from {before} kB to {after} kB"
     );
 }
+
+#[test]
+fn tutorial_14_routes_grpc_calls_by_method_on_free_ports() {
+    // Tutorial 14 as written, with its fixed ports swapped for free ones, called by its own
+    // client: per-method routing on `:path`, gRPC services written in scripts, and the
+    // trailers-only answer for a call without a route.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tutorial/14-grpc");
+    let cb = Codebase::new("tutorial-14");
+    let ports = [free_port(), free_port(), free_port()];
+    let swap = |text: String| {
+        text.replace("8000", &ports[0].to_string())
+            .replace("8080", &ports[1].to_string())
+            .replace("8081", &ports[2].to_string())
+    };
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let main = cb.file("main.js", &swap(read("main.js")));
+    let backend = cb.file("backend.js", &swap(read("backend.js")));
+    let admin = free_port();
+    let e = Engine::start_with(
+        &main,
+        &[ports[0], ports[1], ports[2], admin],
+        &[backend.to_str().unwrap(), &format!("--admin-port={admin}")],
+    );
+    // The IDE's Check, with the tutorial's check.json on these ports.
+    let spec = swap(read("check.json"));
+    let out = Command::new("curl")
+        .args(["-s", "-m", "30", "--data-binary", &spec])
+        .arg(format!("http://127.0.0.1:{admin}/api/v1/check"))
+        .output()
+        .unwrap();
+    let checked: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(checked["passed"], 4, "{checked}");
+    assert_eq!(checked["failed"], 0, "{checked}");
+    let call = |method: &str, message: &str| {
+        let out = Command::new("python3")
+            .arg(dir.join("client.py"))
+            .args([&format!("127.0.0.1:{}", ports[0]), method, message])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(call("/hello.Greeter/SayHello", "world"), "OK Hello, world!");
+    assert_eq!(call("/hello.Greeter/SayHi", "you"), "OK Hello, you!");
+    assert_eq!(call("/hello.Mirror/Reverse", "stressed"), "OK desserts");
+    assert_eq!(call("/hello.Mirror/Other", "x"), "UNIMPLEMENTED: no route");
+    let log = e.log();
+    assert!(
+        log.contains("\"POST /hello.Mirror/Reverse HTTP/2\" 200 ") && log.contains("grpc-status=0"),
+        "{log}"
+    );
+    assert!(log.contains("grpc-status=12"), "{log}");
+}
