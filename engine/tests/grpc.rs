@@ -413,3 +413,125 @@ fn tutorial_14_routes_grpc_calls_by_method_on_free_ports() {
     );
     assert!(log.contains("grpc-status=12"), "{log}");
 }
+
+/// One gRPC message with its 5-byte prefix.
+fn grpc_frame(flag: u8, message: &[u8]) -> Vec<u8> {
+    let mut f = vec![flag];
+    f.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    f.extend_from_slice(message);
+    f
+}
+
+/// Splits a gRPC-Web body into its frames: (flag, bytes).
+fn grpc_frames(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    while body.len() >= 5 {
+        let n = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+        out.push((body[0], body[5..5 + n].to_vec()));
+        body = &body[5 + n..];
+    }
+    assert!(body.is_empty(), "a partial frame is left: {body:?}");
+    out
+}
+
+/// POSTs `body` with `content_type` over HTTP/1.1 (as a browser's gRPC-Web library does) and
+/// returns the response head and body.
+fn grpc_web_call(url: &str, content_type: &str, body: &[u8]) -> (String, Vec<u8>) {
+    let cb = Codebase::new("grpc-web-body");
+    let file = cb.dir.join("body");
+    std::fs::write(&file, body).unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "-S", "-m", "10", "--http1.1", "-i", "-X", "POST"])
+        .args(["-H", &format!("content-type: {content_type}")])
+        .args([
+            "-H",
+            "x-grpc-web: 1",
+            "-H",
+            "x-user-agent: grpc-web-javascript/0.1",
+        ])
+        .args(["--data-binary", &format!("@{}", file.display())])
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let at = out
+        .stdout
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    (
+        String::from_utf8_lossy(&out.stdout[..at]).to_lowercase(),
+        out.stdout[at + 4..].to_vec(),
+    )
+}
+
+#[test]
+fn grpc_web_binary_and_text_reach_a_grpc_server() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let cb = Codebase::new("grpc-web");
+    let (upstream, port) = (free_port(), free_port());
+    let _server = GrpcServer::start(upstream);
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy()\n.listen({port}).demuxHTTP().to($=>$.acceptGRPCWeb().to($=>$.muxHTTP({{ version: 2 }}).to($=>$.connect('127.0.0.1:{upstream}'))))\n"
+        ),
+    );
+    let _e = Engine::start(&script, &[port]);
+    let url = format!("http://127.0.0.1:{port}/test.Echo/Unary");
+    let message = b"hello from a browser".repeat(100);
+
+    // Binary: the answer's message, then the trailers as a frame flagged 0x80.
+    let (head, body) = grpc_web_call(&url, "application/grpc-web+proto", &grpc_frame(0, &message));
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(
+        head.contains("content-type: application/grpc-web+proto"),
+        "{head}"
+    );
+    let frames = grpc_frames(&body);
+    assert_eq!(frames.len(), 2, "{frames:?}");
+    assert_eq!(frames[0], (0, message.clone()));
+    assert_eq!(frames[1].0, 0x80);
+    let trailers = String::from_utf8(frames[1].1.clone()).unwrap();
+    assert!(trailers.contains("grpc-status:0\r\n"), "{trailers}");
+    assert!(trailers.contains("x-trailer:unary-done\r\n"), "{trailers}");
+
+    // Text: the same, base64 both ways.
+    let request = b64.encode(grpc_frame(0, &message));
+    let (head, body) = grpc_web_call(&url, "application/grpc-web-text", request.as_bytes());
+    assert!(
+        head.contains("content-type: application/grpc-web-text"),
+        "{head}"
+    );
+    // Runs of base64 that end in padding were encoded on their own.
+    let mut decoded = Vec::new();
+    let mut run = Vec::new();
+    for group in body.chunks(4) {
+        run.extend_from_slice(group);
+        if group.ends_with(b"=") {
+            decoded.extend(b64.decode(&run).unwrap());
+            run.clear();
+        }
+    }
+    if !run.is_empty() {
+        decoded.extend(b64.decode(&run).unwrap());
+    }
+    let frames = grpc_frames(&decoded);
+    assert_eq!(frames[0], (0, message.clone()));
+    assert!(String::from_utf8_lossy(&frames[1].1).contains("grpc-status:0"));
+
+    // An error before any message: trailers-only, its status in the head.
+    let (head, body) = grpc_web_call(
+        &url,
+        "application/grpc-web+proto",
+        &grpc_frame(0, b"fail:nope"),
+    );
+    assert!(head.contains("grpc-status: 3"), "{head}");
+    assert!(head.contains("grpc-message: nope"), "{head}");
+    assert!(body.is_empty(), "{body:?}");
+}
