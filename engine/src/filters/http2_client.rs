@@ -279,6 +279,46 @@ impl H2Session {
     }
 }
 
+/// The HTTP/2 side of a `muxHTTP` stream.
+impl MuxStream {
+    /// Sends the stream's request as a stream of the key's HTTP/2 connection.
+    pub(super) fn begin_h2(&self, key: String, head: Option<JsValue>) {
+        let session = self.pool.h2_session(&key, || {
+            H2Session::new(
+                &self.layout,
+                self.context.fork(),
+                key.clone(),
+                &self.pool,
+                self.settings.max_idle,
+            )
+        });
+        self.in_flight.set(true);
+        self.context
+            .set_upstream(key.split_once(':').map(|(_, k)| k).unwrap_or(&key));
+        let call = session.request(self.me.clone(), head);
+        *self.h2_call.borrow_mut() = Some(call);
+    }
+
+    /// Gives up the HTTP/2 call in flight, if any: its upstream stream is reset.
+    pub(super) fn cancel_h2(&self) {
+        let call = self.h2_call.borrow_mut().take();
+        if let Some(c) = call {
+            c.cancel();
+        }
+    }
+
+    /// Answers the gRPC call in flight with a trailers-only response of `status`.
+    pub(super) fn answer_grpc(&self, status: grpc::Status, message: &str) {
+        let head = JsValue::lazy(LazyHead {
+            head: std::rc::Rc::new(grpc::trailers_only(status, message)),
+            role: Role::Response,
+        });
+        self.on_response(Event::MessageStart(Some(head)));
+        self.on_response(Event::MessageEnd(MessageTail::default()));
+        self.exchange_done(true);
+    }
+}
+
 /// Tells the session a stream's call is over, however its task ends (done or aborted).
 struct StreamDone(Weak<H2Session>);
 

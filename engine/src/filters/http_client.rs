@@ -75,8 +75,8 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
 }
 
 #[derive(Clone, Copy)]
-struct Settings {
-    max_idle: Duration,
+pub(super) struct Settings {
+    pub(super) max_idle: Duration,
     max_head: usize,
     buffer_size: usize,
 }
@@ -90,7 +90,11 @@ pub(super) struct Pool {
 
 impl Pool {
     /// The HTTP/2 session of `key`, made with `make` when there is none that works.
-    fn h2_session(&self, key: &str, make: impl FnOnce() -> Rc<H2Session>) -> Rc<H2Session> {
+    pub(super) fn h2_session(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> Rc<H2Session>,
+    ) -> Rc<H2Session> {
         if let Some(s) = self.h2.borrow().get(key) {
             if s.usable() {
                 return s.clone();
@@ -173,7 +177,7 @@ impl FilterProto for MuxProto {
             key_fn: self.key.clone(),
             version: self.version.clone(),
             h2_call: RefCell::new(None),
-            grpc: Cell::new(false),
+            request_head: RefCell::new(None),
             pool: self.pool.clone(),
             settings: self.settings,
             context: init.context,
@@ -195,24 +199,24 @@ impl FilterProto for MuxProto {
 
 /// One stream using `muxHTTP` (usually one request).
 pub(super) struct MuxStream {
-    me: Weak<MuxStream>,
-    layout: Rc<PipelineLayout>,
+    pub(super) me: Weak<MuxStream>,
+    pub(super) layout: Rc<PipelineLayout>,
     key_fn: Option<JsValue>,
     /// The `version` option: HTTP/2 when it is (or its function returns) 2 or `h2`.
     version: Version,
     /// The request in flight, when it went over HTTP/2.
-    h2_call: RefCell<Option<H2Call>>,
-    /// The request in flight is a gRPC call: errors are answered with gRPC statuses.
-    grpc: Cell<bool>,
-    pool: Rc<Pool>,
-    settings: Settings,
-    context: Rc<Context>,
+    pub(super) h2_call: RefCell<Option<H2Call>>,
+    /// The head of the request in flight (a gRPC call's errors are answered the gRPC way).
+    request_head: RefCell<Option<JsValue>>,
+    pub(super) pool: Rc<Pool>,
+    pub(super) settings: Settings,
+    pub(super) context: Rc<Context>,
     output: Output,
     key: RefCell<Option<String>>,
     session: RefCell<Option<Rc<Session>>>,
     /// Events of later requests, waiting for the current exchange to finish.
     held: RefCell<VecDeque<Event>>,
-    in_flight: Cell<bool>,
+    pub(super) in_flight: Cell<bool>,
     input_ended: Cell<bool>,
     ended: Cell<bool>,
     /// The exchange opened a tunnel: input goes upstream as it is.
@@ -358,7 +362,7 @@ impl MuxStream {
     }
 
     fn begin(&self, head: Option<JsValue>) {
-        self.grpc.set(grpc::is_grpc_request(head.as_ref()));
+        *self.request_head.borrow_mut() = head.clone();
         let key = match self.pool_key() {
             Ok(k) => k,
             Err(e) => {
@@ -395,46 +399,10 @@ impl MuxStream {
         session.begin(self.me.clone(), head);
     }
 
-    fn begin_h2(&self, key: String, head: Option<JsValue>) {
-        let session = self.pool.h2_session(&key, || {
-            H2Session::new(
-                &self.layout,
-                self.context.fork(),
-                key.clone(),
-                &self.pool,
-                self.settings.max_idle,
-            )
-        });
-        self.in_flight.set(true);
-        self.context
-            .set_upstream(key.split_once(':').map(|(_, k)| k).unwrap_or(&key));
-        let call = session.request(self.me.clone(), head);
-        *self.h2_call.borrow_mut() = Some(call);
-    }
-
-    /// Gives up the HTTP/2 call in flight, if any: its upstream stream is reset.
-    pub(super) fn cancel_h2(&self) {
-        let call = self.h2_call.borrow_mut().take();
-        if let Some(c) = call {
-            c.cancel();
-        }
-    }
-
-    /// Answers the gRPC call in flight with a trailers-only response of `status`.
-    pub(super) fn answer_grpc(&self, status: grpc::Status, message: &str) {
-        let head = JsValue::lazy(LazyHead {
-            head: Rc::new(grpc::trailers_only(status, message)),
-            role: Role::Response,
-        });
-        self.on_response(Event::MessageStart(Some(head)));
-        self.on_response(Event::MessageEnd(MessageTail::default()));
-        self.exchange_done(true);
-    }
-
     /// Answers the request in flight with the HTTP error for `code` (the upstream could not
     /// be reached or broke off before answering).
     pub(super) fn answer_error(&self, code: ErrorCode) {
-        if self.grpc.get() {
+        if grpc::is_grpc_request(self.request_head.borrow().as_ref()) {
             let (status, message) = grpc::Status::for_code(code);
             return self.answer_grpc(status, &message);
         }
@@ -466,6 +434,7 @@ impl MuxStream {
         self.in_flight.set(false);
         self.session.borrow_mut().take();
         self.h2_call.borrow_mut().take();
+        self.request_head.borrow_mut().take();
         if !ok {
             return;
         }
