@@ -131,6 +131,10 @@ fn check_shapes(r: &serde_json::Map<String, Value>) {
         cancel["upstream_cancelled"], 1,
         "the upstream never saw the cancellation: {cancel}"
     );
+    // The upstream's reset reaches the client as a reset with CANCEL.
+    let server_cancel = &r["server_cancel"];
+    assert_eq!(server_cancel["got"], 3, "{server_cancel}");
+    assert_eq!(server_cancel["code"], "CANCELLED", "{server_cancel}");
     let waiting = &r["cancel_waiting"];
     assert_eq!(waiting["cancelled"], true, "{waiting}");
     assert_eq!(
@@ -169,6 +173,7 @@ fn grpc_call_shapes_through_h2c() {
             "bidi",
             "cancel",
             "cancel_waiting",
+            "server_cancel",
             "deadline",
             "boom",
             "concurrent",
@@ -296,6 +301,7 @@ pipy()
             "bidi",
             "cancel",
             "cancel_waiting",
+            "server_cancel",
         ],
     );
     check_shapes(&r);
@@ -303,11 +309,11 @@ pipy()
 
 #[test]
 fn trailers_cross_http_versions_both_ways() {
-    // An HTTP/1.1 client sends a chunked request with a trailer; the proxy carries it to an
-    // HTTP/2 backend, whose handler reads it and answers with a trailer of its own, which
-    // comes back to the HTTP/1.1 client in the last chunk.
+    // An HTTP/1.1 client sends a chunked request with a trailer; the proxy carries it to the
+    // backend over HTTP/2 (or HTTP/1.1), whose handler reads it and answers with a trailer of
+    // its own, which comes back to the HTTP/1.1 client in the last chunk.
     let cb = Codebase::new("trailers");
-    let (backend, port) = (free_port(), free_port());
+    let (backend, port, port1) = (free_port(), free_port(), free_port());
     let script = cb.file(
         "main.js",
         &format!(
@@ -316,20 +322,26 @@ fn trailers_cross_http_versions_both_ways() {
   'got ' + req.tail.headers['x-req-trailer'] + ' over ' + req.head.protocol,
   {{ headers: {{ 'x-resp-trailer': 'done' }} }}))
 .listen({port}).demuxHTTP().to($=>$.muxHTTP({{ version: 2 }}).to($=>$.connect('127.0.0.1:{backend}')))
+.listen({port1}).demuxHTTP().to($=>$.muxHTTP().to($=>$.connect('127.0.0.1:{backend}')))
 "#
         ),
     );
-    let _e = Engine::start(&script, &[backend, port]);
+    let _e = Engine::start(&script, &[backend, port, port1]);
     let request = b"POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTE: trailers\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Req-Trailer: abc\r\n\r\n";
-    let (reply, _) = raw_exchange(port, request, 10);
-    let reply = String::from_utf8_lossy(&reply).into_owned();
-    assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
-    assert!(reply.contains("transfer-encoding: chunked\r\n"), "{reply}");
-    assert!(reply.contains("got abc over HTTP/2"), "{reply}");
-    assert!(
-        reply.ends_with("0\r\nx-resp-trailer: done\r\n\r\n"),
-        "{reply}"
-    );
+    for (p, upstream) in [(port, "HTTP/2"), (port1, "HTTP/1.1")] {
+        let (reply, _) = raw_exchange(p, request, 10);
+        let reply = String::from_utf8_lossy(&reply).into_owned();
+        assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+        assert!(reply.contains("transfer-encoding: chunked\r\n"), "{reply}");
+        assert!(
+            reply.contains(&format!("got abc over {upstream}")),
+            "{reply}"
+        );
+        assert!(
+            reply.ends_with("0\r\nx-resp-trailer: done\r\n\r\n"),
+            "{reply}"
+        );
+    }
 }
 
 /// The proxy's memory over 10,000 unary calls (on demand: `cargo test --release --test grpc

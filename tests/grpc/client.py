@@ -2,7 +2,7 @@
 target and prints one JSON object per case, for the Rust test to check.
 
 Usage: client.py TARGET [--tls CA_PEM] CASE...
-Cases: unary error stream collect bidi deadline boom cancel cancel_waiting slow_reader slow_upstream
+Cases: unary error stream collect bidi deadline boom cancel cancel_waiting server_cancel slow_reader slow_upstream
        concurrent unavailable
        many:N
 """
@@ -134,6 +134,19 @@ def case_cancel(c):
         code = e.code().name
     time.sleep(0.5)
     return {"got": got, "code": code, "upstream_cancelled": c.cancels() - before}
+
+
+def case_server_cancel(c):
+    """The upstream cancels a streaming call midway: the client must see CANCELLED."""
+    call = c.stream("Abort")(b"", timeout=10)
+    got = 0
+    try:
+        for _ in call:
+            got += 1
+        code = call.code().name
+    except grpc.RpcError as e:
+        code = e.code().name
+    return {"got": got, "code": code}
 
 
 def case_cancel_waiting(c):

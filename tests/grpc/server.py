@@ -11,6 +11,7 @@ Service `test.Echo`, raw bytes in and out (generic handlers, no protoc step):
   Big       answers the request's count with as many messages of 64 KiB, as fast as it may.
   SlowCollect  client streaming, reading one message every 2 ms: answers `<messages> <bytes>`.
   Chat      bidi streaming: answers each message `pong:<message>` as it comes.
+  Abort     sends three messages, then cancels the call from the server's side.
   Cancels   answers how many calls were cancelled so far (as seen by the server).
 
 Usage: server.py PORT   (prints "ready" once it serves)
@@ -96,6 +97,13 @@ def chat(request_iterator, context):
         yield b"pong:" + m
 
 
+def abort(request, context):
+    for i in range(3):
+        yield b"msg-%d" % i
+    time.sleep(0.1)
+    context.cancel()
+
+
 def cancels(request, context):
     with lock:
         return str(cancelled).encode()
@@ -111,6 +119,7 @@ def main():
         "Big": grpc.unary_stream_rpc_method_handler(big, ident, ident),
         "SlowCollect": grpc.stream_unary_rpc_method_handler(slow_collect, ident, ident),
         "Chat": grpc.stream_stream_rpc_method_handler(chat, ident, ident),
+        "Abort": grpc.unary_stream_rpc_method_handler(abort, ident, ident),
         "Cancels": grpc.unary_unary_rpc_method_handler(cancels, ident, ident),
     }
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=160),
