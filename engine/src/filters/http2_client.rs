@@ -17,7 +17,7 @@ use crate::http::grpc;
 use crate::http::h2::{self, BodySender, EventBody, LocalExec};
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::pipe_io::PipeIo;
-use crate::http::tail::{from_header_map, header_map, message_end, trailers_of};
+use crate::http::tail::{from_header_map, h2_message_end, header_map, trailers_of};
 use crate::http::Role;
 use crate::net::Tap;
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
@@ -231,7 +231,7 @@ impl H2Session {
                     let status = grpc::Status::DeadlineExceeded;
                     if started.get() {
                         let trailers = grpc::status_trailers(status, "deadline exceeded");
-                        st.on_response(Event::MessageEnd(message_end(0, 0, trailers)));
+                        st.on_response(Event::MessageEnd(h2_message_end(0, trailers)));
                         st.exchange_done(true);
                     } else {
                         st.answer_grpc(status, "deadline exceeded");
@@ -426,7 +426,7 @@ async fn exchange(
         }
     }
     if let Some(s) = stream.upgrade() {
-        s.on_response(Event::MessageEnd(message_end(0, size, trailers)));
+        s.on_response(Event::MessageEnd(h2_message_end(size, trailers)));
     }
     Ok(())
 }

@@ -21,7 +21,7 @@ use crate::http::grpc;
 use crate::http::h2::{self, BodySender, EventBody, LocalExec};
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::pipe_io::PipeIo;
-use crate::http::tail::{header_map, message_end, trailers_of};
+use crate::http::tail::{h2_message_end, header_map, trailers_of};
 use crate::http::Role;
 use crate::net::Tap;
 use crate::pipeline::{Context, Output, Pipeline};
@@ -303,7 +303,7 @@ impl Conn {
                         Err(_) => break,
                     }
                 }
-                let msg = reader.finish(message_end(0, size, trailers));
+                let msg = reader.finish(h2_message_end(size, trailers));
                 let events = handler_reply(self.name, &self.context, h, &msg);
                 if events.iter().any(|e| matches!(e, Event::MessageEnd(_))) {
                     let n = events
@@ -362,7 +362,7 @@ async fn feed(p: Rc<Pipeline>, mut body: Incoming) {
             }
         }
     }
-    p.input(Event::MessageEnd(message_end(0, size, trailers)));
+    p.input(Event::MessageEnd(h2_message_end(size, trailers)));
     p.input(StreamEnd::ok());
 }
 

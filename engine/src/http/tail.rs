@@ -57,6 +57,15 @@ pub fn message_end(head_size: usize, body_size: usize, trailers: Vec<Header>) ->
     }
 }
 
+/// The `MessageEnd` of a message that came over HTTP/2: as in Pipy, it has a tail only when
+/// the message had trailers.
+pub fn h2_message_end(body_size: usize, trailers: Vec<Header>) -> MessageTail {
+    if trailers.is_empty() {
+        return MessageTail::default();
+    }
+    message_end(0, body_size, trailers)
+}
+
 /// The trailers a `MessageEnd` carries, as `(name, value)` pairs in order: read straight from
 /// a decoded tail no script touched, else from the `headers` of the script's tail object.
 pub fn trailers_of(end: &MessageTail) -> Vec<(String, String)> {
