@@ -131,6 +131,15 @@ fn check_shapes(r: &serde_json::Map<String, Value>) {
         cancel["upstream_cancelled"], 1,
         "the upstream never saw the cancellation: {cancel}"
     );
+
+    // The client set no deadline: the proxy enforced the one its script gave, and reset the
+    // upstream call.
+    let deadline = &r["deadline"];
+    assert_eq!(deadline["code"], "DEADLINE_EXCEEDED", "{deadline}");
+    assert_eq!(deadline["details"], "deadline exceeded", "{deadline}");
+    assert!(deadline["seconds"].as_f64().unwrap() < 2.0, "{deadline}");
+    assert_eq!(deadline["upstream_cancelled"], 1, "{deadline}");
+
     // The upstream's reset reaches the client as a reset with CANCEL.
     let server_cancel = &r["server_cancel"];
     assert_eq!(server_cancel["got"], 3, "{server_cancel}");
@@ -180,14 +189,6 @@ fn grpc_call_shapes_through_h2c() {
         ],
     );
     check_shapes(&r);
-
-    // The client set no deadline: the proxy enforced the one its script gave, and reset the
-    // upstream call.
-    let deadline = &r["deadline"];
-    assert_eq!(deadline["code"], "DEADLINE_EXCEEDED", "{deadline}");
-    assert_eq!(deadline["details"], "deadline exceeded", "{deadline}");
-    assert!(deadline["seconds"].as_f64().unwrap() < 2.0, "{deadline}");
-    assert_eq!(deadline["upstream_cancelled"], 1, "{deadline}");
 
     // A script error is a gRPC INTERNAL, not an HTTP 500.
     let boom = &r["boom"];
@@ -302,6 +303,7 @@ pipy()
             "cancel",
             "cancel_waiting",
             "server_cancel",
+            "deadline",
         ],
     );
     check_shapes(&r);
