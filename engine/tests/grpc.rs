@@ -222,6 +222,9 @@ fn grpc_call_shapes_through_h2c() {
             "no access line for {path} with grpc-status {status}:\n{log}"
         );
     }
+    // It names the upstream the call went to, as for HTTP/1.
+    let named = format!(" 127.0.0.1:{upstream} grpc-status=0");
+    assert!(log.lines().any(|l| l.ends_with(&named)), "{named}:\n{log}");
     let metrics = curl(&[&format!("http://127.0.0.1:{admin}/metrics")]);
     for status in [0, 3, 4, 13] {
         let series =

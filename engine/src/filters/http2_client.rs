@@ -182,6 +182,7 @@ impl H2Session {
             .to_string();
         self.active.set(self.active.get() + 1);
         let mut link = self.link.subscribe();
+        let session = self.me.clone();
         let done = StreamDone(self.me.clone());
         let end_code = self.end_code.clone();
         let task = tokio::task::spawn_local(async move {
@@ -201,7 +202,15 @@ impl H2Session {
                     }
                 };
                 match tx {
-                    Ok(mut tx) => exchange(&mut tx, &oh, body, &stream, &label, &started).await,
+                    Ok(mut tx) => {
+                        let call = Call {
+                            stream: &stream,
+                            session: &session,
+                            label: &label,
+                            started: &started,
+                        };
+                        exchange(&mut tx, &oh, body, call).await
+                    }
                     Err(c) => Err(c),
                 }
             };
@@ -210,6 +219,7 @@ impl H2Session {
                 None => Ok(call.await),
             };
             let Some(st) = stream.upgrade() else { return };
+            note_upstream(&session, &st);
             match outcome {
                 Ok(Ok(())) => st.exchange_done(true),
                 Ok(Err(code)) => {
@@ -365,16 +375,44 @@ impl H2Call {
     }
 }
 
-/// One request and its response on the connection. An error tells whether the response had
-/// started (`started`; then the stream is cut, otherwise it gets an error answer).
+/// The access log names the upstream the session's connection went to (what `connect` noted),
+/// not the pool key.
+fn note_upstream(session: &Weak<H2Session>, st: &MuxStream) {
+    let Some(s) = session.upgrade() else { return };
+    let upstream = s
+        .pipeline
+        .borrow()
+        .as_ref()
+        .and_then(|p| p.context().upstream());
+    if let Some(u) = upstream {
+        st.context.set_upstream(u);
+    }
+}
+
+/// Who a request on the connection is for, and where it stands.
+struct Call<'a> {
+    stream: &'a Weak<MuxStream>,
+    session: &'a Weak<H2Session>,
+    /// The upstream label of the response-time metric.
+    label: &'a str,
+    /// Set once the response head has come: an error then cuts the stream.
+    started: &'a Cell<bool>,
+}
+
+/// One request and its response on the connection. After an error, `started` tells whether
+/// the response had begun (then the stream is cut, otherwise it gets an error answer).
 async fn exchange(
     tx: &mut SendRequest<EventBody>,
     oh: &crate::http::encoder::OutHead,
     body: EventBody,
-    stream: &Weak<MuxStream>,
-    label: &str,
-    started: &Cell<bool>,
+    call: Call<'_>,
 ) -> Result<(), ErrorCode> {
+    let Call {
+        stream,
+        session,
+        label,
+        started,
+    } = call;
     let req = h2::to_request(oh, "http", body).map_err(|e| {
         tracing::warn!(target: "http2", "muxHTTP(): {e}");
         ErrorCode::ProtocolError
@@ -398,7 +436,10 @@ async fn exchange(
     }));
     started.set(true);
     match stream.upgrade() {
-        Some(s) => s.on_response(Event::MessageStart(head)),
+        Some(s) => {
+            note_upstream(session, &s);
+            s.on_response(Event::MessageStart(head))
+        }
         None => return Ok(()),
     }
     let (mut size, mut trailers) = (0, Vec::new());
