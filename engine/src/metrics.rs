@@ -24,6 +24,8 @@ pub struct Builtin {
     pub inbound_bytes: IntCounterVec,
     /// HTTP responses sent, by status class.
     pub http_responses: IntCounterVec,
+    /// gRPC calls answered, by listener and `grpc-status`.
+    pub grpc_responses: IntCounterVec,
     /// Time to connect upstream, by target.
     pub connect_seconds: HistogramVec,
     /// Time from request sent to response head, by upstream key.
@@ -87,6 +89,14 @@ fn state() -> &'static State {
                 &["listen", "class"],
             )
             .expect("metric"),
+            grpc_responses: IntCounterVec::new(
+                Opts::new(
+                    "sluice_grpc_responses_total",
+                    "gRPC calls answered to clients, by listener and grpc-status",
+                ),
+                &["listen", "grpc_status"],
+            )
+            .expect("metric"),
             connect_seconds: HistogramVec::new(
                 HistogramOpts::new(
                     "sluice_upstream_connect_seconds",
@@ -129,6 +139,7 @@ fn state() -> &'static State {
             Box::new(b.inbound_open.clone()),
             Box::new(b.inbound_bytes.clone()),
             Box::new(b.http_responses.clone()),
+            Box::new(b.grpc_responses.clone()),
             Box::new(b.connect_seconds.clone()),
             Box::new(b.upstream_seconds.clone()),
             Box::new(b.stream_errors.clone()),
@@ -201,6 +212,15 @@ pub fn http_response_on(port: Option<u16>, status: u16) {
             .clone()
     });
     counter.inc();
+}
+
+/// Counts a gRPC call answered on listening port `port` with `grpc-status` `status`.
+pub fn grpc_response_on(port: Option<u16>, status: u32) {
+    let listen = port.map(|p| p.to_string()).unwrap_or_default();
+    builtin()
+        .grpc_responses
+        .with_label_values(&[listen.as_str(), &status.to_string()])
+        .inc();
 }
 
 fn response_counter(listen: &str, status: u16) -> IntCounter {

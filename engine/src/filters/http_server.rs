@@ -15,9 +15,10 @@ use crate::http::access::AccessRecord;
 use crate::http::decoder::{Decoder, Head, Part, DEFAULT_MAX_HEAD};
 use crate::http::encoder::{Encoder, OutHead, DEFAULT_BUFFER_SIZE};
 use crate::http::h2::PREFACE;
-use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead, LazyTail};
+use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead};
 use crate::http::pipe_io::PipeIo;
 use crate::http::status::reason;
+use crate::http::tail::{message_end, trailers_of};
 use crate::http::Role;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::reuse;
@@ -392,6 +393,7 @@ impl ServerCore {
         self.mode.set(Mode::Http2);
         let io = super::http2_server::start(
             self.name,
+            self.access_log,
             self.responder.clone(),
             self.context.clone(),
             self.output.clone(),
@@ -492,18 +494,12 @@ impl ServerCore {
             Part::End {
                 head_size,
                 body_size,
+                trailers,
             } => {
                 let Some(x) = self.receiving.borrow_mut().take() else {
                     return;
                 };
-                let tail = Some(JsValue::lazy(LazyTail {
-                    head_size,
-                    body_size,
-                }));
-                let end = MessageTail {
-                    tail,
-                    payload: None,
-                };
+                let end = message_end(head_size, body_size, trailers);
                 let sub = x.sub.borrow().clone();
                 match sub {
                     Some(p) => {
@@ -607,6 +603,7 @@ impl ServerCore {
                 start: std::time::Instant::now(),
                 status: 0,
                 bytes: 0,
+                grpc_status: None,
             });
         }
         // Answer `Expect: 100-continue` ourselves when nothing is ahead of this request.
@@ -884,11 +881,12 @@ impl ServerCore {
                     return self.close();
                 }
             }
-            Event::MessageEnd(_) => {
+            Event::MessageEnd(end) => {
                 if !x.reply_started.get() {
                     return;
                 }
-                match self.encoder.borrow_mut().end(&mut out) {
+                let trailers = trailers_of(&end);
+                match self.encoder.borrow_mut().end_with(&trailers, &mut out) {
                     Ok(close) => {
                         if close {
                             x.last.set(true);

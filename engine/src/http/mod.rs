@@ -6,13 +6,16 @@
 //! one codec.
 
 pub mod access;
+pub mod body;
 pub mod decoder;
 pub mod encoder;
+pub mod grpc;
 pub mod h2;
 pub mod head;
 pub mod header;
 pub mod pipe_io;
 pub mod status;
+pub mod tail;
 
 /// Which side of an exchange a codec handles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
