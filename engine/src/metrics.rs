@@ -5,7 +5,7 @@
 //! Hot paths hold pre-resolved metric handles (an atomic add each), not label lookups.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, OnceLock};
 
 use prometheus::core::Collector;
@@ -301,15 +301,26 @@ pub fn summary() -> serde_json::Value {
             })
             .sum()
     };
-    let mut by_class = serde_json::Map::new();
+    // Responses by status class, all listeners together and each listener on its own.
+    let mut by_class: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_listener: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for mf in b.http_responses.collect() {
         for m in mf.get_metric() {
-            let class = m
-                .get_label()
-                .first()
-                .map(|l| l.value().to_string())
-                .unwrap_or_default();
-            by_class.insert(class, serde_json::json!(m.get_counter().get_value() as u64));
+            let label = |name: &str| {
+                m.get_label()
+                    .iter()
+                    .find(|l| l.name() == name)
+                    .map(|l| l.value().to_string())
+                    .unwrap_or_default()
+            };
+            let n = m.get_counter().get_value() as u64;
+            let class = label("class");
+            *by_class.entry(class.clone()).or_default() += n;
+            *by_listener
+                .entry(label("listen"))
+                .or_default()
+                .entry(class)
+                .or_default() += n;
         }
     }
     let mut buckets: Vec<(f64, u64)> = Vec::new();
@@ -332,6 +343,7 @@ pub fn summary() -> serde_json::Value {
         "connectionsOpen": gauge_sum(&b.inbound_open),
         "bytes": sum(&b.inbound_bytes),
         "responses": by_class,
+        "listeners": by_listener,
         "errors": sum(&b.stream_errors),
         "scriptExceptions": b.script_exceptions.get(),
         "upstream": { "count": count, "sum": total, "buckets": buckets },

@@ -5,6 +5,7 @@ mod listener;
 pub mod registry;
 mod socket;
 mod tap;
+pub mod upstream_warnings;
 
 pub use inbound::Inbound;
 pub use listener::{bind, serve_listener, ListenOptions, Tracker};
