@@ -1,6 +1,6 @@
 // The workspace: lays out the panels and carries out what the user asks, through the Api.
 
-import { Api, ApiError, setToken, type Codebase, type CodebaseInfo, type ProgramStatus, type Tutorial } from './api';
+import { Api, ApiError, setToken, type Codebase, type CodebaseInfo, type GraphAnswer, type ProgramStatus, type Tutorial } from './api';
 import { h } from './dom';
 import { ask, confirmAction, toast } from './dialogs';
 import { monaco, setTypings } from './monaco';
@@ -14,6 +14,7 @@ import { TutorialsPanel } from './tutorials';
 import { Dashboard } from './dashboard';
 import { Inspector } from './inspector';
 import { installDesktop } from './desktop';
+import { installSplitters } from './splitters';
 
 const LAST_CODEBASE = 'sluice.codebase';
 
@@ -28,7 +29,6 @@ export class App {
   private readonly tutorials: TutorialsPanel;
   private readonly dashboard: Dashboard;
   private readonly inspector: Inspector;
-  private readonly root: HTMLElement;
   private readonly banner: HTMLElement;
   private readonly saveButton: HTMLButtonElement;
 
@@ -72,7 +72,6 @@ export class App {
     });
     this.dashboard = new Dashboard(this.api);
     this.inspector = new Inspector(this.api);
-    this.root = root;
     this.banner = h('div.banner', { hidden: true, 'data-testid': 'banner' });
 
     this.saveButton = h(
@@ -105,6 +104,12 @@ export class App {
       side,
       this.log.el,
     );
+    // Panels keep the sizes the user gives them; opening a tab never resizes another panel.
+    installSplitters(root, [
+      { panel: this.files.el, edge: 'right', variable: '--files-w', min: 140, reserve: 700, name: 'files' },
+      { panel: side, edge: 'left', variable: '--side-w', min: 280, reserve: 560, name: 'side' },
+      { panel: this.log.el, edge: 'top', variable: '--log-h', min: 80, reserve: 240, name: 'log' },
+    ]);
 
     window.addEventListener('keydown', (e) => {
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
@@ -332,9 +337,17 @@ export class App {
     const cb = this.need();
     const result = await this.api.writeFile(cb.name, path, text);
     if (result.created) await this.refreshFiles();
+    let note: string | null = null;
     if (result.reload === 'ok') {
       this.editor.clearErrors();
-      toast(`Saved ${path} — reloaded`, 'ok');
+      const answer = await this.refreshGraph();
+      const listens = answer?.graph.layouts.some((l) => l.kind === 'listen' && l.module === cb.main);
+      if (answer && path === cb.main && !listens) {
+        note = `reload: ok, but ${path} declares no listener (.listen(port))`;
+        toast(`Saved ${path} — reloaded, but the program declares no listener (.listen(port)), so no request can reach it`, 'error', 8000);
+      } else {
+        toast(`Saved ${path} — reloaded`, 'ok');
+      }
     } else if (result.reload === 'failed') {
       toast(`Saved ${path} — reload failed, the previous program keeps running`, 'error', 6000);
       await this.refreshProgram();
@@ -345,15 +358,16 @@ export class App {
     } else {
       toast(`Saved ${path}`, 'info', 1500);
     }
-    this.showReload(result.reload);
-    void this.refreshGraph();
+    this.showReload(result.reload, note);
+    if (result.reload !== 'ok') void this.refreshGraph();
   }
 
-  private showReload(reload: 'ok' | 'failed' | null): void {
+  /** The outcome of the last save's reload; `note` replaces "reload: ok" when it needs saying. */
+  private showReload(reload: 'ok' | 'failed' | null, note: string | null = null): void {
     const el = this.program.el.querySelector<HTMLElement>('.reload-result') ??
       this.program.el.appendChild(h('span.reload-result', { 'data-testid': 'reload-result' }));
-    el.textContent = reload ? `reload: ${reload}` : '';
-    el.dataset.state = reload ?? '';
+    el.textContent = note ?? (reload ? `reload: ${reload}` : '');
+    el.dataset.state = note ? 'warn' : (reload ?? '');
   }
 
   private async createFile(): Promise<void> {
@@ -483,21 +497,24 @@ export class App {
 
   // -- graph and side panel
 
-  private async refreshGraph(): Promise<void> {
+  /** Draws the current codebase's graph; resolves to it (null when it does not load). */
+  private async refreshGraph(): Promise<GraphAnswer | null> {
     const seq = ++this.graphSeq;
     const cb = this.current;
     if (!cb) {
       this.graph.reset('No codebase selected.');
-      return;
+      return null;
     }
     try {
       const answer = await this.api.getGraph(cb.name);
       if (seq === this.graphSeq) this.graph.show(answer);
       this.inspector.setGraph(cb.name, answer);
+      return answer;
     } catch (e) {
-      if (seq !== this.graphSeq) return;
+      if (seq !== this.graphSeq) return null;
       const loc = e instanceof ApiError ? e.location : null;
       this.graph.reset(loc ? `${loc.file}:${loc.line}:${loc.column}: ${loc.error}` : (e as Error).message, true);
+      return null;
     }
   }
 
@@ -518,8 +535,6 @@ export class App {
       if (key === 'tutorials') void this.tutorials.load();
       this.dashboard.setVisible(key === 'dashboard');
       this.inspector.setVisible(key === 'inspector');
-      // The sequence view wants room: the side panel widens while the inspector is shown.
-      this.root.classList.toggle('wide-side', key === 'inspector');
     };
     const side = h('aside.side', {}, h('div.side-tabs', {}, buttons), ...Object.values(panes));
     show('graph');

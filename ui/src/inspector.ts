@@ -307,6 +307,8 @@ export class Inspector {
     const cb = status.running ? status.codebase : null;
     if (cb === this.programCodebase) return;
     this.programCodebase = cb;
+    // Another program: the runner starts again from its first listening port.
+    this.portTouched = false;
     if (cb) void this.loadPorts(cb);
   }
 
@@ -639,7 +641,7 @@ export class Inspector {
   private setPorts(ports: number[]): void {
     this.portList.replaceChildren(...ports.map((p) => h('option', { value: String(p) })));
     this.port.title = ports.length ? `Listener port (the program listens on ${ports.join(', ')})` : 'Listener port';
-    if (!this.portTouched && ports.length && !ports.includes(Number(this.port.value))) this.port.value = String(ports[0]);
+    if (!this.portTouched && ports.length) this.port.value = String(ports[0]);
   }
 
   private async sendRequest(): Promise<void> {
