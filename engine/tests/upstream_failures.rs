@@ -65,7 +65,7 @@ fn a_refused_connect_writes_one_warning_per_second_and_counts_as_5xx() {
     let summary = curl(&[&format!("http://127.0.0.1:{admin}/api/v1/metrics/summary")]);
     let summary: serde_json::Value = serde_json::from_str(&summary).expect("summary JSON");
     assert_eq!(
-        summary["listeners"][port.to_string()]["5xx"],
+        summary["listeners"][port.to_string()]["responses"]["5xx"],
         serde_json::json!(N),
         "{summary}"
     );

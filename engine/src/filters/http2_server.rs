@@ -74,6 +74,8 @@ struct Reply {
     exchange: Exchange,
     /// The listening port, for the response counters.
     port: Option<u16>,
+    /// When the request's head arrived, for the response time.
+    started: std::time::Instant,
     done: Cell<bool>,
     /// The body's length when the whole reply is known up front (a handler's Message).
     length: Cell<Option<u64>>,
@@ -106,7 +108,7 @@ impl Reply {
                     *self.head.borrow_mut() = Some(tx);
                     return;
                 }
-                crate::metrics::http_response_on(self.port, status);
+                crate::metrics::http_response_on(self.port, status, self.started);
                 if let Some(mut body) = self.keep.borrow_mut().take() {
                     if let Some(p) = self.pipeline.borrow_mut().take() {
                         body.hold(Box::new(p));
@@ -130,7 +132,7 @@ impl Reply {
                 if let Some(tx) = self.head.borrow_mut().take() {
                     // No response came: answer for the pipeline, as HTTP/1 does.
                     let status = se.http_status().0;
-                    crate::metrics::http_response_on(self.port, status);
+                    crate::metrics::http_response_on(self.port, status, self.started);
                     let (_, body) = EventBody::channel(None);
                     let mut res = hyper::Response::new(body);
                     *res.status_mut() = hyper::StatusCode::from_u16(status)
@@ -171,6 +173,7 @@ impl Conn {
             pipeline: RefCell::new(None),
             exchange,
             port,
+            started: std::time::Instant::now(),
             done: Cell::new(false),
             length: Cell::new(None),
         });
