@@ -79,7 +79,18 @@ export interface MetricsSummary {
   errors: number;
   scriptExceptions: number;
   /** Upstream response times in seconds: cumulative `[le, count]` buckets, as in Prometheus. */
-  upstream: { count: number; sum: number; buckets: [number, number][] };
+  upstream: Histogram;
+  /** Request head to response head on every listener, in seconds. */
+  latency?: Histogram;
+  /** Each listening port's responses by status class and response times. */
+  listeners?: Record<string, { responses: Record<string, number>; latency: Histogram }>;
+}
+
+/** A cumulative histogram: observations, their sum, and `[le, count]` buckets. */
+export interface Histogram {
+  count: number;
+  sum: number;
+  buckets: [number, number][];
 }
 
 /** What tracing follows (`POST /api/v1/trace`); every field is optional. */
