@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use hyper::StatusCode;
 
-const META: &str = ".sluice.json";
+const META: &str = crate::settings::FILE;
 const HELLO: &str =
     "pipy()\n\n.listen(8080)\n  .serveHTTP(\n    new Message('Hi, there!\\n')\n  )\n";
 
@@ -88,20 +88,15 @@ impl Store {
         Ok(self.meta(name)?.main)
     }
 
-    /// The entry script and services of a codebase (defaults when `.sluice.json` is missing).
+    /// The entry script and services of a codebase ([`crate::settings`]; defaults when unset).
     pub fn meta(&self, name: &str) -> R<Meta> {
         let d = self.dir(name)?;
-        let v = std::fs::read(d.join(META))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .unwrap_or_default();
-        let main = v
-            .get("main")
-            .and_then(|m| m.as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| default_main(&d));
-        let services = super::http::strings(v.get("services")).unwrap_or_default();
-        Ok(Meta { main, services })
+        let s = crate::settings::read(&d);
+        let main = s.main.unwrap_or_else(|| default_main(&d));
+        Ok(Meta {
+            main,
+            services: s.services,
+        })
     }
 
     /// Registers the local folder `folder` (an absolute path) as the codebase `name`: the
