@@ -12,6 +12,8 @@ export interface CodebaseInfo {
 
 export interface Codebase extends CodebaseInfo {
   files: string[];
+  /** Scripts run beside main when the codebase runs (its settings' services). */
+  services?: string[];
 }
 
 /** A load or script error; file/line/column when the engine knows them. */
@@ -76,7 +78,10 @@ export interface MetricsSummary {
   bytes: number;
   /** Responses by status class: `{"2xx": n, "5xx": n, ...}`. */
   responses: Record<string, number>;
+  /** Upstream streams that failed. */
   errors: number;
+  /** 5xx answers the engine made for failed streams (also among the 5xx responses). */
+  errorAnswers?: number;
   scriptExceptions: number;
   /** Upstream response times in seconds: cumulative `[le, count]` buckets, as in Prometheus. */
   upstream: Histogram;
@@ -351,7 +356,7 @@ export class Api {
     return this.sendJson('POST', `/api/v1/codebases/${seg(name)}`, { folder });
   }
 
-  updateCodebase(name: string, patch: { name?: string; main?: string }): Promise<CodebaseInfo> {
+  updateCodebase(name: string, patch: { name?: string; main?: string; services?: string[] }): Promise<CodebaseInfo> {
     return this.sendJson('PATCH', `/api/v1/codebases/${seg(name)}`, patch);
   }
 

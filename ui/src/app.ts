@@ -58,6 +58,7 @@ export class App {
       remove: (path) => void this.guard(() => this.deleteFile(path)),
       rename: (path) => void this.guard(() => this.renameFile(path)),
       setMain: (path) => void this.guard(() => this.setMain(path)),
+      toggleService: (path) => void this.guard(() => this.toggleService(path)),
     });
     this.editor = new EditorArea({
       load: (path) => this.api.readFile(this.need().name, path),
@@ -214,7 +215,7 @@ export class App {
     this.current = cb;
     localStorage.setItem(LAST_CODEBASE, name);
     if (switching) this.editor.reset(name);
-    this.files.set(cb.files, cb.main);
+    this.files.set(cb.files, cb.main, cb.services);
     this.program.setCurrent(name);
     this.picker.set(this.codebases, name);
     if (switching) {
@@ -229,7 +230,7 @@ export class App {
     if (!this.current) return;
     const cb = await this.api.getCodebase(this.current.name);
     this.current = cb;
-    this.files.set(cb.files, cb.main);
+    this.files.set(cb.files, cb.main, cb.services);
     this.files.setActive(this.editor.activePath);
   }
 
@@ -420,6 +421,18 @@ export class App {
     void this.refreshGraph();
   }
 
+  /** Adds a script to the scripts that run beside main, or takes it out; a running codebase restarts. */
+  private async toggleService(path: string): Promise<void> {
+    const cb = this.need();
+    const now = cb.services ?? [];
+    const services = now.includes(path) ? now.filter((p) => p !== path) : [...now, path];
+    await this.api.updateCodebase(cb.name, { services });
+    await this.refreshFiles();
+    toast(services.includes(path) ? `${path} runs beside ${cb.main} when ${cb.name} runs` : `${path} no longer runs beside ${cb.main}`, 'info');
+    if (this.status.running && this.status.codebase === cb.name) await this.run();
+    else void this.refreshGraph();
+  }
+
   private async setMain(path: string): Promise<void> {
     const cb = this.need();
     await this.api.updateCodebase(cb.name, { main: path });
@@ -445,9 +458,12 @@ export class App {
     this.program.setBusy(true);
     try {
       await this.editor.saveAll();
+      const before = this.status.running ? this.status.codebase : null;
       await this.api.startProgram(cb.name);
       this.editor.clearErrors();
-      toast(`Running ${cb.name}`, 'ok');
+      // One program runs at a time: say so when this one took another's place.
+      if (before && before !== cb.name) toast(`Running ${cb.name}; ${before} was stopped (one codebase runs at a time)`, 'info', 6000);
+      else toast(`Running ${cb.name}`, 'ok');
     } catch (e) {
       await this.scriptFailure(e, `${cb.name} failed to start`);
     } finally {

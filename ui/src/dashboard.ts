@@ -36,14 +36,16 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 /** The figures of one view of the summary: all listeners together, or one port. */
 export interface View {
   responses: Record<string, number>;
-  /** Errors besides 5xx answers (upstream stream failures); counted for all listeners only. */
+  /** Failed upstream streams no 5xx answered (a TCP proxy's, say); for all listeners only. */
   otherErrors: number;
   latency: Histogram | undefined;
 }
 
 /** The figures for `port` (null: all listeners together). */
 export function viewOf(s: MetricsSummary, port: string | null): View {
-  if (port === null) return { responses: s.responses ?? {}, otherErrors: s.errors ?? 0, latency: s.latency ?? s.upstream };
+  // A failed upstream stream answered with a 5xx counts once, as the 5xx.
+  const unanswered = Math.max(0, (s.errors ?? 0) - (s.errorAnswers ?? 0));
+  if (port === null) return { responses: s.responses ?? {}, otherErrors: unanswered, latency: s.latency ?? s.upstream };
   const l = s.listeners?.[port];
   return { responses: l?.responses ?? {}, otherErrors: 0, latency: l?.latency };
 }

@@ -132,6 +132,7 @@ impl Reply {
                 if let Some(tx) = self.head.borrow_mut().take() {
                     // No response came: answer for the pipeline, as HTTP/1 does.
                     let status = se.http_status().0;
+                    crate::metrics::builtin().error_answers.inc();
                     crate::metrics::http_response_on(self.port, status, self.started);
                     let (_, body) = EventBody::channel(None);
                     let mut res = hyper::Response::new(body);

@@ -911,6 +911,7 @@ impl ServerCore {
                     return self.close();
                 }
                 let (status, text) = se.http_status();
+                crate::metrics::builtin().error_answers.inc();
                 let head = OutHead {
                     start_line: format!("HTTP/1.1 {status} {text}"),
                     length_when_empty: true,

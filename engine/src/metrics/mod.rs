@@ -35,6 +35,8 @@ pub struct Builtin {
     pub upstream_seconds: HistogramVec,
     /// Streams that ended with an error, by code.
     pub stream_errors: IntCounterVec,
+    /// Error answers (5xx) the HTTP servers made themselves because a request's stream failed.
+    pub error_answers: IntCounter,
     /// Exceptions thrown by script callbacks.
     pub script_exceptions: IntCounter,
     /// Bytes the script engine holds, by worker.
@@ -127,6 +129,11 @@ fn state() -> &'static State {
                 &["code"],
             )
             .expect("metric"),
+            error_answers: IntCounter::new(
+                "sluice_http_error_answers_total",
+                "Error answers the HTTP servers made because a request's stream failed",
+            )
+            .expect("metric"),
             script_exceptions: IntCounter::new(
                 "sluice_script_exceptions_total",
                 "Exceptions thrown by script callbacks",
@@ -147,6 +154,7 @@ fn state() -> &'static State {
             Box::new(b.connect_seconds.clone()),
             Box::new(b.upstream_seconds.clone()),
             Box::new(b.stream_errors.clone()),
+            Box::new(b.error_answers.clone()),
             Box::new(b.script_exceptions.clone()),
             Box::new(b.js_heap.clone()),
         ] {

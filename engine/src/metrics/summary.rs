@@ -119,6 +119,7 @@ pub fn summary() -> Value {
         "bytes": counter_sum(&b.inbound_bytes),
         "responses": by_class,
         "errors": counter_sum(&b.stream_errors),
+        "errorAnswers": b.error_answers.get(),
         "scriptExceptions": b.script_exceptions.get(),
         "latency": latency.json(),
         "upstream": upstream.json(),
