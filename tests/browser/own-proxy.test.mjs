@@ -139,3 +139,22 @@ test('a broken upstream address: a warning in the log panel and errors on the da
   await shot('own-proxy-broken');
   assert.deepEqual(ide.pageErrors, []);
 });
+
+test('the inspector marks the failing record of a request to the broken backend', async () => {
+  await page.click('[data-testid=tab-inspector]');
+  await waitFor('the runner port', async () => (await page.inputValue('[data-testid=runner-port]')) === String(ports.proxy), 10000);
+  await page.fill('[data-testid=runner-path]', '/api/x');
+  // Round-robin: one of two requests goes to the dead address.
+  let failed = false;
+  for (let i = 0; i < 4 && !failed; i++) {
+    await page.click('[data-testid=runner-send]');
+    await page.waitForSelector('[data-testid=runner-response]:not([hidden])');
+    await page.waitForTimeout(300);
+    failed = /\b502\b/.test(await page.textContent('[data-testid=runner-response]'));
+  }
+  assert.ok(failed, 'a request answered 502');
+  await page.waitForSelector('[data-testid=trace-sequence] [data-testid=trace-row][data-failed]', { timeout: 10000 });
+  const marked = await page.$$eval('[data-testid=trace-sequence] [data-testid=trace-row][data-failed]', (rows) => rows.map((r) => r.title));
+  assert.ok(marked.some((t) => /ConnectionRefused/.test(t)), marked.join('; '));
+  await shot('own-proxy-inspector');
+});
