@@ -2,6 +2,7 @@
 
 mod inbound;
 mod listener;
+pub mod port_holder;
 pub mod registry;
 mod socket;
 mod tap;
