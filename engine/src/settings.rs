@@ -38,15 +38,38 @@ fn strings(v: Option<&serde_json::Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Reads the settings of the codebase folder `dir`.
-pub fn read(dir: &Path) -> Settings {
+/// What the settings file alone says; `services` is `None` when it does not set them.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Own {
+    /// The entry script, like `/main.js`.
+    pub main: Option<String>,
+    /// The services, when the file lists them (an empty list included).
+    pub services: Option<Vec<String>>,
+}
+
+/// Reads the settings file of the codebase folder `dir` alone.
+pub fn read_own(dir: &Path) -> Own {
     let own = read_json(&dir.join(FILE));
-    let main = own.get("main").and_then(|m| m.as_str()).map(str::to_string);
-    let mut services = strings(own.get("services"));
-    if services.is_empty() {
-        services = strings(read_json(&dir.join("check.json")).get("services"));
+    Own {
+        main: own.get("main").and_then(|m| m.as_str()).map(str::to_string),
+        services: own
+            .get("services")
+            .filter(|v| v.is_array())
+            .map(|v| strings(Some(v))),
     }
-    Settings { main, services }
+}
+
+/// Reads the settings of the codebase folder `dir`: services from `check.json` when the
+/// settings file does not set them (an empty list there means none).
+pub fn read(dir: &Path) -> Settings {
+    let own = read_own(dir);
+    let services = own
+        .services
+        .unwrap_or_else(|| strings(read_json(&dir.join("check.json")).get("services")));
+    Settings {
+        main: own.main,
+        services,
+    }
 }
 
 #[cfg(test)]
@@ -82,6 +105,14 @@ mod tests {
             ("check.json", r#"{"services":["/b.js"],"steps":[]}"#),
         ]);
         assert_eq!(read(&d).services, vec!["/b.js".to_string()]);
+        let _ = std::fs::remove_dir_all(&d);
+        // An empty list in the settings file says: nothing beside main.
+        let d = folder(&[
+            (FILE, r#"{"main":"/main.js","services":[]}"#),
+            ("check.json", r#"{"services":["/b.js"],"steps":[]}"#),
+            ("x", ""),
+        ]);
+        assert!(read(&d).services.is_empty());
         let _ = std::fs::remove_dir_all(&d);
     }
 }

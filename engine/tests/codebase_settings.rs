@@ -51,6 +51,30 @@ fn run_in_the_admin_api_starts_the_services_check_json_names() {
         curl(&[&format!("http://127.0.0.1:{port}/")]),
         "from the backend"
     );
+    // Taking the service out in the settings overrides check.json: Run starts main alone.
+    let patched = curl(&[
+        "-X",
+        "PATCH",
+        "--data-binary",
+        r#"{"services":[]}"#,
+        &format!("{base}/codebases/lb"),
+    ]);
+    assert!(patched.contains(r#""services":[]"#), "{patched}");
+    curl(&[
+        "-X",
+        "POST",
+        "--data-binary",
+        r#"{"codebase":"lb"}"#,
+        &format!("{base}/program"),
+    ]);
+    let status = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("http://127.0.0.1:{port}/"),
+    ]);
+    assert_eq!(status, "502", "the backend no longer runs");
 }
 
 #[test]

@@ -129,7 +129,7 @@ impl Store {
             .iter()
             .map(|s| normalize(s))
             .collect::<R<Vec<_>>>()?;
-        self.write_meta_full(&d, &main, &services)?;
+        self.write_meta_full(&d, &main, Some(&services))?;
         Ok(services)
     }
 
@@ -157,12 +157,14 @@ impl Store {
     }
 
     fn write_meta(&self, dir: &Path, main: &str) -> R<()> {
-        self.write_meta_full(dir, main, &[])
+        self.write_meta_full(dir, main, None)
     }
 
-    fn write_meta_full(&self, dir: &Path, main: &str, services: &[String]) -> R<()> {
+    /// Writes the settings; `services: None` leaves them unset (so `check.json`'s count), an
+    /// empty list says that nothing runs beside main.
+    fn write_meta_full(&self, dir: &Path, main: &str, services: Option<&[String]>) -> R<()> {
         let mut v = serde_json::json!({ "main": main });
-        if !services.is_empty() {
+        if let Some(services) = services {
             v["services"] = serde_json::json!(services);
         }
         std::fs::write(dir.join(META), v.to_string()).map_err(io)
@@ -172,8 +174,8 @@ impl Store {
     pub fn set_main(&self, name: &str, main: &str) -> R<String> {
         let d = self.dir(name)?;
         let main = normalize(main)?;
-        let services = self.meta(name)?.services;
-        self.write_meta_full(&d, &main, &services)?;
+        let services = crate::settings::read_own(&d).services;
+        self.write_meta_full(&d, &main, services.as_deref())?;
         Ok(main)
     }
 
