@@ -2,7 +2,8 @@
 //!
 //! The filter methods of `Configuration` are generated: names, purposes and parameter docs from
 //! the filter registry (the one `--help-filters` prints), parameter types and option objects
-//! from [`filters`]. The rest of the API (Data, Message, heads, algo, ...) is `api.d.ts`.
+//! from [`filters`]. The rest of the API is declared in `events.d.ts`, `configuration.d.ts` and
+//! `globals.d.ts`, joined in that order.
 
 mod filters;
 
@@ -10,9 +11,15 @@ use crate::filters::registry;
 
 /// The declarations, as one `.d.ts` text.
 pub fn typings() -> String {
-    include_str!("api.d.ts")
+    let configuration = include_str!("configuration.d.ts")
         .replace("/*FILTERS*/\n", &filter_methods())
-        .replace("/*OPTIONS*/\n", &option_interfaces())
+        .replace("/*OPTIONS*/\n", &option_interfaces());
+    [
+        include_str!("events.d.ts"),
+        &configuration,
+        include_str!("globals.d.ts"),
+    ]
+    .join("\n")
 }
 
 /// The doc of parameter `name` of the filter `filter`.

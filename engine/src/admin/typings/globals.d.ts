@@ -1,0 +1,371 @@
+// Script API declarations for the IDE's editor, part 3 of 3: the global namespaces (JSON,
+// os, algo, stats, logging, crypto).
+
+interface JSON {
+  /**
+   * Parses JSON from Data.
+   * @param data the JSON text
+   * @param reviver transforms each parsed value, as in JSON.parse
+   */
+  decode(data: Data | string, reviver?: (key: string, value: any) => any): any;
+  /**
+   * Encodes a value as JSON Data.
+   * @param value the value to encode
+   * @param replacer transforms or filters values, as in JSON.stringify
+   * @param space indentation, as in JSON.stringify
+   */
+  encode(value: any, replacer?: ((key: string, value: any) => any) | (string | number)[] | null, space?: number | string): Data;
+}
+
+/** The operating system: environment and files outside the codebase. */
+declare namespace os {
+  /** Environment variables. */
+  const env: { [name: string]: string };
+  /** The platform, like 'linux'. */
+  const platform: string;
+  /**
+   * Reads a file from the host; null if it does not exist.
+   * @param path the host path
+   */
+  function readFile(path: string): Data | null;
+}
+
+/** Algorithms: routing, load balancing, caches, quotas. */
+declare namespace algo {
+  /** Routes by host and path: '/x/*' prefixes, exact paths, 'host/path' and '*.host/path'. */
+  class URLRouter<T = any> {
+    /**
+     * Makes a router.
+     * @param rules patterns and the value each routes to
+     */
+    constructor(rules?: { [pattern: string]: T });
+    /**
+     * Adds a rule; returns this router.
+     * @param pattern like '/api/*', 'example.com/x' or '*.example.com/*'
+     * @param value what the pattern routes to
+     */
+    add(pattern: string, value: T): URLRouter<T>;
+    /**
+     * The value of the best matching rule.
+     * @param hostAndPath the host, then the path (or just the path)
+     */
+    find(...hostAndPath: (string | undefined)[]): T | undefined;
+  }
+  /** Picks targets in turn, each as often as its weight says. */
+  class RoundRobinLoadBalancer {
+    /**
+     * Makes a balancer over targets.
+     * @param targets target names like 'host:port', or names and weights
+     * @param unhealthy targets to skip while they are in this cache
+     */
+    constructor(targets: string[] | { [target: string]: number }, unhealthy?: Cache<string, any>);
+    /**
+     * The next target; the same key gets the same target while it stays healthy.
+     * @param key keeps a client on one target when given
+     * @param unhealthy targets to skip while they are in this cache
+     */
+    select(key?: any, unhealthy?: Cache<string, any>): string | undefined;
+    /**
+     * Gives a target back after select(), for balancers that count work.
+     * @param target the target select() returned
+     */
+    deselect(target: string): void;
+    /**
+     * Adds a target or changes its weight; returns this balancer.
+     * @param target the target name
+     * @param weight its share of the picks (0 removes it)
+     */
+    set(target: string, weight: number): RoundRobinLoadBalancer;
+    /**
+     * Borrows the next target for a borrower, Pipy's newer API.
+     * @param borrower who borrows it (the same borrower gets the same target)
+     * @param key keeps a client on one target when given
+     * @param unhealthy targets to skip while they are in this cache
+     */
+    next(borrower?: any, key?: any, unhealthy?: Cache<string, any>): { id: string } | undefined;
+    /**
+     * Like next().
+     * @param borrower who borrows it
+     * @param key keeps a client on one target when given
+     * @param unhealthy targets to skip while they are in this cache
+     */
+    borrow(borrower?: any, key?: any, unhealthy?: Cache<string, any>): { id: string } | undefined;
+  }
+  /** Picks the target with the least work selected and not yet deselected. */
+  class LeastWorkLoadBalancer extends RoundRobinLoadBalancer {}
+  /** Picks a target by a hash of the key, so a key keeps its target. */
+  class HashingLoadBalancer {
+    /**
+     * Makes a balancer over targets.
+     * @param targets target names like 'host:port'
+     * @param unhealthy targets to skip while they are in this cache
+     */
+    constructor(targets: string[], unhealthy?: Cache<string, any>);
+    /**
+     * Adds a target; returns this balancer.
+     * @param target the target name
+     */
+    add(target: string): HashingLoadBalancer;
+    /**
+     * The target for a key.
+     * @param key what is hashed, like a client address
+     * @param unhealthy targets to skip while they are in this cache
+     */
+    select(key: any, unhealthy?: Cache<string, any>): string | undefined;
+  }
+  /** A map with optional size limit, time to live, and values made on demand. */
+  class Cache<K = any, V = any> {
+    /**
+     * Makes a cache.
+     * @param onAllocate makes the value of a missing key on get()
+     * @param onFree called when an entry is removed or expires
+     * @param options most entries kept (oldest go first) and their time to live
+     */
+    constructor(onAllocate?: (key: K) => V, onFree?: (key: K, value: V) => void, options?: { size?: number; ttl?: Duration });
+    /**
+     * The value of a key, made by onAllocate when missing.
+     * @param key the key
+     */
+    get(key: K): V | undefined;
+    /**
+     * Stores a value; returns this cache.
+     * @param key the key
+     * @param value the value
+     */
+    set(key: K, value: V): Cache<K, V>;
+    /**
+     * The value of a key, without making one.
+     * @param key the key
+     */
+    find(key: K): V | undefined;
+    /**
+     * Whether the key has a value.
+     * @param key the key
+     */
+    has(key: K): boolean;
+    /**
+     * Removes a key; true if it was there.
+     * @param key the key
+     */
+    remove(key: K): boolean;
+    /** Removes every entry. */
+    clear(): void;
+  }
+  /** An amount that is consumed and produced again over time, for rate limits. */
+  class Quota {
+    /**
+     * Makes a quota.
+     * @param initial the starting (and default maximum) amount
+     * @param options how much comes back and how often, and the most it can hold
+     */
+    constructor(initial: number, options?: { per?: Duration; produce?: number; max?: number });
+    /** The starting amount. */
+    readonly initial: number;
+    /** The amount left now. */
+    readonly current: number;
+    /**
+     * Takes up to an amount; returns how much was taken.
+     * @param amount how much is wanted
+     */
+    consume(amount: number): number;
+    /**
+     * Gives an amount back.
+     * @param amount how much
+     */
+    produce(amount: number): void;
+    /** Back to the starting amount. */
+    reset(): void;
+  }
+  /** Hands out reusable resources, making new ones when none is free. */
+  class ResourcePool<T = any> {
+    /**
+     * Makes a pool.
+     * @param allocator makes a new resource
+     */
+    constructor(allocator: (tag?: any) => T);
+    /**
+     * A free resource, or a new one.
+     * @param tag passed to the allocator
+     */
+    allocate(tag?: any): T;
+    /**
+     * Returns a resource to the pool.
+     * @param resource what allocate() gave
+     */
+    free(resource: T): void;
+  }
+  /**
+   * A number hashed from any value.
+   * @param value what to hash
+   */
+  function hash(value: any): number;
+}
+
+/** Metrics the /metrics endpoint and the dashboard show. */
+declare namespace stats {
+  /** A number that only goes up. */
+  class Counter {
+    /**
+     * Defines a counter (or finds it again after a reload).
+     * @param name the metric name, like 'requests_total'
+     * @param labelNames names of its labels
+     */
+    constructor(name: string, labelNames?: string[]);
+    /**
+     * The counter for one set of label values.
+     * @param values one value per label name
+     */
+    withLabels(...values: string[]): Counter;
+    /**
+     * Adds to the counter.
+     * @param amount how much (default 1)
+     */
+    increase(amount?: number): void;
+    /** Back to zero. */
+    zero(): void;
+  }
+  /** A number that goes up and down. */
+  class Gauge {
+    /**
+     * Defines a gauge (or finds it again after a reload).
+     * @param name the metric name
+     * @param labelNames names of its labels
+     */
+    constructor(name: string, labelNames?: string[]);
+    /**
+     * The gauge for one set of label values.
+     * @param values one value per label name
+     */
+    withLabels(...values: string[]): Gauge;
+    /**
+     * Sets the value.
+     * @param value the new value
+     */
+    set(value: number): void;
+    /**
+     * Adds to the value.
+     * @param amount how much (default 1)
+     */
+    increase(amount?: number): void;
+    /**
+     * Subtracts from the value.
+     * @param amount how much (default 1)
+     */
+    decrease(amount?: number): void;
+    /** Back to zero. */
+    zero(): void;
+  }
+  /** Counts observations in buckets. */
+  class Histogram {
+    /**
+     * Defines a histogram (or finds it again after a reload).
+     * @param name the metric name
+     * @param buckets upper bounds of the buckets, ascending
+     * @param labelNames names of its labels
+     */
+    constructor(name: string, buckets: number[], labelNames?: string[]);
+    /**
+     * The histogram for one set of label values.
+     * @param values one value per label name
+     */
+    withLabels(...values: string[]): Histogram;
+    /**
+     * Records one observation.
+     * @param value the observed value
+     */
+    observe(value: number): void;
+  }
+}
+
+/** Loggers that write lines of text or JSON. */
+declare namespace logging {
+  /** Writes each log() call as a line of text. */
+  class TextLogger {
+    /**
+     * Makes a logger.
+     * @param name the logger's name, shown as the topic
+     */
+    constructor(name: string);
+    /** Also writes to standard output; returns this logger. */
+    toStdout(): TextLogger;
+    /** Also writes to standard error; returns this logger. */
+    toStderr(): TextLogger;
+    /**
+     * Also writes to a file; returns this logger.
+     * @param path the host path of the file
+     */
+    toFile(path: string): TextLogger;
+    /**
+     * Writes one line.
+     * @param values joined with spaces
+     */
+    log(...values: any[]): void;
+  }
+  /** Writes each log() call as a line of JSON. */
+  class JSONLogger {
+    /**
+     * Makes a logger.
+     * @param name the logger's name, shown as the topic
+     */
+    constructor(name: string);
+    /** Also writes to standard output; returns this logger. */
+    toStdout(): JSONLogger;
+    /** Also writes to standard error; returns this logger. */
+    toStderr(): JSONLogger;
+    /**
+     * Also writes to a file; returns this logger.
+     * @param path the host path of the file
+     */
+    toFile(path: string): JSONLogger;
+    /**
+     * Writes one line of JSON.
+     * @param values each value is encoded as JSON
+     */
+    log(...values: any[]): void;
+  }
+}
+
+/** Certificates and keys for TLS. */
+declare namespace crypto {
+  /** An X.509 certificate. */
+  class Certificate {
+    /**
+     * Reads a certificate.
+     * @param pem the PEM text
+     */
+    constructor(pem: string | Data);
+    /** The subject's distinguished name. */
+    readonly subject: string;
+    /** The issuer's distinguished name. */
+    readonly issuer: string;
+    /** The names the certificate is valid for. */
+    readonly subjectAltNames: string[];
+  }
+  /** A chain of certificates, the server's first. */
+  class CertificateChain {
+    /**
+     * Reads a chain.
+     * @param pem the PEM text with one or more certificates
+     */
+    constructor(pem: string | Data);
+  }
+  /** A private key. */
+  class PrivateKey {
+    /**
+     * Reads a private key.
+     * @param pem the PEM text
+     */
+    constructor(pem: string | Data);
+  }
+  /** A public key. */
+  class PublicKey {
+    /**
+     * Reads a public key.
+     * @param pem the PEM text
+     */
+    constructor(pem: string | Data);
+  }
+}
+
+/** The worker this code runs in: its number and how many there are. */
+declare const __thread: { readonly id: number; readonly concurrency: number };
