@@ -22,6 +22,8 @@ else
 fi
 echo "== tutorials"
 bash tests/tutorials.sh "$engine"
+echo "== the script API declarations, compiled with TypeScript"
+SLUICE_ENGINE="$engine" npm run test:typings
 echo "== the IDE in a browser"
 SLUICE_ENGINE="$engine" npm run test:browser
 echo "== the desktop app"

@@ -12,7 +12,7 @@ use super::builder::duration_of;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
-use crate::net::{pump_reader, SocketWriter, Tap, UdpLink};
+use crate::net::{pump_reader, upstream_warnings, SocketWriter, Tap, UdpLink};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
@@ -171,7 +171,7 @@ impl Connect {
                         .stream_errors
                         .with_label_values(&[code.name()])
                         .inc();
-                    tracing::debug!(target: "outbound", "connect to {target} failed: {code}");
+                    upstream_warnings::report(&target, code, true);
                     writer.close();
                     output.emit(StreamEnd::code(code));
                     return;
@@ -188,10 +188,13 @@ impl Connect {
             let out = move |e: Event| {
                 if let Event::StreamEnd(se) = &e {
                     if let Some(code) = se.error_code() {
-                        crate::metrics::builtin()
-                            .stream_errors
-                            .with_label_values(&[code.name()])
-                            .inc();
+                        if upstream_warnings::is_failure(code) {
+                            crate::metrics::builtin()
+                                .stream_errors
+                                .with_label_values(&[code.name()])
+                                .inc();
+                        }
+                        upstream_warnings::report(&target, code, false);
                     }
                 }
                 out.emit(e)

@@ -82,6 +82,8 @@ struct Reply {
     exchange: Exchange,
     /// The listening port, for the response counters.
     port: Option<u16>,
+    /// When the request's head arrived, for the response time.
+    started: std::time::Instant,
     done: Cell<bool>,
     /// The body's length when the whole reply is known up front (a handler's Message).
     length: Cell<Option<u64>>,
@@ -122,7 +124,7 @@ impl Reply {
                     *self.head.borrow_mut() = Some(tx);
                     return;
                 }
-                crate::metrics::http_response_on(self.port, status);
+                crate::metrics::http_response_on(self.port, status, self.started);
                 if let Some(a) = self.access.borrow_mut().as_mut() {
                     a.status = status;
                 }
@@ -164,11 +166,12 @@ impl Reply {
                 if let Some(tx) = self.head.borrow_mut().take() {
                     // No response came: answer for the pipeline, as HTTP/1 does (a gRPC call
                     // the gRPC way).
+                    crate::metrics::builtin().error_answers.inc();
                     let (_, body) = EventBody::channel(None);
                     let res = if self.grpc {
                         let (status, message) = grpc::Status::for_end(&se);
                         tracing::debug!(target: "http2", "gRPC call answered with status {status:?}: {message}");
-                        crate::metrics::http_response_on(self.port, 200);
+                        crate::metrics::http_response_on(self.port, 200, self.started);
                         self.grpc_status.set(Some(status as u32));
                         if let Some(a) = self.access.borrow_mut().as_mut() {
                             a.status = 200;
@@ -176,7 +179,7 @@ impl Reply {
                         h2::head_response(&grpc::trailers_only(status, &message), body)
                     } else {
                         let status = se.http_status().0;
-                        crate::metrics::http_response_on(self.port, status);
+                        crate::metrics::http_response_on(self.port, status, self.started);
                         if let Some(a) = self.access.borrow_mut().as_mut() {
                             a.status = status;
                         }
@@ -267,6 +270,7 @@ impl Conn {
             pipeline: RefCell::new(None),
             exchange,
             port,
+            started: std::time::Instant::now(),
             done: Cell::new(false),
             length: Cell::new(None),
             grpc,

@@ -244,6 +244,8 @@ struct Exch {
     last: Cell<bool>,
     /// The reply is bytes the server made itself (an error answer).
     raw: Cell<bool>,
+    /// When the request's head arrived, for the response time.
+    started: std::time::Instant,
     /// Access log record, when the access log is on.
     access: RefCell<Option<AccessRecord>>,
     /// The trace id, when the request asked for one with `x-sluice-trace`.
@@ -569,6 +571,7 @@ impl ServerCore {
             reply_done: Cell::new(false),
             last: Cell::new(!keep_alive),
             raw: Cell::new(false),
+            started: std::time::Instant::now(),
             access: RefCell::new(None),
             trace: Cell::new(None),
             traced: Cell::new(None),
@@ -600,7 +603,7 @@ impl ServerCore {
                 method: h.method.clone(),
                 path: h.path.clone(),
                 protocol: h.protocol,
-                start: std::time::Instant::now(),
+                start: x.started,
                 status: 0,
                 bytes: 0,
                 grpc_status: None,
@@ -908,6 +911,7 @@ impl ServerCore {
                     return self.close();
                 }
                 let (status, text) = se.http_status();
+                crate::metrics::builtin().error_answers.inc();
                 let head = OutHead {
                     start_line: format!("HTTP/1.1 {status} {text}"),
                     length_when_empty: true,
@@ -928,7 +932,11 @@ impl ServerCore {
     }
 
     fn count_status(&self, x: &Exch, status: u16) {
-        crate::metrics::http_response_on(self.context.inbound().map(|i| i.local.port()), status);
+        crate::metrics::http_response_on(
+            self.context.inbound().map(|i| i.local.port()),
+            status,
+            x.started,
+        );
         if let Some(a) = x.access.borrow_mut().as_mut() {
             a.status = status;
         }

@@ -80,7 +80,12 @@ pub fn bind(host: &str, port: u16, opts: &ListenOptions) -> Result<std::net::Tcp
     }
     socket.bind(&addr.into()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
-            format!("cannot listen on {shown}: port {port} is already in use")
+            match super::port_holder::holder(port) {
+                Some(who) => {
+                    format!("cannot listen on {shown}: port {port} is already in use by {who}")
+                }
+                None => format!("cannot listen on {shown}: port {port} is already in use"),
+            }
         } else {
             format!("cannot listen on {shown}: {e}")
         }

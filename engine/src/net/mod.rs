@@ -2,10 +2,12 @@
 
 mod inbound;
 mod listener;
+pub mod port_holder;
 pub mod registry;
 mod socket;
 mod tap;
 mod udp;
+pub mod upstream_warnings;
 
 pub use inbound::Inbound;
 pub use listener::{bind, serve_listener, ListenOptions, Tracker};
