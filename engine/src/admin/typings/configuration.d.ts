@@ -10,6 +10,8 @@ interface ListenOptions {
   idleTimeout?: Duration;
   /** Closes a connection when the client sends nothing for this long. */
   readTimeout?: Duration;
+  /** 'udp': a pipeline per peer address, one Data per datagram (default 'tcp'). */
+  protocol?: 'tcp' | 'udp';
 }
 
 /*OPTIONS*/
@@ -94,4 +96,45 @@ declare namespace pipy {
   const pid: number;
   /** The engine's command-line arguments. */
   const argv: string[];
+  /** This instance's UUID (--instance-uuid, or a random one). */
+  const uuid: string;
+  /**
+   * Accepts connections on a port into a pipeline (Pipy 1.x).
+   * @param port the port, or 'ip:port'
+   * @param protocolOrOptions 'tcp', 'udp', or the listen options
+   * @param options the listen options, after a protocol
+   * @param pipeline a builder like $=>$.serveHTTP(...), or a pipeline() template
+   */
+  function listen(port: number | string, protocolOrOptions?: 'tcp' | 'udp' | ListenOptions | ((layout: Configuration) => any) | PipelineTemplate, options?: ListenOptions | ((layout: Configuration) => any) | PipelineTemplate, pipeline?: ((layout: Configuration) => any) | PipelineTemplate): void;
+  /**
+   * Loads (once) a module and returns what it exports.
+   * @param path the module, like './lib.js'
+   */
+  function _import(path: string): { [name: string]: any };
+  export { _import as import };
+}
+
+/** A pipeline layout made by pipeline($=>$...), usable with pipy.listen() and as a sub-pipeline. */
+interface PipelineTemplate {
+  /** Says which layout this is. */
+  toString(): string;
+}
+
+/**
+ * Makes a standalone pipeline layout (Pipy 1.x).
+ * @param builder a function like $=>$.demuxHTTP().to(...)
+ */
+declare function pipeline(builder: (layout: Configuration) => any): PipelineTemplate;
+
+/** A timer: new Timeout(seconds).wait() is a Promise fulfilled after that time. */
+declare class Timeout {
+  /**
+   * Makes a timer.
+   * @param seconds how long: a number of seconds, or like '1.5s' or '2m'
+   */
+  constructor(seconds: Duration);
+  /** A Promise fulfilled when the time has passed (in the context the timer was made in). */
+  wait(): Promise<void>;
+  /** Stops the timer: its Promise never settles. */
+  cancel(): void;
 }

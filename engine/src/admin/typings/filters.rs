@@ -41,6 +41,7 @@ pub static TAKEN_BY_REST: &[&str] = &["default"];
 
 /// Every filter's parameter lists.
 pub static SIGNATURES: &[Signature] = &[
+    ("acceptGRPCWeb", &["target?: Layout"]),
     (
         "acceptHTTPTunnel",
         &["target: Layout", "handler: (request: Message) => Message | void"],
@@ -96,6 +97,13 @@ pub static SIGNATURES: &[Signature] = &[
     ("decompressHTTP", &["enable?: () => boolean"]),
     ("demuxHTTP", &["target: Layout", "options?: HTTPServerOptions"]),
     ("demuxHTTP", &["options?: HTTPServerOptions"]),
+    (
+        "detectProtocol",
+        &[
+            "callback: (protocol: 'HTTP' | 'HTTP2' | 'TLS' | '') => Events | void",
+            "timeout?: { timeout?: Duration }",
+        ],
+    ),
     ("dummy", &[]),
     ("dump", &["tag?: string | (() => string)"]),
     ("encodeHTTPRequest", &["options?: HTTPCodecOptions"]),
@@ -287,6 +295,11 @@ pub static OPTIONS: &[OptionSchema] = &[
                 "idleTimeout",
                 DURATION,
                 "closes the connection after this long without traffic (default 60s)",
+            ),
+            (
+                "protocol",
+                "'tcp' | 'udp'",
+                "'udp' sends each Data as one datagram and outputs each datagram received",
             ),
             (
                 "retryCount",
