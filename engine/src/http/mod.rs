@@ -6,13 +6,16 @@
 //! one codec.
 
 pub mod access;
+pub mod chunked;
 pub mod decoder;
 pub mod encoder;
+pub mod framing;
 pub mod h2;
 pub mod head;
 pub mod header;
 pub mod pipe_io;
 pub mod status;
+pub mod syntax;
 
 /// Which side of an exchange a codec handles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
