@@ -275,6 +275,13 @@ impl Decoder {
                     }
                     return false;
                 };
+                // The same limit whether the line came in one read or many.
+                if line.len() >= MAX_CHUNK_LINE {
+                    return self.fail(
+                        DecodeError::Malformed("chunk size line too long".into()),
+                        out,
+                    );
+                }
                 match chunked::chunk_size(&line) {
                     Ok(0) => {
                         self.trailer_size = 0;
@@ -586,6 +593,14 @@ mod tests {
             (big(b"GET / HTTP/1.1\r\nX: ", 70 * 1024), 431),
             (big(b"GET /", 70 * 1024), 414),
             (big(&[&chunked[..], b"5;x="].concat(), 2000), 400),
+            (
+                [
+                    &big(&[&chunked[..], b"5;x="].concat(), 1500),
+                    &b"\r\nhello\r\n0\r\n\r\n"[..],
+                ]
+                .concat(),
+                400,
+            ),
             (big(&[&chunked[..], b"0\r\nX: "].concat(), 70 * 1024), 431),
         ] {
             let parts = decode(Role::Request, &[&wire]);
