@@ -5,6 +5,7 @@
 #   scripts/setup.sh browser  also Chromium, for the browser tests
 #   scripts/setup.sh desktop  also WebKitGTK 4.1 (to build the Tauri desktop app) and the X tools
 #                             its test uses (Xvfb, xauth, ImageMagick, xdotool)
+#   scripts/setup.sh grpc     also Python's grpcio and grpcio-tools, for the gRPC tests
 #   scripts/setup.sh h2check  also Python 3 and its h2 library, for the HTTP/2 conformance
 #                             checks (tests/h2conformance/)
 set -euo pipefail
@@ -40,4 +41,8 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: Rust (cargo) is required: install it with rustup" >&2
   exit 1
+fi
+if [ "${1:-}" = grpc ] && ! python3 -c 'import grpc, grpc_tools' >/dev/null 2>&1; then
+  echo "setup: installing grpcio and grpcio-tools (pip)"
+  python3 -m pip install --quiet grpcio grpcio-tools
 fi

@@ -92,7 +92,7 @@ class Engine {
   /** Waits until the program listens (all of its ports open together) or the engine exits. */
   async ready() {
     for (let i = 0; i < 100; i++) {
-      if (this.log.includes('Listening on port')) return sleep(200).then(() => true);
+      if (this.log.includes('Listening on TCP port')) return sleep(200).then(() => true);
       if (this.proc.exitCode !== null || this.log.includes('cannot run ')) return false;
       await sleep(100);
     }

@@ -14,6 +14,7 @@
 //! the pipelines and supply callbacks. Each worker thread owns its script runtime and pipelines.
 
 pub mod admin;
+pub mod cli;
 pub mod codebase;
 pub mod event;
 pub mod filters;
@@ -28,6 +29,7 @@ pub mod net;
 pub mod pipeline;
 pub mod reuse;
 pub mod script;
+pub mod settings;
 pub mod tls;
 pub mod trace;
 pub mod units;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use sluice::host::ProgramHost;
 use sluice::worker::{self, RunOptions};
@@ -75,6 +75,26 @@ struct Cli {
     #[arg(long)]
     watch: bool,
 
+    /// Do not log the pipeline graphs at start-up.
+    #[arg(long = "no-graph")]
+    no_graph: bool,
+
+    /// Do not start the admin console (Pipy's `--admin-port-off`).
+    #[arg(long = "admin-port-off")]
+    admin_port_off: bool,
+
+    /// Evaluate the target argument as script text instead of a file name.
+    #[arg(long, short = 'e')]
+    eval: bool,
+
+    /// A UUID for this instance (`pipy.uuid` is still a fresh one per call).
+    #[arg(long = "instance-uuid")]
+    instance_uuid: Option<String>,
+
+    /// A name for this instance.
+    #[arg(long = "instance-name")]
+    instance_name: Option<String>,
+
     /// Seconds open connections may take to finish on shutdown (SIGINT/SIGTERM).
     #[arg(long = "drain-timeout", default_value_t = 10.0)]
     drain_timeout: f64,
@@ -86,7 +106,16 @@ struct Cli {
 
 fn main() -> ExitCode {
     sluice::memory::tune_allocator();
-    let cli = Cli::parse();
+    let known: Vec<(String, bool)> = Cli::command()
+        .get_arguments()
+        .filter_map(|a| {
+            let takes = a.get_action().takes_values();
+            a.get_long().map(|l| (format!("--{l}"), takes))
+        })
+        .chain([("--help".into(), false), ("--version".into(), false)])
+        .collect();
+    let pipy = sluice::cli::pipy_args(std::env::args_os().collect(), &known);
+    let mut cli = Cli::parse_from(pipy.args);
     if cli.list_filters {
         print!("{}", filters::list_text());
         return ExitCode::SUCCESS;
@@ -108,11 +137,35 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     sluice::trace::init();
+    for w in &pipy.warnings {
+        tracing::warn!("{w}");
+    }
+    if cli.eval {
+        match eval_target(cli.target.take()) {
+            Ok(t) => cli.target = Some(t),
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::from(255);
+            }
+        }
+    }
+    worker::set_instance(cli.instance_uuid.take(), cli.instance_name.take());
     let code = run(cli);
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     std::process::exit(code);
+}
+
+/// `--eval`: the target is script text; it runs as the `main.js` of a fresh folder.
+fn eval_target(text: Option<PathBuf>) -> Result<PathBuf, String> {
+    let text = text.ok_or("--eval needs the script text as its argument")?;
+    let dir = std::env::temp_dir().join(format!("sluice-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot write the script: {e}"))?;
+    let main = dir.join("main.js");
+    std::fs::write(&main, text.as_os_str().as_encoded_bytes())
+        .map_err(|e| format!("cannot write the script: {e}"))?;
+    Ok(main)
 }
 
 fn admin_addr(spec: &str) -> Result<SocketAddr, String> {
@@ -167,6 +220,8 @@ fn run(cli: Cli) -> i32 {
         }
     };
     let services = match &cli.target {
+        // A codebase folder with no services on the command line runs those its settings name.
+        Some(t) if t.is_dir() && cli.services.is_empty() => sluice::settings::read(t).services,
         Some(t) => match service_paths(t, &cli.services) {
             Ok(s) => s,
             Err(e) => {
@@ -181,6 +236,7 @@ fn run(cli: Cli) -> i32 {
         args: cli.args.clone(),
         threads,
         services: services.clone(),
+        quiet: cli.no_graph,
         ..Default::default()
     };
     if cli.check {
@@ -209,7 +265,8 @@ fn run(cli: Cli) -> i32 {
         let name = target.display().to_string();
         if let Err(e) = host.start_with_main(&name, target.clone(), None, services) {
             tracing::error!(target: "config", "{e}");
-            return 1;
+            // Pipy's exit code for a program that does not start.
+            return 255;
         }
     }
     if cli.watch {
@@ -218,6 +275,7 @@ fn run(cli: Cli) -> i32 {
         }
     }
     let admin = match (&cli.admin_port, &cli.target) {
+        _ if cli.admin_port_off => None,
         (Some(p), _) => Some(p.clone()),
         (None, None) => Some("6060".to_string()),
         (None, Some(_)) => None,

@@ -141,7 +141,7 @@ test('edit main.js, save, run: the program serves "hi" and the log shows Listeni
   });
   assert.equal(res.text, 'hi');
   await page.waitForFunction(
-    (port) => document.querySelector('[data-testid=log-panel]')?.textContent.includes(`Listening on port ${port}`),
+    (port) => document.querySelector('[data-testid=log-panel]')?.textContent.includes(`Listening on TCP port ${port}`),
     listenPort,
     { timeout: 10000 },
   );

@@ -103,9 +103,9 @@ for _ in $(seq 20); do
   echo 'call describe' >&3
   sleep 0.5
   grep '^sluice-desktop: page ' "$work/out" | tail -n1 >"$work/page"
-  grep -q "Listening on port $port" "$work/page" && break
+  grep -q "Listening on TCP port $port" "$work/page" && break
 done
-grep -q "Listening on port $port" "$work/page" || fail "the log panel does not show the listener: $(cat "$work/page")"
+grep -q "Listening on TCP port $port" "$work/page" || fail "the log panel does not show the listener: $(cat "$work/page")"
 grep -q '"editor":true' "$work/page" || fail "no editor in the page: $(cat "$work/page")"
 ok "the log panel shows the engine's log"
 import -window root "$artifacts/hello-running.png"

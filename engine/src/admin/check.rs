@@ -143,6 +143,7 @@ async fn send(step: &Step) -> Result<Answer, String> {
         identity: None,
         alpn: vec![alpn.to_string()],
         versions: Default::default(),
+        check_name: false,
     })?;
     let name = rustls::pki_types::ServerName::try_from(step.host.clone())
         .map_err(|_| format!("{} is not a valid TLS server name", step.host))?;

@@ -14,30 +14,58 @@ pub fn fail(output: &Output, filter: &str, err: &ScriptError) {
     output.emit(crate::event::StreamEnd::runtime(err.to_string()));
 }
 
-/// Calls `f(arg, counter)` for its side effects.
+/// Calls `f(arg, counter)` for its side effects. Returns the Promise it gave, if any: the
+/// caller must then wait for it (see [`super::promise::Gate`]).
 pub fn call_handler(
     context: &Context,
     f: &JsValue,
     counter: u64,
     arg: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Value<'js>>,
-) -> Result<(), ScriptError> {
+) -> Result<Option<JsValue>, ScriptError> {
     script::call_in(context, |ctx| {
         let a = arg(ctx)?;
         if let Some(func) = f.get(ctx).as_function() {
-            func.call::<_, Value>((a, counter as f64))?;
+            let r = func.call::<_, Value>((a, counter as f64))?;
+            if r.is_promise() {
+                return Ok(Some(JsValue::save(ctx, r)));
+            }
         }
-        Ok(())
+        Ok(None)
     })
 }
 
+/// What a replacement evaluated to.
+pub enum Replacement {
+    /// These events.
+    Events(Vec<Event>),
+    /// Nothing: the function returned `undefined` (the input is dropped).
+    Nothing,
+    /// A Promise of the replacement: wait for it.
+    Pending(JsValue),
+}
+
+impl Replacement {
+    /// For filters that do not wait for Promises: the events (`None` for undefined), or an
+    /// error naming `filter` when the callback gave a Promise.
+    pub fn now(self, filter: &str) -> Result<Option<Vec<Event>>, ScriptError> {
+        match self {
+            Replacement::Events(e) => Ok(Some(e)),
+            Replacement::Nothing => Ok(None),
+            Replacement::Pending(_) => Err(ScriptError::plain(format!(
+                "{filter}(): the callback returned a Promise, which {filter}() does not wait for"
+            ))),
+        }
+    }
+}
+
 /// Evaluates a replacement: a static events-like value, or a function of `(arg, counter)`
-/// returning one. `Ok(None)` means the function returned `undefined` (drop the input).
+/// returning one (or a Promise of one).
 pub fn call_replacer(
     context: &Context,
     r: &JsValue,
     counter: u64,
     arg: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Value<'js>>,
-) -> Result<Option<Vec<Event>>, ScriptError> {
+) -> Result<Replacement, ScriptError> {
     script::call_in(context, |ctx| {
         let v = r.get(ctx);
         let v = match v.as_function() {
@@ -45,13 +73,16 @@ pub fn call_replacer(
             None => v,
         };
         if v.is_undefined() {
-            return Ok(None);
+            return Ok(Replacement::Nothing);
+        }
+        if v.is_promise() {
+            return Ok(Replacement::Pending(JsValue::save(ctx, v)));
         }
         let mut out = Vec::new();
         script::events_from_js(ctx, v, &mut out).map_err(|m| {
             rquickjs::Exception::throw_type(ctx, &format!("invalid replacement: {m}"))
         })?;
-        Ok(Some(out))
+        Ok(Replacement::Events(out))
     })
 }
 

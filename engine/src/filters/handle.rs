@@ -3,6 +3,7 @@
 use std::rc::Rc;
 
 use super::callback::{call_handler, fail, size_limit_and_callback, MessageReader};
+use super::promise::{Gate, Settle};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
@@ -138,6 +139,7 @@ impl FilterProto for HandleProto {
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
         Box::new(Handle {
+            gate: Gate::new(&init, self.desc.name),
             proto: HandleShared {
                 name: self.desc.name,
                 on: self.on,
@@ -159,7 +161,18 @@ struct HandleShared {
     callback: JsValue,
 }
 
+/// What to do with the event that called the handler.
+enum Step {
+    /// Pass it on.
+    Pass,
+    /// Hold it until this Promise settles.
+    Wait(JsValue),
+    /// Drop it: the handler failed and the stream ended.
+    Stop,
+}
+
 struct Handle {
+    gate: Gate,
     proto: HandleShared,
     context: Rc<Context>,
     output: Output,
@@ -170,7 +183,7 @@ struct Handle {
 }
 
 impl Handle {
-    fn call_event(&mut self, evt: &Event) -> bool {
+    fn call_event(&mut self, evt: &Event) -> Step {
         let n = self.counter;
         self.counter += 1;
         let r = call_handler(&self.context, &self.proto.callback, n, |ctx| {
@@ -179,18 +192,19 @@ impl Handle {
         self.check(r)
     }
 
-    fn check(&mut self, r: Result<(), script::ScriptError>) -> bool {
+    fn check(&mut self, r: Result<Option<JsValue>, script::ScriptError>) -> Step {
         match r {
-            Ok(()) => true,
+            Ok(None) => Step::Pass,
+            Ok(Some(p)) => Step::Wait(p),
             Err(e) => {
                 self.ended = true;
                 fail(&self.output, self.proto.name, &e);
-                false
+                Step::Stop
             }
         }
     }
 
-    fn finish_message(&mut self, end: MessageTail) -> bool {
+    fn finish_message(&mut self, end: MessageTail) -> Step {
         let msg = self.reader.finish(end);
         let n = self.counter;
         self.counter += 1;
@@ -209,10 +223,13 @@ impl Handle {
 
 impl Filter for Handle {
     fn process(&mut self, evt: Event) {
-        if self.ended {
+        if self.ended || self.gate.has_ended() {
             return;
         }
-        let ok = match (self.proto.on, &evt) {
+        if self.gate.is_waiting() {
+            return self.gate.keep(evt);
+        }
+        let step = match (self.proto.on, &evt) {
             (On::StreamStart, _) if !self.started => {
                 self.started = true;
                 self.call_event(&evt)
@@ -223,11 +240,11 @@ impl Filter for Handle {
             | (On::StreamEnd, Event::StreamEnd(_)) => self.call_event(&evt),
             (On::Message | On::MessageBody, Event::MessageStart(h)) => {
                 self.reader.start(h.clone());
-                true
+                Step::Pass
             }
             (On::Message | On::MessageBody, Event::Data(b)) => {
                 self.reader.data(b);
-                true
+                Step::Pass
             }
             (On::Message | On::MessageBody, Event::MessageEnd(t)) if self.reader.is_open() => {
                 self.finish_message(t.clone())
@@ -235,13 +252,33 @@ impl Filter for Handle {
             (On::Message | On::MessageBody, Event::StreamEnd(_)) if self.reader.is_open() => {
                 self.finish_message(MessageTail::default())
             }
-            _ => true,
+            _ => Step::Pass,
         };
-        if ok {
-            if evt.is_stream_end() {
-                self.ended = true;
+        match step {
+            Step::Pass => {
+                if evt.is_stream_end() {
+                    self.ended = true;
+                }
+                self.output.emit(evt);
             }
-            self.output.emit(evt);
+            Step::Wait(p) => {
+                let r = script::js(|ctx| {
+                    self.gate.wait(
+                        ctx,
+                        p.get(ctx),
+                        Settle::Ignore,
+                        Some(evt),
+                        self.context.clone(),
+                        self.output.clone(),
+                    )
+                });
+                if let Err(e) = r {
+                    self.ended = true;
+                    let e = script::ScriptError::plain(e.to_string());
+                    fail(&self.output, self.proto.name, &e);
+                }
+            }
+            Step::Stop => {}
         }
     }
 }

@@ -136,7 +136,8 @@ impl Tunnel {
     fn accept_request(&mut self, end: MessageTail) {
         let msg = self.reader.finish(end);
         let reply = match &self.arg {
-            Some(h) => call_replacer(&self.context, h, 0, |ctx| script::to_js_message(ctx, &msg)),
+            Some(h) => call_replacer(&self.context, h, 0, |ctx| script::to_js_message(ctx, &msg))
+                .and_then(|r| r.now("acceptHTTPTunnel")),
             None => Ok(None),
         };
         let events = match reply {
@@ -204,7 +205,9 @@ impl Filter for Tunnel {
                 self.arg.as_ref().expect("handshake"),
                 0,
                 |ctx| Ok(Value::new_undefined(ctx.clone())),
-            ) {
+            )
+            .and_then(|r| r.now("connectHTTPTunnel"))
+            {
                 Ok(Some(e)) => e,
                 Ok(None) => Vec::new(),
                 Err(e) => {

@@ -89,7 +89,9 @@ impl Filter for Insert {
         if let Some(r) = self.events.take() {
             match call_replacer(&self.context, &r, 0, |ctx| {
                 Ok(rquickjs::Value::new_undefined(ctx.clone()))
-            }) {
+            })
+            .and_then(|r| r.now("insert"))
+            {
                 Ok(Some(evts)) => self.output.emit_all(evts),
                 Ok(None) => {}
                 Err(e) => return fail(&self.output, "insert", &e),

@@ -3,7 +3,8 @@
 
 use std::rc::Rc;
 
-use super::callback::{call_replacer, fail, size_limit_and_callback, MessageReader};
+use super::callback::{call_replacer, fail, size_limit_and_callback, MessageReader, Replacement};
+use super::promise::{Gate, Settle};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
@@ -134,6 +135,7 @@ impl FilterProto for ReplaceProto {
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
         Box::new(Replace {
+            gate: Gate::new(&init, self.desc.name),
             name: self.desc.name,
             on: self.on,
             replacement: self.replacement.clone(),
@@ -148,6 +150,7 @@ impl FilterProto for ReplaceProto {
 }
 
 struct Replace {
+    gate: Gate,
     name: &'static str,
     on: On,
     replacement: Option<JsValue>,
@@ -160,18 +163,42 @@ struct Replace {
 }
 
 impl Replace {
-    /// Emits the replacement for one input; returns false after an error.
+    /// Emits the replacement for one input, then `after`; returns false after an error.
+    /// When the replacement is a Promise, both wait for it.
     fn replace(
         &mut self,
         arg: impl for<'js> FnOnce(&rquickjs::Ctx<'js>) -> rquickjs::Result<rquickjs::Value<'js>>,
+        after: Option<Event>,
     ) -> bool {
         let Some(r) = self.replacement.clone() else {
-            return true; // no replacement: the input is dropped
+            return self.emit_after(after); // no replacement: the input is dropped
         };
         let n = self.counter;
         self.counter += 1;
         match call_replacer(&self.context, &r, n, arg) {
-            Ok(Some(evts)) => {
+            Ok(Replacement::Pending(p)) => {
+                let r = script::js(|ctx| {
+                    self.gate.wait(
+                        ctx,
+                        p.get(ctx),
+                        Settle::Replace,
+                        after,
+                        self.context.clone(),
+                        self.output.clone(),
+                    )
+                });
+                if let Err(e) = r {
+                    self.ended = true;
+                    fail(
+                        &self.output,
+                        self.name,
+                        &script::ScriptError::plain(e.to_string()),
+                    );
+                    return false;
+                }
+                true
+            }
+            Ok(Replacement::Events(evts)) => {
                 for e in evts {
                     if e.is_stream_end() {
                         self.ended = true;
@@ -181,9 +208,9 @@ impl Replace {
                         break;
                     }
                 }
-                true
+                self.emit_after(after)
             }
-            Ok(None) => true,
+            Ok(Replacement::Nothing) => self.emit_after(after),
             Err(e) => {
                 self.ended = true;
                 fail(&self.output, self.name, &e);
@@ -192,8 +219,19 @@ impl Replace {
         }
     }
 
+    /// Emits what follows a replacement (unless the replacement ended the stream).
+    fn emit_after(&mut self, after: Option<Event>) -> bool {
+        if let Some(e) = after {
+            if !self.ended {
+                self.ended = e.is_stream_end();
+                self.output.emit(e);
+            }
+        }
+        true
+    }
+
     fn replace_event(&mut self, evt: Event) {
-        self.replace(move |ctx| script::to_js_event(ctx, &evt));
+        self.replace(move |ctx| script::to_js_event(ctx, &evt), None);
     }
 
     fn end_message(&mut self, end: MessageTail, closing: Option<Event>) {
@@ -201,25 +239,22 @@ impl Replace {
         if self.on == On::Message {
             // The stream still ends after the replacement: a StreamEnd that closed the
             // message is passed on so the pipeline's owner sees the end.
-            if self.replace(move |ctx| script::to_js_message(ctx, &msg)) && !self.ended {
-                if let Some(c) = closing {
-                    self.ended = true;
-                    self.output.emit(c);
-                }
-            }
+            self.replace(move |ctx| script::to_js_message(ctx, &msg), closing);
         } else {
             let body = msg.body;
-            if self.replace(move |ctx| script::data_to_js(ctx, &body)) && !self.ended {
-                self.output.emit(closing.unwrap_or(Event::MessageEnd(end)));
-            }
+            let after = closing.unwrap_or(Event::MessageEnd(end));
+            self.replace(move |ctx| script::data_to_js(ctx, &body), Some(after));
         }
     }
 }
 
 impl Filter for Replace {
     fn process(&mut self, evt: Event) {
-        if self.ended {
+        if self.ended || self.gate.has_ended() {
             return;
+        }
+        if self.gate.is_waiting() {
+            return self.gate.keep(evt);
         }
         match (self.on, &evt) {
             (On::StreamStart, _) if !self.started => {

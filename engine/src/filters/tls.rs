@@ -43,7 +43,7 @@ static CONNECT_TLS: FilterDescriptor = FilterDescriptor {
         ("target", "sub-pipeline name (or use .to(...)) for the encrypted side"),
         (
             "options",
-            "{sni: name or function, trusted: [Certificate] (default: the system's roots), verify: false to skip checking the server, certificate: {cert, key} for mutual TLS, alpn, handshake: function(info), minVersion, maxVersion}",
+            "{sni: name or function, trusted: [Certificate] to check the server against (nothing is checked without it), verify: true to check against the system's roots, certificate: {cert, key} for mutual TLS, alpn, handshake: function(info), minVersion, maxVersion}",
         ),
     ],
     build: build_connect,
@@ -197,27 +197,26 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
         Some(v) => Some(identity_of(&v).map_err(|e| format!("certificate: {e}"))?),
         None => None,
     };
-    let spec = ClientSpec {
-        trusted: pems_of(b.option(0, "trusted")).map_err(|e| format!("trusted: {e}"))?,
-        identity,
-        alpn: strings_of(b.option(0, "alpn")).map_err(|e| format!("alpn: {e}"))?,
-        versions: versions_of(b, 0)?,
-    };
+    let sni = b.option(0, "sni").map(|v| JsValue::save(b.ctx, v));
+    let trusted = pems_of(b.option(0, "trusted")).map_err(|e| format!("trusted: {e}"))?;
+    // As in Pipy, the server is checked when trusted CAs are given (or `verify: true` asks
+    // for the system's roots); its name only when there is an `sni` to compare with.
     let verify = b
         .option(0, "verify")
         .map(|v| super::link::is_truthy(&v))
-        .unwrap_or(true);
+        .unwrap_or(!trusted.is_empty());
+    let spec = ClientSpec {
+        trusted,
+        identity,
+        alpn: strings_of(b.option(0, "alpn")).map_err(|e| format!("alpn: {e}"))?,
+        versions: versions_of(b, 0)?,
+        check_name: sni.is_some(),
+    };
     let config = if verify {
         tls::client_config(&spec)?
     } else {
         tls::insecure_client_config(&spec)?
     };
-    let sni = b.option(0, "sni").map(|v| JsValue::save(b.ctx, v));
-    if sni.is_none() && verify {
-        return Err(
-            "give {sni: 'host name'} to check the server's certificate, or {verify: false}".into(),
-        );
-    }
     Ok(Box::new(ConnectProto {
         layout,
         config,
@@ -537,9 +536,14 @@ impl Core {
                 return self.fail(&format!("bad ClientHello: {m}"), ErrorCode::ProtocolError);
             }
             Some(Ok(accepted)) => {
-                let sni = accepted.client_hello().server_name().map(str::to_string);
+                let hello = accepted.client_hello();
+                let sni = hello.server_name().map(str::to_string);
+                let offered: Vec<Vec<u8>> = hello
+                    .alpn()
+                    .map(|i| i.map(<[u8]>::to_vec).collect())
+                    .unwrap_or_default();
                 let config = match self.choose_config(sni.as_deref()) {
-                    Ok(c) => c,
+                    Ok(c) => tls::in_client_order(c, offered),
                     Err(m) => return self.fail(&m, ErrorCode::Unauthorized),
                 };
                 match accepted.into_connection(config) {

@@ -73,12 +73,14 @@ pub enum Part {
     Head(Head),
     /// Body bytes.
     Data(Bytes),
-    /// The end of a message, with the sizes of its head and body.
+    /// The end of a message, with the sizes of its head and body and its trailers.
     End {
         /// Bytes of the head.
         head_size: usize,
         /// Bytes of the body.
         body_size: usize,
+        /// The trailer section of a chunked body.
+        trailers: Vec<Header>,
     },
     /// Bytes after a tunnel was established.
     Tunnel(Bytes),
@@ -155,6 +157,8 @@ pub struct Decoder {
     body_size: usize,
     /// Bytes of the trailer section read so far.
     trailer_size: usize,
+    /// Trailers of the chunked body being decoded.
+    trailers: Vec<Header>,
     /// Requests whose responses are still to come (response role).
     pending: VecDeque<RequestInfo>,
 }
@@ -170,6 +174,7 @@ impl Decoder {
             head_size: 0,
             body_size: 0,
             trailer_size: 0,
+            trailers: Vec::new(),
             pending: VecDeque::new(),
         }
     }
@@ -229,6 +234,7 @@ impl Decoder {
         out.push(Part::End {
             head_size: self.head_size,
             body_size: self.body_size,
+            trailers: std::mem::take(&mut self.trailers),
         });
         self.state = State::Head;
     }
@@ -335,6 +341,11 @@ impl Decoder {
                     self.end(out);
                 } else if let Err(e) = chunked::trailer_line(&line) {
                     return self.fail(e, out);
+                } else if let Some(t) = super::tail::parse_line(&line) {
+                    if self.trailers.len() >= MAX_HEADERS {
+                        return self.fail(DecodeError::HeadTooLarge, out);
+                    }
+                    self.trailers.push(t);
                 }
                 true
             }
@@ -559,7 +570,7 @@ mod tests {
         assert_eq!(body(&parts), b"hello world");
         assert!(matches!(
             parts.last(),
-            Some(Part::End { body_size: 11, .. })
+            Some(Part::End { body_size: 11, trailers, .. }) if trailers == &[Header::new("T", "v")]
         ));
     }
 

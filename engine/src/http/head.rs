@@ -229,26 +229,6 @@ impl crate::script::Lazy for LazyHead {
     }
 }
 
-/// A message tail `{headSize, bodySize}`, made only when a script asks.
-pub struct LazyTail {
-    /// Bytes of the head.
-    pub head_size: usize,
-    /// Bytes of the body.
-    pub body_size: usize,
-}
-
-impl crate::script::Lazy for LazyTail {
-    fn make<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
-        let o = Object::new(ctx.clone())?;
-        o.set("headSize", self.head_size)?;
-        o.set("bodySize", self.body_size)?;
-        Ok(o.into_value())
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-}
-
 /// A head (lazy or made in JS) ready to encode; a head no script touched is read straight
 /// from its Rust form.
 pub fn out_head(head: Option<&crate::script::JsValue>, role: super::Role, x: Exchange) -> OutHead {

@@ -22,6 +22,8 @@ pub struct FilterInit {
     pub context: Rc<Context>,
     /// The pipeline the filter is in.
     pub pipeline: Weak<Pipeline>,
+    /// The filter's position in that pipeline (its input is `Output::Pipeline(pipeline, index)`).
+    pub index: usize,
     /// Modules still ahead when the pipeline is a stage of `chain()`.
     pub chain: Option<super::ChainRest>,
 }

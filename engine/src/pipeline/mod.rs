@@ -122,6 +122,7 @@ impl Pipeline {
                         },
                         context: context.clone(),
                         pipeline: weak.clone(),
+                        index: i,
                         chain: chain.clone(),
                     })
                 })

@@ -6,9 +6,14 @@
 
 mod convert;
 mod error;
+mod esm;
+mod files;
+mod formats;
 mod http_log;
 mod native;
+mod shared;
 mod stats;
+mod timer;
 pub(crate) use native::module_prefix_len;
 mod value;
 
@@ -31,12 +36,20 @@ use crate::pipeline::Context;
 const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:events>", include_str!("js/events.js")),
     ("<sluice:globals>", include_str!("js/globals.js")),
+    ("<sluice:formats>", include_str!("js/formats.js")),
+    ("<sluice:url>", include_str!("js/url.js")),
+    ("<sluice:netaddr>", include_str!("js/netaddr.js")),
+    ("<sluice:http_static>", include_str!("js/http_static.js")),
+    ("<sluice:cstruct>", include_str!("js/cstruct.js")),
     ("<sluice:url_router>", include_str!("../algo/url_router.js")),
     (
         "<sluice:load_balancer>",
         include_str!("../algo/load_balancer.js"),
     ),
     ("<sluice:cache>", include_str!("../algo/cache.js")),
+    ("<sluice:balancer>", include_str!("../algo/balancer.js")),
+    ("<sluice:percentile>", include_str!("../algo/percentile.js")),
+    ("<sluice:shared_map>", include_str!("../algo/shared_map.js")),
     ("<sluice:config>", include_str!("js/config.js")),
 ];
 
@@ -232,6 +245,11 @@ pub fn copy_context_values<'js>(
         copy.set(0, v)?;
     }
     Ok(copy.into_value())
+}
+
+/// Forgets which context is current, whatever it was: a script changed it itself.
+pub fn forget_current_context() {
+    CURRENT_CONTEXT.with(|c| c.set(u64::MAX));
 }
 
 /// Forgets which context is current (after a context is dropped its id could be reused).

@@ -7,10 +7,24 @@ use rquickjs::{Ctx, Exception, Object, TypedArray, Value};
 use crate::codebase::Codebase;
 use crate::filters;
 
-/// Length of the text put before a module's first line (see `eval_module`).
-/// The id is zero-padded so the prefix always has the same length.
-fn module_prefix(id: u32) -> String {
-    format!("with(__sluice.scopeOf('{id:06}')){{")
+/// The text put before a module's first line (see `eval_module`): its scope, and for a
+/// module that uses module syntax, the function it runs in. The id is zero-padded and the
+/// script form padded with spaces, so the prefix always has the same length.
+fn module_prefix(id: u32, module: bool) -> String {
+    if module {
+        format!("with(__sluice.scopeOf('{id:06}')){{(function(){{")
+    } else {
+        format!("with(__sluice.scopeOf('{id:06}')){{            ")
+    }
+}
+
+/// What closes [`module_prefix`]'s text after the module's last line.
+fn module_suffix(module: bool) -> &'static str {
+    if module {
+        "\n}).call(undefined)}"
+    } else {
+        "\n}"
+    }
 }
 
 pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquickjs::Result<()> {
@@ -39,9 +53,13 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("loadFile", Func::from(load_file))?;
     n.set("readFile", Func::from(read_file))?;
     n.set("evalModule", Func::from(eval_module))?;
+    n.set("setTimer", Func::from(super::timer::set_timer))?;
     n.set("certInfo", Func::from(cert_info))?;
     n.set("logWrite", Func::from(log_write))?;
     super::stats::install(&n)?;
+    super::formats::install(&n)?;
+    super::files::install(&n)?;
+    super::shared::install(&n)?;
     n.set(
         "checkKey",
         Func::from(|ctx: Ctx<'_>, pem: String| -> rquickjs::Result<()> {
@@ -83,6 +101,9 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
         argv.set(i, a.as_str())?;
     }
     n.set("argv", argv)?;
+    let (uuid, name) = crate::worker::instance();
+    n.set("uuid", uuid)?;
+    n.set("name", name)?;
     let version = Object::new(ctx.clone())?;
     version.set("tag", env!("CARGO_PKG_VERSION"))?;
     version.set("commit", "")?;
@@ -107,7 +128,7 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
 
 /// The number of characters the module wrapper puts before line 1 of every module.
 pub(crate) fn module_prefix_len() -> usize {
-    module_prefix(0).len()
+    module_prefix(0, false).len()
 }
 
 fn utf8_encode<'js>(ctx: Ctx<'js>, s: String) -> rquickjs::Result<TypedArray<'js, u8>> {
@@ -157,8 +178,31 @@ fn eval_module<'js>(ctx: Ctx<'js>, path: String, id: u32) -> rquickjs::Result<Va
         Err(e) => return Err(Exception::throw_message(&ctx, &e)),
     };
     let src = String::from_utf8_lossy(&src);
-    let text = format!("{}{}\n}}", module_prefix(id), src);
-    match super::eval_script(&ctx, &path, &text) {
+    let rewritten = super::esm::rewrite(&src, id);
+    let eval = |module: bool| {
+        let text = format!(
+            "{}{}{}",
+            module_prefix(id, module),
+            rewritten.text,
+            module_suffix(module)
+        );
+        super::eval_script(&ctx, &path, &text)
+    };
+    let mut result = eval(rewritten.module);
+    if !rewritten.module && matches!(result, Err(rquickjs::Error::Exception)) {
+        // A `return` inside a top-level block: run the script as a module after all.
+        let e = ctx.catch();
+        let message: String = e
+            .as_object()
+            .and_then(|o| o.get("message").ok())
+            .unwrap_or_default();
+        result = if message.contains("return not in a function") {
+            eval(true)
+        } else {
+            Err(ctx.throw(e))
+        };
+    }
+    match result {
         Err(rquickjs::Error::Exception) => Err(past_the_end(&ctx, &path, &src)),
         other => other,
     }

@@ -4,6 +4,8 @@
 //! The `acceptTLS`/`connectTLS` filters (`filters/tls.rs`) drive rustls' sans-I/O connection
 //! objects with pipeline events, so TLS works over any stream, not only sockets.
 
+mod verify;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -152,6 +154,9 @@ pub struct ClientSpec {
     pub alpn: Vec<String>,
     /// Allowed versions.
     pub versions: Versions,
+    /// Check that the certificate is for the server name (off when no `sni` was given: the
+    /// chain is still checked).
+    pub check_name: bool,
 }
 
 thread_local! {
@@ -163,9 +168,14 @@ fn roots(trusted: &[String]) -> Result<RootCertStore, String> {
     let mut store = RootCertStore::empty();
     for pem in trusted {
         for c in certs_from_pem(pem)? {
-            store
-                .add(c)
-                .map_err(|e| format!("cannot trust that certificate: {e}"))?;
+            let v1 = x509_parser::parse_x509_certificate(&c)
+                .is_ok_and(|(_, p)| p.version() == x509_parser::x509::X509Version::V1);
+            match store.add(c) {
+                Ok(()) => {}
+                // WebPKI does not read v1 certificates; the client verifier checks them.
+                Err(_) if v1 => {}
+                Err(e) => return Err(format!("cannot trust that certificate: {e}")),
+            }
         }
     }
     Ok(store)
@@ -192,13 +202,49 @@ pub fn server_config(spec: &ServerSpec) -> Result<Arc<ServerConfig>, String> {
         .map_err(|e| format!("cannot check client certificates: {e}"))?;
         builder.with_client_cert_verifier(v)
     };
-    let mut config = builder
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("certificate and key do not go together: {e}"))?;
+    let mut config = builder.with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(
+        certified_key(certs, key).map_err(|e| format!("certificate and key {e}"))?,
+    )));
     config.alpn_protocols = spec.alpn.iter().map(|a| a.as_bytes().to_vec()).collect();
     let config = Arc::new(config);
     SERVER_CONFIGS.with(|m| m.borrow_mut().insert(spec.clone(), config.clone()));
     Ok(config)
+}
+
+/// A server configuration and the ALPN order a client asked for.
+type OrderKey = (usize, Vec<Vec<u8>>);
+
+thread_local! {
+    static CLIENT_ORDERED: RefCell<HashMap<OrderKey, Arc<ServerConfig>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// `config` with its ALPN protocols in the order the client prefers, as Pipy picks them:
+/// the client's first choice that the server offers wins. (rustls picks by the server's
+/// order.) Cached per configuration and client list.
+pub fn in_client_order(config: Arc<ServerConfig>, offered: Vec<Vec<u8>>) -> Arc<ServerConfig> {
+    if config.alpn_protocols.len() < 2 || offered.is_empty() {
+        return config;
+    }
+    let ordered: Vec<Vec<u8>> = offered
+        .iter()
+        .filter(|p| config.alpn_protocols.contains(p))
+        .cloned()
+        .collect();
+    if ordered.is_empty() || ordered == config.alpn_protocols {
+        return config;
+    }
+    let key = (Arc::as_ptr(&config) as usize, ordered);
+    CLIENT_ORDERED.with(|m| {
+        m.borrow_mut()
+            .entry(key.clone())
+            .or_insert_with(|| {
+                let mut c = (*config).clone();
+                c.alpn_protocols = key.1.clone();
+                Arc::new(c)
+            })
+            .clone()
+    })
 }
 
 /// The client configuration for `spec` (built once per worker).
@@ -217,14 +263,19 @@ pub fn client_config(spec: &ClientSpec) -> Result<Arc<ClientConfig>, String> {
     };
     let builder = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&spec.versions.list())
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(store);
-    let mut config = match &spec.identity {
-        None => builder.with_no_client_auth(),
-        Some((cert, key)) => builder
-            .with_client_auth_cert(certs_from_pem(cert)?, key_from_pem(key)?)
-            .map_err(|e| format!("client certificate and key do not go together: {e}"))?,
+        .map_err(|e| e.to_string())?;
+    let builder = if spec.check_name {
+        builder.with_root_certificates(store)
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(verify::chain_only(
+                store,
+                trusted_ders(&spec.trusted)?,
+                provider(),
+            )?)
     };
+    let mut config = with_identity(builder, spec)?;
     config.alpn_protocols = spec.alpn.iter().map(|a| a.as_bytes().to_vec()).collect();
     let config = Arc::new(config);
     CLIENT_CONFIGS.with(|m| m.borrow_mut().insert(spec.clone(), config.clone()));
@@ -237,62 +288,56 @@ pub fn insecure_client_config(spec: &ClientSpec) -> Result<Arc<ClientConfig>, St
         .with_protocol_versions(&spec.versions.list())
         .map_err(|e| e.to_string())?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyServer(provider())));
-    let mut config = match &spec.identity {
-        None => builder.with_no_client_auth(),
-        Some((cert, key)) => builder
-            .with_client_auth_cert(certs_from_pem(cert)?, key_from_pem(key)?)
-            .map_err(|e| format!("client certificate and key do not go together: {e}"))?,
-    };
+        .with_custom_certificate_verifier(verify::any_server(provider()));
+    let mut config = with_identity(builder, spec)?;
     config.alpn_protocols = spec.alpn.iter().map(|a| a.as_bytes().to_vec()).collect();
     Ok(Arc::new(config))
 }
 
-/// Accepts any server certificate (signatures are still checked).
-#[derive(Debug)]
-struct AnyServer(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AnyServer {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
+/// The certificates of `pems`, in DER.
+fn trusted_ders(pems: &[String]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let mut v = Vec::new();
+    for p in pems {
+        v.extend(certs_from_pem(p)?);
     }
+    Ok(v)
+}
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
+/// Finishes a client configuration with the client certificate of `spec`, if any.
+fn with_identity(
+    builder: rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>,
+    spec: &ClientSpec,
+) -> Result<ClientConfig, String> {
+    Ok(match &spec.identity {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let ck = certified_key(certs_from_pem(cert)?, key_from_pem(key)?)
+                .map_err(|e| format!("client certificate and key {e}"))?;
+            builder.with_client_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(ck)))
+        }
+    })
+}
 
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+/// A certificate chain with its signing key, checked to go together. X.509 v1 certificates
+/// (which rustls' checker refuses to read, though TLS peers accept them) are taken as
+/// they are: Pipy's own test certificates are v1.
+fn certified_key(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<rustls::sign::CertifiedKey, String> {
+    let signing = provider()
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| format!("cannot be used: {e}"))?;
+    let ck = rustls::sign::CertifiedKey::new(certs, signing);
+    let v1 = ck
+        .cert
+        .first()
+        .and_then(|c| x509_parser::parse_x509_certificate(c).ok())
+        .is_some_and(|(_, c)| c.version() == x509_parser::x509::X509Version::V1);
+    if !v1 {
+        ck.keys_match()
+            .map_err(|e| format!("do not go together: {e}"))?;
     }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+    Ok(ck)
 }

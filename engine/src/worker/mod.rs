@@ -189,6 +189,22 @@ pub async fn exit_requested() -> i32 {
     c.load(Ordering::SeqCst)
 }
 
+static INSTANCE: OnceLock<(String, String)> = OnceLock::new();
+
+/// Names this process for scripts (`pipy.uuid`, `pipy.name`): the given UUID, or a fresh
+/// random one. Only the first call counts.
+pub fn set_instance(uuid: Option<String>, name: Option<String>) {
+    let uuid = uuid.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let _ = INSTANCE.set((uuid, name.unwrap_or_default()));
+}
+
+/// This process's instance UUID and name (see [`set_instance`]).
+pub fn instance() -> (String, String) {
+    INSTANCE
+        .get_or_init(|| (uuid::Uuid::new_v4().to_string(), String::new()))
+        .clone()
+}
+
 /// Arguments for `pipy.argv`.
 pub fn script_args() -> Vec<String> {
     ARGS.get().cloned().unwrap_or_default()
@@ -375,6 +391,7 @@ async fn run(
         }
     }
     let _ = tx.send(Ok(loaded));
+    tracing::debug!(target: "thread", "Thread {} started", current().0);
     jobs.push(tokio::task::spawn_local(report_heap()));
     loop {
         if control.changed().await.is_err() {
@@ -433,6 +450,7 @@ fn start_listeners(
     keys: &mut HashSet<String>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
     let mut bound = Vec::new();
+    let mut udp = Vec::new();
     for layout in program.listens() {
         let LayoutKind::Listen { host, port } = &layout.kind else {
             continue;
@@ -442,16 +460,36 @@ fn start_listeners(
         if count > 1 {
             lo.reuse_port = true;
         }
+        if lo.udp {
+            // Every worker (and a reloading program) shares the port: the kernel spreads
+            // peers over the sockets.
+            let socket = net::bind_udp(host, *port, true)?;
+            udp.push((layout.clone(), socket, lo, host.clone(), *port));
+            continue;
+        }
         let std_listener = net::registry::acquire(host, *port, index, &lo)?;
         keys.insert(net::registry::key(host, *port, index));
         bound.push((layout.clone(), std_listener, lo, host.clone(), *port));
     }
     let mut jobs = Vec::new();
+    for (layout, socket, lo, host, port) in udp {
+        let socket = tokio::net::UdpSocket::from_std(socket)
+            .map_err(|e| format!("cannot listen on UDP port {port} at {host}: {e}"))?;
+        if current().0 == 0 {
+            tracing::info!(target: "listener", "Listening on UDP port {port} at {host}");
+        }
+        jobs.push(tokio::task::spawn_local(net::serve_udp(
+            socket,
+            layout,
+            lo,
+            tracker.clone(),
+        )));
+    }
     for (layout, l, lo, host, port) in bound {
         let listener = tokio::net::TcpListener::from_std(l)
             .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
         if current().0 == 0 {
-            tracing::info!(target: "listener", "Listening on port {port} at {host}");
+            tracing::info!(target: "listener", "Listening on TCP port {port} at {host}");
         }
         jobs.push(tokio::task::spawn_local(net::serve_listener(
             listener,
@@ -509,6 +547,21 @@ fn listen_options(layout: &PipelineLayout, opts: &RunOptions) -> Result<ListenOp
                     .ok()
                     .filter(|v| !v.is_undefined() && !v.is_null())
             };
+            if let Some(v) = get("protocol") {
+                let p = v
+                    .get::<rquickjs::Coerced<String>>()
+                    .map(|s| s.0)
+                    .unwrap_or_default();
+                lo.udp = match p.to_ascii_lowercase().as_str() {
+                    "udp" => true,
+                    "tcp" | "" => false,
+                    other => {
+                        return Err(format!(
+                            "listen(): unknown protocol {other} (use tcp or udp)"
+                        ))
+                    }
+                };
+            }
             if let Some(v) = get("maxConnections") {
                 let n = v
                     .as_number()

@@ -58,14 +58,83 @@ S.module = (path) => {
   path = S.normalize(path);
   let m = S.byPath[path];
   if (m) return m;
-  m = { id: S.modules.length, path, vars: Object.create(null), config: null, value: undefined, loading: true };
+  m = { id: S.modules.length, path, vars: Object.create(null), config: null, value: undefined, loading: true,
+    exports: Object.create(null) };
   m.scope = newScope(m);
   S.byPath[path] = m;
   S.modules.push(m);
-  m.value = __N.evalModule(path, m.id);
-  m.loading = false;
+  // While a module loads, context variables are their initial values: `var $x = 1` at the
+  // top of a module sets what every new context starts with.
+  const saved = CUR[0];
+  CUR[0] = S.initial;
+  try { m.value = __N.evalModule(path, m.id); }
+  finally { CUR[0] = saved; m.loading = false; }
+  if (m.value === undefined && 'default' in m.exports) m.value = m.exports.default;
   if (m.value instanceof Configuration) m.config = m.value;
   return m;
+};
+
+// ---- ES module syntax (script/esm.rs rewrites it into these calls) --------------------------
+S.esmResolve = (m, p) => {
+  if (typeof p !== 'string') throw new TypeError('module path must be a string');
+  if (p.startsWith('./') || p.startsWith('../')) return m.path.slice(0, m.path.lastIndexOf('/') + 1) + p;
+  return p;
+};
+const view = (dep, name) => (name === '*' ? () => dep.exports : () => dep.exports[name]);
+S.esmImport = (id, from, bindings) => {
+  const m = S.modules[id];
+  const dep = S.module(S.esmResolve(m, from));
+  for (const [local, name] of bindings) {
+    if (name !== '*' && name !== 'default' && !dep.loading && !(name in dep.exports)) {
+      throw new SyntaxError(`${dep.path} does not export ${name}`);
+    }
+    Object.defineProperty(m.scope, local, {
+      get: view(dep, name),
+      set() { throw new TypeError(`${local} is imported from ${dep.path} and cannot be assigned`); },
+      enumerable: false, configurable: true,
+    });
+  }
+};
+S.esmExports = id => S.modules[id].exports;
+S.esmExport = (id, getters) => {
+  const e = S.modules[id].exports;
+  for (const k of Object.keys(getters)) Object.defineProperty(e, k, { get: getters[k], enumerable: true, configurable: true });
+};
+S.esmForward = (id, from, names) => {
+  const m = S.modules[id];
+  const dep = S.module(S.esmResolve(m, from));
+  const list = names === '*' ? Object.keys(dep.exports).filter(k => k !== 'default').map(k => [k, k]) : names;
+  for (const [exported, name] of list) {
+    Object.defineProperty(m.exports, exported, { get: view(dep, name), enumerable: true, configurable: true });
+  }
+};
+S.esmFiber = (id, names) => {
+  const m = S.modules[id];
+  for (const k of names) {
+    if (k in m.vars) continue;
+    const slot = S.newSlot(undefined);
+    m.vars[k] = slot;
+    S.defineVar(m.scope, k, slot);
+  }
+};
+
+// The module whose code is running (from the call stack).
+S.callerModule = depth => {
+  const loc = location(depth || 3);
+  return S.byPath[loc.file] || S.modules[S.modules.length - 1];
+};
+
+// `pipeline($=>$...)` ([C]): a standalone layout, usable wherever a sub-pipeline is.
+class PipelineTemplate {
+  constructor(id) { this.__layout = id; }
+  toString() { return `[Pipeline ${this.__layout}]`; }
+}
+S.PipelineTemplate = PipelineTemplate;
+globalThis.pipeline = builder => {
+  if (typeof builder !== 'function') throw new TypeError('pipeline() expects a function like $=>$...');
+  const m = S.callerModule(3);
+  const c = new Configuration(m, null);
+  return new PipelineTemplate(c._ref(builder, 3).__layout);
 };
 
 S.scopeOf = id => S.modules[+id].scope;
@@ -113,6 +182,25 @@ function makePipy(m) {
     try { return (S.solved[p] = __N.evalModule(p, sm.id)); }
     catch (e) { delete S.solved[p]; throw e; }
   };
+  pipy.import = path => S.module(S.esmResolve(m, path)).exports;
+  pipy.listen = (port, ...rest) => {
+    const target = rest.pop();
+    let options = {};
+    for (const a of rest) {
+      if (typeof a === 'string') options = Object.assign({}, options, { protocol: a });
+      else if (a && typeof a === 'object') options = Object.assign({}, a, options.protocol ? { protocol: options.protocol } : {});
+    }
+    const c = new Configuration(m, null).listen(port, options);
+    if (c._cur && c._cur.skipped) return;
+    if (typeof target === 'function') {
+      target(c);
+      c._checkTo();
+    } else if (target instanceof PipelineTemplate) {
+      c.link(target);
+    } else {
+      throw new TypeError('pipy.listen(): the last argument must be a pipeline or a function like $=>$...');
+    }
+  };
   pipy.exit = code => __N.exit(code === undefined ? 0 : code | 0);
   pipy.restart = () => __N.log(2, 'pipy.restart() is not supported yet; ignored');
   pipy.now = () => Date.now();
@@ -120,6 +208,8 @@ function makePipy(m) {
   pipy.since = __N.since;
   pipy.source = m.path;
   pipy.argv = __N.argv;
+  pipy.uuid = __N.uuid;
+  Object.defineProperty(pipy, 'name', { value: __N.name, enumerable: true });
   pipy.version = __N.version;
   pipy.thread = __N.thread;
   return pipy;
@@ -157,12 +247,24 @@ S.keyOf = v => {
 // 'branch' (condition/layout pairs), 'use', 'chain'.
 const KINDS = __N.filterKinds;
 
+// A name asked of a Configuration that it does not have: a filter Sluice lacks.
+const NOT_FILTERS = new Set(['then', 'toJSON', 'constructor', 'inspect', 'valueOf', 'toString']);
+const CONFIG_GUARD = {
+  get(target, prop, receiver) {
+    if (typeof prop === 'string' && !(prop in target) && !NOT_FILTERS.has(prop) && !prop.startsWith('_')) {
+      throw new TypeError(`${prop} is not a Sluice filter (see engine --list-filters)`);
+    }
+    return Reflect.get(target, prop, receiver);
+  },
+};
+
 class Configuration {
   constructor(m, shared) {
     this._m = m;
     this._layouts = shared ? shared._layouts : [];
     this._cur = null;
     this._joint = null; // last joint filter still waiting for .to()
+    return new Proxy(this, CONFIG_GUARD);
   }
   _open(kind, fields, depth) {
     this._checkTo();
@@ -230,7 +332,7 @@ class Configuration {
   _layoutOnly(what) {
     const l = this._cur;
     if (!l) throw new Error(`${what}() needs a pipeline layout first`);
-    if (l.filters.length) throw new Error(`${what}() must come before the first filter`);
+    // Pipy 1.x takes onStart/onEnd anywhere in the layout ($=>$.connect(...).onEnd(...)).
     if (l[what] !== undefined) throw new Error(`${what}() given twice`);
     return l;
   }
@@ -249,6 +351,7 @@ class Configuration {
   }
   _ref(x, depth) {
     if (typeof x === 'string') return { __ref: x };
+    if (x instanceof PipelineTemplate) return { __layout: x.__layout };
     if (typeof x === 'function') {
       const loc = location(depth + 1);
       const sub = new Configuration(this._m, this);

@@ -166,3 +166,24 @@ globalThis.__thread = __N.thread;
   class JSONLogger extends Logger { constructor(name) { super(name, true); } }
   globalThis.logging = { TextLogger, JSONLogger };
 })();
+
+// Timeout: `new Timeout(seconds).wait()` is a Promise fulfilled after that time, in the
+// context it was made in; `cancel()` stops it (the Promise then never settles).
+(function () {
+  class Timeout {
+    constructor(seconds) {
+      this._s = S.seconds(seconds === undefined ? 0 : seconds);
+      this._cancelled = false;
+    }
+    wait() {
+      const saved = S.current[0];
+      return new Promise(resolve => __N.setTimer(this._s, () => {
+        if (this._cancelled) return;
+        S.current[0] = saved;
+        resolve();
+      }));
+    }
+    cancel() { this._cancelled = true; }
+  }
+  globalThis.Timeout = Timeout;
+})();
