@@ -6,7 +6,12 @@
 //! connections finish) or stops it at once. Reloading starts a new worker on the same
 //! listening sockets and drains the old one, so no connection is dropped.
 
+mod liveness;
+mod reads;
 mod tasks;
+
+pub use liveness::{hold, idle, Work};
+pub use reads::request as start_read;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -310,6 +315,8 @@ async fn run(
     let fail = |tx: &Reply, e: LoadError| {
         let _ = tx.send(Err(e));
     };
+    // Loading is work: the process must not end before the program has started.
+    let loading = liveness::hold();
     let opened = match &opts.main {
         Some(m) => Codebase::with_main(&opts.target, m),
         None => Codebase::open(&opts.target),
@@ -390,6 +397,15 @@ async fn run(
             return Some(program);
         }
     }
+    // Listeners and periodic tasks keep the program running; run-once tasks and reads hold
+    // their own work until their pipelines end.
+    let _serving = (program.listens().next().is_some()
+        || program
+            .tasks()
+            .any(|l| matches!(&l.kind, LayoutKind::Task { when, .. } if !when.is_empty())))
+    .then(liveness::hold);
+    reads::start_program(&program.layouts);
+    drop(loading);
     let _ = tx.send(Ok(loaded));
     tracing::debug!(target: "thread", "Thread {} started", current().0);
     jobs.push(tokio::task::spawn_local(report_heap()));
@@ -493,8 +509,9 @@ fn start_tasks(program: &Program) -> Result<Vec<tokio::task::JoinHandle<()>>, St
                 layout, when,
             )));
         } else if when.is_empty() {
+            let work = liveness::hold();
             jobs.push(tokio::task::spawn_local(async move {
-                let _keep = tasks::start_task(&layout);
+                let _keep = tasks::start_task(&layout, Some(work));
                 std::future::pending::<()>().await;
             }));
         } else {

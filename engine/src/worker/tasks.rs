@@ -4,6 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+use super::liveness::Work;
 use crate::event::{Event, MessageTail, StreamEnd};
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 
@@ -13,12 +14,15 @@ pub(super) struct TaskRun {
     ended: Rc<Cell<bool>>,
 }
 
-pub(super) fn start_task(layout: &Rc<PipelineLayout>) -> TaskRun {
+/// Starts one run of a task pipeline; `work` (a run-once task's) is released when it ends.
+pub(super) fn start_task(layout: &Rc<PipelineLayout>, work: Option<Work>) -> TaskRun {
     let ended = Rc::new(Cell::new(false));
     let e = ended.clone();
+    let work = RefCell::new(work);
     let output = Output::from_fn(move |evt| {
         if evt.is_stream_end() {
             e.set(true);
+            work.borrow_mut().take();
         }
     });
     let pipeline = Pipeline::new(layout, Context::root(None), output);
@@ -50,7 +54,7 @@ pub(super) async fn run_timer_task(layout: Rc<PipelineLayout>, every: Duration) 
         if !busy {
             let old = current.borrow_mut().take();
             drop(old);
-            let run = start_task(&layout);
+            let run = start_task(&layout, None);
             *current.borrow_mut() = Some(run);
         }
     }
@@ -77,7 +81,7 @@ pub(super) async fn run_signal_task(layout: Rc<PipelineLayout>, name: String) {
     };
     let mut keep = None;
     while sig.recv().await.is_some() {
-        keep = Some(start_task(&layout));
+        keep = Some(start_task(&layout, None));
     }
     drop(keep);
 }

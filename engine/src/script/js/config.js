@@ -201,6 +201,18 @@ function makePipy(m) {
       throw new TypeError('pipy.listen(): the last argument must be a pipeline or a function like $=>$...');
     }
   };
+  // pipy.read(file, $=>$... | pipeline): the file ('-' = standard input) as Data then
+  // StreamEnd through a new pipeline; the Promise settles when the pipeline ends.
+  pipy.read = (file, target) => {
+    if (typeof file !== 'string') throw new TypeError('pipy.read(): the file name must be a string');
+    let layout;
+    if (target instanceof PipelineTemplate) layout = target.__layout;
+    else if (typeof target === 'function') {
+      if (S.running) throw new Error('pipy.read(): after start-up, give a pipeline(...) made while loading');
+      layout = new Configuration(m, null)._ref(target, 3).__layout;
+    } else throw new TypeError('pipy.read(): the second argument must be a pipeline or a function like $=>$...');
+    return new Promise((resolve, reject) => __N.startRead(file, layout, resolve, reject));
+  };
   pipy.exit = code => __N.exit(code === undefined ? 0 : code | 0);
   pipy.restart = () => __N.log(2, 'pipy.restart() is not supported yet; ignored');
   pipy.now = () => Date.now();

@@ -1,0 +1,210 @@
+//! The `pipy` object and the `os` global as Pipy 1.5 has them, run inside the real engine:
+//! `pipy.read()`, the `read` and `tee` filters, and the process ending by itself once a
+//! program has nothing left to do.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// What a run of the engine gave: exit code, standard output, standard error.
+struct Run {
+    code: i32,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+impl Run {
+    fn out(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+/// Runs `engine --no-graph main.js` in `dir` with `stdin`, and fails if it has not exited
+/// by itself within `secs`.
+fn run_in(dir: &Path, stdin: &[u8], secs: u64) -> Run {
+    let mut child = Command::new(engine_bin())
+        .arg("--no-graph")
+        .arg("main.js")
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("engine starts");
+    let mut input = child.stdin.take().unwrap();
+    let bytes = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&bytes);
+    });
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the engine was still running after {secs}s; log:\n{}",
+                err_reader.join().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = writer.join();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    }
+}
+
+#[test]
+fn pipy_read_through_tee_prints_the_file_and_the_engine_exits_by_itself() {
+    let cb = Codebase::new("read-tee");
+    let content: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(cb.dir.join("input"), &content).unwrap();
+    cb.file(
+        "main.js",
+        "pipy.read('input', $=>$.tee('-')).then(() => console.log('read ended'))\n",
+    );
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 0, "log:\n{}", r.stderr);
+    assert_eq!(r.stdout, content);
+    assert!(r.stderr.contains("read ended"), "log:\n{}", r.stderr);
+}
+
+#[test]
+fn pipy_read_of_dash_reads_standard_input() {
+    let cb = Codebase::new("read-stdin");
+    cb.file(
+        "main.js",
+        "pipy.read('-', $=>$.replaceData(d => new Data(d.toString().toUpperCase())).tee('-'))\n",
+    );
+    let r = run_in(&cb.dir, b"from stdin\n", 5);
+    assert_eq!(r.code, 0, "log:\n{}", r.stderr);
+    assert_eq!(r.out(), "FROM STDIN\n");
+}
+
+#[test]
+fn pipy_read_of_a_missing_file_rejects_its_promise() {
+    let cb = Codebase::new("read-missing");
+    cb.file(
+        "main.js",
+        "pipy.read('no-such-file', $=>$.tee('-')).then(() => println('resolved'), e => println('rejected: ' + e.message))\n",
+    );
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 0, "log:\n{}", r.stderr);
+    assert_eq!(r.out(), "rejected: cannot open file: no-such-file\n");
+}
+
+#[test]
+fn pipy_read_takes_a_pipeline_template() {
+    let cb = Codebase::new("read-template");
+    std::fs::write(cb.dir.join("input"), "abc").unwrap();
+    cb.file(
+        "main.js",
+        "var p = pipeline($=>$.handleData(d => println('got ' + d.toString())))\npipy.read('input', p).then(() => println('end'))\n",
+    );
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 0, "log:\n{}", r.stderr);
+    assert_eq!(r.out(), "got abc\nend\n");
+}
+
+#[test]
+fn tee_writes_a_file_and_appends_with_the_option() {
+    let cb = Codebase::new("tee-file");
+    std::fs::write(cb.dir.join("input"), "line\n").unwrap();
+    std::fs::write(cb.dir.join("log.txt"), "old\n").unwrap();
+    std::fs::write(cb.dir.join("new.txt"), "to be replaced\n").unwrap();
+    cb.file(
+        "main.js",
+        "pipy.read('input', $=>$.tee('new.txt').tee('log.txt', { append: true }).tee(() => 'fn.txt'))\n",
+    );
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 0, "log:\n{}", r.stderr);
+    assert_eq!(r.out(), "");
+    let read = |f: &str| std::fs::read_to_string(cb.dir.join(f)).unwrap();
+    assert_eq!(read("new.txt"), "line\n");
+    assert_eq!(read("log.txt"), "old\nline\n");
+    assert_eq!(read("fn.txt"), "line\n");
+}
+
+#[test]
+fn the_read_filter_outputs_a_file_and_ends_the_stream() {
+    let cb = Codebase::new("read-filter");
+    std::fs::write(cb.dir.join("data.bin"), "file content").unwrap();
+    cb.file(
+        "main.js",
+        r#"pipy().task()
+  .onStart(() => new Message('ignored'))
+  .read('data.bin')
+  .handleData(d => println('data ' + d.toString()))
+  .handleStreamEnd(e => println('end ' + (e.error || 'ok')))
+pipy().task()
+  .onStart(() => new Message('ignored'))
+  .read('missing.bin')
+  .handleStreamEnd(e => println('missing ' + (e.error ? 'failed' : 'ok')))
+"#,
+    );
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 0, "log:\n{}", r.stderr);
+    let out = r.out();
+    assert!(out.contains("data file content\nend ok\n"), "{out}");
+    assert!(out.contains("missing failed\n"), "{out}");
+}
+
+#[test]
+fn a_pending_timer_keeps_the_program_running_until_it_fires() {
+    let cb = Codebase::new("idle-timer");
+    cb.file(
+        "main.js",
+        "new Timeout(0.5).wait().then(() => println('fired'))\n",
+    );
+    let start = Instant::now();
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 0, "log:\n{}", r.stderr);
+    assert_eq!(r.out(), "fired\n");
+    assert!(start.elapsed() >= Duration::from_millis(500));
+}
+
+#[test]
+fn a_program_with_a_listener_keeps_running() {
+    let cb = Codebase::new("idle-listen");
+    let port = free_port();
+    let script = cb.file("main.js", &format!("pipy.listen({port}, $=>$.dummy())\n"));
+    let mut e = Engine::start(&script, &[port]);
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(e.try_wait(), None, "log:\n{}", e.log());
+}
+
+#[test]
+fn pipy_exit_gives_its_code() {
+    let cb = Codebase::new("exit-code");
+    let port = free_port();
+    cb.file(
+        "main.js",
+        &format!(
+            "pipy.listen({port}, $=>$.dummy())\nnew Timeout(0.2).wait().then(() => pipy.exit(3))\n"
+        ),
+    );
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 3, "log:\n{}", r.stderr);
+}
