@@ -208,3 +208,64 @@ fn pipy_exit_gives_its_code() {
     let r = run_in(&cb.dir, b"", 5);
     assert_eq!(r.code, 3, "log:\n{}", r.stderr);
 }
+
+#[test]
+fn os_reads_writes_lists_and_removes_files() {
+    let cb = Codebase::new("os-files");
+    cb.file(
+        "main.js",
+        r#"os.mkdir('work/a/b', { recursive: true })
+os.write('work/a/f.txt', 'hi there')
+os.writeFile('work/a/g.bin', new Data([1, 2, 3]))
+var s = os.stat('work/a/f.txt')
+println([s.size, s.isFile(), s.isDirectory(), os.stat('work/a').isDirectory(), os.stat('nope'), s.mtime > 1e9].join(','))
+println(os.list('work/a').join(','), os.readDir('work').join(','))
+println(os.read('work/a/f.txt').toString(), os.readFile('work/a/g.bin').size, os.readFile('missing'))
+os.rename('work/a/f.txt', 'work/a/h.txt')
+println(os.unlink('work/a/h.txt'), os.unlink('work/a/h.txt'))
+try { os.read('missing') } catch (e) { println('error: ' + e.message.split(':').slice(0, 2).join(':')) }
+try { os.mkdir('work/x/y') } catch (e) { println('error: ' + e.message.split(':')[0]) }
+println(os.rm('work/zz', { force: true }), os.rm('work', { recursive: true }), os.stat('work'))
+"#,
+    );
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 0, "log:\n{}", r.stderr);
+    assert_eq!(
+        r.out(),
+        "8,true,false,true,,true\n\
+         b/,f.txt,g.bin a/\n\
+         hi there 3 null\n\
+         true false\n\
+         error: cannot open file: missing\n\
+         error: cannot create directory\n\
+         false true null\n"
+    );
+    assert!(!cb.dir.join("work").exists());
+}
+
+#[test]
+fn os_paths_platform_environment_and_processes() {
+    let cb = Codebase::new("os-paths");
+    cb.file(
+        "main.js",
+        r#"println(os.path.basename('/a/b.js', '.js'), os.path.dirname('/a/b.js'), os.path.join('a', '/b', 'c/'),
+  os.path.normalize('a/./b/../c'), os.path.resolve('/x', 'y', '../z'), os.path.join())
+println(os.platform, os.env.SLUICE_TEST_VALUE, os.home() === os.env.HOME, os.abspath('q') === os.path.join(os.path.resolve('.'), 'q'))
+println(os.kill(pipy.pid, 0), os.kill(999999999, 0))
+os.chdir('sub'); println(os.list('.').join(','))
+"#,
+    );
+    cb.file("sub/inside.txt", "x");
+    let out = Command::new(engine_bin())
+        .args(["--no-graph", "main.js"])
+        .current_dir(&cb.dir)
+        .env("SLUICE_TEST_VALUE", "from-env")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "log:\n{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "b /a a/b/c/ /a/c /x/z .\nlinux from-env true true\ntrue false\ninside.txt\n"
+    );
+}
