@@ -269,3 +269,110 @@ os.chdir('sub'); println(os.list('.').join(','))
         "b /a a/b/c/ /a/c /x/z .\nlinux from-env true true\ntrue false\ninside.txt\n"
     );
 }
+
+#[test]
+fn pipy_exec_runs_a_program_without_a_shell() {
+    let cb = Codebase::new("exec");
+    cb.file(
+        "main.js",
+        r#"println(pipy.exec('echo hello   "a b" c\\ d;').toString().trim())
+println(pipy.exec(['sh', '-c', 'echo out; echo err 1>&2; exit 4'], { onExit: (c, e) => println('exit ' + c + ' err ' + e.toString().trim()) }).toString().trim())
+println(JSON.stringify(pipy.exec(['sh', '-c', 'echo out; echo err 1>&2'], { stderr: true, onExit: (...a) => println('onExit arguments ' + a.length) }).toString()))
+println(pipy.exec(['cat'], { stdin: new Data('from stdin') }).toString())
+println(pipy.exec(['/usr/bin/env'], { env: { ONLY: 'this' } }).toString().trim())
+println(pipy.exec('no-such-program-sluice', { onExit: (c, e) => println('missing ' + c + ' ' + e.toString().split(':')[0]) }).size)
+"#,
+    );
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 0, "log:\n{}", r.stderr);
+    assert_eq!(
+        r.out(),
+        "hello a b c d;\n\
+         exit 4 err err\nout\n\
+         onExit arguments 1\n\"out\\nerr\\n\"\n\
+         from stdin\n\
+         ONLY=this\n\
+         missing 127 cannot run no-such-program-sluice\n0\n"
+    );
+}
+
+#[test]
+fn pipy_exit_runs_its_callbacks_and_waits_for_their_promises() {
+    let cb = Codebase::new("exit-callbacks");
+    cb.file(
+        "main.js",
+        r#"pipy.exit(code => new Timeout(0.3).wait().then(() => println('first, code ' + code)))
+pipy.exit(() => println('second'))
+pipy.exit(3)
+"#,
+    );
+    let start = Instant::now();
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 3, "log:\n{}", r.stderr);
+    assert_eq!(r.out(), "second\nfirst, code 3\n");
+    assert!(start.elapsed() >= Duration::from_millis(300));
+}
+
+#[test]
+fn pipy_list_fork_performance_and_unsupported_calls() {
+    let cb = Codebase::new("pipy-misc");
+    cb.file("sub/x.txt", "a");
+    cb.file("sub/deep/y.txt", "b");
+    cb.file(
+        "main.js",
+        r#"println(pipy.list('sub').join(','), pipy.list('/nothing').length)
+println(typeof pipy.performance.now(), pipy.performance.now() >= 0, Math.abs(pipy.performance.timeOrigin - Date.now()) < 60000)
+println(pipy.fork(() => 'forked'), pipy.source)
+try { pipy.mount('/x', '.') } catch (e) { println(e.message.split(':')[0]) }
+"#,
+    );
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 0, "log:\n{}", r.stderr);
+    assert_eq!(
+        r.out(),
+        "deep/y.txt,x.txt 0\nnumber true true\nforked /main.js\npipy.mount() is not supported by Sluice\n"
+    );
+}
+
+#[test]
+fn pipy_watch_resolves_when_the_file_changes_and_keeps_the_program_up_until_then() {
+    let cb = Codebase::new("watch");
+    cb.file("config.json", "{}");
+    cb.file(
+        "main.js",
+        "println('watching')\npipy.watch('config.json').then(names => println('changed ' + names.join(',')))\n",
+    );
+    let mut child = Command::new(engine_bin())
+        .args(["--no-graph", "main.js"])
+        .current_dir(&cb.dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "exited before the change"
+    );
+    cb.file("config.json", "{\"changed\": true}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after the change");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(out, "watching\nchanged /config.json\n");
+}

@@ -12,6 +12,7 @@ mod formats;
 mod http_log;
 mod native;
 mod os;
+mod process;
 mod shared;
 mod stats;
 mod timer;

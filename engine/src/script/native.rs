@@ -61,6 +61,7 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     super::formats::install(&n)?;
     super::files::install(&n)?;
     super::os::install(&n)?;
+    super::process::install(&n)?;
     super::shared::install(&n)?;
     n.set(
         "checkKey",
