@@ -375,7 +375,8 @@ async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration, exit_when_id
             code = worker::exit_requested() => break code,
             _ = worker::idle(), if exit_when_idle => {
                 tracing::debug!("nothing left to do: exiting");
-                break 0;
+                // The last work may have been a callback that called pipy.exit(code).
+                break worker::requested_exit_code().unwrap_or(0);
             }
         }
     };

@@ -180,11 +180,21 @@ fn exit_signal() -> &'static (AtomicI32, Notify) {
     EXIT.get_or_init(|| (AtomicI32::new(0), Notify::new()))
 }
 
+static EXIT_ASKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Asks the process to exit with `code` (`pipy.exit()`).
 pub fn request_exit(code: i32) {
     let (c, n) = exit_signal();
     c.store(code, Ordering::SeqCst);
+    EXIT_ASKED.store(true, Ordering::SeqCst);
     n.notify_one();
+}
+
+/// The code a script asked to exit with, if it did.
+pub fn requested_exit_code() -> Option<i32> {
+    EXIT_ASKED
+        .load(Ordering::SeqCst)
+        .then(|| exit_signal().0.load(Ordering::SeqCst))
 }
 
 /// Waits until a script asks the process to exit; returns the exit code.
