@@ -376,3 +376,40 @@ fn pipy_watch_resolves_when_the_file_changes_and_keeps_the_program_up_until_then
     assert_eq!(status.code(), Some(0));
     assert_eq!(out, "watching\nchanged /config.json\n");
 }
+
+#[test]
+fn pipy_inbound_counts_and_lists_open_connections() {
+    let cb = Codebase::new("inbound");
+    let port = free_port();
+    let script = cb.file(
+        "main.js",
+        &format!(
+            r#"pipy.listen({port}, $=>$.replaceData(() => {{
+  var ports = []
+  pipy.inbound.forEach(ib => ports.push(ib.remoteAddress + ':' + ib.remotePort))
+  return new Data(pipy.inbound.count + ' ' + ports.join(',') + '\n')
+}}))
+"#
+        ),
+    );
+    let _e = Engine::start(&script, &[port]);
+    let ask = |s: &mut std::net::TcpStream| {
+        s.write_all(b"?").unwrap();
+        let mut buf = [0u8; 256];
+        let n = s.read(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let mut a = connect(port);
+    let first = ask(&mut a);
+    let pa = a.local_addr().unwrap().port();
+    let mut b = connect(port);
+    let pb = b.local_addr().unwrap().port();
+    let second = ask(&mut b);
+    drop(a);
+    std::thread::sleep(Duration::from_millis(300));
+    let third = ask(&mut b);
+    // The readiness probe of Engine::start may still be counted in the first answer.
+    assert!(first.ends_with(&format!("127.0.0.1:{pa}\n")), "{first}");
+    assert_eq!(second, format!("2 127.0.0.1:{pa},127.0.0.1:{pb}\n"));
+    assert_eq!(third, format!("1 127.0.0.1:{pb}\n"));
+}

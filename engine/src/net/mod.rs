@@ -1,6 +1,6 @@
 //! Sockets: listeners, the per-connection reader/writer, and back-pressure taps.
 
-mod inbound;
+pub mod inbound;
 mod listener;
 pub mod registry;
 mod socket;

@@ -1,6 +1,7 @@
 //! `__native.process`: what the `pipy` object needs from the process and the codebase —
 //! `pipy.exec()` (run a program, collect its output), `pipy.list()` (codebase files under a
-//! folder), `pipy.watch()` (wait for a codebase file to change) and `pipy.performance.now()`.
+//! folder), `pipy.watch()` (wait for a codebase file to change), `pipy.inbound` (open
+//! connections) and `pipy.performance.now()`.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -16,6 +17,7 @@ pub(super) fn install(n: &Object<'_>) -> rquickjs::Result<()> {
     o.set("exec", Func::from(exec))?;
     o.set("list", Func::from(list))?;
     o.set("watch", Func::from(watch))?;
+    o.set("inbounds", Func::from(inbounds))?;
     let origin = Instant::now();
     o.set(
         "now",
@@ -197,4 +199,13 @@ fn watch<'js>(ctx: Ctx<'js>, path: String, callback: Function<'js>) -> rquickjs:
         });
     });
     Ok(())
+}
+
+/// This worker's open connections, as the objects scripts see as `__inbound`.
+fn inbounds<'js>(ctx: Ctx<'js>) -> rquickjs::Result<Array<'js>> {
+    let a = Array::new(ctx.clone())?;
+    for (i, ib) in crate::net::inbound::open().iter().enumerate() {
+        a.set(i, ib.to_js(&ctx)?)?;
+    }
+    Ok(a)
 }

@@ -242,6 +242,11 @@ function makePipy(m) {
   };
   pipy.list = dir => __N.process.list(String(dir));
   pipy.watch = path => new Promise(resolve => __N.process.watch(String(path), resolve));
+  // This worker's open connections: count and forEach(fn) over their Inbound objects.
+  pipy.inbound = {
+    get count() { return __N.process.inbounds().length; },
+    forEach(fn) { for (const ib of __N.process.inbounds()) fn(ib); },
+  };
   pipy.performance = { timeOrigin: __N.since, now: () => __N.process.now() };
   const unsupported = name => () => { throw new Error(`pipy.${name}() is not supported by Sluice: the codebase is the folder on disk`); };
   pipy.mount = unsupported('mount');
