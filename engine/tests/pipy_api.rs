@@ -121,11 +121,11 @@ fn pipy_read_takes_a_pipeline_template() {
     std::fs::write(cb.dir.join("input"), "abc").unwrap();
     cb.file(
         "main.js",
-        "var p = pipeline($=>$.handleData(d => println('got ' + d.toString())))\npipy.read('input', p).then(() => println('end'))\n",
+        "var p = pipeline($=>$.onStart(a => { println('start ' + a); return [] }).handleData(d => println('got ' + d.toString())))\npipy.read('input', p, 42).then(() => println('end'))\n",
     );
     let r = run_in(&cb.dir, b"", 5);
     assert_eq!(r.code, 0, "log:\n{}", r.stderr);
-    assert_eq!(r.out(), "got abc\nend\n");
+    assert_eq!(r.out(), "start 42\ngot abc\nend\n");
 }
 
 #[test]
@@ -218,7 +218,7 @@ fn os_reads_writes_lists_and_removes_files() {
 os.write('work/a/f.txt', 'hi there')
 os.writeFile('work/a/g.bin', new Data([1, 2, 3]))
 var s = os.stat('work/a/f.txt')
-println([s.size, s.isFile(), s.isDirectory(), os.stat('work/a').isDirectory(), os.stat('nope'), s.mtime > 1e9].join(','))
+println([s.size, s.isFile(), s.isDirectory(), os.stat('work/a').isDirectory(), os.stat('nope'), s.mtime > 1e9, s.nlink, s.ino > 0].join(','))
 println(os.list('work/a').join(','), os.readDir('work').join(','))
 println(os.read('work/a/f.txt').toString(), os.readFile('work/a/g.bin').size, os.readFile('missing'))
 os.rename('work/a/f.txt', 'work/a/h.txt')
@@ -232,7 +232,7 @@ println(os.rm('work/zz', { force: true }), os.rm('work', { recursive: true }), o
     assert_eq!(r.code, 0, "log:\n{}", r.stderr);
     assert_eq!(
         r.out(),
-        "8,true,false,true,,true\n\
+        "8,true,false,true,,true,1,true\n\
          b/,f.txt,g.bin a/\n\
          hi there 3 null\n\
          true false\n\

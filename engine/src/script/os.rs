@@ -55,7 +55,8 @@ fn seconds(t: std::io::Result<std::time::SystemTime>) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// `{size, atime, mtime, ctime, mode, type}` (times in seconds), or null when the path does
+/// `{size, atime, mtime, ctime, mode, dev, ino, nlink, uid, gid, rdev, blksize, blocks, type}`
+/// (times in seconds), or null when the path does
 /// not exist. The `type` is one of file, directory, symlink, fifo, socket, char, block.
 fn stat<'js>(ctx: Ctx<'js>, path: String) -> rquickjs::Result<Value<'js>> {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -89,6 +90,14 @@ fn stat<'js>(ctx: Ctx<'js>, path: String) -> rquickjs::Result<Value<'js>> {
     let o = Object::new(ctx.clone())?;
     o.set("size", m.len() as f64)?;
     o.set("mode", m.mode())?;
+    o.set("dev", m.dev() as f64)?;
+    o.set("ino", m.ino() as f64)?;
+    o.set("nlink", m.nlink() as f64)?;
+    o.set("uid", m.uid())?;
+    o.set("gid", m.gid())?;
+    o.set("rdev", m.rdev() as f64)?;
+    o.set("blksize", m.blksize() as f64)?;
+    o.set("blocks", m.blocks() as f64)?;
     o.set("atime", seconds(m.accessed()))?;
     o.set("mtime", seconds(m.modified()))?;
     o.set("ctime", m.ctime() as f64 + m.ctime_nsec() as f64 / 1e9)?;

@@ -18,6 +18,8 @@ struct Request {
     layout: usize,
     resolve: JsValue,
     reject: JsValue,
+    /// What `onStart` is called with.
+    arg: JsValue,
 }
 
 thread_local! {
@@ -25,20 +27,25 @@ thread_local! {
     static PENDING: RefCell<Vec<Request>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `__native.startRead(file, layoutId, resolve, reject)`: starts a read now if the program is
-/// running, or once it has started.
+/// `__native.startRead(file, layoutId, resolve, reject, arg)`: starts a read now if the
+/// program is running, or once it has started; the layout's `onStart` gets `arg`.
 pub fn request<'js>(
     ctx: rquickjs::Ctx<'js>,
     file: String,
     layout: usize,
     resolve: rquickjs::Function<'js>,
     reject: rquickjs::Function<'js>,
+    arg: rquickjs::function::Opt<rquickjs::Value<'js>>,
 ) {
+    let arg = arg
+        .0
+        .unwrap_or_else(|| rquickjs::Value::new_undefined(ctx.clone()));
     let r = Request {
         file,
         layout,
         resolve: JsValue::save(&ctx, resolve.into_value()),
         reject: JsValue::save(&ctx, reject.into_value()),
+        arg: JsValue::save(&ctx, arg),
     };
     let running = LAYOUTS.with(|l| l.borrow().is_some());
     if running {
@@ -108,7 +115,8 @@ fn start(r: Request) {
             }
         });
         let pipeline = Pipeline::new(&layout, Context::root(None), output);
-        pipeline.start(|_| Vec::new());
+        let arg = r.arg.clone();
+        pipeline.start(move |ctx| vec![arg.get(ctx)]);
         loop {
             match chunks.recv().await {
                 None | Some(Ok(None)) => {

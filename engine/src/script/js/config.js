@@ -203,7 +203,7 @@ function makePipy(m) {
   };
   // pipy.read(file, $=>$... | pipeline): the file ('-' = standard input) as Data then
   // StreamEnd through a new pipeline; the Promise settles when the pipeline ends.
-  pipy.read = (file, target) => {
+  pipy.read = (file, target, arg) => {
     if (typeof file !== 'string') throw new TypeError('pipy.read(): the file name must be a string');
     let layout;
     if (target instanceof PipelineTemplate) layout = target.__layout;
@@ -211,7 +211,7 @@ function makePipy(m) {
       if (S.running) throw new Error('pipy.read(): after start-up, give a pipeline(...) made while loading');
       layout = new Configuration(m, null)._ref(target, 3).__layout;
     } else throw new TypeError('pipy.read(): the second argument must be a pipeline or a function like $=>$...');
-    return new Promise((resolve, reject) => __N.startRead(file, layout, resolve, reject));
+    return new Promise((resolve, reject) => __N.startRead(file, layout, resolve, reject, arg));
   };
   pipy.exit = x => {
     if (typeof x === 'function') { S.exitCallbacks.push(x); return; }

@@ -20,7 +20,7 @@ const bytesOf = (v, what) => {
 // A file's details from os.stat() (times in seconds since the epoch).
 class Stats {
   constructor(s) {
-    this.size = s.size; this.mode = s.mode;
+    for (const k of ['dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blksize', 'blocks']) this[k] = s[k];
     this.atime = s.atime; this.mtime = s.mtime; this.ctime = s.ctime;
     Object.defineProperty(this, '_type', { value: s.type });
   }
