@@ -413,3 +413,40 @@ fn pipy_inbound_counts_and_lists_open_connections() {
     assert_eq!(second, format!("2 127.0.0.1:{pa},127.0.0.1:{pb}\n"));
     assert_eq!(third, format!("1 127.0.0.1:{pb}\n"));
 }
+
+#[test]
+fn pipy_outbound_lists_open_connect_connections() {
+    let cb = Codebase::new("outbound");
+    let (front, origin, query) = (free_port(), free_port(), free_port());
+    let script = cb.file(
+        "main.js",
+        &format!(
+            r#"pipy.listen({origin}, $=>$.replaceData(() => new Data('pong')))
+pipy.listen({front}, $=>$.connect('127.0.0.1:{origin}'))
+pipy.listen({query}, $=>$.replaceData(() => {{
+  var list = []
+  pipy.outbound.forEach(ob => list.push(ob.address + '>' + ob.remoteAddress + ':' + ob.remotePort))
+  return new Data(pipy.outbound.count + ' ' + list.join(',') + '\n')
+}}))
+"#
+        ),
+    );
+    let _e = Engine::start(&script, &[origin, front, query]);
+    let ask = |s: &mut std::net::TcpStream| {
+        s.write_all(b"?").unwrap();
+        let mut buf = [0u8; 256];
+        let n = s.read(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let mut q = connect(query);
+    assert_eq!(ask(&mut q), "0 \n");
+    let mut f = connect(front);
+    assert_eq!(ask(&mut f), "pong");
+    assert_eq!(
+        ask(&mut q),
+        format!("1 127.0.0.1:{origin}>127.0.0.1:{origin}\n")
+    );
+    drop(f);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(ask(&mut q), "0 \n");
+}

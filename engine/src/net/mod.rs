@@ -2,6 +2,7 @@
 
 pub mod inbound;
 mod listener;
+pub mod outbound;
 pub mod registry;
 mod socket;
 mod tap;

@@ -1,7 +1,7 @@
 //! `__native.process`: what the `pipy` object needs from the process and the codebase —
 //! `pipy.exec()` (run a program, collect its output), `pipy.list()` (codebase files under a
-//! folder), `pipy.watch()` (wait for a codebase file to change), `pipy.inbound` (open
-//! connections) and `pipy.performance.now()`.
+//! folder), `pipy.watch()` (wait for a codebase file to change), `pipy.inbound` and
+//! `pipy.outbound` (open connections) and `pipy.performance.now()`.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -18,6 +18,7 @@ pub(super) fn install(n: &Object<'_>) -> rquickjs::Result<()> {
     o.set("list", Func::from(list))?;
     o.set("watch", Func::from(watch))?;
     o.set("inbounds", Func::from(inbounds))?;
+    o.set("outbounds", Func::from(outbounds))?;
     let origin = Instant::now();
     o.set(
         "now",
@@ -206,6 +207,15 @@ fn inbounds<'js>(ctx: Ctx<'js>) -> rquickjs::Result<Array<'js>> {
     let a = Array::new(ctx.clone())?;
     for (i, ib) in crate::net::inbound::open().iter().enumerate() {
         a.set(i, ib.to_js(&ctx)?)?;
+    }
+    Ok(a)
+}
+
+/// This worker's open outbound connections (`pipy.outbound`).
+fn outbounds<'js>(ctx: Ctx<'js>) -> rquickjs::Result<Array<'js>> {
+    let a = Array::new(ctx.clone())?;
+    for (i, ob) in crate::net::outbound::open().iter().enumerate() {
+        a.set(i, ob.to_js(&ctx)?)?;
     }
     Ok(a)
 }

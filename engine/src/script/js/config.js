@@ -247,6 +247,11 @@ function makePipy(m) {
     get count() { return __N.process.inbounds().length; },
     forEach(fn) { for (const ib of __N.process.inbounds()) fn(ib); },
   };
+  // This worker's open connect() connections, likewise.
+  pipy.outbound = {
+    get count() { return __N.process.outbounds().length; },
+    forEach(fn) { for (const ob of __N.process.outbounds()) fn(ob); },
+  };
   pipy.performance = { timeOrigin: __N.since, now: () => __N.process.now() };
   const unsupported = name => () => { throw new Error(`pipy.${name}() is not supported by Sluice: the codebase is the folder on disk`); };
   pipy.mount = unsupported('mount');
