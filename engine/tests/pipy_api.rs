@@ -450,3 +450,24 @@ pipy.listen({query}, $=>$.replaceData(() => {{
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(ask(&mut q), "0 \n");
 }
+
+#[test]
+fn a_watch_layout_runs_each_time_the_file_changes() {
+    let cb = Codebase::new("watch-layout");
+    cb.file("conf.txt", "1");
+    let script = cb.file(
+        "main.js",
+        "pipy()\n.watch('conf.txt')\n  .onStart(() => new Message(pipy.load('conf.txt')))\n  .handleMessage(m => console.log('conf is ' + m.body.toString()))\n",
+    );
+    let e = Engine::start(&script, &[]);
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        !e.log().contains("conf is"),
+        "ran before a change:\n{}",
+        e.log()
+    );
+    cb.file("conf.txt", "22");
+    e.wait_log("conf is 22", 5);
+    cb.file("conf.txt", "333");
+    e.wait_log("conf is 333", 5);
+}

@@ -514,7 +514,15 @@ fn start_tasks(program: &Program) -> Result<Vec<tokio::task::JoinHandle<()>>, St
         };
         let when = when.clone();
         let layout = layout.clone();
-        if when.starts_with("SIG") {
+        if let Some(file) = when.strip_prefix("watch:") {
+            let full = script::script()
+                .codebase()
+                .root()
+                .join(file.trim_start_matches('/'));
+            jobs.push(tokio::task::spawn_local(tasks::run_watch_task(
+                layout, full,
+            )));
+        } else if when.starts_with("SIG") {
             jobs.push(tokio::task::spawn_local(tasks::run_signal_task(
                 layout, when,
             )));

@@ -389,6 +389,11 @@ class Configuration {
       throw new TypeError('task(): interval must be a string like "5s" or a signal name');
     return this._open('task', { when: when === undefined || when === null ? '' : String(when) });
   }
+  // A layout run each time the codebase file (or a file under the folder) changes.
+  watch(filename) {
+    if (typeof filename !== 'string') throw new TypeError('watch(): the file name must be a string');
+    return this._open('task', { when: 'watch:' + S.normalize(filename) });
+  }
   pipeline(name) {
     if (name === undefined) return this._open('entrance', { name: '' });
     if (typeof name !== 'string') throw new TypeError('pipeline(): name must be a string');
