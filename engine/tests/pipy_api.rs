@@ -471,3 +471,15 @@ fn a_watch_layout_runs_each_time_the_file_changes() {
     cb.file("conf.txt", "333");
     e.wait_log("conf is 333", 5);
 }
+
+#[test]
+fn exit_layouts_run_when_the_program_shuts_down() {
+    let cb = Codebase::new("exit-layout");
+    cb.file(
+        "main.js",
+        "println('working')\npipy()\n.exit()\n  .onStart(() => new Message('bye'))\n  .handleMessage(m => println('exit layout ' + m.body.toString()))\n",
+    );
+    let r = run_in(&cb.dir, b"", 5);
+    assert_eq!(r.code, 0, "log:\n{}", r.stderr);
+    assert_eq!(r.out(), "working\nexit layout bye\n");
+}

@@ -412,7 +412,7 @@ async fn run(
     let _serving = (program.listens().next().is_some()
         || program
             .tasks()
-            .any(|l| matches!(&l.kind, LayoutKind::Task { when, .. } if !when.is_empty())))
+            .any(|l| matches!(&l.kind, LayoutKind::Task { when, .. } if !when.is_empty() && when != "exit")))
     .then(liveness::hold);
     reads::start_program(&program.layouts);
     drop(loading);
@@ -430,6 +430,13 @@ async fn run(
             Control::Drain(timeout, close_idle) => {
                 for j in &jobs {
                     j.abort();
+                }
+                if close_idle {
+                    // Shutting down (not reloading): the exit() layouts run first.
+                    let exits = program.tasks().filter(
+                        |l| matches!(&l.kind, LayoutKind::Task { when, .. } if when == "exit"),
+                    );
+                    tasks::run_exit_tasks(exits, timeout).await;
                 }
                 tracing::debug!(target: "worker", "draining {} connection(s)", tracker.open());
                 crate::filters::drain_servers(close_idle);
@@ -514,7 +521,10 @@ fn start_tasks(program: &Program) -> Result<Vec<tokio::task::JoinHandle<()>>, St
         };
         let when = when.clone();
         let layout = layout.clone();
-        if let Some(file) = when.strip_prefix("watch:") {
+        if when == "exit" {
+            // Run at shutdown (see `run`).
+            continue;
+        } else if let Some(file) = when.strip_prefix("watch:") {
             let full = script::script()
                 .codebase()
                 .root()

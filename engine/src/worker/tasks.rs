@@ -123,3 +123,28 @@ pub(super) async fn run_watch_task(layout: Rc<PipelineLayout>, path: std::path::
         }
     }
 }
+
+/// `exit()` layouts: run once each when the program shuts down, their input closed after what
+/// onStart gives; waits until every run has ended, or for `limit`.
+pub(super) async fn run_exit_tasks<'a>(
+    layouts: impl Iterator<Item = &'a Rc<PipelineLayout>>,
+    limit: Duration,
+) {
+    let runs: Vec<TaskRun> = layouts
+        .map(|l| {
+            let run = start_task(l, None);
+            if l.on_start.is_some() && !run.ended.get() {
+                // The program is ending: what onStart gave is all the input there will be.
+                run._pipeline.input(StreamEnd::ok());
+            }
+            run
+        })
+        .collect();
+    if runs.is_empty() {
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + limit;
+    while runs.iter().any(|r| !r.ended.get()) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -389,6 +389,8 @@ class Configuration {
       throw new TypeError('task(): interval must be a string like "5s" or a signal name');
     return this._open('task', { when: when === undefined || when === null ? '' : String(when) });
   }
+  // A layout run once when the program shuts down (a signal, pipy.exit() or nothing left to do).
+  exit() { return this._open('task', { when: 'exit' }); }
   // A layout run each time the codebase file (or a file under the folder) changes.
   watch(filename) {
     if (typeof filename !== 'string') throw new TypeError('watch(): the file name must be a string');
