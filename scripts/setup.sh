@@ -5,6 +5,9 @@
 #   scripts/setup.sh browser  also Chromium, for the browser tests
 #   scripts/setup.sh desktop  also WebKitGTK 4.1 (to build the Tauri desktop app) and the X tools
 #                             its test uses (Xvfb, xauth, ImageMagick, xdotool)
+#   scripts/setup.sh grpc     also Python's grpcio and grpcio-tools, for the gRPC tests
+#   scripts/setup.sh h2check  also Python 3 and its h2 library, for the HTTP/2 conformance
+#                             checks (tests/h2conformance/)
 set -euo pipefail
 
 need=()
@@ -20,13 +23,26 @@ if [ "${1:-}" = desktop ]; then
   command -v import >/dev/null 2>&1 || need+=(imagemagick)
   command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
 fi
+if [ "${1:-}" = h2check ]; then
+  command -v python3 >/dev/null 2>&1 || need+=(python3)
+  python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+fi
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
+if [ "${1:-}" = h2check ] && ! python3 -c 'import h2' 2>/dev/null; then
+  echo "setup: installing the Python h2 library"
+  # Debian's own Python refuses user packages unless told (PEP 668).
+  python3 -m pip install -q h2 2>/dev/null || python3 -m pip install -q --break-system-packages h2
+fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: Rust (cargo) is required: install it with rustup" >&2
   exit 1
+fi
+if [ "${1:-}" = grpc ] && ! python3 -c 'import grpc, grpc_tools' >/dev/null 2>&1; then
+  echo "setup: installing grpcio and grpcio-tools (pip)"
+  python3 -m pip install --quiet grpcio grpcio-tools
 fi

@@ -8,6 +8,8 @@ scripts/setup.sh browser
 scripts/build-ui.sh
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
+scripts/setup.sh grpc
+scripts/setup.sh h2check
 cargo test --release --no-fail-fast
 
 # These use the fixed ports of the article (8000, 8080-8082), so they run one after another.
@@ -21,6 +23,8 @@ else
 fi
 echo "== tutorials"
 bash tests/tutorials.sh "$engine"
+echo "== the script API declarations, compiled with TypeScript"
+SLUICE_ENGINE="$engine" npm run test:typings
 echo "== the IDE in a browser"
 SLUICE_ENGINE="$engine" npm run test:browser
 echo "== the desktop app"

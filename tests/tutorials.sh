@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests every tutorial, one at a time, in name order: its README has the sections a step needs
-# (Goal, New concepts, The code, step by step, Try it, Exercise) and it has a check.json; then
+# (Goal, New concepts, The code, step by step, In the IDE, From a terminal, Exercise) and it has a
+# check.json; then
 #   1. its own test (tutorial/NN-name/test.sh), which starts engines and checks them with curl;
 #   2. its check.json, the way the IDE's Open → Run → Check does it: one engine with an admin
 #      port copies the tutorial into a codebase, runs it (main.js and the services check.json
@@ -44,7 +45,7 @@ echo "== parts"
 for name in "${names[@]}"; do
   dir=$root/tutorial/$name
   missing=()
-  for section in 'Goal' 'New concepts' 'The code, step by step' 'Try it' 'Exercise'; do
+  for section in 'Goal' 'New concepts' 'The code, step by step' 'In the IDE' 'From a terminal' 'Exercise'; do
     grep -qx "## $section" "$dir/README.md" 2>/dev/null || missing+=("## $section")
   done
   if ((${#missing[@]} == 0)); then

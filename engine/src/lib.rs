@@ -29,6 +29,7 @@ pub mod net;
 pub mod pipeline;
 pub mod reuse;
 pub mod script;
+pub mod settings;
 pub mod tls;
 pub mod trace;
 pub mod units;

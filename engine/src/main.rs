@@ -220,6 +220,8 @@ fn run(cli: Cli) -> i32 {
         }
     };
     let services = match &cli.target {
+        // A codebase folder with no services on the command line runs those its settings name.
+        Some(t) if t.is_dir() && cli.services.is_empty() => sluice::settings::read(t).services,
         Some(t) => match service_paths(t, &cli.services) {
             Ok(s) => s,
             Err(e) => {

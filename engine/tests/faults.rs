@@ -88,19 +88,20 @@ fn clients_that_vanish_mid_request_or_mid_response_do_not_hurt_others() {
     for _ in 0..20 {
         // Mid-request: promise a body and leave.
         let mut s = connect(port);
-        s.write_all(b"POST /up HTTP/1.1\r\nContent-Length: 100000\r\n\r\npartial")
+        s.write_all(b"POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\npartial")
             .unwrap();
         drop(s);
         // Mid-response: ask for 20 MB, read a little, leave.
         let mut s = connect(port);
-        s.write_all(b"GET /big HTTP/1.1\r\n\r\n").unwrap();
+        s.write_all(b"GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap();
         let mut buf = [0u8; 4096];
         let _ = s.read(&mut buf);
         let _ = s.shutdown(Shutdown::Both);
     }
     let (out, _) = raw_exchange(
         port,
-        b"POST /ok HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+        b"POST /ok HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
         10,
     );
     assert!(
@@ -138,12 +139,12 @@ fn malformed(r: &mut Rng) -> Vec<u8> {
             v[i] = r.below(256) as u8;
             v
         }
-        2 => b"GET / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
-        3 => format!("GET / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", r.next()).into_bytes(),
-        4 => b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"
+        2 => b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+        3 => format!("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n", r.next()).into_bytes(),
+        4 => b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"
             .to_vec(),
         5 => {
-            let mut v = b"GET / HTTP/1.1\r\nX: ".to_vec();
+            let mut v = b"GET / HTTP/1.1\r\nHost: a\r\nX: ".to_vec();
             v.extend(std::iter::repeat_n(b'a', 70_000));
             v.extend_from_slice(b"\r\n\r\n");
             v
@@ -200,7 +201,7 @@ fn ten_thousand_malformed_requests_get_an_answer_or_a_clean_close() {
         }
         let (out, _) = raw_exchange(
             port,
-            b"POST / HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
             5,
         );
         assert!(
@@ -222,7 +223,7 @@ fn a_client_that_stops_reading_is_cut_off_after_the_write_timeout() {
     );
     let _e = Engine::start(&script, &[port]);
     let mut s = connect(port);
-    s.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
     std::thread::sleep(Duration::from_millis(2500));
     let mut got = 0usize;
     let mut buf = vec![0u8; 1 << 16];
@@ -237,6 +238,10 @@ fn a_client_that_stops_reading_is_cut_off_after_the_write_timeout() {
         "the server gave up on a client that did not read ({got} bytes)"
     );
     // Others are still served.
-    let (out, _) = raw_exchange(port, b"HEAD / HTTP/1.1\r\nConnection: close\r\n\r\n", 5);
+    let (out, _) = raw_exchange(
+        port,
+        b"HEAD / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        5,
+    );
     assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200 OK"));
 }

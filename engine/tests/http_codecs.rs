@@ -38,7 +38,7 @@ fn decode_and_encode_filters_build_a_server_and_a_proxy_by_hand() {
 "#
     );
     let (_c, _e) = start("codecs", &script, &[backend, server, proxy, dead]);
-    let (out, _) = raw_exchange(server, b"GET /a HTTP/1.1\r\n\r\n", 2);
+    let (out, _) = raw_exchange(server, b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n", 2);
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "HTTP/1.1 202 Accepted\r\nx-path: /a\r\ncontent-length: 8\r\nconnection: keep-alive\r\n\r\naccepted"

@@ -129,8 +129,12 @@ fn a_traced_request_through_the_seed_proxy_shows_every_filter_in_order() {
         admin,
         "POST",
         "/api/v1/request",
-        Some(&format!(r#"{{"port": {listen}, "path": "/hi/again"}}"#)),
+        Some(&format!(
+            r#"{{"port": {listen}, "path": "/hi/again", "headers": {{"Host": "a.example", "content-length": "9"}}}}"#
+        )),
     );
+    // A host and a content-length of the user's own replace Sluice's, never doubling them.
+    assert_eq!(r2["status"], 200, "{r2}");
     let id2 = r2["trace"].as_u64().expect("a second trace id");
     assert_ne!(id, id2);
     let t2 = api(admin, "GET", &format!("/api/v1/trace/{id2}"), None);

@@ -21,7 +21,7 @@ fn signal(pid: u32, sig: &str) {
 fn get(port: u16) -> Result<String, String> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     s.read_to_end(&mut out).map_err(|e| e.to_string())?;
@@ -50,7 +50,7 @@ fn twenty_reloads_under_load_fail_no_request() {
                 let r = if keep_alive {
                     let s = conn.get_or_insert_with(|| connect(port));
                     (|| -> Result<bool, String> {
-                        s.write_all(b"GET / HTTP/1.1\r\n\r\n")
+                        s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
                             .map_err(|e| e.to_string())?;
                         let mut buf = [0u8; 256];
                         let n = s.read(&mut buf).map_err(|e| e.to_string())?;
@@ -199,7 +199,8 @@ fn shutdown_closes_idle_keep_alive_connections_at_once() {
     assert_eq!(curl(&[&format!("http://127.0.0.1:{front}/")]), "up");
     // A client that keeps its connection open, idle.
     let mut idle = connect(front);
-    idle.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
     let mut buf = [0u8; 256];
     assert!(idle.read(&mut buf).unwrap() > 0);
     let t = Instant::now();

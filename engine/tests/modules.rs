@@ -230,3 +230,21 @@ fn pipy_command_line_options_are_accepted() {
     let (code, _, err) = run_to_end(&["/no/such/file.js"], &[]);
     assert_eq!(code, 255, "{err}");
 }
+
+#[test]
+fn a_bodiless_message_has_an_empty_data_body() {
+    let cb = Codebase::new("empty-body");
+    let port = free_port();
+    let main = cb.file(
+        "main.js",
+        &format!(
+            "var $seen\n\
+             pipy.listen({port}, $=>$.demuxHTTP().to($=>$\n\
+               .handleMessage(m => void ($seen = `${{m.body instanceof Data}}/${{m.body.size}}`))\n\
+               .replaceMessage(m => new Message(`${{$seen}} ${{m.body instanceof Data}}/${{m.body.size}}`))\n\
+             ))\n"
+        ),
+    );
+    let _e = Engine::start(&main, &[port]);
+    assert_eq!(get(port, "/"), "true/0 true/0");
+}

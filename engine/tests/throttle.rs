@@ -50,7 +50,7 @@ pipy()
         let t = Instant::now();
         let mut s = connect(port);
         for _ in 0..12 {
-            s.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
         }
         let mut got = 0;
         let mut buf = [0u8; 4096];
@@ -79,7 +79,9 @@ pipy()
 
     // One stream at a time: the second connection waits until the first closes.
     let mut first = connect(conc);
-    first.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    first
+        .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
     let mut buf = [0u8; 1024];
     let n = first.read(&mut buf).unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).ends_with("slow"));
@@ -87,7 +89,9 @@ pipy()
     second
         .set_read_timeout(Some(Duration::from_millis(600)))
         .unwrap();
-    second.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    second
+        .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
     assert!(
         second.read(&mut buf).is_err(),
         "the second stream must wait while the first holds the only slot"

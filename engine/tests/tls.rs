@@ -180,7 +180,7 @@ pipy()
     assert_eq!(out, "plain backend");
 
     // A client that speaks plain HTTP to a TLS port is dropped; the port keeps serving.
-    let (out, closed) = raw_exchange(tls, b"GET / HTTP/1.1\r\n\r\n", 5);
+    let (out, closed) = raw_exchange(tls, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 5);
     assert!(closed && !String::from_utf8_lossy(&out).contains("hello"));
     let (ok, _, err) = curl_tls(&[
         "--cacert",

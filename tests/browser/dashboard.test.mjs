@@ -22,6 +22,7 @@ let ide;
 let page;
 let proxyPort;
 let backendPort;
+let directPort;
 
 async function api(method, path, body) {
   const res = await fetch(`${ide.adminUrl}/api/v1${path}`, {
@@ -92,6 +93,8 @@ before(async () => {
   proxyPort = await freePort();
   do backendPort = await freePort();
   while (backendPort === proxyPort);
+  do directPort = await freePort();
+  while (directPort === proxyPort || directPort === backendPort);
 
   await api('POST', '/codebases/proxy', { main: '/main.js' });
   await api(
@@ -101,6 +104,7 @@ before(async () => {
       `pipy()`,
       `.listen(${proxyPort}).demuxHTTP().to($=>$.muxHTTP(()=>'b').to($=>$.connect('127.0.0.1:${backendPort}')))`,
       `.listen(${backendPort}).serveHTTP(new Message('hi'))`,
+      `.listen(${directPort}).serveHTTP(new Message({ status: 503 }, 'down'))`,
       '',
     ].join('\n'),
   );
@@ -152,6 +156,33 @@ test('the dashboard charts requests/s, latency and connections under load', asyn
   assert.ok((await chartPoints('rps')) >= 3);
   assert.deepEqual(ide.pageErrors, []);
   assert.deepEqual(ide.consoleErrors, []);
+});
+
+test('one listener at a time: a port answered directly shows its own requests, errors and response times', async () => {
+  const select = '[data-testid=dashboard-listener]';
+  assert.equal((await agentless(directPort)).status, 503);
+  await waitFor('the port among the choices', async () =>
+    (await page.$$eval(`${select} option`, (os) => os.map((o) => o.value))).includes(String(directPort)),
+  10000);
+  await page.selectOption(select, String(directPort));
+  const running = load(directPort, { ms: 2500 });
+  try {
+    await waitFor('requests/s and errors/s of the port', async () => (await nowValue('rps')) > 0 && (await nowValue('errors')) > 0, 10000, 100);
+    // Every answer there is a 503: as many errors as requests (both read from one poll).
+    const [errors, rps] = await page.evaluate(() =>
+      ['errors', 'rps'].map((k) => Number(document.querySelector(`[data-testid=${k}-now]`).dataset.value)),
+    );
+    assert.equal(errors, rps);
+    assert.ok((await nowValue('latency')) > 0, 'response times of a port answered directly');
+  } finally {
+    await running;
+  }
+  // The proxy's port had no traffic meanwhile.
+  await page.selectOption(select, String(proxyPort));
+  await waitFor('a rate for the proxy port', async () => (await nowValue('rps')) !== null, 5000, 100);
+  assert.equal(await nowValue('rps'), 0);
+  await page.screenshot({ path: join(ARTIFACTS, 'dashboard-listener.png') });
+  await page.selectOption(select, '');
 });
 
 test('the log topic filter shows only the chosen topic', async () => {

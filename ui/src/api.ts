@@ -12,6 +12,8 @@ export interface CodebaseInfo {
 
 export interface Codebase extends CodebaseInfo {
   files: string[];
+  /** Scripts run beside main when the codebase runs (its settings' services). */
+  services?: string[];
 }
 
 /** A load or script error; file/line/column when the engine knows them. */
@@ -76,10 +78,24 @@ export interface MetricsSummary {
   bytes: number;
   /** Responses by status class: `{"2xx": n, "5xx": n, ...}`. */
   responses: Record<string, number>;
+  /** Upstream streams that failed. */
   errors: number;
+  /** 5xx answers the engine made for failed streams (also among the 5xx responses). */
+  errorAnswers?: number;
   scriptExceptions: number;
   /** Upstream response times in seconds: cumulative `[le, count]` buckets, as in Prometheus. */
-  upstream: { count: number; sum: number; buckets: [number, number][] };
+  upstream: Histogram;
+  /** Request head to response head on every listener, in seconds. */
+  latency?: Histogram;
+  /** Each listening port's responses by status class and response times. */
+  listeners?: Record<string, { responses: Record<string, number>; latency: Histogram }>;
+}
+
+/** A cumulative histogram: observations, their sum, and `[le, count]` buckets. */
+export interface Histogram {
+  count: number;
+  sum: number;
+  buckets: [number, number][];
 }
 
 /** What tracing follows (`POST /api/v1/trace`); every field is optional. */
@@ -340,7 +356,7 @@ export class Api {
     return this.sendJson('POST', `/api/v1/codebases/${seg(name)}`, { folder });
   }
 
-  updateCodebase(name: string, patch: { name?: string; main?: string }): Promise<CodebaseInfo> {
+  updateCodebase(name: string, patch: { name?: string; main?: string; services?: string[] }): Promise<CodebaseInfo> {
     return this.sendJson('PATCH', `/api/v1/codebases/${seg(name)}`, patch);
   }
 

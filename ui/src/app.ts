@@ -1,6 +1,6 @@
 // The workspace: lays out the panels and carries out what the user asks, through the Api.
 
-import { Api, ApiError, setToken, type Codebase, type CodebaseInfo, type ProgramStatus, type Tutorial } from './api';
+import { Api, ApiError, setToken, type Codebase, type CodebaseInfo, type GraphAnswer, type ProgramStatus, type Tutorial } from './api';
 import { h } from './dom';
 import { ask, confirmAction, toast } from './dialogs';
 import { monaco, setTypings } from './monaco';
@@ -14,6 +14,7 @@ import { TutorialsPanel } from './tutorials';
 import { Dashboard } from './dashboard';
 import { Inspector } from './inspector';
 import { installDesktop } from './desktop';
+import { installSplitters } from './splitters';
 
 const LAST_CODEBASE = 'sluice.codebase';
 
@@ -28,7 +29,6 @@ export class App {
   private readonly tutorials: TutorialsPanel;
   private readonly dashboard: Dashboard;
   private readonly inspector: Inspector;
-  private readonly root: HTMLElement;
   private readonly banner: HTMLElement;
   private readonly saveButton: HTMLButtonElement;
 
@@ -58,6 +58,7 @@ export class App {
       remove: (path) => void this.guard(() => this.deleteFile(path)),
       rename: (path) => void this.guard(() => this.renameFile(path)),
       setMain: (path) => void this.guard(() => this.setMain(path)),
+      toggleService: (path) => void this.guard(() => this.toggleService(path)),
     });
     this.editor = new EditorArea({
       load: (path) => this.api.readFile(this.need().name, path),
@@ -72,7 +73,6 @@ export class App {
     });
     this.dashboard = new Dashboard(this.api);
     this.inspector = new Inspector(this.api);
-    this.root = root;
     this.banner = h('div.banner', { hidden: true, 'data-testid': 'banner' });
 
     this.saveButton = h(
@@ -105,6 +105,12 @@ export class App {
       side,
       this.log.el,
     );
+    // Panels keep the sizes the user gives them; opening a tab never resizes another panel.
+    installSplitters(root, [
+      { panel: this.files.el, edge: 'right', variable: '--files-w', min: 140, reserve: 700, name: 'files' },
+      { panel: side, edge: 'left', variable: '--side-w', min: 280, reserve: 560, name: 'side' },
+      { panel: this.log.el, edge: 'top', variable: '--log-h', min: 80, reserve: 240, name: 'log' },
+    ]);
 
     window.addEventListener('keydown', (e) => {
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
@@ -209,7 +215,7 @@ export class App {
     this.current = cb;
     localStorage.setItem(LAST_CODEBASE, name);
     if (switching) this.editor.reset(name);
-    this.files.set(cb.files, cb.main);
+    this.files.set(cb.files, cb.main, cb.services);
     this.program.setCurrent(name);
     this.picker.set(this.codebases, name);
     if (switching) {
@@ -224,7 +230,7 @@ export class App {
     if (!this.current) return;
     const cb = await this.api.getCodebase(this.current.name);
     this.current = cb;
-    this.files.set(cb.files, cb.main);
+    this.files.set(cb.files, cb.main, cb.services);
     this.files.setActive(this.editor.activePath);
   }
 
@@ -332,9 +338,17 @@ export class App {
     const cb = this.need();
     const result = await this.api.writeFile(cb.name, path, text);
     if (result.created) await this.refreshFiles();
+    let note: string | null = null;
     if (result.reload === 'ok') {
       this.editor.clearErrors();
-      toast(`Saved ${path} — reloaded`, 'ok');
+      const answer = await this.refreshGraph();
+      const listens = answer?.graph.layouts.some((l) => l.kind === 'listen' && l.module === cb.main);
+      if (answer && path === cb.main && !listens) {
+        note = `reload: ok, but ${path} declares no listener (.listen(port))`;
+        toast(`Saved ${path} — reloaded, but the program declares no listener (.listen(port)), so no request can reach it`, 'error', 8000);
+      } else {
+        toast(`Saved ${path} — reloaded`, 'ok');
+      }
     } else if (result.reload === 'failed') {
       toast(`Saved ${path} — reload failed, the previous program keeps running`, 'error', 6000);
       await this.refreshProgram();
@@ -345,15 +359,16 @@ export class App {
     } else {
       toast(`Saved ${path}`, 'info', 1500);
     }
-    this.showReload(result.reload);
-    void this.refreshGraph();
+    this.showReload(result.reload, note);
+    if (result.reload !== 'ok') void this.refreshGraph();
   }
 
-  private showReload(reload: 'ok' | 'failed' | null): void {
+  /** The outcome of the last save's reload; `note` replaces "reload: ok" when it needs saying. */
+  private showReload(reload: 'ok' | 'failed' | null, note: string | null = null): void {
     const el = this.program.el.querySelector<HTMLElement>('.reload-result') ??
       this.program.el.appendChild(h('span.reload-result', { 'data-testid': 'reload-result' }));
-    el.textContent = reload ? `reload: ${reload}` : '';
-    el.dataset.state = reload ?? '';
+    el.textContent = note ?? (reload ? `reload: ${reload}` : '');
+    el.dataset.state = note ? 'warn' : (reload ?? '');
   }
 
   private async createFile(): Promise<void> {
@@ -406,6 +421,18 @@ export class App {
     void this.refreshGraph();
   }
 
+  /** Adds a script to the scripts that run beside main, or takes it out; a running codebase restarts. */
+  private async toggleService(path: string): Promise<void> {
+    const cb = this.need();
+    const now = cb.services ?? [];
+    const services = now.includes(path) ? now.filter((p) => p !== path) : [...now, path];
+    await this.api.updateCodebase(cb.name, { services });
+    await this.refreshFiles();
+    toast(services.includes(path) ? `${path} runs beside ${cb.main} when ${cb.name} runs` : `${path} no longer runs beside ${cb.main}`, 'info');
+    if (this.status.running && this.status.codebase === cb.name) await this.run();
+    else void this.refreshGraph();
+  }
+
   private async setMain(path: string): Promise<void> {
     const cb = this.need();
     await this.api.updateCodebase(cb.name, { main: path });
@@ -431,9 +458,12 @@ export class App {
     this.program.setBusy(true);
     try {
       await this.editor.saveAll();
+      const before = this.status.running ? this.status.codebase : null;
       await this.api.startProgram(cb.name);
       this.editor.clearErrors();
-      toast(`Running ${cb.name}`, 'ok');
+      // One program runs at a time: say so when this one took another's place.
+      if (before && before !== cb.name) toast(`Running ${cb.name}; ${before} was stopped (one codebase runs at a time)`, 'info', 6000);
+      else toast(`Running ${cb.name}`, 'ok');
     } catch (e) {
       await this.scriptFailure(e, `${cb.name} failed to start`);
     } finally {
@@ -483,21 +513,24 @@ export class App {
 
   // -- graph and side panel
 
-  private async refreshGraph(): Promise<void> {
+  /** Draws the current codebase's graph; resolves to it (null when it does not load). */
+  private async refreshGraph(): Promise<GraphAnswer | null> {
     const seq = ++this.graphSeq;
     const cb = this.current;
     if (!cb) {
       this.graph.reset('No codebase selected.');
-      return;
+      return null;
     }
     try {
       const answer = await this.api.getGraph(cb.name);
       if (seq === this.graphSeq) this.graph.show(answer);
       this.inspector.setGraph(cb.name, answer);
+      return answer;
     } catch (e) {
-      if (seq !== this.graphSeq) return;
+      if (seq !== this.graphSeq) return null;
       const loc = e instanceof ApiError ? e.location : null;
       this.graph.reset(loc ? `${loc.file}:${loc.line}:${loc.column}: ${loc.error}` : (e as Error).message, true);
+      return null;
     }
   }
 
@@ -518,8 +551,6 @@ export class App {
       if (key === 'tutorials') void this.tutorials.load();
       this.dashboard.setVisible(key === 'dashboard');
       this.inspector.setVisible(key === 'inspector');
-      // The sequence view wants room: the side panel widens while the inspector is shown.
-      this.root.classList.toggle('wide-side', key === 'inspector');
     };
     const side = h('aside.side', {}, h('div.side-tabs', {}, buttons), ...Object.values(panes));
     show('graph');

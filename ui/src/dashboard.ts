@@ -1,13 +1,14 @@
 // The dashboard: live charts of the engine's metrics. While the panel is visible it polls
 // `GET /api/v1/metrics/summary` once a second and turns the change of its cumulative counters
-// between two polls into rates (requests/s, errors/s) and upstream latency percentiles
+// between two polls into rates (requests/s, errors/s) and response time percentiles
 // (interpolated within the histogram buckets, as Prometheus' histogram_quantile does). About two
-// minutes of points are kept. Charts are drawn with uPlot.
+// minutes of points are kept. It shows all listeners together or one port. Charts are drawn
+// with uPlot.
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from './dom';
-import type { Api, MetricsSummary } from './api';
+import type { Api, Histogram, MetricsSummary } from './api';
 
 const POLL_MS = 1000;
 const RETRY_MS = 3000;
@@ -23,7 +24,7 @@ export interface Point {
   time: number;
   rps: number | null;
   errorsPerSec: number | null;
-  /** Upstream response time percentiles, in seconds. */
+  /** Response time percentiles (request head to response head), in seconds. */
   p50: number | null;
   p90: number | null;
   p99: number | null;
@@ -32,11 +33,28 @@ export interface Point {
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-export const responseCount = (s: MetricsSummary): number => sum(Object.values(s.responses ?? {}));
+/** The figures of one view of the summary: all listeners together, or one port. */
+export interface View {
+  responses: Record<string, number>;
+  /** Failed upstream streams no 5xx answered (a TCP proxy's, say); for all listeners only. */
+  otherErrors: number;
+  latency: Histogram | undefined;
+}
 
-/** Transport and script errors, plus 5xx responses. */
-export const errorCount = (s: MetricsSummary): number =>
-  (s.errors ?? 0) + sum(Object.entries(s.responses ?? {}).filter(([k]) => k.startsWith('5')).map(([, n]) => n));
+/** The figures for `port` (null: all listeners together). */
+export function viewOf(s: MetricsSummary, port: string | null): View {
+  // A failed upstream stream answered with a 5xx counts once, as the 5xx.
+  const unanswered = Math.max(0, (s.errors ?? 0) - (s.errorAnswers ?? 0));
+  if (port === null) return { responses: s.responses ?? {}, otherErrors: unanswered, latency: s.latency ?? s.upstream };
+  const l = s.listeners?.[port];
+  return { responses: l?.responses ?? {}, otherErrors: 0, latency: l?.latency };
+}
+
+export const responseCount = (v: View): number => sum(Object.values(v.responses));
+
+/** 5xx responses, plus transport errors when all listeners are shown. */
+export const errorCount = (v: View): number =>
+  v.otherErrors + sum(Object.entries(v.responses).filter(([k]) => k.startsWith('5')).map(([, n]) => n));
 
 /**
  * The q-quantile of a cumulative histogram (`[le, count]` buckets, ascending le, without the
@@ -71,8 +89,8 @@ export function histogramQuantile(q: number, buckets: [number, number][], total:
  * Null when a counter went down (the engine restarted).
  */
 export function histogramDelta(
-  cur: MetricsSummary['upstream'],
-  prev: MetricsSummary['upstream'],
+  cur: Histogram | undefined,
+  prev: Histogram | undefined,
 ): { buckets: [number, number][]; count: number } | null {
   const before = new Map((prev?.buckets ?? []).map(([le, c]) => [le, c]));
   const count = (cur?.count ?? 0) - (prev?.count ?? 0);
@@ -86,16 +104,27 @@ export function histogramDelta(
   return { buckets, count };
 }
 
-/** The point for `cur`, polled `dt` seconds after `prev` (null: the first poll). */
-export function toPoint(time: number, cur: MetricsSummary, prev: MetricsSummary | null, dt: number): Point {
-  const point: Point = { time, rps: null, errorsPerSec: null, p50: null, p90: null, p99: null, open: cur.connectionsOpen ?? 0 };
-  if (!prev || !(dt > 0)) return point;
+/**
+ * The point for `curSummary`, polled `dt` seconds after `prevSummary` (null: the first poll),
+ * for the listener at `port` (null: all of them).
+ */
+export function toPoint(
+  time: number,
+  curSummary: MetricsSummary,
+  prevSummary: MetricsSummary | null,
+  dt: number,
+  port: string | null = null,
+): Point {
+  const point: Point = { time, rps: null, errorsPerSec: null, p50: null, p90: null, p99: null, open: curSummary.connectionsOpen ?? 0 };
+  if (!prevSummary || !(dt > 0)) return point;
+  const cur = viewOf(curSummary, port);
+  const prev = viewOf(prevSummary, port);
   const responses = responseCount(cur) - responseCount(prev);
   const errors = errorCount(cur) - errorCount(prev);
   // Counters that went down belong to a new engine process: no rate across that.
   if (responses >= 0) point.rps = responses / dt;
   if (errors >= 0) point.errorsPerSec = errors / dt;
-  const delta = histogramDelta(cur.upstream, prev.upstream);
+  const delta = histogramDelta(cur.latency, prev.latency);
   if (delta && delta.count > 0) {
     point.p50 = histogramQuantile(0.5, delta.buckets, delta.count);
     point.p90 = histogramQuantile(0.9, delta.buckets, delta.count);
@@ -163,7 +192,7 @@ const CHARTS: ChartSpec[] = [
   },
   {
     key: 'latency',
-    title: 'Upstream latency (ms)',
+    title: 'Response time (ms)',
     unit: 'ms',
     series: [
       { label: 'p50', color: '#89d185', value: (p) => ms(p.p50) },
@@ -209,9 +238,20 @@ export class Dashboard {
   /** Bumped on every start and stop, so that an answer to an older poll is dropped. */
   private generation = 0;
   private readonly resize: ResizeObserver;
+  /** Which listener the charts show ('' = all). */
+  private readonly listener: HTMLSelectElement;
 
   constructor(private readonly api: Api) {
     this.status = h('div.dash-status.muted', { 'data-testid': 'dashboard-status' }, 'Every second, the last 2 minutes.');
+    this.listener = h(
+      'select.dash-listener',
+      {
+        'data-testid': 'dashboard-listener',
+        title: 'The listener whose requests the charts count',
+        onchange: () => this.restart(),
+      },
+      h('option', { value: '' }, 'All listeners'),
+    );
     this.resize = new ResizeObserver((entries) => {
       for (const e of entries) {
         const chart = this.charts.find((c) => c.box === e.target);
@@ -223,7 +263,7 @@ export class Dashboard {
     this.el = h(
       'section.dashboard',
       { 'data-testid': 'dashboard' },
-      this.status,
+      h('div.dash-bar', {}, h('label', {}, 'Listener ', this.listener), this.status),
       this.charts.map((c) =>
         h(
           'div.dash-card',
@@ -253,6 +293,31 @@ export class Dashboard {
     if (active) this.schedule(0);
   }
 
+  /** Another listener chosen: its charts start afresh. */
+  private restart(): void {
+    this.points = [];
+    this.prev = null;
+    for (const c of this.charts) {
+      c.plot.setData([[], ...c.spec.series.map(() => [])]);
+      c.box.dataset.points = '0';
+      c.now.textContent = '—';
+      c.now.dataset.value = '';
+    }
+  }
+
+  /** Offers every port the summary knows, keeping the choice. */
+  private setPorts(summary: MetricsSummary): void {
+    const ports = Object.keys(summary.listeners ?? {}).sort((a, b) => Number(a) - Number(b));
+    const have = [...this.listener.options].slice(1).map((o) => o.value);
+    if (ports.join() === have.join()) return;
+    const chosen = this.listener.value;
+    this.listener.replaceChildren(
+      h('option', { value: '' }, 'All listeners'),
+      ...ports.map((p) => h('option', { value: p }, `:${p}`)),
+    );
+    this.listener.value = ports.includes(chosen) ? chosen : '';
+  }
+
   private schedule(delay: number): void {
     const gen = this.generation;
     this.timer = window.setTimeout(() => void this.poll(gen), delay);
@@ -267,7 +332,9 @@ export class Dashboard {
       const at = performance.now();
       const prev = this.prev;
       this.prev = { summary, at };
-      this.add(toPoint(Date.now() / 1000, summary, prev?.summary ?? null, prev ? (at - prev.at) / 1000 : 0));
+      this.setPorts(summary);
+      const port = this.listener.value || null;
+      this.add(toPoint(Date.now() / 1000, summary, prev?.summary ?? null, prev ? (at - prev.at) / 1000 : 0, port));
       this.status.textContent = 'Every second, the last 2 minutes.';
       this.status.classList.remove('error');
     } catch (e) {

@@ -50,6 +50,8 @@ export class EditorArea {
       scrollBeyondLastLine: false,
       tabSize: 2,
       fixedOverflowWidgets: true,
+      // The sticky header repeated a scrolled-away line over the first visible one.
+      stickyScroll: { enabled: false },
     });
     this.editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => void this.saveActive());
     this.editor.onDidChangeModelContent(() => this.renderTabs());

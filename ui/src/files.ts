@@ -1,4 +1,5 @@
-// The file tree of the current codebase: folders from the paths, the entry file flagged.
+// The file tree of the current codebase: folders from the paths, the entry file flagged, and
+// the scripts that run beside it (the codebase's services) flagged and toggled here.
 
 import { h, clear } from './dom';
 
@@ -8,6 +9,8 @@ export interface FileTreeActions {
   remove(path: string): void;
   rename(path: string): void;
   setMain(path: string): void;
+  /** Makes a script run beside main when the codebase runs, or stop doing so. */
+  toggleService(path: string): void;
 }
 
 interface Folder {
@@ -36,6 +39,7 @@ export class FileTree {
   private readonly newButton: HTMLButtonElement;
   private files: string[] = [];
   private main = '';
+  private services: string[] = [];
   private active: string | null = null;
 
   constructor(private readonly actions: FileTreeActions) {
@@ -54,9 +58,10 @@ export class FileTree {
     this.render();
   }
 
-  set(files: string[] | null, main: string): void {
+  set(files: string[] | null, main: string, services: string[] = []): void {
     this.files = files ?? [];
     this.main = main;
+    this.services = services;
     this.newButton.disabled = files === null;
     this.render();
   }
@@ -84,6 +89,8 @@ export class FileTree {
     }
     for (const path of dir.files) {
       const isMain = path === this.main;
+      const isService = this.services.includes(path);
+      const isScript = /\.(m?js)$/.test(path);
       const a = this.actions;
       this.list.append(
         h(
@@ -91,16 +98,28 @@ export class FileTree {
           {
             class: path === this.active ? 'active' : '',
             style: `padding-left:${8 + depth * 12}px`,
-            title: isMain ? `${path} (main: the entry script)` : path,
+            title: isMain ? `${path} (main: the entry script)` : isService ? `${path} (runs beside main)` : path,
             'data-path': path,
             'data-testid': 'file-item',
             onclick: () => a.open(path),
           },
           h('span.file-name', {}, path.split('/').pop() ?? path),
           isMain ? h('span.badge', { 'data-testid': 'main-flag' }, 'main') : null,
+          isService ? h('span.badge.service', { 'data-testid': 'service-flag', title: 'Runs beside main when the codebase runs' }, 'runs') : null,
           h(
             'span.file-actions',
             {},
+            isMain || !isScript
+              ? null
+              : h(
+                  'button.icon',
+                  {
+                    title: isService ? 'Stop running it beside main' : 'Run it beside main (a backend, say)',
+                    onclick: stop(() => a.toggleService(path)),
+                    'data-testid': 'file-toggle-service',
+                  },
+                  isService ? '⏹' : '▶',
+                ),
             isMain
               ? null
               : h('button.icon', { title: 'Set as main', onclick: stop(() => a.setMain(path)), 'data-testid': 'file-set-main' }, '★'),

@@ -44,6 +44,16 @@ export function listenPorts(answer: GraphAnswer | null): number[] {
   return ports;
 }
 
+/**
+ * Why a record marks a failure, or null: a stream that ended with an error code (like
+ * ConnectionRefused), or a response head with a 5xx status.
+ */
+export function failureOf(r: TraceRecord): string | null {
+  if (r.event === 'StreamEnd' && r.detail) return `the stream ended with ${r.detail}`;
+  const status = r.event === 'MessageStart' ? /\bstatus["']?\s*:\s*(5\d\d)\b/.exec(r.detail ?? '') : null;
+  return status ? `a ${status[1]} response` : null;
+}
+
 /** `Name: value` lines → a header object; blank lines are skipped. Throws on a malformed line. */
 export function parseHeaders(text: string): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -307,6 +317,8 @@ export class Inspector {
     const cb = status.running ? status.codebase : null;
     if (cb === this.programCodebase) return;
     this.programCodebase = cb;
+    // Another program: the runner starts again from its first listening port.
+    this.portTouched = false;
     if (cb) void this.loadPorts(cb);
   }
 
@@ -572,13 +584,16 @@ export class Inspector {
         );
       });
       prevLane = lane;
+      const failure = failureOf(r);
       return h(
         'tr.seq-row',
         {
           'data-testid': 'trace-row',
           'data-seq': String(r.seq),
           'data-event': r.event,
-          class: r.seq === this.selectedSeq ? 'selected' : '',
+          'data-failed': failure ? 'true' : undefined,
+          title: failure ? `Failure: ${failure}` : undefined,
+          class: [r.seq === this.selectedSeq ? 'selected' : '', failure ? 'failed' : ''].filter(Boolean).join(' '),
           onclick: () => this.select(r, lanes[lane], t0),
         },
         h('td.num.muted', {}, String(i + 1)),
@@ -639,7 +654,7 @@ export class Inspector {
   private setPorts(ports: number[]): void {
     this.portList.replaceChildren(...ports.map((p) => h('option', { value: String(p) })));
     this.port.title = ports.length ? `Listener port (the program listens on ${ports.join(', ')})` : 'Listener port';
-    if (!this.portTouched && ports.length && !ports.includes(Number(this.port.value))) this.port.value = String(ports[0]);
+    if (!this.portTouched && ports.length) this.port.value = String(ports[0]);
   }
 
   private async sendRequest(): Promise<void> {

@@ -148,9 +148,19 @@ pub fn send(body: &Value) -> Res {
         );
     }
     let payload = body.get("body").and_then(|b| b.as_str()).unwrap_or("");
-    let mut req = format!("{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nx-sluice-trace: 1\r\nconnection: close\r\n");
-    if let Some(h) = body.get("headers").and_then(|h| h.as_object()) {
-        for (k, v) in h {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nx-sluice-trace: 1\r\nconnection: close\r\n");
+    let headers = body.get("headers").and_then(|h| h.as_object());
+    // One Host and one Content-Length, or the engine answers 400 (RFC 9112 §3.2, §6.3): a
+    // host the user gave replaces the default, a content-length is always the body's.
+    let user_host = headers.is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("host")));
+    if !user_host {
+        req.push_str(&format!("host: 127.0.0.1:{port}\r\n"));
+    }
+    if let Some(h) = headers {
+        for (k, v) in h
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("content-length"))
+        {
             let v = v
                 .as_str()
                 .map(str::to_string)

@@ -369,7 +369,7 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
         (Method::GET, ["tutorials"]) => {
             let v: Vec<_> = assets::tutorials()
                 .iter()
-                .map(|t| json!({ "name": t.name, "title": t.title, "files": t.files.iter().map(|f| &f.0).collect::<Vec<_>>() }))
+                .map(|t| json!({ "name": t.name, "title": t.title, "files": super::tutorial::files_opened(t) }))
                 .collect();
             json(StatusCode::OK, &json!(v))
         }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use hyper::StatusCode;
 
-const META: &str = ".sluice.json";
+const META: &str = crate::settings::FILE;
 const HELLO: &str =
     "pipy()\n\n.listen(8080)\n  .serveHTTP(\n    new Message('Hi, there!\\n')\n  )\n";
 
@@ -88,20 +88,15 @@ impl Store {
         Ok(self.meta(name)?.main)
     }
 
-    /// The entry script and services of a codebase (defaults when `.sluice.json` is missing).
+    /// The entry script and services of a codebase ([`crate::settings`]; defaults when unset).
     pub fn meta(&self, name: &str) -> R<Meta> {
         let d = self.dir(name)?;
-        let v = std::fs::read(d.join(META))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .unwrap_or_default();
-        let main = v
-            .get("main")
-            .and_then(|m| m.as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| default_main(&d));
-        let services = super::http::strings(v.get("services")).unwrap_or_default();
-        Ok(Meta { main, services })
+        let s = crate::settings::read(&d);
+        let main = s.main.unwrap_or_else(|| default_main(&d));
+        Ok(Meta {
+            main,
+            services: s.services,
+        })
     }
 
     /// Registers the local folder `folder` (an absolute path) as the codebase `name`: the
@@ -134,7 +129,7 @@ impl Store {
             .iter()
             .map(|s| normalize(s))
             .collect::<R<Vec<_>>>()?;
-        self.write_meta_full(&d, &main, &services)?;
+        self.write_meta_full(&d, &main, Some(&services))?;
         Ok(services)
     }
 
@@ -162,12 +157,14 @@ impl Store {
     }
 
     fn write_meta(&self, dir: &Path, main: &str) -> R<()> {
-        self.write_meta_full(dir, main, &[])
+        self.write_meta_full(dir, main, None)
     }
 
-    fn write_meta_full(&self, dir: &Path, main: &str, services: &[String]) -> R<()> {
+    /// Writes the settings; `services: None` leaves them unset (so `check.json`'s count), an
+    /// empty list says that nothing runs beside main.
+    fn write_meta_full(&self, dir: &Path, main: &str, services: Option<&[String]>) -> R<()> {
         let mut v = serde_json::json!({ "main": main });
-        if !services.is_empty() {
+        if let Some(services) = services {
             v["services"] = serde_json::json!(services);
         }
         std::fs::write(dir.join(META), v.to_string()).map_err(io)
@@ -177,8 +174,8 @@ impl Store {
     pub fn set_main(&self, name: &str, main: &str) -> R<String> {
         let d = self.dir(name)?;
         let main = normalize(main)?;
-        let services = self.meta(name)?.services;
-        self.write_meta_full(&d, &main, &services)?;
+        let services = crate::settings::read_own(&d).services;
+        self.write_meta_full(&d, &main, services.as_deref())?;
         Ok(main)
     }
 

@@ -21,6 +21,34 @@ fn check_spec(t: &assets::Tutorial) -> Result<Option<Value>, String> {
         .map_err(|e| format!("{}/check.json is not valid JSON: {e}", t.name))
 }
 
+/// Whether Open copies a tutorial file into the codebase (the terminal test stays behind).
+fn copied(path: &str) -> bool {
+    path != "/test.sh"
+}
+
+/// The files Open gives a codebase made from `t`: its copied files, then the certificate and key
+/// files its `check.json` has made.
+pub fn files_opened(t: &assets::Tutorial) -> Vec<String> {
+    let mut files: Vec<String> = t
+        .files
+        .iter()
+        .map(|f| f.0.clone())
+        .filter(|p| copied(p))
+        .collect();
+    if let Ok(Some(spec)) = check_spec(t) {
+        for c in spec["certificates"].as_array().into_iter().flatten() {
+            for key in ["cert", "key"] {
+                if let Some(p) = c[key].as_str() {
+                    if !files.iter().any(|f| f == p) {
+                        files.push(p.to_string());
+                    }
+                }
+            }
+        }
+    }
+    files
+}
+
 fn find(name: &str) -> Option<assets::Tutorial> {
     assets::tutorials().into_iter().find(|t| t.name == name)
 }
@@ -40,12 +68,7 @@ pub fn copy(store: &Store, name: &str, body: &Value) -> Res {
         .and_then(Value::as_str)
         .unwrap_or(name)
         .to_string();
-    let files: Vec<(String, &[u8])> = t
-        .files
-        .iter()
-        .filter(|f| f.0 != "/test.sh")
-        .cloned()
-        .collect();
+    let files: Vec<(String, &[u8])> = t.files.iter().filter(|f| copied(&f.0)).cloned().collect();
     let main = match copy_into(store, &target, &files, "/main.js") {
         Ok(m) => m,
         Err(e) => return error(e.0, e.1),

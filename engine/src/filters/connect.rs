@@ -12,7 +12,7 @@ use super::builder::duration_of;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
-use crate::net::{pump_reader, SocketWriter, Tap};
+use crate::net::{pump_reader, upstream_warnings, SocketWriter, Tap, UdpLink};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
@@ -20,12 +20,12 @@ static CONNECT: FilterDescriptor = FilterDescriptor {
     name: "connect",
     kind: FilterKind::Plain,
     signature: "(target[, options])",
-    help: "Sends Data to a TCP peer and outputs what it sends back",
+    help: "Sends Data to a TCP (or UDP) peer and outputs what it sends back",
     params: &[
         ("target", "'host:port' ('[::1]:80' for IPv6), or a function() returning it"),
         (
             "options",
-            "{connectTimeout, readTimeout, idleTimeout (default 60s), retryCount, retryDelay}; durations in seconds or like '5s'",
+            "{protocol: 'tcp' or 'udp', connectTimeout, readTimeout, idleTimeout (default 60s), retryCount, retryDelay}; durations in seconds or like '5s'; with udp each Data is one datagram",
         ),
     ],
     build,
@@ -41,6 +41,7 @@ struct Options {
     idle_timeout: Duration,
     retry_count: i64,
     retry_delay: Duration,
+    udp: bool,
 }
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -55,7 +56,21 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         Some(v) => duration_of(&v).map_err(|e| format!("option retryDelay: {e}"))?,
         None => Duration::from_secs(1),
     };
+    let udp = match b.option(1, "protocol") {
+        None => false,
+        Some(v) => match v
+            .get::<rquickjs::Coerced<String>>()
+            .map(|s| s.0.to_ascii_lowercase())
+            .unwrap_or_default()
+            .as_str()
+        {
+            "udp" => true,
+            "tcp" => false,
+            other => return Err(format!("unknown protocol {other} (use tcp or udp)")),
+        },
+    };
     let opts = Options {
+        udp,
         connect_timeout: b
             .duration_option(1, "connectTimeout")?
             .filter(|d| !d.is_zero()),
@@ -88,6 +103,7 @@ impl FilterProto for ConnectProto {
             context: init.context,
             output: init.output,
             writer: None,
+            udp: None,
             task: None,
             ended: false,
         })
@@ -100,6 +116,7 @@ struct Connect {
     context: Rc<Context>,
     output: Output,
     writer: Option<Rc<SocketWriter>>,
+    udp: Option<Rc<UdpLink>>,
     task: Option<JoinHandle<()>>,
     ended: bool,
 }
@@ -124,6 +141,18 @@ impl Connect {
                 return fail(&self.output, "connect", &e);
             }
         };
+        if self.opts.udp {
+            let link = UdpLink::new();
+            self.udp = Some(link.clone());
+            self.context.set_upstream(target.as_str());
+            let idle = self.opts.idle_timeout;
+            self.task = Some(tokio::task::spawn_local(link.run(
+                target,
+                idle,
+                self.output.clone(),
+            )));
+            return;
+        }
         let writer = SocketWriter::new();
         self.writer = Some(writer.clone());
         let output = self.output.clone();
@@ -142,7 +171,7 @@ impl Connect {
                         .stream_errors
                         .with_label_values(&[code.name()])
                         .inc();
-                    tracing::debug!(target: "outbound", "connect to {target} failed: {code}");
+                    upstream_warnings::report(&target, code, true);
                     writer.close();
                     output.emit(StreamEnd::code(code));
                     return;
@@ -164,10 +193,13 @@ impl Connect {
             let out = move |e: Event| {
                 if let Event::StreamEnd(se) = &e {
                     if let Some(code) = se.error_code() {
-                        crate::metrics::builtin()
-                            .stream_errors
-                            .with_label_values(&[code.name()])
-                            .inc();
+                        if upstream_warnings::is_failure(code) {
+                            crate::metrics::builtin()
+                                .stream_errors
+                                .with_label_values(&[code.name()])
+                                .inc();
+                        }
+                        upstream_warnings::report(&target, code, false);
                     }
                 }
                 out.emit(e)
@@ -218,12 +250,21 @@ impl Filter for Connect {
         if self.ended {
             return;
         }
-        if self.writer.is_none() {
+        if self.writer.is_none() && self.udp.is_none() {
             if evt.is_stream_end() {
                 self.ended = true;
                 return self.output.emit(evt);
             }
             self.open();
+        }
+        if let Some(link) = &self.udp {
+            match evt {
+                Event::Data(b) => link.send(b),
+                // The peer may still answer: the link ends on its idle timeout.
+                Event::StreamEnd(_) => {}
+                _ => {}
+            }
+            return;
         }
         let Some(w) = &self.writer else { return };
         match evt {

@@ -13,10 +13,13 @@ use tokio::sync::watch;
 
 use super::http_client::{MuxStream, Pool};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd, StreamError};
+use crate::http::grpc;
 use crate::http::h2::{self, BodySender, EventBody, LocalExec};
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::pipe_io::PipeIo;
+use crate::http::tail::{from_header_map, h2_message_end, header_map, trailers_of};
 use crate::http::Role;
+use crate::net::Tap;
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 use crate::script::JsValue;
 
@@ -39,8 +42,10 @@ pub(super) struct H2Session {
     link: watch::Sender<Link>,
     /// Streams with a request in flight.
     active: Cell<usize>,
-    /// Bumped whenever the session becomes idle; the idle timer checks it.
-    idle_gen: Cell<u64>,
+    /// When the session last became idle (no call in flight).
+    idle_since: Cell<Option<tokio::time::Instant>>,
+    /// The idle timer task is running.
+    idle_timer: Cell<bool>,
     closed: Cell<bool>,
     /// How the connection's pipeline ended, if it has (a refused connection, say).
     /// Shared with the request tasks, which may outlive the session.
@@ -76,7 +81,8 @@ impl H2Session {
                 io,
                 link: watch::channel(Link::Connecting).0,
                 active: Cell::new(0),
-                idle_gen: Cell::new(0),
+                idle_since: Cell::new(None),
+                idle_timer: Cell::new(false),
                 closed: Cell::new(false),
                 end_code: Rc::new(Cell::new(None)),
             }
@@ -161,11 +167,13 @@ impl H2Session {
         }
     }
 
-    /// Sends one request for `stream`; returns where its body goes. The response comes back
-    /// to the stream as events, then [`MuxStream::exchange_done`].
-    pub(super) fn request(&self, stream: Weak<MuxStream>, head: Option<JsValue>) -> BodySender {
+    /// Sends one request for `stream`; returns the call, where its body goes. The response
+    /// comes back to the stream as events, then [`MuxStream::exchange_done`]. A gRPC call with
+    /// a `grpc-timeout` that passes is answered DEADLINE_EXCEEDED and its upstream stream reset.
+    pub(super) fn request(&self, stream: Weak<MuxStream>, head: Option<JsValue>) -> H2Call {
         let (body_tx, body) = EventBody::channel(None);
         let oh = out_head(head.as_ref(), Role::Request, Exchange::default());
+        let deadline = grpc::deadline_of(oh.header_pairs());
         let label = self
             .key
             .split_once(':')
@@ -174,47 +182,77 @@ impl H2Session {
             .to_string();
         self.active.set(self.active.get() + 1);
         let mut link = self.link.subscribe();
-        let me = self.me.clone();
+        let session = self.me.clone();
+        let done = StreamDone(self.me.clone());
         let end_code = self.end_code.clone();
-        tokio::task::spawn_local(async move {
-            let tx = loop {
-                let now = link.borrow_and_update().clone();
-                match now {
-                    Link::Ready(tx) => break Ok(tx),
-                    Link::Failed(c) => break Err(c),
-                    Link::Connecting => {
-                        if link.changed().await.is_err() {
-                            break Err(ErrorCode::ConnectionReset);
+        let task = tokio::task::spawn_local(async move {
+            let _done = done;
+            let started = Cell::new(false);
+            let call = async {
+                let tx = loop {
+                    let now = link.borrow_and_update().clone();
+                    match now {
+                        Link::Ready(tx) => break Ok(tx),
+                        Link::Failed(c) => break Err(c),
+                        Link::Connecting => {
+                            if link.changed().await.is_err() {
+                                break Err(ErrorCode::ConnectionReset);
+                            }
                         }
                     }
+                };
+                match tx {
+                    Ok(mut tx) => {
+                        let call = Call {
+                            stream: &stream,
+                            session: &session,
+                            label: &label,
+                            started: &started,
+                        };
+                        exchange(&mut tx, &oh, body, call).await
+                    }
+                    Err(c) => Err(c),
                 }
             };
-            let outcome = match tx {
-                Ok(mut tx) => exchange(&mut tx, &oh, body, &stream, &label).await,
-                Err(c) => Err((c, false)),
+            let outcome = match deadline {
+                Some(d) => tokio::time::timeout(d, call).await.map_err(|_| ()),
+                None => Ok(call.await),
             };
-            // A request that failed because the connection did tells why it did.
-            let outcome = match (outcome, end_code.get()) {
-                (Err((_, false)), Some(code)) => Err((code, false)),
-                (o, _) => o,
-            };
-            if let Some(s) = me.upgrade() {
-                s.stream_done();
-            }
             let Some(st) = stream.upgrade() else { return };
+            note_upstream(&session, &st);
             match outcome {
-                Ok(()) => st.exchange_done(true),
-                Err((code, started)) => {
-                    if started {
+                Ok(Ok(())) => st.exchange_done(true),
+                Ok(Err(code)) => {
+                    // A request that failed because the connection did tells why it did.
+                    let code = match (started.get(), end_code.get()) {
+                        (false, Some(c)) => c,
+                        _ => code,
+                    };
+                    if started.get() {
                         st.on_response(StreamEnd::code(code));
                         st.exchange_done(false);
                     } else {
                         st.answer_error(code);
                     }
                 }
+                Err(_) => {
+                    tracing::debug!(target: "http2", "muxHTTP(): gRPC call past its deadline");
+                    st.cancel_h2();
+                    let status = grpc::Status::DeadlineExceeded;
+                    if started.get() {
+                        let trailers = grpc::status_trailers(status, "deadline exceeded");
+                        st.on_response(Event::MessageEnd(h2_message_end(0, trailers)));
+                        st.exchange_done(true);
+                    } else {
+                        st.answer_grpc(status, "deadline exceeded");
+                    }
+                }
             }
         });
-        body_tx
+        H2Call {
+            body: Some(body_tx),
+            task: task.abort_handle(),
+        }
     }
 
     fn stream_done(&self) {
@@ -223,41 +261,169 @@ impl H2Session {
         if n > 0 || self.closed.get() {
             return;
         }
-        let gen = self.idle_gen.get() + 1;
-        self.idle_gen.set(gen);
+        self.idle_since.set(Some(tokio::time::Instant::now()));
+        if self.idle_timer.replace(true) {
+            return;
+        }
+        // One timer per session (not one per call: calls come faster than `maxIdle` passes):
+        // it checks whether the session has been idle that long, and closes it then.
         let weak = self.me.clone();
         let wait = self.max_idle;
         tokio::task::spawn_local(async move {
-            tokio::time::sleep(wait).await;
-            if let Some(s) = weak.upgrade() {
-                if s.idle_gen.get() == gen && s.active.get() == 0 {
-                    s.close();
+            let mut next = tokio::time::Instant::now() + wait;
+            loop {
+                tokio::time::sleep_until(next).await;
+                let Some(s) = weak.upgrade() else { return };
+                if s.closed.get() {
+                    return;
+                }
+                match s.idle_since.get() {
+                    Some(t) if s.active.get() == 0 && t + wait <= tokio::time::Instant::now() => {
+                        return s.close();
+                    }
+                    Some(t) if s.active.get() == 0 => next = t + wait,
+                    _ => next = tokio::time::Instant::now() + wait,
                 }
             }
         });
     }
 }
 
-/// One request and its response on the connection. Errors say whether the response had
-/// started (then the stream is cut; otherwise it gets an error answer).
+/// The HTTP/2 side of a `muxHTTP` stream.
+impl MuxStream {
+    /// Sends the stream's request as a stream of the key's HTTP/2 connection.
+    pub(super) fn begin_h2(&self, key: String, head: Option<JsValue>) {
+        let session = self.pool.h2_session(&key, || {
+            H2Session::new(
+                &self.layout,
+                self.context.fork(),
+                key.clone(),
+                &self.pool,
+                self.settings.max_idle,
+            )
+        });
+        self.in_flight.set(true);
+        self.context
+            .set_upstream(key.split_once(':').map(|(_, k)| k).unwrap_or(&key));
+        let call = session.request(self.me.clone(), head);
+        *self.h2_call.borrow_mut() = Some(call);
+    }
+
+    /// Gives up the HTTP/2 call in flight, if any: its upstream stream is reset.
+    pub(super) fn cancel_h2(&self) {
+        let call = self.h2_call.borrow_mut().take();
+        if let Some(c) = call {
+            c.cancel();
+        }
+    }
+
+    /// Answers the gRPC call in flight with a trailers-only response of `status`.
+    pub(super) fn answer_grpc(&self, status: grpc::Status, message: &str) {
+        let head = JsValue::lazy(LazyHead {
+            head: std::rc::Rc::new(grpc::trailers_only(status, message)),
+            role: Role::Response,
+        });
+        self.on_response(Event::MessageStart(Some(head)));
+        self.on_response(Event::MessageEnd(MessageTail::default()));
+        self.exchange_done(true);
+    }
+}
+
+/// Tells the session a stream's call is over, however its task ends (done or aborted).
+struct StreamDone(Weak<H2Session>);
+
+impl Drop for StreamDone {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.upgrade() {
+            s.stream_done();
+        }
+    }
+}
+
+/// One request in flight on an upstream HTTP/2 connection, as its stream sees it.
+pub(super) struct H2Call {
+    /// Where the request body goes, until it ends.
+    body: Option<BodySender>,
+    task: tokio::task::AbortHandle,
+}
+
+impl H2Call {
+    /// Request body bytes, sent as they come (hyper sends them within the stream's window).
+    pub(super) fn data(&self, b: bytes::Bytes) {
+        if let Some(tx) = &self.body {
+            let _ = tx.send(Ok(Frame::data(b)));
+        }
+    }
+
+    /// The request ends, with the trailers its tail carries.
+    pub(super) fn end(&mut self, end: &MessageTail) {
+        if let Some(tx) = self.body.take() {
+            let trailers = trailers_of(end);
+            if !trailers.is_empty() {
+                let _ = tx.send(Ok(Frame::trailers(header_map(&trailers))));
+            }
+        }
+    }
+
+    /// The call is given up (the downstream went away, or its deadline passed): the
+    /// upstream stream is reset with CANCEL and the call's task stops.
+    pub(super) fn cancel(mut self) {
+        if let Some(tx) = self.body.take() {
+            let _ = tx.send(Err(h2::reset_error(ErrorCode::ConnectionReset)));
+        }
+        self.task.abort();
+    }
+}
+
+/// The access log names the upstream the session's connection went to (what `connect` noted),
+/// not the pool key.
+fn note_upstream(session: &Weak<H2Session>, st: &MuxStream) {
+    let Some(s) = session.upgrade() else { return };
+    let upstream = s
+        .pipeline
+        .borrow()
+        .as_ref()
+        .and_then(|p| p.context().upstream());
+    if let Some(u) = upstream {
+        st.context.set_upstream(u);
+    }
+}
+
+/// Who a request on the connection is for, and where it stands.
+struct Call<'a> {
+    stream: &'a Weak<MuxStream>,
+    session: &'a Weak<H2Session>,
+    /// The upstream label of the response-time metric.
+    label: &'a str,
+    /// Set once the response head has come: an error then cuts the stream.
+    started: &'a Cell<bool>,
+}
+
+/// One request and its response on the connection. After an error, `started` tells whether
+/// the response had begun (then the stream is cut, otherwise it gets an error answer).
 async fn exchange(
     tx: &mut SendRequest<EventBody>,
     oh: &crate::http::encoder::OutHead,
     body: EventBody,
-    stream: &Weak<MuxStream>,
-    label: &str,
-) -> Result<(), (ErrorCode, bool)> {
+    call: Call<'_>,
+) -> Result<(), ErrorCode> {
+    let Call {
+        stream,
+        session,
+        label,
+        started,
+    } = call;
     let req = h2::to_request(oh, "http", body).map_err(|e| {
         tracing::warn!(target: "http2", "muxHTTP(): {e}");
-        (ErrorCode::ProtocolError, false)
+        ErrorCode::ProtocolError
     })?;
     if tx.ready().await.is_err() {
-        return Err((ErrorCode::ConnectionReset, false));
+        return Err(ErrorCode::ConnectionReset);
     }
     let sent = std::time::Instant::now();
     let res = tx.send_request(req).await.map_err(|e| {
         tracing::debug!(target: "http2", "muxHTTP(): request failed: {e}");
-        (ErrorCode::ConnectionReset, false)
+        ErrorCode::ConnectionReset
     })?;
     crate::metrics::builtin()
         .upstream_seconds
@@ -268,21 +434,40 @@ async fn exchange(
         head: std::rc::Rc::new(h2::response_head(&parts)),
         role: Role::Response,
     }));
+    started.set(true);
     match stream.upgrade() {
-        Some(s) => s.on_response(Event::MessageStart(head)),
+        Some(s) => {
+            note_upstream(session, &s);
+            s.on_response(Event::MessageStart(head))
+        }
         None => return Ok(()),
     }
-    while let Some(f) = body.frame().await {
-        let f: Frame<_> = f.map_err(|_| (ErrorCode::ConnectionReset, true))?;
-        if let Ok(d) = f.into_data() {
-            match stream.upgrade() {
-                Some(s) => s.on_response(Event::Data(d)),
-                None => return Ok(()),
+    let (mut size, mut trailers) = (0, Vec::new());
+    // Where the response goes may pause this tap: the next frame is read (and the upstream
+    // stream's window opened) only once it is open again.
+    let tap = Tap::new();
+    while let Some(f) = {
+        tap.opened().await;
+        body.frame().await
+    } {
+        let f: Frame<_> = f.map_err(|e| h2::code_of_body_error(&e))?;
+        match f.into_data() {
+            Ok(d) => {
+                size += d.len();
+                match stream.upgrade() {
+                    Some(s) => Tap::enter(&tap, || s.on_response(Event::Data(d))),
+                    None => return Ok(()),
+                }
+            }
+            Err(f) => {
+                if let Ok(t) = f.into_trailers() {
+                    trailers = from_header_map(&t);
+                }
             }
         }
     }
     if let Some(s) = stream.upgrade() {
-        s.on_response(Event::MessageEnd(MessageTail::default()));
+        s.on_response(Event::MessageEnd(h2_message_end(size, trailers)));
     }
     Ok(())
 }

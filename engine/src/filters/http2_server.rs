@@ -15,11 +15,15 @@ use tokio::sync::oneshot;
 
 use super::callback::MessageReader;
 use super::http_server::{handler_reply, Responder};
-use crate::event::{Event, MessageTail, StreamEnd};
+use crate::event::{Event, StreamEnd};
+use crate::http::access::AccessRecord;
+use crate::http::grpc;
 use crate::http::h2::{self, BodySender, EventBody, LocalExec};
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::pipe_io::PipeIo;
+use crate::http::tail::{h2_message_end, header_map, trailers_of};
 use crate::http::Role;
+use crate::net::Tap;
 use crate::pipeline::{Context, Output, Pipeline};
 use crate::script::JsValue;
 
@@ -28,6 +32,7 @@ use crate::script::JsValue;
 /// StreamEnd follows when the connection is over.
 pub(super) fn start(
     name: &'static str,
+    access_log: bool,
     responder: Responder,
     context: Rc<Context>,
     output: Output,
@@ -38,6 +43,7 @@ pub(super) fn start(
     io.push(first);
     let conn = Rc::new(Conn {
         name,
+        access_log,
         responder,
         context,
     });
@@ -59,6 +65,8 @@ pub(super) fn start(
 
 struct Conn {
     name: &'static str,
+    /// Log each response (`{accessLog: true}`).
+    access_log: bool,
     responder: Responder,
     context: Rc<Context>,
 }
@@ -74,9 +82,19 @@ struct Reply {
     exchange: Exchange,
     /// The listening port, for the response counters.
     port: Option<u16>,
+    /// When the request's head arrived, for the response time.
+    started: std::time::Instant,
     done: Cell<bool>,
     /// The body's length when the whole reply is known up front (a handler's Message).
     length: Cell<Option<u64>>,
+    /// The request is a gRPC call: failures are answered with gRPC statuses.
+    grpc: bool,
+    /// The `grpc-status` the call ended with, once known (head or trailers).
+    grpc_status: Cell<Option<u32>>,
+    /// Access log record, when the access log is on.
+    access: RefCell<Option<AccessRecord>>,
+    /// The request's context (the access log names its upstream).
+    sub_context: Option<Rc<Context>>,
 }
 
 impl Reply {
@@ -106,7 +124,13 @@ impl Reply {
                     *self.head.borrow_mut() = Some(tx);
                     return;
                 }
-                crate::metrics::http_response_on(self.port, status);
+                crate::metrics::http_response_on(self.port, status, self.started);
+                if let Some(a) = self.access.borrow_mut().as_mut() {
+                    a.status = status;
+                }
+                if self.grpc {
+                    self.note_grpc(oh.header_pairs());
+                }
                 if let Some(mut body) = self.keep.borrow_mut().take() {
                     if let Some(p) = self.pipeline.borrow_mut().take() {
                         body.hold(Box::new(p));
@@ -115,36 +139,89 @@ impl Reply {
                 }
             }
             Event::Data(b) => {
+                if let Some(a) = self.access.borrow_mut().as_mut() {
+                    a.bytes += b.len() as u64;
+                }
                 if let Some(tx) = self.body.borrow().as_ref() {
                     let _ = tx.send(Ok(Frame::data(b)));
                 }
             }
-            Event::MessageEnd(_) => {
+            Event::MessageEnd(end) => {
                 if self.head.borrow().is_none() {
                     self.done.set(true);
-                    self.body.borrow_mut().take();
+                    if let Some(tx) = self.body.borrow_mut().take() {
+                        let trailers = trailers_of(&end);
+                        if self.grpc {
+                            self.note_grpc(trailers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                        }
+                        if !trailers.is_empty() {
+                            let _ = tx.send(Ok(Frame::trailers(header_map(&trailers))));
+                        }
+                    }
+                    self.finish();
                 }
             }
             Event::StreamEnd(se) => {
                 self.done.set(true);
                 if let Some(tx) = self.head.borrow_mut().take() {
-                    // No response came: answer for the pipeline, as HTTP/1 does.
-                    let status = se.http_status().0;
-                    crate::metrics::http_response_on(self.port, status);
+                    // No response came: answer for the pipeline, as HTTP/1 does (a gRPC call
+                    // the gRPC way).
+                    crate::metrics::builtin().error_answers.inc();
                     let (_, body) = EventBody::channel(None);
-                    let mut res = hyper::Response::new(body);
-                    *res.status_mut() = hyper::StatusCode::from_u16(status)
-                        .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+                    let res = if self.grpc {
+                        let (status, message) = grpc::Status::for_end(&se);
+                        tracing::debug!(target: "http2", "gRPC call answered with status {status:?}: {message}");
+                        crate::metrics::http_response_on(self.port, 200, self.started);
+                        self.grpc_status.set(Some(status as u32));
+                        if let Some(a) = self.access.borrow_mut().as_mut() {
+                            a.status = 200;
+                        }
+                        h2::head_response(&grpc::trailers_only(status, &message), body)
+                    } else {
+                        let status = se.http_status().0;
+                        crate::metrics::http_response_on(self.port, status, self.started);
+                        if let Some(a) = self.access.borrow_mut().as_mut() {
+                            a.status = status;
+                        }
+                        let mut res = hyper::Response::new(body);
+                        *res.status_mut() = hyper::StatusCode::from_u16(status)
+                            .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+                        res
+                    };
                     let _ = tx.send(res);
                     self.body.borrow_mut().take();
                     self.release();
+                    self.finish();
                 } else if let Some(tx) = self.body.borrow_mut().take() {
-                    // The body broke off: the stream is reset, the client is told.
-                    if se.error.is_some() {
-                        let _ = tx.send(Err("the response broke off".into()));
+                    // The body broke off: the stream is reset, the client is told why.
+                    if let Some(code) = se.error_code() {
+                        let _ = tx.send(Err(h2::reset_error(code)));
                     }
+                    self.finish();
                 }
             }
+        }
+    }
+}
+
+impl Reply {
+    /// Notes the `grpc-status` among response fields (a trailers-only head, or trailers).
+    fn note_grpc<'a>(&self, mut fields: impl Iterator<Item = (&'a str, &'a str)>) {
+        if let Some((_, v)) = fields.find(|(k, _)| k.eq_ignore_ascii_case("grpc-status")) {
+            self.grpc_status.set(v.trim().parse().ok());
+        }
+    }
+
+    /// The reply is over: the gRPC counter and the access log line, once.
+    fn finish(&self) {
+        let grpc_status = self.grpc_status.take();
+        if let Some(g) = grpc_status {
+            crate::metrics::grpc_response_on(self.port, g);
+        }
+        if let Some(mut a) = self.access.borrow_mut().take() {
+            a.grpc_status = grpc_status;
+            let upstream = self.sub_context.as_ref().and_then(|c| c.upstream());
+            a.log(upstream.as_deref());
         }
     }
 }
@@ -153,6 +230,7 @@ impl Conn {
     async fn serve(&self, req: hyper::Request<Incoming>) -> hyper::Response<EventBody> {
         let (parts, body) = req.into_parts();
         let head = h2::request_head(&parts);
+        let grpc = grpc::is_grpc(head.headers.iter().map(|h| (h.name(), h.value())));
         let exchange = Exchange {
             head_request: head.method == "HEAD",
             peer_http10: false,
@@ -164,6 +242,27 @@ impl Conn {
         let (head_tx, head_rx) = oneshot::channel();
         let (body_tx, body_rx) = EventBody::channel(None);
         let port = self.context.inbound().map(|i| i.local.port());
+        let access = self.access_log.then(|| AccessRecord {
+            remote: self
+                .context
+                .inbound()
+                .map(|i| i.remote.ip().to_string())
+                .unwrap_or_else(|| "-".into()),
+            method: parts.method.as_str().to_string(),
+            path: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
+            protocol: "HTTP/2",
+            start: std::time::Instant::now(),
+            status: 0,
+            bytes: 0,
+            grpc_status: None,
+        });
+        let sub_context = match &self.responder {
+            Responder::Sub(_) => Some(self.context.fork()),
+            Responder::Handler(_) => None,
+        };
         let reply = Rc::new(Reply {
             head: RefCell::new(Some(head_tx)),
             body: RefCell::new(Some(body_tx)),
@@ -171,15 +270,21 @@ impl Conn {
             pipeline: RefCell::new(None),
             exchange,
             port,
+            started: std::time::Instant::now(),
             done: Cell::new(false),
             length: Cell::new(None),
+            grpc,
+            grpc_status: Cell::new(None),
+            access: RefCell::new(access),
+            sub_context: sub_context.clone(),
         });
         let _guard = Guard(reply.clone());
         match &self.responder {
             Responder::Sub(layout) => {
                 let r = reply.clone();
                 let out = Output::from_fn(move |e| r.on_event(e));
-                let p = Pipeline::new(layout, self.context.fork(), out);
+                let ctx = sub_context.unwrap_or_else(|| self.context.fork());
+                let p = Pipeline::new(layout, ctx, out);
                 *reply.pipeline.borrow_mut() = Some(p.clone());
                 p.input(Event::MessageStart(head));
                 tokio::task::spawn_local(feed(p, body));
@@ -187,18 +292,22 @@ impl Conn {
             Responder::Handler(h) => {
                 let mut reader = MessageReader::new(None);
                 reader.start(head);
-                let mut body = body;
+                let (mut body, mut size, mut trailers) = (body, 0, Vec::new());
                 while let Some(f) = body.frame().await {
-                    match f {
-                        Ok(f) => {
-                            if let Ok(d) = f.into_data() {
-                                reader.data(&d);
+                    match f.map(|f| f.into_data()) {
+                        Ok(Ok(d)) => {
+                            size += d.len();
+                            reader.data(&d);
+                        }
+                        Ok(Err(f)) => {
+                            if let Ok(t) = f.into_trailers() {
+                                trailers = crate::http::tail::from_header_map(&t);
                             }
                         }
                         Err(_) => break,
                     }
                 }
-                let msg = reader.finish(MessageTail::default());
+                let msg = reader.finish(h2_message_end(size, trailers));
                 let events = handler_reply(self.name, &self.context, h, &msg);
                 if events.iter().any(|e| matches!(e, Event::MessageEnd(_))) {
                     let n = events
@@ -228,27 +337,36 @@ impl Conn {
     }
 }
 
-/// Feeds a request body from hyper into the request's sub-pipeline, then ends the message.
+/// Feeds a request body from hyper into the request's sub-pipeline as it arrives, then ends
+/// the message with its trailers; a stream the client reset ends the pipeline with an error.
 async fn feed(p: Rc<Pipeline>, mut body: Incoming) {
-    let mut broke = false;
-    while let Some(f) = body.frame().await {
+    let (mut size, mut trailers) = (0, Vec::new());
+    // Where the body goes may pause this tap: the next frame is read (and the stream's
+    // window opened) only once it is open again.
+    let tap = Tap::new();
+    while let Some(f) = {
+        tap.opened().await;
+        body.frame().await
+    } {
         match f {
-            Ok(f) => {
-                if let Ok(d) = f.into_data() {
-                    p.input(Event::Data(d));
+            Ok(f) => match f.into_data() {
+                Ok(d) => {
+                    size += d.len();
+                    Tap::enter(&tap, || p.input(Event::Data(d)));
                 }
-            }
-            Err(_) => {
-                broke = true;
-                break;
+                Err(f) => {
+                    if let Ok(t) = f.into_trailers() {
+                        trailers = crate::http::tail::from_header_map(&t);
+                    }
+                }
+            },
+            Err(e) => {
+                p.input(StreamEnd::code(h2::code_of_body_error(&e)));
+                return;
             }
         }
     }
-    if broke {
-        p.input(StreamEnd::code(crate::event::ErrorCode::ConnectionReset));
-        return;
-    }
-    p.input(Event::MessageEnd(MessageTail::default()));
+    p.input(Event::MessageEnd(h2_message_end(size, trailers)));
     p.input(StreamEnd::ok());
 }
 

@@ -10,14 +10,15 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::callback::fail;
-use super::http2_client::H2Session;
+use super::http2_client::{H2Call, H2Session};
 use super::http_server::size_options;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd, StreamError};
 use crate::http::decoder::{Decoder, Part, RequestInfo};
 use crate::http::encoder::{Encoder, OutHead};
-use crate::http::h2::BodySender;
-use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead, LazyTail};
+use crate::http::grpc;
+use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead};
+use crate::http::tail::{message_end, trailers_of};
 use crate::http::Role;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::reuse;
@@ -74,8 +75,8 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
 }
 
 #[derive(Clone, Copy)]
-struct Settings {
-    max_idle: Duration,
+pub(super) struct Settings {
+    pub(super) max_idle: Duration,
     max_head: usize,
     buffer_size: usize,
 }
@@ -89,7 +90,11 @@ pub(super) struct Pool {
 
 impl Pool {
     /// The HTTP/2 session of `key`, made with `make` when there is none that works.
-    fn h2_session(&self, key: &str, make: impl FnOnce() -> Rc<H2Session>) -> Rc<H2Session> {
+    pub(super) fn h2_session(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> Rc<H2Session>,
+    ) -> Rc<H2Session> {
         if let Some(s) = self.h2.borrow().get(key) {
             if s.usable() {
                 return s.clone();
@@ -171,7 +176,8 @@ impl FilterProto for MuxProto {
             layout: self.layout.clone(),
             key_fn: self.key.clone(),
             version: self.version.clone(),
-            h2_body: RefCell::new(None),
+            h2_call: RefCell::new(None),
+            request_head: RefCell::new(None),
             pool: self.pool.clone(),
             settings: self.settings,
             context: init.context,
@@ -193,22 +199,24 @@ impl FilterProto for MuxProto {
 
 /// One stream using `muxHTTP` (usually one request).
 pub(super) struct MuxStream {
-    me: Weak<MuxStream>,
-    layout: Rc<PipelineLayout>,
+    pub(super) me: Weak<MuxStream>,
+    pub(super) layout: Rc<PipelineLayout>,
     key_fn: Option<JsValue>,
     /// The `version` option: HTTP/2 when it is (or its function returns) 2 or `h2`.
     version: Version,
-    /// Where the body of the request in flight goes, when it went over HTTP/2.
-    h2_body: RefCell<Option<BodySender>>,
-    pool: Rc<Pool>,
-    settings: Settings,
-    context: Rc<Context>,
+    /// The request in flight, when it went over HTTP/2.
+    pub(super) h2_call: RefCell<Option<H2Call>>,
+    /// The head of the request in flight (a gRPC call's errors are answered the gRPC way).
+    request_head: RefCell<Option<JsValue>>,
+    pub(super) pool: Rc<Pool>,
+    pub(super) settings: Settings,
+    pub(super) context: Rc<Context>,
     output: Output,
     key: RefCell<Option<String>>,
     session: RefCell<Option<Rc<Session>>>,
     /// Events of later requests, waiting for the current exchange to finish.
     held: RefCell<VecDeque<Event>>,
-    in_flight: Cell<bool>,
+    pub(super) in_flight: Cell<bool>,
     input_ended: Cell<bool>,
     ended: Cell<bool>,
     /// The exchange opened a tunnel: input goes upstream as it is.
@@ -227,10 +235,12 @@ impl Filter for Mux {
 
 impl Drop for Mux {
     fn drop(&mut self) {
-        // A stream that goes away mid-exchange leaves its session unusable.
+        // A stream that goes away mid-exchange leaves its session unusable, or (HTTP/2)
+        // resets its upstream stream.
         if let Some(s) = self.0.session.borrow_mut().take() {
             s.abandon();
         }
+        self.0.cancel_h2();
     }
 }
 
@@ -288,7 +298,11 @@ impl MuxStream {
             }
             return;
         }
-        if evt.is_stream_end() {
+        if let Event::StreamEnd(se) = &evt {
+            if se.error.is_some() {
+                // The downstream broke off (a client's RST_STREAM): so does the call upstream.
+                self.cancel_h2();
+            }
             self.input_ended.set(true);
             if !self.in_flight.get() && self.held.borrow().is_empty() {
                 self.end(evt);
@@ -303,13 +317,15 @@ impl MuxStream {
         }
         match evt {
             Event::MessageStart(head) => self.begin(head),
-            Event::Data(b) if self.h2_body.borrow().is_some() => {
-                if let Some(tx) = self.h2_body.borrow().as_ref() {
-                    let _ = tx.send(Ok(http_body::Frame::data(b)));
+            Event::Data(b) if self.h2_call.borrow().is_some() => {
+                if let Some(c) = self.h2_call.borrow().as_ref() {
+                    c.data(b);
                 }
             }
-            Event::MessageEnd(_) if self.h2_body.borrow().is_some() => {
-                self.h2_body.borrow_mut().take();
+            Event::MessageEnd(end) if self.h2_call.borrow().is_some() => {
+                if let Some(c) = self.h2_call.borrow_mut().as_mut() {
+                    c.end(&end);
+                }
             }
             Event::Data(b) => {
                 if let Some(s) = self.session.borrow().clone() {
@@ -321,9 +337,9 @@ impl MuxStream {
                     }
                 }
             }
-            Event::MessageEnd(_) => {
+            Event::MessageEnd(end) => {
                 if let Some(s) = self.session.borrow().clone() {
-                    s.send_end();
+                    s.send_end(&trailers_of(&end));
                 }
             }
             Event::StreamEnd(_) => {}
@@ -346,6 +362,7 @@ impl MuxStream {
     }
 
     fn begin(&self, head: Option<JsValue>) {
+        *self.request_head.borrow_mut() = head.clone();
         let key = match self.pool_key() {
             Ok(k) => k,
             Err(e) => {
@@ -382,26 +399,13 @@ impl MuxStream {
         session.begin(self.me.clone(), head);
     }
 
-    fn begin_h2(&self, key: String, head: Option<JsValue>) {
-        let session = self.pool.h2_session(&key, || {
-            H2Session::new(
-                &self.layout,
-                self.context.fork(),
-                key.clone(),
-                &self.pool,
-                self.settings.max_idle,
-            )
-        });
-        self.in_flight.set(true);
-        self.context
-            .set_upstream(key.split_once(':').map(|(_, k)| k).unwrap_or(&key));
-        let tx = session.request(self.me.clone(), head);
-        *self.h2_body.borrow_mut() = Some(tx);
-    }
-
     /// Answers the request in flight with the HTTP error for `code` (the upstream could not
     /// be reached or broke off before answering).
     pub(super) fn answer_error(&self, code: ErrorCode) {
+        if grpc::is_grpc_request(self.request_head.borrow().as_ref()) {
+            let (status, message) = grpc::Status::for_code(code);
+            return self.answer_grpc(status, &message);
+        }
         let (status, text) = code.http_status();
         let head = script::js(|ctx| {
             let o = rquickjs::Object::new(ctx.clone()).ok()?;
@@ -429,7 +433,8 @@ impl MuxStream {
     pub(super) fn exchange_done(&self, ok: bool) {
         self.in_flight.set(false);
         self.session.borrow_mut().take();
-        self.h2_body.borrow_mut().take();
+        self.h2_call.borrow_mut().take();
+        self.request_head.borrow_mut().take();
         if !ok {
             return;
         }
@@ -589,9 +594,14 @@ impl Session {
         self.send(out);
     }
 
-    fn send_end(&self) {
+    fn send_end(&self, trailers: &[(String, String)]) {
         let mut out = reuse::chunks();
-        if self.encoder.borrow_mut().end(&mut out).is_err() {
+        if self
+            .encoder
+            .borrow_mut()
+            .end_with(trailers, &mut out)
+            .is_err()
+        {
             self.keep_alive.set(false);
         }
         self.send(out);
@@ -681,18 +691,13 @@ impl Session {
             Part::End {
                 head_size,
                 body_size,
+                trailers,
             } => {
-                let tail = Some(JsValue::lazy(LazyTail {
-                    head_size,
-                    body_size,
-                }));
+                let end = message_end(head_size, body_size, trailers);
                 if self.tunneling.get() {
                     // The connection now belongs to this stream, as a raw tunnel.
                     if let Some(s) = stream {
-                        s.on_response(Event::MessageEnd(MessageTail {
-                            tail,
-                            payload: None,
-                        }));
+                        s.on_response(Event::MessageEnd(end));
                     }
                     return;
                 }
@@ -704,10 +709,7 @@ impl Session {
                     self.close();
                 }
                 if let Some(s) = stream {
-                    s.on_response(Event::MessageEnd(MessageTail {
-                        tail,
-                        payload: None,
-                    }));
+                    s.on_response(Event::MessageEnd(end));
                     s.exchange_done(true);
                 }
             }

@@ -15,9 +15,10 @@ use crate::http::access::AccessRecord;
 use crate::http::decoder::{Decoder, Head, Part, DEFAULT_MAX_HEAD};
 use crate::http::encoder::{Encoder, OutHead, DEFAULT_BUFFER_SIZE};
 use crate::http::h2::PREFACE;
-use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead, LazyTail};
+use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead};
 use crate::http::pipe_io::PipeIo;
 use crate::http::status::reason;
+use crate::http::tail::{message_end, trailers_of};
 use crate::http::Role;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::reuse;
@@ -243,6 +244,8 @@ struct Exch {
     last: Cell<bool>,
     /// The reply is bytes the server made itself (an error answer).
     raw: Cell<bool>,
+    /// When the request's head arrived, for the response time.
+    started: std::time::Instant,
     /// Access log record, when the access log is on.
     access: RefCell<Option<AccessRecord>>,
     /// The trace id, when the request asked for one with `x-sluice-trace`.
@@ -392,6 +395,7 @@ impl ServerCore {
         self.mode.set(Mode::Http2);
         let io = super::http2_server::start(
             self.name,
+            self.access_log,
             self.responder.clone(),
             self.context.clone(),
             self.output.clone(),
@@ -492,18 +496,12 @@ impl ServerCore {
             Part::End {
                 head_size,
                 body_size,
+                trailers,
             } => {
                 let Some(x) = self.receiving.borrow_mut().take() else {
                     return;
                 };
-                let tail = Some(JsValue::lazy(LazyTail {
-                    head_size,
-                    body_size,
-                }));
-                let end = MessageTail {
-                    tail,
-                    payload: None,
-                };
+                let end = message_end(head_size, body_size, trailers);
                 let sub = x.sub.borrow().clone();
                 match sub {
                     Some(p) => {
@@ -573,6 +571,7 @@ impl ServerCore {
             reply_done: Cell::new(false),
             last: Cell::new(!keep_alive),
             raw: Cell::new(false),
+            started: std::time::Instant::now(),
             access: RefCell::new(None),
             trace: Cell::new(None),
             traced: Cell::new(None),
@@ -604,9 +603,10 @@ impl ServerCore {
                 method: h.method.clone(),
                 path: h.path.clone(),
                 protocol: h.protocol,
-                start: std::time::Instant::now(),
+                start: x.started,
                 status: 0,
                 bytes: 0,
+                grpc_status: None,
             });
         }
         // Answer `Expect: 100-continue` ourselves when nothing is ahead of this request.
@@ -884,11 +884,12 @@ impl ServerCore {
                     return self.close();
                 }
             }
-            Event::MessageEnd(_) => {
+            Event::MessageEnd(end) => {
                 if !x.reply_started.get() {
                     return;
                 }
-                match self.encoder.borrow_mut().end(&mut out) {
+                let trailers = trailers_of(&end);
+                match self.encoder.borrow_mut().end_with(&trailers, &mut out) {
                     Ok(close) => {
                         if close {
                             x.last.set(true);
@@ -910,6 +911,7 @@ impl ServerCore {
                     return self.close();
                 }
                 let (status, text) = se.http_status();
+                crate::metrics::builtin().error_answers.inc();
                 let head = OutHead {
                     start_line: format!("HTTP/1.1 {status} {text}"),
                     length_when_empty: true,
@@ -930,7 +932,11 @@ impl ServerCore {
     }
 
     fn count_status(&self, x: &Exch, status: u16) {
-        crate::metrics::http_response_on(self.context.inbound().map(|i| i.local.port()), status);
+        crate::metrics::http_response_on(
+            self.context.inbound().map(|i| i.local.port()),
+            status,
+            x.started,
+        );
         if let Some(a) = x.access.borrow_mut().as_mut() {
             a.status = status;
         }

@@ -10,6 +10,7 @@ mod debug;
 mod detect;
 mod files;
 mod fork;
+mod grpc_web;
 mod handle;
 mod http2_client;
 mod http2_server;
@@ -101,6 +102,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(http_client::FILTERS);
         v.extend_from_slice(http_codec::FILTERS);
         v.extend_from_slice(http_compress::FILTERS);
+        v.extend_from_slice(grpc_web::FILTERS);
         v.extend_from_slice(tls::FILTERS);
         v.extend_from_slice(http_tunnel::FILTERS);
         v.extend_from_slice(socks::FILTERS);

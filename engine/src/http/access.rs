@@ -19,14 +19,41 @@ pub struct AccessRecord {
     pub status: u16,
     /// Response body bytes.
     pub bytes: u64,
+    /// The `grpc-status` a gRPC call ended with.
+    pub grpc_status: Option<u32>,
 }
 
 impl AccessRecord {
     /// Writes the log line (topic `access`): `remote "METHOD path proto" status bytes
-    /// seconds upstream`; with `--log-format json` the fields are separate.
+    /// seconds upstream`, and `grpc-status=N` for a gRPC call; with `--log-format json` the
+    /// fields are separate.
     pub fn log(&self, upstream: Option<&str>) {
         let secs = self.start.elapsed().as_secs_f64();
         let upstream = upstream.unwrap_or("-");
+        if let Some(g) = self.grpc_status {
+            return tracing::info!(
+                target: "access",
+                remote = %self.remote,
+                method = %self.method,
+                path = %self.path,
+                protocol = self.protocol,
+                status = self.status,
+                bytes = self.bytes,
+                duration = secs,
+                upstream = %upstream,
+                grpc_status = g,
+                "{} \"{} {} {}\" {} {} {:.6} {} grpc-status={}",
+                self.remote,
+                self.method,
+                self.path,
+                self.protocol,
+                self.status,
+                self.bytes,
+                secs,
+                upstream,
+                g
+            );
+        }
         tracing::info!(
             target: "access",
             remote = %self.remote,

@@ -8,7 +8,10 @@ use std::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::chunked::{self, MAX_CHUNK_LINE};
+use super::framing::{framing, Framing};
 use super::header::Header;
+use super::syntax;
 use super::Role;
 
 /// Largest request/response head accepted by default (issue: 64 KB).
@@ -70,12 +73,14 @@ pub enum Part {
     Head(Head),
     /// Body bytes.
     Data(Bytes),
-    /// The end of a message, with the sizes of its head and body.
+    /// The end of a message, with the sizes of its head and body and its trailers.
     End {
         /// Bytes of the head.
         head_size: usize,
         /// Bytes of the body.
         body_size: usize,
+        /// The trailer section of a chunked body.
+        trailers: Vec<Header>,
     },
     /// Bytes after a tunnel was established.
     Tunnel(Bytes),
@@ -90,6 +95,8 @@ pub enum DecodeError {
     Malformed(String),
     /// Head larger than the limit (431).
     HeadTooLarge,
+    /// Request line larger than the head limit (414).
+    UriTooLong,
     /// Unsupported transfer coding (501).
     NotImplemented(String),
 }
@@ -100,6 +107,7 @@ impl DecodeError {
         match self {
             DecodeError::Malformed(_) => 400,
             DecodeError::HeadTooLarge => 431,
+            DecodeError::UriTooLong => 414,
             DecodeError::NotImplemented(_) => 501,
         }
     }
@@ -109,6 +117,7 @@ impl DecodeError {
         match self {
             DecodeError::Malformed(m) => m.clone(),
             DecodeError::HeadTooLarge => "request head too large".into(),
+            DecodeError::UriTooLong => "request target too long".into(),
             DecodeError::NotImplemented(m) => m.clone(),
         }
     }
@@ -146,6 +155,10 @@ pub struct Decoder {
     max_head: usize,
     head_size: usize,
     body_size: usize,
+    /// Bytes of the trailer section read so far.
+    trailer_size: usize,
+    /// Trailers of the chunked body being decoded.
+    trailers: Vec<Header>,
     /// Requests whose responses are still to come (response role).
     pending: VecDeque<RequestInfo>,
 }
@@ -160,6 +173,8 @@ impl Decoder {
             max_head,
             head_size: 0,
             body_size: 0,
+            trailer_size: 0,
+            trailers: Vec::new(),
             pending: VecDeque::new(),
         }
     }
@@ -219,6 +234,7 @@ impl Decoder {
         out.push(Part::End {
             head_size: self.head_size,
             body_size: self.body_size,
+            trailers: std::mem::take(&mut self.trailers),
         });
         self.state = State::Head;
     }
@@ -257,7 +273,7 @@ impl Decoder {
             }
             State::ChunkSize => {
                 let Some(line) = self.line() else {
-                    if self.buf.len() > 1024 {
+                    if self.buf.len() > MAX_CHUNK_LINE {
                         return self.fail(
                             DecodeError::Malformed("chunk size line too long".into()),
                             out,
@@ -265,14 +281,20 @@ impl Decoder {
                     }
                     return false;
                 };
-                let hex = line.split(|&b| b == b';').next().unwrap_or(&[]);
-                let hex = std::str::from_utf8(hex).unwrap_or("").trim();
-                match u64::from_str_radix(hex, 16) {
-                    Ok(0) => self.state = State::Trailers,
-                    Ok(n) => self.state = State::ChunkData(n),
-                    Err(_) => {
-                        return self.fail(DecodeError::Malformed("bad chunk size".into()), out)
+                // The same limit whether the line came in one read or many.
+                if line.len() >= MAX_CHUNK_LINE {
+                    return self.fail(
+                        DecodeError::Malformed("chunk size line too long".into()),
+                        out,
+                    );
+                }
+                match chunked::chunk_size(&line) {
+                    Ok(0) => {
+                        self.trailer_size = 0;
+                        self.state = State::Trailers;
                     }
+                    Ok(n) => self.state = State::ChunkData(n),
+                    Err(e) => return self.fail(e, out),
                 }
                 true
             }
@@ -306,13 +328,24 @@ impl Decoder {
             }
             State::Trailers => {
                 let Some(line) = self.line() else {
-                    if self.buf.len() > self.max_head {
+                    if self.trailer_size + self.buf.len() > self.max_head {
                         return self.fail(DecodeError::HeadTooLarge, out);
                     }
                     return false;
                 };
+                self.trailer_size += line.len() + 2;
+                if self.trailer_size > self.max_head {
+                    return self.fail(DecodeError::HeadTooLarge, out);
+                }
                 if line.is_empty() {
                     self.end(out);
+                } else if let Err(e) = chunked::trailer_line(&line) {
+                    return self.fail(e, out);
+                } else if let Some(t) = super::tail::parse_line(&line) {
+                    if self.trailers.len() >= MAX_HEADERS {
+                        return self.fail(DecodeError::HeadTooLarge, out);
+                    }
+                    self.trailers.push(t);
                 }
                 true
             }
@@ -332,6 +365,18 @@ impl Decoder {
         let line = self.buf.split_to(pos).to_vec();
         self.buf.advance(2);
         Some(line)
+    }
+
+    /// The error for a head over the limit: 414 when the request line alone is (RFC 9112 §3
+    /// asks for it when the target is too long), else 431.
+    fn too_large(&self) -> DecodeError {
+        let limit = self.max_head.min(self.buf.len());
+        let line_fits = self.buf[..limit].windows(2).any(|w| w == b"\r\n");
+        if self.role == Role::Request && !line_fits {
+            DecodeError::UriTooLong
+        } else {
+            DecodeError::HeadTooLarge
+        }
     }
 
     fn parse_head(&mut self, out: &mut Vec<Part>) -> bool {
@@ -371,26 +416,31 @@ impl Decoder {
             Err(e) => return self.fail(e, out),
             Ok(None) => {
                 if self.buf.len() > self.max_head {
-                    return self.fail(DecodeError::HeadTooLarge, out);
+                    return self.fail(self.too_large(), out);
                 }
                 return false;
             }
             Ok(Some((n, head))) => (n, head),
         };
         if n > self.max_head {
-            return self.fail(DecodeError::HeadTooLarge, out);
+            return self.fail(self.too_large(), out);
         }
-        let head = match head {
-            Ok(h) => h,
+        let checked = head.and_then(|h| {
+            syntax::line_endings(&self.buf[..n])?;
+            if self.role == Role::Request {
+                syntax::request_head(&h)?;
+            }
+            let info = self.pending.front().copied().unwrap_or_default();
+            let f = framing(self.role, &h, info)?;
+            Ok((h, f))
+        });
+        let (head, framing) = match checked {
+            Ok(hf) => hf,
             Err(e) => return self.fail(e, out),
         };
         self.buf.advance(n);
         self.head_size = n;
         self.body_size = 0;
-        let framing = match self.framing(&head) {
-            Ok(f) => f,
-            Err(e) => return self.fail(e, out),
-        };
         // A CONNECT or upgrade request may turn the connection into a tunnel: whatever
         // follows its head is the tunnel's, not another request.
         let framing = match framing {
@@ -418,102 +468,6 @@ impl Decoder {
         }
         true
     }
-
-    fn framing(&self, head: &Head) -> Result<Framing, DecodeError> {
-        let te: Vec<&str> = head
-            .headers
-            .iter()
-            .filter(|h| h.is("transfer-encoding"))
-            .map(|h| h.value())
-            .collect();
-        let cls: Vec<&str> = head
-            .headers
-            .iter()
-            .filter(|h| h.is("content-length"))
-            .map(|h| h.value())
-            .collect();
-        if self.role == Role::Response {
-            let info = self.pending.front().copied().unwrap_or_default();
-            if (100..200).contains(&head.status) {
-                return Ok(if head.status == 101 && info.upgrade {
-                    Framing::Tunnel
-                } else {
-                    Framing::None
-                });
-            }
-            if info.connect && (200..300).contains(&head.status) {
-                return Ok(Framing::Tunnel);
-            }
-            if info.head || head.status == 204 || head.status == 304 {
-                return Ok(Framing::None);
-            }
-        }
-        if !te.is_empty() {
-            if !cls.is_empty() {
-                return Err(DecodeError::Malformed(
-                    "both Content-Length and Transfer-Encoding".into(),
-                ));
-            }
-            if head.protocol == "HTTP/1.0" && self.role == Role::Request {
-                return Err(DecodeError::Malformed(
-                    "Transfer-Encoding in an HTTP/1.0 request".into(),
-                ));
-            }
-            let codings: Vec<String> = te
-                .iter()
-                .flat_map(|v| v.split(','))
-                .map(|c| c.trim().to_ascii_lowercase())
-                .filter(|c| !c.is_empty())
-                .collect();
-            if codings.last().map(String::as_str) != Some("chunked") {
-                return if self.role == Role::Request {
-                    Err(DecodeError::Malformed(
-                        "Transfer-Encoding must end with chunked".into(),
-                    ))
-                } else {
-                    Ok(Framing::UntilClose)
-                };
-            }
-            if codings.iter().filter(|c| *c == "chunked").count() > 1 || codings.len() > 1 {
-                return Err(DecodeError::NotImplemented(format!(
-                    "unsupported transfer coding: {}",
-                    codings.join(", ")
-                )));
-            }
-            return Ok(Framing::Chunked);
-        }
-        if !cls.is_empty() {
-            let mut value: Option<u64> = None;
-            for v in cls.iter().flat_map(|v| v.split(',')) {
-                let v = v.trim();
-                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(DecodeError::Malformed("invalid Content-Length".into()));
-                }
-                let n: u64 = v
-                    .parse()
-                    .map_err(|_| DecodeError::Malformed("invalid Content-Length".into()))?;
-                if value.is_some_and(|x| x != n) {
-                    return Err(DecodeError::Malformed(
-                        "conflicting Content-Length values".into(),
-                    ));
-                }
-                value = Some(n);
-            }
-            return Ok(Framing::Length(value.unwrap_or(0)));
-        }
-        Ok(match self.role {
-            Role::Request => Framing::None,
-            Role::Response => Framing::UntilClose,
-        })
-    }
-}
-
-enum Framing {
-    None,
-    Length(u64),
-    Chunked,
-    UntilClose,
-    Tunnel,
 }
 
 fn protocol(version: Option<u8>) -> Result<&'static str, DecodeError> {
@@ -587,7 +541,7 @@ mod tests {
 
     #[test]
     fn pipelined_requests_split_anywhere() {
-        let wire = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /c HTTP/1.0\r\n\r\n";
+        let wire = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /c HTTP/1.0\r\n\r\n";
         for split in 1..wire.len() {
             let parts = decode(Role::Request, &[&wire[..split], &wire[split..]]);
             let heads: Vec<&Head> = parts
@@ -611,12 +565,12 @@ mod tests {
 
     #[test]
     fn chunked_bodies_with_extensions_and_trailers() {
-        let wire = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nT: v\r\n\r\n";
+        let wire = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nT: v\r\n\r\n";
         let parts = decode(Role::Request, &[wire]);
         assert_eq!(body(&parts), b"hello world");
         assert!(matches!(
             parts.last(),
-            Some(Part::End { body_size: 11, .. })
+            Some(Part::End { body_size: 11, trailers, .. }) if trailers == &[Header::new("T", "v")]
         ));
     }
 
@@ -631,7 +585,9 @@ mod tests {
             b"NOT HTTP AT ALL\r\n\r\n",
         ];
         for c in cases {
-            let parts = decode(Role::Request, &[c]);
+            // Each with a Host, so that only its own fault is judged.
+            let text = String::from_utf8_lossy(c).replacen("\r\n", "\r\nHost: x\r\n", 1);
+            let parts = decode(Role::Request, &[text.as_bytes()]);
             assert!(
                 matches!(parts.last(), Some(Part::Error(e)) if e.status() == 400),
                 "{:?}",
@@ -641,14 +597,26 @@ mod tests {
     }
 
     #[test]
-    fn oversized_heads_are_431() {
-        let mut wire = b"GET / HTTP/1.1\r\nX: ".to_vec();
-        wire.extend(std::iter::repeat_n(b'a', 70 * 1024));
-        let parts = decode(Role::Request, &[&wire]);
-        assert!(matches!(
-            parts.last(),
-            Some(Part::Error(DecodeError::HeadTooLarge))
-        ));
+    fn oversized_heads_chunk_lines_and_trailers_are_refused() {
+        let big = |prefix: &[u8], n| [prefix, &vec![b'a'; n]].concat();
+        let chunked = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for (wire, status) in [
+            (big(b"GET / HTTP/1.1\r\nX: ", 70 * 1024), 431),
+            (big(b"GET /", 70 * 1024), 414),
+            (big(&[&chunked[..], b"5;x="].concat(), 2000), 400),
+            (
+                [
+                    &big(&[&chunked[..], b"5;x="].concat(), 1500),
+                    &b"\r\nhello\r\n0\r\n\r\n"[..],
+                ]
+                .concat(),
+                400,
+            ),
+            (big(&[&chunked[..], b"0\r\nX: "].concat(), 70 * 1024), 431),
+        ] {
+            let parts = decode(Role::Request, &[&wire]);
+            assert!(matches!(parts.last(), Some(Part::Error(e)) if e.status() == status));
+        }
     }
 
     #[test]

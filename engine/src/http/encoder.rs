@@ -152,7 +152,7 @@ impl Encoder {
                 *len += b.len();
                 body.push(b);
                 if *len > self.buffer_size {
-                    self.stream_out(out);
+                    self.stream_out(out, false);
                 }
                 Ok(())
             }
@@ -162,6 +162,24 @@ impl Encoder {
     /// Ends the message. Returns an error when the body fell short of a declared length, and
     /// `Ok(true)` when the connection must close after it (close-delimited body).
     pub fn end(&mut self, out: &mut Vec<Bytes>) -> Result<bool, String> {
+        self.end_with(&[], out)
+    }
+
+    /// Ends the message with trailers. They need a chunked body: a message still held goes
+    /// out chunked to carry them; one already framed otherwise (a length, an HTTP/1.0 peer)
+    /// or without a body loses them.
+    pub fn end_with(
+        &mut self,
+        trailers: &[(String, String)],
+        out: &mut Vec<Bytes>,
+    ) -> Result<bool, String> {
+        if !trailers.is_empty() {
+            if let State::Buffering { head, .. } = &self.state {
+                if !head.peer_http10 {
+                    self.stream_out(out, true);
+                }
+            }
+        }
         let state = std::mem::replace(&mut self.state, State::Idle);
         match state {
             State::Idle | State::Bodiless => Ok(false),
@@ -170,7 +188,7 @@ impl Encoder {
             }
             State::Length { .. } => Ok(false),
             State::Chunked => {
-                out.push(Bytes::from_static(b"0\r\n\r\n"));
+                out.push(super::tail::chunked_end(trailers));
                 Ok(false)
             }
             State::UntilClose => Ok(true),
@@ -192,8 +210,9 @@ impl Encoder {
         }
     }
 
-    /// The message so far has to go out before its end: switch to streaming.
-    fn stream_out(&mut self, out: &mut Vec<Bytes>) {
+    /// The message so far has to go out before its end: switch to streaming (chunked when
+    /// `chunked` asks for it, to carry trailers).
+    fn stream_out(&mut self, out: &mut Vec<Bytes>, chunked: bool) {
         let State::Buffering {
             head,
             body,
@@ -203,7 +222,7 @@ impl Encoder {
         else {
             return;
         };
-        if let Some(n) = head.content_length.filter(|&n| n >= len as u64) {
+        if let Some(n) = head.content_length.filter(|&n| n >= len as u64 && !chunked) {
             out.push(write_head(&head, Framing::Length(n), last));
             out.extend(body);
             self.state = State::Length {

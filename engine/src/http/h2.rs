@@ -2,12 +2,6 @@
 //! message body fed by pipeline events, and turning heads into hyper's and back.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use bytes::Bytes;
-use http_body::Frame;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::decoder::Head;
 use super::encoder::OutHead;
@@ -31,44 +25,32 @@ where
     }
 }
 
-/// The error a body fed by events ends with when its message broke off.
-pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
+pub use super::body::{BodyError, BodySender, EventBody};
 
-/// A message body whose frames come from pipeline events, through a channel.
-pub struct EventBody {
-    rx: UnboundedReceiver<Result<Frame<Bytes>, BodyError>>,
-    /// Anything that must live as long as the body is read (the pipeline producing it).
-    _keep: Option<Box<dyn std::any::Any>>,
+/// The error that resets a stream whose body broke off: `CANCEL` when the other side went
+/// away (so a gRPC peer reads CANCELLED), `INTERNAL_ERROR` otherwise.
+pub fn reset_error(code: crate::event::ErrorCode) -> BodyError {
+    let reason = match code {
+        crate::event::ErrorCode::ConnectionReset => ::h2::Reason::CANCEL,
+        _ => ::h2::Reason::INTERNAL_ERROR,
+    };
+    Box::new(::h2::Error::from(reason))
 }
 
-/// The sending side of an [`EventBody`].
-pub type BodySender = UnboundedSender<Result<Frame<Bytes>, BodyError>>;
-
-impl EventBody {
-    /// A body and the sender that feeds it; the body ends when the sender is dropped.
-    pub fn channel(keep: Option<Box<dyn std::any::Any>>) -> (BodySender, EventBody) {
-        let (tx, rx) = unbounded_channel();
-        (tx, EventBody { rx, _keep: keep })
+/// The code a stream end reports for a body that broke off with `err`: a peer's reset with
+/// `CANCEL` reads as `ConnectionReset`, anything else as `ConnectionAborted`.
+pub fn code_of_body_error(err: &(dyn std::error::Error + 'static)) -> crate::event::ErrorCode {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(h2e) = e.downcast_ref::<::h2::Error>() {
+            if h2e.reason() == Some(::h2::Reason::CANCEL) {
+                return crate::event::ErrorCode::ConnectionReset;
+            }
+            return crate::event::ErrorCode::ConnectionAborted;
+        }
+        cause = e.source();
     }
-}
-
-impl EventBody {
-    /// Keeps `x` alive as long as the body.
-    pub fn hold(&mut self, x: Box<dyn std::any::Any>) {
-        self._keep = Some(x);
-    }
-}
-
-impl http_body::Body for EventBody {
-    type Data = Bytes;
-    type Error = BodyError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        self.rx.poll_recv(cx)
-    }
+    crate::event::ErrorCode::ConnectionReset
 }
 
 /// Headers that belong to one HTTP/1 connection and must not go on an HTTP/2 stream
@@ -155,6 +137,21 @@ pub fn to_response<B>(oh: &OutHead, body: B) -> http::Response<B> {
     let mut res = http::Response::new(body);
     *res.status_mut() = http::StatusCode::from_u16(status_of(oh)).unwrap_or(http::StatusCode::OK);
     copy_headers(oh, res.headers_mut());
+    res
+}
+
+/// A response for hyper from a decoded head (one the engine made itself).
+pub fn head_response<B>(head: &Head, body: B) -> http::Response<B> {
+    let mut res = http::Response::new(body);
+    *res.status_mut() = http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::OK);
+    for h in &head.headers {
+        if let (Ok(n), Ok(v)) = (
+            http::header::HeaderName::from_bytes(h.lower_name().as_bytes()),
+            http::header::HeaderValue::from_str(h.value()),
+        ) {
+            res.headers_mut().append(n, v);
+        }
+    }
     res
 }
 

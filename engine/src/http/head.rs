@@ -90,6 +90,44 @@ fn str_field(o: &Object<'_>, k: &str) -> Option<String> {
 
 /// Reads a head object (or nothing) into an [`OutHead`] for `role`.
 pub fn out_head_from_js(head: Option<&Value<'_>>, role: super::Role, x: Exchange) -> OutHead {
+    let mut out = read_out_head(head, role, x);
+    if role == super::Role::Request {
+        add_host(&mut out);
+    }
+    out
+}
+
+/// RFC 9112 §3.2: an HTTP/1.1 request carries a Host. A script's request without one gets it
+/// from its target when the target names it (authority form for CONNECT, absolute form);
+/// otherwise it goes out as the script made it.
+fn add_host(out: &mut OutHead) {
+    let mut words = out.start_line.split(' ');
+    let (Some(method), Some(target), Some("HTTP/1.1")) = (words.next(), words.next(), words.next())
+    else {
+        return;
+    };
+    if out
+        .headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("host"))
+    {
+        return;
+    }
+    let authority = if method == "CONNECT" {
+        Some(target)
+    } else {
+        target
+            .split_once("://")
+            .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+            .map(|a| a.rsplit('@').next().unwrap_or(a))
+    };
+    if let Some(a) = authority.filter(|a| !a.is_empty()) {
+        let host = ("host".to_string(), a.to_string());
+        out.headers.insert(0, host);
+    }
+}
+
+fn read_out_head(head: Option<&Value<'_>>, role: super::Role, x: Exchange) -> OutHead {
     let obj = head.and_then(|v| v.as_object().cloned());
     let get = |k: &str| obj.as_ref().and_then(|o| str_field(o, k));
     // Heads that came over HTTP/2 go out as HTTP/1.1 on an HTTP/1 connection.
@@ -185,26 +223,6 @@ impl crate::script::Lazy for LazyHead {
             super::Role::Request => request_to_js(ctx, &self.head),
             super::Role::Response => response_to_js(ctx, &self.head),
         }
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-}
-
-/// A message tail `{headSize, bodySize}`, made only when a script asks.
-pub struct LazyTail {
-    /// Bytes of the head.
-    pub head_size: usize,
-    /// Bytes of the body.
-    pub body_size: usize,
-}
-
-impl crate::script::Lazy for LazyTail {
-    fn make<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
-        let o = Object::new(ctx.clone())?;
-        o.set("headSize", self.head_size)?;
-        o.set("bodySize", self.body_size)?;
-        Ok(o.into_value())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

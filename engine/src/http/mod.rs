@@ -6,13 +6,19 @@
 //! one codec.
 
 pub mod access;
+pub mod body;
+pub mod chunked;
 pub mod decoder;
 pub mod encoder;
+pub mod framing;
+pub mod grpc;
 pub mod h2;
 pub mod head;
 pub mod header;
 pub mod pipe_io;
 pub mod status;
+pub mod syntax;
+pub mod tail;
 
 /// Which side of an exchange a codec handles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -25,6 +25,8 @@ pub struct ListenOptions {
     pub max_connections: Option<usize>,
     /// Set SO_REUSEPORT (for several workers on one port).
     pub reuse_port: bool,
+    /// UDP instead of TCP (`{protocol: 'udp'}`).
+    pub udp: bool,
 }
 
 impl Default for ListenOptions {
@@ -35,6 +37,7 @@ impl Default for ListenOptions {
             write_timeout: None,
             max_connections: None,
             reuse_port: false,
+            udp: false,
         }
     }
 }
@@ -77,7 +80,12 @@ pub fn bind(host: &str, port: u16, opts: &ListenOptions) -> Result<std::net::Tcp
     }
     socket.bind(&addr.into()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
-            format!("cannot listen on {shown}: port {port} is already in use")
+            match super::port_holder::holder(port) {
+                Some(who) => {
+                    format!("cannot listen on {shown}: port {port} is already in use by {who}")
+                }
+                None => format!("cannot listen on {shown}: port {port} is already in use"),
+            }
         } else {
             format!("cannot listen on {shown}: {e}")
         }
@@ -111,11 +119,11 @@ impl Tracker {
         }
     }
 
-    fn enter(&self) {
+    pub(super) fn enter(&self) {
         self.open.set(self.open.get() + 1);
     }
 
-    fn leave(&self) {
+    pub(super) fn leave(&self) {
         self.open.set(self.open.get() - 1);
         if self.open.get() == 0 {
             self.idle.notify_waiters();

@@ -3,11 +3,15 @@
 pub mod inbound;
 mod listener;
 pub mod outbound;
+pub mod port_holder;
 pub mod registry;
 mod socket;
 mod tap;
+mod udp;
+pub mod upstream_warnings;
 
 pub use inbound::Inbound;
 pub use listener::{bind, serve_listener, ListenOptions, Tracker};
 pub use socket::{pump_reader, SocketWriter};
 pub use tap::Tap;
+pub use udp::{bind_udp, serve_udp, UdpLink};

@@ -88,11 +88,8 @@ pub fn to_js_event<'js>(ctx: &Ctx<'js>, evt: &Event) -> rquickjs::Result<Value<'
 /// A JS `Message` for a whole message.
 pub fn to_js_message<'js>(ctx: &Ctx<'js>, msg: &JsMessage) -> rquickjs::Result<Value<'js>> {
     let f: Function = helpers(ctx).get("messageOf")?;
-    let body = if msg.body.is_empty() {
-        Value::new_null(ctx.clone())
-    } else {
-        data_to_js(ctx, &msg.body)?
-    };
+    // A bodiless message still has a body: an empty Data, as in Pipy.
+    let body = data_to_js(ctx, &msg.body)?;
     let payload = match &msg.end.payload {
         Some(p) => p.get(ctx),
         None => Value::new_undefined(ctx.clone()),

@@ -483,6 +483,7 @@ fn start_listeners(
     keys: &mut HashSet<String>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
     let mut bound = Vec::new();
+    let mut udp = Vec::new();
     for layout in program.listens() {
         let LayoutKind::Listen { host, port } = &layout.kind else {
             continue;
@@ -492,11 +493,31 @@ fn start_listeners(
         if count > 1 {
             lo.reuse_port = true;
         }
+        if lo.udp {
+            // Every worker (and a reloading program) shares the port: the kernel spreads
+            // peers over the sockets.
+            let socket = net::bind_udp(host, *port, true)?;
+            udp.push((layout.clone(), socket, lo, host.clone(), *port));
+            continue;
+        }
         let std_listener = net::registry::acquire(host, *port, index, &lo)?;
         keys.insert(net::registry::key(host, *port, index));
         bound.push((layout.clone(), std_listener, lo, host.clone(), *port));
     }
     let mut jobs = Vec::new();
+    for (layout, socket, lo, host, port) in udp {
+        let socket = tokio::net::UdpSocket::from_std(socket)
+            .map_err(|e| format!("cannot listen on UDP port {port} at {host}: {e}"))?;
+        if current().0 == 0 {
+            tracing::info!(target: "listener", "Listening on UDP port {port} at {host}");
+        }
+        jobs.push(tokio::task::spawn_local(net::serve_udp(
+            socket,
+            layout,
+            lo,
+            tracker.clone(),
+        )));
+    }
     for (layout, l, lo, host, port) in bound {
         let listener = tokio::net::TcpListener::from_std(l)
             .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
@@ -571,6 +592,21 @@ fn listen_options(layout: &PipelineLayout, opts: &RunOptions) -> Result<ListenOp
                     .ok()
                     .filter(|v| !v.is_undefined() && !v.is_null())
             };
+            if let Some(v) = get("protocol") {
+                let p = v
+                    .get::<rquickjs::Coerced<String>>()
+                    .map(|s| s.0)
+                    .unwrap_or_default();
+                lo.udp = match p.to_ascii_lowercase().as_str() {
+                    "udp" => true,
+                    "tcp" | "" => false,
+                    other => {
+                        return Err(format!(
+                            "listen(): unknown protocol {other} (use tcp or udp)"
+                        ))
+                    }
+                };
+            }
             if let Some(v) = get("maxConnections") {
                 let n = v
                     .as_number()

@@ -162,7 +162,7 @@ S.messageEndOf = (tail, payload) => new MessageEnd(tail, payload);
 S.streamEndOf = err => new StreamEnd(err);
 S.messageOf = (head, body, tail, payload) => {
   const m = new Message();
-  m.head = head === undefined ? null : head; m.body = body || null;
+  m.head = head === undefined ? null : head; m.body = body || new Data();
   m.tail = tail === undefined ? null : tail; m.payload = payload;
   return m;
 };

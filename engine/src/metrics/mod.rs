@@ -4,11 +4,14 @@
 //!
 //! Hot paths hold pre-resolved metric handles (an atomic add each), not label lookups.
 
+mod summary;
+
+pub use summary::summary;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use prometheus::core::Collector;
 use prometheus::{
     Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
@@ -22,14 +25,20 @@ pub struct Builtin {
     pub inbound_open: IntGaugeVec,
     /// Bytes received and sent on accepted connections, by listener and direction.
     pub inbound_bytes: IntCounterVec,
-    /// HTTP responses sent, by status class.
+    /// HTTP responses sent, by listener and status class.
     pub http_responses: IntCounterVec,
+    /// gRPC calls answered, by listener and `grpc-status`.
+    pub grpc_responses: IntCounterVec,
+    /// Time from a request's head to its response's head, by listener.
+    pub response_seconds: HistogramVec,
     /// Time to connect upstream, by target.
     pub connect_seconds: HistogramVec,
     /// Time from request sent to response head, by upstream key.
     pub upstream_seconds: HistogramVec,
     /// Streams that ended with an error, by code.
     pub stream_errors: IntCounterVec,
+    /// Error answers (5xx) the HTTP servers made themselves because a request's stream failed.
+    pub error_answers: IntCounter,
     /// Exceptions thrown by script callbacks.
     pub script_exceptions: IntCounter,
     /// Bytes the script engine holds, by worker.
@@ -87,6 +96,23 @@ fn state() -> &'static State {
                 &["listen", "class"],
             )
             .expect("metric"),
+            grpc_responses: IntCounterVec::new(
+                Opts::new(
+                    "sluice_grpc_responses_total",
+                    "gRPC calls answered to clients, by listener and grpc-status",
+                ),
+                &["listen", "grpc_status"],
+            )
+            .expect("metric"),
+            response_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "sluice_http_response_seconds",
+                    "Time from a request's head to its response's head, by listener",
+                )
+                .buckets(secs.clone()),
+                &["listen"],
+            )
+            .expect("metric"),
             connect_seconds: HistogramVec::new(
                 HistogramOpts::new(
                     "sluice_upstream_connect_seconds",
@@ -113,6 +139,11 @@ fn state() -> &'static State {
                 &["code"],
             )
             .expect("metric"),
+            error_answers: IntCounter::new(
+                "sluice_http_error_answers_total",
+                "Error answers the HTTP servers made because a request's stream failed",
+            )
+            .expect("metric"),
             script_exceptions: IntCounter::new(
                 "sluice_script_exceptions_total",
                 "Exceptions thrown by script callbacks",
@@ -129,9 +160,12 @@ fn state() -> &'static State {
             Box::new(b.inbound_open.clone()),
             Box::new(b.inbound_bytes.clone()),
             Box::new(b.http_responses.clone()),
+            Box::new(b.grpc_responses.clone()),
+            Box::new(b.response_seconds.clone()),
             Box::new(b.connect_seconds.clone()),
             Box::new(b.upstream_seconds.clone()),
             Box::new(b.stream_errors.clone()),
+            Box::new(b.error_answers.clone()),
             Box::new(b.script_exceptions.clone()),
             Box::new(b.js_heap.clone()),
         ] {
@@ -180,27 +214,51 @@ impl Drop for ConnectionMetrics {
     }
 }
 
+/// This worker's handles for one listener's responses: counters by status class and the
+/// response-time histogram.
+struct ListenerResponses {
+    by_class: [Option<IntCounter>; 6],
+    seconds: Histogram,
+}
+
 thread_local! {
-    /// This worker's response counters by listening port and status class, so that counting
-    /// a response does not look its labels up again.
-    static RESPONSE_COUNTERS: RefCell<HashMap<(Option<u16>, u16), IntCounter>> =
+    /// This worker's response metrics by listening port, so that counting a response does not
+    /// look its labels up again.
+    static RESPONSE_METRICS: RefCell<HashMap<Option<u16>, ListenerResponses>> =
         RefCell::new(HashMap::new());
 }
 
-/// Counts an HTTP response by its status class, on the listener at `port` (`None`: not from a
-/// listener).
-pub fn http_response_on(port: Option<u16>, status: u16) {
-    let class = status / 100;
-    let counter = RESPONSE_COUNTERS.with(|m| {
-        m.borrow_mut()
-            .entry((port, class))
-            .or_insert_with(|| {
+/// Counts an HTTP response by its status class on the listener at `port` (`None`: not from a
+/// listener), and the time since its request's head arrived (`started`).
+pub fn http_response_on(port: Option<u16>, status: u16, started: std::time::Instant) {
+    let class = usize::from((status / 100).min(5));
+    let elapsed = started.elapsed().as_secs_f64();
+    RESPONSE_METRICS.with(|m| {
+        let mut m = m.borrow_mut();
+        let entry = m.entry(port).or_insert_with(|| {
+            let listen = port.map(|p| p.to_string()).unwrap_or_default();
+            ListenerResponses {
+                by_class: Default::default(),
+                seconds: builtin().response_seconds.with_label_values(&[&listen]),
+            }
+        });
+        entry.by_class[class]
+            .get_or_insert_with(|| {
                 let listen = port.map(|p| p.to_string()).unwrap_or_default();
                 response_counter(&listen, status)
             })
-            .clone()
+            .inc();
+        entry.seconds.observe(elapsed);
     });
-    counter.inc();
+}
+
+/// Counts a gRPC call answered on listening port `port` with `grpc-status` `status`.
+pub fn grpc_response_on(port: Option<u16>, status: u32) {
+    let listen = port.map(|p| p.to_string()).unwrap_or_default();
+    builtin()
+        .grpc_responses
+        .with_label_values(&[listen.as_str(), &status.to_string()])
+        .inc();
 }
 
 fn response_counter(listen: &str, status: u16) -> IntCounter {
@@ -276,64 +334,4 @@ pub fn text() -> String {
     let mut buf = Vec::new();
     let _ = TextEncoder::new().encode(&state().registry.gather(), &mut buf);
     String::from_utf8(buf).unwrap_or_default()
-}
-
-/// A few headline figures for the IDE's dashboard.
-pub fn summary() -> serde_json::Value {
-    let b = builtin();
-    let sum = |v: &IntCounterVec| -> u64 {
-        v.collect()
-            .iter()
-            .flat_map(|mf| {
-                mf.get_metric()
-                    .iter()
-                    .map(|m| m.get_counter().get_value() as u64)
-            })
-            .sum()
-    };
-    let gauge_sum = |v: &IntGaugeVec| -> i64 {
-        v.collect()
-            .iter()
-            .flat_map(|mf| {
-                mf.get_metric()
-                    .iter()
-                    .map(|m| m.get_gauge().get_value() as i64)
-            })
-            .sum()
-    };
-    let mut by_class = serde_json::Map::new();
-    for mf in b.http_responses.collect() {
-        for m in mf.get_metric() {
-            let class = m
-                .get_label()
-                .first()
-                .map(|l| l.value().to_string())
-                .unwrap_or_default();
-            by_class.insert(class, serde_json::json!(m.get_counter().get_value() as u64));
-        }
-    }
-    let mut buckets: Vec<(f64, u64)> = Vec::new();
-    let (mut count, mut total) = (0u64, 0f64);
-    for mf in b.upstream_seconds.collect() {
-        for m in mf.get_metric() {
-            let h = m.get_histogram();
-            count += h.get_sample_count();
-            total += h.get_sample_sum();
-            for (i, bk) in h.get_bucket().iter().enumerate() {
-                if buckets.len() <= i {
-                    buckets.push((bk.upper_bound(), 0));
-                }
-                buckets[i].1 += bk.cumulative_count();
-            }
-        }
-    }
-    serde_json::json!({
-        "connectionsTotal": sum(&b.inbound_total),
-        "connectionsOpen": gauge_sum(&b.inbound_open),
-        "bytes": sum(&b.inbound_bytes),
-        "responses": by_class,
-        "errors": sum(&b.stream_errors),
-        "scriptExceptions": b.script_exceptions.get(),
-        "upstream": { "count": count, "sum": total, "buckets": buckets },
-    })
 }

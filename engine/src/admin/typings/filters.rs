@@ -1,0 +1,413 @@
+//! The typed side of each filter's parameters: TypeScript parameter lists and option objects.
+//!
+//! The filter registry gives each filter's name, one-line purpose and parameter docs; this
+//! table adds the types. The typings generator joins the two, and its tests fail when a filter
+//! has no signature here, or a parameter here has no doc in the registry.
+
+/// One declaration of a filter method: its name and TypeScript parameters (`name?: Type`).
+/// A filter with optional leading arguments has several.
+pub type Signature = (&'static str, &'static [&'static str]);
+
+/// A field of an options object: name, TypeScript type, one-line purpose.
+pub type OptionField = (&'static str, &'static str, &'static str);
+
+/// An options interface: name, purpose, fields.
+pub type OptionSchema = (&'static str, &'static str, &'static [OptionField]);
+
+/// Docs for parameters that some signatures add beyond the registry's list.
+pub static EXTRA_PARAM_DOCS: &[(&str, &str)] = &[
+    (
+        "sizeLimit",
+        "most body bytes kept per message (a number, or a size like '1m'); the rest is dropped",
+    ),
+    (
+        "moreConditionsAndLayouts",
+        "more condition, layout pairs, tried in order; a last lone layout is the default",
+    ),
+    (
+        "moreTargetsAndConditions",
+        "more target, condition pairs, tried in order",
+    ),
+    (
+        "bufferOptions",
+        "{bufferLimit}: most bytes buffered per message",
+    ),
+];
+
+/// Registry parameters that the signatures take through a rest parameter (`branch`'s default
+/// layout comes last among `moreConditionsAndLayouts`).
+#[cfg(test)]
+pub static TAKEN_BY_REST: &[&str] = &["default"];
+
+/// Every filter's parameter lists.
+pub static SIGNATURES: &[Signature] = &[
+    ("acceptGRPCWeb", &["target?: Layout"]),
+    (
+        "acceptHTTPTunnel",
+        &["target: Layout", "handler: (request: Message) => Message | void"],
+    ),
+    (
+        "acceptSOCKS",
+        &["target: Layout", "handler: (request: SOCKSRequest) => boolean"],
+    ),
+    ("acceptTLS", &["target: Layout", "options?: AcceptTLSOptions"]),
+    ("acceptTLS", &["options?: AcceptTLSOptions"]),
+    (
+        "branch",
+        &[
+            "condition: Condition",
+            "layout: Layout",
+            "...moreConditionsAndLayouts: (Condition | Layout)[]",
+        ],
+    ),
+    (
+        "branchMessage",
+        &[
+            "condition: Condition<Message>",
+            "layout: Layout",
+            "...moreConditionsAndLayouts: (Condition<Message> | Layout)[]",
+        ],
+    ),
+    (
+        "branchMessageStart",
+        &[
+            "condition: Condition<MessageStart>",
+            "layout: Layout",
+            "...moreConditionsAndLayouts: (Condition<MessageStart> | Layout)[]",
+        ],
+    ),
+    ("chain", &["modules?: string[]"]),
+    (
+        "compressHTTP",
+        &["algorithm: Compression | ((messageStart: MessageStart) => Compression | null | undefined)"],
+    ),
+    ("connect", &["target: string | (() => string)", "options?: ConnectOptions"]),
+    (
+        "connectHTTPTunnel",
+        &["target: Layout", "handshake: Message | (() => Message)"],
+    ),
+    (
+        "connectSOCKS",
+        &["target: Layout", "address: string | (() => string)"],
+    ),
+    ("connectTLS", &["target: Layout", "options?: ConnectTLSOptions"]),
+    ("connectTLS", &["options?: ConnectTLSOptions"]),
+    ("decodeHTTPRequest", &["options?: HTTPCodecOptions"]),
+    ("decodeHTTPResponse", &["options?: HTTPCodecOptions"]),
+    ("decompressHTTP", &["enable?: () => boolean"]),
+    ("demuxHTTP", &["target: Layout", "options?: HTTPServerOptions"]),
+    ("demuxHTTP", &["options?: HTTPServerOptions"]),
+    (
+        "detectProtocol",
+        &[
+            "callback: (protocol: 'HTTP' | 'HTTP2' | 'TLS' | '') => Events | void",
+            "timeout?: { timeout?: Duration }",
+        ],
+    ),
+    ("dummy", &[]),
+    ("dump", &["tag?: string | (() => string)"]),
+    ("encodeHTTPRequest", &["options?: HTTPCodecOptions"]),
+    ("encodeHTTPResponse", &["options?: HTTPCodecOptions"]),
+    (
+        "fork",
+        &["target: Layout", "initializers?: ForkInitializers | (() => ForkInitializers)"],
+    ),
+    ("fork", &["initializers?: ForkInitializers | (() => ForkInitializers)"]),
+    ("handleData", &["callback: (data: Data, counter: number) => void"]),
+    (
+        "handleMessage",
+        &["callback: (message: Message, counter: number) => void", "bufferOptions?: BufferOptions"],
+    ),
+    (
+        "handleMessage",
+        &[
+            "sizeLimit: number | string",
+            "callback: (message: Message, counter: number) => void",
+            "bufferOptions?: BufferOptions",
+        ],
+    ),
+    (
+        "handleMessageBody",
+        &["callback: (data: Data, counter: number) => void", "bufferOptions?: BufferOptions"],
+    ),
+    (
+        "handleMessageBody",
+        &[
+            "sizeLimit: number | string",
+            "callback: (data: Data, counter: number) => void",
+            "bufferOptions?: BufferOptions",
+        ],
+    ),
+    (
+        "handleMessageEnd",
+        &["callback: (messageEnd: MessageEnd, counter: number) => void"],
+    ),
+    (
+        "handleMessageStart",
+        &["callback: (messageStart: MessageStart, counter: number) => void"],
+    ),
+    ("handleStreamEnd", &["callback: (streamEnd: StreamEnd) => void"]),
+    ("handleStreamStart", &["callback: (event: Event) => void"]),
+    ("insert", &["events: Events | (() => Events)"]),
+    (
+        "link",
+        &[
+            "target: string | (() => string)",
+            "when?: () => boolean",
+            "...moreTargetsAndConditions: (string | (() => boolean))[]",
+        ],
+    ),
+    (
+        "muxHTTP",
+        &["target: Layout", "key?: any", "options?: MuxHTTPOptions | (() => MuxHTTPOptions)"],
+    ),
+    (
+        "muxHTTP",
+        &["key?: any", "options?: MuxHTTPOptions | (() => MuxHTTPOptions)"],
+    ),
+    ("print", &[]),
+    ("replaceData", &["replacement?: Replacement<Data>"]),
+    (
+        "replaceMessage",
+        &["replacement: Replacement<Message>", "bufferOptions?: BufferOptions"],
+    ),
+    (
+        "replaceMessage",
+        &[
+            "sizeLimit: number | string",
+            "replacement: Replacement<Message>",
+            "bufferOptions?: BufferOptions",
+        ],
+    ),
+    (
+        "replaceMessageBody",
+        &["replacement: Replacement<Data>", "bufferOptions?: BufferOptions"],
+    ),
+    (
+        "replaceMessageBody",
+        &[
+            "sizeLimit: number | string",
+            "replacement: Replacement<Data>",
+            "bufferOptions?: BufferOptions",
+        ],
+    ),
+    ("replaceMessageEnd", &["replacement?: Replacement<MessageEnd>"]),
+    ("replaceMessageStart", &["replacement?: Replacement<MessageStart>"]),
+    ("replaceStreamEnd", &["replacement?: Replacement<StreamEnd>"]),
+    ("replaceStreamStart", &["replacement: Replacement<Event>"]),
+    (
+        "serveHTTP",
+        &[
+            "handler: Message | string | ((request: Message) => Message | string | null | undefined)",
+            "options?: HTTPServerOptions",
+        ],
+    ),
+    (
+        "throttleConcurrency",
+        &["quota: algo.Quota | (() => algo.Quota)", "options?: ThrottleOptions"],
+    ),
+    (
+        "throttleDataRate",
+        &["quota: algo.Quota | (() => algo.Quota)", "options?: ThrottleOptions"],
+    ),
+    (
+        "throttleDataRate",
+        &["quota: number", "account?: string | (() => string)", "options?: ThrottleOptions"],
+    ),
+    (
+        "throttleMessageRate",
+        &["quota: algo.Quota | (() => algo.Quota)", "options?: ThrottleOptions"],
+    ),
+    (
+        "throttleMessageRate",
+        &["quota: number", "account?: string | (() => string)", "options?: ThrottleOptions"],
+    ),
+    (
+        "use",
+        &[
+            "modules: string | string[]",
+            "pipeline: string",
+            "pipelineDown?: string",
+            "turnDown?: () => boolean",
+        ],
+    ),
+];
+
+const DURATION: &str = "Duration";
+const SIZE: &str = "Size";
+const CODEC_FIELDS: [OptionField; 2] = [
+    (
+        "bufferSize",
+        SIZE,
+        "bytes buffered per read before a head is parsed (default 16k)",
+    ),
+    (
+        "maxHeaderSize",
+        SIZE,
+        "largest request or response head accepted (default 64k)",
+    ),
+];
+const TLS_COMMON: [OptionField; 5] = [
+    (
+        "trusted",
+        "crypto.Certificate[]",
+        "certificates accepted as the peer's issuer",
+    ),
+    (
+        "alpn",
+        "string[] | string",
+        "protocols offered or accepted, like ['h2', 'http/1.1']",
+    ),
+    (
+        "handshake",
+        "(info: { alpn?: string; sni?: string; protocol?: string }) => void",
+        "called once the handshake is done",
+    ),
+    (
+        "minVersion",
+        "'TLS1.2' | 'TLS1.3'",
+        "oldest TLS version allowed",
+    ),
+    (
+        "maxVersion",
+        "'TLS1.2' | 'TLS1.3'",
+        "newest TLS version allowed",
+    ),
+];
+
+/// The options objects the filters take.
+pub static OPTIONS: &[OptionSchema] = &[
+    (
+        "ConnectOptions",
+        "Options of connect(): timeouts and retries of the TCP connection.",
+        &[
+            (
+                "connectTimeout",
+                DURATION,
+                "longest wait for the connection to open (default: no limit)",
+            ),
+            (
+                "readTimeout",
+                DURATION,
+                "longest wait for the peer to send something (default: no limit)",
+            ),
+            (
+                "idleTimeout",
+                DURATION,
+                "closes the connection after this long without traffic (default 60s)",
+            ),
+            (
+                "protocol",
+                "'tcp' | 'udp'",
+                "'udp' sends each Data as one datagram and outputs each datagram received",
+            ),
+            (
+                "retryCount",
+                "number",
+                "connect attempts after the first fails (-1: forever; default 0)",
+            ),
+            (
+                "retryDelay",
+                DURATION,
+                "wait between connect attempts (default 1s)",
+            ),
+        ],
+    ),
+    (
+        "HTTPCodecOptions",
+        "Options of the HTTP/1 encoders and decoders.",
+        &CODEC_FIELDS,
+    ),
+    (
+        "HTTPServerOptions",
+        "Options of demuxHTTP() and serveHTTP().",
+        &[
+            CODEC_FIELDS[0],
+            CODEC_FIELDS[1],
+            (
+                "headerTimeout",
+                DURATION,
+                "time a client has to send a request head (default 30s)",
+            ),
+            (
+                "accessLog",
+                "boolean",
+                "writes one log line per response when true",
+            ),
+        ],
+    ),
+    (
+        "MuxHTTPOptions",
+        "Options of muxHTTP(): the upstream connection pool.",
+        &[
+            (
+                "maxIdle",
+                DURATION,
+                "how long an idle pooled connection is kept (default 60s)",
+            ),
+            CODEC_FIELDS[0],
+            CODEC_FIELDS[1],
+            (
+                "version",
+                "1 | 2 | 'http/1.1' | 'h2' | (() => 1 | 2 | 'http/1.1' | 'h2')",
+                "HTTP version spoken upstream (default 1)",
+            ),
+        ],
+    ),
+    (
+        "AcceptTLSOptions",
+        "Options of acceptTLS(): the server side of TLS.",
+        &[
+            (
+                "certificate",
+                "TLSCertificate | ((sni: string) => TLSCertificate)",
+                "the server's certificate and key, or a function of the requested name",
+            ),
+            TLS_COMMON[0],
+            TLS_COMMON[1],
+            TLS_COMMON[2],
+            TLS_COMMON[3],
+            TLS_COMMON[4],
+        ],
+    ),
+    (
+        "ConnectTLSOptions",
+        "Options of connectTLS(): the client side of TLS.",
+        &[
+            (
+                "sni",
+                "string | (() => string)",
+                "server name sent in the handshake",
+            ),
+            (
+                "verify",
+                "boolean",
+                "false skips checking the server's certificate",
+            ),
+            (
+                "certificate",
+                "TLSCertificate",
+                "the client's certificate and key, for mutual TLS",
+            ),
+            TLS_COMMON[0],
+            TLS_COMMON[1],
+            TLS_COMMON[2],
+            TLS_COMMON[3],
+            TLS_COMMON[4],
+        ],
+    ),
+    (
+        "BufferOptions",
+        "Options of the filters that buffer whole messages.",
+        &[("bufferLimit", SIZE, "most bytes buffered per message")],
+    ),
+    (
+        "ThrottleOptions",
+        "Options of the throttle filters.",
+        &[(
+            "blockInput",
+            "boolean",
+            "also stops reading the input while events wait",
+        )],
+    ),
+];

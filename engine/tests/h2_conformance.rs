@@ -1,0 +1,49 @@
+//! HTTP/2 conformance (RFC 9113 §4-8): the Python checks in `tests/h2conformance/` (built on the
+//! `h2` library's frame and HPACK codecs, installed by `scripts/setup.sh h2check`) send raw,
+//! mostly invalid frames to the real engine over h2c and judge each answer. Every check must
+//! pass or match a known deviation of the h2 crate (listed in `docs/http2-conformance.md`).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn http2_protocol_errors_are_answered_as_rfc_9113_says() {
+    let port = free_port();
+    let cb = Codebase::new("h2conformance");
+    let script = cb.file(
+        "main.js",
+        &format!("pipy()\n.listen({port})\n  .serveHTTP(new Message('ok'))\n"),
+    );
+    let e = Engine::start(&script, &[port]);
+    let checks = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/h2conformance/h2check.py");
+    let out = Command::new("python3")
+        .arg(&checks)
+        .args(["127.0.0.1", &port.to_string()])
+        .output()
+        .expect("python3 runs (scripts/setup.sh h2check installs it and the h2 library)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("h2 conformance: "))
+        .unwrap_or_else(|| {
+            panic!("the checks did not run (scripts/setup.sh h2check installs h2): {stderr}")
+        });
+    assert!(
+        out.status.success() && summary.contains(" 0 failed"),
+        "{summary}\n{stderr}"
+    );
+    // The engine survived every one of them.
+    assert!(!e.log().contains("panicked"), "{}", e.log());
+    let passed: usize = summary["h2 conformance: ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(passed >= 40, "{summary}");
+}
