@@ -291,6 +291,9 @@ fn run(cli: Cli) -> i32 {
         }
     };
     let drain = Duration::from_secs_f64(cli.drain_timeout.max(0.0));
+    // A program run from the command line ends when it has nothing left to do, as Pipy's;
+    // the admin console and --watch keep the process up.
+    let exit_when_idle = cli.target.is_some() && admin.is_none() && !cli.watch;
     rt.block_on(async {
         if let Some(spec) = admin {
             let addr = match admin_addr(&spec) {
@@ -316,7 +319,7 @@ fn run(cli: Cli) -> i32 {
                 }
             }
         }
-        wait_for_signals(&host, drain).await
+        wait_for_signals(&host, drain, exit_when_idle).await
     })
 }
 
@@ -354,7 +357,7 @@ fn service_paths(target: &Path, services: &[PathBuf]) -> Result<Vec<String>, Str
 
 /// Runs until SIGINT/SIGTERM (graceful shutdown; a second one exits at once) or a script's
 /// `pipy.exit()`. SIGHUP reloads the program.
-async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration) -> i32 {
+async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration, exit_when_idle: bool) -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::interrupt()),
@@ -372,6 +375,11 @@ async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration) -> i32 {
                 let _ = host.reload();
             }
             code = worker::exit_requested() => break code,
+            _ = worker::idle(), if exit_when_idle => {
+                tracing::debug!("nothing left to do: exiting");
+                // The last work may have been a callback that called pipy.exit(code).
+                break worker::requested_exit_code().unwrap_or(0);
+            }
         }
     };
     tracing::info!(

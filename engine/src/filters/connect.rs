@@ -178,6 +178,11 @@ impl Connect {
                 }
             };
             tracing::debug!(target: "outbound", "connected to {target}");
+            // Listed in pipy.outbound while this task pumps the connection.
+            let _outbound = match (stream.peer_addr(), stream.local_addr()) {
+                (Ok(r), Ok(l)) => Some(crate::net::outbound::Outbound::open(&target, r, l)),
+                _ => None,
+            };
             let (rd, wr) = stream.into_split();
             writer.attach(wr);
             let timeout = match opts.read_timeout {

@@ -8,6 +8,7 @@ mod callback;
 mod connect;
 mod debug;
 mod detect;
+mod files;
 mod fork;
 mod grpc_web;
 mod handle;
@@ -95,6 +96,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(debug::FILTERS);
         v.extend_from_slice(connect::FILTERS);
         v.extend_from_slice(misc::FILTERS);
+        v.extend_from_slice(files::FILTERS);
         v.extend_from_slice(detect::FILTERS);
         v.extend_from_slice(http_server::FILTERS);
         v.extend_from_slice(http_client::FILTERS);

@@ -7,6 +7,26 @@ use rquickjs::{Ctx, Object, Value};
 
 thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(1) };
+    /// This worker's open connections (`pipy.inbound`).
+    static OPEN: std::cell::RefCell<Vec<std::rc::Weak<Inbound>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Counts `inbound` among this worker's open connections until it is dropped.
+pub fn track(inbound: &std::rc::Rc<Inbound>) {
+    OPEN.with(|o| {
+        let mut o = o.borrow_mut();
+        o.retain(|w| w.strong_count() > 0);
+        o.push(std::rc::Rc::downgrade(inbound));
+    });
+}
+
+/// This worker's open connections, oldest first.
+pub fn open() -> Vec<std::rc::Rc<Inbound>> {
+    OPEN.with(|o| {
+        let mut o = o.borrow_mut();
+        o.retain(|w| w.strong_count() > 0);
+        o.iter().filter_map(|w| w.upgrade()).collect()
+    })
 }
 
 /// An accepted connection's addresses.

@@ -181,6 +181,7 @@ async fn serve_connection(
 ) {
     let local = stream.local_addr().unwrap_or(peer);
     let inbound = Rc::new(Inbound::new(peer, local));
+    crate::net::inbound::track(&inbound);
     tracing::debug!(target: "inbound", "connection {} from {}", inbound.id, inbound.remote);
     let (rd, wr) = stream.into_split();
     let writer = SocketWriter::new();

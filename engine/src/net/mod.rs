@@ -1,7 +1,8 @@
 //! Sockets: listeners, the per-connection reader/writer, and back-pressure taps.
 
-mod inbound;
+pub mod inbound;
 mod listener;
+pub mod outbound;
 pub mod port_holder;
 pub mod registry;
 mod socket;

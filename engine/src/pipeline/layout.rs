@@ -56,7 +56,7 @@ pub enum LayoutKind {
     },
     /// A timer (`when` empty = once at start) or a signal.
     Task {
-        /// `"5s"`, `"SIGHUP"` or empty.
+        /// `"5s"`, `"SIGHUP"`, `"watch:/file"`, `"exit"` or empty.
         when: String,
         /// Task number within its module, from 1.
         number: usize,

@@ -11,6 +11,8 @@ mod files;
 mod formats;
 mod http_log;
 mod native;
+mod os;
+mod process;
 mod shared;
 mod stats;
 mod timer;
@@ -36,6 +38,7 @@ use crate::pipeline::Context;
 const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:events>", include_str!("js/events.js")),
     ("<sluice:globals>", include_str!("js/globals.js")),
+    ("<sluice:os>", include_str!("js/os.js")),
     ("<sluice:formats>", include_str!("js/formats.js")),
     ("<sluice:url>", include_str!("js/url.js")),
     ("<sluice:netaddr>", include_str!("js/netaddr.js")),

@@ -54,11 +54,14 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("readFile", Func::from(read_file))?;
     n.set("evalModule", Func::from(eval_module))?;
     n.set("setTimer", Func::from(super::timer::set_timer))?;
+    n.set("startRead", Func::from(crate::worker::start_read))?;
     n.set("certInfo", Func::from(cert_info))?;
     n.set("logWrite", Func::from(log_write))?;
     super::stats::install(&n)?;
     super::formats::install(&n)?;
     super::files::install(&n)?;
+    super::os::install(&n)?;
+    super::process::install(&n)?;
     super::shared::install(&n)?;
     n.set(
         "checkKey",

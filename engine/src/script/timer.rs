@@ -15,7 +15,10 @@ pub(super) fn set_timer<'js>(ctx: Ctx<'js>, seconds: f64, callback: Function<'js
     } else {
         0.0
     });
+    // A pending timer is live work: the program does not end before it fires.
+    let work = crate::worker::hold();
     tokio::task::spawn_local(async move {
+        let _work = work;
         tokio::time::sleep(delay).await;
         super::js(|ctx| {
             // The callback sets the context it was made in itself; what Rust last made

@@ -6,7 +6,12 @@
 //! connections finish) or stops it at once. Reloading starts a new worker on the same
 //! listening sockets and drains the old one, so no connection is dropped.
 
+mod liveness;
+mod reads;
 mod tasks;
+
+pub use liveness::{hold, idle, Work};
+pub use reads::request as start_read;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -175,11 +180,21 @@ fn exit_signal() -> &'static (AtomicI32, Notify) {
     EXIT.get_or_init(|| (AtomicI32::new(0), Notify::new()))
 }
 
+static EXIT_ASKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Asks the process to exit with `code` (`pipy.exit()`).
 pub fn request_exit(code: i32) {
     let (c, n) = exit_signal();
     c.store(code, Ordering::SeqCst);
+    EXIT_ASKED.store(true, Ordering::SeqCst);
     n.notify_one();
+}
+
+/// The code a script asked to exit with, if it did.
+pub fn requested_exit_code() -> Option<i32> {
+    EXIT_ASKED
+        .load(Ordering::SeqCst)
+        .then(|| exit_signal().0.load(Ordering::SeqCst))
 }
 
 /// Waits until a script asks the process to exit; returns the exit code.
@@ -310,6 +325,8 @@ async fn run(
     let fail = |tx: &Reply, e: LoadError| {
         let _ = tx.send(Err(e));
     };
+    // Loading is work: the process must not end before the program has started.
+    let loading = liveness::hold();
     let opened = match &opts.main {
         Some(m) => Codebase::with_main(&opts.target, m),
         None => Codebase::open(&opts.target),
@@ -390,6 +407,15 @@ async fn run(
             return Some(program);
         }
     }
+    // Listeners and periodic tasks keep the program running; run-once tasks and reads hold
+    // their own work until their pipelines end.
+    let _serving = (program.listens().next().is_some()
+        || program
+            .tasks()
+            .any(|l| matches!(&l.kind, LayoutKind::Task { when, .. } if !when.is_empty() && when != "exit")))
+    .then(liveness::hold);
+    reads::start_program(&program.layouts);
+    drop(loading);
     let _ = tx.send(Ok(loaded));
     tracing::debug!(target: "thread", "Thread {} started", current().0);
     jobs.push(tokio::task::spawn_local(report_heap()));
@@ -404,6 +430,13 @@ async fn run(
             Control::Drain(timeout, close_idle) => {
                 for j in &jobs {
                     j.abort();
+                }
+                if close_idle {
+                    // Shutting down (not reloading): the exit() layouts run first.
+                    let exits = program.tasks().filter(
+                        |l| matches!(&l.kind, LayoutKind::Task { when, .. } if when == "exit"),
+                    );
+                    tasks::run_exit_tasks(exits, timeout).await;
                 }
                 tracing::debug!(target: "worker", "draining {} connection(s)", tracker.open());
                 crate::filters::drain_servers(close_idle);
@@ -509,13 +542,25 @@ fn start_tasks(program: &Program) -> Result<Vec<tokio::task::JoinHandle<()>>, St
         };
         let when = when.clone();
         let layout = layout.clone();
-        if when.starts_with("SIG") {
+        if when == "exit" {
+            // Run at shutdown (see `run`).
+            continue;
+        } else if let Some(file) = when.strip_prefix("watch:") {
+            let full = script::script()
+                .codebase()
+                .root()
+                .join(file.trim_start_matches('/'));
+            jobs.push(tokio::task::spawn_local(tasks::run_watch_task(
+                layout, full,
+            )));
+        } else if when.starts_with("SIG") {
             jobs.push(tokio::task::spawn_local(tasks::run_signal_task(
                 layout, when,
             )));
         } else if when.is_empty() {
+            let work = liveness::hold();
             jobs.push(tokio::task::spawn_local(async move {
-                let _keep = tasks::start_task(&layout);
+                let _keep = tasks::start_task(&layout, Some(work));
                 std::future::pending::<()>().await;
             }));
         } else {

@@ -4,6 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+use super::liveness::Work;
 use crate::event::{Event, MessageTail, StreamEnd};
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 
@@ -13,12 +14,15 @@ pub(super) struct TaskRun {
     ended: Rc<Cell<bool>>,
 }
 
-pub(super) fn start_task(layout: &Rc<PipelineLayout>) -> TaskRun {
+/// Starts one run of a task pipeline; `work` (a run-once task's) is released when it ends.
+pub(super) fn start_task(layout: &Rc<PipelineLayout>, work: Option<Work>) -> TaskRun {
     let ended = Rc::new(Cell::new(false));
     let e = ended.clone();
+    let work = RefCell::new(work);
     let output = Output::from_fn(move |evt| {
         if evt.is_stream_end() {
             e.set(true);
+            work.borrow_mut().take();
         }
     });
     let pipeline = Pipeline::new(layout, Context::root(None), output);
@@ -50,7 +54,7 @@ pub(super) async fn run_timer_task(layout: Rc<PipelineLayout>, every: Duration) 
         if !busy {
             let old = current.borrow_mut().take();
             drop(old);
-            let run = start_task(&layout);
+            let run = start_task(&layout, None);
             *current.borrow_mut() = Some(run);
         }
     }
@@ -77,7 +81,70 @@ pub(super) async fn run_signal_task(layout: Rc<PipelineLayout>, name: String) {
     };
     let mut keep = None;
     while sig.recv().await.is_some() {
-        keep = Some(start_task(&layout));
+        keep = Some(start_task(&layout, None));
     }
     drop(keep);
+}
+
+/// Size and modification time of every file at or under `path`, to notice a change.
+fn snapshot(
+    path: &std::path::Path,
+) -> Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => {
+                for e in std::fs::read_dir(&p).into_iter().flatten().flatten() {
+                    stack.push(e.path());
+                }
+            }
+            Ok(m) => out.push((p, m.len(), m.modified().ok())),
+            Err(_) => {}
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `watch(filename)` layouts: a run of the pipeline each time the codebase file (or a file
+/// under the folder) changes; checked twice a second.
+pub(super) async fn run_watch_task(layout: Rc<PipelineLayout>, path: std::path::PathBuf) {
+    let mut before = snapshot(&path);
+    // The latest run stays alive until the next one starts.
+    let mut latest: Option<TaskRun> = None;
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = snapshot(&path);
+        if now != before {
+            before = now;
+            tracing::debug!(target: "task", "{} changed", path.display());
+            drop(latest.replace(start_task(&layout, None)));
+        }
+    }
+}
+
+/// `exit()` layouts: run once each when the program shuts down, their input closed after what
+/// onStart gives; waits until every run has ended, or for `limit`.
+pub(super) async fn run_exit_tasks<'a>(
+    layouts: impl Iterator<Item = &'a Rc<PipelineLayout>>,
+    limit: Duration,
+) {
+    let runs: Vec<TaskRun> = layouts
+        .map(|l| {
+            let run = start_task(l, None);
+            if l.on_start.is_some() && !run.ended.get() {
+                // The program is ending: what onStart gave is all the input there will be.
+                run._pipeline.input(StreamEnd::ok());
+            }
+            run
+        })
+        .collect();
+    if runs.is_empty() {
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + limit;
+    while runs.iter().any(|r| !r.ended.get()) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

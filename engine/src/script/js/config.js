@@ -201,7 +201,62 @@ function makePipy(m) {
       throw new TypeError('pipy.listen(): the last argument must be a pipeline or a function like $=>$...');
     }
   };
-  pipy.exit = code => __N.exit(code === undefined ? 0 : code | 0);
+  // pipy.read(file, $=>$... | pipeline): the file ('-' = standard input) as Data then
+  // StreamEnd through a new pipeline; the Promise settles when the pipeline ends.
+  pipy.read = (file, target, arg) => {
+    if (typeof file !== 'string') throw new TypeError('pipy.read(): the file name must be a string');
+    let layout;
+    if (target instanceof PipelineTemplate) layout = target.__layout;
+    else if (typeof target === 'function') {
+      if (S.running) throw new Error('pipy.read(): after start-up, give a pipeline(...) made while loading');
+      layout = new Configuration(m, null)._ref(target, 3).__layout;
+    } else throw new TypeError('pipy.read(): the second argument must be a pipeline or a function like $=>$...');
+    return new Promise((resolve, reject) => __N.startRead(file, layout, resolve, reject, arg));
+  };
+  pipy.exit = x => {
+    if (typeof x === 'function') { S.exitCallbacks.push(x); return; }
+    if (x !== undefined && typeof x !== 'number') throw new TypeError('pipy.exit(): expects a number or a function');
+    S.exit(x === undefined ? 0 : x | 0);
+  };
+  pipy.exec = (cmd, options) => {
+    let argv;
+    if (typeof cmd === 'string') argv = S.splitArgv(cmd);
+    else if (Array.isArray(cmd)) argv = cmd.map(String);
+    else throw new TypeError('pipy.exec(): expects a command line or an array of arguments');
+    const o = options || {};
+    const env = o.env ? Object.keys(o.env).filter(k => k).map(k => `${k}=${o.env[k]}`) : undefined;
+    const stdin = o.stdin === undefined || o.stdin === null ? undefined
+      : (o.stdin instanceof Data ? o.stdin._flat() : __N.utf8Encode(String(o.stdin)));
+    const r = __N.process.exec(argv, env, stdin, !!o.stderr);
+    if (typeof o.onExit === 'function') {
+      if (o.stderr) o.onExit(r.code); else o.onExit(r.code, S.dataOf(r.err));
+    }
+    return S.dataOf(r.out);
+  };
+  // Calls fn in a new context: context variables start from their initial values.
+  pipy.fork = fn => {
+    if (typeof fn !== 'function') throw new TypeError('pipy.fork(): expects a function');
+    const saved = CUR[0];
+    CUR[0] = S.initial.slice();
+    try { return fn(); } finally { CUR[0] = saved; }
+  };
+  pipy.list = dir => __N.process.list(String(dir));
+  pipy.watch = path => new Promise(resolve => __N.process.watch(String(path), resolve));
+  // This worker's open connections: count and forEach(fn) over their Inbound objects.
+  pipy.inbound = {
+    get count() { return __N.process.inbounds().length; },
+    forEach(fn) { for (const ib of __N.process.inbounds()) fn(ib); },
+  };
+  // This worker's open connect() connections, likewise.
+  pipy.outbound = {
+    get count() { return __N.process.outbounds().length; },
+    forEach(fn) { for (const ob of __N.process.outbounds()) fn(ob); },
+  };
+  pipy.performance = { timeOrigin: __N.since, now: () => __N.process.now() };
+  const unsupported = name => () => { throw new Error(`pipy.${name}() is not supported by Sluice: the codebase is the folder on disk`); };
+  pipy.mount = unsupported('mount');
+  pipy.unmount = unsupported('unmount');
+  pipy.patch = unsupported('patch');
   pipy.restart = () => __N.log(2, 'pipy.restart() is not supported yet; ignored');
   pipy.now = () => Date.now();
   pipy.pid = __N.pid;
@@ -215,6 +270,42 @@ function makePipy(m) {
   return pipy;
 }
 S.solving = {};
+
+// pipy.exit(code): runs the exit callbacks (pipy.exit(fn)), waits for the Promises they
+// return, then ends the process with `code`.
+S.exitCallbacks = [];
+S.exit = code => {
+  if (S.exiting) return;
+  S.exiting = true;
+  const waits = [];
+  for (const f of S.exitCallbacks.splice(0)) {
+    try {
+      const r = f(code);
+      if (r && typeof r.then === 'function') waits.push(r);
+    } catch (e) { __N.log(3, `pipy.exit() callback: ${e}`); }
+  }
+  if (waits.length === 0) __N.exit(code);
+  else Promise.allSettled(waits).then(() => __N.exit(code));
+};
+
+// A command line split into arguments as Pipy does (no shell): blanks separate, a backslash
+// escapes the next character, double quotes group.
+S.splitArgv = line => {
+  const args = [];
+  let arg = '', escaped = false, quoted = false;
+  for (const c of String(line)) {
+    if (escaped) { arg += c; escaped = false; }
+    else if (c === ' ' || c === '\t') {
+      if (quoted) arg += c;
+      else if (arg) { args.push(arg); arg = ''; }
+    } else if (c === '\\') escaped = true;
+    else if (c === '"') {
+      if (quoted) { args.push(arg); arg = ''; quoted = false; } else quoted = true;
+    } else arg += c;
+  }
+  if (arg) args.push(arg);
+  return args;
+};
 
 // A copy of a message head with header `name` set (value undefined = removed) and the
 // headers in `drop` removed; the original object is left alone.
@@ -297,6 +388,13 @@ class Configuration {
     if (when !== undefined && when !== null && typeof when !== 'string' && typeof when !== 'number')
       throw new TypeError('task(): interval must be a string like "5s" or a signal name');
     return this._open('task', { when: when === undefined || when === null ? '' : String(when) });
+  }
+  // A layout run once when the program shuts down (a signal, pipy.exit() or nothing left to do).
+  exit() { return this._open('task', { when: 'exit' }); }
+  // A layout run each time the codebase file (or a file under the folder) changes.
+  watch(filename) {
+    if (typeof filename !== 'string') throw new TypeError('watch(): the file name must be a string');
+    return this._open('task', { when: 'watch:' + S.normalize(filename) });
   }
   pipeline(name) {
     if (name === undefined) return this._open('entrance', { name: '' });

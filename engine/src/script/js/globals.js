@@ -46,11 +46,7 @@ globalThis.console = {
   error: (...a) => __N.log(3, fmt(a)),
 };
 
-globalThis.os = {
-  env: __N.env,
-  platform: __N.platform,
-  readFile: path => { const u8 = __N.readFile(String(path)); return u8 === null ? null : S.dataOf(u8); },
-};
+// The `os` global is made in os.js.
 
 JSON.decode = (data, reviver) => JSON.parse(data instanceof Data ? data.toString() : String(data), reviver);
 JSON.encode = (v, replacer, space) => new Data(JSON.stringify(v, replacer, space));
