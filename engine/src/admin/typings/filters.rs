@@ -105,6 +105,14 @@ pub static SIGNATURES: &[Signature] = &[
         ],
     ),
     ("dummy", &[]),
+    ("read", &["filename: string | (() => string)"]),
+    (
+        "tee",
+        &[
+            "filename: string | (() => string)",
+            "options?: { append?: boolean }",
+        ],
+    ),
     ("dump", &["tag?: string | (() => string)"]),
     ("encodeHTTPRequest", &["options?: HTTPCodecOptions"]),
     ("encodeHTTPResponse", &["options?: HTTPCodecOptions"]),
