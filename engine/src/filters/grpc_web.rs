@@ -107,14 +107,7 @@ impl GrpcWeb {
         let h = head.as_ref()?;
         script::js(|ctx| {
             let v = h.get(ctx);
-            let ct = v
-                .as_object()
-                .and_then(|o| {
-                    o.get::<_, Option<rquickjs::Object>>("headers")
-                        .ok()
-                        .flatten()
-                })
-                .and_then(|hs| hs.get::<_, Option<String>>("content-type").ok().flatten())
+            let ct = crate::http::grpc::content_type(&v)
                 .map(|s| s.trim().to_ascii_lowercase())
                 .unwrap_or_default();
             let Some(rest) = ct.strip_prefix("application/grpc-web") else {

@@ -68,17 +68,20 @@ pub fn is_grpc_request(head: Option<&crate::script::JsValue>) -> bool {
         }
     }
     crate::script::js(|ctx| {
-        let v = h.get(ctx);
-        let ct = v
-            .as_object()
-            .and_then(|o| {
-                o.get::<_, Option<rquickjs::Object>>("headers")
-                    .ok()
-                    .flatten()
-            })
-            .and_then(|hs| hs.get::<_, Option<String>>("content-type").ok().flatten());
-        ct.is_some_and(|ct| is_grpc([("content-type", ct.as_str())].into_iter()))
+        content_type(&h.get(ctx))
+            .is_some_and(|ct| is_grpc([("content-type", ct.as_str())].into_iter()))
     })
+}
+
+/// The `content-type` header of a script's message head, as given.
+pub fn content_type(head: &rquickjs::Value<'_>) -> Option<String> {
+    head.as_object()
+        .and_then(|o| {
+            o.get::<_, Option<rquickjs::Object>>("headers")
+                .ok()
+                .flatten()
+        })
+        .and_then(|hs| hs.get::<_, Option<String>>("content-type").ok().flatten())
 }
 
 /// The head of a trailers-only response: HTTP 200 whose head carries the call's status.
