@@ -8,6 +8,8 @@
 #   scripts/setup.sh grpc     also Python's grpcio and grpcio-tools, for the gRPC tests
 #   scripts/setup.sh h2check  also Python 3 and its h2 library, for the HTTP/2 conformance
 #                             checks (tests/h2conformance/)
+#   scripts/setup.sh NAME     for any other NAME, runs scripts/setup.d/NAME.sh: the real peers
+#                             (servers and clients from Debian or PyPI) that a test suite needs
 set -euo pipefail
 
 need=()
@@ -45,4 +47,7 @@ fi
 if [ "${1:-}" = grpc ] && ! python3 -c 'import grpc, grpc_tools' >/dev/null 2>&1; then
   echo "setup: installing grpcio and grpcio-tools (pip)"
   python3 -m pip install --quiet grpcio grpcio-tools
+fi
+if [ -n "${1:-}" ] && [ -f "$(dirname "$0")/setup.d/$1.sh" ]; then
+  bash "$(dirname "$0")/setup.d/$1.sh"
 fi
