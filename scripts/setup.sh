@@ -7,7 +7,7 @@
 #                             its test uses (Xvfb, xauth, ImageMagick, xdotool)
 #   scripts/setup.sh grpc     also Python's grpcio and grpcio-tools, for the gRPC tests
 #   scripts/setup.sh h2check  also Python 3 and its h2 library, for the HTTP/2 conformance
-#                             checks (tests/h2conformance/)
+#                             checks (tests/h2conformance/), and nghttp (HTTP/2 client tests)
 #   scripts/setup.sh NAME     for any other NAME, runs scripts/setup.d/NAME.sh: the real peers
 #                             (servers and clients from Debian or PyPI) that a test suite needs
 set -euo pipefail
@@ -26,6 +26,7 @@ if [ "${1:-}" = desktop ]; then
   command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
 fi
 if [ "${1:-}" = h2check ]; then
+  command -v nghttp >/dev/null 2>&1 || need+=(nghttp2-client)
   command -v python3 >/dev/null 2>&1 || need+=(python3)
   python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 fi

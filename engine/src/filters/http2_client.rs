@@ -20,7 +20,7 @@ use crate::http::pipe_io::PipeIo;
 use crate::http::tail::{from_header_map, h2_message_end, header_map, trailers_of};
 use crate::http::Role;
 use crate::net::Tap;
-use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{Output, Pipeline};
 use crate::script::JsValue;
 
 /// Where the connection's handshake stands.
@@ -56,8 +56,7 @@ impl H2Session {
     /// Opens a connection through a new instance of `layout` and starts the HTTP/2
     /// handshake on it.
     pub(super) fn new(
-        layout: &Rc<PipelineLayout>,
-        context: Rc<Context>,
+        make: impl FnOnce(Output) -> Rc<Pipeline>,
         key: String,
         pool: &Rc<Pool>,
         max_idle: Duration,
@@ -93,8 +92,8 @@ impl H2Session {
                 s.on_output(e);
             }
         });
-        context.set_trace(None);
-        *s.pipeline.borrow_mut() = Some(Pipeline::new(layout, context, out));
+        let p = make(out);
+        *s.pipeline.borrow_mut() = Some(p);
         let weak = Rc::downgrade(&s);
         let io = s.io.clone();
         tokio::task::spawn_local(async move {
@@ -295,8 +294,7 @@ impl MuxStream {
     pub(super) fn begin_h2(&self, key: String, head: Option<JsValue>) {
         let session = self.pool.h2_session(&key, || {
             H2Session::new(
-                &self.layout,
-                self.context.fork(),
+                self.fresh_pipeline(),
                 key.clone(),
                 &self.pool,
                 self.settings.max_idle,

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use super::callback::fail;
 use super::http2_client::{H2Call, H2Session};
 use super::http_server::size_options;
+use super::http_version::{LateOutput, Probe};
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd, StreamError};
 use crate::http::decoder::{Decoder, Part, RequestInfo};
@@ -86,6 +87,8 @@ pub(super) struct Settings {
 pub(super) struct Pool {
     idle: RefCell<HashMap<String, Vec<Rc<Session>>>>,
     h2: RefCell<HashMap<String, Rc<H2Session>>>,
+    /// Connections whose protocol a version Promise will decide, by key.
+    probes: RefCell<HashMap<String, Rc<Probe>>>,
 }
 
 impl Pool {
@@ -103,6 +106,34 @@ impl Pool {
         let s = make();
         self.h2.borrow_mut().insert(key.to_string(), s.clone());
         s
+    }
+
+    /// True when `key` has a working HTTP/2 session.
+    fn has_h2(&self, key: &str) -> bool {
+        self.h2.borrow().get(key).is_some_and(|s| s.usable())
+    }
+
+    /// Makes `s` the HTTP/2 session of `key`.
+    fn set_h2(&self, key: &str, s: &Rc<H2Session>) {
+        self.h2.borrow_mut().insert(key.to_string(), s.clone());
+    }
+
+    /// The connection of `key` waiting for its version Promise, if any.
+    fn probe(&self, key: &str) -> Option<Rc<Probe>> {
+        self.probes.borrow().get(key).cloned()
+    }
+
+    /// Notes the connection of `key` that waits for its version Promise.
+    pub(super) fn add_probe(&self, key: &str, p: &Rc<Probe>) {
+        self.probes.borrow_mut().insert(key.to_string(), p.clone());
+    }
+
+    /// Forgets `p` once its Promise settled.
+    pub(super) fn remove_probe(&self, key: &str, p: &Probe) {
+        let mut map = self.probes.borrow_mut();
+        if map.get(key).is_some_and(|x| std::ptr::eq(x.as_ref(), p)) {
+            map.remove(key);
+        }
     }
 
     /// Forgets a closed HTTP/2 session.
@@ -149,13 +180,17 @@ enum Version {
 }
 
 /// True for the values that name HTTP/2: 2, `'2'`, `'h2'`, `'HTTP/2'`.
-fn is_h2(v: &rquickjs::Value<'_>) -> bool {
+pub(super) fn is_h2(v: &rquickjs::Value<'_>) -> bool {
     let n = v.as_number().or_else(|| v.as_int().map(f64::from));
     let s = v
         .as_string()
         .and_then(|s| s.to_string().ok())
         .map(|s| s.to_ascii_lowercase());
-    n == Some(2.0) || matches!(s.as_deref(), Some("2" | "h2" | "http/2" | "http/2.0"))
+    n == Some(2.0)
+        || matches!(
+            s.as_deref(),
+            Some("2" | "h2" | "h2c" | "http/2" | "http/2.0")
+        )
 }
 
 struct MuxProto {
@@ -190,6 +225,7 @@ impl FilterProto for MuxProto {
             ended: Cell::new(false),
             tunnel: Cell::new(false),
             tunnel_pending: RefCell::new(Vec::new()),
+            probing: Cell::new(false),
         })))
     }
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
@@ -223,6 +259,9 @@ pub(super) struct MuxStream {
     tunnel: Cell<bool>,
     /// Input that came after a tunnel request, before its answer.
     tunnel_pending: RefCell<Vec<Bytes>>,
+    /// The request waits for a [`Probe`] to decide the connection's protocol: its events
+    /// are held.
+    probing: Cell<bool>,
 }
 
 struct Mux(Rc<MuxStream>);
@@ -311,10 +350,16 @@ impl MuxStream {
         }
         if self.in_flight.get() && matches!(evt, Event::MessageStart(_))
             || !self.held.borrow().is_empty()
+            || self.probing.get()
         {
             self.held.borrow_mut().push_back(evt);
             return;
         }
+        self.route(evt);
+    }
+
+    /// Sends one input event where the exchange in flight needs it.
+    fn route(&self, evt: Event) {
         match evt {
             Event::MessageStart(head) => self.begin(head),
             Event::Data(b) if self.h2_call.borrow().is_some() => {
@@ -346,19 +391,115 @@ impl MuxStream {
         }
     }
 
-    /// True when this stream's requests go over HTTP/2.
-    fn wants_h2(&self) -> Result<bool, ScriptError> {
+    /// Whether this stream's request goes over HTTP/2 (`Some(true)`) or HTTP/1.1. A
+    /// `version` function is asked only when the key has no connection yet; when it answers
+    /// with a Promise, the request waits for a [`Probe`] (`None`).
+    fn wants_h2(&self, key: &str, head: &Option<JsValue>) -> Result<Option<bool>, ScriptError> {
         let f = match &self.version {
-            Version::Fixed(h2) => return Ok(*h2),
+            Version::Fixed(h2) => return Ok(Some(*h2)),
             Version::Dynamic(f) => f,
         };
+        if self.pool.has_h2(key) {
+            return Ok(Some(true));
+        }
+        if let Some(probe) = self.pool.probe(key) {
+            self.wait_for(&probe, head);
+            return Ok(None);
+        }
         script::call_in(&self.context, |ctx| {
             let v = match f.get(ctx).as_function() {
                 Some(func) => func.call::<_, rquickjs::Value>(())?,
-                None => return Ok(false),
+                None => return Ok(Some(false)),
             };
-            Ok(is_h2(&v))
+            if v.as_promise().is_some() {
+                let probe = Probe::start(ctx, self, key.to_string(), v)?;
+                self.wait_for(&probe, head);
+                return Ok(None);
+            }
+            Ok(Some(is_h2(&v)))
         })
+    }
+
+    fn wait_for(&self, probe: &Probe, head: &Option<JsValue>) {
+        self.in_flight.set(true);
+        self.probing.set(true);
+        probe.join(self.me.clone(), head.clone());
+    }
+
+    /// The first stream of a [`Probe`]: its connection becomes this stream's session.
+    pub(super) fn adopt(
+        &self,
+        key: &str,
+        pipeline: Rc<Pipeline>,
+        late: &LateOutput,
+        h2: bool,
+        head: Option<JsValue>,
+    ) {
+        self.probing.set(false);
+        self.in_flight.set(false);
+        let bound = RefCell::new(None);
+        let make = |out: Output| {
+            *bound.borrow_mut() = Some(out);
+            pipeline
+        };
+        if h2 {
+            let s = H2Session::new(make, key.to_string(), &self.pool, self.settings.max_idle);
+            self.pool.set_h2(key, &s);
+            if let Some(out) = bound.borrow_mut().take() {
+                late.bind(out);
+            }
+            self.begin_h2(key.to_string(), head);
+        } else {
+            let s = Session::new(make, key.to_string(), &self.pool, self.settings);
+            if let Some(out) = bound.borrow_mut().take() {
+                late.bind(out);
+            }
+            self.begin_h1(s, head);
+        }
+        self.flush_held_message();
+    }
+
+    /// A later stream of a [`Probe`]: it starts again now that the key's protocol is known.
+    pub(super) fn resume_after_probe(&self, head: Option<JsValue>) {
+        self.probing.set(false);
+        self.in_flight.set(false);
+        self.begin(head);
+        if !self.probing.get() {
+            self.flush_held_message();
+        }
+    }
+
+    /// The version Promise was rejected: the request is answered with `code`'s error.
+    pub(super) fn version_failed(&self, code: ErrorCode) {
+        self.probing.set(false);
+        let mut held = self.held.borrow_mut();
+        while held
+            .front()
+            .is_some_and(|e| !matches!(e, Event::MessageStart(_)))
+        {
+            held.pop_front();
+        }
+        drop(held);
+        self.answer_error(code);
+    }
+
+    /// Sends on the held events of the request just begun (up to the next request's head).
+    fn flush_held_message(&self) {
+        loop {
+            let next = {
+                let mut held = self.held.borrow_mut();
+                match held.front() {
+                    Some(Event::MessageStart(_)) | None => None,
+                    Some(_) => held.pop_front(),
+                }
+            };
+            let Some(e) = next else { break };
+            if let Event::StreamEnd(_) = e {
+                self.input_ended.set(true);
+                continue;
+            }
+            self.route(e);
+        }
     }
 
     fn begin(&self, head: Option<JsValue>) {
@@ -370,9 +511,10 @@ impl MuxStream {
                 return fail(&self.output, "muxHTTP", &e);
             }
         };
-        match self.wants_h2() {
-            Ok(true) => return self.begin_h2(key, head),
-            Ok(false) => {}
+        match self.wants_h2(&key, &head) {
+            Ok(Some(true)) => return self.begin_h2(key, head),
+            Ok(Some(false)) => {}
+            Ok(None) => return,
             Err(e) => {
                 self.ended.set(true);
                 return fail(&self.output, "muxHTTP", &e);
@@ -380,14 +522,23 @@ impl MuxStream {
         }
         let session = match self.pool.take(&key) {
             Some(s) => s,
-            None => Session::new(
-                &self.layout,
-                self.context.fork(),
-                key,
-                &self.pool,
-                self.settings,
-            ),
+            None => Session::new(self.fresh_pipeline(), key, &self.pool, self.settings),
         };
+        self.begin_h1(session, head);
+    }
+
+    /// A new instance of the connection's sub-pipeline, for a session to make with its
+    /// output.
+    pub(super) fn fresh_pipeline(&self) -> impl FnOnce(Output) -> Rc<Pipeline> + '_ {
+        move |out| {
+            let context = self.context.fork();
+            context.set_trace(None);
+            Pipeline::new(&self.layout, context, out)
+        }
+    }
+
+    /// Sends the request over the HTTP/1 `session`.
+    fn begin_h1(&self, session: Rc<Session>, head: Option<JsValue>) {
         self.in_flight.set(true);
         self.context.set_upstream(session.upstream.clone());
         *self.session.borrow_mut() = Some(session.clone());
@@ -491,8 +642,7 @@ struct Session {
 
 impl Session {
     fn new(
-        layout: &Rc<PipelineLayout>,
-        context: Rc<Context>,
+        make: impl FnOnce(Output) -> Rc<Pipeline>,
         key: String,
         pool: &Rc<Pool>,
         settings: Settings,
@@ -523,8 +673,8 @@ impl Session {
                 s.on_output(e);
             }
         });
-        context.set_trace(None);
-        *s.pipeline.borrow_mut() = Some(Pipeline::new(layout, context, out));
+        let p = make(out);
+        *s.pipeline.borrow_mut() = Some(p);
         s
     }
 

@@ -15,6 +15,7 @@ use crate::http::access::AccessRecord;
 use crate::http::decoder::{Decoder, Head, Part, DEFAULT_MAX_HEAD};
 use crate::http::encoder::{Encoder, OutHead, DEFAULT_BUFFER_SIZE};
 use crate::http::h2::PREFACE;
+use crate::http::h2c::{self, Splice, Spliced};
 use crate::http::head::{out_head, Exchange as HeadInfo, LazyHead};
 use crate::http::pipe_io::PipeIo;
 use crate::http::status::reason;
@@ -218,6 +219,7 @@ impl FilterProto for ServerProto {
             mode: Cell::new(Mode::Sniffing),
             sniffed: RefCell::new(Vec::new()),
             h2: RefCell::new(None),
+            h2c: RefCell::new(None),
         });
         register(&core);
         Box::new(Server(core))
@@ -324,6 +326,8 @@ struct ServerCore {
     sniffed: RefCell<Vec<u8>>,
     /// The HTTP/2 connection's input, once the preface came.
     h2: RefCell<Option<PipeIo>>,
+    /// An `Upgrade: h2c` was answered 101: the client's HTTP/2 preface is awaited.
+    h2c: RefCell<Option<Splice>>,
 }
 
 struct Server(Rc<ServerCore>);
@@ -348,7 +352,7 @@ impl ServerCore {
                 Action::Input(e) => self.on_input(e),
                 Action::Reply(id, e) => self.on_reply(id, e),
                 Action::Timeout => {
-                    if !self.input_ended.get() {
+                    if !self.input_ended.get() && !self.switched_to_h2() {
                         self.decoder_failed(408, "request head not received in time".into());
                     }
                 }
@@ -392,6 +396,17 @@ impl ServerCore {
             return None;
         }
         drop(held);
+        self.start_h2(all);
+        None
+    }
+
+    /// True once the connection speaks HTTP/2, or is about to after an `Upgrade: h2c`.
+    fn switched_to_h2(&self) -> bool {
+        self.mode.get() == Mode::Http2 || self.h2c.borrow().is_some()
+    }
+
+    /// Hands the connection to the HTTP/2 server, `first` being its first bytes.
+    fn start_h2(&self, first: Bytes) {
         self.mode.set(Mode::Http2);
         let io = super::http2_server::start(
             self.name,
@@ -399,10 +414,29 @@ impl ServerCore {
             self.responder.clone(),
             self.context.clone(),
             self.output.clone(),
-            all,
+            first,
         );
         *self.h2.borrow_mut() = Some(io);
-        None
+    }
+
+    /// The client's bytes after the 101 of an `Upgrade: h2c`.
+    fn h2c_input(&self, b: &[u8]) {
+        let done = match self.h2c.borrow_mut().as_mut() {
+            Some(splice) => splice.push(b),
+            None => return,
+        };
+        match done {
+            Spliced::Waiting => {}
+            Spliced::Ready(first) => {
+                self.h2c.borrow_mut().take();
+                self.start_h2(first);
+            }
+            Spliced::NotHttp2 => {
+                tracing::debug!(target: "http", "no HTTP/2 preface after an h2c upgrade");
+                self.h2c.borrow_mut().take();
+                self.close();
+            }
+        }
     }
 
     fn on_input(&self, evt: Event) {
@@ -518,6 +552,7 @@ impl ServerCore {
                 tracing::debug!(target: "http", "bad request: {}", e.message());
                 self.decoder_failed(e.status(), e.message());
             }
+            Part::Tunnel(b) if self.h2c.borrow().is_some() => self.h2c_input(&b),
             Part::Tunnel(b) => {
                 let open = self.tunnel.borrow().clone();
                 match open {
@@ -535,7 +570,9 @@ impl ServerCore {
     /// Starts a timer while a request head is partly received; a client that does not
     /// finish its head in time gets 408 and the connection closes.
     fn watch_head(&self) {
-        let partial = self.receiving.borrow().is_none() && !self.decoder.borrow().is_idle();
+        let partial = self.receiving.borrow().is_none()
+            && !self.decoder.borrow().is_idle()
+            && !self.switched_to_h2();
         if !partial {
             self.head_timer.set(0);
             return;
@@ -582,6 +619,13 @@ impl ServerCore {
     }
 
     fn start_exchange(&self, mut h: Head) {
+        if self.exchanges.borrow().is_empty() && h2c::wants_h2c(&h) {
+            // The request is answered on stream 1 of the HTTP/2 connection that follows.
+            *self.h2c.borrow_mut() = Some(Splice::new(h2c::stream_one(&h)));
+            self.output
+                .emit(Event::Data(Bytes::from_static(h2c::SWITCHING)));
+            return;
+        }
         let expect_continue = h
             .header("expect")
             .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));

@@ -19,6 +19,7 @@ mod http_codec;
 mod http_compress;
 mod http_server;
 mod http_tunnel;
+mod http_version;
 mod link;
 mod misc;
 mod promise;
