@@ -214,3 +214,55 @@ fn a_version_promise_follows_the_alpn_the_upstream_chose() {
         assert_eq!(h1, format!("HTTP:{h1_up}\n"), "log:\n{}", engine.log());
     }
 }
+
+#[test]
+fn connect_tunnels_run_over_http2_streams() {
+    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let (origin, tunnel_server, entry, refused_entry) = (ports[0], ports[1], ports[2], ports[3]);
+    let cb = Codebase::new("h2-tunnel");
+    // Pipy's test/curl/006 on free ports, plus an entry whose tunnel is refused.
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy({{ _target: undefined }})
+.listen({origin}).serveHTTP(req => new Message(`Hello ${{req.head.path}} ${{req.body.size}}\\n`))
+.listen({tunnel_server})
+.demuxHTTP().to($=>$
+  .acceptHTTPTunnel(
+    msg => msg.head.method === 'CONNECT' && msg.head.path === 'localhost:{origin}' ? (
+      void (_target = msg.head.path)
+    ) : (
+      new Message({{ status: 405 }}, 'method not allowed\\n')
+    )
+  ).to($=>$.connect(() => _target))
+)
+.repeat([[{entry}, 'localhost:{origin}'], [{refused_entry}, 'localhost:1']], ($, [port, target]) => $
+  .listen(port)
+  .connectHTTPTunnel(() => new Message({{ method: 'CONNECT', path: target }})).to($=>$
+    .muxHTTP(() => 1, {{ version: 2 }}).to($=>$.connect('localhost:{tunnel_server}'))
+  )
+)"
+        ),
+    );
+    let engine = Engine::start(&script, &[origin, tunnel_server, entry, refused_entry]);
+    let url = format!("http://localhost:{entry}");
+    // HTTP/1.1 requests, and HTTP/2 ones (h2c upgrade at the origin), through the tunnel.
+    let out = curl(&[&format!("{url}/a"), &format!("{url}/b")]);
+    assert_eq!(out, "Hello /a 0\nHello /b 0\n", "log:\n{}", engine.log());
+    let out = curl(&["--http2", &format!("{url}/c"), &format!("{url}/d")]);
+    assert_eq!(out, "Hello /c 0\nHello /d 0\n", "log:\n{}", engine.log());
+    // A body of 1 MB goes through and is counted at the origin.
+    let body = cb.file("body.bin", &"x".repeat(1 << 20));
+    let out = curl(&[
+        "--data-binary",
+        &format!("@{}", body.display()),
+        &format!("{url}/big"),
+    ]);
+    assert_eq!(out, format!("Hello /big {}\n", 1 << 20));
+    // The tunnel server refuses other targets: the entry's client connection is closed.
+    let (reply, closed) = raw_exchange(refused_entry, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 5);
+    assert!(reply.is_empty(), "{}", String::from_utf8_lossy(&reply));
+    assert!(closed);
+    // The proxy keeps serving after that.
+    assert_eq!(curl(&[&format!("{url}/e")]), "Hello /e 0\n");
+}

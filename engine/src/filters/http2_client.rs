@@ -15,6 +15,7 @@ use super::http_client::{MuxStream, Pool};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd, StreamError};
 use crate::http::grpc;
 use crate::http::h2::{self, BodySender, EventBody, LocalExec};
+use crate::http::h2_tunnel;
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::pipe_io::PipeIo;
 use crate::http::tail::{from_header_map, h2_message_end, header_map, trailers_of};
@@ -172,6 +173,11 @@ impl H2Session {
     pub(super) fn request(&self, stream: Weak<MuxStream>, head: Option<JsValue>) -> H2Call {
         let (body_tx, body) = EventBody::channel(None);
         let oh = out_head(head.as_ref(), Role::Request, Exchange::default());
+        let connect = oh
+            .start_line
+            .split(' ')
+            .next()
+            .is_some_and(h2_tunnel::is_connect);
         let deadline = grpc::deadline_of(oh.header_pairs());
         let label = self
             .key
@@ -208,7 +214,7 @@ impl H2Session {
                             label: &label,
                             started: &started,
                         };
-                        exchange(&mut tx, &oh, body, call).await
+                        exchange(&mut tx, &oh, body, connect, call).await
                     }
                     Err(c) => Err(c),
                 }
@@ -251,6 +257,7 @@ impl H2Session {
         H2Call {
             body: Some(body_tx),
             task: task.abort_handle(),
+            connect,
         }
     }
 
@@ -343,6 +350,9 @@ pub(super) struct H2Call {
     /// Where the request body goes, until it ends.
     body: Option<BodySender>,
     task: tokio::task::AbortHandle,
+    /// The request is a CONNECT: after its head, the stream's bytes are the tunnel's, and
+    /// only the end of the stream ends them.
+    connect: bool,
 }
 
 impl H2Call {
@@ -355,11 +365,21 @@ impl H2Call {
 
     /// The request ends, with the trailers its tail carries.
     pub(super) fn end(&mut self, end: &MessageTail) {
+        if self.connect {
+            return;
+        }
         if let Some(tx) = self.body.take() {
             let trailers = trailers_of(end);
             if !trailers.is_empty() {
                 let _ = tx.send(Ok(Frame::trailers(header_map(&trailers))));
             }
+        }
+    }
+
+    /// The stream ended: a CONNECT tunnel's sending side closes.
+    pub(super) fn close_tunnel(&mut self) {
+        if self.connect {
+            self.body.take();
         }
     }
 
@@ -403,6 +423,7 @@ async fn exchange(
     tx: &mut SendRequest<EventBody>,
     oh: &crate::http::encoder::OutHead,
     body: EventBody,
+    connect: bool,
     call: Call<'_>,
 ) -> Result<(), ErrorCode> {
     let Call {
@@ -411,6 +432,12 @@ async fn exchange(
         label,
         started,
     } = call;
+    // A CONNECT's request has no body: its stream carries the tunnel once answered.
+    let (body, tunnel_out) = if connect {
+        (EventBody::channel(None).1, Some(body))
+    } else {
+        (body, None)
+    };
     let req = h2::to_request(oh, "http", body).map_err(|e| {
         tracing::warn!(target: "http2", "muxHTTP(): {e}");
         ErrorCode::ProtocolError
@@ -419,7 +446,7 @@ async fn exchange(
         return Err(ErrorCode::ConnectionReset);
     }
     let sent = std::time::Instant::now();
-    let res = tx.send_request(req).await.map_err(|e| {
+    let mut res = tx.send_request(req).await.map_err(|e| {
         tracing::debug!(target: "http2", "muxHTTP(): request failed: {e}");
         ErrorCode::ConnectionReset
     })?;
@@ -427,6 +454,10 @@ async fn exchange(
         .upstream_seconds
         .with_label_values(&[label])
         .observe(sent.elapsed().as_secs_f64());
+    let upgrade = match tunnel_out {
+        Some(out) if res.status().is_success() => Some((hyper::upgrade::on(&mut res), out)),
+        _ => None,
+    };
     let (parts, mut body) = res.into_parts();
     let head = Some(JsValue::lazy(LazyHead {
         head: std::rc::Rc::new(h2::response_head(&parts)),
@@ -439,6 +470,33 @@ async fn exchange(
             s.on_response(Event::MessageStart(head))
         }
         None => return Ok(()),
+    }
+    if let Some((on_upgrade, out)) = upgrade {
+        if let Some(s) = stream.upgrade() {
+            s.on_response(Event::MessageEnd(MessageTail::default()));
+        }
+        let up = on_upgrade.await.map_err(|e| {
+            tracing::debug!(target: "http2", "muxHTTP(): CONNECT stream unusable: {e}");
+            ErrorCode::ConnectionReset
+        })?;
+        let to = stream.clone();
+        let at_end = stream.clone();
+        h2_tunnel::pump(
+            up,
+            out,
+            move |d| {
+                if let Some(s) = to.upgrade() {
+                    s.on_response(Event::Data(d));
+                }
+            },
+            move |code| {
+                if let Some(s) = at_end.upgrade() {
+                    s.end(code.map_or_else(StreamEnd::ok, StreamEnd::code));
+                }
+            },
+        )
+        .await;
+        return Ok(());
     }
     let (mut size, mut trailers) = (0, Vec::new());
     // Where the response goes may pause this tap: the next frame is read (and the upstream

@@ -15,10 +15,11 @@ use tokio::sync::oneshot;
 
 use super::callback::MessageReader;
 use super::http_server::{handler_reply, Responder};
-use crate::event::{Event, StreamEnd};
+use crate::event::{Event, MessageTail, StreamEnd};
 use crate::http::access::AccessRecord;
 use crate::http::grpc;
 use crate::http::h2::{self, BodySender, EventBody, LocalExec};
+use crate::http::h2_tunnel;
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::pipe_io::PipeIo;
 use crate::http::tail::{h2_message_end, header_map, trailers_of};
@@ -95,6 +96,10 @@ struct Reply {
     access: RefCell<Option<AccessRecord>>,
     /// The request's context (the access log names its upstream).
     sub_context: Option<Rc<Context>>,
+    /// A CONNECT request: where the tunnel's bytes to the client go.
+    tunnel: RefCell<Option<BodySender>>,
+    /// The CONNECT was answered 2xx: the reply's Data are the tunnel's.
+    tunnel_open: Cell<bool>,
 }
 
 impl Reply {
@@ -131,6 +136,16 @@ impl Reply {
                 if self.grpc {
                     self.note_grpc(oh.header_pairs());
                 }
+                if self.tunnel.borrow().is_some() {
+                    if (200..300).contains(&status) {
+                        // The stream becomes the tunnel; its task holds the pipeline.
+                        self.tunnel_open.set(true);
+                        oh.content_length = None;
+                        oh.no_length = true;
+                    } else {
+                        self.tunnel.borrow_mut().take();
+                    }
+                }
                 if let Some(mut body) = self.keep.borrow_mut().take() {
                     if let Some(p) = self.pipeline.borrow_mut().take() {
                         body.hold(Box::new(p));
@@ -142,10 +157,17 @@ impl Reply {
                 if let Some(a) = self.access.borrow_mut().as_mut() {
                     a.bytes += b.len() as u64;
                 }
+                if self.tunnel_open.get() {
+                    if let Some(tx) = self.tunnel.borrow().as_ref() {
+                        let _ = tx.send(Ok(Frame::data(b)));
+                    }
+                    return;
+                }
                 if let Some(tx) = self.body.borrow().as_ref() {
                     let _ = tx.send(Ok(Frame::data(b)));
                 }
             }
+            Event::MessageEnd(_) if self.tunnel_open.get() => {}
             Event::MessageEnd(end) => {
                 if self.head.borrow().is_none() {
                     self.done.set(true);
@@ -160,6 +182,11 @@ impl Reply {
                     }
                     self.finish();
                 }
+            }
+            Event::StreamEnd(_) if self.tunnel_open.get() => {
+                self.done.set(true);
+                self.tunnel.borrow_mut().take();
+                self.finish();
             }
             Event::StreamEnd(se) => {
                 self.done.set(true);
@@ -227,7 +254,10 @@ impl Reply {
 }
 
 impl Conn {
-    async fn serve(&self, req: hyper::Request<Incoming>) -> hyper::Response<EventBody> {
+    async fn serve(&self, mut req: hyper::Request<Incoming>) -> hyper::Response<EventBody> {
+        let on_upgrade = (req.method() == hyper::Method::CONNECT
+            && matches!(self.responder, Responder::Sub(_)))
+        .then(|| hyper::upgrade::on(&mut req));
         let (parts, body) = req.into_parts();
         let head = h2::request_head(&parts);
         let grpc = grpc::is_grpc(head.headers.iter().map(|h| (h.name(), h.value())));
@@ -277,6 +307,8 @@ impl Conn {
             grpc_status: Cell::new(None),
             access: RefCell::new(access),
             sub_context: sub_context.clone(),
+            tunnel: RefCell::new(None),
+            tunnel_open: Cell::new(false),
         });
         let _guard = Guard(reply.clone());
         match &self.responder {
@@ -287,7 +319,18 @@ impl Conn {
                 let p = Pipeline::new(layout, ctx, out);
                 *reply.pipeline.borrow_mut() = Some(p.clone());
                 p.input(Event::MessageStart(head));
-                tokio::task::spawn_local(feed(p, body));
+                match on_upgrade {
+                    Some(on_upgrade) => {
+                        // A CONNECT has no body; once answered 2xx, its stream is the tunnel.
+                        let (tx, out) = EventBody::channel(None);
+                        *reply.tunnel.borrow_mut() = Some(tx);
+                        p.input(Event::MessageEnd(MessageTail::default()));
+                        tokio::task::spawn_local(tunnel(p, on_upgrade, out));
+                    }
+                    None => {
+                        tokio::task::spawn_local(feed(p, body));
+                    }
+                }
             }
             Responder::Handler(h) => {
                 let mut reader = MessageReader::new(None);
@@ -368,6 +411,24 @@ async fn feed(p: Rc<Pipeline>, mut body: Incoming) {
     }
     p.input(Event::MessageEnd(h2_message_end(size, trailers)));
     p.input(StreamEnd::ok());
+}
+
+/// Carries a CONNECT stream's tunnel between the client and the request's sub-pipeline, once
+/// the response opened it.
+async fn tunnel(p: Rc<Pipeline>, on_upgrade: hyper::upgrade::OnUpgrade, out: EventBody) {
+    let Ok(up) = on_upgrade.await else {
+        // Not answered 2xx: the request's pipeline ends as any other's.
+        p.input(StreamEnd::ok());
+        return;
+    };
+    let to = p.clone();
+    h2_tunnel::pump(
+        up,
+        out,
+        move |d| to.input(Event::Data(d)),
+        move |code| p.input(code.map_or_else(StreamEnd::ok, StreamEnd::code)),
+    )
+    .await;
 }
 
 /// Releases a request's sub-pipeline if the stream goes away before its response head.

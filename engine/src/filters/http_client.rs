@@ -341,6 +341,8 @@ impl MuxStream {
             if se.error.is_some() {
                 // The downstream broke off (a client's RST_STREAM): so does the call upstream.
                 self.cancel_h2();
+            } else if let Some(c) = self.h2_call.borrow_mut().as_mut() {
+                c.close_tunnel();
             }
             self.input_ended.set(true);
             if !self.in_flight.get() && self.held.borrow().is_empty() {
@@ -603,7 +605,8 @@ impl MuxStream {
         }
     }
 
-    fn end(&self, evt: Event) {
+    /// Ends the stream's output with `evt` (once).
+    pub(super) fn end(&self, evt: Event) {
         if !self.ended.replace(true) {
             self.output.emit(evt);
         }

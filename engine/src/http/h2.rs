@@ -77,13 +77,19 @@ pub fn request_head(parts: &http::request::Parts) -> Head {
             headers.insert(0, Header::new("host", a.as_str()));
         }
     }
-    Head {
-        method: parts.method.as_str().to_string(),
-        path: parts
+    // A CONNECT names its target in `:authority`; scripts read it as the path, as with
+    // HTTP/1's authority-form `CONNECT host:port`.
+    let path = match (&parts.method, parts.uri.authority()) {
+        (&http::Method::CONNECT, Some(a)) => a.as_str().to_string(),
+        _ => parts
             .uri
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into()),
+    };
+    Head {
+        method: parts.method.as_str().to_string(),
+        path,
         status: 0,
         reason: String::new(),
         protocol: "HTTP/2",
@@ -165,7 +171,12 @@ pub fn to_request<B>(oh: &OutHead, scheme: &str, body: B) -> Result<http::Reques
         .find(|(k, _)| k.eq_ignore_ascii_case("host"))
         .map(|(_, v)| v)
         .unwrap_or("localhost");
-    let uri = format!("{scheme}://{host}{path}");
+    // CONNECT sends its target as `:authority` alone (RFC 9113 §8.5).
+    let uri = if super::h2_tunnel::is_connect(method) {
+        path.to_string()
+    } else {
+        format!("{scheme}://{host}{path}")
+    };
     let mut req = http::Request::new(body);
     *req.method_mut() = http::Method::from_bytes(method.as_bytes())
         .map_err(|_| format!("invalid request method {method}"))?;

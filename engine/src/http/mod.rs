@@ -13,6 +13,7 @@ pub mod encoder;
 pub mod framing;
 pub mod grpc;
 pub mod h2;
+pub mod h2_tunnel;
 pub mod h2c;
 pub mod head;
 pub mod header;
