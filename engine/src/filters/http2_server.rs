@@ -351,8 +351,18 @@ impl Conn {
                     }
                 }
                 let msg = reader.finish(h2_message_end(size, trailers));
-                let events = handler_reply(self.name, &self.context, h, &msg);
-                if events.iter().any(|e| matches!(e, Event::MessageEnd(_))) {
+                let r = reply.clone();
+                let later = move |evts: Vec<Event>| {
+                    for e in evts {
+                        r.on_event(e);
+                    }
+                    r.on_event(StreamEnd::ok());
+                };
+                let events = handler_reply(self.name, &self.context, h, &msg, later);
+                let events = events.unwrap_or_default();
+                if events.is_empty() {
+                    // A Promise: the answer comes when it settles.
+                } else if events.iter().any(|e| matches!(e, Event::MessageEnd(_))) {
                     let n = events
                         .iter()
                         .map(|e| match e {
@@ -362,10 +372,12 @@ impl Conn {
                         .sum();
                     reply.length.set(Some(n));
                 }
-                for e in events {
-                    reply.on_event(e);
+                if !events.is_empty() {
+                    for e in events {
+                        reply.on_event(e);
+                    }
+                    reply.on_event(StreamEnd::ok());
                 }
-                reply.on_event(StreamEnd::ok());
             }
         }
         match head_rx.await {

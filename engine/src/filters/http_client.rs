@@ -567,6 +567,9 @@ impl MuxStream {
             o.set("statusText", text).ok()?;
             o.set("headers", rquickjs::Object::new(ctx.clone()).ok()?)
                 .ok()?;
+            // Hidden from scripts' enumeration: tells http.Agent the server was not reached.
+            o.prop("errorAnswer", rquickjs::object::Property::from(true))
+                .ok()?;
             Some(JsValue::save(ctx, o.into_value()))
         });
         self.on_response(Event::MessageStart(head));

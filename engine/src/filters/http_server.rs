@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 
 use bytes::Bytes;
 
-use super::callback::{call_replacer, MessageReader};
+use super::callback::{call_replacer, MessageReader, Replacement};
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{ErrorCode, Event, MessageTail};
 use crate::http::access::AccessRecord;
@@ -89,22 +89,30 @@ struct ServerProto {
 
 /// The reply events of a `serveHTTP` handler (a Message, or a function of the request): a
 /// StreamEnd when it gives nothing, and a runtime-error StreamEnd when it throws.
+///
+/// A handler may answer with a Promise (of a Message), as in Pipy: then `None` comes back,
+/// and `later` gets the events once the Promise settles.
 pub(super) fn handler_reply(
-    name: &str,
+    name: &'static str,
     context: &Context,
     handler: &JsValue,
     request: &script::JsMessage,
-) -> Vec<Event> {
+    later: impl Fn(Vec<Event>) + 'static,
+) -> Option<Vec<Event>> {
     match call_replacer(context, handler, 0, |ctx| {
         script::to_js_message(ctx, request)
-    })
-    .and_then(|r| r.now(name))
-    {
-        Ok(Some(evts)) if !evts.is_empty() => evts,
-        Ok(_) => vec![crate::event::StreamEnd::ok()],
+    }) {
+        Ok(Replacement::Events(evts)) if !evts.is_empty() => Some(evts),
+        Ok(Replacement::Events(_) | Replacement::Nothing) => {
+            Some(vec![crate::event::StreamEnd::ok()])
+        }
+        Ok(Replacement::Pending(p)) => {
+            super::promise::when_settled(context, name, &p, later);
+            None
+        }
         Err(e) => {
             tracing::error!("{name}(): {e}");
-            vec![crate::event::StreamEnd::runtime(e.to_string())]
+            Some(vec![crate::event::StreamEnd::runtime(e.to_string())])
         }
     }
 }
@@ -742,7 +750,16 @@ impl ServerCore {
             }
             return;
         }
-        for e in handler_reply(self.name, &self.context, h, &msg) {
+        let me = self.me.clone();
+        let id = x.id;
+        let later = move |evts: Vec<Event>| {
+            if let Some(core) = me.upgrade() {
+                for e in evts {
+                    core.act(Action::Reply(id, e));
+                }
+            }
+        };
+        for e in handler_reply(self.name, &self.context, h, &msg, later).unwrap_or_default() {
             self.on_reply(x.id, e);
         }
     }

@@ -30,6 +30,7 @@ mod tls;
 mod use_chain;
 
 pub use builder::{Builder, Sub};
+pub use callback::MessageReader;
 pub use http_server::drain_servers;
 
 use crate::pipeline::FilterProto;

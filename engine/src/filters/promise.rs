@@ -177,3 +177,54 @@ impl Resumer {
         }
     }
 }
+
+/// Waits for `promise`, a callback's answer, and hands `done` the events its value stands
+/// for (a StreamEnd when it gives nothing). A rejection, or a value that is not events,
+/// ends with a runtime error named after `filter`. For filters that answer whole messages
+/// (`serveHTTP`), which need no gate: nothing else flows until they answer.
+pub fn when_settled(
+    context: &Context,
+    filter: &'static str,
+    promise: &script::JsValue,
+    done: impl Fn(Vec<Event>) + 'static,
+) {
+    let done: Rc<dyn Fn(Vec<Event>)> = Rc::new(done);
+    let r = script::call_in(context, |ctx| {
+        then_events(ctx, promise.get(ctx), filter, done.clone())
+    });
+    if let Err(e) = r {
+        tracing::error!("{filter}(): {e}");
+        done(vec![crate::event::StreamEnd::runtime(e.to_string())]);
+    }
+}
+
+fn then_events<'js>(
+    ctx: &Ctx<'js>,
+    p: Value<'js>,
+    filter: &'static str,
+    done: Rc<dyn Fn(Vec<Event>)>,
+) -> rquickjs::Result<()> {
+    let (ok_done, err_done) = (done.clone(), done);
+    let on_fulfilled = Function::new(ctx.clone(), move |ctx: Ctx<'js>, v: Value<'js>| {
+        let mut out = Vec::new();
+        match script::events_from_js(&ctx, v, &mut out) {
+            Ok(()) if out.is_empty() => ok_done(vec![crate::event::StreamEnd::ok()]),
+            Ok(()) => ok_done(out),
+            Err(m) => {
+                tracing::error!("{filter}(): the Promise gave an invalid answer: {m}");
+                ok_done(vec![crate::event::StreamEnd::runtime(m)]);
+            }
+        }
+    })?;
+    let on_rejected = Function::new(ctx.clone(), move |e: Value<'js>| {
+        let e = ScriptError::from_value(&e);
+        tracing::error!("{filter}(): {e}");
+        err_done(vec![crate::event::StreamEnd::runtime(e.to_string())]);
+    })?;
+    let obj = p
+        .as_object()
+        .ok_or_else(|| rquickjs::Error::new_from_js("value", "Promise"))?;
+    let then: Function = obj.get("then")?;
+    then.call::<_, Value>((This(p.clone()), on_fulfilled, on_rejected))?;
+    Ok(())
+}

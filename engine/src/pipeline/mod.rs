@@ -83,7 +83,12 @@ pub struct Pipeline {
     output: Output,
     /// Remaining modules of a `chain()` this pipeline is a stage of.
     chain: Option<ChainRest>,
+    /// Who wants the pipeline's result (what `onEnd` returns) when it is over.
+    on_result: RefCell<Option<ResultFn>>,
 }
+
+/// Takes a pipeline's result: the value its layout's `onEnd` returned (undefined without one).
+pub type ResultFn = Box<dyn for<'js> FnOnce(&rquickjs::Ctx<'js>, rquickjs::Value<'js>)>;
 
 /// Modules still ahead in a `chain([...])`.
 #[derive(Clone)]
@@ -135,8 +140,17 @@ impl Pipeline {
                 queue: RefCell::new(VecDeque::new()),
                 output,
                 chain,
+                on_result: RefCell::new(None),
             }
         })
+    }
+
+    /// Asks for the pipeline's result (what `onEnd` returns) when it is dropped.
+    pub fn on_result(
+        &self,
+        f: impl for<'js> FnOnce(&rquickjs::Ctx<'js>, rquickjs::Value<'js>) + 'static,
+    ) {
+        *self.on_result.borrow_mut() = Some(Box::new(f));
     }
 
     /// Feeds one event into the first filter.
@@ -265,16 +279,23 @@ impl Pipeline {
 
 impl Drop for Pipeline {
     fn drop(&mut self) {
-        if let Some(on_end) = self.layout.on_end.clone() {
-            let r = script::call_in(&self.context, |ctx| {
-                if let Some(f) = on_end.get(ctx).as_function() {
-                    f.call::<_, rquickjs::Value>(())?;
-                }
-                Ok(())
-            });
-            if let Err(e) = r {
-                tracing::error!("onEnd() in {}: {e}", self.layout.module);
+        let wants = self.on_result.borrow_mut().take();
+        if self.layout.on_end.is_none() && wants.is_none() {
+            return;
+        }
+        let on_end = self.layout.on_end.clone();
+        let r = script::call_in(&self.context, |ctx| {
+            let mut v = rquickjs::Value::new_undefined(ctx.clone());
+            if let Some(f) = on_end.as_ref().and_then(|f| f.get(ctx).into_function()) {
+                v = f.call::<_, rquickjs::Value>(())?;
             }
+            if let Some(w) = wants {
+                w(ctx, v);
+            }
+            Ok(())
+        });
+        if let Err(e) = r {
+            tracing::error!("onEnd() in {}: {e}", self.layout.module);
         }
     }
 }

@@ -54,6 +54,7 @@ const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:percentile>", include_str!("../algo/percentile.js")),
     ("<sluice:shared_map>", include_str!("../algo/shared_map.js")),
     ("<sluice:config>", include_str!("js/config.js")),
+    ("<sluice:http_agent>", include_str!("js/http_agent.js")),
 ];
 
 /// The worker's JS runtime and the helpers the engine calls often.

@@ -55,6 +55,7 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("evalModule", Func::from(eval_module))?;
     n.set("setTimer", Func::from(super::timer::set_timer))?;
     n.set("startRead", Func::from(crate::worker::start_read))?;
+    n.set("spawnPipeline", Func::from(crate::worker::spawn_pipeline))?;
     n.set("certInfo", Func::from(cert_info))?;
     n.set("logWrite", Func::from(log_write))?;
     super::stats::install(&n)?;

@@ -8,10 +8,12 @@
 
 mod liveness;
 mod reads;
+mod spawn;
 mod tasks;
 
 pub use liveness::{hold, idle, Work};
 pub use reads::request as start_read;
+pub use spawn::spawn as spawn_pipeline;
 
 use std::collections::HashSet;
 use std::path::PathBuf;

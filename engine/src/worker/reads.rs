@@ -68,6 +68,11 @@ pub(super) fn start_program(layouts: &[Rc<PipelineLayout>]) {
     }
 }
 
+/// The layout with id `id`, once the program runs.
+pub(super) fn layout(id: usize) -> Option<Rc<PipelineLayout>> {
+    LAYOUTS.with(|l| l.borrow().as_ref().and_then(|v| v.get(id).cloned()))
+}
+
 fn settle(f: &JsValue, arg: Option<String>) {
     script::js(|ctx| {
         script::forget_current_context();

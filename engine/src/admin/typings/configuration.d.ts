@@ -118,6 +118,18 @@ declare namespace pipy {
 interface PipelineTemplate {
   /** Says which layout this is. */
   toString(): string;
+  /**
+   * Runs an instance once the program has started: `args` go to its onStart, and its input ends after what onStart returned.
+   * @param args the arguments of the layout's onStart callback
+   * @returns a Promise of what the layout's onEnd callback returns
+   */
+  spawn(...args: any[]): Promise<any>;
+  /**
+   * Runs an instance fed with `events`, then the end of its input.
+   * @param events a Message, an event, or an array of them
+   * @returns a Promise of what the layout's onEnd callback returns
+   */
+  process(events: Message | Event | (Message | Event)[]): Promise<any>;
 }
 
 /**

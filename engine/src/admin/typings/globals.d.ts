@@ -863,6 +863,24 @@ declare namespace http {
      */
     toMessage(acceptEncoding?: string): Message;
   }
+  /** An HTTP client for scripts, with pooled connections to one server (Pipy's http.Agent). */
+  class Agent {
+    /**
+     * A client of one server.
+     * @param host 'host:port' (port 80, or 443 with tls, when left out)
+     * @param options `{tls, version, maxIdle, connectTimeout, readTimeout}`: connectTLS options to use TLS; 2 for HTTP/2; muxHTTP and connect options
+     */
+    constructor(host: string, options?: { tls?: object; version?: number | string; maxIdle?: number | string; connectTimeout?: number | string; readTimeout?: number | string; idleTimeout?: number | string });
+    /**
+     * Sends a request; the Host header is the agent's host unless given.
+     * @param method the method, like 'GET', or a whole request Message
+     * @param path the request path, like '/api'
+     * @param headers header names and values
+     * @param body the request body
+     * @returns a Promise of the response Message, rejected with the error answer (502, 504...) when the server cannot be reached
+     */
+    request(method: string | Message, path?: string, headers?: { [name: string]: string }, body?: string | Data | null): Promise<Message>;
+  }
   /** Serves a folder: the response for a request, or null when there is no such file. */
   class Directory {
     /**

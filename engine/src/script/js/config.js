@@ -128,6 +128,18 @@ S.callerModule = depth => {
 class PipelineTemplate {
   constructor(id) { this.__layout = id; }
   toString() { return `[Pipeline ${this.__layout}]`; }
+  // Runs an instance with `args` for its onStart; settles with what its onEnd returns.
+  spawn(...args) {
+    return new Promise((resolve, reject) => __N.spawnPipeline(this.__layout, args, undefined, resolve, reject));
+  }
+  // Runs an instance fed with `events` (a Message, events, or an array of them).
+  process(events) {
+    return new Promise((resolve, reject) => __N.spawnPipeline(this.__layout, [], events, resolve, reject));
+  }
+  // Feeds `events` and settles with the first Message the instance outputs (http.Agent).
+  request(events) {
+    return new Promise((resolve, reject) => __N.spawnPipeline(this.__layout, [], events, resolve, reject, 'message'));
+  }
 }
 S.PipelineTemplate = PipelineTemplate;
 globalThis.pipeline = builder => {
