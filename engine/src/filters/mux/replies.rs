@@ -102,3 +102,134 @@ impl<S: Clone> ReplyQueue<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start() -> Event {
+        Event::MessageStart(None)
+    }
+    fn end() -> Event {
+        Event::MessageEnd(MessageTail::default())
+    }
+
+    /// The deliveries as `stream:kind` strings.
+    fn seen(out: &[Delivery<&'static str>]) -> Vec<String> {
+        out.iter()
+            .map(|d| match d {
+                Delivery::Event(s, e) => format!("{s}:{}", e.type_name()),
+                Delivery::Done(s) => format!("{s}:done"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn replies_in_order_go_to_the_oldest_request_and_count_down() {
+        let mut q = ReplyQueue::default();
+        q.expect(
+            "a",
+            Expect {
+                replies: 2,
+                id: None,
+            },
+        );
+        q.expect(
+            "one-way",
+            Expect {
+                replies: 0,
+                id: None,
+            },
+        );
+        q.expect(
+            "b",
+            Expect {
+                replies: 1,
+                id: None,
+            },
+        );
+        let mut out = Vec::new();
+        for e in [
+            start(),
+            Event::data("x"),
+            end(),
+            start(),
+            end(),
+            start(),
+            end(),
+        ] {
+            q.route(Route::Next, e, &mut out);
+        }
+        assert_eq!(
+            seen(&out),
+            [
+                "a:MessageStart",
+                "a:Data",
+                "a:MessageEnd",
+                "a:MessageStart",
+                "a:MessageEnd",
+                "a:done",
+                "b:MessageStart",
+                "b:MessageEnd",
+                "b:done"
+            ]
+        );
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn replies_by_id_find_their_request_whatever_its_place() {
+        let mut q = ReplyQueue::default();
+        q.expect(
+            "a",
+            Expect {
+                replies: 1,
+                id: Some(7),
+            },
+        );
+        q.expect(
+            "b",
+            Expect {
+                replies: 1,
+                id: Some(9),
+            },
+        );
+        let mut out = Vec::new();
+        q.route(Route::Id(9), start(), &mut out);
+        q.route(Route::Id(7), start(), &mut out);
+        q.route(Route::Id(9), end(), &mut out);
+        q.route(Route::Id(5), start(), &mut out);
+        assert_eq!(
+            seen(&out),
+            ["b:MessageStart", "a:MessageStart", "b:MessageEnd", "b:done"]
+        );
+        out.clear();
+        let eos = StreamEnd::default();
+        q.end(&eos, &mut out);
+        assert_eq!(seen(&out), ["a:MessageEnd", "a:done"]);
+    }
+
+    #[test]
+    fn the_end_of_the_session_reaches_every_waiting_stream() {
+        let mut q = ReplyQueue::default();
+        q.expect(
+            "a",
+            Expect {
+                replies: 2,
+                id: None,
+            },
+        );
+        q.expect(
+            "b",
+            Expect {
+                replies: 1,
+                id: None,
+            },
+        );
+        let mut out = Vec::new();
+        q.route(Route::Next, start(), &mut out);
+        out.clear();
+        q.end(&StreamEnd::default(), &mut out);
+        assert_eq!(seen(&out), ["a:MessageEnd", "a:StreamEnd", "b:StreamEnd"]);
+    }
+}
