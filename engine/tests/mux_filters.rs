@@ -22,6 +22,11 @@ struct CountingOrigin {
 
 impl CountingOrigin {
     fn start() -> CountingOrigin {
+        Self::start_with(false)
+    }
+
+    /// With `close_after_reply`, each connection is closed after its first reply.
+    fn start_with(close_after_reply: bool) -> CountingOrigin {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let accepted = Arc::new(AtomicUsize::new(0));
@@ -33,7 +38,7 @@ impl CountingOrigin {
                 let n = a.fetch_add(1, Ordering::SeqCst) + 1;
                 let c = c.clone();
                 std::thread::spawn(move || {
-                    serve_origin_connection(s, n);
+                    serve_origin_connection(s, n, close_after_reply);
                     c.fetch_add(1, Ordering::SeqCst);
                 });
             }
@@ -54,7 +59,7 @@ impl CountingOrigin {
     }
 }
 
-fn serve_origin_connection(s: TcpStream, n: usize) {
+fn serve_origin_connection(s: TcpStream, n: usize, close_after_reply: bool) {
     let mut w = s.try_clone().unwrap();
     let mut r = BufReader::new(s);
     loop {
@@ -88,7 +93,7 @@ fn serve_origin_connection(s: TcpStream, n: usize) {
             "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{text}",
             text.len()
         );
-        if w.write_all(reply.as_bytes()).is_err() {
+        if w.write_all(reply.as_bytes()).is_err() || close_after_reply {
             return;
         }
     }
@@ -386,4 +391,26 @@ fn bad_mux_and_demux_input_is_reported_with_the_filter_name() {
     let log = e.wait_log("no key today", 5);
     assert!(log.contains("mux()"), "{log}");
     assert_eq!(origin.accepted(), 0);
+}
+
+#[test]
+fn a_session_whose_upstream_closes_is_replaced_for_the_next_request() {
+    let origin = CountingOrigin::start_with(true);
+    let port = free_port();
+    let cb = Codebase::new("mux-reopen");
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy({{ _keys: [] }})\n.listen({port}).demuxHTTP().to($=>$\n  .mux(() => 'one', {{ maxQueue: 0 }}).to($=>$\n    .onStart(k => void _keys.push(k))\n    .encodeHTTPRequest().connect('127.0.0.1:{}').decodeHTTPResponse()\n  )\n)\n",
+            origin.port
+        ),
+    );
+    let _e = Engine::start(&script, &[port]);
+    for i in 1..=3 {
+        // Give the session time to see its upstream close before the next request.
+        std::thread::sleep(Duration::from_millis(100));
+        let answer = get(port, &format!("/{i}"), "");
+        assert!(answer.ends_with(&format!("path=/{i} conn={i}")), "{answer}");
+    }
+    assert_eq!(origin.accepted(), 3);
 }
