@@ -414,3 +414,31 @@ fn a_session_whose_upstream_closes_is_replaced_for_the_next_request() {
     }
     assert_eq!(origin.accepted(), 3);
 }
+
+#[test]
+fn demux_with_a_negative_output_count_reads_the_next_message_after_the_replies() {
+    let (paced, free) = (free_port(), free_port());
+    let cb = Codebase::new("demux-pause");
+    let layout = r#"$=>$
+    .handleMessageStart(() => { _g.max = Math.max(_g.max, ++_g.active) })
+    .replaceMessage(m => new Timeout(0.1).wait().then(() => {
+      _g.active--;
+      return new Message({ status: 200 }, `${m.head.path} max=${_g.max}`);
+    }))"#;
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy({{ _g: {{ active: 0, max: 0 }} }})\n\
+             .listen({paced}).decodeHTTPRequest().demux({{ outputCount: -1 }}).to({layout}).encodeHTTPResponse()\n\
+             .listen({free}).decodeHTTPRequest().demux().to({layout}).encodeHTTPResponse()\n"
+        ),
+    );
+    let _e = Engine::start(&script, &[paced, free]);
+    let three = b"GET /1 HTTP/1.1\r\nhost: x\r\n\r\nGET /2 HTTP/1.1\r\nhost: x\r\n\r\nGET /3 HTTP/1.1\r\nhost: x\r\n\r\n";
+    let (out, _) = raw_exchange(paced, three, 1);
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.ends_with("/3 max=1"), "one request at a time: {out}");
+    let (out, _) = raw_exchange(free, three, 1);
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.ends_with("/3 max=3"), "all three at once: {out}");
+}

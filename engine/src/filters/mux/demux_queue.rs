@@ -31,8 +31,10 @@ struct Receiver {
 
 #[derive(Default)]
 struct State {
-    /// The sub-pipeline taking the input message now.
-    current: Option<Rc<Pipeline>>,
+    /// The sub-pipeline taking the input message now, and its request's id.
+    current: Option<(u64, Rc<Pipeline>)>,
+    /// The current request has a negative count: reading pauses once it is in.
+    pause_after_current: bool,
     receivers: VecDeque<Receiver>,
     /// One-way requests' sub-pipelines, kept until they end.
     one_way: HashMap<u64, Rc<Pipeline>>,
@@ -124,19 +126,22 @@ impl DemuxQueue {
                     return;
                 }
                 let p = self.state.borrow().current.clone();
-                if let Some(p) = p {
+                if let Some((_, p)) = p {
                     p.input(evt);
                 }
             }
             Event::MessageEnd(_) | Event::StreamEnd(_) => {
                 let is_end = evt.is_stream_end();
-                let p = self.state.borrow_mut().current.take();
-                if let Some(p) = p {
-                    p.input(if is_end {
-                        Event::MessageEnd(MessageTail::default())
-                    } else {
-                        evt.clone()
-                    });
+                let current = self.state.borrow_mut().current.take();
+                if let Some((id, p)) = current {
+                    let mut st = self.state.borrow_mut();
+                    if std::mem::take(&mut st.pause_after_current) {
+                        // No further request is read until this one's replies are out.
+                        let waiting = st.receivers.iter().any(|r| r.id == id);
+                        self.paused.set(waiting);
+                    }
+                    drop(st);
+                    p.input(evt.clone());
                 }
                 if is_end {
                     let done = self.state.borrow().receivers.is_empty();
@@ -165,7 +170,8 @@ impl DemuxQueue {
         });
         let p = Pipeline::new(&self.layout, self.context.fork(), out);
         let mut st = self.state.borrow_mut();
-        st.current = Some(p.clone());
+        st.current = Some((id, p.clone()));
+        st.pause_after_current = n < 0;
         if n == 0 {
             st.one_way.insert(id, p.clone());
         } else {
@@ -177,10 +183,6 @@ impl DemuxQueue {
                 buffer: Vec::new(),
                 eos: None,
             });
-            if n < 0 {
-                // No further request is read until these replies are out.
-                self.paused.set(true);
-            }
         }
         p
     }
