@@ -375,21 +375,35 @@ fn bad_mux_and_demux_input_is_reported_with_the_filter_name() {
         assert!(err.contains(expect), "{text}: {err}");
     }
 
-    let (port, origin) = (free_port(), CountingOrigin::start());
+    let (port, bad_options, bad_count) = (free_port(), free_port(), free_port());
+    let origin = CountingOrigin::start();
     let script = cb.file(
         "main.js",
         &format!(
-            "pipy()\n.listen({port}).demuxHTTP().to($=>$\n  .branch(\n    msg => false, $=>$,\n    $=>$.mux(() => {{ throw new Error('no key today') }}).to({})\n  )\n)\n",
-            upstream(origin.port)
+            "pipy()\n\
+             .listen({port}).demuxHTTP().to($=>$\n  .branch(\n    msg => false, $=>$,\n    $=>$.mux(() => {{ throw new Error('no key today') }}).to({up})\n  )\n)\n\
+             .listen({bad_options}).demuxHTTP().to($=>$.muxQueue(() => 'k', () => 42).to({up}))\n\
+             .listen({bad_count}).decodeHTTPRequest().demuxQueue({{ outputCount: () => {{ throw new Error('no count') }} }}).to($=>$).encodeHTTPResponse()\n",
+            up = upstream(origin.port)
         ),
     );
-    let e = Engine::start(&script, &[port]);
+    let e = Engine::start(&script, &[port, bad_options, bad_count]);
     for _ in 0..2 {
         let answer = get(port, "/", "");
         assert!(answer.starts_with("HTTP/1.1 5"), "{answer}");
     }
     let log = e.wait_log("no key today", 5);
-    assert!(log.contains("mux()"), "{log}");
+    assert!(log.contains("mux(): "), "{log}");
+    assert!(get(bad_options, "/", "").starts_with("HTTP/1.1 5"));
+    e.wait_log(
+        "muxQueue(): TypeError: the options function did not return an object",
+        5,
+    );
+    let (out, _) = raw_exchange(bad_count, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n", 2);
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+    e.wait_log("demuxQueue(): ", 5);
+    // Still serving after all that.
+    assert!(get(port, "/", "").starts_with("HTTP/1.1 5"));
     assert_eq!(origin.accepted(), 0);
 }
 

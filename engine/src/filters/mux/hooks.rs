@@ -27,11 +27,44 @@
 //! Session output is matched to requests strictly by these routes: a reply for an unknown id
 //! is dropped (with a debug log), and one reply message completes one expected reply.
 //!
+//! A sketch of an id-matched protocol (framing details left out):
+//!
+//! ```ignore
+//! struct DubboClient { next_id: u64, pending: BytesMut }
+//!
+//! impl MuxProtocol for DubboClient {
+//!     fn request(&mut self, req: Request, replies: usize, out: &mut Vec<Event>) -> Expect {
+//!         self.next_id += 1;
+//!         out.push(Event::Data(encode_frame(self.next_id, &req)));  // head + body bytes
+//!         Expect { replies, id: Some(self.next_id) }
+//!     }
+//!     fn reply(&mut self, event: Event, out: &mut Vec<(Route, Event)>) {
+//!         if let Event::Data(b) = event {
+//!             self.pending.extend_from_slice(&b);
+//!             while let Some((id, head, body)) = take_frame(&mut self.pending) {
+//!                 out.push((Route::Id(id), Event::MessageStart(head)));
+//!                 out.push((Route::Id(id), Event::Data(body)));
+//!                 out.push((Route::Id(id), Event::MessageEnd(Default::default())));
+//!             }
+//!         }
+//!     }
+//! }
+//!
+//! // The filter's build function: the generic (key, options) arguments, then the core.
+//! let (key, options) = mux_filter::key_and_options(b)?;
+//! let factory: ProtocolFactory = Rc::new(|| Box::new(DubboClient::default()));
+//! let core = MuxCore::new("muxDubbo", layout, key, options, factory);
+//! // FilterProto::instantiate(init) => core.instantiate(init)
+//! ```
+//!
 //! # Writing a server-side protocol (a `demuxDubbo`-style filter)
 //!
 //! Decode bytes into request messages before the demux core and encode replies after it; the
 //! [`DemuxProtocol`] only tells the core how many replies each request has and whether replies
 //! must leave in request order (HTTP/1, Redis) or may leave as each completes (HTTP/2, Dubbo).
+//! Make one [`super::DemuxQueue`] per filter instance with [`super::DemuxQueue::new`] and feed
+//! it the decoded messages with [`super::DemuxQueue::input`]; its output is the reply messages
+//! (give it an `Output` that runs your encoder).
 
 use bytes::Bytes;
 
