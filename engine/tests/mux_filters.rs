@@ -456,3 +456,24 @@ fn demux_with_a_negative_output_count_reads_the_next_message_after_the_replies()
     let out = String::from_utf8_lossy(&out);
     assert!(out.ends_with("/3 max=3"), "all three at once: {out}");
 }
+
+#[test]
+fn a_session_that_cannot_connect_ends_the_waiting_streams_with_its_error() {
+    let (port, nowhere) = (free_port(), free_port());
+    let cb = Codebase::new("mux-refused");
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy()\n.listen({port}).demuxHTTP().to($=>$\n  .mux(() => 'down', {{ maxQueue: 0 }}).to({})\n)\n",
+            upstream(nowhere)
+        ),
+    );
+    let _e = Engine::start(&script, &[port]);
+    let clients: Vec<_> = (0..3)
+        .map(|_| std::thread::spawn(move || get(port, "/", "")))
+        .collect();
+    for c in clients {
+        let answer = c.join().unwrap();
+        assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    }
+}
