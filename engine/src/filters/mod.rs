@@ -22,6 +22,7 @@ mod http_tunnel;
 mod http_version;
 mod link;
 mod misc;
+pub mod mux;
 mod promise;
 mod replace;
 mod socks;
@@ -109,6 +110,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(http_tunnel::FILTERS);
         v.extend_from_slice(socks::FILTERS);
         v.extend_from_slice(throttle::FILTERS);
+        v.extend(mux::filters());
         v.sort_by_key(|d| d.name);
         v
     })

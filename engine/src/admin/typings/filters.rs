@@ -95,8 +95,12 @@ pub static SIGNATURES: &[Signature] = &[
     ("decodeHTTPRequest", &["options?: HTTPCodecOptions"]),
     ("decodeHTTPResponse", &["options?: HTTPCodecOptions"]),
     ("decompressHTTP", &["enable?: () => boolean"]),
+    ("demux", &["target: Layout", "options?: DemuxOptions"]),
+    ("demux", &["options?: DemuxOptions"]),
     ("demuxHTTP", &["target: Layout", "options?: HTTPServerOptions"]),
     ("demuxHTTP", &["options?: HTTPServerOptions"]),
+    ("demuxQueue", &["target: Layout", "options?: DemuxOptions"]),
+    ("demuxQueue", &["options?: DemuxOptions"]),
     (
         "detectProtocol",
         &[
@@ -166,6 +170,11 @@ pub static SIGNATURES: &[Signature] = &[
         ],
     ),
     (
+        "mux",
+        &["target: Layout", "key?: any", "options?: MuxOptions | (() => MuxOptions)"],
+    ),
+    ("mux", &["key?: any", "options?: MuxOptions | (() => MuxOptions)"]),
+    (
         "muxHTTP",
         &["target: Layout", "key?: any", "options?: MuxHTTPOptions | (() => MuxHTTPOptions)"],
     ),
@@ -173,6 +182,11 @@ pub static SIGNATURES: &[Signature] = &[
         "muxHTTP",
         &["key?: any", "options?: MuxHTTPOptions | (() => MuxHTTPOptions)"],
     ),
+    (
+        "muxQueue",
+        &["target: Layout", "key?: any", "options?: MuxOptions | (() => MuxOptions)"],
+    ),
+    ("muxQueue", &["key?: any", "options?: MuxOptions | (() => MuxOptions)"]),
     ("print", &[]),
     ("replaceData", &["replacement?: Replacement<Data>"]),
     (
@@ -242,6 +256,20 @@ pub static SIGNATURES: &[Signature] = &[
 ];
 
 const DURATION: &str = "Duration";
+
+/// The reply-count options of the mux and demux filters.
+const REPLY_FIELDS: [OptionField; 2] = [
+    (
+        "outputCount",
+        "number | ((messageStart: MessageStart) => number)",
+        "replies per message (default 1; 0 = none)",
+    ),
+    (
+        "isOneWay",
+        "(messageStart: MessageStart) => boolean",
+        "true for a message that gets no reply (older form of outputCount: 0)",
+    ),
+];
 const SIZE: &str = "Size";
 const CODEC_FIELDS: [OptionField; 2] = [
     (
@@ -285,6 +313,34 @@ const TLS_COMMON: [OptionField; 5] = [
 
 /// The options objects the filters take.
 pub static OPTIONS: &[OptionSchema] = &[
+    (
+        "MuxOptions",
+        "Options of mux() and muxQueue(): the session pool and replies per message.",
+        &[
+            (
+                "maxIdle",
+                DURATION,
+                "how long a session with no streams stays open (default 60s)",
+            ),
+            (
+                "maxQueue",
+                "number",
+                "most streams sharing one session before another opens (default 1; 0 = no limit)",
+            ),
+            (
+                "maxMessages",
+                "number",
+                "streams a session takes before it retires (default 0 = no limit)",
+            ),
+            REPLY_FIELDS[0],
+            REPLY_FIELDS[1],
+        ],
+    ),
+    (
+        "DemuxOptions",
+        "Options of demux() and demuxQueue(): replies per message.",
+        &REPLY_FIELDS,
+    ),
     (
         "ConnectOptions",
         "Options of connect(): timeouts and retries of the TCP connection.",

@@ -1,0 +1,114 @@
+//! The generic `demux` and `demuxQueue` filters: the demux core with the script's
+//! `outputCount` / `isOneWay` options.
+
+use std::rc::Rc;
+
+use super::demux_queue::DemuxQueue;
+use super::hooks::DemuxProtocol;
+use super::options::ReplyCount;
+use crate::event::Event;
+use crate::filters::{Builder, FilterDescriptor, FilterKind, Sub};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, PipelineLayout};
+use crate::script::ScriptError;
+
+const PARAMS: &[(&str, &str)] = &[
+    (
+        "target",
+        "sub-pipeline name (or use .to(...)), started once per input message in a cloned context",
+    ),
+    (
+        "options",
+        "{outputCount: replies per message (1; 0 = none; negative = also wait for them before reading on), or function(messageStart); isOneWay: function(messageStart) returning true for no reply}",
+    ),
+];
+
+static DEMUX: FilterDescriptor = FilterDescriptor {
+    name: "demux",
+    kind: FilterKind::Joint,
+    signature: "(target[, options])",
+    help: "Gives each input message its own sub-pipeline and outputs their replies in order",
+    params: PARAMS,
+    build: |b| build(b, &DEMUX),
+};
+
+static DEMUX_QUEUE: FilterDescriptor = FilterDescriptor {
+    name: "demuxQueue",
+    kind: FilterKind::Joint,
+    signature: "(target[, options])",
+    help: "Like demux: one sub-pipeline per message, replies queued out in message order",
+    params: PARAMS,
+    build: |b| build(b, &DEMUX_QUEUE),
+};
+
+/// `demux`, `demuxQueue`.
+pub static FILTERS: &[&FilterDescriptor] = &[&DEMUX, &DEMUX_QUEUE];
+
+fn build(
+    b: &mut Builder<'_, '_>,
+    desc: &'static FilterDescriptor,
+) -> Result<Box<dyn FilterProto>, String> {
+    let layout = match b.required_sub()? {
+        Sub::Layout(l) => l,
+        Sub::Bypass => return Err("needs a sub-pipeline".into()),
+    };
+    let replies = match b.arg(0) {
+        None => ReplyCount::default(),
+        Some(v) if v.is_object() && !v.is_function() && !v.is_array() => {
+            ReplyCount::from_options(b.ctx, &v)?
+        }
+        Some(_) => return Err("options must be an object".into()),
+    };
+    Ok(Box::new(DemuxProto {
+        desc,
+        layout,
+        replies,
+    }))
+}
+
+struct DemuxProto {
+    desc: &'static FilterDescriptor,
+    layout: Rc<PipelineLayout>,
+    replies: ReplyCount,
+}
+
+impl FilterProto for DemuxProto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        self.desc
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        let protocol = ScriptReplies {
+            replies: self.replies.clone(),
+            context: init.context.clone(),
+        };
+        Box::new(Demux(DemuxQueue::new(
+            self.desc.name,
+            self.layout.clone(),
+            init.context,
+            init.output,
+            Box::new(protocol),
+        )))
+    }
+    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
+        vec![Some(self.layout.clone())]
+    }
+}
+
+/// Replies per request as the script's options say; replies leave in request order.
+struct ScriptReplies {
+    replies: ReplyCount,
+    context: Rc<Context>,
+}
+
+impl DemuxProtocol for ScriptReplies {
+    fn replies(&mut self, start: &Event) -> Result<i32, ScriptError> {
+        self.replies.of(&self.context, start)
+    }
+}
+
+struct Demux(Rc<DemuxQueue>);
+
+impl Filter for Demux {
+    fn process(&mut self, evt: Event) {
+        self.0.input(evt);
+    }
+}
