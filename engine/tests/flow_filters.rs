@@ -20,6 +20,17 @@ fn text(port: u16, input: &str) -> String {
     String::from_utf8(roundtrip(port, input.as_bytes())).unwrap()
 }
 
+/// Like [`serve`], but waits for the listener in the log rather than by connecting: a probe
+/// connection would be a member of a hub too.
+fn serve_unprobed(name: &str, body: &str) -> (Codebase, Engine, u16) {
+    let cb = Codebase::new(name);
+    let port = free_port();
+    let script = cb.file("main.js", &body.replace("PORT", &port.to_string()));
+    let e = Engine::start(&script, &[]);
+    e.wait_log(&format!("Listening on TCP port {port}"), 10);
+    (cb, e, port)
+}
+
 /// Loads a script that must be refused; returns the engine's log.
 fn refused(name: &str, body: &str) -> String {
     let cb = Codebase::new(name);
@@ -423,7 +434,7 @@ fn link_async_links_by_name_or_by_function_later() {
 
 #[test]
 fn swap_joins_two_streams_back_to_back_through_a_hub() {
-    let (_c, _e, port) = serve(
+    let (_c, _e, port) = serve_unprobed(
         "swap",
         r#"var hub = new pipeline.Hub();
 pipy()
@@ -443,6 +454,29 @@ pipy()
     assert_eq!(read_n(&mut b, 6), "from a");
     let log = refused("swap-bad", "pipy().listen(PORT).swap({})\n");
     assert!(log.contains("swap(): expects a pipeline.Hub"), "{log}");
+}
+
+#[test]
+fn link_to_a_swap_joins_two_streams_and_refuses_a_third() {
+    let (_c, e, port) = serve_unprobed(
+        "link-swap",
+        r#"var swap = new Swap();
+pipy()
+.listen(PORT)
+  .link(() => swap)
+"#,
+    );
+    let mut a = connect(port);
+    a.write_all(b"a joins").unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    let mut b = connect(port);
+    b.write_all(b"hello a").unwrap();
+    assert_eq!(read_n(&mut a, 7), "hello a");
+    a.write_all(b"hello b").unwrap();
+    assert_eq!(read_n(&mut b, 7), "hello b");
+    // A third party finds the swap full: its stream ends with an error.
+    assert_eq!(text(port, "me too"), "");
+    wait_error(&e, "link", "cannot join a hub of 2 that is full");
 }
 
 // ---- produce -------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
 //! its pipeline goes away.
 //!
 //! The script's Hub object only carries an id (`__hub`); the members live here, per worker,
-//! for as long as any member does.
+//! for as long as any member does. The global `Swap` of Pipy 1.5 (`link(() => swap)`) is a
+//! hub for two: a third stream that tries to join is refused.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -35,7 +36,7 @@ pub static FILTERS: &[&FilterDescriptor] = &[&SWAP];
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let hub = b.arg(0).ok_or("expects a pipeline.Hub or a function")?;
-    if !hub.is_function() && hub_id(&hub).is_none() {
+    if !hub.is_function() && !is_hub(&hub) {
         return Err(
             "expects a pipeline.Hub (new pipeline.Hub()) or a function returning one".into(),
         );
@@ -49,10 +50,17 @@ fn hub_id(v: &rquickjs::Value<'_>) -> Option<u64> {
     v.as_object()?.get::<_, f64>("__hub").ok().map(|n| n as u64)
 }
 
+/// True if `v` is a script hub object (`pipeline.Hub` or `Swap`).
+pub fn is_hub(v: &rquickjs::Value<'_>) -> bool {
+    hub_id(v).is_some()
+}
+
 /// The members of one hub.
 #[derive(Default)]
 struct Hub {
     members: RefCell<Vec<(u64, Output)>>,
+    /// Most members at once (`Swap`: 2), if limited.
+    capacity: Option<usize>,
 }
 
 thread_local! {
@@ -61,17 +69,73 @@ thread_local! {
 }
 
 /// The hub with script id `id`, made on first use.
-fn hub(id: u64) -> Rc<Hub> {
+fn hub(id: u64, capacity: Option<usize>) -> Rc<Hub> {
     HUBS.with(|h| {
         let mut hubs = h.borrow_mut();
         if let Some(hub) = hubs.get(&id).and_then(Weak::upgrade) {
             return hub;
         }
         hubs.retain(|_, w| w.strong_count() > 0);
-        let hub = Rc::new(Hub::default());
+        let hub = Rc::new(Hub {
+            members: RefCell::default(),
+            capacity,
+        });
         hubs.insert(id, Rc::downgrade(&hub));
         hub
     })
+}
+
+/// A stream's place in a hub: what it sends goes out of the other members' outputs, and
+/// what they send comes out of its output. It leaves the hub when dropped.
+pub struct Member {
+    hub: Rc<Hub>,
+    id: u64,
+}
+
+impl Member {
+    /// Joins the hub that the script object `v` stands for; `output` gets what the other
+    /// members send.
+    pub fn join(v: &rquickjs::Value<'_>, output: Output) -> Result<Member, String> {
+        let id = hub_id(v).ok_or("not a pipeline.Hub")?;
+        let capacity = v
+            .as_object()
+            .and_then(|o| o.get::<_, f64>("__parties").ok())
+            .map(|n| n as usize);
+        let hub = hub(id, capacity);
+        if let Some(c) = hub.capacity {
+            if hub.members.borrow().len() >= c {
+                return Err(format!("cannot join a hub of {c} that is full"));
+            }
+        }
+        let member = NEXT_MEMBER.with(|n| {
+            let m = n.get();
+            n.set(m + 1);
+            m
+        });
+        hub.members.borrow_mut().push((member, output));
+        Ok(Member { hub, id: member })
+    }
+
+    /// Sends `evt` out of every other member's output.
+    pub fn broadcast(&self, evt: Event) {
+        let others: Vec<Output> = self
+            .hub
+            .members
+            .borrow()
+            .iter()
+            .filter(|(m, _)| *m != self.id)
+            .map(|(_, o)| o.clone())
+            .collect();
+        for o in others {
+            o.emit(evt.clone());
+        }
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.hub.members.borrow_mut().retain(|(m, _)| *m != self.id);
+    }
 }
 
 struct SwapProto {
@@ -87,12 +151,7 @@ impl FilterProto for SwapProto {
             hub_value: self.hub.clone(),
             context: init.context,
             output: init.output,
-            member: NEXT_MEMBER.with(|n| {
-                let id = n.get();
-                n.set(id + 1);
-                id
-            }),
-            joined: None,
+            member: None,
             held: Vec::new(),
             ended: false,
         })
@@ -103,15 +162,16 @@ struct Swap {
     hub_value: JsValue,
     context: Rc<Context>,
     output: Output,
-    member: u64,
-    joined: Option<Rc<Hub>>,
+    member: Option<Member>,
     held: Vec<Event>,
     ended: bool,
 }
 
 impl Swap {
-    fn find_hub(&self) -> Result<Option<u64>, ScriptError> {
-        script::call_in(&self.context, |ctx| {
+    /// Joins the hub the script gives; `Ok(false)` while a function gives nothing.
+    fn join(&mut self) -> Result<bool, ScriptError> {
+        let output = self.output.clone();
+        let member = script::call_in(&self.context, |ctx| {
             let mut v = self.hub_value.get(ctx);
             if let Some(f) = v.as_function() {
                 v = f.call(())?;
@@ -119,23 +179,19 @@ impl Swap {
             if v.is_undefined() || v.is_null() {
                 return Ok(None);
             }
-            hub_id(&v).map(Some).ok_or_else(|| {
-                rquickjs::Exception::throw_type(ctx, "the callback did not return a pipeline.Hub")
-            })
-        })
-    }
-
-    fn broadcast(&self, hub: &Hub, evt: Event) {
-        let others: Vec<Output> = hub
-            .members
-            .borrow()
-            .iter()
-            .filter(|(m, _)| *m != self.member)
-            .map(|(_, o)| o.clone())
-            .collect();
-        for o in others {
-            o.emit(evt.clone());
-        }
+            if !is_hub(&v) {
+                return Err(rquickjs::Exception::throw_type(
+                    ctx,
+                    "the callback did not return a pipeline.Hub",
+                ));
+            }
+            Member::join(&v, output)
+                .map(Some)
+                .map_err(|m| rquickjs::Exception::throw_type(ctx, &m))
+        })?;
+        let joined = member.is_some();
+        self.member = member;
+        Ok(joined)
     }
 }
 
@@ -144,16 +200,10 @@ impl Filter for Swap {
         if self.ended {
             return;
         }
-        if self.joined.is_none() {
-            match self.find_hub() {
-                Ok(Some(id)) => {
-                    let h = hub(id);
-                    h.members
-                        .borrow_mut()
-                        .push((self.member, self.output.clone()));
-                    self.joined = Some(h);
-                }
-                Ok(None) => return self.held.push(evt),
+        if self.member.is_none() {
+            match self.join() {
+                Ok(true) => {}
+                Ok(false) => return self.held.push(evt),
                 Err(e) => {
                     self.ended = true;
                     self.held.clear();
@@ -161,19 +211,11 @@ impl Filter for Swap {
                 }
             }
         }
-        if let Some(h) = self.joined.clone() {
+        if let Some(m) = &self.member {
             for e in std::mem::take(&mut self.held) {
-                self.broadcast(&h, e);
+                m.broadcast(e);
             }
-            self.broadcast(&h, evt);
-        }
-    }
-}
-
-impl Drop for Swap {
-    fn drop(&mut self) {
-        if let Some(h) = &self.joined {
-            h.members.borrow_mut().retain(|(m, _)| *m != self.member);
+            m.broadcast(evt);
         }
     }
 }

@@ -134,6 +134,12 @@ declare namespace pipeline {
   }
 }
 
+/** A hub for two streams (Pipy 1.5): link(() => swap) joins it; a third stream is refused. */
+declare class Swap extends pipeline.Hub {
+  /** Makes an empty swap. */
+  constructor();
+}
+
 /** What pipe() sends a stream through: a pipeline, a name, or a chain of them. */
 type PipeTarget = PipelineTemplate | string | (PipelineTemplate | string)[];
 

@@ -216,7 +216,7 @@ pub static SIGNATURES: &[Signature] = &[
     (
         "link",
         &[
-            "target: string | (() => string)",
+            "target: string | (() => string | Swap | null | undefined)",
             "when?: () => boolean",
             "...moreTargetsAndConditions: (string | (() => boolean))[]",
         ],

@@ -145,6 +145,11 @@ globalThis.pipeline = builder => {
   return new PipelineTemplate(c._ref(builder, 3).__layout);
 };
 globalThis.pipeline.Hub = Hub;
+// new Swap() (Pipy 1.5's global): a hub for two streams, joined by link(() => swap).
+class Swap extends Hub {
+  constructor() { super(); Object.defineProperty(this, '__parties', { value: 2 }); }
+}
+globalThis.Swap = Swap;
 
 S.scopeOf = id => S.modules[+id].scope;
 
