@@ -96,6 +96,25 @@ fn fork_starts_each_branch_with_its_element_and_index_and_passes_the_original_on
 }
 
 #[test]
+fn fork_in_the_early_form_sets_only_declared_context_variables() {
+    let (_c, e, port) = serve(
+        "fork-a",
+        r#"pipy({ _tag: 'main' })
+.listen(PORT)
+  .fork('log', [{ _tag: 'one', stray: 1 }, { _tag: 'two' }])
+  .replaceData(d => new Data(`${_tag}:${d}:${typeof stray}`))
+.pipeline('log')
+  .onStart((init, i) => void console.log(`start ${i} ${init._tag}`))
+  .handleData(d => console.log(`forked ${_tag} ${d}`))
+"#,
+    );
+    assert_eq!(text(port, "x"), "main:x:undefined");
+    e.wait_log("forked one x", 5);
+    e.wait_log("forked two x", 5);
+    e.wait_log("start 1 two", 5);
+}
+
+#[test]
 fn fork_join_holds_the_input_until_every_branch_has_ended() {
     let (_c, _e, port) = serve(
         "fork-join",

@@ -8,7 +8,8 @@
 //! per element, each in a copy of the context and started with `(element, index)`; anything
 //! else makes one branch started with `(value)`, in the same context for `fork` and in a copy
 //! for `forkJoin`/`forkRace`. The early API `fork('target', initializers)` also assigns the
-//! properties of each initializer object to the module's context variables of its branch.
+//! properties of each initializer object to the module's context variables of the same names
+//! in its branch (other properties are left alone rather than becoming module globals).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -271,18 +272,12 @@ impl Fork {
 }
 
 /// The early API: copies an initializer object's properties into the module's context
-/// variables of a branch's context.
+/// variables of the same names, in a branch's context.
 fn assign(context: &Rc<Context>, module: usize, item: &JsValue) -> Result<(), ScriptError> {
     script::call_in(context, |ctx| {
         let v = item.get(ctx);
-        let Some(o) = v.as_object() else {
-            return Ok(());
-        };
-        let scope: rquickjs::Object = script::call_helper(ctx, "scopeOf", (module,))?;
-        for k in o.keys::<String>() {
-            let k = k?;
-            let v: rquickjs::Value = o.get(&k)?;
-            scope.set(&k, v)?;
+        if v.is_object() {
+            script::call_helper::<_, rquickjs::Value>(ctx, "assignVars", (module, v))?;
         }
         Ok(())
     })

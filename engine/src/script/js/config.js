@@ -152,6 +152,12 @@ class Swap extends Hub {
 globalThis.Swap = Swap;
 
 S.scopeOf = id => S.modules[+id].scope;
+// fork('name', initializers) (the early API): an initializer's properties set the module's
+// context variables of the same names in the branch's context; other properties are ignored.
+S.assignVars = (id, obj) => {
+  const m = S.modules[+id];
+  for (const k of Object.keys(obj)) if (k in m.vars) m.scope[k] = obj[k];
+};
 
 // Binds imports once every module is loaded (spec §3.1).
 S.finalize = () => {
