@@ -311,6 +311,23 @@ pipy({ _c: '' })
 }
 
 #[test]
+fn pipe_next_reports_a_throwing_argument_function() {
+    let (_c, e, port) = serve(
+        "pipe-next-bad",
+        r#"var a = pipeline($=>$.pipeNext(() => { throw new Error('no arguments') }));
+var b = pipeline($=>$.replaceData(d => new Data('never')));
+pipy()
+.listen(PORT)
+  .pipeNext()
+  .replaceData(d => new Data(`(${d})`))
+  .pipe([a, b])
+"#,
+    );
+    assert_eq!(text(port, "x"), "");
+    wait_error(&e, "pipeNext", "Error: no arguments");
+}
+
+#[test]
 fn pipe_holds_events_until_the_selector_gives_a_target_and_reports_bad_targets() {
     let (_c, e, port) = serve(
         "pipe-bad",
