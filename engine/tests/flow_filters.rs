@@ -466,6 +466,23 @@ fn link_async_links_by_name_or_by_function_later() {
     drop(e);
 }
 
+#[test]
+fn link_and_branch_run_the_on_start_of_the_chosen_pipeline() {
+    let (_c, _e, port) = serve(
+        "link-on-start",
+        r#"pipy()
+.listen(PORT)
+  .link('greet')
+.pipeline('greet')
+  .onStart(() => new Data('hello '))
+  .branch(() => true, $=>$.onStart(() => new Data('and ')))
+"#,
+    );
+    // 'hello ' (greet's onStart) is the first event the branch sees: the branch's pipeline
+    // starts then, and its own onStart comes before it.
+    assert_eq!(text(port, "x"), "and hello x");
+}
+
 // ---- swap ----------------------------------------------------------------------------------
 
 #[test]

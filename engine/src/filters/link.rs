@@ -291,12 +291,17 @@ impl Choose {
                     .map_err(ScriptError::plain)?;
                 Chosen::Hub(member)
             }
-            (None, Some(Sub::Layout(l))) => Chosen::Sub(Pipeline::with_chain(
-                &l,
-                self.context.clone(),
-                self.output.clone(),
-                self.chain.clone(),
-            )),
+            (None, Some(Sub::Layout(l))) => {
+                let p = Pipeline::with_chain(
+                    &l,
+                    self.context.clone(),
+                    self.output.clone(),
+                    self.chain.clone(),
+                );
+                // Its onStart runs (with no arguments) before the events held so far.
+                p.start(|_| Vec::new());
+                Chosen::Sub(p)
+            }
             _ => Chosen::Bypass,
         };
         let held = std::mem::take(&mut self.held);
