@@ -1,5 +1,17 @@
-//! `fork`: copies every input event into sub-pipelines and passes the original on.
+//! The `fork` family: copies every input event into sub-pipelines (branches).
+//!
+//! - `fork` passes the original events on and discards what the branches output.
+//! - `forkJoin` holds the original events until every branch has ended, then passes them on.
+//! - `forkRace` outputs what the first branch to output anything outputs, and nothing else.
+//!
+//! The branches are made on the first event from the initializer: an array makes one branch
+//! per element, each in a copy of the context and started with `(element, index)`; anything
+//! else makes one branch started with `(value)`, in the same context for `fork` and in a copy
+//! for `forkJoin`/`forkRace`. The early API `fork('target', initializers)` also assigns the
+//! properties of each initializer object to the module's context variables of the same names
+//! in its branch (other properties are left alone rather than becoming module globals).
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::callback::fail;
@@ -8,54 +20,111 @@ use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
+const INIT_DOC: &str = "an array (one branch per element, each in a copy of the context, started with (element, index)), another value (one branch started with it), or a function returning either";
+
 static FORK: FilterDescriptor = FilterDescriptor {
     name: "fork",
     kind: FilterKind::Joint,
     signature: "(target[, initializers])",
-    help: "Copies the stream into sub-pipelines; their output is discarded",
+    help:
+        "Copies the stream into sub-pipelines and passes the original on; their output is discarded",
     params: &[
         ("target", "sub-pipeline name (or use .to(...))"),
-        (
-            "initializers",
-            "array of objects (one cloned sub-pipeline each, its properties assigned to context variables), one object, or a function returning either",
-        ),
+        ("initializers", INIT_DOC),
     ],
-    build,
+    build: |b| build(b, Mode::Fork),
 };
 
-/// `fork`.
-pub static FILTERS: &[&FilterDescriptor] = &[&FORK];
+static FORK_JOIN: FilterDescriptor = FilterDescriptor {
+    name: "forkJoin",
+    kind: FilterKind::Joint,
+    signature: "(target[, initializers])",
+    help: "Copies the stream into sub-pipelines and passes the original on once all of them have ended",
+    params: &[
+        ("target", "sub-pipeline name (or use .to(...))"),
+        ("initializers", INIT_DOC),
+    ],
+    build: |b| build(b, Mode::Join),
+};
 
-fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
+static FORK_RACE: FilterDescriptor = FilterDescriptor {
+    name: "forkRace",
+    kind: FilterKind::Joint,
+    signature: "(target[, initializers])",
+    help: "Copies the stream into sub-pipelines and outputs what the first one to answer outputs",
+    params: &[
+        ("target", "sub-pipeline name (or use .to(...))"),
+        ("initializers", INIT_DOC),
+    ],
+    build: |b| build(b, Mode::Race),
+};
+
+/// `fork`, `forkJoin` and `forkRace`.
+pub static FILTERS: &[&FilterDescriptor] = &[&FORK, &FORK_JOIN, &FORK_RACE];
+
+/// What becomes of the original events and of the branches' output.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Fork,
+    Join,
+    Race,
+}
+
+impl Mode {
+    fn descriptor(self) -> &'static FilterDescriptor {
+        match self {
+            Mode::Fork => &FORK,
+            Mode::Join => &FORK_JOIN,
+            Mode::Race => &FORK_RACE,
+        }
+    }
+}
+
+fn build(b: &mut Builder<'_, '_>, mode: Mode) -> Result<Box<dyn FilterProto>, String> {
     let layout = match b.required_sub()? {
         Sub::Layout(l) => l,
-        Sub::Bypass => return Err("fork needs a sub-pipeline".into()),
+        Sub::Bypass => return Err("needs a sub-pipeline".into()),
     };
     Ok(Box::new(ForkProto {
+        mode,
         layout,
         init: b.saved(0),
+        assign: b.named_sub && mode == Mode::Fork,
         module: b.module,
     }))
 }
 
 struct ForkProto {
+    mode: Mode,
     layout: Rc<PipelineLayout>,
     init: Option<JsValue>,
+    /// The early form: initializer properties become context variables of the branch.
+    assign: bool,
     module: usize,
 }
 
 impl FilterProto for ForkProto {
     fn descriptor(&self) -> &'static FilterDescriptor {
-        &FORK
+        self.mode.descriptor()
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
         Box::new(Fork {
+            mode: self.mode,
             layout: self.layout.clone(),
             init: self.init.clone(),
+            assign: self.assign,
             module: self.module,
             context: init.context,
-            output: init.output,
             branches: None,
+            ended: false,
+            join: Rc::new(RefCell::new(Join {
+                output: init.output,
+                total: 0,
+                ended: 0,
+                waiting: false,
+                held: Vec::new(),
+                winner: None,
+            })),
         })
     }
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
@@ -63,87 +132,189 @@ impl FilterProto for ForkProto {
     }
 }
 
+/// What the branches' outputs share with the filter.
+struct Join {
+    output: Output,
+    /// Branches made.
+    total: usize,
+    /// Branches that have output their StreamEnd (`forkJoin`).
+    ended: usize,
+    /// `forkJoin`: the original events are held.
+    waiting: bool,
+    held: Vec<Event>,
+    /// `forkRace`: the branch whose output is the filter's.
+    winner: Option<usize>,
+}
+
 struct Fork {
+    mode: Mode,
     layout: Rc<PipelineLayout>,
     init: Option<JsValue>,
+    assign: bool,
     module: usize,
     context: Rc<Context>,
-    output: Output,
     branches: Option<Vec<Rc<Pipeline>>>,
+    ended: bool,
+    join: Rc<RefCell<Join>>,
+}
+
+/// A branch output of `forkJoin`: counts StreamEnds and releases the held events after the
+/// last one.
+fn join_output(join: &Rc<RefCell<Join>>) -> Output {
+    let join = join.clone();
+    Output::from_fn(move |evt| {
+        if !evt.is_stream_end() {
+            return;
+        }
+        let (held, out) = {
+            let mut j = join.borrow_mut();
+            j.ended += 1;
+            if !j.waiting || j.ended < j.total {
+                return;
+            }
+            j.waiting = false;
+            (std::mem::take(&mut j.held), j.output.clone())
+        };
+        out.emit_all(held);
+    })
+}
+
+/// A branch output of `forkRace`: the first branch to output anything wins.
+fn race_output(join: &Rc<RefCell<Join>>, index: usize) -> Output {
+    let join = join.clone();
+    Output::from_fn(move |evt| {
+        let out = {
+            let mut j = join.borrow_mut();
+            if *j.winner.get_or_insert(index) != index {
+                return;
+            }
+            j.output.clone()
+        };
+        out.emit(evt);
+    })
 }
 
 impl Fork {
-    fn start(&mut self) -> Result<Vec<Rc<Pipeline>>, ScriptError> {
-        let Some(init) = self.init.clone() else {
-            return Ok(vec![Pipeline::new(
-                &self.layout,
-                self.context.clone(),
-                Output::Discard,
-            )]);
-        };
-        // Evaluate the initializers, then make one cloned context per object.
-        let (count, is_array) = script::call_in(&self.context, |ctx| {
-            let mut v = init.get(ctx);
-            if let Some(f) = v.as_function() {
-                v = f.call(())?;
-            }
-            let s = script::helpers(ctx);
-            s.set("_forkInit", v.clone())?;
-            Ok(match v.as_array() {
-                Some(a) => (a.len(), true),
-                None => (
-                    if v.is_undefined() || v.is_null() {
-                        0
-                    } else {
-                        1
-                    },
-                    false,
-                ),
-            })
-        })?;
-        if !is_array && count == 0 {
-            return Ok(vec![Pipeline::new(
-                &self.layout,
-                self.context.clone(),
-                Output::Discard,
-            )]);
+    fn branch_output(&self, index: usize) -> Output {
+        match self.mode {
+            Mode::Fork => Output::Discard,
+            Mode::Join => join_output(&self.join),
+            Mode::Race => race_output(&self.join, index),
         }
-        let module = self.module;
-        let mut out = Vec::new();
-        for i in 0..count {
-            let ctx_clone = self.context.fork();
-            script::call_in(&ctx_clone, |ctx| {
-                let s = script::helpers(ctx);
-                let all: rquickjs::Value = s.get("_forkInit")?;
-                let item: rquickjs::Value = match all.as_array() {
-                    Some(a) => a.get(i)?,
-                    None => all.clone(),
-                };
-                if let Some(o) = item.as_object() {
-                    let f: rquickjs::Function = s.get("scopeOf")?;
-                    let scope: rquickjs::Object = f.call((module,))?;
-                    for k in o.keys::<String>() {
-                        let k = k?;
-                        let v: rquickjs::Value = o.get(&k)?;
-                        scope.set(&k, v)?;
-                    }
+    }
+
+    /// Evaluates the initializer and makes the branches.
+    fn start(&mut self) -> Result<Vec<Rc<Pipeline>>, ScriptError> {
+        let init = match &self.init {
+            None => None,
+            Some(init) => Some(script::call_in(&self.context, |ctx| {
+                let mut v = init.get(ctx);
+                if let Some(f) = v.as_function() {
+                    v = f.call(())?;
                 }
-                Ok(())
-            })?;
-            out.push(Pipeline::new(&self.layout, ctx_clone, Output::Discard));
+                Ok(JsValue::save(ctx, v))
+            })?),
+        };
+        let count = match &init {
+            Some(v) => script::js(|ctx| v.get(ctx).as_array().map(|a| a.len())),
+            None => None,
+        };
+        let mut out = Vec::new();
+        match (count, init) {
+            (Some(n), Some(all)) => {
+                for i in 0..n {
+                    let context = self.context.fork();
+                    let item = script::js(|ctx| {
+                        let a = all.get(ctx);
+                        let v: rquickjs::Value = a
+                            .as_array()
+                            .and_then(|a| a.get(i).ok())
+                            .unwrap_or_else(|| rquickjs::Value::new_undefined(ctx.clone()));
+                        JsValue::save(ctx, v)
+                    });
+                    if self.assign {
+                        assign(&context, self.module, &item)?;
+                    }
+                    let p = Pipeline::new(&self.layout, context, self.branch_output(i));
+                    p.start(move |ctx| {
+                        vec![
+                            item.get(ctx),
+                            rquickjs::Value::new_number(ctx.clone(), i as f64),
+                        ]
+                    });
+                    out.push(p);
+                }
+            }
+            (_, init) => {
+                let is_object = init
+                    .as_ref()
+                    .map(|v| script::js(|ctx| v.get(ctx).is_object()))
+                    .unwrap_or(false);
+                let context = if self.mode != Mode::Fork || (self.assign && is_object) {
+                    self.context.fork()
+                } else {
+                    self.context.clone()
+                };
+                if let (true, Some(v)) = (self.assign, &init) {
+                    assign(&context, self.module, v)?;
+                }
+                let p = Pipeline::new(&self.layout, context, self.branch_output(0));
+                if let Some(v) = init {
+                    p.start(move |ctx| vec![v.get(ctx)]);
+                } else {
+                    p.start(|_| Vec::new());
+                }
+                out.push(p);
+            }
         }
         Ok(out)
     }
 }
 
+/// The early API: copies an initializer object's properties into the module's context
+/// variables of the same names, in a branch's context.
+fn assign(context: &Rc<Context>, module: usize, item: &JsValue) -> Result<(), ScriptError> {
+    script::call_in(context, |ctx| {
+        let v = item.get(ctx);
+        if v.is_object() {
+            script::call_helper::<_, rquickjs::Value>(ctx, "assignVars", (module, v))?;
+        }
+        Ok(())
+    })
+}
+
 impl Filter for Fork {
     fn process(&mut self, evt: Event) {
+        if self.ended {
+            return;
+        }
         if self.branches.is_none() {
+            {
+                let mut j = self.join.borrow_mut();
+                j.waiting = self.mode == Mode::Join;
+                // Not known yet: a branch that ends while starting must not release the input.
+                j.total = usize::MAX;
+            }
             match self.start() {
-                Ok(b) => self.branches = Some(b),
+                Ok(b) => {
+                    let mut j = self.join.borrow_mut();
+                    j.total = b.len();
+                    // Nothing left to wait for: no branches, or all ended while starting.
+                    let held = if j.waiting && j.ended >= j.total {
+                        j.waiting = false;
+                        std::mem::take(&mut j.held)
+                    } else {
+                        Vec::new()
+                    };
+                    let out = j.output.clone();
+                    drop(j);
+                    out.emit_all(held);
+                    self.branches = Some(b);
+                }
                 Err(e) => {
-                    self.branches = Some(Vec::new());
-                    fail(&self.output, "fork", &e);
+                    self.ended = true;
+                    let out = self.join.borrow().output.clone();
+                    fail(&out, self.mode.descriptor().name, &e);
                     return;
                 }
             }
@@ -153,6 +324,17 @@ impl Filter for Fork {
                 p.input(evt.clone());
             }
         }
-        self.output.emit(evt);
+        let out = {
+            let mut j = self.join.borrow_mut();
+            match self.mode {
+                Mode::Race => return,
+                Mode::Join if j.waiting => {
+                    j.held.push(evt);
+                    return;
+                }
+                _ => j.output.clone(),
+            }
+        };
+        out.emit(evt);
     }
 }

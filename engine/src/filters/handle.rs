@@ -12,6 +12,8 @@ use crate::script::{self, JsValue};
 /// Which events a handler watches.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum On {
+    /// Every event (`handle`).
+    Any,
     StreamStart,
     Data,
     MessageStart,
@@ -34,6 +36,14 @@ macro_rules! handler {
     };
 }
 
+handler!(
+    ANY,
+    "handle",
+    On::Any,
+    "(callback)",
+    "Calls a function on every event",
+    "function(event, counter) called with each event of any type"
+);
 handler!(
     STREAM_START,
     "handleStreamStart",
@@ -93,6 +103,7 @@ handler!(
 
 /// The `handle*` filters.
 pub static FILTERS: &[&FilterDescriptor] = &[
+    &ANY,
     &STREAM_START,
     &DATA,
     &MESSAGE_START,
@@ -110,6 +121,7 @@ fn build(b: &mut Builder<'_, '_>, on: On) -> Result<Box<dyn FilterProto>, String
     };
     let callback = b.function(at).ok_or("expects a callback function")?;
     let desc = match on {
+        On::Any => &ANY,
         On::StreamStart => &STREAM_START,
         On::Data => &DATA,
         On::MessageStart => &MESSAGE_START,
@@ -230,6 +242,7 @@ impl Filter for Handle {
             return self.gate.keep(evt);
         }
         let step = match (self.proto.on, &evt) {
+            (On::Any, _) => self.call_event(&evt),
             (On::StreamStart, _) if !self.started => {
                 self.started = true;
                 self.call_event(&evt)

@@ -185,6 +185,7 @@ impl FilterProto for ChooseProto {
             reader: MessageReader::new(None),
             ended: false,
             chain: init.chain,
+            hub: Default::default(),
         })
     }
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
@@ -198,6 +199,8 @@ impl FilterProto for ChooseProto {
 enum Chosen {
     Bypass,
     Sub(Rc<Pipeline>),
+    /// [C] `link(() => swap)`: a member of a `Swap` (or `pipeline.Hub`).
+    Hub(super::swap::Member),
 }
 
 struct Choose {
@@ -212,6 +215,8 @@ struct Choose {
     ended: bool,
     /// The module chain this pipeline is part of: a chosen sub-pipeline continues it.
     chain: Option<ChainRest>,
+    /// The hub object a dynamic link's function gave, to join in place of a sub-pipeline.
+    hub: std::cell::RefCell<Option<JsValue>>,
 }
 
 /// What a condition is given.
@@ -230,6 +235,10 @@ impl Choose {
                         Some(func) => func.call(())?,
                         None => rquickjs::Value::new_undefined(ctx.clone()),
                     };
+                    if super::swap::is_hub(&v) {
+                        *self.hub.borrow_mut() = Some(JsValue::save(ctx, v));
+                        return Ok(Some(String::new()));
+                    }
                     Ok(if v.is_undefined() || v.is_null() {
                         None
                     } else {
@@ -238,6 +247,7 @@ impl Choose {
                 })?;
                 match name {
                     None => Ok(None),
+                    Some(_) if self.hub.borrow().is_some() => Ok(Some(None)),
                     Some(n) => match names.get(&n) {
                         Some(l) => Ok(Some(Some(Sub::Layout(l.clone())))),
                         None => Err(ScriptError::plain(format!("pipeline not found: {n}"))),
@@ -272,14 +282,26 @@ impl Choose {
         }
     }
 
-    fn choose(&mut self, sub: Option<Sub>) {
-        let chosen = match sub {
-            Some(Sub::Layout(l)) => Chosen::Sub(Pipeline::with_chain(
-                &l,
-                self.context.clone(),
-                self.output.clone(),
-                self.chain.clone(),
-            )),
+    fn choose(&mut self, sub: Option<Sub>) -> Result<(), ScriptError> {
+        let hub = self.hub.borrow_mut().take();
+        let chosen = match (hub, sub) {
+            (Some(hub), _) => {
+                let output = self.output.clone();
+                let member = script::js(|ctx| super::swap::Member::join(&hub.get(ctx), output))
+                    .map_err(ScriptError::plain)?;
+                Chosen::Hub(member)
+            }
+            (None, Some(Sub::Layout(l))) => {
+                let p = Pipeline::with_chain(
+                    &l,
+                    self.context.clone(),
+                    self.output.clone(),
+                    self.chain.clone(),
+                );
+                // Its onStart runs (with no arguments) before the events held so far.
+                p.start(|_| Vec::new());
+                Chosen::Sub(p)
+            }
             _ => Chosen::Bypass,
         };
         let held = std::mem::take(&mut self.held);
@@ -287,12 +309,14 @@ impl Choose {
         for e in held {
             self.forward(e);
         }
+        Ok(())
     }
 
     fn forward(&mut self, evt: Event) {
         match &self.chosen {
             Some(Chosen::Sub(p)) => p.clone().input(evt),
             Some(Chosen::Bypass) => self.output.emit(evt),
+            Some(Chosen::Hub(m)) => m.broadcast(evt),
             None => self.held.push(evt),
         }
     }
@@ -328,7 +352,7 @@ impl Choose {
         if let Some(sub) = picked {
             // branchMessageStart/branchMessage with no match and no default: keep holding.
             if sub.is_some() || self.mode == Mode::Link || self.mode == Mode::Every {
-                self.choose(sub);
+                self.choose(sub)?;
             }
         }
         Ok(())

@@ -7,6 +7,7 @@ pub mod builder;
 mod callback;
 mod connect;
 mod debug;
+mod deposit;
 mod detect;
 mod files;
 mod fork;
@@ -21,14 +22,22 @@ mod http_server;
 mod http_tunnel;
 mod http_version;
 mod link;
+mod link_async;
+mod loop_back;
 mod misc;
 pub mod mux;
+mod pipe;
+mod produce;
 mod promise;
 mod replace;
+mod replay;
+mod schedule;
 mod socks;
+mod swap;
 mod throttle;
 mod tls;
 mod use_chain;
+mod wait;
 
 pub use builder::{Builder, Sub};
 pub use callback::MessageReader;
@@ -51,6 +60,11 @@ pub enum FilterKind {
     Use,
     /// `chain`: entrance layouts of other modules.
     Chain,
+    /// One sub-pipeline given as the first argument: a builder, a pipeline object or a name
+    /// (`loop`).
+    Inline,
+    /// `pipe`: targets chosen at run time; builders in its map argument become layouts.
+    Pipe,
 }
 
 impl FilterKind {
@@ -63,6 +77,8 @@ impl FilterKind {
             FilterKind::Branch => "branch",
             FilterKind::Use => "use",
             FilterKind::Chain => "chain",
+            FilterKind::Inline => "inline",
+            FilterKind::Pipe => "pipe",
         }
     }
 }
@@ -111,6 +127,14 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(socks::FILTERS);
         v.extend_from_slice(throttle::FILTERS);
         v.extend(mux::filters());
+        v.extend_from_slice(replay::FILTERS);
+        v.extend_from_slice(pipe::FILTERS);
+        v.extend_from_slice(wait::FILTERS);
+        v.extend_from_slice(loop_back::FILTERS);
+        v.extend_from_slice(link_async::FILTERS);
+        v.extend_from_slice(swap::FILTERS);
+        v.extend_from_slice(produce::FILTERS);
+        v.extend_from_slice(deposit::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

@@ -12,6 +12,8 @@ use crate::script::{self, JsValue};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum On {
+    /// Every event (`replace`).
+    Any,
     StreamStart,
     Data,
     MessageStart,
@@ -37,6 +39,13 @@ macro_rules! replacer {
     };
 }
 
+replacer!(
+    ANY,
+    "replace",
+    On::Any,
+    "([replacement])",
+    "Replaces every event"
+);
 replacer!(
     STREAM_START,
     "replaceStreamStart",
@@ -89,6 +98,7 @@ replacer!(
 
 /// The `replace*` filters.
 pub static FILTERS: &[&FilterDescriptor] = &[
+    &ANY,
     &STREAM_START,
     &DATA,
     &MESSAGE_START,
@@ -106,6 +116,7 @@ fn build(b: &mut Builder<'_, '_>, on: On) -> Result<Box<dyn FilterProto>, String
     };
     let replacement = b.saved(at);
     let desc = match on {
+        On::Any => &ANY,
         On::StreamStart => &STREAM_START,
         On::Data => &DATA,
         On::MessageStart => &MESSAGE_START,
@@ -257,6 +268,7 @@ impl Filter for Replace {
             return self.gate.keep(evt);
         }
         match (self.on, &evt) {
+            (On::Any, _) => self.replace_event(evt),
             (On::StreamStart, _) if !self.started => {
                 self.started = true;
                 self.replace_event(evt);

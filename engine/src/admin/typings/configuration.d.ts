@@ -138,6 +138,23 @@ interface PipelineTemplate {
  */
 declare function pipeline(builder: (layout: Configuration) => any): PipelineTemplate;
 
+declare namespace pipeline {
+  /** Where the streams of swap(hub) meet: what enters one member's swap leaves every other's. */
+  class Hub {
+    /** Makes an empty hub. */
+    constructor();
+  }
+}
+
+/** A hub for two streams (Pipy 1.5): link(() => swap) joins it; a third stream is refused. */
+declare class Swap extends pipeline.Hub {
+  /** Makes an empty swap. */
+  constructor();
+}
+
+/** What pipe() sends a stream through: a pipeline, a name, or a chain of them. */
+type PipeTarget = PipelineTemplate | string | (PipelineTemplate | string)[];
+
 /** A timer: new Timeout(seconds).wait() is a Promise fulfilled after that time. */
 declare class Timeout {
   /**

@@ -37,8 +37,12 @@ interface TLSCertificate {
   key: crypto.PrivateKey;
 }
 
-/** Values fork() assigns to each clone's context variables: one object per clone. */
-type ForkInitializers = { [variable: string]: any } | { [variable: string]: any }[];
+/**
+ * What fork(), forkJoin() and forkRace() make branches from: an array (a branch per element,
+ * started with (element, index)) or one value. In the early form fork('name', ...), an object's
+ * properties also set the branch's context variables of the same names.
+ */
+type ForkInitializers = any[] | any;
 
 /** What the replace* filters put in place of their input: events, or a function making them. */
 type Replacement<T> = Events | ((input: T, counter: number) => Events);

@@ -125,6 +125,62 @@ pub static SIGNATURES: &[Signature] = &[
         &["target: Layout", "initializers?: ForkInitializers | (() => ForkInitializers)"],
     ),
     ("fork", &["initializers?: ForkInitializers | (() => ForkInitializers)"]),
+    (
+        "forkJoin",
+        &["target: Layout", "initializers?: ForkInitializers | (() => ForkInitializers)"],
+    ),
+    ("forkJoin", &["initializers?: ForkInitializers | (() => ForkInitializers)"]),
+    (
+        "forkRace",
+        &["target: Layout", "initializers?: ForkInitializers | (() => ForkInitializers)"],
+    ),
+    ("forkRace", &["initializers?: ForkInitializers | (() => ForkInitializers)"]),
+    ("handle", &["callback: (event: Event, counter: number) => void"]),
+    (
+        "depositMessage",
+        &[
+            "filename: string | (() => string)",
+            "options?: { threshold?: Size, keep?: boolean }",
+        ],
+    ),
+    (
+        "linkAsync",
+        &["target: string | PipelineTemplate | (() => string | null | undefined)"],
+    ),
+    ("loop", &["layout: Layout | PipelineTemplate"]),
+    (
+        "pipe",
+        &[
+            "target: PipeTarget | ((firstEvent: Event) => PipeTarget | null | undefined)",
+            "map?: { [name: string]: PipelineTemplate | ((pipeline: Configuration) => any) }",
+            "initArgs?: any[] | ((firstEvent: Event) => any)",
+        ],
+    ),
+    (
+        "pipe",
+        &[
+            "target: PipeTarget | ((firstEvent: Event) => PipeTarget | null | undefined)",
+            "initArgs?: any[] | ((firstEvent: Event) => any)",
+        ],
+    ),
+    ("pipeNext", &["args?: any"]),
+    ("produce", &["producer: Events | (() => Events | Promise<Events>)"]),
+    ("repeat", &["target: Layout", "condition: (streamEnd: StreamEnd) => boolean | Promise<boolean>"]),
+    ("repeat", &["condition: (streamEnd: StreamEnd) => boolean | Promise<boolean>"]),
+    ("replace", &["replacement?: Replacement<Event>"]),
+    (
+        "replay",
+        &["target: Layout", "delay?: { delay?: Duration | (() => Duration) }"],
+    ),
+    ("replay", &["delay?: { delay?: Duration | (() => Duration) }"]),
+    ("swap", &["hub: pipeline.Hub | (() => pipeline.Hub | null | undefined)"]),
+    (
+        "wait",
+        &[
+            "condition: () => boolean | Promise<any>",
+            "timeout?: { timeout?: Duration }",
+        ],
+    ),
     ("handleData", &["callback: (data: Data, counter: number) => void"]),
     (
         "handleMessage",
@@ -164,7 +220,7 @@ pub static SIGNATURES: &[Signature] = &[
     (
         "link",
         &[
-            "target: string | (() => string)",
+            "target: string | (() => string | Swap | null | undefined)",
             "when?: () => boolean",
             "...moreTargetsAndConditions: (string | (() => boolean))[]",
         ],

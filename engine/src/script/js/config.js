@@ -142,14 +142,34 @@ class PipelineTemplate {
   }
 }
 S.PipelineTemplate = PipelineTemplate;
+
+// new pipeline.Hub(): where the streams of swap(hub) meet. The members live in the engine,
+// found by this id.
+let lastHubId = 0;
+class Hub {
+  constructor() { Object.defineProperty(this, '__hub', { value: ++lastHubId }); }
+  toString() { return `[Hub ${this.__hub}]`; }
+}
 globalThis.pipeline = builder => {
   if (typeof builder !== 'function') throw new TypeError('pipeline() expects a function like $=>$...');
   const m = S.callerModule(3);
   const c = new Configuration(m, null);
   return new PipelineTemplate(c._ref(builder, 3).__layout);
 };
+globalThis.pipeline.Hub = Hub;
+// new Swap() (Pipy 1.5's global): a hub for two streams, joined by link(() => swap).
+class Swap extends Hub {
+  constructor() { super(); Object.defineProperty(this, '__parties', { value: 2 }); }
+}
+globalThis.Swap = Swap;
 
 S.scopeOf = id => S.modules[+id].scope;
+// fork('name', initializers) (the early API): an initializer's properties set the module's
+// context variables of the same names in the branch's context; other properties are ignored.
+S.assignVars = (id, obj) => {
+  const m = S.modules[+id];
+  for (const k of Object.keys(obj)) if (k in m.vars) m.scope[k] = obj[k];
+};
 
 // Binds imports once every module is loaded (spec §3.1).
 S.finalize = () => {
@@ -453,7 +473,11 @@ class Configuration {
     f.sub = this._ref(x, 3);
     return this;
   }
+  // repeat(count | array, fn) builds at load time; repeat(condition) (or repeat('name',
+  // condition)) is the filter that runs its sub-pipeline again.
   repeat(x, fn) {
+    if (typeof x === 'function' && fn === undefined) return this._filter('repeat', [x]);
+    if (typeof x === 'string') return this._filter('repeat', [x, fn]);
     if (typeof x === 'number') { for (let i = 0; i < x; i++) fn(this, i); }
     else if (Array.isArray(x)) { x.forEach((v, i) => fn(this, v, i)); }
     else throw new TypeError('repeat(): expects a count or an array');
@@ -492,6 +516,21 @@ class Configuration {
       } else {
         f.args = args.map((a, i) => (i % 2 === 0 ? (a === '' ? { __bypass: true } : this._ref(a, 3)) : a));
       }
+    } else if (kind === 'inline') {
+      // loop($=>$...): the sub-pipeline is the first argument.
+      if (args.length > 0) {
+        try { f.sub = this._ref(args[0], 3); } catch (e) { throw new TypeError(`${name}(): ${e.message}`); }
+        f.args = args.slice(1);
+      }
+      else this._joint = f;
+    } else if (kind === 'pipe') {
+      // pipe(target, map, ...): builders in the map become layouts now.
+      const m = args[1];
+      if (m && typeof m === 'object' && !Array.isArray(m) && !(m instanceof PipelineTemplate)) {
+        const map = {};
+        for (const k of Object.keys(m)) map[k] = typeof m[k] === 'function' ? this._ref(m[k], 3) : m[k];
+        f.args = [args[0], map, ...args.slice(2)];
+      }
     } else if (kind === 'branch') {
       const n = args.length;
       if (name === 'branch' && !args.some((a, i) => i % 2 === 0 && i < n - (n % 2) && typeof a === 'function')) {
@@ -524,6 +563,8 @@ function apply(c, b) {
 function m_id(m) { return m.id; }
 
 for (const name of Object.keys(KINDS)) {
+  // A method of its own (repeat) decides itself when it is the filter.
+  if (Object.prototype.hasOwnProperty.call(Configuration.prototype, name)) continue;
   Configuration.prototype[name] = function (...args) { return this._filter(name, args); };
 }
 

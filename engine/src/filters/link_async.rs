@@ -1,0 +1,174 @@
+//! `linkAsync`: like `link`, but input reaches the sub-pipeline on a later turn of the event
+//! loop, so the filter's caller never waits for the sub-pipeline's work.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use super::callback::fail;
+use super::schedule;
+use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use crate::event::Event;
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::script::{self, JsValue, ScriptError};
+
+static LINK_ASYNC: FilterDescriptor = FilterDescriptor {
+    name: "linkAsync",
+    kind: FilterKind::Link,
+    signature: "(target)",
+    help: "Sends events to a sub-pipeline on a later turn of the event loop; its output is the filter's",
+    params: &[(
+        "target",
+        "name of a sub-pipeline, a pipeline($=>$...) object, or a function() returning a name (asked until it gives one)",
+    )],
+    build,
+};
+
+/// `linkAsync`.
+pub static FILTERS: &[&FilterDescriptor] = &[&LINK_ASYNC];
+
+enum Target {
+    Fixed(Rc<PipelineLayout>),
+    Named(JsValue, Rc<HashMap<String, Rc<PipelineLayout>>>),
+}
+
+fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
+    let target = if b.dynamic {
+        let f = b.function(0).ok_or("expects a function returning a name")?;
+        let names = b.resolver.all_named(b.module).into_iter().collect();
+        Target::Named(f, Rc::new(names))
+    } else {
+        if b.args.len() != 1 {
+            return Err("expects one target: a name, a pipeline or a function".into());
+        }
+        match b.sub_of(&b.args[0].clone())? {
+            Sub::Layout(l) => Target::Fixed(l),
+            Sub::Bypass => return Err("needs a sub-pipeline, not ''".into()),
+        }
+    };
+    Ok(Box::new(LinkAsyncProto {
+        target: Rc::new(target),
+    }))
+}
+
+struct LinkAsyncProto {
+    target: Rc<Target>,
+}
+
+impl FilterProto for LinkAsyncProto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        &LINK_ASYNC
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        Box::new(LinkAsync {
+            target: self.target.clone(),
+            context: init.context,
+            output: init.output,
+            queue: Rc::new(RefCell::new(Queue::default())),
+            ended: false,
+        })
+    }
+    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
+        match &*self.target {
+            Target::Fixed(l) => vec![Some(l.clone())],
+            Target::Named(..) => Vec::new(),
+        }
+    }
+}
+
+/// Input on its way to the sub-pipeline.
+#[derive(Default)]
+struct Queue {
+    sub: Option<Rc<Pipeline>>,
+    events: Vec<Event>,
+    scheduled: bool,
+}
+
+struct LinkAsync {
+    target: Rc<Target>,
+    context: Rc<Context>,
+    output: Output,
+    queue: Rc<RefCell<Queue>>,
+    ended: bool,
+}
+
+fn flush(queue: &Weak<RefCell<Queue>>) {
+    let Some(queue) = queue.upgrade() else {
+        return;
+    };
+    let (sub, events) = {
+        let mut q = queue.borrow_mut();
+        q.scheduled = false;
+        (q.sub.clone(), std::mem::take(&mut q.events))
+    };
+    if let Some(p) = sub {
+        for e in events {
+            p.input(e);
+        }
+    }
+}
+
+impl LinkAsync {
+    /// The layout to link to; `None` while the function gives nothing.
+    fn choose(&self) -> Result<Option<Rc<PipelineLayout>>, ScriptError> {
+        match &*self.target {
+            Target::Fixed(l) => Ok(Some(l.clone())),
+            Target::Named(f, names) => {
+                let name = script::call_in(&self.context, |ctx| {
+                    let v: rquickjs::Value = match f.get(ctx).as_function() {
+                        Some(f) => f.call(())?,
+                        None => rquickjs::Value::new_undefined(ctx.clone()),
+                    };
+                    if v.is_undefined() || v.is_null() {
+                        return Ok(None);
+                    }
+                    match v.as_string() {
+                        Some(s) => Ok(Some(s.to_string()?)),
+                        None => Err(rquickjs::Exception::throw_type(
+                            ctx,
+                            "the callback did not return a string",
+                        )),
+                    }
+                })?;
+                match name {
+                    None => Ok(None),
+                    Some(n) => names.get(&n).cloned().map(Some).ok_or_else(|| {
+                        ScriptError::plain(format!("unknown pipeline layout name: {n}"))
+                    }),
+                }
+            }
+        }
+    }
+}
+
+impl Filter for LinkAsync {
+    fn process(&mut self, evt: Event) {
+        if self.ended {
+            return;
+        }
+        if self.queue.borrow().sub.is_none() {
+            match self.choose() {
+                Ok(Some(l)) => {
+                    let p = Pipeline::new(&l, self.context.clone(), self.output.clone());
+                    p.start(|_| Vec::new());
+                    self.queue.borrow_mut().sub = Some(p);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.ended = true;
+                    self.queue.borrow_mut().events.clear();
+                    return fail(&self.output, "linkAsync", &e);
+                }
+            }
+        }
+        let schedule_now = {
+            let mut q = self.queue.borrow_mut();
+            q.events.push(evt);
+            q.sub.is_some() && !std::mem::replace(&mut q.scheduled, true)
+        };
+        if schedule_now {
+            let weak = Rc::downgrade(&self.queue);
+            schedule::soon(move || flush(&weak));
+        }
+    }
+}

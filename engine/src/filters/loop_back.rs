@@ -1,0 +1,126 @@
+//! `loop`: a sub-pipeline whose output is both the filter's output and fed back into it.
+//!
+//! Output that comes back is fed in again on a later turn of the event loop (as Pipy does when
+//! the output arrives while the sub-pipeline is busy), so a sub-pipeline that keeps answering
+//! itself cannot hold the worker.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use super::schedule;
+use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use crate::event::Event;
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+
+static LOOP: FilterDescriptor = FilterDescriptor {
+    name: "loop",
+    kind: FilterKind::Inline,
+    signature: "(layout)",
+    help: "Outputs what the sub-pipeline outputs and feeds it back into the sub-pipeline",
+    params: &[(
+        "layout",
+        "the sub-pipeline: a builder $=>$..., a pipeline($=>$...) object or a name",
+    )],
+    build,
+};
+
+/// `loop`.
+pub static FILTERS: &[&FilterDescriptor] = &[&LOOP];
+
+fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
+    match b.sub.clone() {
+        Some(Sub::Layout(layout)) => Ok(Box::new(LoopProto { layout })),
+        _ => Err("expects a sub-pipeline: a builder like $=>$..., a pipeline or a name".into()),
+    }
+}
+
+struct LoopProto {
+    layout: Rc<PipelineLayout>,
+}
+
+impl FilterProto for LoopProto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        &LOOP
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        Box::new(Loop {
+            layout: self.layout.clone(),
+            context: init.context,
+            output: init.output,
+            sub: None,
+        })
+    }
+    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
+        vec![Some(self.layout.clone())]
+    }
+}
+
+struct Loop {
+    layout: Rc<PipelineLayout>,
+    context: Rc<Context>,
+    output: Output,
+    sub: Option<Rc<Pipeline>>,
+}
+
+/// Events on their way back into the sub-pipeline.
+#[derive(Default)]
+struct Back {
+    sub: Weak<Pipeline>,
+    events: Vec<Event>,
+    scheduled: bool,
+}
+
+fn feed_back(back: &Rc<RefCell<Back>>) {
+    let (sub, events) = {
+        let mut b = back.borrow_mut();
+        b.scheduled = false;
+        (b.sub.upgrade(), std::mem::take(&mut b.events))
+    };
+    if let Some(p) = sub {
+        for e in events {
+            p.input(e);
+        }
+    }
+}
+
+impl Loop {
+    fn start(&mut self) -> Rc<Pipeline> {
+        let back = Rc::new(RefCell::new(Back::default()));
+        let out = self.output.clone();
+        let b = back.clone();
+        let output = Output::from_fn(move |evt| {
+            out.emit(evt.clone());
+            let schedule_now = {
+                let mut x = b.borrow_mut();
+                x.events.push(evt);
+                !std::mem::replace(&mut x.scheduled, true)
+            };
+            if schedule_now {
+                let b = Rc::downgrade(&b);
+                schedule::soon(move || {
+                    if let Some(b) = b.upgrade() {
+                        feed_back(&b);
+                    }
+                });
+            }
+        });
+        let p = Pipeline::new(&self.layout, self.context.clone(), output);
+        back.borrow_mut().sub = Rc::downgrade(&p);
+        p.start(|_| Vec::new());
+        p
+    }
+}
+
+impl Filter for Loop {
+    fn process(&mut self, evt: Event) {
+        let p = match &self.sub {
+            Some(p) => p.clone(),
+            None => {
+                let p = self.start();
+                self.sub = Some(p.clone());
+                p
+            }
+        };
+        p.input(evt);
+    }
+}
