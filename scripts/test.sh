@@ -10,6 +10,7 @@ cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
 scripts/setup.sh grpc
 scripts/setup.sh h2check
+scripts/setup.sh fastcgi
 cargo test --release --no-fail-fast
 
 # These use the fixed ports of the article (8000, 8080-8082), so they run one after another.

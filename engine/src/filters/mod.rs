@@ -9,6 +9,7 @@ mod connect;
 mod debug;
 mod deposit;
 mod detect;
+mod fastcgi;
 mod files;
 mod fork;
 mod grpc_web;
@@ -127,6 +128,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(socks::FILTERS);
         v.extend_from_slice(throttle::FILTERS);
         v.extend(mux::filters());
+        v.extend_from_slice(fastcgi::FILTERS);
         v.extend_from_slice(replay::FILTERS);
         v.extend_from_slice(pipe::FILTERS);
         v.extend_from_slice(wait::FILTERS);

@@ -231,6 +231,11 @@ pub static SIGNATURES: &[Signature] = &[
     ),
     ("mux", &["key?: any", "options?: MuxOptions | (() => MuxOptions)"]),
     (
+        "muxFastCGI",
+        &["target: Layout", "key?: any", "options?: MuxOptions | (() => MuxOptions)"],
+    ),
+    ("muxFastCGI", &["key?: any", "options?: MuxOptions | (() => MuxOptions)"]),
+    (
         "muxHTTP",
         &["target: Layout", "key?: any", "options?: MuxHTTPOptions | (() => MuxHTTPOptions)"],
     ),

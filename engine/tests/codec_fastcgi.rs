@@ -1,0 +1,203 @@
+//! `muxFastCGI` in front of a real FastCGI application: Debian's PHP-FPM (installed by
+//! `scripts/setup.sh fastcgi`), started by the test on a loopback port, serving a PHP page
+//! through a Sluice web server written the way Pipy's FastCGI sample is.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A PHP-FPM master with its pool on `port`, stopped when dropped.
+struct PhpFpm(Child);
+
+impl Drop for PhpFpm {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn php_fpm_binary() -> PathBuf {
+    let found = std::fs::read_dir("/usr/sbin")
+        .expect("/usr/sbin")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("php-fpm"))
+        });
+    found.expect("php-fpm is installed (scripts/setup.sh fastcgi)")
+}
+
+fn start_php_fpm(dir: &Path, port: u16) -> PhpFpm {
+    let conf = dir.join("fpm.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[global]\nerror_log = {log}\ndaemonize = no\npid = {pid}\n\
+             [www]\nlisten = 127.0.0.1:{port}\npm = static\npm.max_children = 4\n\
+             clear_env = no\ncatch_workers_output = yes\n",
+            log = dir.join("fpm.log").display(),
+            pid = dir.join("fpm.pid").display(),
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(php_fpm_binary());
+    cmd.arg("-F").arg("-y").arg(&conf).arg("-p").arg(dir);
+    // As root, PHP-FPM wants to be told that running its workers as root is meant.
+    if std::env::var("USER").as_deref() == Ok("root") || unsafe_is_root() {
+        cmd.arg("-R");
+    }
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("php-fpm starts");
+    let fpm = PhpFpm(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "php-fpm did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    fpm
+}
+
+/// True when the test runs as root (uid 0), read from /proc without a libc call.
+fn unsafe_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .is_some_and(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn php_pages_are_served_through_mux_fastcgi() {
+    let (fpm_port, web) = (free_port(), free_port());
+    let cb = Codebase::new("fastcgi");
+    let docs = cb.file(
+        "www/index.php",
+        "<?php\nheader('X-Php: yes');\n$in = file_get_contents('php://input');\n\
+         echo $_SERVER['REQUEST_METHOD'], ' ', $_SERVER['SCRIPT_NAME'], ' q=', $_SERVER['QUERY_STRING'],\n\
+         ' body=', strlen($in), ' ua=', $_SERVER['HTTP_USER_AGENT'] ?? '', \"\\n\";\n",
+    );
+    cb.file(
+        "www/fail.php",
+        "<?php\nhttp_response_code(500);\necho \"failed\\n\";\n",
+    );
+    let root = docs.parent().unwrap().to_path_buf();
+    let _fpm = start_php_fpm(&root, fpm_port);
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy()
+.listen({web})
+.demuxHTTP().to($=>$
+  .replaceMessage(msg => {{
+    var url = new URL(msg.head.path);
+    var path = url.pathname === '/' ? '/index.php' : url.pathname;
+    return new Message({{
+      keepAlive: true,
+      params: Object.assign({{
+        REQUEST_METHOD: msg.head.method,
+        REQUEST_URI: url.pathname,
+        QUERY_STRING: url.query,
+        SCRIPT_FILENAME: '{root}' + path,
+        SCRIPT_NAME: path,
+        CONTENT_LENGTH: String(msg.body ? msg.body.size : 0),
+      }}, Object.fromEntries(Object.entries(msg.head.headers).map(
+        ([k, v]) => ['HTTP_' + k.toUpperCase().replaceAll('-', '_'), v]))),
+    }}, msg.body);
+  }})
+  .muxFastCGI(() => 'php').to($=>$.connect('127.0.0.1:{fpm_port}'))
+  .handleMessageEnd(e => console.log(`fastcgi end: app status ${{e.tail.appStatus}}, protocol status ${{e.tail.protocolStatus}}, stderr ${{e.tail.stderr.size}} bytes`))
+  .replaceMessageStart(() => new Data('HTTP/1.1 200 OK\\r\\n'))
+  .replaceMessageEnd(new StreamEnd)
+  .decodeHTTPResponse()
+)",
+            root = root.display()
+        ),
+    );
+    let engine = Engine::start(&script, &[web]);
+    let url = format!("http://127.0.0.1:{web}");
+    let out = curl(&["-A", "t/1", "-i", &format!("{url}/?a=1")]);
+    assert!(out.contains("X-Php: yes"), "{out}\nlog:\n{}", engine.log());
+    assert!(
+        out.ends_with("GET /index.php q=a=1 body=0 ua=t/1\n"),
+        "{out}"
+    );
+    // A body goes to the page's standard input, 200 KB of it in several STDIN records.
+    let body = cb.file("body.bin", &"x".repeat(200_000));
+    let out = curl(&[
+        "--data-binary",
+        &format!("@{}", body.display()),
+        &format!("{url}/index.php"),
+    ]);
+    assert_eq!(
+        out,
+        "POST /index.php q= body=200000 ua=curl/7.88.1\n".replace("curl/7.88.1", &curl_agent())
+    );
+    // Many requests at once, over the pool's connections: with `keepAlive`, each PHP-FPM worker
+    // stays with its connection, so no more run at once than there are workers.
+    let urls: Vec<String> = (0..20).map(|i| format!("{url}/?n={i}")).collect();
+    let mut args = vec!["--parallel", "--parallel-max", "4"];
+    args.extend(urls.iter().map(String::as_str));
+    let out = curl(&args);
+    assert_eq!(out.lines().count(), 20, "{out}");
+    for i in 0..20 {
+        assert!(out.contains(&format!("q=n={i} ")), "{out}");
+    }
+    // The page's CGI headers come through (this script puts its own status line first), and
+    // each answer's tail tells how the application ended.
+    let out = curl(&["-i", &format!("{url}/fail.php")]);
+    assert!(out.contains("Status: 500"), "{out}");
+    assert!(out.ends_with("failed\n"), "{out}");
+    engine.wait_log(
+        "fastcgi end: app status 0, protocol status 0, stderr 0 bytes",
+        5,
+    );
+}
+
+#[test]
+fn a_dead_fastcgi_application_ends_the_request_and_the_server_goes_on() {
+    let (dead, web) = (free_port(), free_port());
+    let cb = Codebase::new("fastcgi-dead");
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy()
+.listen({web})
+.demuxHTTP().to($=>$
+  .replaceMessage(msg => new Message({{ params: {{ SCRIPT_FILENAME: '/x.php' }} }}))
+  .muxFastCGI().to($=>$.connect('127.0.0.1:{dead}'))
+  .replaceMessage(() => new Message('unexpected'))
+)"
+        ),
+    );
+    let engine = Engine::start(&script, &[web]);
+    let url = format!("http://127.0.0.1:{web}/");
+    for _ in 0..3 {
+        let code = curl(&["-o", "/dev/null", "-w", "%{http_code}", &url]);
+        assert_eq!(code, "502", "log:\n{}", engine.log());
+    }
+}
+
+/// The User-Agent this machine's curl sends.
+fn curl_agent() -> String {
+    let out = Command::new("curl")
+        .arg("--version")
+        .output()
+        .expect("curl");
+    let v = String::from_utf8_lossy(&out.stdout);
+    let version = v.split_whitespace().nth(1).unwrap_or("");
+    format!("curl/{version}")
+}
