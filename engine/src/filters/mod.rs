@@ -5,9 +5,13 @@
 
 pub mod builder;
 mod callback;
+mod client_hello;
+mod compress;
 mod connect;
 mod debug;
+mod deframe;
 mod detect;
+mod exec;
 mod files;
 mod fork;
 mod grpc_web;
@@ -21,9 +25,11 @@ mod http_server;
 mod http_tunnel;
 mod link;
 mod misc;
+mod pack;
 mod promise;
 mod replace;
 mod socks;
+mod split;
 mod throttle;
 mod tls;
 mod use_chain;
@@ -107,6 +113,12 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(http_tunnel::FILTERS);
         v.extend_from_slice(socks::FILTERS);
         v.extend_from_slice(throttle::FILTERS);
+        v.extend_from_slice(compress::FILTERS);
+        v.extend_from_slice(split::FILTERS);
+        v.extend_from_slice(deframe::FILTERS);
+        v.extend_from_slice(pack::FILTERS);
+        v.extend_from_slice(exec::FILTERS);
+        v.extend_from_slice(client_hello::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })
