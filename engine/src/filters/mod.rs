@@ -27,6 +27,7 @@ mod link;
 mod misc;
 mod pack;
 mod promise;
+mod proxy_protocol;
 mod replace;
 mod socks;
 mod split;
@@ -119,6 +120,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(pack::FILTERS);
         v.extend_from_slice(exec::FILTERS);
         v.extend_from_slice(client_hello::FILTERS);
+        v.extend_from_slice(proxy_protocol::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

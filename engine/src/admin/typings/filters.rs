@@ -136,6 +136,22 @@ pub static SIGNATURES: &[Signature] = &[
         "handleTLSClientHello",
         &["callback: (hello: { serverNames?: string[], protocolNames?: string[] }) => void"],
     ),
+    (
+        "acceptProxyProtocol",
+        &["target: Layout", "handler: (header: ProxyProtocolHeader) => boolean"],
+    ),
+    (
+        "acceptProxyProtocol",
+        &["handler: (header: ProxyProtocolHeader) => boolean"],
+    ),
+    (
+        "connectProxyProtocol",
+        &["target: Layout", "header: ProxyProtocolHeader | (() => ProxyProtocolHeader)"],
+    ),
+    (
+        "connectProxyProtocol",
+        &["header: ProxyProtocolHeader | (() => ProxyProtocolHeader)"],
+    ),
     ("dummy", &[]),
     ("read", &["filename: string | (() => string)"]),
     (
