@@ -140,10 +140,7 @@ fn deframe_reads_length_prefixed_frames_into_data_and_arrays() {
 "#,
     );
     // D: a length byte and that many bytes; A: three bytes summed; else: 2 bytes pass through.
-    let out = chunked(
-        port,
-        &[b"D\x03ab", b"cA\x01\x02", b"\x03xyzD\x02hi"],
-    );
+    let out = chunked(port, &[b"D\x03ab", b"cA\x01\x02", b"\x03xyzD\x02hi"]);
     assert_eq!(text(out), "<abc>(6)yz<hi>");
 }
 
@@ -168,7 +165,10 @@ fn deframe_ends_the_stream_on_an_unknown_state_or_a_bad_length() {
     let s = cb.file("main.js", "pipy().pipeline('p').deframe('nope')\n");
     let (code, _, err) = run_to_end(&["--check", s.to_str().unwrap()], &[]);
     assert_ne!(code, 0);
-    assert!(err.contains("deframe()") && err.contains("object of states"), "{err}");
+    assert!(
+        err.contains("deframe()") && err.contains("object of states"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -293,7 +293,10 @@ fn compress_and_decompress_fail_cleanly_on_bad_input() {
     let s = cb.file("main.js", "pipy().pipeline('p').compress()\n");
     let (code, _, err) = run_to_end(&["--check", s.to_str().unwrap()], &[]);
     assert_ne!(code, 0);
-    assert!(err.contains("compress()") && err.contains("algorithm"), "{err}");
+    assert!(
+        err.contains("compress()") && err.contains("algorithm"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -329,7 +332,10 @@ fn exec_joins_the_stream_to_a_child_process() {
 "#,
     );
     let out = text(chunked(port3, &[b""]));
-    assert!(out.contains("hi from env") && out.contains(" to stderr"), "{out}");
+    assert!(
+        out.contains("hi from env") && out.contains(" to stderr"),
+        "{out}"
+    );
 }
 
 /// Processes whose command line contains `needle`.
@@ -339,7 +345,11 @@ fn processes_with(needle: &str) -> usize {
         .flatten()
         .filter(|e| {
             std::fs::read(e.path().join("cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(needle))
+                .map(|c| {
+                    String::from_utf8_lossy(&c)
+                        .replace('\0', " ")
+                        .contains(needle)
+                })
                 .unwrap_or(false)
         })
         .count()
@@ -378,7 +388,10 @@ fn exec_kills_the_child_when_the_stream_ends() {
     let out = chunked(port, &[b"x"]);
     assert!(out.is_empty());
     let took = started.elapsed();
-    assert!(took >= Duration::from_secs(4) && took < Duration::from_secs(15), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(15),
+        "{took:?}"
+    );
     assert_eq!(processes_with("sleep 31.4159"), 0);
 }
 
@@ -397,9 +410,18 @@ fn exec_reports_what_cannot_run() {
 
     for (script, want) in [
         ("pipy().pipeline('p').exec()\n", "expects a command"),
-        ("pipy().pipeline('p').exec('cat', 'x')\n", "options must be an object"),
-        ("pipy().pipeline('p').exec('cat', { onExit: 1 })\n", "onExit must be a function"),
-        ("pipy().pipeline('p').exec('cat', { pty: true })\n", "pty is not supported"),
+        (
+            "pipy().pipeline('p').exec('cat', 'x')\n",
+            "options must be an object",
+        ),
+        (
+            "pipy().pipeline('p').exec('cat', { onExit: 1 })\n",
+            "onExit must be a function",
+        ),
+        (
+            "pipy().pipeline('p').exec('cat', { pty: true })\n",
+            "pty is not supported",
+        ),
     ] {
         let cb = Codebase::new("exec-args");
         let s = cb.file("main.js", script);
@@ -455,7 +477,10 @@ fn handle_tls_client_hello_routes_by_sni_without_terminating_tls() {
         format!("other:b.example {}", hello.len())
     );
     // Not TLS: passed on untouched, without a callback.
-    assert_eq!(text(chunked(port, &[b"GET / HTTP/1.0\r\n\r\n"])), "other: 18");
+    assert_eq!(
+        text(chunked(port, &[b"GET / HTTP/1.0\r\n\r\n"])),
+        "other: 18"
+    );
 }
 
 #[test]

@@ -36,7 +36,10 @@ impl HaProxy {
         let h = HaProxy { child };
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "HAProxy did not listen");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "HAProxy did not listen"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         h
@@ -50,7 +53,8 @@ impl Drop for HaProxy {
     }
 }
 
-const DEFAULTS: &str = "defaults\n  timeout connect 5s\n  timeout client 10s\n  timeout server 10s\n";
+const DEFAULTS: &str =
+    "defaults\n  timeout connect 5s\n  timeout client 10s\n  timeout server 10s\n";
 
 /// Connects from `from` (an address of the loopback range) to a loopback port.
 fn connect_from(from: &str, port: u16) -> TcpStream {
@@ -104,7 +108,10 @@ fn haproxy_send_proxy_v1_and_v2_reach_accept_proxy_protocol() {
         let got = String::from_utf8_lossy(&buf[..n]).into_owned();
         assert_eq!(
             got,
-            format!("hello {version} PROXY TCP4 127.0.0.2 {} 127.0.0.1 {front}", me.port()),
+            format!(
+                "hello {version} PROXY TCP4 127.0.0.2 {} 127.0.0.1 {front}",
+                me.port()
+            ),
             "{option}"
         );
     }
@@ -137,7 +144,10 @@ fn connect_proxy_protocol_is_understood_by_haproxy_accept_proxy() {
         );
         let (out, _) = raw_exchange(port, b"GET / HTTP/1.0\r\nHost: x\r\n\r\n", 5);
         let out = String::from_utf8_lossy(&out).into_owned();
-        assert!(out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"), "v{version}: {out}");
+        assert!(
+            out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"),
+            "v{version}: {out}"
+        );
         assert!(
             out.ends_with("client=203.0.113.7:4242 dst=198.51.100.1:8443"),
             "v{version}: {out}"
@@ -168,7 +178,12 @@ fn accept_proxy_protocol_ends_garbage_cleanly() {
         v2_huge,
     ] {
         let (out, closed) = raw_exchange(port, bad, 5);
-        assert!(out.is_empty(), "{:?} gave {:?}", String::from_utf8_lossy(bad), out);
+        assert!(
+            out.is_empty(),
+            "{:?} gave {:?}",
+            String::from_utf8_lossy(bad),
+            out
+        );
         assert!(closed, "{:?} left open", String::from_utf8_lossy(bad));
     }
     // A good header still works, byte by byte.
@@ -228,6 +243,9 @@ fn proxy_protocol_filters_report_bad_handlers_and_headers() {
         let s = cb.file("main.js", script);
         let (code, _, err) = run_to_end(&["--check", s.to_str().unwrap()], &[]);
         assert_ne!(code, 0, "{script}");
-        assert!(err.contains("ProxyProtocol()") && err.contains(want), "{err}");
+        assert!(
+            err.contains("ProxyProtocol()") && err.contains(want),
+            "{err}"
+        );
     }
 }

@@ -164,7 +164,8 @@ impl<'a> Reader<'a> {
         self.take(1).map(|b| b[0] as usize)
     }
     fn u16(&mut self) -> Option<usize> {
-        self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
+        self.take(2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
     }
     /// A block with a one- or two-byte length.
     fn block(&mut self, two: bool) -> Option<Reader<'a>> {
@@ -351,6 +352,8 @@ mod tests {
             two.extend_from_slice(&(part.len() as u16).to_be_bytes());
             two.extend_from_slice(part);
         }
-        assert!(matches!(scan(&two), Hello::Names(n) if n.server_names == Some(vec!["a.test".into()])));
+        assert!(
+            matches!(scan(&two), Hello::Names(n) if n.server_names == Some(vec!["a.test".into()]))
+        );
     }
 }

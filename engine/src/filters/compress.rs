@@ -32,7 +32,9 @@ static COMPRESS: FilterDescriptor = FilterDescriptor {
     build: |b| {
         Ok(Box::new(Proto {
             compress: true,
-            algorithm: b.saved(0).ok_or("expects an algorithm: 'gzip' or 'deflate'")?,
+            algorithm: b
+                .saved(0)
+                .ok_or("expects an algorithm: 'gzip' or 'deflate'")?,
         }))
     },
 };

@@ -262,10 +262,8 @@ fn append<'js>(ctx: &Ctx<'js>, buffer: &Value<'js>, bytes: &[u8]) -> rquickjs::R
         .as_object()
         .ok_or_else(|| rquickjs::Exception::throw_type(ctx, "invalid read buffer"))?;
     if let Some(a) = o.as_array() {
-        let mut i = a.len();
-        for &c in bytes {
+        for (i, &c) in (a.len()..).zip(bytes) {
             a.set(i, c as i32)?;
-            i += 1;
         }
         return Ok(());
     }

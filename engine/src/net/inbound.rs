@@ -81,7 +81,11 @@ impl Inbound {
         }
     }
 
-    fn set_addresses(o: &Object<'_>, remote: SocketAddr, destination: SocketAddr) -> rquickjs::Result<()> {
+    fn set_addresses(
+        o: &Object<'_>,
+        remote: SocketAddr,
+        destination: SocketAddr,
+    ) -> rquickjs::Result<()> {
         o.set("remoteAddress", remote.ip().to_string())?;
         o.set("remotePort", remote.port())?;
         o.set("destinationAddress", destination.ip().to_string())?;

@@ -112,7 +112,10 @@ fn decode_v1(buf: &[u8]) -> Decoded {
     let Some(end) = window.windows(2).position(|w| w == b"\r\n") else {
         return if buf.len() >= V1_MAX {
             Decoded::Invalid("version 1 line longer than 107 bytes")
-        } else if window.iter().any(|&c| c == b'\n' || !(c == b'\r' || (0x20..0x7f).contains(&c))) {
+        } else if window
+            .iter()
+            .any(|&c| c == b'\n' || !(c == b'\r' || (0x20..0x7f).contains(&c)))
+        {
             Decoded::Invalid("version 1 line with a bad character")
         } else {
             Decoded::Incomplete
@@ -333,8 +336,14 @@ mod tests {
         ));
         assert_eq!(decode(b"PROXY TCP4 1.2.3.4"), Decoded::Incomplete);
         assert_eq!(decode(b"PRO"), Decoded::Incomplete);
-        assert!(matches!(decode(b"PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n"), Decoded::Invalid(_)));
-        assert!(matches!(decode(b"PROXY TCP6 1.2.3.4 5.6.7.8 1 2\r\n"), Decoded::Invalid(_)));
+        assert!(matches!(
+            decode(b"PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n"),
+            Decoded::Invalid(_)
+        ));
+        assert!(matches!(
+            decode(b"PROXY TCP6 1.2.3.4 5.6.7.8 1 2\r\n"),
+            Decoded::Invalid(_)
+        ));
         assert!(matches!(decode(b"GET / HTTP/1.1\r\n"), Decoded::Invalid(_)));
         let long = [b"PROXY TCP4 ".as_slice(), &[b'1'; 120]].concat();
         assert!(matches!(decode(&long), Decoded::Invalid(_)));
@@ -359,7 +368,10 @@ mod tests {
             }
             bytes.extend_from_slice(b"payload");
             assert_eq!(decode(&bytes), Decoded::Header(h.clone(), n));
-            let v1 = Header { version: 1, ..h.clone() };
+            let v1 = Header {
+                version: 1,
+                ..h.clone()
+            };
             let line = encode(&v1).unwrap();
             assert_eq!(decode(&line), Decoded::Header(v1, line.len()));
         }
@@ -374,7 +386,14 @@ mod tests {
         local.extend_from_slice(&[0x20, 0x00, 0, 0]);
         assert!(matches!(
             decode(&local),
-            Decoded::Header(Header { proxied: false, addresses: None, .. }, 16)
+            Decoded::Header(
+                Header {
+                    proxied: false,
+                    addresses: None,
+                    ..
+                },
+                16
+            )
         ));
     }
 }
