@@ -357,42 +357,49 @@ fn processes_with(needle: &str) -> usize {
 
 #[test]
 fn exec_kills_the_child_when_the_stream_ends() {
+    // Each connection's child names the connection's port, to be found among processes.
     let (_c, _e, port) = serve(
         "exec-kill",
         r#"pipy()
 .listen(PORT)
-  .exec('sleep 31.4159')
+  .exec(() => ['sleep', '314.' + __inbound.remotePort])
 "#,
     );
-    // A connection reset: the child is terminated at once.
-    {
-        let s = connect(port);
-        socket2::SockRef::from(&s)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
-        (&s).write_all(b"x").unwrap();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while processes_with("sleep 31.4159") == 0 && Instant::now() < deadline {
+    let wait_for = |needle: &str, want: usize, secs: u64| {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while processes_with(needle) != want && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
-        assert_eq!(processes_with("sleep 31.4159"), 1);
-    }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while processes_with("sleep 31.4159") > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(processes_with("sleep 31.4159"), 0, "killed after a reset");
+        processes_with(needle)
+    };
+    // A connection reset: the child is terminated at once.
+    let s = connect(port);
+    let needle = format!("sleep 314.{}", s.local_addr().unwrap().port());
+    socket2::SockRef::from(&s)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    (&s).write_all(b"x").unwrap();
+    assert_eq!(wait_for(&needle, 1, 5), 1, "the child runs");
+    drop(s);
+    assert_eq!(wait_for(&needle, 0, 3), 0, "killed after a reset");
 
     // A normal end: the child gets its grace time, then SIGTERM; the stream then ends.
+    let mut s = connect(port);
+    let needle = format!("sleep 314.{}", s.local_addr().unwrap().port());
+    s.write_all(b"x").unwrap();
+    assert_eq!(wait_for(&needle, 1, 5), 1, "the child runs");
     let started = Instant::now();
-    let out = chunked(port, &[b"x"]);
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
     assert!(out.is_empty());
     let took = started.elapsed();
     assert!(
         took >= Duration::from_secs(4) && took < Duration::from_secs(15),
         "{took:?}"
     );
-    assert_eq!(processes_with("sleep 31.4159"), 0);
+    assert_eq!(processes_with(&needle), 0);
 }
 
 #[test]
@@ -407,6 +414,18 @@ fn exec_reports_what_cannot_run() {
     let (out, closed) = raw_exchange(port, b"x", 5);
     assert!(out.is_empty() && closed);
     e.wait_log("exec(): cannot run /no/such/program", 5);
+
+    let (_c2, e2, port2) = serve(
+        "exec-throw",
+        r#"pipy()
+.listen(PORT)
+  .exec('true', { onExit: () => { throw new Error('exit handler broke') } })
+"#,
+    );
+    let (out, closed) = raw_exchange(port2, b"x", 5);
+    assert!(out.is_empty() && closed);
+    let log = e2.wait_log("exit handler broke", 5);
+    assert!(log.contains("exec()"), "{log}");
 
     for (script, want) in [
         ("pipy().pipeline('p').exec()\n", "expects a command"),
@@ -496,4 +515,16 @@ fn handle_tls_client_hello_reports_a_throwing_callback() {
     assert!(out.is_empty() && closed);
     let log = e.wait_log("no names for you", 5);
     assert!(log.contains("handleTLSClientHello()"), "{log}");
+
+    let cb = Codebase::new("client-hello-args");
+    let s = cb.file(
+        "main.js",
+        "pipy().pipeline('p').handleTLSClientHello('sni')\n",
+    );
+    let (code, _, err) = run_to_end(&["--check", s.to_str().unwrap()], &[]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("handleTLSClientHello()") && err.contains("expects a callback"),
+        "{err}"
+    );
 }

@@ -220,6 +220,15 @@ impl Exec {
         if let Some(env) = &launch.env {
             cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
         }
+        // A child must not outlive the engine either (a killed engine cannot kill it).
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl(2) is async-signal-safe and touches only the new process.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot run {program}: {e}"))?;
