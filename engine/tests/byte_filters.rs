@@ -528,3 +528,47 @@ fn handle_tls_client_hello_reports_a_throwing_callback() {
         "{err}"
     );
 }
+
+#[test]
+fn decompress_http_decodes_a_brotli_body_from_an_origin() {
+    let input = sample(1500);
+    let packed = pipe_through(
+        "python3",
+        &[
+            "-c",
+            "import sys, brotli; sys.stdout.buffer.write(brotli.compress(sys.stdin.buffer.read()))",
+        ],
+        &input,
+    );
+    let body = packed.clone();
+    let origin = origin(move |_, _| {
+        let mut r = format!(
+            "HTTP/1.1 200 OK\r\ncontent-encoding: br\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(&body);
+        r
+    });
+    let (_c, _e, port) = serve(
+        "decompress-http-br",
+        &format!(
+            r#"pipy()
+.listen(PORT)
+  .demuxHTTP().to($=>$
+    .muxHTTP(() => 'o').to($=>$.connect('127.0.0.1:{origin}'))
+    .decompressHTTP()
+  )
+"#
+        ),
+    );
+    let out = Command::new("curl")
+        .args(["-s", "-D", "-", &format!("http://127.0.0.1:{port}/")])
+        .output()
+        .unwrap()
+        .stdout;
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&out[..split]).to_ascii_lowercase();
+    assert!(!head.contains("content-encoding"), "{head}");
+    assert_eq!(&out[split + 4..], &input[..]);
+}
