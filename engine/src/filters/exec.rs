@@ -134,7 +134,7 @@ enum State {
     Running(Child),
     /// The input ended, or starting failed: later input is ignored. The child, if any, is
     /// kept until the filter goes (dropping it kills the child).
-    Done(#[allow(dead_code)] Option<Child>),
+    Done { _child: Option<Child> },
 }
 
 /// A running child: its pid, the feed of its standard input, and its tasks.
@@ -410,12 +410,12 @@ impl Filter for Exec {
                         if let State::Running(c) = &self.state {
                             c.terminate();
                         }
-                        self.state = State::Done(None);
+                        self.state = State::Done { _child: None };
                         return fail(&self.output, "exec", &e);
                     }
                 }
                 Err(e) => {
-                    self.state = State::Done(None);
+                    self.state = State::Done { _child: None };
                     tracing::error!(target: "script", "exec(): {e}");
                     return self.output.emit(StreamEnd::runtime(format!("exec(): {e}")));
                 }
@@ -451,7 +451,7 @@ impl Filter for Exec {
                 let State::Running(c) = std::mem::replace(&mut self.state, State::Idle) else {
                     unreachable!()
                 };
-                self.state = State::Done(Some(c));
+                self.state = State::Done { _child: Some(c) };
             }
             _ => {}
         }
