@@ -6,6 +6,8 @@
 #   scripts/setup.sh desktop  also WebKitGTK 4.1 (to build the Tauri desktop app) and the X tools
 #                             its test uses (Xvfb, xauth, ImageMagick, xdotool)
 #   scripts/setup.sh grpc     also Python's grpcio and grpcio-tools, for the gRPC tests
+#   scripts/setup.sh bytes    also HAProxy, gzip and Python's brotli, for the byte-tool and PROXY
+#                             protocol tests (scripts/setup.d/bytes.sh)
 #   scripts/setup.sh h2check  also Python 3 and its h2 library, for the HTTP/2 conformance
 #                             checks (tests/h2conformance/), and nghttp (HTTP/2 client tests)
 #   scripts/setup.sh NAME     for any other NAME, runs scripts/setup.d/NAME.sh: the real peers

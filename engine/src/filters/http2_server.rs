@@ -276,7 +276,7 @@ impl Conn {
             remote: self
                 .context
                 .inbound()
-                .map(|i| i.remote.ip().to_string())
+                .map(|i| i.client().ip().to_string())
                 .unwrap_or_else(|| "-".into()),
             method: parts.method.as_str().to_string(),
             path: parts

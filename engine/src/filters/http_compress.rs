@@ -1,9 +1,11 @@
-//! `compressHTTP` and `decompressHTTP`: gzip/deflate HTTP bodies on the fly, fixing the
-//! `content-encoding` header; bodies stream through without being held whole.
+//! `compressHTTP` and `decompressHTTP`: gzip/deflate HTTP bodies on the fly (and brotli ones
+//! on decompression), fixing the `content-encoding` header; bodies stream through without
+//! being held whole.
 
 use std::io::Write;
 use std::rc::Rc;
 
+use brotli_decompressor::DecompressorWriter;
 use bytes::Bytes;
 use flate2::write::{GzDecoder, GzEncoder, ZlibDecoder, ZlibEncoder};
 use flate2::Compression;
@@ -30,7 +32,7 @@ static DECOMPRESS_HTTP: FilterDescriptor = FilterDescriptor {
     name: "decompressHTTP",
     kind: FilterKind::Plain,
     signature: "([enable])",
-    help: "Decompresses gzip or deflate HTTP message bodies and removes content-encoding",
+    help: "Decompresses gzip, deflate or br HTTP message bodies and removes content-encoding",
     params: &[(
         "enable",
         "function() deciding per message whether to decompress (default: always)",
@@ -76,6 +78,7 @@ enum Coder {
     DeflateOut(ZlibEncoder<Vec<u8>>),
     GzipIn(GzDecoder<Vec<u8>>),
     DeflateIn(ZlibDecoder<Vec<u8>>),
+    BrotliIn(Box<DecompressorWriter<Vec<u8>>>),
 }
 
 impl Coder {
@@ -97,6 +100,10 @@ impl Coder {
                 c.write_all(b)?;
                 c.get_mut()
             }
+            Coder::BrotliIn(c) => {
+                c.write_all(b)?;
+                c.get_mut()
+            }
         };
         Ok(Bytes::from(std::mem::take(buf)))
     }
@@ -107,6 +114,10 @@ impl Coder {
             Coder::DeflateOut(c) => c.finish()?,
             Coder::GzipIn(c) => c.finish()?,
             Coder::DeflateIn(c) => c.finish()?,
+            Coder::BrotliIn(mut c) => {
+                c.close()?;
+                std::mem::take(c.get_mut())
+            }
         }))
     }
 }
@@ -187,6 +198,9 @@ impl Codec {
                 let coder = match encoding.as_deref() {
                     Some("gzip") | Some("x-gzip") => Coder::GzipIn(GzDecoder::new(Vec::new())),
                     Some("deflate") => Coder::DeflateIn(ZlibDecoder::new(Vec::new())),
+                    Some("br") => {
+                        Coder::BrotliIn(Box::new(DecompressorWriter::new(Vec::new(), 4096)))
+                    }
                     _ => return Ok((None, head.clone())),
                 };
                 if let Some(o) = &option {

@@ -650,7 +650,7 @@ impl ServerCore {
                 remote: self
                     .context
                     .inbound()
-                    .map(|i| i.remote.ip().to_string())
+                    .map(|i| i.client().ip().to_string())
                     .unwrap_or_else(|| "-".into()),
                 method: h.method.clone(),
                 path: h.path.clone(),

@@ -5,10 +5,14 @@
 
 pub mod builder;
 mod callback;
+mod client_hello;
+mod compress;
 mod connect;
 mod debug;
+mod deframe;
 mod deposit;
 mod detect;
+mod exec;
 mod fastcgi;
 mod files;
 mod fork;
@@ -27,13 +31,16 @@ mod link_async;
 mod loop_back;
 mod misc;
 pub mod mux;
+mod pack;
 mod pipe;
 mod produce;
 mod promise;
+mod proxy_protocol;
 mod replace;
 mod replay;
 mod schedule;
 mod socks;
+mod split;
 mod swap;
 mod throttle;
 mod tls;
@@ -137,6 +144,13 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(swap::FILTERS);
         v.extend_from_slice(produce::FILTERS);
         v.extend_from_slice(deposit::FILTERS);
+        v.extend_from_slice(compress::FILTERS);
+        v.extend_from_slice(split::FILTERS);
+        v.extend_from_slice(deframe::FILTERS);
+        v.extend_from_slice(pack::FILTERS);
+        v.extend_from_slice(exec::FILTERS);
+        v.extend_from_slice(client_hello::FILTERS);
+        v.extend_from_slice(proxy_protocol::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

@@ -38,6 +38,8 @@ pub struct Inbound {
     pub remote: SocketAddr,
     /// Our end.
     pub local: SocketAddr,
+    /// The original client and destination, as a PROXY protocol header told them.
+    proxied: std::cell::Cell<Option<(SocketAddr, SocketAddr)>>,
     /// The script object, made on first use and shared by every context of the connection.
     js: std::cell::OnceCell<crate::script::JsValue>,
 }
@@ -54,8 +56,40 @@ impl Inbound {
             id,
             remote: canonical(remote),
             local: canonical(local),
+            proxied: std::cell::Cell::new(None),
             js: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The client: the peer, or the original client a PROXY protocol header named.
+    pub fn client(&self) -> SocketAddr {
+        self.proxied.get().map(|(c, _)| c).unwrap_or(self.remote)
+    }
+
+    /// Records the original client and destination from a PROXY protocol header: from now on
+    /// `__inbound.remoteAddress`/`remotePort` and `destinationAddress`/`destinationPort` (and
+    /// [`Inbound::client`]) report them.
+    pub fn set_proxied(&self, client: SocketAddr, destination: SocketAddr) {
+        let (client, destination) = (canonical(client), canonical(destination));
+        self.proxied.set(Some((client, destination)));
+        if let Some(v) = self.js.get() {
+            crate::script::js(|ctx| {
+                if let Some(o) = v.get(ctx).as_object() {
+                    let _ = Self::set_addresses(o, client, destination);
+                }
+            });
+        }
+    }
+
+    fn set_addresses(
+        o: &Object<'_>,
+        remote: SocketAddr,
+        destination: SocketAddr,
+    ) -> rquickjs::Result<()> {
+        o.set("remoteAddress", remote.ip().to_string())?;
+        o.set("remotePort", remote.port())?;
+        o.set("destinationAddress", destination.ip().to_string())?;
+        o.set("destinationPort", destination.port())
     }
 
     /// The object scripts see as `__inbound`.
@@ -71,12 +105,10 @@ impl Inbound {
     fn make_js<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
         let o = Object::new(ctx.clone())?;
         o.set("id", self.id as f64)?;
-        o.set("remoteAddress", self.remote.ip().to_string())?;
-        o.set("remotePort", self.remote.port())?;
         o.set("localAddress", self.local.ip().to_string())?;
         o.set("localPort", self.local.port())?;
-        o.set("destinationAddress", self.local.ip().to_string())?;
-        o.set("destinationPort", self.local.port())?;
+        let (remote, destination) = self.proxied.get().unwrap_or((self.remote, self.local));
+        Self::set_addresses(&o, remote, destination)?;
         Ok(o.into_value())
     }
 }

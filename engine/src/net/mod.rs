@@ -4,6 +4,7 @@ pub mod inbound;
 mod listener;
 pub mod outbound;
 pub mod port_holder;
+pub mod proxy_protocol;
 pub mod registry;
 mod socket;
 mod tap;

@@ -29,6 +29,24 @@ interface SOCKSRequest {
   port: number;
 }
 
+/** A PROXY protocol header, as acceptProxyProtocol() reads it and connectProxyProtocol() writes it. */
+interface ProxyProtocolHeader {
+  /** 1 (text) or 2 (binary); connectProxyProtocol() writes 1 by default. */
+  version?: 1 | 2;
+  /** 'PROXY' (a relayed connection) or 'LOCAL' (the proxy's own; version 2). */
+  command?: 'PROXY' | 'LOCAL';
+  /** Transport and family; 'TCP4' by default. */
+  protocol?: 'TCP4' | 'TCP6' | 'UDP4' | 'UDP6' | 'UNIX' | 'UNIX_DGRAM' | 'UNKNOWN';
+  /** The original client's address. */
+  sourceAddress?: string;
+  /** The original client's port. */
+  sourcePort?: number;
+  /** The address the client connected to. */
+  targetAddress?: string;
+  /** The port the client connected to. */
+  targetPort?: number;
+}
+
 /** A certificate and its private key, for TLS. */
 interface TLSCertificate {
   /** The certificate (chain). */

@@ -108,6 +108,54 @@ pub static SIGNATURES: &[Signature] = &[
             "timeout?: { timeout?: Duration }",
         ],
     ),
+    (
+        "compress",
+        &["algorithm: 'gzip' | 'deflate' | (() => 'gzip' | 'deflate')"],
+    ),
+    (
+        "decompress",
+        &["algorithm: 'gzip' | 'inflate' | 'deflate' | 'brotli' | (() => string)"],
+    ),
+    ("split", &["separator: string | Data | (() => string | Data)"]),
+    ("split", &["callback: (byte: number) => Event | Message | void"]),
+    (
+        "deframe",
+        &["states: { [state: string]: ((input: number | Data | number[]) => string | any[]) | string | any[] }"],
+    ),
+    (
+        "pack",
+        &[
+            "batch?: number",
+            "options?: { timeout?: Duration, interval?: Duration, vacancy?: number, prefix?: string, postfix?: string, separator?: string }",
+        ],
+    ),
+    (
+        "exec",
+        &[
+            "command: string | string[] | (() => string | string[])",
+            "options?: { stderr?: boolean, env?: { [name: string]: string } | (() => { [name: string]: string }), onStart?: (pid: number) => void, onExit?: (code: number, stderr?: Data) => Events | void }",
+        ],
+    ),
+    (
+        "handleTLSClientHello",
+        &["callback: (hello: { serverNames?: string[], protocolNames?: string[] }) => void"],
+    ),
+    (
+        "acceptProxyProtocol",
+        &["target: Layout", "handler: (header: ProxyProtocolHeader) => boolean"],
+    ),
+    (
+        "acceptProxyProtocol",
+        &["handler: (header: ProxyProtocolHeader) => boolean"],
+    ),
+    (
+        "connectProxyProtocol",
+        &["target: Layout", "header: ProxyProtocolHeader | (() => ProxyProtocolHeader)"],
+    ),
+    (
+        "connectProxyProtocol",
+        &["header: ProxyProtocolHeader | (() => ProxyProtocolHeader)"],
+    ),
     ("dummy", &[]),
     ("read", &["filename: string | (() => string)"]),
     (
