@@ -5,6 +5,7 @@
 
 pub mod builder;
 mod callback;
+mod codec_glue;
 mod connect;
 mod debug;
 mod detect;
@@ -21,8 +22,10 @@ mod http_server;
 mod http_tunnel;
 mod link;
 mod misc;
+mod mqtt;
 mod promise;
 mod replace;
+mod resp;
 mod socks;
 mod throttle;
 mod tls;
@@ -107,6 +110,8 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(http_tunnel::FILTERS);
         v.extend_from_slice(socks::FILTERS);
         v.extend_from_slice(throttle::FILTERS);
+        v.extend_from_slice(mqtt::FILTERS);
+        v.extend_from_slice(resp::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

@@ -94,6 +94,8 @@ pub static SIGNATURES: &[Signature] = &[
     ("connectTLS", &["options?: ConnectTLSOptions"]),
     ("decodeHTTPRequest", &["options?: HTTPCodecOptions"]),
     ("decodeHTTPResponse", &["options?: HTTPCodecOptions"]),
+    ("decodeMQTT", &["options?: MQTTDecoderOptions"]),
+    ("decodeRESP", &["options?: RESPDecoderOptions"]),
     ("decompressHTTP", &["enable?: () => boolean"]),
     ("demuxHTTP", &["target: Layout", "options?: HTTPServerOptions"]),
     ("demuxHTTP", &["options?: HTTPServerOptions"]),
@@ -116,6 +118,8 @@ pub static SIGNATURES: &[Signature] = &[
     ("dump", &["tag?: string | (() => string)"]),
     ("encodeHTTPRequest", &["options?: HTTPCodecOptions"]),
     ("encodeHTTPResponse", &["options?: HTTPCodecOptions"]),
+    ("encodeMQTT", &[]),
+    ("encodeRESP", &[]),
     (
         "fork",
         &["target: Layout", "initializers?: ForkInitializers | (() => ForkInitializers)"],
@@ -416,6 +420,32 @@ pub static OPTIONS: &[OptionSchema] = &[
             "blockInput",
             "boolean",
             "also stops reading the input while events wait",
+        )],
+    ),
+    (
+        "MQTTDecoderOptions",
+        "Options of decodeMQTT().",
+        &[
+            (
+                "maxPacketSize",
+                SIZE,
+                "a packet whose remaining length is larger ends the stream (default 16m)",
+            ),
+            (
+                "protocolLevel",
+                "number | (() => number)",
+                "the level (4: 3.1.1, 5: 5.0) of a session whose CONNECT this decoder does \
+                 not see; a CONNECT sets it (default 5)",
+            ),
+        ],
+    ),
+    (
+        "RESPDecoderOptions",
+        "Options of decodeRESP().",
+        &[(
+            "maxMessageSize",
+            SIZE,
+            "a value larger than this, with everything nested in it, ends the stream (default 16m)",
         )],
     ),
 ];

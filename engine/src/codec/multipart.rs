@@ -1,0 +1,1 @@
+//! MIME multipart bodies (RFC 2046).

@@ -1,0 +1,1 @@
+//! WebSocket frames (RFC 6455).
