@@ -30,6 +30,7 @@ mod socks;
 mod throttle;
 mod tls;
 mod use_chain;
+mod websocket;
 
 pub use builder::{Builder, Sub};
 pub use http_server::drain_servers;
@@ -112,6 +113,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(throttle::FILTERS);
         v.extend_from_slice(mqtt::FILTERS);
         v.extend_from_slice(resp::FILTERS);
+        v.extend_from_slice(websocket::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

@@ -96,6 +96,7 @@ pub static SIGNATURES: &[Signature] = &[
     ("decodeHTTPResponse", &["options?: HTTPCodecOptions"]),
     ("decodeMQTT", &["options?: MQTTDecoderOptions"]),
     ("decodeRESP", &["options?: RESPDecoderOptions"]),
+    ("decodeWebSocket", &["options?: WebSocketDecoderOptions"]),
     ("decompressHTTP", &["enable?: () => boolean"]),
     ("demuxHTTP", &["target: Layout", "options?: HTTPServerOptions"]),
     ("demuxHTTP", &["options?: HTTPServerOptions"]),
@@ -120,6 +121,7 @@ pub static SIGNATURES: &[Signature] = &[
     ("encodeHTTPResponse", &["options?: HTTPCodecOptions"]),
     ("encodeMQTT", &[]),
     ("encodeRESP", &[]),
+    ("encodeWebSocket", &[]),
     (
         "fork",
         &["target: Layout", "initializers?: ForkInitializers | (() => ForkInitializers)"],
@@ -446,6 +448,15 @@ pub static OPTIONS: &[OptionSchema] = &[
             "maxMessageSize",
             SIZE,
             "a value larger than this, with everything nested in it, ends the stream (default 16m)",
+        )],
+    ),
+    (
+        "WebSocketDecoderOptions",
+        "Options of decodeWebSocket().",
+        &[(
+            "maxMessageSize",
+            SIZE,
+            "a message larger than this, all its fragments counted, ends the stream (default 16m)",
         )],
     ),
 ];
