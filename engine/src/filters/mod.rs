@@ -23,6 +23,7 @@ mod http_tunnel;
 mod link;
 mod misc;
 mod mqtt;
+mod multipart;
 mod promise;
 mod replace;
 mod resp;
@@ -112,6 +113,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(socks::FILTERS);
         v.extend_from_slice(throttle::FILTERS);
         v.extend_from_slice(mqtt::FILTERS);
+        v.extend_from_slice(multipart::FILTERS);
         v.extend_from_slice(resp::FILTERS);
         v.extend_from_slice(websocket::FILTERS);
         v.sort_by_key(|d| d.name);

@@ -95,6 +95,7 @@ pub static SIGNATURES: &[Signature] = &[
     ("decodeHTTPRequest", &["options?: HTTPCodecOptions"]),
     ("decodeHTTPResponse", &["options?: HTTPCodecOptions"]),
     ("decodeMQTT", &["options?: MQTTDecoderOptions"]),
+    ("decodeMultipart", &["options?: MultipartDecoderOptions"]),
     ("decodeRESP", &["options?: RESPDecoderOptions"]),
     ("decodeWebSocket", &["options?: WebSocketDecoderOptions"]),
     ("decompressHTTP", &["enable?: () => boolean"]),
@@ -440,6 +441,15 @@ pub static OPTIONS: &[OptionSchema] = &[
                  not see; a CONNECT sets it (default 5)",
             ),
         ],
+    ),
+    (
+        "MultipartDecoderOptions",
+        "Options of decodeMultipart().",
+        &[(
+            "maxHeaderSize",
+            SIZE,
+            "a part whose header section is larger than this ends the stream (default 64k)",
+        )],
     ),
     (
         "RESPDecoderOptions",
