@@ -43,6 +43,12 @@ impl Decoder {
         while let Some((used, item)) = self.item()? {
             self.buf.advance(used);
             self.taken += used;
+            if self.taken > self.max_size {
+                return Err(DecodeError::TooLarge {
+                    size: self.taken as u64,
+                    limit: self.max_size,
+                });
+            }
             let mut v = match item {
                 Item::Array(n) if n > 0 => {
                     if self.stack.len() >= MAX_DEPTH {
@@ -83,7 +89,8 @@ impl Decoder {
         let Some(lf) = self.buf.iter().position(|c| *c == b'\n') else {
             return Ok(None);
         };
-        if lf == 0 || self.buf[lf - 1] != b'\r' {
+        // A line is at least a type byte and CRLF.
+        if lf < 2 || self.buf[lf - 1] != b'\r' {
             return malformed("a line not ended by CRLF");
         }
         let line = &self.buf[1..lf - 1];
@@ -122,7 +129,8 @@ impl Decoder {
                     return Ok(Some((used, Item::Value(Value::Null))));
                 }
                 // Every item takes at least three bytes.
-                let least = ((self.taken + used) as u64).saturating_add((n as u64).saturating_mul(3));
+                let least =
+                    ((self.taken + used) as u64).saturating_add((n as u64).saturating_mul(3));
                 if least > self.max_size as u64 {
                     return Err(DecodeError::TooLarge {
                         size: least,
@@ -179,7 +187,9 @@ mod tests {
 
     fn decode(bytes: &[u8]) -> Vec<Value> {
         let mut out = Vec::new();
-        Decoder::new(1 << 20).feed(bytes, &mut out).expect("decodes");
+        Decoder::new(1 << 20)
+            .feed(bytes, &mut out)
+            .expect("decodes");
         out
     }
 
@@ -189,7 +199,8 @@ mod tests {
 
     #[test]
     fn every_type_round_trips() {
-        let wire = b"*7\r\n+OK\r\n-ERR no\r\n:-42\r\n$3\r\nfoo\r\n$-1\r\n*0\r\n*2\r\n$0\r\n\r\n:12345\r\n";
+        let wire =
+            b"*7\r\n+OK\r\n-ERR no\r\n:-42\r\n$3\r\nfoo\r\n$-1\r\n*0\r\n*2\r\n$0\r\n\r\n:12345\r\n";
         let values = decode(wire);
         assert_eq!(
             values,
@@ -247,10 +258,14 @@ mod tests {
         let r = Decoder::new(100).feed(&[b'+'; 200], &mut out);
         assert!(matches!(r, Err(DecodeError::TooLarge { .. })));
         assert!(Decoder::new(100).feed(b"?x\r\n", &mut out).is_err());
+        assert!(Decoder::new(100).feed(b"\r\n", &mut out).is_err());
+        assert!(Decoder::new(100).feed(b"*1\r\n\n", &mut out).is_err());
         assert!(Decoder::new(100).feed(b"$1\r\nab\r\n", &mut out).is_err());
         assert!(Decoder::new(100).feed(b":1x\r\n", &mut out).is_err());
         let deep = "*1\r\n".repeat(MAX_DEPTH + 1);
-        assert!(Decoder::new(1 << 20).feed(deep.as_bytes(), &mut out).is_err());
+        assert!(Decoder::new(1 << 20)
+            .feed(deep.as_bytes(), &mut out)
+            .is_err());
     }
 
     #[test]
