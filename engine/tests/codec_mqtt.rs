@@ -92,7 +92,14 @@ fn subscriber(port: u16, version: &str, count: usize) -> Peer {
     let mut cmd = Command::new("mosquitto_sub");
     cmd.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-V", version])
         .args(["-t", "a/#", "-q", "1", "-C", &count.to_string()])
-        .args(["-F", if version == "mqttv5" { "%t|%P|%p" } else { "%t||%p" }]);
+        .args([
+            "-F",
+            if version == "mqttv5" {
+                "%t|%P|%p"
+            } else {
+                "%t||%p"
+            },
+        ]);
     Peer::start(cmd)
 }
 
@@ -112,7 +119,9 @@ fn session(version: &str, level: u8) {
     engine.wait_log("broker> SUBACK [1]", 10);
 
     publish(port, version, &["-t", "a/in", "-m", "hello", "-q", "1"]);
-    let big: String = (0..100_000).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    let big: String = (0..100_000)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
     let file = cb.file("big.txt", &big);
     publish(
         port,
@@ -129,7 +138,11 @@ fn session(version: &str, level: u8) {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
     assert_eq!(lines[0], "a/out||hello", "the proxy rewrote the topic");
-    assert_eq!(lines[1], format!("a/big||{big}"), "the 100 KB message is whole");
+    assert_eq!(
+        lines[1],
+        format!("a/big||{big}"),
+        "the 100 KB message is whole"
+    );
     if level == 5 {
         assert_eq!(lines[2], "a/zero|who:sluice|qos0");
     } else {
@@ -149,7 +162,10 @@ fn session(version: &str, level: u8) {
         "broker> PUBCOMP null".to_string(),
         format!("client> DISCONNECT level {level}"),
     ] {
-        assert!(log.contains(&expected), "no {expected:?} in the log:\n{log}");
+        assert!(
+            log.contains(&expected),
+            "no {expected:?} in the log:\n{log}"
+        );
     }
     if level == 5 {
         assert!(log.contains(r#"props {"who":"sluice"}"#), "{log}");
@@ -181,10 +197,16 @@ fn a_packet_over_the_limit_ends_its_connection_only() {
     assert_eq!(&connack, b"\x20\x02\x00\x00");
     s.write_all(b"\x30\x88\x27\x00\x01t").unwrap();
     let mut rest = Vec::new();
-    let n = s.read_to_end(&mut rest).expect("the proxy closes the connection");
+    let n = s
+        .read_to_end(&mut rest)
+        .expect("the proxy closes the connection");
     assert_eq!(n, 0);
     engine.wait_log("decodeMQTT: 5000 bytes is over the limit of 1000", 10);
 
     // Others still get through.
-    publish(port + 1, "mqttv311", &["-t", "a/in", "-m", "small", "-q", "1"]);
+    publish(
+        port + 1,
+        "mqttv311",
+        &["-t", "a/in", "-m", "small", "-q", "1"],
+    );
 }

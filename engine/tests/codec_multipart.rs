@@ -98,7 +98,10 @@ fn curl_form_uploads_split_into_parts() {
         parts[1]["headers"]["content-disposition"],
         r#"form-data; name="file"; filename="data.bin""#
     );
-    assert_eq!(parts[1]["headers"]["content-type"], "application/octet-stream");
+    assert_eq!(
+        parts[1]["headers"]["content-type"],
+        "application/octet-stream"
+    );
     let mut with_crlf = file.clone();
     with_crlf.extend_from_slice(b"\r\n");
     assert_eq!(parts[1]["size"], with_crlf.len());

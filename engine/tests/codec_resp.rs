@@ -88,7 +88,8 @@ pipy()
 
 fn cli(port: u16, args: &[&str]) -> String {
     let mut cmd = Command::new("redis-cli");
-    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()]).args(args);
+    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args);
     let (code, out, err) = run(cmd, 20);
     assert_eq!(code, Some(0), "redis-cli {args:?}: {out}{err}");
     out
@@ -147,7 +148,11 @@ fn pipelined_commands_and_a_1mb_value() {
     // 1,000 SETs then 1,000 GETs, all in one write.
     let mut batch = Vec::new();
     for i in 0..1000 {
-        batch.extend(command(&[b"SET", format!("k{i}").as_bytes(), format!("v{i}").as_bytes()]));
+        batch.extend(command(&[
+            b"SET",
+            format!("k{i}").as_bytes(),
+            format!("v{i}").as_bytes(),
+        ]));
     }
     let mut expected = b"+OK\r\n".repeat(1000);
     for i in 0..1000 {

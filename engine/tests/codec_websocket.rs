@@ -198,8 +198,15 @@ pipy({{ _req: null }})
     cmd.arg(peer_script()).args(["oversize", &url, "100000"]);
     let (code, out, err) = run(cmd, 30);
     assert_eq!(code, Some(0), "{out}{err}");
-    assert_eq!(out.trim(), "closed True", "no close frame, the connection just ends");
-    engine.wait_log("decodeWebSocket: 100000 bytes is over the limit of 65536", 10);
+    assert_eq!(
+        out.trim(),
+        "closed True",
+        "no close frame, the connection just ends"
+    );
+    engine.wait_log(
+        "decodeWebSocket: 100000 bytes is over the limit of 65536",
+        10,
+    );
     // Small messages still echo.
     let mut cmd = Command::new("python3");
     cmd.arg(peer_script()).args(["oversize", &url, "1000"]);

@@ -116,7 +116,10 @@ fn read<'js>(ctx: &Ctx<'js>, v: &rquickjs::Value<'js>, depth: usize) -> Value {
     if let Some(a) = v.as_array() {
         return Value::Array(
             a.iter::<rquickjs::Value>()
-                .map(|x| x.map(|x| read(ctx, &x, depth + 1)).unwrap_or(Value::Undefined))
+                .map(|x| {
+                    x.map(|x| read(ctx, &x, depth + 1))
+                        .unwrap_or(Value::Undefined)
+                })
                 .collect(),
         );
     }

@@ -207,7 +207,8 @@ impl Decoder {
                         match headers.iter_mut().find(|(k, _)| *k == name) {
                             Some((_, Value::Array(list))) => list.push(value),
                             Some((_, old)) => {
-                                *old = Value::Array(vec![std::mem::replace(old, Value::Null), value])
+                                *old =
+                                    Value::Array(vec![std::mem::replace(old, Value::Null), value])
                             }
                             None => headers.push((name, value)),
                         }
@@ -238,8 +239,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
         return None;
     }
     let first = needle[0];
-    (0..=hay.len() - needle.len())
-        .find(|&i| hay[i] == first && &hay[i..i + needle.len()] == needle)
+    (0..=hay.len() - needle.len()).find(|&i| hay[i] == first && &hay[i..i + needle.len()] == needle)
 }
 
 #[cfg(test)]

@@ -120,7 +120,13 @@ impl Value {
             Value::Error(m) => format!("Error: {m}"),
             Value::Array(a) => a
                 .iter()
-                .map(|v| if v.is_nullish() { String::new() } else { v.to_text() })
+                .map(|v| {
+                    if v.is_nullish() {
+                        String::new()
+                    } else {
+                        v.to_text()
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(","),
             Value::Object(_) => "[object Object]".into(),

@@ -107,7 +107,8 @@ impl Filter for Decode {
                 let mut packets = Vec::new();
                 let r = self.decoder.feed(&b, &mut packets);
                 for p in packets {
-                    self.output.emit(Event::MessageStart(Some(js::lazy(p.head))));
+                    self.output
+                        .emit(Event::MessageStart(Some(js::lazy(p.head))));
                     if !p.body.is_empty() {
                         self.output.emit(Event::Data(p.body));
                     }
@@ -179,7 +180,8 @@ impl Filter for Encode {
                     Err(e) => {
                         tracing::warn!(target: "codec", "encodeMQTT: {e}");
                         self.ended = true;
-                        self.output.emit(StreamEnd::runtime(format!("encodeMQTT: {e}")));
+                        self.output
+                            .emit(StreamEnd::runtime(format!("encodeMQTT: {e}")));
                     }
                 }
             }

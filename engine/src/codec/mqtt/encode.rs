@@ -11,7 +11,9 @@ use crate::codec::Value;
 pub fn encode(head: &Value, body: &[u8], payload: Option<&Value>) -> Result<Vec<u8>, String> {
     let kind = match head.get("type") {
         Some(Value::Str(s)) => super::type_number(s),
-        Some(v) => u8::try_from(v.to_i64()).ok().filter(|n| (1..=15).contains(n)),
+        Some(v) => u8::try_from(v.to_i64())
+            .ok()
+            .filter(|n| (1..=15).contains(n)),
         None => None,
     }
     .ok_or("MQTT head without a valid type")?;
@@ -25,7 +27,9 @@ pub fn encode(head: &Value, body: &[u8], payload: Option<&Value>) -> Result<Vec<
     match kind {
         1 => connect(&mut b, head, level, payload.unwrap_or(&Value::Undefined))?,
         2 => {
-            b.push(u8::from(head.get("sessionPresent").is_some_and(Value::truthy)));
+            b.push(u8::from(
+                head.get("sessionPresent").is_some_and(Value::truthy),
+            ));
             b.push(int("reasonCode") as u8);
             if v5 {
                 properties::write(&mut b, props)?;
@@ -39,7 +43,10 @@ pub fn encode(head: &Value, body: &[u8], payload: Option<&Value>) -> Result<Vec<
             if head.get("retain").is_some_and(Value::truthy) {
                 flags |= 0x01;
             }
-            let topic = head.get("topicName").map(Value::to_text).unwrap_or_default();
+            let topic = head
+                .get("topicName")
+                .map(Value::to_text)
+                .unwrap_or_default();
             put_prefixed(&mut b, topic.as_bytes())?;
             if qos > 0 {
                 b.extend_from_slice(&(int("packetIdentifier") as u16).to_be_bytes());
@@ -134,7 +141,12 @@ fn connect(b: &mut Vec<u8>, head: &Value, level: u8, p: &Value) -> Result<(), St
         }
         let topic = w.get("topic").map(Value::to_text).unwrap_or_default();
         put_prefixed(b, topic.as_bytes())?;
-        put_prefixed(b, &w.get("payload").and_then(Value::to_bytes).unwrap_or_default())?;
+        put_prefixed(
+            b,
+            &w.get("payload")
+                .and_then(Value::to_bytes)
+                .unwrap_or_default(),
+        )?;
     }
     if let Some(u) = p.get("username") {
         put_prefixed(b, u.to_text().as_bytes())?;

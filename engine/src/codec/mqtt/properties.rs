@@ -100,7 +100,9 @@ pub fn write(out: &mut Vec<u8>, props: Option<&Value>) -> Result<(), String> {
             buf.push(*id);
             let n = v.to_i64();
             match kind {
-                Kind::VarInt => put_varint(&mut buf, (n as u32).min(super::MAX_REMAINING_LENGTH as u32)),
+                Kind::VarInt => {
+                    put_varint(&mut buf, (n as u32).min(super::MAX_REMAINING_LENGTH as u32))
+                }
                 Kind::Byte => buf.push(n as u8),
                 Kind::Two => buf.extend_from_slice(&(n as u16).to_be_bytes()),
                 Kind::Four => buf.extend_from_slice(&(n as u32).to_be_bytes()),

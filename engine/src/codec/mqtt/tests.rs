@@ -83,7 +83,10 @@ fn subscribe_and_suback_5() {
     assert_eq!(filters[0].get("filter"), Some(&Value::from("a/#")));
     assert_eq!(filters[0].get("qos"), Some(&Value::Int(1)));
     assert_eq!(filters[0].get("noLocal"), Some(&Value::Bool(true)));
-    assert_eq!(filters[0].get("retainAsPublished"), Some(&Value::Bool(true)));
+    assert_eq!(
+        filters[0].get("retainAsPublished"),
+        Some(&Value::Bool(true))
+    );
     assert_eq!(filters[0].get("retainHandling"), Some(&Value::Int(2)));
     let p = round_trip(b"\x90\x04\x00\x02\x00\x01", Some(5));
     assert_eq!(p.payload, Some(Value::Array(vec![Value::Int(1)])));
@@ -128,7 +131,11 @@ fn over_the_limit_is_an_error_before_buffering() {
 fn malformed_packets_are_errors() {
     let mut out = Vec::new();
     assert!(Decoder::new(100).feed(b"\x00\x00", &mut out).is_err());
-    assert!(Decoder::new(100).feed(b"\x10\x02\x00\x09", &mut out).is_err());
-    assert!(Decoder::new(100).feed(b"\x30\xff\xff\xff\xff\x01", &mut out).is_err());
+    assert!(Decoder::new(100)
+        .feed(b"\x10\x02\x00\x09", &mut out)
+        .is_err());
+    assert!(Decoder::new(100)
+        .feed(b"\x30\xff\xff\xff\xff\x01", &mut out)
+        .is_err());
     assert!(encode(&Value::object().with("type", "NOPE"), b"", None).is_err());
 }

@@ -28,7 +28,13 @@ fn rfc_examples_decode() {
     assert_eq!(decode(pong).unwrap(), text(10, true, "Hello"));
     let fragmented = b"\x01\x03Hel\x80\x02lo";
     let parts = decode(fragmented).unwrap();
-    assert_eq!(parts.first(), Some(&Part::Start { opcode: 1, masked: false }));
+    assert_eq!(
+        parts.first(),
+        Some(&Part::Start {
+            opcode: 1,
+            masked: false
+        })
+    );
     let body: Vec<u8> = parts
         .iter()
         .filter_map(|p| match p {
@@ -57,7 +63,10 @@ fn frames_encode_as_the_rfc_examples() {
     assert_eq!(&out[..10], b"\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00");
     assert_eq!(
         decode(&out).unwrap().first(),
-        Some(&Part::Start { opcode: 2, masked: false })
+        Some(&Part::Start {
+            opcode: 2,
+            masked: false
+        })
     );
 }
 
@@ -71,7 +80,13 @@ fn a_ping_between_fragments_comes_after_the_message() {
         .map(|(i, _)| i)
         .collect();
     assert_eq!(ends.len(), 2);
-    assert_eq!(parts[ends[0] + 1], Part::Start { opcode: 9, masked: false });
+    assert_eq!(
+        parts[ends[0] + 1],
+        Part::Start {
+            opcode: 9,
+            masked: false
+        }
+    );
 }
 
 #[test]
@@ -102,7 +117,10 @@ fn framing_rules_and_the_limit() {
     assert!(decode(b"\xc1\x00").is_err(), "RSV1 without an extension");
     assert!(decode(b"\x83\x00").is_err(), "opcode 3");
     assert!(decode(b"\x80\x00").is_err(), "a lone continuation");
-    assert!(decode(b"\x01\x00\x01\x00").is_err(), "a message inside a message");
+    assert!(
+        decode(b"\x01\x00\x01\x00").is_err(),
+        "a message inside a message"
+    );
     assert!(decode(b"\x09\x00").is_err(), "a fragmented ping");
     assert!(decode(b"\x89\x7e\x00\x80").is_err(), "a 128-byte ping");
     assert!(decode(b"\x88\x01\x03").is_err(), "a one-byte close payload");
