@@ -130,11 +130,9 @@ fn read<'js>(ctx: &Ctx<'js>, v: &rquickjs::Value<'js>, depth: usize) -> Value {
             .unwrap_or(Value::Undefined);
     }
     let mut fields = Vec::new();
-    for prop in o.props::<String, rquickjs::Value>() {
-        if let Ok((k, x)) = prop {
-            if !x.is_function() {
-                fields.push((k, read(ctx, &x, depth + 1)));
-            }
+    for (k, x) in o.props::<String, rquickjs::Value>().flatten() {
+        if !x.is_function() {
+            fields.push((k, read(ctx, &x, depth + 1)));
         }
     }
     Value::Object(fields)

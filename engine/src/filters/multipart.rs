@@ -21,7 +21,7 @@ static DECODE: FilterDescriptor = FilterDescriptor {
         "options",
         "{maxHeaderSize (64k): a part whose header section is larger ends the stream}",
     )],
-    build: build,
+    build,
 };
 
 /// The multipart filter.
