@@ -10,6 +10,7 @@ cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
 scripts/setup.sh grpc
 scripts/setup.sh bytes
+scripts/setup.sh codecs
 scripts/setup.sh h2check
 scripts/setup.sh fastcgi
 cargo test --release --no-fail-fast

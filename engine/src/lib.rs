@@ -16,6 +16,7 @@
 pub mod admin;
 pub mod cli;
 pub mod codebase;
+pub mod codec;
 pub mod event;
 pub mod filters;
 pub mod graph;

@@ -155,6 +155,11 @@ impl Tunnel {
             Some(Event::MessageStart(h)) => status_of(h),
             _ => 200,
         };
+        if status == 101 {
+            if let Some(Event::MessageStart(Some(h))) = events.first() {
+                super::websocket::complete_handshake(msg.head.as_ref(), h);
+            }
+        }
         self.output.emit_all(events);
         if opens(status) {
             self.state = State::Open;

@@ -6,6 +6,7 @@
 pub mod builder;
 mod callback;
 mod client_hello;
+mod codec_glue;
 mod compress;
 mod connect;
 mod debug;
@@ -30,6 +31,8 @@ mod link;
 mod link_async;
 mod loop_back;
 mod misc;
+mod mqtt;
+mod multipart;
 pub mod mux;
 mod pack;
 mod pipe;
@@ -38,6 +41,7 @@ mod promise;
 mod proxy_protocol;
 mod replace;
 mod replay;
+mod resp;
 mod schedule;
 mod socks;
 mod split;
@@ -46,6 +50,7 @@ mod throttle;
 mod tls;
 mod use_chain;
 mod wait;
+mod websocket;
 
 pub use builder::{Builder, Sub};
 pub use callback::MessageReader;
@@ -151,6 +156,10 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(exec::FILTERS);
         v.extend_from_slice(client_hello::FILTERS);
         v.extend_from_slice(proxy_protocol::FILTERS);
+        v.extend_from_slice(mqtt::FILTERS);
+        v.extend_from_slice(multipart::FILTERS);
+        v.extend_from_slice(resp::FILTERS);
+        v.extend_from_slice(websocket::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

@@ -60,6 +60,7 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("logWrite", Func::from(log_write))?;
     super::stats::install(&n)?;
     super::formats::install(&n)?;
+    super::codecs::install(&n)?;
     super::files::install(&n)?;
     super::os::install(&n)?;
     super::process::install(&n)?;

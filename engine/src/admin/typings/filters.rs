@@ -94,6 +94,10 @@ pub static SIGNATURES: &[Signature] = &[
     ("connectTLS", &["options?: ConnectTLSOptions"]),
     ("decodeHTTPRequest", &["options?: HTTPCodecOptions"]),
     ("decodeHTTPResponse", &["options?: HTTPCodecOptions"]),
+    ("decodeMQTT", &["options?: MQTTDecoderOptions"]),
+    ("decodeMultipart", &["options?: MultipartDecoderOptions"]),
+    ("decodeRESP", &["options?: RESPDecoderOptions"]),
+    ("decodeWebSocket", &["options?: WebSocketDecoderOptions"]),
     ("decompressHTTP", &["enable?: () => boolean"]),
     ("demux", &["target: Layout", "options?: DemuxOptions"]),
     ("demux", &["options?: DemuxOptions"]),
@@ -168,6 +172,9 @@ pub static SIGNATURES: &[Signature] = &[
     ("dump", &["tag?: string | (() => string)"]),
     ("encodeHTTPRequest", &["options?: HTTPCodecOptions"]),
     ("encodeHTTPResponse", &["options?: HTTPCodecOptions"]),
+    ("encodeMQTT", &[]),
+    ("encodeRESP", &[]),
+    ("encodeWebSocket", &[]),
     (
         "fork",
         &["target: Layout", "initializers?: ForkInitializers | (() => ForkInitializers)"],
@@ -581,6 +588,50 @@ pub static OPTIONS: &[OptionSchema] = &[
             "blockInput",
             "boolean",
             "also stops reading the input while events wait",
+        )],
+    ),
+    (
+        "MQTTDecoderOptions",
+        "Options of decodeMQTT().",
+        &[
+            (
+                "maxPacketSize",
+                SIZE,
+                "a packet whose remaining length is larger ends the stream (default 16m)",
+            ),
+            (
+                "protocolLevel",
+                "number | (() => number)",
+                "the level (4: 3.1.1, 5: 5.0) of a session whose CONNECT this decoder does \
+                 not see; a CONNECT sets it (default 5)",
+            ),
+        ],
+    ),
+    (
+        "MultipartDecoderOptions",
+        "Options of decodeMultipart().",
+        &[(
+            "maxHeaderSize",
+            SIZE,
+            "a part whose header section is larger than this ends the stream (default 64k)",
+        )],
+    ),
+    (
+        "RESPDecoderOptions",
+        "Options of decodeRESP().",
+        &[(
+            "maxMessageSize",
+            SIZE,
+            "a value larger than this, with everything nested in it, ends the stream (default 16m)",
+        )],
+    ),
+    (
+        "WebSocketDecoderOptions",
+        "Options of decodeWebSocket().",
+        &[(
+            "maxMessageSize",
+            SIZE,
+            "a message larger than this, all its fragments counted, ends the stream (default 16m)",
         )],
     ),
 ];

@@ -556,6 +556,24 @@ declare namespace zlib {
   function gunzip(data: Data): Data;
 }
 
+/**
+ * RESP, the Redis protocol: a simple string is a string, an error an Error, an integer a
+ * number, a bulk string Data, an array an array, and a null bulk string or array null.
+ */
+declare namespace RESP {
+  /**
+   * The RESP bytes of one value (a number is written as an integer; null and undefined as a
+   * null bulk string; other values as a simple string of their text).
+   * @param value the value to write
+   */
+  function encode(value: any): Data;
+  /**
+   * Every whole value in the bytes, in order; null for null or undefined.
+   * @param data RESP bytes
+   */
+  function decode(data: Data): any[];
+}
+
 /** A query string's parameters, in order; a name given more than once has several values. */
 declare class URLSearchParams {
   /**

@@ -150,3 +150,13 @@ globalThis.YAML = {
     gunzip: op(3, 'gunzip'),
   };
 })();
+
+// RESP (Redis): RESP.encode(value) gives the bytes of one value; RESP.decode(data) gives an
+// array of every whole value in the bytes (script/codecs.rs, codec/resp.rs).
+globalThis.RESP = {
+  encode: v => S.dataOf(__N.respEncode(v)),
+  decode: data => {
+    if (data === null || data === undefined) return null;
+    return __N.respDecode(bytesOf(data, 'RESP.decode'));
+  },
+};
