@@ -9,6 +9,7 @@ scripts/build-ui.sh
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
 scripts/setup.sh grpc
+scripts/setup.sh codecs2
 scripts/setup.sh h2check
 cargo test --release --no-fail-fast
 
