@@ -15,6 +15,7 @@
 
 pub mod admin;
 pub mod cli;
+pub mod codec;
 pub mod codebase;
 pub mod event;
 pub mod filters;

@@ -10,6 +10,7 @@ mod debug;
 mod detect;
 mod files;
 mod fork;
+mod framed;
 mod grpc_web;
 mod handle;
 mod http2_client;
@@ -24,6 +25,7 @@ mod misc;
 mod promise;
 mod replace;
 mod socks;
+mod thrift;
 mod throttle;
 mod tls;
 mod use_chain;
@@ -107,6 +109,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(http_tunnel::FILTERS);
         v.extend_from_slice(socks::FILTERS);
         v.extend_from_slice(throttle::FILTERS);
+        v.extend_from_slice(thrift::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

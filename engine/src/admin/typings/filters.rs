@@ -105,6 +105,8 @@ pub static SIGNATURES: &[Signature] = &[
         ],
     ),
     ("dummy", &[]),
+    ("decodeThrift", &["options?: { maxMessageSize?: number | string }"]),
+    ("encodeThrift", &[]),
     ("read", &["filename: string | (() => string)"]),
     (
         "tee",

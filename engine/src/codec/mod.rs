@@ -1,0 +1,74 @@
+//! Wire formats of the non-HTTP protocols, sans I/O: each module turns bytes into Rust values
+//! and back. The filters (`crate::filters`) and script globals (`crate::script`) build on them.
+
+pub mod thrift;
+
+/// The input ended before a value did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Short;
+
+/// A reading position in a byte slice; every read fails with [`Short`] past the end.
+pub struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Cursor { buf, pos: 0 }
+    }
+
+    /// Bytes read so far.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Bytes left.
+    pub fn left(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// The next `n` bytes.
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8], Short> {
+        if self.left() < n {
+            return Err(Short);
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    /// One byte.
+    pub fn u8(&mut self) -> Result<u8, Short> {
+        Ok(self.take(1)?[0])
+    }
+
+    /// A big-endian u16.
+    pub fn u16(&mut self) -> Result<u16, Short> {
+        Ok(u16::from_be_bytes(self.take(2)?.try_into().expect("2")))
+    }
+
+    /// A big-endian u32.
+    pub fn u32(&mut self) -> Result<u32, Short> {
+        Ok(u32::from_be_bytes(self.take(4)?.try_into().expect("4")))
+    }
+
+    /// A big-endian u64.
+    pub fn u64(&mut self) -> Result<u64, Short> {
+        Ok(u64::from_be_bytes(self.take(8)?.try_into().expect("8")))
+    }
+
+    /// A little-endian base-128 varint (at most 10 bytes; extra bits are dropped).
+    pub fn varint(&mut self) -> Result<u64, Short> {
+        let mut n = 0u64;
+        for i in 0..10 {
+            let b = self.u8()?;
+            n |= ((b & 0x7f) as u64) << (7 * i);
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        Ok(n)
+    }
+}
