@@ -8,6 +8,7 @@ mod callback;
 mod connect;
 mod debug;
 mod detect;
+mod dubbo;
 mod files;
 mod fork;
 mod framed;
@@ -110,6 +111,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(socks::FILTERS);
         v.extend_from_slice(throttle::FILTERS);
         v.extend_from_slice(thrift::FILTERS);
+        v.extend_from_slice(dubbo::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

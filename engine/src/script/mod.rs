@@ -44,6 +44,7 @@ const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:netaddr>", include_str!("js/netaddr.js")),
     ("<sluice:http_static>", include_str!("js/http_static.js")),
     ("<sluice:cstruct>", include_str!("js/cstruct.js")),
+    ("<sluice:hessian>", include_str!("js/hessian.js")),
     ("<sluice:url_router>", include_str!("../algo/url_router.js")),
     (
         "<sluice:load_balancer>",

@@ -107,6 +107,8 @@ pub static SIGNATURES: &[Signature] = &[
     ("dummy", &[]),
     ("decodeThrift", &["options?: { maxMessageSize?: number | string }"]),
     ("encodeThrift", &[]),
+    ("decodeDubbo", &["options?: { maxMessageSize?: number | string }"]),
+    ("encodeDubbo", &[]),
     ("read", &["filename: string | (() => string)"]),
     (
         "tee",
