@@ -45,6 +45,7 @@ const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:http_static>", include_str!("js/http_static.js")),
     ("<sluice:cstruct>", include_str!("js/cstruct.js")),
     ("<sluice:hessian>", include_str!("js/hessian.js")),
+    ("<sluice:protobuf>", include_str!("js/protobuf.js")),
     ("<sluice:url_router>", include_str!("../algo/url_router.js")),
     (
         "<sluice:load_balancer>",

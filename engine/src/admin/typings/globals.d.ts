@@ -556,6 +556,50 @@ declare namespace zlib {
   function gunzip(data: Data): Data;
 }
 
+/** A fixed-width integer, as Pipy's Int: what Hessian decodes int and long into. */
+declare class Int {
+  /**
+   * Makes an integer of a given width.
+   * @param type 'i8', 'u8', 'i16', 'u16', 'i32', 'u32', 'i64' or 'u64' (default 'i32')
+   * @param value the value, a number, BigInt or numeric string
+   */
+  constructor(type: 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64', value?: number | bigint | string);
+  /** The type given to the constructor. */
+  readonly type: string;
+  /** Bits: 8, 16, 32 or 64. */
+  readonly width: number;
+  /** True for the u types. */
+  readonly isUnsigned: boolean;
+  /** The low 32 bits, signed. */
+  readonly low: number;
+  /** The high 32 bits, signed. */
+  readonly high: number;
+}
+
+/** Hessian 2 serialization (Dubbo's bodies), as Pipy has it. */
+declare namespace Hessian {
+  /** A list, map, object or class definition: map elements are [key, value] pairs, object elements its fields by name. */
+  interface Collection {
+    /** What it is. */
+    kind: 'list' | 'map' | 'object' | 'class_def';
+    /** The Java type, or null when untyped. */
+    type: string | null;
+    /** The elements. */
+    elements: any[] | { [field: string]: any };
+  }
+  /**
+   * Decodes every top-level value in data (int and long as Int, double as number, references as the same object).
+   * @param data the Hessian bytes
+   * @param options maxStringSize: longer strings decode as CString
+   */
+  function decode(data: Data, options?: { maxStringSize?: number }): any[];
+  /**
+   * Encodes a value, or each value of an array (a number as a double, an Int by its width, a BigInt as a long).
+   * @param value the value or values
+   */
+  function encode(value: any): Data;
+}
+
 /** A query string's parameters, in order; a name given more than once has several values. */
 declare class URLSearchParams {
   /**
