@@ -4,6 +4,7 @@
 //! `--list-filters`, `--help-filters` and the graph all read it.
 
 pub mod builder;
+mod bgp;
 mod callback;
 mod connect;
 mod debug;
@@ -112,6 +113,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(throttle::FILTERS);
         v.extend_from_slice(thrift::FILTERS);
         v.extend_from_slice(dubbo::FILTERS);
+        v.extend_from_slice(bgp::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

@@ -109,6 +109,11 @@ pub static SIGNATURES: &[Signature] = &[
     ("encodeThrift", &[]),
     ("decodeDubbo", &["options?: { maxMessageSize?: number | string }"]),
     ("encodeDubbo", &[]),
+    (
+        "decodeBGP",
+        &["options?: { enableAS4?: boolean | (() => boolean), maxMessageSize?: number | string }"],
+    ),
+    ("encodeBGP", &["options?: { enableAS4?: boolean | (() => boolean) }"]),
     ("read", &["filename: string | (() => string)"]),
     (
         "tee",
