@@ -47,6 +47,7 @@ const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:hessian>", include_str!("js/hessian.js")),
     ("<sluice:protobuf>", include_str!("js/protobuf.js")),
     ("<sluice:bgp>", include_str!("js/bgp.js")),
+    ("<sluice:dns>", include_str!("js/dns.js")),
     ("<sluice:url_router>", include_str!("../algo/url_router.js")),
     (
         "<sluice:load_balancer>",
