@@ -15,8 +15,8 @@
 
 pub mod admin;
 pub mod cli;
-pub mod codec;
 pub mod codebase;
+pub mod codec;
 pub mod event;
 pub mod filters;
 pub mod graph;

@@ -50,8 +50,7 @@ fn messages_round_trip_with_pipy_shapes() {
     let open = message(
         1,
         &[
-            4, 0xfd, 0xe9, 0, 90, 10, 0, 0, 1, 14, 2, 12, 1, 4, 0, 1, 0, 1, 65, 4, 0, 0, 0xfd,
-            0xe9,
+            4, 0xfd, 0xe9, 0, 90, 10, 0, 0, 1, 14, 2, 12, 1, 4, 0, 1, 0, 1, 65, 4, 0, 0, 0xfd, 0xe9,
         ],
     );
     // UPDATE: withdraw 10.1.0.0/16; ORIGIN IGP, AS_PATH sequence [65001, 65002] (4-octet),

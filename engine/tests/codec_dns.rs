@@ -46,7 +46,11 @@ fn forwarder_between_dnspython_client_and_server() {
     BufReader::new(server.0.stdout.as_mut().unwrap())
         .read_line(&mut ready)
         .unwrap();
-    assert_eq!(ready.trim(), "ready", "dnspython missing? run scripts/setup.sh codecs2");
+    assert_eq!(
+        ready.trim(),
+        "ready",
+        "dnspython missing? run scripts/setup.sh codecs2"
+    );
     let main = cb.file(
         "main.js",
         &format!(
@@ -104,5 +108,8 @@ fn forwarder_between_dnspython_client_and_server() {
         log.contains(r#""answer":[{"name":"example.com","type":"MX","ttl":300,"rdata":{"preference":10,"exchange":"mail.example.com"}}]"#),
         "{log}"
     );
-    assert!(log.contains(r#""qr":1"#) && log.contains(r#""rcode":3"#), "{log}");
+    assert!(
+        log.contains(r#""qr":1"#) && log.contains(r#""rcode":3"#),
+        "{log}"
+    );
 }

@@ -54,7 +54,9 @@ pipy.listen(PORT, $=>$.dummy())
 "#;
 
 fn line<'a>(log: &'a str, tag: &str) -> &'a str {
-    let start = log.find(&format!("{tag} ")).unwrap_or_else(|| panic!("no {tag} in {log}"));
+    let start = log
+        .find(&format!("{tag} "))
+        .unwrap_or_else(|| panic!("no {tag} in {log}"));
     let s = &log[start + tag.len() + 1..];
     &s[..s.find('\n').unwrap_or(s.len())]
 }

@@ -97,8 +97,14 @@ fn through_proxy(kind: &str) {
         lines[1]
     );
     let log = e.wait_log("reply reply echo #8", 5);
-    assert!(log.contains(&format!("call {kind} call add #7 1:I32,2:I32")), "{log}");
-    assert!(log.contains(&format!("call {kind} call echo #8 1:STRUCT")), "{log}");
+    assert!(
+        log.contains(&format!("call {kind} call add #7 1:I32,2:I32")),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("call {kind} call echo #8 1:STRUCT")),
+        "{log}"
+    );
 }
 
 #[test]

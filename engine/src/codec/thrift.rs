@@ -225,10 +225,7 @@ pub fn decode(buf: &[u8]) -> Result<(Message, usize), Error> {
     if !(1..=4).contains(&msg.mtype) {
         return Err(Error::Invalid("bad message type"));
     }
-    let mut r = Reader {
-        c,
-        p: msg.protocol,
-    };
+    let mut r = Reader { c, p: msg.protocol };
     msg.fields = r.fields(0)?;
     Ok((msg, r.c.pos()))
 }
@@ -409,7 +406,11 @@ pub fn encode(msg: &Message, out: &mut Vec<u8>) {
             out.extend_from_slice(&msg.seq_id.to_be_bytes());
         }
     }
-    Writer { out, p: msg.protocol }.fields(&msg.fields);
+    Writer {
+        out,
+        p: msg.protocol,
+    }
+    .fields(&msg.fields);
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -457,7 +458,10 @@ impl Writer<'_> {
                     self.out.push(((delta as u8) << 4) | code);
                 } else {
                     self.out.push(code);
-                    put_varint(self.out, ((f.id as i32) << 1 ^ (f.id as i32) >> 31) as u32 as u64);
+                    put_varint(
+                        self.out,
+                        ((f.id as i32) << 1 ^ (f.id as i32) >> 31) as u32 as u64,
+                    );
                 }
                 last = f.id;
                 if f.ty != Type::Bool {
@@ -489,7 +493,7 @@ impl Writer<'_> {
         let compact = self.compact();
         match ty {
             Type::Bool => self.out.push(truthy(v) as u8),
-            Type::I8 | Type::I16 | Type::I32 | Type::I64 => self.int(ty, number(v) as i64),
+            Type::I8 | Type::I16 | Type::I32 | Type::I64 => self.int(ty, number(v)),
             Type::Double => {
                 let d = match v {
                     Value::Double(d) => *d,
@@ -624,7 +628,14 @@ mod tests {
         let Value::Struct(w) = &m.fields[1].value else {
             panic!("struct")
         };
-        assert_eq!(w[2], Field { id: 3, ty: Type::I32, value: Value::Int(4) });
+        assert_eq!(
+            w[2],
+            Field {
+                id: 3,
+                ty: Type::I32,
+                value: Value::Int(4)
+            }
+        );
     }
 
     #[test]
@@ -642,7 +653,10 @@ mod tests {
         assert_eq!(m.protocol, Protocol::Compact);
         assert_eq!(m.mtype, 2);
         assert_eq!(m.seq_id, 300);
-        assert_eq!(m.fields[0].value, Value::List(Type::I32, vec![Value::Int(1), Value::Int(-1)]));
+        assert_eq!(
+            m.fields[0].value,
+            Value::List(Type::I32, vec![Value::Int(1), Value::Int(-1)])
+        );
         assert_eq!(m.fields[3].id, 100);
         assert_eq!(m.fields[3].value, Value::Double(1.5));
         assert_eq!(m.fields[4].value, Value::Bool(true));
@@ -665,6 +679,9 @@ mod tests {
         for _ in 0..100 {
             bytes.extend_from_slice(&[0x0c, 0x00, 0x01]);
         }
-        assert_eq!(decode(&bytes).unwrap_err(), Error::Invalid("nested too deep"));
+        assert_eq!(
+            decode(&bytes).unwrap_err(),
+            Error::Invalid("nested too deep")
+        );
     }
 }

@@ -70,7 +70,12 @@ impl FilterProto for Proto {
             context: init.context,
         };
         if std::ptr::eq(self.desc, &DECODE) {
-            Box::new(Framed::new("decodeBGP", Parser { as4 }, self.max, init.output))
+            Box::new(Framed::new(
+                "decodeBGP",
+                Parser { as4 },
+                self.max,
+                init.output,
+            ))
         } else {
             Box::new(Encode {
                 as4,

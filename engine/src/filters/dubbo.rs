@@ -118,8 +118,11 @@ fn head_of(v: &JsValue) -> Head {
             o.get::<_, Value>(k)
                 .ok()
                 .and_then(|v| {
-                    v.as_number()
-                        .or_else(|| v.as_big_int().and_then(|b| b.clone().to_i64().ok()).map(|n| n as f64))
+                    v.as_number().or_else(|| {
+                        v.as_big_int()
+                            .and_then(|b| b.clone().to_i64().ok())
+                            .map(|n| n as f64)
+                    })
                 })
                 .unwrap_or(0.0)
         };

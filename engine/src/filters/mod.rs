@@ -3,8 +3,8 @@
 //! The registry is the only list of filters: the script builder (`pipy().listen()...`),
 //! `--list-filters`, `--help-filters` and the graph all read it.
 
-pub mod builder;
 mod bgp;
+pub mod builder;
 mod callback;
 mod connect;
 mod debug;

@@ -263,7 +263,12 @@ fn message_from_js<'js>(ctx: &Ctx<'js>, o: &Object<'js>) -> Message {
         mtype: mtype.clamp(1, 4),
         seq_id: o.get::<_, f64>("seqID").unwrap_or(0.0) as i64 as i32,
         name: o.get::<_, String>("name").unwrap_or_default(),
-        fields: fields_from_js(ctx, &o.get("fields").unwrap_or_else(|_| Value::new_null(ctx.clone())), 0),
+        fields: fields_from_js(
+            ctx,
+            &o.get("fields")
+                .unwrap_or_else(|_| Value::new_null(ctx.clone())),
+            0,
+        ),
     }
 }
 
@@ -278,7 +283,9 @@ fn fields_from_js<'js>(ctx: &Ctx<'js>, v: &Value<'js>, depth: usize) -> Vec<Fiel
         .filter_map(|v| v.ok()?.into_object())
         .map(|f| {
             let ty = type_of(&f, "type");
-            let value = f.get("value").unwrap_or_else(|_| Value::new_undefined(ctx.clone()));
+            let value = f
+                .get("value")
+                .unwrap_or_else(|_| Value::new_undefined(ctx.clone()));
             Field {
                 id: f.get::<_, f64>("id").unwrap_or(0.0) as i16,
                 ty,
