@@ -4,6 +4,8 @@
 //! Everything here is `!Send`: a worker thread owns its runtime, and pipelines call into it
 //! through [`js`], which may be entered again from inside a native function.
 
+#[cfg(test)]
+mod codec_tests;
 mod convert;
 mod error;
 mod esm;
