@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 
 use common::*;
@@ -132,9 +132,9 @@ fn oversized_and_malformed_messages_end_the_stream() {
         ),
     );
     let e = Engine::start(&main, &[port]);
-    // A call whose name claims 1 MB: the decoder gives up at 1000 bytes.
+    // A call whose name claims 1 MB: over the 1000-byte limit, refused once that is known.
     let mut big = b"\x80\x01\x00\x01\x00\x10\x00\x00".to_vec();
-    big.extend(std::iter::repeat_n(b'a', 2000));
+    big.extend(std::iter::repeat_n(b'a', 500));
     let (_, closed) = raw_exchange(port, &big, 5);
     assert!(closed);
     e.wait_log("ended BufferOverflow", 5);
@@ -145,5 +145,16 @@ fn oversized_and_malformed_messages_end_the_stream() {
     // A whole message is answered with the same bytes.
     let ping = b"\x80\x01\x00\x01\x00\x00\x00\x04ping\x00\x00\x00\x01\x00";
     let (back, _) = raw_exchange(port, ping, 2);
+    assert_eq!(back, ping);
+    // And the same when it arrives in pieces.
+    let mut s = connect(port);
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    for piece in [&ping[..3], &ping[3..10], &ping[10..]] {
+        s.write_all(piece).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut back = vec![0u8; ping.len()];
+    s.read_exact(&mut back).unwrap();
     assert_eq!(back, ping);
 }

@@ -3,9 +3,13 @@
 
 pub mod thrift;
 
-/// The input ended before a value did.
+/// The input ended before a value did: `needed` is the input length that the read would
+/// have needed (a lower bound for the whole value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Short;
+pub struct Short {
+    /// Bytes from the start of the input the failed read needed.
+    pub needed: usize,
+}
 
 /// A reading position in a byte slice; every read fails with [`Short`] past the end.
 pub struct Cursor<'a> {
@@ -32,7 +36,9 @@ impl<'a> Cursor<'a> {
     /// The next `n` bytes.
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], Short> {
         if self.left() < n {
-            return Err(Short);
+            return Err(Short {
+                needed: self.pos.saturating_add(n),
+            });
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;

@@ -171,15 +171,15 @@ const MAX_DEPTH: usize = 64;
 /// Why a buffer does not hold a message.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Error {
-    /// More bytes are needed.
-    Incomplete,
+    /// More bytes are needed: at least this many from the start of the message.
+    Incomplete(usize),
     /// Not Thrift, or malformed.
     Invalid(&'static str),
 }
 
 impl From<Short> for Error {
-    fn from(_: Short) -> Error {
-        Error::Incomplete
+    fn from(s: Short) -> Error {
+        Error::Incomplete(s.needed)
     }
 }
 
@@ -668,7 +668,7 @@ mod tests {
         let m = round_trip(bytes);
         assert_eq!((m.protocol, m.seq_id), (Protocol::Old, 7));
         for n in 0..bytes.len() {
-            assert_eq!(decode(&bytes[..n]).unwrap_err(), Error::Incomplete);
+            assert!(matches!(decode(&bytes[..n]), Err(Error::Incomplete(k)) if k > n));
         }
         assert!(matches!(decode(b"\x90\x00"), Err(Error::Invalid(_))));
     }

@@ -133,14 +133,14 @@ struct Parser {
 impl Deframe for Parser {
     fn cut(&mut self, buf: &[u8]) -> Cut {
         let Some(h) = buf.get(..HEADER) else {
-            return Cut::More;
+            return Cut::More(HEADER);
         };
         let size = u16::from_be_bytes([h[16], h[17]]) as usize;
         if size < HEADER {
             return Cut::Invalid(format!("bad message length {size}"));
         }
         let Some(frame) = buf.get(..size) else {
-            return Cut::More;
+            return Cut::More(size);
         };
         let as4 = match self.as4.get() {
             Ok(b) => b,

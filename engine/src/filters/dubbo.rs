@@ -164,7 +164,7 @@ impl Deframe for Parser {
             return Cut::Invalid("bad magic".into());
         }
         let Some(h) = buf.get(..16) else {
-            return Cut::More;
+            return Cut::More(16);
         };
         let (head, len) = match Head::parse(h.try_into().expect("16")) {
             Ok(x) => x,
@@ -172,7 +172,7 @@ impl Deframe for Parser {
         };
         let end = 16 + len as usize;
         let Some(body) = buf.get(16..end) else {
-            return Cut::More;
+            return Cut::More(end);
         };
         let mut evts = vec![Event::MessageStart(Some(JsValue::lazy(head)))];
         if !body.is_empty() {
@@ -271,7 +271,7 @@ mod tests {
         frame[2] = 0x82;
         frame.extend_from_slice(b"abc");
         for n in 0..frame.len() {
-            assert!(matches!(Parser.cut(&frame[..n]), Cut::More));
+            assert!(matches!(Parser.cut(&frame[..n]), Cut::More(k) if k > n));
         }
         frame.extend_from_slice(b"\xda");
         assert!(matches!(Parser.cut(&frame), Cut::Message(_, 19)));

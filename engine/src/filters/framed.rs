@@ -13,8 +13,8 @@ pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
 pub enum Cut {
     /// A whole message: the events to output and how many bytes it took.
     Message(Vec<Event>, usize),
-    /// Not enough bytes yet.
-    More,
+    /// Not enough bytes yet: at least this many are needed from the start of the buffer.
+    More(usize),
     /// Malformed input: the stream ends with `ProtocolError`.
     Invalid(String),
 }
@@ -33,6 +33,8 @@ pub struct Framed<D: Deframe> {
     max: usize,
     output: Output,
     ended: bool,
+    /// The parser asked for at least this many bytes: no use looking before they are here.
+    wait_for: usize,
 }
 
 impl<D: Deframe> Framed<D> {
@@ -45,6 +47,7 @@ impl<D: Deframe> Framed<D> {
             max,
             output,
             ended: false,
+            wait_for: 0,
         }
     }
 
@@ -64,17 +67,20 @@ impl<D: Deframe> Filter for Framed<D> {
         match evt {
             Event::Data(b) => {
                 self.buffer.extend_from_slice(&b);
-                while !self.buffer.is_empty() {
+                while !self.buffer.is_empty() && self.buffer.len() >= self.wait_for {
                     match self.parser.cut(&self.buffer) {
                         Cut::Message(evts, n) => {
                             self.buffer.advance(n);
+                            self.wait_for = 0;
                             self.output.emit_all(evts);
                         }
-                        Cut::More => {
-                            if self.buffer.len() > self.max {
+                        Cut::More(needed) => {
+                            // A message over the limit is refused as soon as that is known.
+                            if self.buffer.len() > self.max || needed > self.max {
                                 let why = format!("message over {} bytes", self.max);
                                 self.fail(ErrorCode::BufferOverflow, &why);
                             }
+                            self.wait_for = needed.max(self.buffer.len() + 1);
                             return;
                         }
                         Cut::Invalid(why) => return self.fail(ErrorCode::ProtocolError, &why),

@@ -68,7 +68,7 @@ impl Deframe for Parser {
                 ];
                 Cut::Message(evts, n)
             }
-            Err(thrift::Error::Incomplete) => Cut::More,
+            Err(thrift::Error::Incomplete(n)) => Cut::More(n),
             Err(thrift::Error::Invalid(why)) => Cut::Invalid(why.into()),
         }
     }
