@@ -11,6 +11,7 @@ cargo clippy --release --all-targets -- -D warnings
 scripts/setup.sh grpc
 scripts/setup.sh bytes
 scripts/setup.sh codecs
+scripts/setup.sh codecs2
 scripts/setup.sh h2check
 scripts/setup.sh fastcgi
 cargo test --release --no-fail-fast

@@ -3,6 +3,7 @@
 //! The registry is the only list of filters: the script builder (`pipy().listen()...`),
 //! `--list-filters`, `--help-filters` and the graph all read it.
 
+mod bgp;
 pub mod builder;
 mod callback;
 mod client_hello;
@@ -13,10 +14,12 @@ mod debug;
 mod deframe;
 mod deposit;
 mod detect;
+mod dubbo;
 mod exec;
 mod fastcgi;
 mod files;
 mod fork;
+mod framed;
 mod grpc_web;
 mod handle;
 mod http2_client;
@@ -46,6 +49,7 @@ mod schedule;
 mod socks;
 mod split;
 mod swap;
+mod thrift;
 mod throttle;
 mod tls;
 mod use_chain;
@@ -160,6 +164,9 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(multipart::FILTERS);
         v.extend_from_slice(resp::FILTERS);
         v.extend_from_slice(websocket::FILTERS);
+        v.extend_from_slice(thrift::FILTERS);
+        v.extend_from_slice(dubbo::FILTERS);
+        v.extend_from_slice(bgp::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

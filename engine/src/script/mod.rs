@@ -5,6 +5,8 @@
 //! through [`js`], which may be entered again from inside a native function.
 
 mod codecs;
+#[cfg(test)]
+mod codec_tests;
 mod convert;
 mod error;
 mod esm;
@@ -45,6 +47,10 @@ const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:netaddr>", include_str!("js/netaddr.js")),
     ("<sluice:http_static>", include_str!("js/http_static.js")),
     ("<sluice:cstruct>", include_str!("js/cstruct.js")),
+    ("<sluice:hessian>", include_str!("js/hessian.js")),
+    ("<sluice:protobuf>", include_str!("js/protobuf.js")),
+    ("<sluice:bgp>", include_str!("js/bgp.js")),
+    ("<sluice:dns>", include_str!("js/dns.js")),
     ("<sluice:url_router>", include_str!("../algo/url_router.js")),
     (
         "<sluice:load_balancer>",

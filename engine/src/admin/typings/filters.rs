@@ -161,6 +161,15 @@ pub static SIGNATURES: &[Signature] = &[
         &["header: ProxyProtocolHeader | (() => ProxyProtocolHeader)"],
     ),
     ("dummy", &[]),
+    ("decodeThrift", &["options?: { maxMessageSize?: number | string }"]),
+    ("encodeThrift", &[]),
+    ("decodeDubbo", &["options?: { maxMessageSize?: number | string }"]),
+    ("encodeDubbo", &[]),
+    (
+        "decodeBGP",
+        &["options?: { enableAS4?: boolean | (() => boolean), maxMessageSize?: number | string }"],
+    ),
+    ("encodeBGP", &["options?: { enableAS4?: boolean | (() => boolean) }"]),
     ("read", &["filename: string | (() => string)"]),
     (
         "tee",

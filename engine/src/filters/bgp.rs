@@ -1,0 +1,222 @@
+//! `decodeBGP` and `encodeBGP`: BGP-4 messages as Pipy 1.5 has them. The filters frame the
+//! stream (a 19-byte header: 16 marker bytes, length, type) and leave the message bodies to
+//! the `BGP` global (`js/bgp.js`): a decoded message is an empty `MessageStart` and a
+//! `MessageEnd` whose payload is `{type, body}`; the encoder writes each payload.
+
+use std::rc::Rc;
+
+use rquickjs::{Array, Function, Object, Value};
+
+use super::callback::fail;
+use super::framed::{max_message_size, Cut, Deframe, Framed};
+use super::{Builder, FilterDescriptor, FilterKind};
+use crate::event::{Event, MessageTail};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::script::{self, JsValue, ScriptError};
+
+static DECODE: FilterDescriptor = FilterDescriptor {
+    name: "decodeBGP",
+    kind: FilterKind::Plain,
+    signature: "([options])",
+    help: "Decodes BGP messages into message payloads",
+    params: &[(
+        "options",
+        "{enableAS4 (false; or a function), maxMessageSize (64k)}",
+    )],
+    build: |b| build(b, &DECODE),
+};
+
+static ENCODE: FilterDescriptor = FilterDescriptor {
+    name: "encodeBGP",
+    kind: FilterKind::Plain,
+    signature: "([options])",
+    help: "Encodes BGP message payloads into Data",
+    params: &[("options", "{enableAS4 (false; or a function)}")],
+    build: |b| build(b, &ENCODE),
+};
+
+/// `decodeBGP` and `encodeBGP`.
+pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
+
+/// A BGP header: 16 marker bytes, a 2-byte length (header included) and a type.
+const HEADER: usize = 19;
+
+struct Proto {
+    desc: &'static FilterDescriptor,
+    as4: Option<JsValue>,
+    max: usize,
+}
+
+fn build(
+    b: &mut Builder<'_, '_>,
+    desc: &'static FilterDescriptor,
+) -> Result<Box<dyn FilterProto>, String> {
+    let as4 = b.option(0, "enableAS4").map(|v| JsValue::save(b.ctx, v));
+    let max = if b.option(0, "maxMessageSize").is_some() {
+        max_message_size(b, 0)?
+    } else {
+        0xffff
+    };
+    Ok(Box::new(Proto { desc, as4, max }))
+}
+
+impl FilterProto for Proto {
+    fn descriptor(&self) -> &'static FilterDescriptor {
+        self.desc
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        let as4 = As4 {
+            value: self.as4.clone(),
+            context: init.context,
+        };
+        if std::ptr::eq(self.desc, &DECODE) {
+            Box::new(Framed::new(
+                "decodeBGP",
+                Parser { as4 },
+                self.max,
+                init.output,
+            ))
+        } else {
+            Box::new(Encode {
+                as4,
+                output: init.output,
+                started: false,
+            })
+        }
+    }
+}
+
+/// The `enableAS4` option: a value, or a function evaluated for each message.
+struct As4 {
+    value: Option<JsValue>,
+    context: Rc<Context>,
+}
+
+impl As4 {
+    fn get(&self) -> Result<bool, ScriptError> {
+        let Some(v) = &self.value else {
+            return Ok(false);
+        };
+        script::call_in(&self.context, |ctx| {
+            let v = v.get(ctx);
+            let v = match v.as_function() {
+                Some(f) => f.call::<_, Value>(())?,
+                None => v,
+            };
+            Ok(truthy(&v))
+        })
+    }
+}
+
+fn truthy(v: &Value<'_>) -> bool {
+    v.as_bool()
+        .or_else(|| v.as_number().map(|n| n != 0.0))
+        .unwrap_or(!(v.is_undefined() || v.is_null()))
+}
+
+/// Calls `BGP.<name>(arg, enableAS4)`.
+fn call_bgp<'js>(
+    ctx: &rquickjs::Ctx<'js>,
+    name: &str,
+    arg: Value<'js>,
+    as4: bool,
+) -> rquickjs::Result<Value<'js>> {
+    let bgp: Object = ctx.globals().get("BGP")?;
+    let f: Function = bgp.get(name)?;
+    f.call((arg, as4))
+}
+
+struct Parser {
+    as4: As4,
+}
+
+impl Deframe for Parser {
+    fn cut(&mut self, buf: &[u8]) -> Cut {
+        let Some(h) = buf.get(..HEADER) else {
+            return Cut::More(HEADER);
+        };
+        let size = u16::from_be_bytes([h[16], h[17]]) as usize;
+        if size < HEADER {
+            return Cut::Invalid(format!("bad message length {size}"));
+        }
+        let Some(frame) = buf.get(..size) else {
+            return Cut::More(size);
+        };
+        let as4 = match self.as4.get() {
+            Ok(b) => b,
+            Err(e) => return Cut::Invalid(e.to_string()),
+        };
+        let payload = script::js(|ctx| -> rquickjs::Result<Option<JsValue>> {
+            let data = script::data_to_js(ctx, frame)?;
+            let all = call_bgp(ctx, "decode", data, as4)?;
+            let first = all.as_array().and_then(|a: &Array| a.get::<Value>(0).ok());
+            Ok(first
+                .filter(|v| v.is_object())
+                .map(|v| JsValue::save(ctx, v)))
+        });
+        match payload {
+            Ok(Some(p)) => Cut::Message(
+                vec![
+                    Event::MessageStart(None),
+                    Event::MessageEnd(MessageTail {
+                        tail: None,
+                        payload: Some(p),
+                    }),
+                ],
+                size,
+            ),
+            _ => Cut::Invalid("malformed message".into()),
+        }
+    }
+}
+
+struct Encode {
+    as4: As4,
+    output: Output,
+    started: bool,
+}
+
+impl Filter for Encode {
+    fn process(&mut self, evt: Event) {
+        match evt {
+            Event::MessageStart(_) => {
+                if !self.started {
+                    self.started = true;
+                    self.output.emit(evt);
+                }
+            }
+            Event::MessageEnd(ref end) => {
+                if !self.started {
+                    return;
+                }
+                self.started = false;
+                if let Some(p) = &end.payload {
+                    let bytes = self.as4.get().and_then(|as4| {
+                        script::call_in(&self.as4.context, |ctx| {
+                            let v = p.get(ctx);
+                            if !v.is_object() {
+                                return Ok(None);
+                            }
+                            let d = call_bgp(ctx, "encode", v, as4)?;
+                            match d.as_object() {
+                                Some(o) => Ok(Some(script::data_from_js(o)?)),
+                                None => Ok(None),
+                            }
+                        })
+                    });
+                    match bytes {
+                        Ok(Some(b)) => self.output.emit(Event::Data(b)),
+                        Ok(None) => {}
+                        Err(e) => return fail(&self.output, "encodeBGP", &e),
+                    }
+                }
+                self.output.emit(evt);
+            }
+            Event::StreamEnd(_) => {
+                self.started = false;
+                self.output.emit(evt);
+            }
+            Event::Data(_) => {}
+        }
+    }
+}
