@@ -18,6 +18,7 @@ mod http2_server;
 mod http_client;
 mod http_codec;
 mod http_compress;
+mod http_pool;
 mod http_server;
 mod http_tunnel;
 mod http_version;
@@ -36,6 +37,7 @@ mod socks;
 mod swap;
 mod throttle;
 mod tls;
+mod upstream_metrics;
 mod use_chain;
 mod wait;
 
