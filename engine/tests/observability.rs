@@ -79,10 +79,12 @@ pipy()
         delta("sluice_http_responses_total", &[("class", "4xx")]),
         2.0
     );
+    // Upstream figures are labelled by the address reached, not by the pool key.
+    let reached = format!("127.0.0.1:{backend}");
     assert_eq!(
         delta(
             "sluice_upstream_response_seconds_count",
-            &[("upstream", "backend")]
+            &[("upstream", &reached)]
         ),
         (N + 1) as f64
     );

@@ -12,6 +12,7 @@ use hyper::client::conn::http2::SendRequest;
 use tokio::sync::watch;
 
 use super::http_client::{MuxStream, Pool};
+use super::upstream_metrics;
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd, StreamError};
 use crate::http::grpc;
 use crate::http::h2::{self, BodySender, EventBody, LocalExec};
@@ -47,6 +48,9 @@ pub(super) struct H2Session {
     idle_since: Cell<Option<tokio::time::Instant>>,
     /// The idle timer task is running.
     idle_timer: Cell<bool>,
+    /// No new call will come (the client connection its key stands for closed): the session
+    /// closes once its calls are over.
+    retired: Cell<bool>,
     closed: Cell<bool>,
     /// How the connection's pipeline ended, if it has (a refused connection, say).
     /// Shared with the request tasks, which may outlive the session.
@@ -83,6 +87,7 @@ impl H2Session {
                 active: Cell::new(0),
                 idle_since: Cell::new(None),
                 idle_timer: Cell::new(false),
+                retired: Cell::new(false),
                 closed: Cell::new(false),
                 end_code: Rc::new(Cell::new(None)),
             }
@@ -127,6 +132,14 @@ impl H2Session {
     /// False once the connection is closed or failed: a new one is needed.
     pub(super) fn usable(&self) -> bool {
         !self.closed.get()
+    }
+
+    /// No new call will come: the session closes now, or when its last call is over.
+    pub(super) fn retire(&self) {
+        self.retired.set(true);
+        if self.active.get() == 0 {
+            self.close();
+        }
     }
 
     fn on_output(&self, evt: Event) {
@@ -179,12 +192,7 @@ impl H2Session {
             .next()
             .is_some_and(h2_tunnel::is_connect);
         let deadline = grpc::deadline_of(oh.header_pairs());
-        let label = self
-            .key
-            .split_once(':')
-            .map(|(_, k)| k)
-            .unwrap_or(&self.key)
-            .to_string();
+        let key = self.key.clone();
         self.active.set(self.active.get() + 1);
         let mut link = self.link.subscribe();
         let session = self.me.clone();
@@ -211,7 +219,7 @@ impl H2Session {
                         let call = Call {
                             stream: &stream,
                             session: &session,
-                            label: &label,
+                            key: &key,
                             started: &started,
                         };
                         exchange(&mut tx, &oh, body, connect, call).await
@@ -267,6 +275,9 @@ impl H2Session {
         if n > 0 || self.closed.get() {
             return;
         }
+        if self.retired.get() {
+            return self.close();
+        }
         self.idle_since.set(Some(tokio::time::Instant::now()));
         if self.idle_timer.replace(true) {
             return;
@@ -312,6 +323,10 @@ impl MuxStream {
             .set_upstream(key.split_once(':').map(|(_, k)| k).unwrap_or(&key));
         let call = session.request(self.me.clone(), head);
         *self.h2_call.borrow_mut() = Some(call);
+        if self.serves_closed_client() {
+            // The client connection is gone: nothing will ask for this key again.
+            session.retire();
+        }
     }
 
     /// Gives up the HTTP/2 call in flight, if any: its upstream stream is reset.
@@ -393,16 +408,16 @@ impl H2Call {
     }
 }
 
-/// The access log names the upstream the session's connection went to (what `connect` noted),
-/// not the pool key.
+/// The address the session's connection went to (what `connect` noted), if known.
+fn reached(session: &Weak<H2Session>) -> Option<Rc<str>> {
+    let s = session.upgrade()?;
+    let p = s.pipeline.borrow().clone()?;
+    p.context().upstream()
+}
+
+/// The access log names the upstream the session's connection went to, not the pool key.
 fn note_upstream(session: &Weak<H2Session>, st: &MuxStream) {
-    let Some(s) = session.upgrade() else { return };
-    let upstream = s
-        .pipeline
-        .borrow()
-        .as_ref()
-        .and_then(|p| p.context().upstream());
-    if let Some(u) = upstream {
+    if let Some(u) = reached(session) {
         st.context.set_upstream(u);
     }
 }
@@ -411,8 +426,8 @@ fn note_upstream(session: &Weak<H2Session>, st: &MuxStream) {
 struct Call<'a> {
     stream: &'a Weak<MuxStream>,
     session: &'a Weak<H2Session>,
-    /// The upstream label of the response-time metric.
-    label: &'a str,
+    /// The pool key (labels the response-time metric when no address is known).
+    key: &'a str,
     /// Set once the response head has come: an error then cuts the stream.
     started: &'a Cell<bool>,
 }
@@ -429,7 +444,7 @@ async fn exchange(
     let Call {
         stream,
         session,
-        label,
+        key,
         started,
     } = call;
     // A CONNECT's request has no body: its stream carries the tunnel once answered.
@@ -450,10 +465,7 @@ async fn exchange(
         tracing::debug!(target: "http2", "muxHTTP(): request failed: {e}");
         ErrorCode::ConnectionReset
     })?;
-    crate::metrics::builtin()
-        .upstream_seconds
-        .with_label_values(&[label])
-        .observe(sent.elapsed().as_secs_f64());
+    upstream_metrics::observe_response(reached(session).as_deref(), key, sent.elapsed());
     let upgrade = match tunnel_out {
         Some(out) if res.status().is_success() => Some((hyper::upgrade::on(&mut res), out)),
         _ => None,

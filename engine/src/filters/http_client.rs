@@ -3,7 +3,7 @@
 //! one request at a time; an idle one is reused, and closed after `maxIdle`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
@@ -11,8 +11,10 @@ use bytes::Bytes;
 
 use super::callback::fail;
 use super::http2_client::{H2Call, H2Session};
+pub(super) use super::http_pool::Pool;
 use super::http_server::size_options;
 use super::http_version::{LateOutput, Probe};
+use super::upstream_metrics;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd, StreamError};
 use crate::http::decoder::{Decoder, Part, RequestInfo};
@@ -80,94 +82,6 @@ pub(super) struct Settings {
     pub(super) max_idle: Duration,
     max_head: usize,
     buffer_size: usize,
-}
-
-/// Idle HTTP/1 sessions by key, and the HTTP/2 session of each key.
-#[derive(Default)]
-pub(super) struct Pool {
-    idle: RefCell<HashMap<String, Vec<Rc<Session>>>>,
-    h2: RefCell<HashMap<String, Rc<H2Session>>>,
-    /// Connections whose protocol a version Promise will decide, by key.
-    probes: RefCell<HashMap<String, Rc<Probe>>>,
-}
-
-impl Pool {
-    /// The HTTP/2 session of `key`, made with `make` when there is none that works.
-    pub(super) fn h2_session(
-        &self,
-        key: &str,
-        make: impl FnOnce() -> Rc<H2Session>,
-    ) -> Rc<H2Session> {
-        if let Some(s) = self.h2.borrow().get(key) {
-            if s.usable() {
-                return s.clone();
-            }
-        }
-        let s = make();
-        self.h2.borrow_mut().insert(key.to_string(), s.clone());
-        s
-    }
-
-    /// True when `key` has a working HTTP/2 session.
-    fn has_h2(&self, key: &str) -> bool {
-        self.h2.borrow().get(key).is_some_and(|s| s.usable())
-    }
-
-    /// Makes `s` the HTTP/2 session of `key`.
-    fn set_h2(&self, key: &str, s: &Rc<H2Session>) {
-        self.h2.borrow_mut().insert(key.to_string(), s.clone());
-    }
-
-    /// The connection of `key` waiting for its version Promise, if any.
-    fn probe(&self, key: &str) -> Option<Rc<Probe>> {
-        self.probes.borrow().get(key).cloned()
-    }
-
-    /// Notes the connection of `key` that waits for its version Promise.
-    pub(super) fn add_probe(&self, key: &str, p: &Rc<Probe>) {
-        self.probes.borrow_mut().insert(key.to_string(), p.clone());
-    }
-
-    /// Forgets `p` once its Promise settled.
-    pub(super) fn remove_probe(&self, key: &str, p: &Probe) {
-        let mut map = self.probes.borrow_mut();
-        if map.get(key).is_some_and(|x| std::ptr::eq(x.as_ref(), p)) {
-            map.remove(key);
-        }
-    }
-
-    /// Forgets a closed HTTP/2 session.
-    pub(super) fn forget_h2(&self, key: &str, s: &H2Session) {
-        let mut map = self.h2.borrow_mut();
-        if map.get(key).is_some_and(|x| std::ptr::eq(x.as_ref(), s)) {
-            map.remove(key);
-        }
-    }
-
-    fn take(&self, key: &str) -> Option<Rc<Session>> {
-        let mut idle = self.idle.borrow_mut();
-        let list = idle.get_mut(key)?;
-        while let Some(s) = list.pop() {
-            if !s.closed.get() {
-                return Some(s);
-            }
-        }
-        None
-    }
-
-    fn put(&self, s: &Rc<Session>) {
-        self.idle
-            .borrow_mut()
-            .entry(s.key.clone())
-            .or_default()
-            .push(s.clone());
-    }
-
-    fn remove(&self, s: &Session) {
-        if let Some(list) = self.idle.borrow_mut().get_mut(&s.key) {
-            list.retain(|x| !std::ptr::eq(x.as_ref(), s));
-        }
-    }
 }
 
 /// The `version` option of `muxHTTP`.
@@ -290,7 +204,11 @@ impl MuxStream {
         }
         let k = match &self.key_fn {
             None => match self.context.inbound() {
-                Some(i) => format!("inbound:{}", i.id),
+                Some(i) => {
+                    let k = format!("inbound:{}", i.id);
+                    self.pool.watch(i, &k);
+                    k
+                }
                 None => String::new(),
             },
             Some(f) => script::call_in(&self.context, |ctx| {
@@ -315,6 +233,12 @@ impl MuxStream {
         };
         *self.key.borrow_mut() = Some(k.clone());
         Ok(k)
+    }
+
+    /// True when this stream's pool key is its client connection (no key given) and that
+    /// connection has closed: a session it leaves can never be reused.
+    pub(super) fn serves_closed_client(&self) -> bool {
+        self.key_fn.is_none() && self.context.inbound().is_some_and(|i| i.is_closed())
     }
 
     fn input(&self, evt: Event) {
@@ -618,9 +542,10 @@ impl MuxStream {
 
 /// One upstream connection: a sub-pipeline (usually `connect`), an encoder for requests and
 /// a decoder for responses.
-struct Session {
+pub(super) struct Session {
     me: Weak<Session>,
-    key: String,
+    /// The pool key.
+    pub(super) key: String,
     /// The key without its kind (`string:`): the upstream the access log names.
     upstream: Rc<str>,
     pool: Weak<Pool>,
@@ -818,15 +743,9 @@ impl Session {
                     }
                 }
                 if let Some(t) = self.sent_at.take() {
-                    let k = self
-                        .key
-                        .split_once(':')
-                        .map(|(_, k)| k)
-                        .unwrap_or(&self.key);
-                    crate::metrics::builtin()
-                        .upstream_seconds
-                        .with_label_values(&[k])
-                        .observe(t.elapsed().as_secs_f64());
+                    let p = self.pipeline.borrow().clone();
+                    let reached = p.and_then(|p| p.context().upstream());
+                    upstream_metrics::observe_response(reached.as_deref(), &self.key, t.elapsed());
                 }
                 if !h.keep_alive() {
                     self.keep_alive.set(false);
@@ -859,7 +778,8 @@ impl Session {
                 }
                 self.current.borrow_mut().take();
                 self.response_started.set(false);
-                if self.keep_alive.get() && !self.closed.get() {
+                let reusable = stream.as_ref().is_none_or(|s| !s.serves_closed_client());
+                if self.keep_alive.get() && !self.closed.get() && reusable {
                     self.go_idle();
                 } else {
                     self.close();
@@ -949,7 +869,13 @@ impl Session {
         }
     }
 
-    fn close(&self) {
+    /// True once the connection is closed (or closing).
+    pub(super) fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// Closes the connection: its sub-pipeline's input ends.
+    pub(super) fn close(&self) {
         if self.closed.replace(true) {
             return;
         }

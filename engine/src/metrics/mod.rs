@@ -33,7 +33,7 @@ pub struct Builtin {
     pub response_seconds: HistogramVec,
     /// Time to connect upstream, by target.
     pub connect_seconds: HistogramVec,
-    /// Time from request sent to response head, by upstream key.
+    /// Time from request sent to response head, by the upstream's address (never a pool key).
     pub upstream_seconds: HistogramVec,
     /// Streams that ended with an error, by code.
     pub stream_errors: IntCounterVec,

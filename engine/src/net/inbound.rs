@@ -24,13 +24,15 @@ pub fn track(inbound: &std::rc::Rc<Inbound>) {
 pub fn open() -> Vec<std::rc::Rc<Inbound>> {
     OPEN.with(|o| {
         let mut o = o.borrow_mut();
-        o.retain(|w| w.strong_count() > 0);
+        o.retain(|w| w.upgrade().is_some_and(|i| !i.is_closed()));
         o.iter().filter_map(|w| w.upgrade()).collect()
     })
 }
 
-/// An accepted connection's addresses.
-#[derive(Debug)]
+/// What to do once a connection has closed.
+type CloseHook = Box<dyn FnOnce()>;
+
+/// An accepted connection's addresses, and what waits for it to close.
 pub struct Inbound {
     /// Unique per worker, from 1.
     pub id: u64,
@@ -42,6 +44,21 @@ pub struct Inbound {
     proxied: std::cell::Cell<Option<(SocketAddr, SocketAddr)>>,
     /// The script object, made on first use and shared by every context of the connection.
     js: std::cell::OnceCell<crate::script::JsValue>,
+    /// Set by [`Inbound::close`].
+    closed: Cell<bool>,
+    /// Run once by [`Inbound::close`].
+    on_close: std::cell::RefCell<Vec<CloseHook>>,
+}
+
+impl std::fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbound")
+            .field("id", &self.id)
+            .field("remote", &self.remote)
+            .field("local", &self.local)
+            .field("closed", &self.closed.get())
+            .finish()
+    }
 }
 
 impl Inbound {
@@ -58,6 +75,39 @@ impl Inbound {
             local: canonical(local),
             proxied: std::cell::Cell::new(None),
             js: std::cell::OnceCell::new(),
+            closed: Cell::new(false),
+            on_close: Default::default(),
+        }
+    }
+
+    /// Runs `hook` once the connection has closed (see [`Inbound::close`]). Returns false,
+    /// and drops `hook`, when it already has.
+    ///
+    /// Whatever outlives a client connection but serves only it (an upstream pool keyed by
+    /// this connection, say) is let go here. The connection may stay referenced (contexts
+    /// keep it) long after it closed, so its drop is no such signal.
+    pub fn on_close(&self, hook: impl FnOnce() + 'static) -> bool {
+        if self.closed.get() {
+            return false;
+        }
+        self.on_close.borrow_mut().push(Box::new(hook));
+        true
+    }
+
+    /// True once the connection has closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// Notes that the connection has closed (both ways, its pipeline done) and runs the
+    /// [`Inbound::on_close`] hooks, in the order they came. Later calls do nothing.
+    pub fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        let hooks = std::mem::take(&mut *self.on_close.borrow_mut());
+        for hook in hooks {
+            hook();
         }
     }
 

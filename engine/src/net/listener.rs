@@ -227,4 +227,5 @@ async fn serve_connection(
     let _ = tokio::time::timeout(opts.idle_timeout, writer.finished()).await;
     tracing::debug!(target: "inbound", "connection {} closed", inbound.id);
     drop(pipeline);
+    inbound.close();
 }
