@@ -14,6 +14,7 @@
 //! the pipelines and supply callbacks. Each worker thread owns its script runtime and pipelines.
 
 pub mod admin;
+pub mod check;
 pub mod cli;
 pub mod codebase;
 pub mod event;
@@ -30,6 +31,7 @@ pub mod pipeline;
 pub mod reuse;
 pub mod script;
 pub mod settings;
+pub mod test_run;
 pub mod tls;
 pub mod trace;
 pub mod units;

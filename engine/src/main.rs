@@ -14,7 +14,13 @@ use sluice::{admin, filters, logging};
 
 /// Sluice: a programmable network stream processor.
 #[derive(Parser, Debug)]
-#[command(name = "engine", version, about, long_about = None)]
+#[command(
+    name = "engine",
+    version,
+    about,
+    long_about = None,
+    after_help = "Run `engine test --help` for the test runner: `engine test [CODEBASE]`."
+)]
 struct Cli {
     /// Script file, or a codebase folder with a main.js (or set PIPY_CONFIG_FILE). Without
     /// it, the admin console starts on 127.0.0.1:6060.
@@ -106,6 +112,14 @@ struct Cli {
 
 fn main() -> ExitCode {
     sluice::memory::tune_allocator();
+    // `engine test ...` is the test runner (a script file named `test` runs as `engine ./test`).
+    let mut argv = std::env::args_os();
+    if argv.nth(1).is_some_and(|a| a == "test") {
+        let code = sluice::test_run::main(argv.collect());
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        std::process::exit(code);
+    }
     let known: Vec<(String, bool)> = Cli::command()
         .get_arguments()
         .filter_map(|a| {

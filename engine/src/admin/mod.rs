@@ -4,7 +4,6 @@
 //! stopped through the [`ProgramHost`](crate::host::ProgramHost).
 
 mod assets;
-mod check;
 mod http;
 mod inspect;
 mod routes;
