@@ -17,6 +17,7 @@ pub mod admin;
 pub mod check;
 pub mod cli;
 pub mod codebase;
+pub mod docs;
 pub mod event;
 pub mod filters;
 pub mod graph;

@@ -52,6 +52,11 @@ struct Cli {
     #[arg(long = "help-filters")]
     help_filters: bool,
 
+    /// Write the generated reference (every filter, every global and class) as Markdown into
+    /// this folder, and exit.
+    #[arg(long = "gen-docs", value_name = "DIR")]
+    gen_docs: Option<PathBuf>,
+
     /// Set SO_REUSEPORT on listening sockets.
     #[arg(long = "reuse-port")]
     reuse_port: bool,
@@ -133,6 +138,20 @@ fn main() -> ExitCode {
     if cli.list_filters {
         print!("{}", filters::list_text());
         return ExitCode::SUCCESS;
+    }
+    if let Some(dir) = &cli.gen_docs {
+        return match sluice::docs::generate(dir) {
+            Ok(files) => {
+                for f in files {
+                    println!("{f}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("engine: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     if cli.help_filters {
         print!("{}", filters::help_text());

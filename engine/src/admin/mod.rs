@@ -11,7 +11,7 @@ mod store;
 mod tutorial;
 mod typings;
 
-pub use typings::typings;
+pub use typings::{filter_overloads, typings};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
