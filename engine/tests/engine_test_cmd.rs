@@ -193,6 +193,8 @@ fn mock_upstreams_check_tutorial_05s_round_robin() {
     let dir = cb.dir.to_str().unwrap();
     let (code, out, err) = engine_test(&[dir]);
     assert_eq!(code, 0, "{out}\n{err}");
+    let (code, alone, err) = engine_test(&[dir, test.to_str().unwrap()]);
+    assert_eq!(code, 0, "the mock test on its own:\n{alone}\n{err}");
     assert!(
         out.contains(&format!(
             "== {dir}/tests/round-robin.json\nok   1st connection to /hi is forwarded to {}",
