@@ -15,6 +15,14 @@ scripts/setup.sh codecs2
 scripts/setup.sh h2check
 scripts/setup.sh fastcgi
 cargo test --release --no-fail-fast
+echo "== the generated reference in docs/reference is up to date"
+reference=$(mktemp -d)
+target/release/engine --gen-docs "$reference" >/dev/null
+if ! diff -ru docs/reference "$reference"; then
+  echo "docs/reference is stale: run target/release/engine --gen-docs docs/reference"
+  exit 1
+fi
+rm -rf "$reference"
 
 # These use the fixed ports of the article (8000, 8080-8082), so they run one after another.
 engine=target/release/engine

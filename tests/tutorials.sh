@@ -6,6 +6,7 @@
 #   2. its check.json, the way the IDE's Open → Run → Check does it: one engine with an admin
 #      port copies the tutorial into a codebase, runs it (main.js and the services check.json
 #      names), and POST /api/v1/check {"tutorial": name} sends the requests and compares;
+#   2b. its check.json and tests/*.json again, headless: `engine test tutorial/NN-name`;
 #   3. its README, followed from a terminal (tests/tutorial-readmes.mjs): every `$ command`
 #      shown must print what the README says it prints.
 # Usage: tests/tutorials.sh ENGINE_BINARY [NN-name ...]   (no names: every tutorial)
@@ -194,6 +195,27 @@ for name in "${names[@]}"; do
     echo "FAIL check $name: the program still listens after it was stopped"
     failed=$((failed + 1))
   fi
+done
+
+# -- 2b. check.json and tests/*.json through `engine test`, headless: the program runs inside the
+# command, on the tutorial's own ports, from a scratch working directory (tutorial 10 writes
+# requests.log there). Its "ok"/"FAIL" lines count like the others.
+
+for name in "${all_names[@]}"; do
+  dir=$root/tutorial/$name
+  [[ -f $dir/check.json ]] || continue
+  echo "== engine test $name"
+  mapfile -t ports < <(node -e 'const c = require(process.argv[1]);
+    console.log([...new Set(c.steps.map((s) => s.request.port).filter((p) => typeof p === "number"))].join("\n"))' "$dir/check.json")
+  if ! wait_ports free 30 "${ports[@]}"; then
+    echo "FAIL engine test $name: one of the ports ${ports[*]} is still in use by another program"
+    failed=$((failed + 1))
+    continue
+  fi
+  out=$(cd "$tmp/cwd" && timeout -k 10 120 "$engine" test "$dir" 2>&1)
+  rc=$?
+  printf '%s\n' "$out"
+  count "$out" "$rc" "engine test $name"
 done
 
 # -- 3. the READMEs, followed from a terminal: every `$ command` prints what the README says

@@ -14,9 +14,11 @@
 //! the pipelines and supply callbacks. Each worker thread owns its script runtime and pipelines.
 
 pub mod admin;
+pub mod check;
 pub mod cli;
 pub mod codebase;
 pub mod codec;
+pub mod docs;
 pub mod event;
 pub mod filters;
 pub mod graph;
@@ -31,6 +33,7 @@ pub mod pipeline;
 pub mod reuse;
 pub mod script;
 pub mod settings;
+pub mod test_run;
 pub mod tls;
 pub mod trace;
 pub mod units;

@@ -14,7 +14,13 @@ use sluice::{admin, filters, logging};
 
 /// Sluice: a programmable network stream processor.
 #[derive(Parser, Debug)]
-#[command(name = "engine", version, about, long_about = None)]
+#[command(
+    name = "engine",
+    version,
+    about,
+    long_about = None,
+    after_help = "Run `engine test --help` for the test runner: `engine test [CODEBASE]`."
+)]
 struct Cli {
     /// Script file, or a codebase folder with a main.js (or set PIPY_CONFIG_FILE). Without
     /// it, the admin console starts on 127.0.0.1:6060.
@@ -45,6 +51,11 @@ struct Cli {
     /// Describe every built-in filter and its parameters, and exit.
     #[arg(long = "help-filters")]
     help_filters: bool,
+
+    /// Write the generated reference (every filter, every global and class) as Markdown into
+    /// this folder, and exit.
+    #[arg(long = "gen-docs", value_name = "DIR")]
+    gen_docs: Option<PathBuf>,
 
     /// Set SO_REUSEPORT on listening sockets.
     #[arg(long = "reuse-port")]
@@ -106,6 +117,14 @@ struct Cli {
 
 fn main() -> ExitCode {
     sluice::memory::tune_allocator();
+    // `engine test ...` is the test runner (a script file named `test` runs as `engine ./test`).
+    let mut argv = std::env::args_os();
+    if argv.nth(1).is_some_and(|a| a == "test") {
+        let code = sluice::test_run::main(argv.collect());
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        std::process::exit(code);
+    }
     let known: Vec<(String, bool)> = Cli::command()
         .get_arguments()
         .filter_map(|a| {
@@ -119,6 +138,20 @@ fn main() -> ExitCode {
     if cli.list_filters {
         print!("{}", filters::list_text());
         return ExitCode::SUCCESS;
+    }
+    if let Some(dir) = &cli.gen_docs {
+        return match sluice::docs::generate(dir) {
+            Ok(files) => {
+                for f in files {
+                    println!("{f}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("engine: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     if cli.help_filters {
         print!("{}", filters::help_text());

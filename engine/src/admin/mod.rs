@@ -4,7 +4,6 @@
 //! stopped through the [`ProgramHost`](crate::host::ProgramHost).
 
 mod assets;
-mod check;
 mod http;
 mod inspect;
 mod routes;
@@ -12,7 +11,7 @@ mod store;
 mod tutorial;
 mod typings;
 
-pub use typings::typings;
+pub use typings::{filter_overloads, typings};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 use super::http::{error, json, strings, Res};
 use super::store::{copy_into, Store};
-use super::{assets, check, Admin};
+use super::{assets, Admin};
+use crate::check;
 
 /// The check of a tutorial, parsed from its embedded `check.json`.
 fn check_spec(t: &assets::Tutorial) -> Result<Option<Value>, String> {
@@ -77,7 +78,7 @@ pub fn copy(store: &Store, name: &str, body: &Value) -> Res {
     for c in certs.into_iter().flatten() {
         let path = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or_default();
         let names = strings(c.get("names")).unwrap_or_else(|| vec!["localhost".into()]);
-        let made = self_signed(names).and_then(|(cert, key)| {
+        let made = crate::tls::self_signed(names).and_then(|(cert, key)| {
             store
                 .write(&target, path("cert"), cert.as_bytes())
                 .and_then(|_| store.write(&target, path("key"), key.as_bytes()))
@@ -99,12 +100,6 @@ pub fn copy(store: &Store, name: &str, body: &Value) -> Res {
         StatusCode::CREATED,
         &json!({ "name": target, "main": main, "services": services }),
     )
-}
-
-/// A fresh self-signed certificate for `names`, and its key, as PEM.
-fn self_signed(names: Vec<String>) -> Result<(String, String), String> {
-    let c = rcgen::generate_simple_self_signed(names).map_err(|e| e.to_string())?;
-    Ok((c.cert.pem(), c.key_pair.serialize_pem()))
 }
 
 /// `POST /api/v1/check`: runs a check (`{"tutorial": name}` for a tutorial's own, or a whole

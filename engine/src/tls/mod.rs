@@ -341,3 +341,9 @@ fn certified_key(
     }
     Ok(ck)
 }
+
+/// A fresh self-signed certificate for `names` and its key, as PEM (for tests and tutorials).
+pub fn self_signed(names: Vec<String>) -> Result<(String, String), String> {
+    let c = rcgen::generate_simple_self_signed(names).map_err(|e| e.to_string())?;
+    Ok((c.cert.pem(), c.key_pair.serialize_pem()))
+}

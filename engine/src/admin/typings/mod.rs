@@ -22,6 +22,16 @@ pub fn typings() -> String {
     .join("\n")
 }
 
+/// The TypeScript declarations of the filter method `name`, one per overload, as the IDE's
+/// typings have them (`branch(condition: Condition, layout: Layout, ...): Configuration`).
+pub fn filter_overloads(name: &str) -> Vec<String> {
+    filters::SIGNATURES
+        .iter()
+        .filter(|(n, _)| *n == name)
+        .map(|(n, params)| format!("{n}({}): Configuration", params.join(", ")))
+        .collect()
+}
+
 /// The doc of parameter `name` of the filter `filter`.
 fn param_doc(filter: &crate::filters::FilterDescriptor, name: &str) -> Option<&'static str> {
     filter

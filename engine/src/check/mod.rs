@@ -1,9 +1,14 @@
-//! Tutorial checks: the requests a tutorial's `check.json` lists, sent to the running program,
-//! and what came back compared with what was expected. The IDE's "Check" button and the test
-//! suite both go through here (`POST /api/v1/check`).
+//! Checks: the requests a `check.json` (or an `engine test` file) lists, sent to the running
+//! program, and what came back compared with what was expected. The IDE's "Check" button
+//! (`POST /api/v1/check`), `engine test` and the test suite all go through here.
 //!
-//! A step is `{"name", "request": {port, method, path, headers, body, tls, host, http2},
-//! "expect": {status, body, bodyContains, headers}}`; see `README.md` beside this file.
+//! A check is `{"mocks"?: [...], "steps": [...]}`. A step is `{"name", "wait"?: ms, "request":
+//! {port, method, path, headers, body, tls, host, http2}, "expect": {status, body, bodyContains,
+//! headers, forwarded}}`; see `engine/src/admin/README.md`, [`expect`] for the matchers and
+//! [`mock`] for mock upstreams.
+
+pub mod expect;
+pub mod mock;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +20,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+
+use expect::Answer;
+use mock::Mocks;
 
 /// How long one step may take, from connecting to the end of the response body.
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,29 +42,32 @@ struct Step {
     http2: bool,
 }
 
-/// What came back.
-struct Answer {
-    status: u16,
-    headers: Map<String, Value>,
-    body: String,
-}
-
-/// Runs every step of `spec` (a `check.json` object) in order; `admin_port` stands for the
-/// port `"admin"`. Answers `{"passed", "failed", "results": [...]}`.
+/// Runs every step of `spec` (a `check.json` object) in order, with the mock upstreams it
+/// declares running; `admin_port` stands for the port `"admin"`. Answers `{"passed", "failed",
+/// "results": [...]}`.
 pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
     let steps = spec
         .get("steps")
         .and_then(Value::as_array)
         .ok_or("a check needs \"steps\": [...]")?;
+    let mocks = Mocks::start(spec.get("mocks")).await?;
     let mut results = Vec::new();
     let (mut passed, mut failed) = (0, 0);
     for (i, s) in steps.iter().enumerate() {
+        if let Some(ms) = s.get("wait").and_then(Value::as_u64) {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            if s.get("request").is_none() {
+                continue;
+            }
+        }
         let step = parse_step(s, i, admin_port)?;
         let expect = s.get("expect").cloned().unwrap_or_else(|| json!({}));
+        mocks.clear();
+        let began = std::time::Instant::now();
         let outcome = tokio::time::timeout(STEP_TIMEOUT, send(&step)).await;
-        let (actual, error, problems) = match outcome {
+        let (actual, error, mut problems) = match outcome {
             Ok(Ok(a)) => {
-                let p = compare(&expect, &a);
+                let p = expect::compare(&expect, &a);
                 (Some(a), None, p)
             }
             Ok(Err(e)) => (None, Some(e.clone()), vec![e]),
@@ -65,13 +76,22 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
                 (None, Some(e.clone()), vec![e])
             }
         };
+        let received = mocks.received();
+        if let Some(Value::Object(want)) = expect.get("forwarded") {
+            for (name, w) in want {
+                match received.get(name) {
+                    Some(got) => problems.extend(expect::forwarded(name, w, got)),
+                    None => problems.push(format!("no mock is named {name}")),
+                }
+            }
+        }
         let pass = problems.is_empty();
         if pass {
             passed += 1;
         } else {
             failed += 1;
         }
-        results.push(json!({
+        let mut result = json!({
             "name": step.name,
             "pass": pass,
             "request": s.get("request").cloned().unwrap_or(Value::Null),
@@ -79,7 +99,12 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
             "actual": actual.map(|a| json!({ "status": a.status, "headers": a.headers, "body": a.body })),
             "error": error,
             "problems": problems,
-        }));
+            "ms": began.elapsed().as_millis() as u64,
+        });
+        if !mocks.is_empty() {
+            result["forwarded"] = mock::to_json(&received);
+        }
+        results.push(result);
     }
     Ok(json!({ "passed": passed, "failed": failed, "results": results }))
 }
@@ -225,95 +250,9 @@ fn request(step: &Step) -> Result<Request<Full<Bytes>>, String> {
         .map_err(|e| format!("{}: cannot make that request: {e}", step.name))
 }
 
-/// Every way `a` differs from `expect`, in plain words.
-fn compare(expect: &Value, a: &Answer) -> Vec<String> {
-    let mut problems = Vec::new();
-    if let Some(s) = expect.get("status").and_then(Value::as_u64) {
-        if u64::from(a.status) != s {
-            problems.push(format!("status was {}, expected {s}", a.status));
-        }
-    }
-    if let Some(b) = expect.get("body").and_then(Value::as_str) {
-        if a.body != b {
-            problems.push(format!("body was {:?}, expected {b:?}", clip(&a.body)));
-        }
-    }
-    let parts = match expect.get("bodyContains") {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(v)) => v
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    };
-    for p in parts {
-        if !a.body.contains(&p) {
-            problems.push(format!("body does not contain {p:?}"));
-        }
-    }
-    if let Some(Value::Object(h)) = expect.get("headers") {
-        for (k, v) in h {
-            let want = v
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| v.to_string());
-            match a
-                .headers
-                .get(&k.to_ascii_lowercase())
-                .and_then(Value::as_str)
-            {
-                Some(got) if got == want => {}
-                Some(got) => problems.push(format!("header {k} was {got:?}, expected {want:?}")),
-                None => problems.push(format!("no {k} header, expected {want:?}")),
-            }
-        }
-    }
-    problems
-}
-
-fn clip(s: &str) -> String {
-    if s.len() <= 200 {
-        return s.to_string();
-    }
-    let mut end = 200;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn answer(status: u16, body: &str) -> Answer {
-        let mut headers = Map::new();
-        headers.insert("content-type".into(), json!("text/plain"));
-        Answer {
-            status,
-            headers,
-            body: body.into(),
-        }
-    }
-
-    #[test]
-    fn compare_names_every_difference() {
-        let want = json!({"status": 200, "body": "hi", "bodyContains": ["x"],
-            "headers": {"Content-Type": "text/html", "x-a": "1"}});
-        let p = compare(&want, &answer(404, "nope"));
-        assert_eq!(
-            p,
-            vec![
-                "status was 404, expected 200",
-                "body was \"nope\", expected \"hi\"",
-                "body does not contain \"x\"",
-                "header Content-Type was \"text/plain\", expected \"text/html\"",
-                "no x-a header, expected \"1\"",
-            ]
-        );
-        let ok = json!({"status": 200, "bodyContains": "i t", "headers": {"content-type": "text/plain"}});
-        assert!(compare(&ok, &answer(200, "hi there")).is_empty());
-    }
 
     #[test]
     fn steps_need_a_port() {

@@ -1,0 +1,56 @@
+//! `filters.md`: a section per filter of the registry.
+
+use crate::filters::registry;
+
+/// The filters page: an index, then per filter its signature, kind, purpose, parameters and
+/// TypeScript overloads.
+pub fn page() -> String {
+    let mut out = String::from(super::generated_note());
+    out.push_str("\n# Filters\n\n");
+    out.push_str(
+        "A pipeline layout is a chain of filters, each added by a method of the builder \
+         `pipy()` returns (`pipy().listen(8080).demuxHTTP().to(...)`). *Joint* filters run \
+         sub-pipelines, given by `.to(layout)` or as arguments.\n\n",
+    );
+    for d in registry() {
+        out.push_str(&format!("[`{}`](#{}) ", d.name, anchor(d.name)));
+    }
+    out.push_str("\n\n");
+    for d in registry() {
+        out.push_str(&format!("## {}\n\n", d.name));
+        out.push_str(&format!(
+            "`{}{}` ({} filter)\n\n",
+            d.name,
+            d.signature,
+            d.kind.as_str()
+        ));
+        out.push_str(&format!("{}.\n\n", d.help.trim_end_matches('.')));
+        if !d.params.is_empty() {
+            out.push_str("| Parameter | What it is |\n|---|---|\n");
+            for (p, h) in d.params {
+                out.push_str(&format!("| `{p}` | {} |\n", cell(h)));
+            }
+            out.push('\n');
+        }
+        let overloads = crate::admin::filter_overloads(d.name);
+        if !overloads.is_empty() {
+            out.push_str("```ts\n");
+            for o in overloads {
+                out.push_str(&o);
+                out.push_str(";\n");
+            }
+            out.push_str("```\n\n");
+        }
+    }
+    out
+}
+
+/// The GitHub-style anchor of a heading that is one identifier.
+fn anchor(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// Text safe inside a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}

@@ -1,0 +1,254 @@
+//! `engine test [CODEBASE]`: the real command on small codebases, with passing and failing
+//! cases, mock upstreams, JUnit XML, and tutorial codebases moved to free ports.
+
+mod common;
+
+use common::*;
+
+/// Runs `engine test` with `args`: (exit code, stdout, stderr).
+fn engine_test(args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["test"];
+    all.extend_from_slice(args);
+    run_to_end(&all, &[])
+}
+
+/// `text` with each of the fixed ports `from` replaced by the port beside it.
+fn move_ports(text: &str, ports: &[(u16, u16)]) -> String {
+    let mut out = text.to_string();
+    for (i, (from, _)) in ports.iter().enumerate() {
+        out = out.replace(&from.to_string(), &format!("@port{i}@"));
+    }
+    for (i, (_, to)) in ports.iter().enumerate() {
+        out = out.replace(&format!("@port{i}@"), &to.to_string());
+    }
+    out
+}
+
+/// A proxy on `front` in front of a JSON backend service on `back`.
+fn proxy_codebase(name: &str, front: u16, back: u16) -> Codebase {
+    let cb = Codebase::new(name);
+    cb.file(
+        "main.js",
+        &format!(
+            "pipy().listen({front}).demuxHTTP().to($=>$.muxHTTP().to($=>$.connect('127.0.0.1:{back}')))"
+        ),
+    );
+    cb.file(
+        "backend.js",
+        &format!(
+            r#"pipy().listen({back}).serveHTTP(req => new Message(
+  {{ status: 200, headers: {{ 'content-type': 'application/json', 'x-id': 'b-1234' }} }},
+  JSON.stringify({{ path: req.head.path, items: [1, 2], ok: true }})))"#
+        ),
+    );
+    cb
+}
+
+#[test]
+fn passing_and_failing_cases_print_a_line_each_and_set_the_exit_code() {
+    let (front, back) = (free_port(), free_port());
+    let cb = proxy_codebase("etest-cases", front, back);
+    let dir = cb.dir.to_str().unwrap();
+    cb.file(
+        "check.json",
+        &format!(
+            r#"{{"services": ["/backend.js"], "steps": [
+  {{"name": "exact status and a header by regex",
+    "request": {{"port": {front}, "path": "/a"}},
+    "expect": {{"status": 200, "headers": {{"X-Id": {{"regex": "^b-[0-9]+$"}}, "x-missing": null}}}}}},
+  {{"name": "the body as a JSON subset",
+    "request": {{"port": {front}, "path": "/b?q=1"}},
+    "expect": {{"body": {{"json": {{"path": "/b?q=1", "items": [1, 2]}}}}}}}},
+  {{"name": "the admin port is there for metrics",
+    "request": {{"port": "admin", "path": "/metrics"}},
+    "expect": {{"status": 200, "bodyContains": "sluice_inbound_connections_total"}}}}
+]}}"#
+        ),
+    );
+    cb.file(
+        "tests/wrong.json",
+        &format!(
+            r#"{{"services": ["/backend.js"], "steps": [
+  {{"name": "a wrong status and a regex that does not match",
+    "request": {{"port": {front}, "path": "/c"}},
+    "expect": {{"status": 201, "headers": {{"x-id": {{"regex": "^z"}}}}}}}},
+  {{"name": "a JSON subset that differs",
+    "request": {{"port": {front}, "path": "/d"}},
+    "expect": {{"body": {{"json": {{"items": [1, 3]}}}}}}}},
+  {{"name": "still fine", "request": {{"port": {front}, "path": "/e"}}, "expect": {{"status": 200}}}}
+]}}"#
+        ),
+    );
+    let junit = cb.dir.join("report.xml");
+    let (code, out, err) = engine_test(&[dir, "--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let check = format!("== {dir}/check.json");
+    assert_eq!(lines[0], check, "{out}");
+    assert_eq!(lines[1], "ok   exact status and a header by regex", "{out}");
+    assert_eq!(lines[2], "ok   the body as a JSON subset", "{out}");
+    assert_eq!(
+        lines[3], "ok   the admin port is there for metrics",
+        "{out}"
+    );
+    assert_eq!(lines[4], format!("== {dir}/tests/wrong.json"), "{out}");
+    assert_eq!(
+        lines[5],
+        "FAIL a wrong status and a regex that does not match: status was 200, expected 201; \
+         header x-id was \"b-1234\", expected to match /^z/",
+        "{out}"
+    );
+    assert!(lines[6].starts_with("       request  {"), "{out}");
+    assert_eq!(
+        lines[7], r#"       expected {"headers":{"x-id":{"regex":"^z"}},"status":201}"#,
+        "{out}"
+    );
+    assert!(
+        lines[8].starts_with(r#"       actual   {"body":"{\"path\":\"/c\""#),
+        "{out}"
+    );
+    assert_eq!(
+        lines[9], "FAIL a JSON subset that differs: body: $.items[1] was 2, expected 3",
+        "{out}"
+    );
+    assert_eq!(lines[13], "ok   still fine", "{out}");
+    assert_eq!(lines.last(), Some(&"4 passed, 2 failed"), "{out}");
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(r#"<testsuites name="engine test" tests="6" failures="2">"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<failure message="body: $.items[1] was 2, expected 3">"#),
+        "{xml}"
+    );
+
+    // Only the file named: every case passes, exit code 0.
+    let check_file = cb.dir.join("check.json");
+    let (code, out, _) = engine_test(&[dir, check_file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().last(), Some("3 passed, 0 failed"), "{out}");
+
+    // --json: the same results for a machine.
+    let (code, out, _) = engine_test(&[dir, check_file.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["passed"].as_u64(), v["failed"].as_u64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(v["files"][0]["results"]["results"][1]["pass"], true);
+}
+
+#[test]
+fn a_program_that_does_not_start_and_a_codebase_without_tests_fail() {
+    let cb = Codebase::new("etest-broken");
+    let dir = cb.dir.to_str().unwrap();
+    let (code, _, err) = engine_test(&[dir]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no tests in") && err.contains("add a check.json or tests/*.json"),
+        "{err}"
+    );
+
+    let port = free_port();
+    cb.file("main.js", &format!("pipy().listen({port}).serveHTTP(("));
+    cb.file(
+        "check.json",
+        &format!(r#"{{"steps": [{{"name": "x", "request": {{"port": {port}}}}}]}}"#),
+    );
+    let (code, out, _) = engine_test(&[dir]);
+    assert_eq!(code, 1, "{out}");
+    let fail = out.lines().nth(1).unwrap_or_default();
+    assert!(
+        fail.starts_with(&format!(
+            "FAIL {dir}/check.json: the program does not start:"
+        )),
+        "{out}"
+    );
+    assert_eq!(out.lines().last(), Some("0 passed, 1 failed"), "{out}");
+}
+
+#[test]
+fn mock_upstreams_check_tutorial_05s_round_robin() {
+    // Tutorial 05 as shipped, moved from its fixed ports to free ones.
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tutorial/05-load-balancing");
+    let ports: Vec<(u16, u16)> = [8000, 8080, 8081, 8082]
+        .into_iter()
+        .map(|p| (p, free_port()))
+        .collect();
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let cb = Codebase::new("etest-rr");
+    cb.file("main.js", &move_ports(&read("main.js"), &ports));
+    let test = cb.file(
+        "tests/round-robin.json",
+        &move_ports(&read("tests/round-robin.json"), &ports),
+    );
+    cb.file("backend.js", &move_ports(&read("backend.js"), &ports));
+    cb.file("check.json", &move_ports(&read("check.json"), &ports));
+    // check.json (with the tutorial's backend.js), then tests/round-robin.json (with mocks
+    // instead), as `engine test tutorial/05-load-balancing` runs them.
+    let dir = cb.dir.to_str().unwrap();
+    let (code, out, err) = engine_test(&[dir]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, alone, err) = engine_test(&[dir, test.to_str().unwrap()]);
+    assert_eq!(code, 0, "the mock test on its own:\n{alone}\n{err}");
+    assert!(
+        out.contains(&format!(
+            "== {dir}/tests/round-robin.json\nok   1st connection to /hi is forwarded to {}",
+            ports[1].1
+        )),
+        "{out}"
+    );
+    assert_eq!(out.lines().last(), Some("12 passed, 0 failed"), "{out}");
+
+    // A proxy that forwards every /hi to the same target fails, saying where each went.
+    let broken = move_ports(&read("main.js"), &ports).replace(
+        &format!("'127.0.0.1:{}']", ports[3].1),
+        &format!("'127.0.0.1:{}']", ports[1].1),
+    );
+    cb.file("main.js", &broken);
+    let (code, out, _) = engine_test(&[dir, test.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let (hi, ip) = (ports[1].1, ports[3].1);
+    assert!(
+        out.contains(&format!(
+            "FAIL 2nd connection to /hi is forwarded to {ip}: body was \"from {hi}\\n\", \
+             expected \"from {ip}\\n\"; mock hi received 1 request(s), expected 0 (GET /hi); \
+             mock ip received 0 request(s), expected 1"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"       forwarded {"echo":[],"hi":[{"body":"""#),
+        "{out}"
+    );
+}
+
+#[test]
+fn certificates_a_test_asks_for_are_made_in_a_copy_of_the_codebase() {
+    // Tutorial 11 (TLS) as shipped, moved to free ports, against its own check.json.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tutorial/11-tls");
+    let ports: Vec<(u16, u16)> = [8000, 8443, 8080, 8081, 8082]
+        .into_iter()
+        .map(|p| (p, free_port()))
+        .collect();
+    let read = |p: &str| move_ports(&std::fs::read_to_string(root.join(p)).unwrap(), &ports);
+    let cb = Codebase::new("etest-tls");
+    for f in ["main.js", "backend.js", "check.json"] {
+        cb.file(f, &read(f));
+    }
+    let dir = cb.dir.to_str().unwrap();
+    let (code, out, err) = engine_test(&[dir]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("ok   https: /tls tells the TLS version"),
+        "{out}"
+    );
+    assert!(
+        !cb.dir.join("cert.pem").exists(),
+        "the codebase stays as it was"
+    );
+}
