@@ -4,9 +4,9 @@
 //! Everything here is `!Send`: a worker thread owns its runtime, and pipelines call into it
 //! through [`js`], which may be entered again from inside a native function.
 
-mod codecs;
 #[cfg(test)]
 mod codec_tests;
+mod codecs;
 mod convert;
 mod error;
 mod esm;
