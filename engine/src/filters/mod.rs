@@ -38,6 +38,7 @@ mod misc;
 mod mqtt;
 mod multipart;
 pub mod mux;
+mod netlink;
 mod pack;
 mod pipe;
 mod produce;
@@ -147,6 +148,7 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(throttle::FILTERS);
         v.extend(mux::filters());
         v.extend_from_slice(fastcgi::FILTERS);
+        v.extend_from_slice(netlink::FILTERS);
         v.extend_from_slice(replay::FILTERS);
         v.extend_from_slice(pipe::FILTERS);
         v.extend_from_slice(wait::FILTERS);

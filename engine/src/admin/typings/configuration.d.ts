@@ -138,6 +138,7 @@ interface PipelineTemplate {
  */
 declare function pipeline(builder: (layout: Configuration) => any): PipelineTemplate;
 
+/** What belongs to pipelines: `pipeline.Hub`, the meeting point of `swap` streams. */
 declare namespace pipeline {
   /** Where the streams of swap(hub) meet: what enters one member's swap leaves every other's. */
   class Hub {

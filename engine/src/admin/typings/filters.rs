@@ -294,6 +294,8 @@ pub static SIGNATURES: &[Signature] = &[
         &["target: Layout", "key?: any", "options?: MuxOptions | (() => MuxOptions)"],
     ),
     ("mux", &["key?: any", "options?: MuxOptions | (() => MuxOptions)"]),
+    ("decodeNetlink", &["options?: { maxMessageSize?: number | string }"]),
+    ("encodeNetlink", &[]),
     (
         "muxFastCGI",
         &["target: Layout", "key?: any", "options?: MuxOptions | (() => MuxOptions)"],

@@ -572,11 +572,15 @@ declare namespace RESP {
    * @param data RESP bytes
    */
   function decode(data: Data): any[];
+}
+
 /** A fixed-width integer, as Pipy's Int: what Hessian decodes int and long into. */
 declare class Int {
+  /**
    * Makes an integer of a given width.
    * @param type 'i8', 'u8', 'i16', 'u16', 'i32', 'u32', 'i64' or 'u64' (default 'i32')
    * @param value the value, a number, BigInt or numeric string
+   */
   constructor(type: 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64', value?: number | bigint | string);
   /** The type given to the constructor. */
   readonly type: string;
@@ -601,12 +605,19 @@ declare namespace Hessian {
     /** The elements. */
     elements: any[] | { [field: string]: any };
   }
+  /**
    * Decodes every top-level value in data (int and long as Int, double as number, references as the same object).
    * @param data the Hessian bytes
    * @param options maxStringSize: longer strings decode as CString
+   */
   function decode(data: Data, options?: { maxStringSize?: number }): any[];
+  /**
    * Encodes a value, or each value of an array (a number as a double, an Int by its width, a BigInt as a long).
    * @param value the value or values
+   */
+  function encode(value: any): Data;
+}
+
 /** Protocol Buffers at the wire level, as Pipy 1.5 has it: no schema, fields by number. */
 declare namespace protobuf {
   /** A message: records by field number, read and written with typed getters and setters. */
@@ -618,29 +629,54 @@ declare namespace protobuf {
      * @param field the field number
      */
     getWireType(field: number): 'VARINT' | 'I32' | 'I64' | 'LEN' | '';
+    /**
      * A field's last value read as text (UTF-8); null unless it is length-delimited.
+     * @param field the field number
+     */
     getString(field: number): string | null;
+    /**
      * A field's last value as bytes; null unless it is length-delimited.
+     * @param field the field number
+     */
     getBytes(field: number): Data | null;
+    /**
      * A field's last value as a nested message; null when it is not one.
+     * @param field the field number
+     */
     getMessage(field: number): Message | null;
+    /**
      * Sets a field to text.
+     * @param field the field number
      * @param value the text
+     */
     setString(field: number, value: string): void;
+    /**
      * Sets a field to bytes.
+     * @param field the field number
      * @param value the bytes
+     */
     setBytes(field: number, value: Data): void;
+    /**
      * Sets a field to a nested message.
+     * @param field the field number
      * @param value the message
+     */
     setMessage(field: number, value: Message): void;
     /** Typed access: get/set + Float, Double, Int32, Int64, Uint32, Uint64, Sint32, Sint64, Fixed32, Fixed64, Sfixed32, Sfixed64, Bool, each also as ...Array (written packed), and StringArray, BytesArray, MessageArray. */
     [method: string]: any;
+  }
+  /**
    * Reads a message; null when data is not a well-formed message.
    * @param data the bytes
+   */
   function decode(data: Data): Message | null;
+  /**
    * Writes a message, fields in ascending number order.
    * @param message the message
+   */
   function encode(message: Message): Data;
+}
+
 /** BGP-4 messages, as Pipy 1.5 has them (decodeBGP and encodeBGP use the same shapes). */
 declare namespace BGP {
   /** A message: type and a body whose shape depends on it (OPEN, UPDATE, NOTIFICATION, ROUTE_REFRESH; null for KEEPALIVE). */
@@ -649,12 +685,21 @@ declare namespace BGP {
     type: string | number;
     /** The body. */
     body: any;
+  }
+  /**
    * Reads every whole message in data.
+   * @param data the bytes
    * @param enableAS4 4-octet AS numbers in AS_PATH and AGGREGATOR
+   */
   function decode(data: Data, enableAS4?: boolean): Message[];
+  /**
    * Writes a message, or each message of an array.
    * @param message the message or messages
+   * @param enableAS4 4-octet AS numbers in AS_PATH and AGGREGATOR
+   */
   function encode(message: Message | Message[], enableAS4?: boolean): Data;
+}
+
 /** DNS messages, as Pipy 1.5 has them. */
 declare namespace DNS {
   /** A question or resource record. */
@@ -662,13 +707,16 @@ declare namespace DNS {
     /** The domain name, without the final dot. */
     name: string;
     /** 'A', 'AAAA', 'CNAME', 'NS', 'PTR', 'MX', 'SOA', 'SRV', 'TXT', 'OPT', or a number. */
+    type: string | number;
     /** Left out for IN (1). */
     class?: number;
     /** Time to live (records only). */
     ttl?: number;
     /** The data: text, an address, an object (MX, SRV, SOA), or hex. */
     rdata?: any;
+  }
   /** A message: header fields (left out when 0) and sections (left out when empty). */
+  interface Message {
     /** Message id. */
     id: number;
     /** 1 for a response. */
@@ -695,9 +743,17 @@ declare namespace DNS {
     authority?: Record[];
     /** Additional records. */
     additional?: Record[];
+  }
+  /**
    * Reads a message; throws when it is malformed.
+   * @param data the bytes
+   */
   function decode(data: Data): Message;
+  /**
    * Writes a message (names uncompressed); throws when it cannot.
+   * @param message the message
+   */
+  function encode(message: Message): Data;
 }
 
 /** A query string's parameters, in order; a name given more than once has several values. */
