@@ -201,3 +201,128 @@ fn curl_agent() -> String {
     let version = v.split_whitespace().nth(1).unwrap_or("");
     format!("curl/{version}")
 }
+
+/// NGINX with `fastcgi_pass` to `app`, on `port`, stopped when dropped.
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_nginx(dir: &Path, port: u16, app: u16) -> Nginx {
+    let conf = dir.join("nginx.conf");
+    let d = dir.display();
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off; pid {d}/nginx.pid; error_log {d}/nginx.err;
+events {{}}
+http {{
+  access_log off;
+  client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
+  uwsgi_temp_path {d}; scgi_temp_path {d};
+  upstream app {{ server 127.0.0.1:{app}; keepalive 4; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      fastcgi_pass app;
+      fastcgi_keep_conn on;
+      fastcgi_param REQUEST_METHOD $request_method;
+      fastcgi_param REQUEST_URI $request_uri;
+      fastcgi_param CONTENT_LENGTH $content_length;
+      fastcgi_param HTTP_X_NAME $http_x_name;
+    }}
+  }}
+}}
+"
+        ),
+    )
+    .unwrap();
+    let child = Command::new("/usr/sbin/nginx")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-p")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx starts (scripts/setup.sh fastcgi installs it)");
+    let nginx = Nginx(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nginx did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    nginx
+}
+
+#[test]
+fn nginx_passes_requests_to_demux_fastcgi() {
+    let (app, web) = (free_port(), free_port());
+    let cb = Codebase::new("fastcgi-app");
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy()
+.listen({app})
+.demuxFastCGI().to($=>$
+  .replaceMessage(req => new Message(
+    'Content-Type: text/plain\\r\\nX-App: sluice\\r\\n\\r\\n' +
+    `${{req.head.params.REQUEST_METHOD}} ${{req.head.params.REQUEST_URI}} name=${{req.head.params.HTTP_X_NAME}} ` +
+    `body=${{req.body ? req.body.size : 0}} keep=${{req.head.keepAlive}} role=${{req.head.role}}\\n`))
+)"
+        ),
+    );
+    let engine = Engine::start(&script, &[app]);
+    let dir = script.parent().unwrap().to_path_buf();
+    let _nginx = start_nginx(&dir, web, app);
+    let url = format!("http://127.0.0.1:{web}");
+    let out = curl(&["-i", "-H", "x-name: ann", &format!("{url}/a?b=1")]);
+    assert!(
+        out.contains("X-App: sluice"),
+        "{out}\nlog:\n{}",
+        engine.log()
+    );
+    assert!(
+        out.ends_with("GET /a?b=1 name=ann body=0 keep=true role=1\n"),
+        "{out}"
+    );
+    // A body of 300 KB reaches the application as standard input, in several records.
+    let body = cb.file("body.bin", &"y".repeat(300_000));
+    let out = curl(&[
+        "--data-binary",
+        &format!("@{}", body.display()),
+        &format!("{url}/up"),
+    ]);
+    assert_eq!(out, "POST /up name= body=300000 keep=true role=1\n");
+    // Requests one after another reuse NGINX's kept connections.
+    for i in 0..10 {
+        assert_eq!(
+            curl(&[&format!("{url}/{i}")]),
+            format!("GET /{i} name= body=0 keep=true role=1\n")
+        );
+    }
+}
+
+#[test]
+fn demux_fastcgi_refuses_garbage_and_goes_on() {
+    let app = free_port();
+    let cb = Codebase::new("fastcgi-garbage");
+    let script = cb.file(
+        "main.js",
+        &format!("pipy().listen({app}).demuxFastCGI().to($=>$.replaceMessage(new Message('x')))"),
+    );
+    let engine = Engine::start(&script, &[app]);
+    let (reply, closed) = raw_exchange(app, b"GET / HTTP/1.1\r\n\r\n", 5);
+    assert!(reply.is_empty() && closed, "{reply:?}");
+    assert!(
+        engine
+            .log()
+            .contains("demuxFastCGI(): unknown FastCGI version 71"),
+        "{}",
+        engine.log()
+    );
+}

@@ -295,6 +295,8 @@ pub static SIGNATURES: &[Signature] = &[
     ),
     ("mux", &["key?: any", "options?: MuxOptions | (() => MuxOptions)"]),
     ("decodeNetlink", &["options?: { maxMessageSize?: number | string }"]),
+    ("demuxFastCGI", &["target: Layout"]),
+    ("demuxFastCGI", &[]),
     ("encodeNetlink", &[]),
     (
         "muxFastCGI",

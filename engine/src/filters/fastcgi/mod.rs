@@ -1,5 +1,6 @@
 //! FastCGI: `muxFastCGI` sends each request message to a FastCGI application (PHP-FPM, say)
-//! over shared connections, on the generic mux core.
+//! over shared connections, on the generic mux core; `demuxFastCGI` ([`server`]) makes Sluice
+//! the application behind a web server.
 //!
 //! A request's head is Pipy's: `{role (1 = responder), keepAlive, params: {NAME: value}}`,
 //! and its body is the request's standard input. The answer is a message whose body is the
@@ -7,6 +8,7 @@
 //! its tail is `{appStatus, protocolStatus, stderr}`.
 
 mod record;
+mod server;
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -43,8 +45,23 @@ static MUX_FASTCGI: FilterDescriptor = FilterDescriptor {
     build,
 };
 
-/// `muxFastCGI`.
-pub static FILTERS: &[&FilterDescriptor] = &[&MUX_FASTCGI];
+static DEMUX_FASTCGI: FilterDescriptor = FilterDescriptor {
+    name: "demuxFastCGI",
+    kind: FilterKind::Joint,
+    signature: "(target)",
+    help: "Serves FastCGI requests: each is a message {role, keepAlive, params} with its standard input as the body, answered by a sub-pipeline",
+    params: &[(
+        "target",
+        "sub-pipeline name (or use .to(...)); its output message's body is the request's standard output",
+    )],
+    build: |b| match b.required_sub()? {
+        Sub::Layout(layout) => Ok(Box::new(server::DemuxProto { layout })),
+        Sub::Bypass => Err("needs a sub-pipeline".into()),
+    },
+};
+
+/// `muxFastCGI`, `demuxFastCGI`.
+pub static FILTERS: &[&FilterDescriptor] = &[&MUX_FASTCGI, &DEMUX_FASTCGI];
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let layout = match b.required_sub()? {

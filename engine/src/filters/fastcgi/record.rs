@@ -1,8 +1,6 @@
 //! FastCGI records (the FastCGI 1.0 specification): the 8-byte record header, the
 //! name-value pairs of PARAMS, and BEGIN_REQUEST / END_REQUEST bodies. Sans I/O: bytes in,
-//! records out, and records to bytes. The server side's readers and writers (parsing
-//! BEGIN_REQUEST and PARAMS, writing END_REQUEST) are used by the tests only until a
-//! FastCGI server filter (`demuxFastCGI`) is built on them.
+//! records out, and records to bytes, for both sides.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -75,7 +73,6 @@ pub fn begin_request(role: u16, keep_conn: bool) -> [u8; 8] {
     ]
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 /// The body of END_REQUEST: the application's exit status and the protocol status.
 pub fn end_request(app_status: u32, protocol_status: u8) -> [u8; 8] {
     let a = app_status.to_be_bytes();
@@ -91,7 +88,6 @@ pub fn parse_end_request(content: &[u8]) -> Option<(u32, u8)> {
     Some((app, content[4]))
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 /// Reads a BEGIN_REQUEST body: `(role, keepConn)`.
 pub fn parse_begin_request(content: &[u8]) -> Option<(u16, bool)> {
     if content.len() < 3 {
@@ -116,7 +112,6 @@ pub fn put_param(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(value);
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 /// Reads the name-value pairs of a whole PARAMS stream; `None` if it is cut or malformed.
 pub fn parse_params(mut b: &[u8]) -> Option<Vec<(Bytes, Bytes)>> {
     fn len(b: &mut &[u8]) -> Option<usize> {
