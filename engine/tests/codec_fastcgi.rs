@@ -15,9 +15,26 @@ struct PhpFpm(Child);
 
 impl Drop for PhpFpm {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        stop(&mut self.0);
     }
+}
+
+/// Stops a server's master process with SIGTERM, so it stops its workers too (SIGKILL would
+/// leave them running, holding the port); SIGKILL only if it has not ended in 5 s.
+fn stop(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn php_fpm_binary() -> PathBuf {
@@ -207,8 +224,7 @@ struct Nginx(Child);
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        stop(&mut self.0);
     }
 }
 
