@@ -1,4 +1,4 @@
-//! What the protocol codec filters (MQTT, RESP, WebSocket, multipart) share: reading a size
+//! What the protocol codec filters (MQTT, RESP, WebSocket, multipart, netlink) share: reading a size
 //! limit option, and ending a stream when a decoder gives up.
 
 use super::Builder;

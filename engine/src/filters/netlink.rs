@@ -12,8 +12,10 @@ use std::rc::Rc;
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::callback::fail;
+use super::codec_glue::{fail as codec_fail, size_option};
 use super::{Builder, FilterDescriptor, FilterKind};
-use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
+use crate::codec::DecodeError;
+use crate::event::{Event, MessageTail};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
@@ -48,17 +50,7 @@ static ENCODE: FilterDescriptor = FilterDescriptor {
 pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
 
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    let max = match b.option(0, "maxMessageSize") {
-        None => DEFAULT_MAX,
-        Some(v) if v.is_number() => v.as_number().unwrap_or(0.0) as usize,
-        Some(v) => {
-            let s = v
-                .as_string()
-                .and_then(|s| s.to_string().ok())
-                .ok_or("maxMessageSize must be a number or a size like '1m'")?;
-            crate::units::parse_size(&s).map_err(|e| format!("maxMessageSize: {e}"))? as usize
-        }
-    };
+    let max = size_option(b, 0, "maxMessageSize", DEFAULT_MAX)?;
     Ok(Box::new(DecodeProto { max }))
 }
 
@@ -127,10 +119,9 @@ struct Decoder {
 }
 
 impl Decoder {
-    fn end(&mut self, code: ErrorCode, why: &str) {
-        tracing::warn!(target: "netlink", "decodeNetlink(): {why}");
+    fn end(&mut self, err: DecodeError) {
         self.failed = true;
-        self.output.emit(StreamEnd::code(code));
+        codec_fail(&self.output, "decodeNetlink()", &err);
     }
 
     fn decode(&mut self) {
@@ -144,14 +135,14 @@ impl Decoder {
             let h = Header::read(&self.buf[..HEADER]);
             let len = h.len as usize;
             if len < HEADER {
-                return self.end(
-                    ErrorCode::ProtocolError,
-                    "a message shorter than its header",
-                );
+                let why = "a message shorter than its header".to_string();
+                return self.end(DecodeError::Malformed(why));
             }
             if len > self.max {
-                let why = format!("a {len}-byte message is over the limit of {}", self.max);
-                return self.end(ErrorCode::BufferOverflow, &why);
+                return self.end(DecodeError::TooLarge {
+                    size: len as u64,
+                    limit: self.max,
+                });
             }
             if self.buf.len() < len {
                 return;
