@@ -2,8 +2,24 @@
 //!
 //! Script paths are codebase-absolute (`/plugins/a.js`); a relative path is taken from the
 //! root. Nothing outside the root can be read: a path whose `..` climbs above it is an error.
+//!
+//! As in Pipy, a script may change what the codebase holds while it runs: `pipy.mount(name,
+//! dir)` shows the folder `dir` as `/name/`, and `pipy.patch(path, content)` replaces a file's
+//! content in memory. Both are kept per codebase folder for the whole process, so every worker
+//! thread sees them and they outlive a reload, as they outlive one in Pipy.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
+
+/// Mounts and patches of one codebase folder.
+#[derive(Default)]
+struct Overlay {
+    mounts: BTreeMap<String, PathBuf>,
+    patches: HashMap<String, Vec<u8>>,
+}
+
+static OVERLAYS: LazyLock<Mutex<HashMap<PathBuf, Overlay>>> = LazyLock::new(Default::default);
 
 /// A folder of scripts and data files with an entry script.
 #[derive(Debug)]
@@ -96,10 +112,83 @@ impl Codebase {
         Ok(format!("/{}", parts.join("/")))
     }
 
+    fn with_overlay<R>(&self, f: impl FnOnce(&mut Overlay) -> R) -> R {
+        let mut all = OVERLAYS.lock().unwrap_or_else(|e| e.into_inner());
+        f(all.entry(self.root.clone()).or_default())
+    }
+
+    /// Where the normalized codebase path `norm` is on disk: under a mounted folder when its
+    /// first segment names a mount, else under the root.
+    pub fn full_path(&self, norm: &str) -> PathBuf {
+        let rel = norm.trim_start_matches('/');
+        let (first, rest) = rel.split_once('/').unwrap_or((rel, ""));
+        let mounted = self.with_overlay(|o| o.mounts.get(first).cloned());
+        match mounted {
+            Some(dir) if !first.is_empty() => dir.join(rest),
+            _ => self.root.join(rel),
+        }
+    }
+
+    /// The names mounted with [`Codebase::mount`], with their folders.
+    pub fn mounts(&self) -> Vec<(String, PathBuf)> {
+        self.with_overlay(|o| {
+            o.mounts
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+    }
+
+    /// Shows the folder `dir` as `/name/` (`name` is one path segment that the codebase
+    /// does not use yet).
+    pub fn mount(&self, name: &str, dir: &Path) -> Result<(), String> {
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return Err(format!(
+                "invalid mount name {name:?}: it must be one path segment"
+            ));
+        }
+        if !dir.is_dir() {
+            return Err(format!("cannot mount {}: not a folder", dir.display()));
+        }
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| format!("cannot mount {}: {}", dir.display(), plain_io(&e)))?;
+        if self.root.join(name).exists() {
+            return Err(format!("cannot mount /{name}: the codebase already has it"));
+        }
+        self.with_overlay(|o| {
+            if o.mounts.contains_key(name) {
+                return Err(format!("cannot mount /{name}: it is mounted already"));
+            }
+            o.mounts.insert(name.to_string(), dir);
+            Ok(())
+        })
+    }
+
+    /// Removes the mount `name` (nothing happens when there is none).
+    pub fn unmount(&self, name: &str) {
+        self.with_overlay(|o| o.mounts.remove(name));
+    }
+
+    /// Replaces the content of the codebase file `path` in memory (the file on disk stays).
+    pub fn patch(&self, path: &str, content: Vec<u8>) -> Result<(), String> {
+        let p = self.normalize(path)?;
+        self.with_overlay(|o| o.patches.insert(p, content));
+        Ok(())
+    }
+
+    /// The patched content of the normalized path `norm`, if it was patched.
+    pub fn patched(&self, norm: &str) -> Option<Vec<u8>> {
+        self.with_overlay(|o| o.patches.get(norm).cloned())
+    }
+
     /// Reads a codebase file; `Ok(None)` when it does not exist.
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
         let p = self.normalize(path)?;
-        let full = self.root.join(&p[1..]);
+        if let Some(b) = self.patched(&p) {
+            return Ok(Some(b));
+        }
+        let full = self.full_path(&p);
         match std::fs::read(&full) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

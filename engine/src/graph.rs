@@ -228,6 +228,7 @@ pub fn title(layout: &PipelineLayout) -> String {
     match &layout.kind {
         LayoutKind::Listen { host, port } => format!("Listen on {host}:{port}"),
         LayoutKind::Task { when, number } => format!("Task #{number} ({when})"),
+        LayoutKind::Admin { path } => format!("Admin {path}"),
         LayoutKind::Entrance => "Module Entrance".into(),
         _ => layout.name.clone(),
     }
@@ -262,7 +263,12 @@ pub fn roots(module_layouts: &[Rc<PipelineLayout>]) -> Vec<Rc<PipelineLayout>> {
     }
     let mut starters: Vec<_> = module_layouts
         .iter()
-        .filter(|l| matches!(l.kind, LayoutKind::Listen { .. } | LayoutKind::Task { .. }))
+        .filter(|l| {
+            matches!(
+                l.kind,
+                LayoutKind::Listen { .. } | LayoutKind::Task { .. } | LayoutKind::Admin { .. }
+            )
+        })
         .cloned()
         .collect();
     starters.sort_by_key(|l| title(l));
@@ -303,6 +309,7 @@ pub fn program_json(program: &crate::loader::Program) -> serde_json::Value {
     let kind = |l: &PipelineLayout| match &l.kind {
         LayoutKind::Listen { .. } => "listen",
         LayoutKind::Task { .. } => "task",
+        LayoutKind::Admin { .. } => "admin",
         LayoutKind::Named => "pipeline",
         LayoutKind::Entrance => "entrance",
         LayoutKind::Anonymous => "anonymous",

@@ -174,6 +174,18 @@ impl ProgramHost {
         }
     }
 
+    /// Hands an admin-port request under `/admin/` to the running program's `admin()`
+    /// layouts (see [`WorkerHandle::admin`]); `None` when nothing runs.
+    pub fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: bytes::Bytes,
+    ) -> Option<impl std::future::Future<Output = Option<Result<bytes::Bytes, String>>>> {
+        let st = self.lock();
+        st.0.as_ref().map(|c| c.handle.admin(method, path, body))
+    }
+
     /// The name of the running program, if any.
     pub fn running(&self) -> Option<String> {
         self.lock().0.as_ref().map(|c| c.name.clone())

@@ -27,6 +27,13 @@ impl Program {
             .filter(|l| matches!(l.kind, LayoutKind::Listen { .. }))
     }
 
+    /// `admin('/admin/...')` layouts.
+    pub fn admins(&self) -> impl Iterator<Item = &Rc<PipelineLayout>> {
+        self.layouts
+            .iter()
+            .filter(|l| matches!(l.kind, LayoutKind::Admin { .. }))
+    }
+
     /// Timer and signal layouts.
     pub fn tasks(&self) -> impl Iterator<Item = &Rc<PipelineLayout>> {
         self.layouts
@@ -180,6 +187,9 @@ fn load_now(main: &str, services: &[String]) -> Result<Program, String> {
                         number: *n,
                     }
                 }
+                "admin" => LayoutKind::Admin {
+                    path: r.get("path").map_err(js_err)?,
+                },
                 "entrance" => LayoutKind::Entrance,
                 _ if anonymous => LayoutKind::Anonymous,
                 _ => LayoutKind::Named,

@@ -88,7 +88,9 @@ pub async fn handle(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
 async fn route(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    if (path.starts_with("/api/") || path == "/metrics") && !authorized(admin, &req) {
+    if (path.starts_with("/api/") || path.starts_with("/admin/") || path == "/metrics")
+        && !authorized(admin, &req)
+    {
         return error(StatusCode::UNAUTHORIZED, "missing or wrong admin token");
     }
     if path == "/metrics" {
@@ -102,11 +104,37 @@ async fn route(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
     let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
     match (method.clone(), seg.as_slice()) {
         (_, ["api", "v1", rest @ ..]) => api(admin, method, rest, req).await,
+        (_, ["admin", ..]) => script_admin(admin, method, &path, req).await,
         (Method::GET, _) | (Method::HEAD, _) => match assets::ui_file(&path) {
             Some((gz, name)) => ui_reply(&req, gz, &name),
             None => error(StatusCode::NOT_FOUND, format!("no such page: {path}")),
         },
         _ => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+    }
+}
+
+/// `/admin/...`: answered by the running program's `admin()` layouts (Pipy's custom
+/// administration paths), 404 when none takes the path.
+async fn script_admin(
+    admin: &Arc<Admin>,
+    method: Method,
+    path: &str,
+    req: Request<Incoming>,
+) -> Res {
+    let body = match http::read_body(req).await {
+        Ok(b) => b,
+        Err(res) => return res,
+    };
+    let Some(answer) = admin.host.admin(method.as_str(), path, body) else {
+        return error(StatusCode::NOT_FOUND, "no program is running");
+    };
+    match answer.await {
+        Some(Ok(b)) => http::reply(StatusCode::OK, "text/plain; charset=utf-8", b),
+        Some(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("no admin() pipeline takes {path}"),
+        ),
     }
 }
 

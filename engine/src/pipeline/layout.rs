@@ -61,6 +61,11 @@ pub enum LayoutKind {
         /// Task number within its module, from 1.
         number: usize,
     },
+    /// Requests to the admin port under `path` (Pipy's `admin('/admin/...')`).
+    Admin {
+        /// Path prefix, starting with `/admin/`.
+        path: String,
+    },
     /// A named sub-pipeline.
     Named,
     /// A module entrance (`.pipeline()` with no name).

@@ -25,7 +25,15 @@ fn static_file<'js>(ctx: Ctx<'js>, path: String, from_fs: bool) -> rquickjs::Res
         let p = cb
             .normalize(&path)
             .map_err(|e| Exception::throw_message(&ctx, &e))?;
-        cb.root().join(&p[1..])
+        if let Some(bytes) = cb.patched(&p) {
+            // Patched in memory (`pipy.patch`): new as of now.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as f64)
+                .unwrap_or(0.0);
+            return file_object(ctx, bytes, now);
+        }
+        cb.full_path(&p)
     };
     let meta = match std::fs::metadata(&full) {
         Ok(m) if m.is_file() => m,
@@ -41,6 +49,11 @@ fn static_file<'js>(ctx: Ctx<'js>, path: String, from_fs: bool) -> rquickjs::Res
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs() as f64)
         .unwrap_or(0.0);
+    file_object(ctx, bytes, mtime)
+}
+
+/// `{data, mtime, etag}` for a file's bytes.
+fn file_object(ctx: Ctx<'_>, bytes: Vec<u8>, mtime: f64) -> rquickjs::Result<Value<'_>> {
     let o = Object::new(ctx.clone())?;
     o.set("etag", etag(&bytes))?;
     o.set("mtime", mtime)?;

@@ -17,6 +17,9 @@ pub(super) fn install(n: &Object<'_>) -> rquickjs::Result<()> {
     o.set("exec", Func::from(exec))?;
     o.set("list", Func::from(list))?;
     o.set("watch", Func::from(watch))?;
+    o.set("mount", Func::from(mount))?;
+    o.set("unmount", Func::from(unmount))?;
+    o.set("patch", Func::from(patch))?;
     o.set("inbounds", Func::from(inbounds))?;
     o.set("outbounds", Func::from(outbounds))?;
     let origin = Instant::now();
@@ -110,6 +113,30 @@ fn exec<'js>(
     Ok(o)
 }
 
+/// `pipy.mount(name, dir)`: shows the folder `dir` as `/name/` in the codebase.
+fn mount(ctx: Ctx<'_>, name: String, dir: String) -> rquickjs::Result<()> {
+    let script = super::script();
+    script
+        .codebase()
+        .mount(&name, std::path::Path::new(&dir))
+        .map_err(|e| Exception::throw_message(&ctx, &format!("pipy.mount(): {e}")))
+}
+
+/// `pipy.unmount(name)`.
+fn unmount(name: String) {
+    super::script().codebase().unmount(&name);
+}
+
+/// `pipy.patch(path, bytes)`: replaces a codebase file's content in memory.
+fn patch(ctx: Ctx<'_>, path: String, content: TypedArray<'_, u8>) -> rquickjs::Result<()> {
+    let bytes = super::convert::typed_bytes(&content).to_vec();
+    let script = super::script();
+    script
+        .codebase()
+        .patch(&path, bytes)
+        .map_err(|e| Exception::throw_message(&ctx, &format!("pipy.patch(): {e}")))
+}
+
 /// Codebase files under folder `dir`, recursively, as paths relative to it.
 fn list(ctx: Ctx<'_>, dir: String) -> rquickjs::Result<Vec<String>> {
     let script = super::script();
@@ -117,9 +144,14 @@ fn list(ctx: Ctx<'_>, dir: String) -> rquickjs::Result<Vec<String>> {
     let p = cb
         .normalize(&dir)
         .map_err(|e| Exception::throw_message(&ctx, &e))?;
-    let root = cb.root().join(&p[1..]);
+    let root = cb.full_path(&p);
     let mut out = Vec::new();
     let mut stack = vec![(root, String::new())];
+    if p == "/" {
+        for (name, dir) in cb.mounts() {
+            stack.push((dir, format!("{name}/")));
+        }
+    }
     while let Some((d, base)) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&d)
             .into_iter()
@@ -154,7 +186,7 @@ fn watch<'js>(ctx: Ctx<'js>, path: String, callback: Function<'js>) -> rquickjs:
     let p = cb
         .normalize(&path)
         .map_err(|e| Exception::throw_message(&ctx, &e))?;
-    let full = cb.root().join(&p[1..]);
+    let full = cb.full_path(&p);
     let snapshot = |full: &std::path::Path| -> Vec<(String, Option<(u64, SystemTime)>)> {
         if full.is_dir() {
             let mut v = Vec::new();

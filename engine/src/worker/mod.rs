@@ -6,11 +6,13 @@
 //! connections finish) or stops it at once. Reloading starts a new worker on the same
 //! listening sockets and drains the old one, so no connection is dropped.
 
+mod admin;
 mod liveness;
 mod reads;
 mod spawn;
 mod tasks;
 
+pub use admin::{AdminAnswer, AdminCall};
 pub use liveness::{hold, idle, Work};
 pub use reads::request as start_read;
 pub use spawn::spawn as spawn_pipeline;
@@ -124,6 +126,7 @@ enum Control {
 /// The running workers of one program (one per thread).
 pub struct WorkerHandle {
     controls: Vec<watch::Sender<Control>>,
+    admins: Vec<tokio::sync::mpsc::UnboundedSender<AdminCall>>,
     threads: Vec<std::thread::JoinHandle<()>>,
     /// What was loaded (by the first worker).
     pub loaded: Loaded,
@@ -157,6 +160,51 @@ impl WorkerHandle {
     pub fn join(mut self) {
         for t in self.threads.drain(..) {
             let _ = t.join();
+        }
+    }
+
+    /// Hands an admin-port request under `/admin/` to every worker's `admin()` layouts and
+    /// joins their answers: `None` when no layout takes the path, else the answer bodies one
+    /// after another (or the first failure when no worker answered).
+    pub fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: bytes::Bytes,
+    ) -> impl std::future::Future<Output = Option<Result<bytes::Bytes, String>>> + Send + 'static
+    {
+        let mut waits = Vec::new();
+        for tx in &self.admins {
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            let call = AdminCall {
+                method: method.to_string(),
+                path: path.to_string(),
+                body: body.clone(),
+                reply,
+            };
+            if tx.send(call).is_ok() {
+                waits.push(rx);
+            }
+        }
+        async move {
+            let mut joined = bytes::BytesMut::new();
+            let (mut answered, mut failure) = (false, None);
+            for rx in waits {
+                match rx.await {
+                    Ok(AdminAnswer::Body(b)) => {
+                        answered = true;
+                        joined.extend_from_slice(&b);
+                    }
+                    Ok(AdminAnswer::Failed(e)) => failure = failure.or(Some(e)),
+                    Ok(AdminAnswer::NoRoute) => {}
+                    Err(_) => failure = failure.or(Some("the worker ended".to_string())),
+                }
+            }
+            match (answered, failure) {
+                (true, _) => Some(Ok(joined.freeze())),
+                (false, Some(e)) => Some(Err(e)),
+                (false, None) => None,
+            }
         }
     }
 
@@ -234,19 +282,21 @@ pub fn spawn(opts: RunOptions) -> Result<WorkerHandle, LoadError> {
     let n = if opts.check { 1 } else { opts.threads.max(1) };
     let mut handle = WorkerHandle {
         controls: Vec::new(),
+        admins: Vec::new(),
         threads: Vec::new(),
         loaded: Loaded::default(),
     };
     for index in 0..n {
         let (tx, rx) = std::sync::mpsc::channel();
         let (control, control_rx) = watch::channel(Control::Run);
+        let (admin_tx, admin_rx) = tokio::sync::mpsc::unbounded_channel();
         let o = RunOptions {
             quiet: opts.quiet || index > 0,
             ..opts.clone()
         };
         let spawned = std::thread::Builder::new()
             .name(format!("sluice-worker-{index}"))
-            .spawn(move || thread_main(o, index, n, tx, control_rx));
+            .spawn(move || thread_main(o, index, n, tx, control_rx, admin_rx));
         let thread = match spawned {
             Ok(t) => t,
             Err(e) => {
@@ -271,6 +321,7 @@ pub fn spawn(opts: RunOptions) -> Result<WorkerHandle, LoadError> {
                 }
                 handle.loaded.listens.extend(loaded.listens);
                 handle.controls.push(control);
+                handle.admins.push(admin_tx);
                 handle.threads.push(thread);
             }
             Err(e) => {
@@ -292,6 +343,7 @@ fn thread_main(
     count: usize,
     tx: Reply,
     control: watch::Receiver<Control>,
+    admin_calls: tokio::sync::mpsc::UnboundedReceiver<AdminCall>,
 ) {
     WORKER.with(|w| w.set((index, count)));
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -308,7 +360,7 @@ fn thread_main(
         }
     };
     let local = tokio::task::LocalSet::new();
-    let program = local.block_on(&rt, run(opts, tx, control));
+    let program = local.block_on(&rt, run(opts, tx, control, admin_calls));
     // Close every connection and task while the script runtime is still alive, then leave
     // the runtime to the process: values a script kept in cycles must never outlive it.
     {
@@ -323,6 +375,7 @@ async fn run(
     opts: RunOptions,
     tx: Reply,
     mut control: watch::Receiver<Control>,
+    admin_calls: tokio::sync::mpsc::UnboundedReceiver<AdminCall>,
 ) -> Option<Program> {
     let fail = |tx: &Reply, e: LoadError| {
         let _ = tx.send(Err(e));
@@ -421,6 +474,10 @@ async fn run(
     let _ = tx.send(Ok(loaded));
     tracing::debug!(target: "thread", "Thread {} started", current().0);
     jobs.push(tokio::task::spawn_local(report_heap()));
+    jobs.push(tokio::task::spawn_local(admin::serve(
+        program.admins().cloned().collect(),
+        admin_calls,
+    )));
     loop {
         if control.changed().await.is_err() {
             break;

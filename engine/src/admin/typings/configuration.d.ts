@@ -40,6 +40,11 @@ interface Configuration {
    */
   task(interval?: string): Configuration;
   /**
+   * Starts a layout answering the admin port's requests under a path; each worker's answer body is joined.
+   * @param path the path prefix, starting with '/admin/'
+   */
+  admin(path: string): Configuration;
+  /**
    * Starts a named sub-pipeline layout, or the module entrance with no name.
    * @param name the layout's name; none for the entrance other modules chain to
    */
@@ -92,6 +97,33 @@ declare namespace pipy {
   function exit(code?: number): void;
   /** Milliseconds since 1970, like Date.now(). */
   function now(): number;
+  /**
+   * Codebase files under a folder, recursively, as paths relative to it.
+   * @param dir the folder, like '/' or '/static'
+   */
+  function list(dir: string): string[];
+  /**
+   * Shows a folder of the file system as /name/ in the codebase, for the whole process.
+   * @param name one path segment the codebase does not use yet
+   * @param dir the folder on disk
+   */
+  function mount(name: string, dir: string): void;
+  /**
+   * Removes a mount made with pipy.mount().
+   * @param name the mounted name
+   */
+  function unmount(name: string): void;
+  /**
+   * Replaces a codebase file's content in memory (the file on disk stays).
+   * @param path the file, like '/config.json'
+   * @param content the new content
+   */
+  function patch(path: string, content: string | Data): void;
+  /**
+   * Resolves once the codebase file (or a file under the folder) changes.
+   * @param path the file or folder
+   */
+  function watch(path: string): Promise<string[]>;
   /** The engine's process id. */
   const pid: number;
   /** The engine's command-line arguments. */

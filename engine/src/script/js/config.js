@@ -285,10 +285,15 @@ function makePipy(m) {
     forEach(fn) { for (const ob of __N.process.outbounds()) fn(ob); },
   };
   pipy.performance = { timeOrigin: __N.since, now: () => __N.process.now() };
-  const unsupported = name => () => { throw new Error(`pipy.${name}() is not supported by Sluice: the codebase is the folder on disk`); };
-  pipy.mount = unsupported('mount');
-  pipy.unmount = unsupported('unmount');
-  pipy.patch = unsupported('patch');
+  // pipy.mount(name, dir) shows the folder dir as /name/ in the codebase; pipy.patch(path,
+  // content) replaces a file's content in memory (both for the whole process, as in Pipy).
+  pipy.mount = (name, dir) => __N.process.mount(String(name), String(dir));
+  pipy.unmount = name => __N.process.unmount(String(name));
+  pipy.patch = (path, content) => {
+    if (content instanceof Data) return __N.process.patch(String(path), content._flat());
+    if (typeof content === 'string') return __N.process.patch(String(path), __N.utf8Encode(content));
+    throw new TypeError('pipy.patch(): the content must be a string or a Data');
+  };
   pipy.restart = () => __N.log(2, 'pipy.restart() is not supported yet; ignored');
   pipy.now = () => Date.now();
   pipy.pid = __N.pid;
@@ -420,6 +425,12 @@ class Configuration {
     if (when !== undefined && when !== null && typeof when !== 'string' && typeof when !== 'number')
       throw new TypeError('task(): interval must be a string like "5s" or a signal name');
     return this._open('task', { when: when === undefined || when === null ? '' : String(when) });
+  }
+  // A layout answering the admin port's requests under `path` (which starts with /admin/).
+  admin(path) {
+    if (typeof path !== 'string' || !path.startsWith('/admin/'))
+      throw new Error('admin(): the path must start with /admin/');
+    return this._open('admin', { path });
   }
   // A layout run once when the program shuts down (a signal, pipy.exit() or nothing left to do).
   exit() { return this._open('task', { when: 'exit' }); }
