@@ -389,7 +389,7 @@ fn service_paths(target: &Path, services: &[PathBuf]) -> Result<Vec<String>, Str
 }
 
 /// Runs until SIGINT/SIGTERM (graceful shutdown; a second one exits at once) or a script's
-/// `pipy.exit()`. SIGHUP reloads the program.
+/// `pipy.exit()`. SIGHUP (or a script's `pipy.restart()`) reloads the program.
 async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration, exit_when_idle: bool) -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
@@ -405,6 +405,9 @@ async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration, exit_when_id
             _ = int.recv() => break 0,
             _ = term.recv() => break 0,
             _ = hup.recv() => {
+                let _ = host.reload();
+            }
+            _ = worker::reload_requested() => {
                 let _ = host.reload();
             }
             code = worker::exit_requested() => break code,

@@ -1,6 +1,6 @@
 //! Pipy's custom administration paths (`admin('/admin/...')` layouts answering on the admin
-//! port) and a codebase a script changes while it runs (`pipy.mount`, `pipy.unmount`,
-//! `pipy.patch`).
+//! port), a codebase a script changes while it runs (`pipy.mount`, `pipy.unmount`,
+//! `pipy.patch`), and `pipy.restart()`.
 
 mod common;
 
@@ -154,4 +154,38 @@ pipy()
     // Unmounted, the folder's files are gone from the codebase.
     assert_eq!(curl(&["-s", &url("/unmount")]), "ok");
     assert_eq!(curl(&["-s", &url("/ext/page.html")]), "none");
+}
+
+#[test]
+fn pipy_restart_loads_the_program_again() {
+    let port = free_port();
+    let cb = Codebase::new("restart");
+    let text = |v: &str| {
+        format!(
+            "pipy().listen({port}).serveHTTP(req => req.head.path === '/restart'
+  ? (pipy.restart(), new Message('restarting'))
+  : new Message('{v}'))"
+        )
+    };
+    let script = cb.file("main.js", &text("v1"));
+    let engine = Engine::start(&script, &[port]);
+    let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+    assert_eq!(curl(&["-s", &url("/")]), "v1");
+    cb.file("main.js", &text("v2"));
+    // Without a restart the running version stays.
+    assert_eq!(curl(&["-s", &url("/")]), "v1");
+    assert_eq!(curl(&["-s", &url("/restart")]), "restarting");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let out = curl(&["-s", &url("/")]);
+        if out == "v2" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {out}; log:\n{}",
+            engine.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

@@ -86,6 +86,7 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
         "exit",
         Func::from(|code: i32| crate::worker::request_exit(code)),
     )?;
+    n.set("restart", Func::from(crate::worker::request_reload))?;
 
     let env = Object::new(ctx.clone())?;
     for (k, v) in std::env::vars() {

@@ -254,6 +254,18 @@ pub async fn exit_requested() -> i32 {
     c.load(Ordering::SeqCst)
 }
 
+static RELOAD: Notify = Notify::const_new();
+
+/// Asks the process to load its program again, as SIGHUP does (`pipy.restart()`).
+pub fn request_reload() {
+    RELOAD.notify_one();
+}
+
+/// Waits until a script asks for a reload.
+pub async fn reload_requested() {
+    RELOAD.notified().await
+}
+
 static INSTANCE: OnceLock<(String, String)> = OnceLock::new();
 
 /// Names this process for scripts (`pipy.uuid`, `pipy.name`): the given UUID, or a fresh

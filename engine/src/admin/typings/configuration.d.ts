@@ -97,6 +97,8 @@ declare namespace pipy {
   function exit(code?: number): void;
   /** Milliseconds since 1970, like Date.now(). */
   function now(): number;
+  /** Loads the program again from its codebase without dropping a connection, as SIGHUP does. */
+  function restart(): void;
   /**
    * Codebase files under a folder, recursively, as paths relative to it.
    * @param dir the folder, like '/' or '/static'

@@ -294,7 +294,8 @@ function makePipy(m) {
     if (typeof content === 'string') return __N.process.patch(String(path), __N.utf8Encode(content));
     throw new TypeError('pipy.patch(): the content must be a string or a Data');
   };
-  pipy.restart = () => __N.log(2, 'pipy.restart() is not supported yet; ignored');
+  // Loads the program again without dropping a connection, as SIGHUP does.
+  pipy.restart = () => __N.restart();
   pipy.now = () => Date.now();
   pipy.pid = __N.pid;
   pipy.since = __N.since;
