@@ -1,6 +1,8 @@
 //! `decodeNetlink` / `encodeNetlink`: a buffer of netlink messages as the kernel writes them
 //! (host byte order, each message starting at a 4-byte boundary) decodes into messages with
 //! Pipy's head and re-encodes to the same bytes; a message over the limit ends the stream.
+//! With `connect(..., {protocol: 'netlink'})` a script asks the kernel itself: the route
+//! family's link dump names the loopback interface.
 
 mod common;
 
@@ -73,6 +75,44 @@ fn a_message_over_the_limit_or_shorter_than_its_header_ends_the_stream() {
     assert!(err.contains("short: message of 2"), "{err}");
     assert!(err.contains("short: end ProtocolError"), "{err}");
     assert!(!err.contains("big: message"), "{err}");
+}
+
+#[test]
+fn a_route_netlink_query_lists_the_loopback_interface() {
+    let cb = Codebase::new("netlink-socket");
+    // RTM_GETLINK (18) with NLM_F_REQUEST | NLM_F_DUMP; each RTM_NEWLINK (16) answer is an
+    // ifinfomsg (16 bytes) and attributes, IFLA_IFNAME (3) among them; NLMSG_DONE (3) ends it.
+    let script = cb.file(
+        "main.js",
+        "var ifinfomsg = new CStruct({ family: 'uint8', pad: 'uint8', type: 'uint16', index: 'uint32', flags: 'uint32', change: 'uint32' })
+function name(body) {
+  var b = body.toArray().slice(16)
+  for (var i = 0; i + 4 <= b.length;) {
+    var len = b[i] | (b[i + 1] << 8), type = b[i + 2] | (b[i + 3] << 8)
+    if (len < 4) break
+    if (type === 3) return String.fromCharCode(...b.slice(i + 4, i + len - 1))
+    i += (len + 3) & ~3
+  }
+}
+var names = []
+var query = pipeline($=>$
+  .onStart(msg => msg)
+  .encodeNetlink()
+  .connect('pid=0;groups=0', { protocol: 'netlink', netlinkFamily: 0 })
+  .decodeNetlink()
+  .handleMessage(msg => {
+    if (msg.head.type === 16) names.push(name(msg.body))
+    if (msg.head.type === 3) { println(names.join(',')); pipy.exit(0) }
+  })
+)
+query.spawn(new Message({ type: 18, flags: 0x301 }, ifinfomsg.encode({})))
+pipeline($=>$.connect('pid=x', { protocol: 'netlink' })).process(new Data('x'))
+",
+    );
+    let (code, out, err) = run_in(&cb.dir, &["--no-graph", script.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.split(',').any(|n| n.trim() == "lo"), "{out}\n{err}");
+    assert!(err.contains("pid must be a number"), "{err}");
 }
 
 /// Runs the engine to its end in `dir` (pipy.read paths are the working directory's).

@@ -637,3 +637,34 @@ fn print_and_println_write_to_standard_output() {
         "a 1 { x: \"y\" } [ 1, \"z\" ] Data[ 68 69 ] then null undefined true\n\nend\n"
     );
 }
+
+#[test]
+fn invoke_repeat_and_branch_work_as_pipys_global_functions() {
+    let e = Evaluator::start("control-flow");
+    assert_eq!(
+        e.eval(
+            "[invoke(() => 1, 'x'), invoke(() => { throw new Error('boom') }, m => 'caught ' + m),
+              invoke(() => { throw new Error('boom') }, 'fallback')]"
+        ),
+        r#"[1,"caught boom","fallback"]"#
+    );
+    assert_eq!(
+        e.eval(
+            "var seen = [];
+             [repeat(i => i === 3 ? 'stop at ' + i : undefined),
+              repeat(5, i => { seen.push(i) }),
+              repeat(['a', 'b', 'c'], (v, i) => v === 'b' ? v + i : undefined), seen]"
+        ),
+        r#"["stop at 3",null,"b1",[0,1,2,3,4]]"#
+    );
+    assert_eq!(
+        e.eval(
+            "[branch(false, 1, () => true, () => 'second'), branch(0, 'a', 'otherwise'),
+              branch(false, 'a', false, 'b')]"
+        ),
+        r#"["second","otherwise",null]"#
+    );
+    assert!(e
+        .eval("repeat('x', () => 1)")
+        .starts_with("ERR repeat(): expects"));
+}

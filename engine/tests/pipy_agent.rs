@@ -113,3 +113,33 @@ pipy().listen({port}).serveHTTP(req =>
         engine.log()
     );
 }
+
+#[test]
+fn pipelines_spawned_while_the_program_loads_run_once_it_starts() {
+    let cb = Codebase::new("spawn-at-load");
+    // A module spawning at its top level, as Pipy's netlink sample does: the runs start once
+    // the program runs, in order, and keep it alive until they are done.
+    cb.file(
+        "main.js",
+        "var p = pipeline($=>$
+  .onStart(n => new Message(`run ${n}`))
+  .handleMessage(m => println(m.body.toString()))
+  .replaceMessage(m => new StreamEnd())
+  .onEnd(() => 'ended')
+)
+p.spawn(1).then(r => println(`1 ${r}`))
+p.process(new Message('processed')).then(r => println(`2 ${r}`))
+println('loaded')
+",
+    );
+    let (code, out, err) = run_to_end(
+        &[cb.dir.join("main.js").to_str().unwrap(), "--no-graph"],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    // process() runs onStart too (with no argument), before the events given.
+    assert_eq!(
+        out, "loaded\nrun 1\nrun undefined\nprocessed\n1 ended\n2 ended\n",
+        "{err}"
+    );
+}

@@ -1,5 +1,6 @@
-//! `connect`: a TCP client. Input Data is written to the peer, what the peer sends is the
-//! output, and the stream ends with the error code of spec §1.2 when something fails.
+//! `connect`: a TCP client (or UDP, or a Linux netlink socket). Input Data is written to the
+//! peer, what the peer sends is the output, and the stream ends with an error code
+//! (`ConnectionRefused`, `ReadTimeout`, ...) when something fails.
 
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -12,6 +13,7 @@ use super::builder::duration_of;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
+use crate::net::netlink::{NetlinkAddr, NetlinkLink};
 use crate::net::{pump_reader, upstream_warnings, SocketWriter, Tap, UdpLink};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
@@ -25,7 +27,7 @@ static CONNECT: FilterDescriptor = FilterDescriptor {
         ("target", "'host:port' ('[::1]:80' for IPv6), or a function() returning it"),
         (
             "options",
-            "{protocol: 'tcp' or 'udp', connectTimeout, readTimeout, idleTimeout (default 60s), retryCount, retryDelay}; durations in seconds or like '5s'; with udp each Data is one datagram",
+            "{protocol: 'tcp', 'udp' or 'netlink', connectTimeout, readTimeout, idleTimeout (default 60s; none for netlink), retryCount, retryDelay, netlinkFamily, bind ('pid=N;groups=M' for netlink)}; durations in seconds or like '5s'; with udp and netlink each Data is one datagram",
         ),
     ],
     build,
@@ -42,6 +44,10 @@ struct Options {
     retry_count: i64,
     retry_delay: Duration,
     udp: bool,
+    /// With protocol 'netlink': the family and the address to bind.
+    netlink: Option<(i32, NetlinkAddr)>,
+    /// `idleTimeout` as given (netlink sockets have none by default).
+    idle_given: Option<Duration>,
 }
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -56,21 +62,43 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         Some(v) => duration_of(&v).map_err(|e| format!("option retryDelay: {e}"))?,
         None => Duration::from_secs(1),
     };
-    let udp = match b.option(1, "protocol") {
-        None => false,
-        Some(v) => match v
+    let protocol = match b.option(1, "protocol") {
+        None => "tcp".to_string(),
+        Some(v) => v
             .get::<rquickjs::Coerced<String>>()
             .map(|s| s.0.to_ascii_lowercase())
-            .unwrap_or_default()
-            .as_str()
-        {
-            "udp" => true,
-            "tcp" => false,
-            other => return Err(format!("unknown protocol {other} (use tcp or udp)")),
-        },
+            .unwrap_or_default(),
     };
+    let (udp, netlink) = match protocol.as_str() {
+        "udp" => (true, None),
+        "tcp" => (false, None),
+        "netlink" => {
+            let family = b.number_option(1, "netlinkFamily")?.unwrap_or(0.0) as i32;
+            let bind = match b.option(1, "bind") {
+                Some(v) if !v.is_undefined() && !v.is_null() => {
+                    let s = v
+                        .get::<rquickjs::Coerced<String>>()
+                        .map(|s| s.0)
+                        .unwrap_or_default();
+                    NetlinkAddr::parse(&s).map_err(|e| format!("option bind: {e}"))?
+                }
+                _ => NetlinkAddr::default(),
+            };
+            (false, Some((family, bind)))
+        }
+        other => {
+            return Err(format!(
+                "unknown protocol {other} (use tcp, udp or netlink)"
+            ))
+        }
+    };
+    let idle_given = b
+        .duration_option(1, "idleTimeout")?
+        .filter(|d| !d.is_zero());
     let opts = Options {
         udp,
+        netlink,
+        idle_given,
         connect_timeout: b
             .duration_option(1, "connectTimeout")?
             .filter(|d| !d.is_zero()),
@@ -104,6 +132,7 @@ impl FilterProto for ConnectProto {
             output: init.output,
             writer: None,
             udp: None,
+            netlink: None,
             task: None,
             ended: false,
         })
@@ -117,6 +146,7 @@ struct Connect {
     output: Output,
     writer: Option<Rc<SocketWriter>>,
     udp: Option<Rc<UdpLink>>,
+    netlink: Option<Rc<NetlinkLink>>,
     task: Option<JoinHandle<()>>,
     ended: bool,
 }
@@ -141,6 +171,23 @@ impl Connect {
                 return fail(&self.output, "connect", &e);
             }
         };
+        if let Some((family, bind)) = self.opts.netlink {
+            if let Err(e) = NetlinkAddr::parse(&target) {
+                self.ended = true;
+                let e = ScriptError::plain(format!("connect(): {e}"));
+                return fail(&self.output, "connect", &e);
+            }
+            let link = NetlinkLink::new();
+            self.netlink = Some(link.clone());
+            self.context.set_upstream(format!("netlink:{target}"));
+            self.task = Some(tokio::task::spawn_local(link.run(
+                family,
+                bind,
+                self.opts.idle_given,
+                self.output.clone(),
+            )));
+            return;
+        }
         if self.opts.udp {
             let link = UdpLink::new();
             self.udp = Some(link.clone());
@@ -250,12 +297,19 @@ impl Filter for Connect {
         if self.ended {
             return;
         }
-        if self.writer.is_none() && self.udp.is_none() {
+        if self.writer.is_none() && self.udp.is_none() && self.netlink.is_none() {
             if evt.is_stream_end() {
                 self.ended = true;
                 return self.output.emit(evt);
             }
             self.open();
+        }
+        if let Some(link) = &self.netlink {
+            // Replies and multicast events keep coming after the input ends.
+            if let Event::Data(b) = evt {
+                link.send(b);
+            }
+            return;
         }
         if let Some(link) = &self.udp {
             match evt {

@@ -2,6 +2,7 @@
 
 pub mod inbound;
 mod listener;
+pub mod netlink;
 pub mod outbound;
 pub mod port_holder;
 pub mod proxy_protocol;

@@ -59,8 +59,17 @@ pub fn request<'js>(
 pub(super) fn start_program(layouts: &[Rc<PipelineLayout>]) {
     LAYOUTS.with(|l| *l.borrow_mut() = Some(layouts.to_vec()));
     script::js(|ctx| {
-        if let Err(e) = script::helpers(ctx).set("running", true) {
+        let helpers = script::helpers(ctx);
+        if let Err(e) = helpers.set("running", true) {
             tracing::error!(target: "script", "cannot mark the program running: {e}");
+        }
+        // Pipelines a module spawned while loading start now.
+        let started = helpers
+            .get::<_, rquickjs::Function>("programStarted")
+            .and_then(|f| f.call::<_, ()>(()));
+        if let Err(e) = started {
+            let e = script::ScriptError::from_js(ctx, e);
+            tracing::error!(target: "script", "starting the pipelines spawned while loading: {e}");
         }
     });
     for r in PENDING.with(|p| std::mem::take(&mut *p.borrow_mut())) {

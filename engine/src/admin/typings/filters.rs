@@ -472,7 +472,7 @@ pub static OPTIONS: &[OptionSchema] = &[
     ),
     (
         "ConnectOptions",
-        "Options of connect(): timeouts and retries of the TCP connection.",
+        "Options of connect(): the protocol, timeouts and retries of the connection.",
         &[
             (
                 "connectTimeout",
@@ -491,8 +491,18 @@ pub static OPTIONS: &[OptionSchema] = &[
             ),
             (
                 "protocol",
-                "'tcp' | 'udp'",
-                "'udp' sends each Data as one datagram and outputs each datagram received",
+                "'tcp' | 'udp' | 'netlink'",
+                "'udp' and 'netlink' (Linux) send each Data as one datagram and output each datagram received",
+            ),
+            (
+                "netlinkFamily",
+                "number",
+                "the netlink protocol family, like 0 for NETLINK_ROUTE (with protocol 'netlink')",
+            ),
+            (
+                "bind",
+                "string",
+                "the local netlink address 'pid=N;groups=M' (multicast groups to hear; with protocol 'netlink')",
             ),
             (
                 "retryCount",

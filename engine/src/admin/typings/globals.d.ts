@@ -1034,6 +1034,28 @@ declare function print(...values: any[]): void;
  * @param values strings as they are, other values dumped as console does
  */
 declare function println(...values: any[]): void;
+/**
+ * Calls a function; when it throws, answers the catcher instead.
+ * @param f the function to call
+ * @param catcher called with the error message, or a value to answer as it is
+ */
+declare function invoke(f: () => any, catcher?: any): any;
+/**
+ * Calls f(0), f(1), ... until one returns something other than undefined, and returns that.
+ * @param f called with the iteration number
+ */
+declare function repeat(f: (i: number) => any): any;
+/**
+ * Calls f for each index below count (or each item of the array), stopping at the first defined result.
+ * @param countOrItems how many times, or the items to go through
+ * @param f called with the index (or the item and its index)
+ */
+declare function repeat(countOrItems: number | any[], f: (item: any, i?: number) => any): any;
+/**
+ * The result of the first true condition: branch(cond1, result1, cond2, result2, ..., otherwise).
+ * @param conditionsAndResults conditions and results, in pairs (functions are called when reached), then an optional fallback
+ */
+declare function branch(...conditionsAndResults: any[]): any;
 
 /** Static files: from the codebase, the file system or a tar archive. */
 declare namespace http {

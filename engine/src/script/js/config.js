@@ -124,22 +124,25 @@ S.callerModule = depth => {
   return S.byPath[loc.file] || S.modules[S.modules.length - 1];
 };
 
-// `pipeline($=>$...)` ([C]): a standalone layout, usable wherever a sub-pipeline is.
+// `pipeline($=>$...)` ([C]): a standalone layout, usable wherever a sub-pipeline is. Runs asked
+// for while the program loads (a module calling .spawn() at its top level, as Pipy allows) start
+// once it runs.
+S.afterStart = [];
+S.programStarted = () => { for (const f of S.afterStart.splice(0)) f(); };
+const runPipeline = (id, args, events, mode) => new Promise((resolve, reject) => {
+  const go = () => mode ? __N.spawnPipeline(id, args, events, resolve, reject, mode)
+    : __N.spawnPipeline(id, args, events, resolve, reject);
+  if (S.running) go(); else S.afterStart.push(() => { try { go(); } catch (e) { reject(e); } });
+});
 class PipelineTemplate {
   constructor(id) { this.__layout = id; }
   toString() { return `[Pipeline ${this.__layout}]`; }
   // Runs an instance with `args` for its onStart; settles with what its onEnd returns.
-  spawn(...args) {
-    return new Promise((resolve, reject) => __N.spawnPipeline(this.__layout, args, undefined, resolve, reject));
-  }
+  spawn(...args) { return runPipeline(this.__layout, args, undefined); }
   // Runs an instance fed with `events` (a Message, events, or an array of them).
-  process(events) {
-    return new Promise((resolve, reject) => __N.spawnPipeline(this.__layout, [], events, resolve, reject));
-  }
+  process(events) { return runPipeline(this.__layout, [], events); }
   // Feeds `events` and settles with the first Message the instance outputs (http.Agent).
-  request(events) {
-    return new Promise((resolve, reject) => __N.spawnPipeline(this.__layout, [], events, resolve, reject, 'message'));
-  }
+  request(events) { return runPipeline(this.__layout, [], events, 'message'); }
 }
 S.PipelineTemplate = PipelineTemplate;
 

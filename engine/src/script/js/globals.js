@@ -183,3 +183,42 @@ globalThis.__thread = __N.thread;
   }
   globalThis.Timeout = Timeout;
 })();
+
+// Pipy's control-flow helpers, global functions of its script engine.
+(() => {
+  const value = v => (typeof v === 'function' ? v() : v);
+  // invoke(f, catcher): f(), or catcher(message) (or the value catcher) when f throws.
+  globalThis.invoke = (f, catcher) => {
+    if (typeof f !== 'function') throw new TypeError('invoke(): expects a function');
+    try { return f(); } catch (e) {
+      return typeof catcher === 'function' ? catcher(e && e.message !== undefined ? e.message : String(e)) : catcher;
+    }
+  };
+  // repeat(f): calls f(0), f(1), ... until one returns something other than undefined, and
+  // returns that; repeat(count, f) and repeat(array, f(item, i)) stop there at the latest.
+  globalThis.repeat = (a, f) => {
+    if (typeof a === 'function') {
+      for (let i = 0; ; i++) { const r = a(i); if (r !== undefined) return r; }
+    }
+    if (typeof f !== 'function') throw new TypeError('repeat(): expects a function');
+    if (typeof a === 'number') {
+      for (let i = 0; i < a; i++) { const r = f(i); if (r !== undefined) return r; }
+      return undefined;
+    }
+    if (Array.isArray(a)) {
+      for (let i = 0; i < a.length; i++) { const r = f(a[i], i); if (r !== undefined) return r; }
+      return undefined;
+    }
+    throw new TypeError('repeat(): expects a function, a count or an array');
+  };
+  // branch(cond1, result1, cond2, result2, ..., [otherwise]): the result of the first true
+  // condition (conditions and results may be functions, called when reached).
+  globalThis.branch = (...args) => {
+    if (args.length < 2) throw new TypeError('branch(): expects at least 2 arguments');
+    let i = 0;
+    for (; i + 1 < args.length; i += 2) {
+      if (value(args[i])) return value(args[i + 1]);
+    }
+    return i < args.length ? value(args[i]) : undefined;
+  };
+})();
