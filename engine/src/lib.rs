@@ -21,6 +21,8 @@ pub mod codec;
 pub mod docs;
 pub mod event;
 pub mod filters;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
 pub mod host;
 pub mod http;
