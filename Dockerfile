@@ -45,10 +45,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 sluice \
  && useradd --system --uid 10001 --gid sluice --home-dir /var/lib/sluice --shell /usr/sbin/nologin sluice \
- && install -d -o sluice -g sluice -m 0750 /var/lib/sluice /var/cache/sluice /etc/sluice
+ && install -d -o sluice -g sluice -m 0750 \
+      /var/lib/sluice /var/lib/sluice/codebases /var/cache/sluice /etc/sluice
 COPY --from=engine /out/engine /usr/local/bin/engine
 # Codebases of the admin console default to $XDG_DATA_HOME/sluice/codebases, so under
-# /var/lib/sluice (mount a volume there to keep them); caches go under /var/cache/sluice.
+# /var/lib/sluice (mount a volume there to keep them); caches go under /var/cache/sluice. The
+# folders exist in the image, so that an engine on a read-only root filesystem finds them.
 ENV HOME=/var/lib/sluice \
     XDG_DATA_HOME=/var/lib \
     XDG_CACHE_HOME=/var/cache
