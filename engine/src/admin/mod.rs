@@ -4,6 +4,7 @@
 //! stopped through the [`ProgramHost`](crate::host::ProgramHost).
 
 mod assets;
+mod health;
 mod http;
 mod inspect;
 mod routes;
@@ -11,6 +12,7 @@ mod store;
 mod tutorial;
 mod typings;
 
+pub use health::set_repo_serving;
 pub use typings::{filter_overloads, typings};
 
 use std::net::SocketAddr;

@@ -86,6 +86,9 @@ pub async fn handle(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
 }
 
 async fn route(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
+    if let Some(res) = super::health::probe(admin, &req) {
+        return res; // `/healthz` and `/readyz`: probes carry no token (see health.rs)
+    }
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     if (path.starts_with("/api/") || path.starts_with("/admin/") || path == "/metrics")
