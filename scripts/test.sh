@@ -14,6 +14,7 @@ scripts/setup.sh codecs
 scripts/setup.sh codecs2
 scripts/setup.sh h2check
 scripts/setup.sh fastcgi
+scripts/setup.sh k8s
 cargo test --release --no-fail-fast
 echo "== the generated reference in docs/reference is up to date"
 reference=$(mktemp -d)
@@ -23,6 +24,8 @@ if ! diff -ru docs/reference "$reference"; then
   exit 1
 fi
 rm -rf "$reference"
+echo "== the Kubernetes manifests against the Kubernetes schemas"
+bash tests/k8s/validate.sh
 
 # These use the fixed ports of the article (8000, 8080-8082), so they run one after another.
 engine=target/release/engine
