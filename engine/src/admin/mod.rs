@@ -6,6 +6,7 @@
 mod assets;
 mod http;
 mod inspect;
+mod programs;
 mod routes;
 mod store;
 mod tutorial;

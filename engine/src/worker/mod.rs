@@ -50,6 +50,10 @@ pub struct RunOptions {
     /// More entry scripts (codebase paths) loaded after the main one into the same program:
     /// the services a proxy forwards to, run alongside it.
     pub services: Vec<String>,
+    /// The program's name (a codebase's name, or the script's path): it owns the program's
+    /// listening ports and tags its log lines. Several programs with different names can run
+    /// in one engine side by side.
+    pub program: String,
 }
 
 /// Why a program did not start, with the place in the codebase when known.
@@ -294,6 +298,7 @@ fn thread_main(
     control: watch::Receiver<Control>,
 ) {
     WORKER.with(|w| w.set((index, count)));
+    crate::logging::set_program(&opts.program);
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -502,7 +507,7 @@ fn start_listeners(
             udp.push((layout.clone(), socket, lo, host.clone(), *port));
             continue;
         }
-        let std_listener = net::registry::acquire(host, *port, index, &lo)?;
+        let std_listener = net::registry::acquire(&opts.program, host, *port, index, &lo)?;
         keys.insert(net::registry::key(host, *port, index));
         bound.push((layout.clone(), std_listener, lo, host.clone(), *port));
     }
