@@ -1,6 +1,6 @@
 // The workspace: lays out the panels and carries out what the user asks, through the Api.
 
-import { Api, ApiError, setToken, type Codebase, type CodebaseInfo, type GraphAnswer, type ProgramStatus, type Tutorial } from './api';
+import { Api, ApiError, setToken, type Codebase, type CodebaseInfo, type GraphAnswer, type ProgramInfo, type ProgramStatus, type Tutorial } from './api';
 import { h } from './dom';
 import { ask, confirmAction, toast } from './dialogs';
 import { monaco, setTypings } from './monaco';
@@ -34,7 +34,10 @@ export class App {
 
   private codebases: CodebaseInfo[] = [];
   private current: Codebase | null = null;
+  /** The open codebase's program: running or not, and its last error. */
   private status: ProgramStatus = { codebase: null, running: false, error: null };
+  /** Every codebase that runs (several may), then those whose last start failed. */
+  private programs: ProgramInfo[] = [];
   private graphSeq = 0;
   private askingToken = false;
   /** Shows one tab of the side panel (set up by sidePanel()). */
@@ -51,6 +54,8 @@ export class App {
       run: () => void this.guard(() => this.run()),
       stop: () => void this.guard(() => this.stop()),
       reload: () => void this.guard(() => this.reload()),
+      open: (name) => void this.guard(() => this.openCodebase(name)),
+      stopOther: (name) => void this.guard(() => this.stop(name)),
     });
     this.files = new FileTree({
       open: (path) => void this.guard(() => this.editor.open(path)),
@@ -127,7 +132,7 @@ export class App {
       openCodebase: (name) => this.guard(() => this.refreshCodebases().then(() => this.openCodebase(name))),
       run: () => this.guard(() => this.run()),
       stop: () => this.guard(() => this.stop()),
-      state: () => ({ open: this.current?.name ?? null, running: this.status.running ? this.status.codebase : null }),
+      state: () => ({ open: this.current?.name ?? null, running: this.status.running ? this.status.codebase : (this.programs.find((p) => p.running)?.name ?? null) }),
     });
   }
 
@@ -156,7 +161,7 @@ export class App {
     await this.refreshProgram();
     const names = this.codebases.map((c) => c.name);
     const last = localStorage.getItem(LAST_CODEBASE);
-    const pick = [last, this.status.codebase, names[0]].find((n) => n && names.includes(n));
+    const pick = [last, this.programs.find((p) => p.running)?.name, names[0]].find((n) => n && names.includes(n));
     if (pick) await this.guard(() => this.openCodebase(pick));
     else {
       // A first visit, with nothing to open: start with the tutorials.
@@ -217,6 +222,7 @@ export class App {
     if (switching) this.editor.reset(name);
     this.files.set(cb.files, cb.main, cb.services);
     this.program.setCurrent(name);
+    this.showProgram();
     this.picker.set(this.codebases, name);
     if (switching) {
       const first = cb.files.includes(cb.main) ? cb.main : cb.files.find((f) => f.endsWith('.js'));
@@ -445,12 +451,23 @@ export class App {
 
   private async refreshProgram(): Promise<void> {
     try {
-      this.status = await this.api.getProgram();
-      this.program.setStatus(this.status);
-      this.inspector.setProgram(this.status);
+      this.programs = await this.api.listPrograms();
+      this.showProgram();
     } catch {
       // the banner or the log tells about an absent engine
     }
+  }
+
+  /** Derives the open codebase's status from the programs, and shows it. */
+  private showProgram(): void {
+    const name = this.current?.name ?? null;
+    const mine = this.programs.find((p) => p.name === name);
+    this.status = { codebase: mine?.running ? name : null, running: !!mine?.running, error: mine?.error ?? null };
+    this.program.setPrograms(this.programs);
+    // The request runner follows the open codebase when it runs, else the last one started.
+    const running = this.programs.filter((p) => p.running);
+    const target = mine?.running ? mine : running[running.length - 1];
+    this.inspector.setProgram({ codebase: target?.name ?? null, running: !!target, error: null });
   }
 
   private async run(): Promise<void> {
@@ -458,12 +475,11 @@ export class App {
     this.program.setBusy(true);
     try {
       await this.editor.saveAll();
-      const before = this.status.running ? this.status.codebase : null;
       await this.api.startProgram(cb.name);
       this.editor.clearErrors();
-      // One program runs at a time: say so when this one took another's place.
-      if (before && before !== cb.name) toast(`Running ${cb.name}; ${before} was stopped (one codebase runs at a time)`, 'info', 6000);
-      else toast(`Running ${cb.name}`, 'ok');
+      // Several codebases run at once: say which others keep running beside this one.
+      const others = this.programs.filter((p) => p.running && p.name !== cb.name).map((p) => p.name);
+      toast(others.length ? `Running ${cb.name} (${others.join(', ')} keep${others.length === 1 ? 's' : ''} running)` : `Running ${cb.name}`, 'ok');
     } catch (e) {
       await this.scriptFailure(e, `${cb.name} failed to start`);
     } finally {
@@ -473,11 +489,13 @@ export class App {
     }
   }
 
-  private async stop(): Promise<void> {
+  /** Stops the open codebase, or the codebase `name`; the others keep running. */
+  private async stop(name?: string): Promise<void> {
+    const which = name ?? this.need().name;
     this.program.setBusy(true);
     try {
-      await this.api.stopProgram();
-      toast('Stopped', 'info');
+      await this.api.stopProgram(which);
+      toast(`Stopped ${which}`, 'info');
     } finally {
       this.program.setBusy(false);
       await this.refreshProgram();
@@ -485,12 +503,13 @@ export class App {
   }
 
   private async reload(): Promise<void> {
+    const cb = this.need();
     this.program.setBusy(true);
     try {
       await this.editor.saveAll();
-      await this.api.reloadProgram();
+      await this.api.reloadProgram(cb.name);
       this.editor.clearErrors();
-      toast('Reloaded', 'ok');
+      toast(`Reloaded ${cb.name}`, 'ok');
     } catch (e) {
       await this.scriptFailure(e, 'Reload failed, the previous program keeps running');
     } finally {
