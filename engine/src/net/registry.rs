@@ -110,11 +110,11 @@ mod tests {
     #[test]
     fn a_port_held_by_one_program_is_refused_to_another_naming_it() {
         let opts = ListenOptions::default();
-        let first = acquire("alpha-test", "127.0.0.1", 0, 0, &opts).unwrap();
-        let port = first.local_addr().unwrap().port();
-        drop(first);
-        retain("alpha-test", &HashSet::new());
-        // Port 0 is not a real claim; claim the port found for real.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let _a = acquire("alpha-test", "127.0.0.1", port, 0, &opts).unwrap();
         let e = acquire("beta-test", "0.0.0.0", port, 0, &opts).unwrap_err();
         assert!(e.contains("'alpha-test'") && is_port_conflict(&e), "{e}");
