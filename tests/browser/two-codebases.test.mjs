@@ -116,11 +116,16 @@ test('a port the other codebase holds is refused, naming it', async () => {
   // second runs, so the save reloads it: that fails, and the old second keeps running.
   await page.waitForSelector('[data-testid=reload-result][data-state=failed]');
   assert.equal(await answer(ports.second), 'from second');
+  // Run asks before stopping the holder; Cancel leaves both as they are and says why.
   await page.click('[data-testid=run]');
+  await page.waitForSelector('[data-testid=confirm-message]');
+  assert.match(await page.textContent('[data-testid=confirm-message]'), new RegExp(`port ${ports.first} is already in use by the program 'first'.*Stop first and run second\\?`));
+  await shot('two-codebases-port-taken');
+  await page.click('[data-testid=confirm-cancel]');
   await waitFor('the refusal', async () =>
     (await page.textContent('[data-testid=toasts]')).includes(`port ${ports.first} is already in use by the program 'first'`), 10000);
   assert.equal(await answer(ports.first), 'from first', 'first keeps its port');
-  await shot('two-codebases-port-taken');
+  assert.equal(await answer(ports.second), 'from second', 'second keeps running its previous version');
   await writeAndSave('/main.js', greeter(ports.second, 'from second'));
   await page.waitForSelector('[data-testid=reload-result][data-state=ok]');
 });
@@ -138,5 +143,23 @@ test('each codebase stops with its own Stop', async () => {
   await page.waitForSelector('[data-testid=program-status][data-state=stopped]');
   await waitFor('first to stop', async () => (await answer(ports.first)) === null, 5000);
   assert.deepEqual(await (await fetch(`${ide.adminUrl}/api/v1/programs`)).json(), []);
+  assert.deepEqual(ide.pageErrors, []);
+});
+
+test('taking over a port another codebase holds: Run asks, then stops it', async () => {
+  // first runs again; second (stopped) now wants first's port.
+  await page.selectOption('[data-testid=codebase-select]', 'first');
+  await waitFor('first to open', async () => (await page.inputValue('[data-testid=codebase-select]')) === 'first');
+  await run('first');
+  await page.selectOption('[data-testid=codebase-select]', 'second');
+  await waitFor('second to open', async () => (await page.inputValue('[data-testid=codebase-select]')) === 'second');
+  await writeAndSave('/main.js', greeter(ports.first, 'second on first port'));
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('[data-testid=confirm-message]');
+  await page.click('[data-testid=confirm-ok]');
+  await page.waitForSelector('[data-testid=program-status][data-state=running]');
+  await waitFor('second on first port', async () => (await answer(ports.first)) === 'second on first port', 5000);
+  const programs = await (await fetch(`${ide.adminUrl}/api/v1/programs`)).json();
+  assert.deepEqual(programs.map((p) => p.name), ['second']);
   assert.deepEqual(ide.pageErrors, []);
 });

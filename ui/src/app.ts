@@ -475,7 +475,7 @@ export class App {
     this.program.setBusy(true);
     try {
       await this.editor.saveAll();
-      await this.api.startProgram(cb.name);
+      await this.startBeside(cb.name);
       this.editor.clearErrors();
       // Several codebases run at once: say which others keep running beside this one.
       const others = this.programs.filter((p) => p.running && p.name !== cb.name).map((p) => p.name);
@@ -486,6 +486,26 @@ export class App {
       this.program.setBusy(false);
       await this.refreshProgram();
       void this.refreshGraph();
+    }
+  }
+
+  /**
+   * Starts `name` beside what runs. When a port it needs is held by another running codebase,
+   * the user is asked whether to stop that one first: nothing is ever stopped silently.
+   */
+  private async startBeside(name: string): Promise<void> {
+    try {
+      await this.api.startProgram(name);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 409) throw e;
+      const holder = /in use by the program '([^']+)'/.exec(e.message)?.[1];
+      if (!holder || holder === name) throw e;
+      const why = e.message.replace(/ \(stop it first, or choose another port\)$/, '');
+      const stopIt = await confirmAction(`${name} cannot start: ${why}. Stop ${holder} and run ${name}?`, `Stop ${holder} and run`);
+      if (!stopIt) throw e;
+      await this.api.stopProgram(holder);
+      toast(`Stopped ${holder}`, 'info');
+      await this.api.startProgram(name);
     }
   }
 
