@@ -301,6 +301,7 @@ fn ports(loaded: &Loaded) -> Vec<u16> {
     let set: BTreeSet<u16> = loaded
         .listens
         .iter()
+        .filter(|k| !registry::is_udp(k))
         .filter_map(|k| registry::port_of(k))
         .collect();
     set.into_iter().collect()

@@ -207,6 +207,30 @@ fn a_port_another_program_holds_is_refused_with_409_naming_it() {
         "{b}"
     );
 
+    // A UDP port too.
+    let udp = free_port();
+    let echo = format!("pipy()\n.listen({udp}, {{ protocol: 'udp' }})\n  .print()\n");
+    for name in ["udp-one", "udp-two"] {
+        a.call("POST", &format!("/api/v1/codebases/{name}"), Some("{}"));
+        a.call(
+            "PUT",
+            &format!("/api/v1/codebases/{name}/files/main.js"),
+            Some(&echo),
+        );
+    }
+    assert_eq!(a.call("POST", "/api/v1/programs/udp-one", None).0, 201);
+    let (s, b, _) = a.call("POST", "/api/v1/programs/udp-two", None);
+    assert_eq!(s, 409, "{b}");
+    assert!(
+        b.contains(&format!(
+            "port {udp} is already in use by the program 'udp-one'"
+        )),
+        "{b}"
+    );
+    assert_eq!(a.call("DELETE", "/api/v1/programs/udp-one", None).0, 204);
+    assert_eq!(a.call("POST", "/api/v1/programs/udp-two", None).0, 201);
+    assert_eq!(a.call("DELETE", "/api/v1/programs/udp-two", None).0, 204);
+
     // Once alpha stops, copycat may have alpha's port.
     a.save("copycat", pa, "from copycat");
     assert_eq!(a.call("DELETE", "/api/v1/programs/alpha", None).0, 204);

@@ -20,6 +20,9 @@ struct Held {
 
 static LISTENERS: Mutex<Option<HashMap<String, Held>>> = Mutex::new(None);
 
+/// UDP ports by the program that listens on them (each worker binds its own socket).
+static UDP: Mutex<Option<HashMap<u16, String>>> = Mutex::new(None);
+
 /// Words of the error a port held by another program of this engine gives; see
 /// [`is_port_conflict`].
 const HELD_BY: &str = "is already in use by the program";
@@ -67,18 +70,48 @@ pub fn acquire(
     Ok(clone)
 }
 
-/// Closes the registry's copies of `owner`'s listeners not in `keep` (see [`key`]).
+/// Claims the UDP `port` for the program `owner`, refusing it (naming the owner) when another
+/// program of this engine listens on it. Returns the key to keep it by (see [`retain`]).
+pub fn claim_udp(owner: &str, host: &str, port: u16) -> Result<String, String> {
+    let mut g = UDP.lock().unwrap_or_else(|e| e.into_inner());
+    let map = g.get_or_insert_with(HashMap::new);
+    match map.get(&port) {
+        Some(other) if other != owner => Err(format!(
+            "cannot listen on UDP {host}:{port}: port {port} {HELD_BY} '{other}' (stop it first, or choose another port)"
+        )),
+        _ => {
+            map.insert(port, owner.to_string());
+            Ok(udp_key(port))
+        }
+    }
+}
+
+fn udp_key(port: u16) -> String {
+    format!("udp|{port}")
+}
+
+/// True for the key of a UDP claim.
+pub fn is_udp(key: &str) -> bool {
+    key.starts_with("udp|")
+}
+
+/// Closes the registry's copies of `owner`'s listeners not in `keep` (see [`key`]), and gives
+/// up its UDP claims not in `keep`.
 pub fn retain(owner: &str, keep: &HashSet<String>) {
     let mut g = LISTENERS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(map) = g.as_mut() {
         map.retain(|k, h| h.owner != owner || keep.contains(k));
     }
+    let mut u = UDP.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(map) = u.as_mut() {
+        map.retain(|port, o| o != owner || keep.contains(&udp_key(*port)));
+    }
 }
 
-/// Closes the registry's copies of every program's listeners.
+/// Closes the registry's copies of every program's listeners and gives up every UDP claim.
 pub fn clear() {
-    let mut g = LISTENERS.lock().unwrap_or_else(|e| e.into_inner());
-    *g = None;
+    *LISTENERS.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    *UDP.lock().unwrap_or_else(|e| e.into_inner()) = None;
 }
 
 /// The registry key of worker `index`'s listener on an address.
@@ -100,6 +133,18 @@ pub fn is_port_conflict(message: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_udp_port_belongs_to_one_program() {
+        let k = claim_udp("udp-alpha", "0.0.0.0", 1).unwrap();
+        assert!(is_udp(&k));
+        assert!(claim_udp("udp-alpha", "0.0.0.0", 1).is_ok());
+        let e = claim_udp("udp-beta", "127.0.0.1", 1).unwrap_err();
+        assert!(e.contains("'udp-alpha'") && is_port_conflict(&e), "{e}");
+        retain("udp-alpha", &HashSet::new());
+        assert!(claim_udp("udp-beta", "127.0.0.1", 1).is_ok());
+        retain("udp-beta", &HashSet::new());
+    }
 
     #[test]
     fn a_port_is_read_back_from_its_key() {

@@ -503,6 +503,7 @@ fn start_listeners(
         if lo.udp {
             // Every worker (and a reloading program) shares the port: the kernel spreads
             // peers over the sockets.
+            keys.insert(net::registry::claim_udp(&opts.program, host, *port)?);
             let socket = net::bind_udp(host, *port, true)?;
             udp.push((layout.clone(), socket, lo, host.clone(), *port));
             continue;
