@@ -95,6 +95,22 @@ test('running a second codebase leaves the first one running', async () => {
   await shot('two-codebases-running');
 });
 
+test('the graph draws every running codebase', async () => {
+  await page.click('[data-testid=tab-graph]');
+  await page.selectOption('[data-testid=graph-scope]', 'running');
+  const drawing = () => page.textContent('[data-testid=graph-drawing]');
+  await waitFor('both codebases in the graph', async () => {
+    const t = await drawing();
+    return t.includes(`first · Listen on`) && t.includes(`second · Listen on`);
+  });
+  // The open codebase's modules keep their paths; the other's are named with its codebase.
+  const metas = await page.$$eval('[data-testid=graph-layout] .layout-meta', (ts) => ts.map((t) => t.textContent));
+  assert.ok(metas.includes('listen · /main.js') && metas.includes('listen · first:/main.js'), metas.join('; '));
+  await shot('two-codebases-graph');
+  await page.selectOption('[data-testid=graph-scope]', 'codebase');
+  await waitFor('only second in the graph', async () => !(await drawing()).includes('first'));
+});
+
 test('the log console tags each line with its codebase and filters by it', async () => {
   await waitFor('both codebases in the filter', async () =>
     (await page.$$eval('[data-testid=log-program-filter] option', (os) => os.map((o) => o.value))).join(',') === ',first,second');

@@ -503,6 +503,11 @@ export class Api {
     return this.getJson(`/api/v1/graph/${seg(codebase)}`);
   }
 
+  /** The graph of the version of `codebase` that runs now. */
+  getRunningGraph(codebase: string): Promise<GraphAnswer> {
+    return this.getJson(`/api/v1/programs/${seg(codebase)}/graph`);
+  }
+
   async getTypings(): Promise<string> {
     return (await this.call('GET', '/api/v1/typings')).text();
   }

@@ -9,7 +9,7 @@ import { FileTree } from './files';
 import { CodebasePicker, checkCodebaseName } from './codebases';
 import { ProgramBar } from './program';
 import { LogConsole } from './log';
-import { GraphView } from './graph';
+import { GraphView, mergeGraphs } from './graph';
 import { TutorialsPanel } from './tutorials';
 import { Dashboard } from './dashboard';
 import { Inspector } from './inspector';
@@ -39,6 +39,10 @@ export class App {
   /** Every codebase that runs (several may), then those whose last start failed. */
   private programs: ProgramInfo[] = [];
   private graphSeq = 0;
+  /** What the graph panel draws: the open codebase's files, or every codebase that runs. */
+  private graphScope: 'codebase' | 'running' = 'codebase';
+  /** The running codebases the graph was last drawn for (scope 'running'). */
+  private graphRunning = '';
   private askingToken = false;
   /** Shows one tab of the side panel (set up by sidePanel()). */
   private showSide: (key: string) => void = () => {};
@@ -70,7 +74,21 @@ export class App {
       save: (path, text) => this.saveFile(path, text),
     });
     this.log = new LogConsole(this.api);
-    this.graph = new GraphView((file, line) => void this.guard(() => this.editor.reveal(file, line)));
+    this.graph = new GraphView((file, line) => void this.guard(() => this.revealIn(file, line)));
+    const scope = h(
+      'select',
+      {
+        'data-testid': 'graph-scope',
+        title: 'Draw the open codebase (as saved), or every codebase that runs now',
+        onchange: () => {
+          this.graphScope = scope.value === 'running' ? 'running' : 'codebase';
+          void this.refreshGraph();
+        },
+      },
+      h('option', { value: 'codebase' }, 'This codebase'),
+      h('option', { value: 'running' }, 'Everything running'),
+    );
+    this.graph.bar.append(h('label', {}, 'Show ', scope));
     this.tutorials = new TutorialsPanel(this.api, {
       copy: (t) => void this.guard(() => this.copyTutorial(t)),
       open: (t) => this.openTutorial(t),
@@ -453,6 +471,8 @@ export class App {
     try {
       this.programs = await this.api.listPrograms();
       this.showProgram();
+      const running = this.programs.filter((p) => p.running).map((p) => p.name).join(',');
+      if (this.graphScope === 'running' && running !== this.graphRunning) void this.refreshGraph();
     } catch {
       // the banner or the log tells about an absent engine
     }
@@ -552,24 +572,58 @@ export class App {
 
   // -- graph and side panel
 
-  /** Draws the current codebase's graph; resolves to it (null when it does not load). */
+  /**
+   * Draws the graph panel (the current codebase's graph, or every running codebase's); resolves
+   * to the current codebase's graph as saved (null when it does not load).
+   */
   private async refreshGraph(): Promise<GraphAnswer | null> {
     const seq = ++this.graphSeq;
     const cb = this.current;
-    if (!cb) {
-      this.graph.reset('No codebase selected.');
-      return null;
+    let answer: GraphAnswer | null = null;
+    let failure = 'No codebase selected.';
+    if (cb) {
+      try {
+        answer = await this.api.getGraph(cb.name);
+        this.inspector.setGraph(cb.name, answer);
+      } catch (e) {
+        const loc = e instanceof ApiError ? e.location : null;
+        failure = loc ? `${loc.file}:${loc.line}:${loc.column}: ${loc.error}` : (e as Error).message;
+      }
     }
-    try {
-      const answer = await this.api.getGraph(cb.name);
-      if (seq === this.graphSeq) this.graph.show(answer);
-      this.inspector.setGraph(cb.name, answer);
-      return answer;
-    } catch (e) {
-      if (seq !== this.graphSeq) return null;
-      const loc = e instanceof ApiError ? e.location : null;
-      this.graph.reset(loc ? `${loc.file}:${loc.line}:${loc.column}: ${loc.error}` : (e as Error).message, true);
-      return null;
+    if (seq !== this.graphSeq) return answer;
+    if (this.graphScope === 'running') await this.drawRunning(seq);
+    else if (answer) this.graph.show(answer);
+    else this.graph.reset(failure, !!cb);
+    return answer;
+  }
+
+  /** Draws every running codebase's graph (the versions that run) in one drawing. */
+  private async drawRunning(seq: number): Promise<void> {
+    const running = this.programs.filter((p) => p.running).map((p) => p.name);
+    this.graphRunning = running.join(',');
+    if (running.length === 0) {
+      this.graph.reset('Nothing is running.');
+      return;
+    }
+    const parts = [];
+    for (const name of running) {
+      try {
+        parts.push({ name, answer: await this.api.getRunningGraph(name) });
+      } catch {
+        // stopped meanwhile
+      }
+    }
+    if (seq === this.graphSeq) this.graph.show(mergeGraphs(parts, this.current?.name ?? null));
+  }
+
+  /** Opens a graph layout's source: `codebase:/path` is in another codebase, opened first. */
+  private async revealIn(file: string, line: number): Promise<void> {
+    const other = /^([^/:]+):(\/.*)$/.exec(file);
+    if (other) {
+      await this.openCodebase(other[1]);
+      await this.editor.reveal(other[2], line);
+    } else {
+      await this.editor.reveal(file, line);
     }
   }
 
