@@ -7,9 +7,10 @@ import { monaco, setTypings } from './monaco';
 import { EditorArea } from './editor';
 import { FileTree } from './files';
 import { CodebasePicker, checkCodebaseName } from './codebases';
-import { ProgramBar } from './program';
+import { ProgramBar, startBeside } from './program';
 import { LogConsole } from './log';
-import { GraphView, mergeGraphs } from './graph';
+import { GraphView } from './graph';
+import { runningGraph, scopeControl, type Scope } from './graphscope';
 import { TutorialsPanel } from './tutorials';
 import { Dashboard } from './dashboard';
 import { Inspector } from './inspector';
@@ -40,7 +41,7 @@ export class App {
   private programs: ProgramInfo[] = [];
   private graphSeq = 0;
   /** What the graph panel draws: the open codebase's files, or every codebase that runs. */
-  private graphScope: 'codebase' | 'running' = 'codebase';
+  private graphScope: Scope = 'codebase';
   /** The running codebases the graph was last drawn for (scope 'running'). */
   private graphRunning = '';
   private askingToken = false;
@@ -75,20 +76,12 @@ export class App {
     });
     this.log = new LogConsole(this.api);
     this.graph = new GraphView((file, line) => void this.guard(() => this.revealIn(file, line)));
-    const scope = h(
-      'select',
-      {
-        'data-testid': 'graph-scope',
-        title: 'Draw the open codebase (as saved), or every codebase that runs now',
-        onchange: () => {
-          this.graphScope = scope.value === 'running' ? 'running' : 'codebase';
-          void this.refreshGraph();
-        },
-      },
-      h('option', { value: 'codebase' }, 'This codebase'),
-      h('option', { value: 'running' }, 'Everything running'),
+    this.graph.bar.append(
+      scopeControl((scope) => {
+        this.graphScope = scope;
+        void this.refreshGraph();
+      }),
     );
-    this.graph.bar.append(h('label', {}, 'Show ', scope));
     this.tutorials = new TutorialsPanel(this.api, {
       copy: (t) => void this.guard(() => this.copyTutorial(t)),
       open: (t) => this.openTutorial(t),
@@ -495,7 +488,7 @@ export class App {
     this.program.setBusy(true);
     try {
       await this.editor.saveAll();
-      await this.startBeside(cb.name);
+      await startBeside(this.api, cb.name);
       this.editor.clearErrors();
       // Several codebases run at once: say which others keep running beside this one.
       const others = this.programs.filter((p) => p.running && p.name !== cb.name).map((p) => p.name);
@@ -506,26 +499,6 @@ export class App {
       this.program.setBusy(false);
       await this.refreshProgram();
       void this.refreshGraph();
-    }
-  }
-
-  /**
-   * Starts `name` beside what runs. When a port it needs is held by another running codebase,
-   * the user is asked whether to stop that one first: nothing is ever stopped silently.
-   */
-  private async startBeside(name: string): Promise<void> {
-    try {
-      await this.api.startProgram(name);
-    } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 409) throw e;
-      const holder = /in use by the program '([^']+)'/.exec(e.message)?.[1];
-      if (!holder || holder === name) throw e;
-      const why = e.message.replace(/ \(stop it first, or choose another port\)$/, '');
-      const stopIt = await confirmAction(`${name} cannot start: ${why}. Stop ${holder} and run ${name}?`, `Stop ${holder} and run`);
-      if (!stopIt) throw e;
-      await this.api.stopProgram(holder);
-      toast(`Stopped ${holder}`, 'info');
-      await this.api.startProgram(name);
     }
   }
 
@@ -605,15 +578,8 @@ export class App {
       this.graph.reset('Nothing is running.');
       return;
     }
-    const parts = [];
-    for (const name of running) {
-      try {
-        parts.push({ name, answer: await this.api.getRunningGraph(name) });
-      } catch {
-        // stopped meanwhile
-      }
-    }
-    if (seq === this.graphSeq) this.graph.show(mergeGraphs(parts, this.current?.name ?? null));
+    const merged = await runningGraph(this.api, running, this.current?.name ?? null);
+    if (seq === this.graphSeq) this.graph.show(merged);
   }
 
   /** Opens a graph layout's source: `codebase:/path` is in another codebase, opened first. */

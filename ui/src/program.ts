@@ -2,7 +2,28 @@
 // run beside it (several may run at once, each with its own Stop).
 
 import { h, clear } from './dom';
-import type { ProgramInfo } from './api';
+import { confirmAction, toast } from './dialogs';
+import { ApiError, type Api, type ProgramInfo } from './api';
+
+/**
+ * Starts `name` beside what runs. When a port it needs is held by another running codebase, the
+ * user is asked whether to stop that one first: nothing is ever stopped silently.
+ */
+export async function startBeside(api: Api, name: string): Promise<void> {
+  try {
+    await api.startProgram(name);
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 409) throw e;
+    const holder = /in use by the program '([^']+)'/.exec(e.message)?.[1];
+    if (!holder || holder === name) throw e;
+    const why = e.message.replace(/ \(stop it first, or choose another port\)$/, '');
+    const stopIt = await confirmAction(`${name} cannot start: ${why}. Stop ${holder} and run ${name}?`, `Stop ${holder} and run`);
+    if (!stopIt) throw e;
+    await api.stopProgram(holder);
+    toast(`Stopped ${holder}`, 'info');
+    await api.startProgram(name);
+  }
+}
 
 export interface ProgramActions {
   run(): void;
