@@ -26,6 +26,26 @@ pub struct LogLine {
     pub topic: String,
     /// The message.
     pub message: String,
+    /// The program that wrote it (a codebase's name), or empty for the engine's own lines.
+    pub program: String,
+}
+
+thread_local! {
+    static PROGRAM: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Tags the log lines written on this thread from now on with the program `name` (a worker
+/// thread runs one program all its life).
+pub fn set_program(name: &str) {
+    PROGRAM.with(|p| *p.borrow_mut() = name.to_string());
+}
+
+/// Runs `f` with this thread's log lines tagged with the program `name`, then restores the tag.
+pub fn with_program<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    let before = PROGRAM.with(|p| std::mem::replace(&mut *p.borrow_mut(), name.to_string()));
+    let out = f();
+    PROGRAM.with(|p| *p.borrow_mut() = before);
+    out
 }
 
 const HISTORY: usize = 10_000;
@@ -105,6 +125,7 @@ impl<S: Subscriber> Layer<S> for Capture {
                 level,
                 topic: topic.to_string(),
                 message: v.0,
+                program: PROGRAM.with(|p| p.borrow().clone()),
             };
             h.next += 1;
             if h.lines.len() >= HISTORY {

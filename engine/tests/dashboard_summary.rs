@@ -102,3 +102,72 @@ fn two_listeners_proxied_and_direct_are_each_counted_with_their_response_times()
         secs(&bk)
     );
 }
+
+#[test]
+fn errors_are_counted_on_the_port_that_answered_them_proxied_or_direct() {
+    let (proxy, dead, direct, admin) = (free_port(), free_port(), free_port(), free_port());
+    let cb = Codebase::new("dashboard-errors");
+    let script = cb.file(
+        "main.js",
+        &format!(
+            r#"pipy()
+.listen({proxy})
+  .demuxHTTP().to($=>$.muxHTTP().to($=>$.connect('127.0.0.1:{dead}')))
+.listen({direct})
+  .serveHTTP(msg => msg.head.path === '/fail' ? new Message({{ status: 503 }}, 'down') : new Message('up'))
+"#
+        ),
+    );
+    let e = Engine::start_with(
+        &script,
+        &[proxy, direct],
+        &[&format!("--admin-port={admin}")],
+    );
+    e.wait_port(admin);
+    let before = summary(admin);
+    const REFUSED: u64 = 4;
+    const FAILED: u64 = 3;
+    const UP: u64 = 2;
+    let code = |port: u16, path: &str| {
+        curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("http://127.0.0.1:{port}{path}"),
+        ])
+    };
+    for _ in 0..REFUSED {
+        assert_eq!(code(proxy, "/"), "502");
+    }
+    for _ in 0..FAILED {
+        assert_eq!(code(direct, "/fail"), "503");
+    }
+    for _ in 0..UP {
+        assert_eq!(code(direct, "/"), "200");
+    }
+    let after = summary(admin);
+    let delta = |path: &[&str]| {
+        let get = |v: &Value| path.iter().fold(v.clone(), |v, k| v[*k].clone());
+        n(&get(&after)) - n(&get(&before))
+    };
+    let (p, d) = (proxy.to_string(), direct.to_string());
+    // The engine's own 502s count on the proxy's port, the script's 503s on the direct one.
+    assert_eq!(
+        delta(&["listeners", &p, "responses", "5xx"]),
+        REFUSED,
+        "{after}"
+    );
+    assert_eq!(
+        delta(&["listeners", &d, "responses", "5xx"]),
+        FAILED,
+        "{after}"
+    );
+    assert_eq!(delta(&["listeners", &d, "responses", "2xx"]), UP, "{after}");
+    assert_eq!(delta(&["responses", "5xx"]), REFUSED + FAILED, "{after}");
+    // Each refused connect is one failed upstream stream, answered by the engine.
+    assert_eq!(delta(&["errors"]), REFUSED, "{after}");
+    assert_eq!(delta(&["errorAnswers"]), REFUSED, "{after}");
+    assert_eq!(delta(&["listeners", &p, "latency", "count"]), REFUSED);
+    assert_eq!(delta(&["listeners", &d, "latency", "count"]), FAILED + UP);
+}

@@ -69,11 +69,11 @@ impl Engine {
         })
     }
 
-    /// Stops the running program: listeners close, open connections get a moment to finish.
+    /// Stops the running programs: listeners close, open connections get a moment to finish.
     /// Safe to call more than once.
     pub fn stop(&self) {
-        if let Some(name) = self.host.running() {
-            tracing::info!(target: "desktop", "stopping {name}");
+        for p in self.host.programs().into_iter().filter(|p| p.running) {
+            tracing::info!(target: "desktop", "stopping {}", p.name);
         }
         self.host.shutdown(CLOSE_DRAIN);
     }

@@ -89,6 +89,16 @@ test('a new codebase with a proxy in main.js and its backends in a second file',
   await page.waitForSelector('[data-testid=file-item][data-path="/backend.js"] [data-testid=service-flag]');
   const info = await (await fetch(`${ide.adminUrl}/api/v1/codebases/my-proxy`)).json();
   assert.deepEqual(info.services, ['/backend.js']);
+  // The run setting under the file tree shows it: main always, backend.js ticked.
+  const setting = await page.$$eval('[data-testid=run-setting]', (ls) => ls.map((l) => [l.dataset.path, l.querySelector('input').checked]));
+  assert.deepEqual(setting, [['/backend.js', true], ['/main.js', true]]);
+  // Unticking it there takes it out; ticking it puts it back.
+  await page.uncheck('[data-testid=run-setting][data-path="/backend.js"] input');
+  await page.waitForSelector('[data-testid=file-item][data-path="/backend.js"]:not(:has([data-testid=service-flag]))');
+  assert.deepEqual((await (await fetch(`${ide.adminUrl}/api/v1/codebases/my-proxy`)).json()).services, []);
+  await page.check('[data-testid=run-setting][data-path="/backend.js"] input');
+  await page.waitForSelector('[data-testid=file-item][data-path="/backend.js"] [data-testid=service-flag]');
+  assert.deepEqual((await (await fetch(`${ide.adminUrl}/api/v1/codebases/my-proxy`)).json()).services, ['/backend.js']);
 });
 
 test('Run starts main and its backends; /api alternates between the two', async () => {

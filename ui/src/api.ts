@@ -30,11 +30,22 @@ export interface ProgramStatus {
   error: ScriptError | null;
 }
 
+/** `GET /api/v1/programs`: a codebase that runs (several may), or whose last start failed. */
+export interface ProgramInfo {
+  name: string;
+  running: boolean;
+  /** The TCP ports it listens on. */
+  ports: number[];
+  error: ScriptError | null;
+}
+
 export interface LogLine {
   seq: number;
   time: string;
   level: string;
   topic: string;
+  /** The codebase (program) that wrote it; empty for the engine's own lines. */
+  program?: string;
   message: string;
 }
 
@@ -392,18 +403,27 @@ export class Api {
     return this.getJson('/api/v1/program');
   }
 
-  /** Stops what runs and starts `codebase`; rejects with an ApiError carrying the script error. */
-  startProgram(codebase: string): Promise<ProgramStatus> {
-    return this.sendJson('POST', '/api/v1/program', { codebase });
+  /** Every codebase that runs, in the order they started, then those whose start failed. */
+  listPrograms(): Promise<ProgramInfo[]> {
+    return this.getJson('/api/v1/programs');
   }
 
-  /** Reloads the running codebase; on failure the old program keeps running. */
-  async reloadProgram(): Promise<void> {
-    await this.call('PATCH', '/api/v1/program');
+  /**
+   * Starts (or restarts) `codebase` beside the programs already running; rejects with an
+   * ApiError carrying the script error, or a 409 naming who holds a port it needs.
+   */
+  startProgram(codebase: string): Promise<ProgramInfo> {
+    return this.sendJson('POST', `/api/v1/programs/${seg(codebase)}`, {});
   }
 
-  async stopProgram(): Promise<void> {
-    await this.call('DELETE', '/api/v1/program');
+  /** Reloads the running `codebase`; on failure its old version keeps running. */
+  async reloadProgram(codebase: string): Promise<void> {
+    await this.call('PATCH', `/api/v1/programs/${seg(codebase)}`);
+  }
+
+  /** Stops `codebase`; the other programs keep running. */
+  async stopProgram(codebase: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/programs/${seg(codebase)}`);
   }
 
   // -- log
@@ -481,6 +501,11 @@ export class Api {
 
   getGraph(codebase: string): Promise<GraphAnswer> {
     return this.getJson(`/api/v1/graph/${seg(codebase)}`);
+  }
+
+  /** The graph of the version of `codebase` that runs now. */
+  getRunningGraph(codebase: string): Promise<GraphAnswer> {
+    return this.getJson(`/api/v1/programs/${seg(codebase)}/graph`);
   }
 
   async getTypings(): Promise<string> {

@@ -1,15 +1,16 @@
 // The workspace: lays out the panels and carries out what the user asks, through the Api.
 
-import { Api, ApiError, setToken, type Codebase, type CodebaseInfo, type GraphAnswer, type ProgramStatus, type Tutorial } from './api';
+import { Api, ApiError, setToken, type Codebase, type CodebaseInfo, type GraphAnswer, type ProgramInfo, type ProgramStatus, type Tutorial } from './api';
 import { h } from './dom';
 import { ask, confirmAction, toast } from './dialogs';
 import { monaco, setTypings } from './monaco';
 import { EditorArea } from './editor';
 import { FileTree } from './files';
 import { CodebasePicker, checkCodebaseName } from './codebases';
-import { ProgramBar } from './program';
+import { ProgramBar, startBeside } from './program';
 import { LogConsole } from './log';
 import { GraphView } from './graph';
+import { runningGraph, scopeControl, type Scope } from './graphscope';
 import { TutorialsPanel } from './tutorials';
 import { Dashboard } from './dashboard';
 import { Inspector } from './inspector';
@@ -34,8 +35,15 @@ export class App {
 
   private codebases: CodebaseInfo[] = [];
   private current: Codebase | null = null;
+  /** The open codebase's program: running or not, and its last error. */
   private status: ProgramStatus = { codebase: null, running: false, error: null };
+  /** Every codebase that runs (several may), then those whose last start failed. */
+  private programs: ProgramInfo[] = [];
   private graphSeq = 0;
+  /** What the graph panel draws: the open codebase's files, or every codebase that runs. */
+  private graphScope: Scope = 'codebase';
+  /** The running codebases the graph was last drawn for (scope 'running'). */
+  private graphRunning = '';
   private askingToken = false;
   /** Shows one tab of the side panel (set up by sidePanel()). */
   private showSide: (key: string) => void = () => {};
@@ -51,6 +59,8 @@ export class App {
       run: () => void this.guard(() => this.run()),
       stop: () => void this.guard(() => this.stop()),
       reload: () => void this.guard(() => this.reload()),
+      open: (name) => void this.guard(() => this.openCodebase(name)),
+      stopOther: (name) => void this.guard(() => this.stop(name)),
     });
     this.files = new FileTree({
       open: (path) => void this.guard(() => this.editor.open(path)),
@@ -65,7 +75,13 @@ export class App {
       save: (path, text) => this.saveFile(path, text),
     });
     this.log = new LogConsole(this.api);
-    this.graph = new GraphView((file, line) => void this.guard(() => this.editor.reveal(file, line)));
+    this.graph = new GraphView((file, line) => void this.guard(() => this.revealIn(file, line)));
+    this.graph.bar.append(
+      scopeControl((scope) => {
+        this.graphScope = scope;
+        void this.refreshGraph();
+      }),
+    );
     this.tutorials = new TutorialsPanel(this.api, {
       copy: (t) => void this.guard(() => this.copyTutorial(t)),
       open: (t) => this.openTutorial(t),
@@ -127,7 +143,7 @@ export class App {
       openCodebase: (name) => this.guard(() => this.refreshCodebases().then(() => this.openCodebase(name))),
       run: () => this.guard(() => this.run()),
       stop: () => this.guard(() => this.stop()),
-      state: () => ({ open: this.current?.name ?? null, running: this.status.running ? this.status.codebase : null }),
+      state: () => ({ open: this.current?.name ?? null, running: this.status.running ? this.status.codebase : (this.programs.find((p) => p.running)?.name ?? null) }),
     });
   }
 
@@ -156,7 +172,7 @@ export class App {
     await this.refreshProgram();
     const names = this.codebases.map((c) => c.name);
     const last = localStorage.getItem(LAST_CODEBASE);
-    const pick = [last, this.status.codebase, names[0]].find((n) => n && names.includes(n));
+    const pick = [last, this.programs.find((p) => p.running)?.name, names[0]].find((n) => n && names.includes(n));
     if (pick) await this.guard(() => this.openCodebase(pick));
     else {
       // A first visit, with nothing to open: start with the tutorials.
@@ -217,6 +233,7 @@ export class App {
     if (switching) this.editor.reset(name);
     this.files.set(cb.files, cb.main, cb.services);
     this.program.setCurrent(name);
+    this.showProgram();
     this.picker.set(this.codebases, name);
     if (switching) {
       const first = cb.files.includes(cb.main) ? cb.main : cb.files.find((f) => f.endsWith('.js'));
@@ -445,12 +462,25 @@ export class App {
 
   private async refreshProgram(): Promise<void> {
     try {
-      this.status = await this.api.getProgram();
-      this.program.setStatus(this.status);
-      this.inspector.setProgram(this.status);
+      this.programs = await this.api.listPrograms();
+      this.showProgram();
+      const running = this.programs.filter((p) => p.running).map((p) => p.name).join(',');
+      if (this.graphScope === 'running' && running !== this.graphRunning) void this.refreshGraph();
     } catch {
       // the banner or the log tells about an absent engine
     }
+  }
+
+  /** Derives the open codebase's status from the programs, and shows it. */
+  private showProgram(): void {
+    const name = this.current?.name ?? null;
+    const mine = this.programs.find((p) => p.name === name);
+    this.status = { codebase: mine?.running ? name : null, running: !!mine?.running, error: mine?.error ?? null };
+    this.program.setPrograms(this.programs);
+    // The request runner follows the open codebase when it runs, else the last one started.
+    const running = this.programs.filter((p) => p.running);
+    const target = mine?.running ? mine : running[running.length - 1];
+    this.inspector.setProgram({ codebase: target?.name ?? null, running: !!target, error: null });
   }
 
   private async run(): Promise<void> {
@@ -458,12 +488,11 @@ export class App {
     this.program.setBusy(true);
     try {
       await this.editor.saveAll();
-      const before = this.status.running ? this.status.codebase : null;
-      await this.api.startProgram(cb.name);
+      await startBeside(this.api, cb.name);
       this.editor.clearErrors();
-      // One program runs at a time: say so when this one took another's place.
-      if (before && before !== cb.name) toast(`Running ${cb.name}; ${before} was stopped (one codebase runs at a time)`, 'info', 6000);
-      else toast(`Running ${cb.name}`, 'ok');
+      // Several codebases run at once: say which others keep running beside this one.
+      const others = this.programs.filter((p) => p.running && p.name !== cb.name).map((p) => p.name);
+      toast(others.length ? `Running ${cb.name} (${others.join(', ')} keep${others.length === 1 ? 's' : ''} running)` : `Running ${cb.name}`, 'ok');
     } catch (e) {
       await this.scriptFailure(e, `${cb.name} failed to start`);
     } finally {
@@ -473,11 +502,13 @@ export class App {
     }
   }
 
-  private async stop(): Promise<void> {
+  /** Stops the open codebase, or the codebase `name`; the others keep running. */
+  private async stop(name?: string): Promise<void> {
+    const which = name ?? this.need().name;
     this.program.setBusy(true);
     try {
-      await this.api.stopProgram();
-      toast('Stopped', 'info');
+      await this.api.stopProgram(which);
+      toast(`Stopped ${which}`, 'info');
     } finally {
       this.program.setBusy(false);
       await this.refreshProgram();
@@ -485,12 +516,13 @@ export class App {
   }
 
   private async reload(): Promise<void> {
+    const cb = this.need();
     this.program.setBusy(true);
     try {
       await this.editor.saveAll();
-      await this.api.reloadProgram();
+      await this.api.reloadProgram(cb.name);
       this.editor.clearErrors();
-      toast('Reloaded', 'ok');
+      toast(`Reloaded ${cb.name}`, 'ok');
     } catch (e) {
       await this.scriptFailure(e, 'Reload failed, the previous program keeps running');
     } finally {
@@ -513,24 +545,51 @@ export class App {
 
   // -- graph and side panel
 
-  /** Draws the current codebase's graph; resolves to it (null when it does not load). */
+  /**
+   * Draws the graph panel (the current codebase's graph, or every running codebase's); resolves
+   * to the current codebase's graph as saved (null when it does not load).
+   */
   private async refreshGraph(): Promise<GraphAnswer | null> {
     const seq = ++this.graphSeq;
     const cb = this.current;
-    if (!cb) {
-      this.graph.reset('No codebase selected.');
-      return null;
+    let answer: GraphAnswer | null = null;
+    let failure = 'No codebase selected.';
+    if (cb) {
+      try {
+        answer = await this.api.getGraph(cb.name);
+        this.inspector.setGraph(cb.name, answer);
+      } catch (e) {
+        const loc = e instanceof ApiError ? e.location : null;
+        failure = loc ? `${loc.file}:${loc.line}:${loc.column}: ${loc.error}` : (e as Error).message;
+      }
     }
-    try {
-      const answer = await this.api.getGraph(cb.name);
-      if (seq === this.graphSeq) this.graph.show(answer);
-      this.inspector.setGraph(cb.name, answer);
-      return answer;
-    } catch (e) {
-      if (seq !== this.graphSeq) return null;
-      const loc = e instanceof ApiError ? e.location : null;
-      this.graph.reset(loc ? `${loc.file}:${loc.line}:${loc.column}: ${loc.error}` : (e as Error).message, true);
-      return null;
+    if (seq !== this.graphSeq) return answer;
+    if (this.graphScope === 'running') await this.drawRunning(seq);
+    else if (answer) this.graph.show(answer);
+    else this.graph.reset(failure, !!cb);
+    return answer;
+  }
+
+  /** Draws every running codebase's graph (the versions that run) in one drawing. */
+  private async drawRunning(seq: number): Promise<void> {
+    const running = this.programs.filter((p) => p.running).map((p) => p.name);
+    this.graphRunning = running.join(',');
+    if (running.length === 0) {
+      this.graph.reset('Nothing is running.');
+      return;
+    }
+    const merged = await runningGraph(this.api, running, this.current?.name ?? null);
+    if (seq === this.graphSeq) this.graph.show(merged);
+  }
+
+  /** Opens a graph layout's source: `codebase:/path` is in another codebase, opened first. */
+  private async revealIn(file: string, line: number): Promise<void> {
+    const other = /^([^/:]+):(\/.*)$/.exec(file);
+    if (other) {
+      await this.openCodebase(other[1]);
+      await this.editor.reveal(other[2], line);
+    } else {
+      await this.editor.reveal(file, line);
     }
   }
 

@@ -83,8 +83,8 @@ export function confirmAction(message: string, ok = 'Delete'): Promise<boolean> 
       h(
         'div.dialog',
         { role: 'dialog' },
-        h('div.dialog-title', {}, message),
-        h('div.dialog-buttons', {}, h('button', { onclick: () => finish(false) }, 'Cancel'), okButton),
+        h('div.dialog-title', { 'data-testid': 'confirm-message' }, message),
+        h('div.dialog-buttons', {}, h('button', { onclick: () => finish(false), 'data-testid': 'confirm-cancel' }, 'Cancel'), okButton),
       ),
     );
     document.body.append(overlay);

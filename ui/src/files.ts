@@ -36,6 +36,8 @@ function buildTree(paths: string[]): Folder {
 export class FileTree {
   readonly el: HTMLElement;
   private readonly list: HTMLElement;
+  /** The codebase's run setting: which scripts Run starts (main, and the services beside it). */
+  private readonly runs: HTMLElement;
   private readonly newButton: HTMLButtonElement;
   private files: string[] = [];
   private main = '';
@@ -49,11 +51,13 @@ export class FileTree {
       '+',
     );
     this.list = h('div.tree', { 'data-testid': 'file-tree' });
+    this.runs = h('div.run-settings', { 'data-testid': 'run-settings' });
     this.el = h(
       'aside.files',
       {},
       h('div.panel-header', {}, h('span', {}, 'Files'), this.newButton),
       this.list,
+      this.runs,
     );
     this.render();
   }
@@ -74,6 +78,7 @@ export class FileTree {
   }
 
   private render(): void {
+    this.renderRuns();
     clear(this.list);
     if (this.files.length === 0) {
       this.list.append(h('div.muted.pad', {}, this.newButton.disabled ? 'No codebase selected.' : 'No files yet.'));
@@ -118,7 +123,7 @@ export class FileTree {
                     onclick: stop(() => a.toggleService(path)),
                     'data-testid': 'file-toggle-service',
                   },
-                  isService ? '⏹' : '▶',
+                  isService ? '■' : '▶',
                 ),
             isMain
               ? null
@@ -126,6 +131,33 @@ export class FileTree {
             h('button.icon', { title: 'Rename', onclick: stop(() => a.rename(path)), 'data-testid': 'file-rename' }, '✎'),
             h('button.icon', { title: 'Delete', onclick: stop(() => a.remove(path)), 'data-testid': 'file-delete' }, '✕'),
           ),
+        ),
+      );
+    }
+  }
+
+  /** The run setting: every script with a box; main always runs, the others when ticked. */
+  private renderRuns(): void {
+    clear(this.runs);
+    const scripts = this.files.filter((f) => /\.(m?js)$/.test(f));
+    this.runs.hidden = scripts.length === 0;
+    if (scripts.length === 0) return;
+    this.runs.append(h('div.run-settings-title', { title: "The codebase's settings: the scripts Run starts together, in one program" }, 'Run starts'));
+    for (const path of scripts) {
+      const isMain = path === this.main;
+      const box = h('input', {
+        type: 'checkbox',
+        checked: isMain || this.services.includes(path),
+        disabled: isMain,
+        onchange: () => this.actions.toggleService(path),
+      });
+      this.runs.append(
+        h(
+          'label.run-setting',
+          { 'data-testid': 'run-setting', 'data-path': path, title: isMain ? 'The entry script always runs' : `Run ${path} beside ${this.main}` },
+          box,
+          ` ${path}`,
+          isMain ? h('span.muted', {}, ' (main)') : null,
         ),
       );
     }

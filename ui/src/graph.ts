@@ -29,8 +29,35 @@ interface Edge {
   to: Id;
 }
 
+/**
+ * One drawing of several running codebases' graphs: each codebase's roots are titled with its
+ * name; layouts of codebases other than `own` name their module `codebase:/path`.
+ */
+export function mergeGraphs(parts: { name: string; answer: GraphAnswer }[], own: string | null): GraphAnswer {
+  const roots: Graph['roots'] = [];
+  const layouts: GraphLayout[] = [];
+  const ascii: string[] = [];
+  for (const { name, answer } of parts) {
+    const id = (x: number | string) => `${name}/${x}`;
+    const g = answer.graph ?? { roots: [], layouts: [] };
+    for (const r of g.roots ?? []) roots.push({ title: `${name} · ${r.title}`, layout: id(r.layout) });
+    for (const l of g.layouts ?? []) {
+      layouts.push({
+        ...l,
+        id: id(l.id),
+        module: name === own ? l.module : `${name}:${l.module}`,
+        filters: l.filters.map((f) => ({ ...f, subs: (f.subs ?? []).map((x) => (x === null || x === undefined ? null : id(x))) })),
+      });
+    }
+    ascii.push(`== ${name} ==\n${answer.ascii}`);
+  }
+  return { ascii: ascii.join('\n\n'), graph: { roots, layouts } };
+}
+
 export class GraphView {
   readonly el: HTMLElement;
+  /** A bar above the drawing for the panel's controls (what to draw). */
+  readonly bar: HTMLElement;
   private readonly drawing: HTMLElement;
   private readonly details: HTMLElement;
   private readonly ascii: HTMLPreElement;
@@ -45,7 +72,8 @@ export class GraphView {
     this.details = h('div.graph-details', { 'data-testid': 'graph-details' });
     this.ascii = h('pre.graph-ascii', { 'data-testid': 'graph-ascii' });
     this.asciiBox = h('details', { open: true, hidden: true }, h('summary', {}, 'Text drawing'), this.ascii);
-    this.el = h('section.graph', { 'data-testid': 'graph-panel' }, this.message, this.drawing, this.details, this.asciiBox);
+    this.bar = h('div.graph-bar', {});
+    this.el = h('section.graph', { 'data-testid': 'graph-panel' }, this.bar, this.message, this.drawing, this.details, this.asciiBox);
     this.showMessage('No codebase selected.');
   }
 

@@ -1,6 +1,7 @@
 // The log console: follows the engine log (event stream, or polling when the stream is not
 // available), with a level filter, a topic filter (built from the topics seen: config, listener,
-// access, ...), auto-scroll and clear.
+// access, ...), a program filter (each running codebase tags its lines with its name),
+// auto-scroll and clear.
 
 import { h, clear } from './dom';
 import { ApiError, NotAnEventStream, type Api, type LogLine } from './api';
@@ -20,6 +21,8 @@ export class LogConsole {
   private readonly filter: HTMLSelectElement;
   private readonly topicFilter: HTMLSelectElement;
   private readonly topics = new Set<string>();
+  private readonly programFilter: HTMLSelectElement;
+  private readonly programs = new Set<string>();
   private readonly follow: HTMLInputElement;
   private readonly mode: HTMLElement;
   private lines: LogLine[] = [];
@@ -41,6 +44,11 @@ export class LogConsole {
       { title: 'Topic shown', 'data-testid': 'log-topic-filter', onchange: () => this.renderAll() },
       h('option', { value: '' }, 'all'),
     );
+    this.programFilter = h(
+      'select',
+      { title: 'Codebase shown (each running codebase tags its lines)', 'data-testid': 'log-program-filter', onchange: () => this.renderAll() },
+      h('option', { value: '' }, 'all'),
+    );
     this.follow = h('input', { type: 'checkbox', checked: true, 'data-testid': 'log-follow' });
     this.mode = h('span.muted', {});
     this.body = h('div.log-body', { 'data-testid': 'log-lines' });
@@ -58,6 +66,7 @@ export class LogConsole {
         this.mode,
         h('span.spacer', {}),
         h('label', {}, 'Level ', this.filter),
+        h('label', {}, 'Codebase ', this.programFilter),
         h('label', {}, 'Topic ', this.topicFilter),
         h('label', {}, this.follow, ' Auto-scroll'),
         h('button', { onclick: () => this.clear(), 'data-testid': 'log-clear' }, 'Clear'),
@@ -148,6 +157,7 @@ export class LogConsole {
       for (const k of [...this.seen.keys()].slice(0, this.seen.size - MAX_LINES)) this.seen.delete(k);
     }
     for (const l of fresh) this.addTopic(l.topic);
+    for (const l of fresh) this.addProgram(l.program ?? '');
     const shown = this.shows();
     for (const l of fresh) if (shown(l)) this.body.append(this.row(l));
     if (this.lines.length > MAX_LINES) {
@@ -166,7 +176,16 @@ export class LogConsole {
   private shows(): (l: LogLine) => boolean {
     const min = levelRank(this.filter.value);
     const topic = this.topicFilter.value;
-    return (l) => levelRank(l.level) >= min && (!topic || l.topic === topic);
+    const program = this.programFilter.value;
+    return (l) => levelRank(l.level) >= min && (!topic || l.topic === topic) && (!program || l.program === program);
+  }
+
+  /** Offers a program (codebase) in the filter once it is seen, in alphabetical order. */
+  private addProgram(name: string): void {
+    if (!name || this.programs.has(name)) return;
+    this.programs.add(name);
+    const next = [...this.programFilter.options].find((o) => o.value && o.value.localeCompare(name) > 0);
+    this.programFilter.insertBefore(h('option', { value: name }, name), next ?? null);
   }
 
   /** Offers a topic in the filter once it is seen, in alphabetical order. */
@@ -180,11 +199,13 @@ export class LogConsole {
   private row(l: LogLine): HTMLElement {
     return h(
       'div.log-line',
-      { class: `lvl-${LEVELS[levelRank(l.level)]}`, 'data-topic': l.topic || '' },
+      { class: `lvl-${LEVELS[levelRank(l.level)]}`, 'data-topic': l.topic || '', 'data-program': l.program || '' },
       h('span.log-time', {}, l.time),
       ' ',
       h('span.log-level', {}, `[${l.level}]`),
       ' ',
+      l.program ? h('span.log-program', {}, l.program) : null,
+      l.program ? ' ' : null,
       l.topic ? h('span.log-topic', {}, `[${l.topic}]`) : null,
       l.topic ? ' ' : null,
       l.message,

@@ -191,17 +191,17 @@ export class TutorialsPanel {
   private async check(t: Tutorial): Promise<void> {
     const results = this.results;
     if (!results) return;
-    const program = await this.api.getProgram();
+    const running = (await this.api.listPrograms()).filter((p) => p.running).map((p) => p.name);
     const mine = this.codebases.get(t.name) ?? t.name;
-    if (!program.running) {
+    if (running.length === 0) {
       this.say('Nothing is running: press Run first.', 'error');
       return;
     }
-    this.say(`Checking ${program.codebase}…`);
+    this.say(`Checking ${running.includes(mine) ? mine : running.join(', ')}…`);
     const answer = await this.api.runCheck({ tutorial: t.name });
     if (this.current !== t) return;
     renderResults(results, answer);
-    const other = program.codebase !== mine ? ` (the running program is ${program.codebase}, not ${mine})` : '';
+    const other = running.includes(mine) ? '' : ` (${mine} is not running; what runs is ${running.join(', ')})`;
     this.say(
       answer.failed === 0
         ? `All ${answer.passed} requests answered as expected${other}.`

@@ -7,6 +7,7 @@ mod assets;
 mod health;
 mod http;
 mod inspect;
+mod programs;
 mod routes;
 mod store;
 mod tutorial;

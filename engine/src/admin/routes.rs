@@ -18,7 +18,7 @@ fn store_err(e: StoreError) -> Res {
 }
 
 fn load_error(e: &LoadError) -> serde_json::Value {
-    json!({ "error": e.message, "file": e.file, "line": e.line, "column": e.column })
+    super::programs::load_error(e)
 }
 
 /// Splits `/api/v1/...` into decoded segments.
@@ -116,7 +116,7 @@ async fn route(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
     }
 }
 
-/// `/admin/...`: answered by the running program's `admin()` layouts (Pipy's custom
+/// `/admin/...`: answered by the running programs' `admin()` layouts (Pipy's custom
 /// administration paths), 404 when none takes the path.
 async fn script_admin(
     admin: &Arc<Admin>,
@@ -128,10 +128,7 @@ async fn script_admin(
         Ok(b) => b,
         Err(res) => return res,
     };
-    let Some(answer) = admin.host.admin(method.as_str(), path, body) else {
-        return error(StatusCode::NOT_FOUND, "no program is running");
-    };
-    match answer.await {
+    match admin.host.admin(method.as_str(), path, body).await {
         Some(Ok(b)) => http::reply(StatusCode::OK, "text/plain; charset=utf-8", b),
         Some(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
         None => error(
@@ -223,7 +220,7 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             let mut name = name.to_string();
             if let Some(to) = body.get("name").and_then(|v| v.as_str()) {
                 if to != name {
-                    if admin.host.running().as_deref() == Some(name.as_str()) {
+                    if admin.host.is_running(&name) {
                         return error(
                             StatusCode::CONFLICT,
                             "stop the program before renaming its codebase",
@@ -254,9 +251,10 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             }
         }
         (Method::DELETE, ["codebases", name]) => {
-            if admin.host.running().as_deref() == Some(*name) {
+            if admin.host.is_running(name) {
                 let h = admin.host.clone();
-                let _ = tokio::task::spawn_blocking(move || h.stop()).await;
+                let n = name.to_string();
+                let _ = tokio::task::spawn_blocking(move || h.stop_program(&n)).await;
             }
             match store.delete(name) {
                 Ok(()) => empty(StatusCode::NO_CONTENT),
@@ -287,9 +285,10 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
                 StatusCode::NO_CONTENT
             };
             let mut res = empty(status);
-            if admin.host.running().as_deref() == Some(name.as_str()) {
+            if admin.host.is_running(&name) {
                 let h = admin.host.clone();
-                let r = tokio::task::spawn_blocking(move || h.reload()).await;
+                let n = name.clone();
+                let r = tokio::task::spawn_blocking(move || h.reload_program(&n)).await;
                 let ok = matches!(r, Ok(Ok(())));
                 res.headers_mut().insert(
                     "x-reload",
@@ -317,27 +316,36 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             else {
                 return error(StatusCode::BAD_REQUEST, "give {\"codebase\": name}");
             };
-            let (dir, meta) = match (store.dir(&name), store.meta(&name)) {
-                (Ok(d), Ok(m)) => (d, m),
-                (Err(e), _) | (_, Err(e)) => return store_err(e),
-            };
-            let h = admin.host.clone();
-            let n = name.clone();
-            let run = move || h.start_with_main(&n, dir, Some(meta.main), meta.services);
-            match tokio::task::spawn_blocking(run).await {
-                Ok(Ok(())) => json(
-                    StatusCode::CREATED,
-                    &json!({ "codebase": name, "running": true }),
-                ),
-                Ok(Err(e)) => json(StatusCode::BAD_REQUEST, &load_error(&e)),
-                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            // One program at a time here: once this one runs, the others stop (and are named).
+            if let Err(res) = super::programs::start_codebase(admin, &name).await {
+                return res;
             }
+            let others: Vec<String> = admin
+                .host
+                .programs()
+                .into_iter()
+                .filter(|p| p.running && p.name != name)
+                .map(|p| p.name)
+                .collect();
+            let h = admin.host.clone();
+            let stop = others.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                for n in &stop {
+                    h.stop_program(n);
+                }
+            })
+            .await;
+            let mut answer = json!({ "codebase": name, "running": true });
+            if !others.is_empty() {
+                answer["stopped"] = json!(others);
+            }
+            json(StatusCode::CREATED, &answer)
         }
         (Method::PATCH, ["program"]) => {
             let h = admin.host.clone();
             match tokio::task::spawn_blocking(move || h.reload()).await {
                 Ok(Ok(())) => program_status(admin),
-                Ok(Err(e)) => json(StatusCode::BAD_REQUEST, &load_error(&e)),
+                Ok(Err(e)) => super::programs::failed(&e),
                 Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             }
         }
@@ -346,6 +354,7 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             let _ = tokio::task::spawn_blocking(move || h.stop()).await;
             empty(StatusCode::NO_CONTENT)
         }
+        (m, ["programs", rest @ ..]) => super::programs::route(admin, m, rest, req).await,
         (Method::GET, ["log"]) => {
             let after = req
                 .uri()
@@ -437,12 +446,13 @@ fn program_status(admin: &Admin) -> Res {
             "codebase": s.name,
             "running": s.name.is_some(),
             "error": s.error.as_ref().map(load_error),
+            "programs": admin.host.programs().into_iter().filter(|p| p.running).map(|p| p.name).collect::<Vec<_>>(),
         }),
     )
 }
 
 fn line_json(l: &crate::logging::LogLine) -> serde_json::Value {
-    json!({ "seq": l.seq, "time": l.time, "level": l.level, "topic": l.topic, "message": l.message })
+    json!({ "seq": l.seq, "time": l.time, "level": l.level, "topic": l.topic, "program": l.program, "message": l.message })
 }
 
 /// Server-sent events: recent history, then every new line.

@@ -484,6 +484,8 @@ impl MuxStream {
             return self.answer_grpc(status, &message);
         }
         let (status, text) = code.http_status();
+        // The dashboard counts this failure once, as the 5xx it becomes.
+        crate::metrics::builtin().error_answers.inc();
         let head = script::js(|ctx| {
             let o = rquickjs::Object::new(ctx.clone()).ok()?;
             o.set("protocol", "HTTP/1.1").ok()?;

@@ -171,6 +171,7 @@ impl Filter for Decode {
                 if self.role == Role::Response && !self.started {
                     if let Some(code) = se.error_code() {
                         let (status, text) = code.http_status();
+                        crate::metrics::builtin().error_answers.inc();
                         let head = script::js(|ctx| {
                             let o = rquickjs::Object::new(ctx.clone()).ok()?;
                             o.set("protocol", "HTTP/1.1").ok()?;

@@ -52,6 +52,10 @@ pub struct RunOptions {
     /// More entry scripts (codebase paths) loaded after the main one into the same program:
     /// the services a proxy forwards to, run alongside it.
     pub services: Vec<String>,
+    /// The program's name (a codebase's name, or the script's path): it owns the program's
+    /// listening ports and tags its log lines. Several programs with different names can run
+    /// in one engine side by side.
+    pub program: String,
 }
 
 /// Why a program did not start, with the place in the codebase when known.
@@ -358,6 +362,7 @@ fn thread_main(
     admin_calls: tokio::sync::mpsc::UnboundedReceiver<AdminCall>,
 ) {
     WORKER.with(|w| w.set((index, count)));
+    crate::logging::set_program(&opts.program);
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -567,11 +572,12 @@ fn start_listeners(
         if lo.udp {
             // Every worker (and a reloading program) shares the port: the kernel spreads
             // peers over the sockets.
+            keys.insert(net::registry::claim_udp(&opts.program, host, *port)?);
             let socket = net::bind_udp(host, *port, true)?;
             udp.push((layout.clone(), socket, lo, host.clone(), *port));
             continue;
         }
-        let std_listener = net::registry::acquire(host, *port, index, &lo)?;
+        let std_listener = net::registry::acquire(&opts.program, host, *port, index, &lo)?;
         keys.insert(net::registry::key(host, *port, index));
         bound.push((layout.clone(), std_listener, lo, host.clone(), *port));
     }
