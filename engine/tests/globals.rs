@@ -668,3 +668,39 @@ fn invoke_repeat_and_branch_work_as_pipys_global_functions() {
         .eval("repeat('x', () => 1)")
         .starts_with("ERR repeat(): expects"));
 }
+
+#[test]
+fn sqlite_databases_as_pipy_scripts_use_them() {
+    let e = Evaluator::start("sqlite");
+    let db = e.cb.dir.join("todo.db");
+    let open = format!("var db = sqlite('{}');", db.display());
+    // The webapp sample's calls: exec() for schema and text rows, sql().bind().exec() for
+    // typed rows, step()/row()/column() to walk them.
+    assert_eq!(
+        e.eval(&format!(
+            "{open}
+             db.exec('CREATE TABLE todos (id INTEGER PRIMARY KEY, content TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, blob BLOB)');
+             db.sql('INSERT INTO todos (content, blob) VALUES (?, ?)').bind(1, 'milk').bind(2, new Data('ab')).exec();
+             db.sql('INSERT INTO todos (content, done) VALUES (?, ?)').bind(1, 'bread').bind(2, true).exec();
+             var typed = db.sql('SELECT id, content, done FROM todos WHERE id = ?').bind(1, 2).exec();
+             var text = db.exec('SELECT id, content, done FROM todos ORDER BY id');
+             var s = db.sql('SELECT content, blob FROM todos ORDER BY id'), walked = [];
+             while (!s.step()) walked.push(s.column(0) + ':' + (s.row().blob ? s.row().blob.toString() : null));
+             db.close();
+             [typed, text, walked]"
+        )),
+        r#"[[{"id":2,"content":"bread","done":1}],[{"id":"1","content":"milk","done":"0"},{"id":"2","content":"bread","done":"1"}],["milk:ab","bread:null"]]"#
+    );
+    // Errors are SQLite's words; a closed database says so; the file stays for the next open.
+    assert_eq!(
+        e.eval(&format!(
+            "{open} var out = [];
+             try {{ db.exec('SELEC 1') }} catch (err) {{ out.push(err.message.startsWith('SQLite error: near \"SELEC\"')) }}
+             out.push(db.exec('SELECT count(*) AS n FROM todos')[0].n);
+             db.close();
+             try {{ db.sql('SELECT 1') }} catch (err) {{ out.push(err.message) }}
+             out"
+        )),
+        r#"[true,"2","Database is closed"]"#
+    );
+}

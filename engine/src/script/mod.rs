@@ -17,6 +17,7 @@ mod native;
 mod os;
 mod process;
 mod shared;
+mod sqlite;
 mod stats;
 mod timer;
 pub(crate) use native::module_prefix_len;
@@ -51,6 +52,7 @@ const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:protobuf>", include_str!("js/protobuf.js")),
     ("<sluice:bgp>", include_str!("js/bgp.js")),
     ("<sluice:dns>", include_str!("js/dns.js")),
+    ("<sluice:sqlite>", include_str!("js/sqlite.js")),
     ("<sluice:url_router>", include_str!("../algo/url_router.js")),
     (
         "<sluice:load_balancer>",

@@ -65,6 +65,7 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     super::os::install(&n)?;
     super::process::install(&n)?;
     super::shared::install(&n)?;
+    super::sqlite::install(&n)?;
     n.set(
         "checkKey",
         Func::from(|ctx: Ctx<'_>, pem: String| -> rquickjs::Result<()> {

@@ -1034,6 +1034,49 @@ declare function print(...values: any[]): void;
  * @param values strings as they are, other values dumped as console does
  */
 declare function println(...values: any[]): void;
+/** A SQLite database opened by sqlite(). */
+interface SqliteDatabase {
+  /**
+   * Prepares one SQL statement.
+   * @param statement the SQL, with ? for parameters
+   */
+  sql(statement: string): SqliteStatement;
+  /**
+   * Runs every statement of the SQL text and returns the rows, every value as a string or null.
+   * @param statements one or more SQL statements
+   */
+  exec(statements: string): { [column: string]: string | null }[];
+  /** Closes the database; later calls throw. */
+  close(): void;
+}
+/** A prepared SQL statement. */
+interface SqliteStatement {
+  /**
+   * Binds a parameter.
+   * @param index the parameter's number, from 1
+   * @param value null, a boolean, a number, a string or a Data
+   */
+  bind(index: number, value: null | boolean | number | string | Data): SqliteStatement;
+  /** Runs the statement and returns its rows (numbers, strings, null, Data for blobs). */
+  exec(): { [column: string]: any }[];
+  /** Moves to the next row: false while there is one, true when done. */
+  step(): boolean;
+  /** The current row. */
+  row(): { [column: string]: any } | undefined;
+  /**
+   * A value of the current row.
+   * @param index the column's number, from 0
+   */
+  column(index: number): any;
+  /** Starts over; the bindings stay. */
+  reset(): SqliteStatement;
+}
+/**
+ * Opens (or creates) a SQLite database file.
+ * @param filename the file's path on disk
+ * @param flags SQLite open flags (default: read, write and create)
+ */
+declare function sqlite(filename: string, flags?: number): SqliteDatabase;
 /**
  * Calls a function; when it throws, answers the catcher instead.
  * @param f the function to call

@@ -1,0 +1,188 @@
+//! `__native.sqlite`: SQLite databases for Pipy's `sqlite(filename)` global (js/sqlite.js).
+//!
+//! Each open database is a connection kept by this worker thread under a number. A
+//! statement's rows are read whole when it runs and handed to the script as objects keyed by
+//! column name: numbers, strings, `null`, and blobs as bytes (the script wraps them in Data).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use rquickjs::function::Func;
+use rquickjs::{Array, Ctx, Exception, Object, TypedArray, Value};
+use rusqlite::fallible_iterator::FallibleIterator;
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::Connection;
+
+thread_local! {
+    static DATABASES: RefCell<(u32, HashMap<u32, Connection>)> = RefCell::new((0, HashMap::new()));
+}
+
+pub(super) fn install(n: &Object<'_>) -> rquickjs::Result<()> {
+    let o = Object::new(n.ctx().clone())?;
+    o.set("open", Func::from(open))?;
+    o.set("close", Func::from(close))?;
+    o.set("exec", Func::from(exec))?;
+    o.set("query", Func::from(query))?;
+    n.set("sqlite", o)?;
+    Ok(())
+}
+
+fn fail(ctx: &Ctx<'_>, e: impl std::fmt::Display) -> rquickjs::Error {
+    Exception::throw_message(ctx, &format!("SQLite error: {e}"))
+}
+
+/// Opens (creating it if needed) the database file; `flags` as SQLite's open flags (0: read,
+/// write and create).
+fn open(ctx: Ctx<'_>, filename: String, flags: Option<i32>) -> rquickjs::Result<u32> {
+    let conn = match flags.filter(|f| *f != 0) {
+        Some(f) => {
+            Connection::open_with_flags(&filename, rusqlite::OpenFlags::from_bits_truncate(f))
+        }
+        None => Connection::open(&filename),
+    }
+    .map_err(|e| fail(&ctx, e))?;
+    Ok(DATABASES.with(|d| {
+        let mut d = d.borrow_mut();
+        d.0 += 1;
+        let id = d.0;
+        d.1.insert(id, conn);
+        id
+    }))
+}
+
+fn close(id: u32) {
+    DATABASES.with(|d| d.borrow_mut().1.remove(&id));
+}
+
+fn with_db<R>(
+    ctx: &Ctx<'_>,
+    id: u32,
+    f: impl FnOnce(&Connection) -> Result<R, rusqlite::Error>,
+) -> rquickjs::Result<R> {
+    DATABASES.with(|d| {
+        let d = d.borrow();
+        let conn =
+            d.1.get(&id)
+                .ok_or_else(|| Exception::throw_message(ctx, "Database is closed"))?;
+        f(conn).map_err(|e| fail(ctx, e))
+    })
+}
+
+/// Runs every statement of `sql`; rows come back with every value as text (or null), as
+/// SQLite's `sqlite3_exec` gives them.
+fn exec<'js>(ctx: Ctx<'js>, id: u32, sql: String) -> rquickjs::Result<Array<'js>> {
+    let rows: Vec<Vec<(String, Option<String>)>> = with_db(&ctx, id, |conn| {
+        let mut out = Vec::new();
+        let mut batch = rusqlite::Batch::new(conn, &sql);
+        while let Some(mut stmt) = batch.next()? {
+            let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
+            let mut rows = stmt.raw_query();
+            while let Some(row) = rows.next()? {
+                let mut r = Vec::new();
+                for (i, name) in names.iter().enumerate() {
+                    r.push((name.clone(), text_of(row.get_ref(i)?)));
+                }
+                out.push(r);
+            }
+        }
+        Ok(out)
+    })?;
+    let a = Array::new(ctx.clone())?;
+    for (i, row) in rows.into_iter().enumerate() {
+        let o = Object::new(ctx.clone())?;
+        for (k, v) in row {
+            match v {
+                Some(s) => o.set(k, s)?,
+                None => o.set(k, Value::new_null(ctx.clone()))?,
+            }
+        }
+        a.set(i, o)?;
+    }
+    Ok(a)
+}
+
+fn text_of(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+    }
+}
+
+/// Runs one statement with its bound parameters (`binds`: `[[index, value], ...]`, values
+/// being null, booleans, numbers, strings or byte arrays) and returns every row it gives.
+fn query<'js>(
+    ctx: Ctx<'js>,
+    id: u32,
+    sql: String,
+    binds: Array<'js>,
+) -> rquickjs::Result<Array<'js>> {
+    let mut params: Vec<(usize, SqlValue)> = Vec::new();
+    for b in binds.iter::<Array>() {
+        let b = b?;
+        let i: usize = b.get(0)?;
+        let v: Value = b.get(1)?;
+        params.push((i, sql_value(&v)));
+    }
+    let rows: Vec<Vec<(String, SqlValue)>> = with_db(&ctx, id, |conn| {
+        let mut stmt = conn.prepare(&sql)?;
+        for (i, v) in &params {
+            stmt.raw_bind_parameter(*i, v)?;
+        }
+        let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
+        let mut out = Vec::new();
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next()? {
+            let mut r = Vec::new();
+            for (i, name) in names.iter().enumerate() {
+                r.push((name.clone(), SqlValue::from(row.get_ref(i)?)));
+            }
+            out.push(r);
+        }
+        Ok(out)
+    })?;
+    let a = Array::new(ctx.clone())?;
+    for (i, row) in rows.into_iter().enumerate() {
+        let o = Object::new(ctx.clone())?;
+        for (k, v) in row {
+            let v: Value = match v {
+                SqlValue::Null => Value::new_null(ctx.clone()),
+                SqlValue::Integer(n) => Value::new_number(ctx.clone(), n as f64),
+                SqlValue::Real(f) => Value::new_number(ctx.clone(), f),
+                SqlValue::Text(s) => rquickjs::String::from_str(ctx.clone(), &s)?.into_value(),
+                SqlValue::Blob(b) => TypedArray::<u8>::new(ctx.clone(), b)?.into_value(),
+            };
+            o.set(k, v)?;
+        }
+        a.set(i, o)?;
+    }
+    Ok(a)
+}
+
+fn sql_value(v: &Value<'_>) -> SqlValue {
+    if v.is_null() || v.is_undefined() {
+        return SqlValue::Null;
+    }
+    if let Some(b) = v.as_bool() {
+        return SqlValue::Integer(i64::from(b));
+    }
+    if let Some(n) = v.as_number() {
+        return if n.fract() == 0.0 && n.abs() < 9.0e15 {
+            SqlValue::Integer(n as i64)
+        } else {
+            SqlValue::Real(n)
+        };
+    }
+    if let Some(s) = v.as_string() {
+        return SqlValue::Text(s.to_string().unwrap_or_default());
+    }
+    if let Ok(a) = TypedArray::<u8>::from_value(v.clone()) {
+        return SqlValue::Blob(super::convert::typed_bytes(&a).to_vec());
+    }
+    SqlValue::Text(
+        v.get::<rquickjs::Coerced<String>>()
+            .map(|s| s.0)
+            .unwrap_or_default(),
+    )
+}
