@@ -119,6 +119,7 @@ test('a quota raised in main.js makes the burst row fail, with the replies that 
   await new Promise((r) => setTimeout(r, 1100));
 
   const results = await check();
+  await page.locator('[data-testid=check-row][data-pass=false]').first().scrollIntoViewIfNeeded();
   await shot('2-check-fail');
   const burst = results.find((r) => r.name.startsWith('a burst of 8'));
   assert.ok(burst && !burst.pass, 'the burst row fails');
