@@ -40,6 +40,7 @@ const VARIABLE = [
   [/./, /^time /],
   [/^10-/, /^cat requests\.log/],
   [/^09-/, /\/ip\/x$/],
+  [/^16-/, / -r [0-9]+ /],
 ];
 
 /** `cd DIR`: the READMEs write paths from the repository root (`cd tutorial/11-tls`). */

@@ -1,5 +1,6 @@
-//! Tutorial checks and services: `POST /api/v1/check` against a running program, service
-//! scripts beside the main one (command line and codebase), and local folders as codebases.
+//! Tutorial checks and services: `POST /api/v1/check` against a running program (HTTP and raw
+//! TCP steps), service scripts beside the main one (command line and codebase), and local
+//! folders as codebases.
 
 mod common;
 
@@ -165,4 +166,82 @@ fn a_local_folder_becomes_a_codebase_and_is_only_unlinked_on_delete() {
         r#"{"folder":"relative/path"}"#,
     );
     assert_eq!(s, 400);
+}
+
+#[test]
+fn raw_steps_send_bytes_and_compare_the_bytes_read_back() {
+    let store = Codebase::new("check-raw");
+    let (engine, ap) = admin(&store);
+    let (echo, closer) = (free_port(), free_port());
+    let (s, b) = call(ap, "POST", "/codebases/r", r#"{"template":"empty"}"#);
+    assert_eq!(s, 201, "{b}");
+    // A RESP server that answers each command with the command itself, and a port that writes
+    // a greeting and closes.
+    let main = format!(
+        "pipy().listen({echo}).decodeRESP()\
+           .replaceMessage(msg => [new MessageStart, new MessageEnd(null, msg.payload)]).encodeRESP()\
+         .listen({closer}).replaceStreamStart(() => [new Data('bye\\n'), new StreamEnd])"
+    );
+    assert_eq!(call(ap, "PUT", "/codebases/r/files/main.js", &main).0, 201);
+    let (s, b) = call(ap, "POST", "/program", r#"{"codebase":"r"}"#);
+    assert_eq!(s, 201, "{b}");
+    engine.wait_port(echo);
+    engine.wait_port(closer);
+
+    // "*1\r\n$4\r\nPING\r\n" in base64.
+    let spec = format!(
+        r#"{{"steps":[
+        {{"name":"exact","request":{{"port":{echo},"send":"*1\r\n$4\r\nPING\r\n","quietMs":5000}},
+          "expect":{{"body":"*1\r\n$4\r\nPING\r\n"}}}},
+        {{"name":"base64","request":{{"port":{echo},"sendBase64":"KjENCiQ0DQpQSU5HDQo=","quietMs":5000}},
+          "expect":{{"bodyContains":["PING"]}}}},
+        {{"name":"regex","request":{{"port":{echo},"send":"*1\r\n$1\r\nx\r\n","quietMs":200}},
+          "expect":{{"body":{{"regex":"^\\*1\r\n"}}}}}},
+        {{"name":"closed","request":{{"port":{closer},"send":"hi\n","quietMs":5000}},
+          "expect":{{"body":"bye\n"}}}},
+        {{"name":"wrong","request":{{"port":{echo},"send":"*1\r\n$4\r\nPING\r\n"}},
+          "expect":{{"bodyContains":"+PONG"}}}}
+    ]}}"#
+    );
+    let (s, b) = call(ap, "POST", "/check", &spec);
+    assert_eq!(s, 200, "{b}");
+    let r = json(&b);
+    let res = r["results"].as_array().unwrap();
+    let ms = |i: usize| res[i]["ms"].as_u64().unwrap();
+    assert_eq!(
+        (r["passed"].as_u64(), r["failed"].as_u64()),
+        (Some(4), Some(1)),
+        "{b}"
+    );
+    // Whole answers end the read: no waiting for the 5 s of quiet.
+    assert_eq!(
+        res[0]["actual"],
+        json(r#"{"body": "*1\r\n$4\r\nPING\r\n"}"#)
+    );
+    assert!(ms(0) < 2000 && ms(1) < 2000, "{b}");
+    // A regex cannot tell when the answer is whole: the quiet time ends it.
+    assert!(ms(2) >= 200 && ms(2) < 2000, "{b}");
+    // The peer closing ends it too.
+    assert_eq!(res[3]["actual"]["body"], "bye\n", "{b}");
+    assert!(ms(3) < 2000, "{b}");
+    assert_eq!(
+        res[4]["problems"],
+        json(r#"["body does not contain \"+PONG\""]"#),
+        "{b}"
+    );
+    assert_eq!(
+        res[4]["actual"],
+        json(r#"{"body": "*1\r\n$4\r\nPING\r\n"}"#)
+    );
+
+    // A raw step cannot expect a status: the check is refused, naming the step, before it runs.
+    let bad = format!(
+        r#"{{"steps":[{{"name":"ping","request":{{"port":{echo},"send":"x"}},"expect":{{"status":200}}}}]}}"#
+    );
+    let (s, b) = call(ap, "POST", "/check", &bad);
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        b.contains(r#"ping: a raw step (\"send\") gets bytes back, with no status or headers"#),
+        "{b}"
+    );
 }

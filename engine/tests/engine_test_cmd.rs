@@ -252,3 +252,34 @@ fn certificates_a_test_asks_for_are_made_in_a_copy_of_the_codebase() {
         "the codebase stays as it was"
     );
 }
+
+#[test]
+fn raw_steps_check_tutorial_16s_redis_proxy() {
+    // Tutorial 16 (a Redis proxy) as shipped, moved to free ports: its check.json speaks RESP
+    // over plain TCP. Then with the quota raised, the burst's step fails and shows the bytes.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tutorial/16-redis-proxy");
+    let ports: Vec<(u16, u16)> = [8000, 8080].into_iter().map(|p| (p, free_port())).collect();
+    let read = |p: &str| move_ports(&std::fs::read_to_string(root.join(p)).unwrap(), &ports);
+    let cb = Codebase::new("etest-redis");
+    for f in ["main.js", "backend.js", "check.json"] {
+        cb.file(f, &read(f));
+    }
+    let dir = cb.dir.to_str().unwrap();
+    let (code, out, err) = engine_test(&[dir]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("ok   PING answers +PONG"), "{out}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
+
+    cb.file(
+        "main.js",
+        &read("main.js").replace("new algo.Quota(5, ", "new algo.Quota(50, "),
+    );
+    let (code, out, err) = engine_test(&[dir]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("FAIL a burst of 8 commands"), "{out}");
+    assert!(
+        out.contains(r#"actual   {"body":"+OK\r\n:1\r\n:2\r\n:3\r\n:4\r\n:5\r\n:6\r\n:7\r\n"}"#),
+        "{out}"
+    );
+    assert!(out.contains("3 passed, 3 failed"), "{out}");
+}

@@ -195,13 +195,20 @@ export interface CheckRequest {
   tls?: boolean;
   host?: string;
   http2?: boolean;
+  /** A raw step: these bytes (as text) are written over plain TCP, and the bytes read back are the body. */
+  send?: string;
+  /** A raw step's bytes, in base64. */
+  sendBase64?: string;
+  /** A raw step stops reading after this long (ms) with nothing sent or received. */
+  quietMs?: number;
 }
 
 /** What the answer must hold; every field is optional. */
 export interface CheckExpect {
-  status?: number;
-  body?: string;
-  bodyContains?: string[];
+  status?: number | number[];
+  /** Exact text, or a matcher like `{"regex": "..."}`. */
+  body?: string | Record<string, unknown>;
+  bodyContains?: string | string[];
   /** Names case-insensitive, values exact. */
   headers?: Record<string, string>;
 }
@@ -211,7 +218,8 @@ export interface CheckResult {
   pass: boolean;
   request: CheckRequest;
   expected: CheckExpect;
-  actual: { status: number; headers: Record<string, string | string[]>; body: string } | null;
+  /** What came back; a raw step's answer has only a body. */
+  actual: { status?: number; headers?: Record<string, string | string[]>; body: string } | null;
   /** Why no answer came, in plain words. */
   error: string | null;
   /** Each way the answer differs from the expectation. */

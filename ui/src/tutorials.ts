@@ -242,16 +242,21 @@ function resultRow(r: CheckResult, i: number): HTMLElement {
   if (r.problems?.length) {
     details.append(h('ul.check-problems', { 'data-testid': 'check-problems' }, r.problems.map((p) => h('li', {}, p))));
   }
+  // A raw step (plain TCP) has bytes only: no status, no headers, and every \r and \n shown.
+  const raw = isRaw(r.request);
+  const show = raw ? bytes : visible;
   const expected = h('div.check-side', { 'data-testid': 'check-expected' }, h('div.check-side-title', {}, 'Expected'));
   const e = r.expected ?? {};
   if (e.status !== undefined) expected.append(line('status', String(e.status)));
   for (const [k, v] of Object.entries(e.headers ?? {})) expected.append(line(k, v));
-  if (e.body !== undefined) expected.append(block('body', e.body));
-  for (const part of e.bodyContains ?? []) expected.append(block('body contains', part));
+  if (e.body !== undefined) expected.append(block('body', matcher(e.body), show));
+  for (const part of [e.bodyContains ?? []].flat()) expected.append(block('body contains', part, show));
   if (expected.childElementCount === 1) expected.append(h('div.muted', {}, 'anything (not checked)'));
 
   const actual = h('div.check-side', { 'data-testid': 'check-actual' }, h('div.check-side-title', {}, 'Actual'));
-  if (r.actual) {
+  if (r.actual && raw) {
+    actual.append(block('bytes received', r.actual.body, show));
+  } else if (r.actual) {
     actual.append(line('status', String(r.actual.status)));
     // The headers the expectation names first, then the rest.
     const named = new Set(Object.keys(e.headers ?? {}).map((k) => k.toLowerCase()));
@@ -266,7 +271,17 @@ function resultRow(r: CheckResult, i: number): HTMLElement {
   return details;
 }
 
+/** Whether a step speaks plain TCP (`send` or `sendBase64`) rather than HTTP. */
+function isRaw(q: CheckResult['request']): boolean {
+  return q.send !== undefined || q.sendBase64 !== undefined;
+}
+
 function describeRequest(q: CheckResult['request']): string {
+  if (isRaw(q)) {
+    const port = q.port === 'admin' ? 'admin port' : String(q.port);
+    const sent = q.send !== undefined ? escapeBytes(q.send) : `base64 ${q.sendBase64}`;
+    return `TCP 127.0.0.1:${port} send "${sent.length > 120 ? `${sent.slice(0, 120)}…` : sent}"`;
+  }
   const scheme = q.tls ? 'https' : 'http';
   const port = q.port === 'admin' ? 'admin port' : String(q.port);
   const extras = [q.http2 ? 'HTTP/2' : '', q.body ? `body ${JSON.stringify(q.body)}` : '']
@@ -279,14 +294,34 @@ function line(name: string, value: string): HTMLElement {
   return h('div.check-line', {}, h('span.check-key', {}, `${name}: `), h('code', {}, value));
 }
 
-/** A body shown exactly: newlines kept, and an empty body said in words. */
-function block(title: string, text: string): HTMLElement {
+/** A body shown exactly (through `show`), and an empty body said in words. */
+function block(title: string, text: string, show: (text: string) => string = visible): HTMLElement {
   return h(
     'div.check-block',
     {},
     h('div.check-key', {}, `${title}:`),
-    text === '' ? h('div.muted', {}, '(empty)') : h('pre', {}, visible(text)),
+    text === '' ? h('div.muted', {}, '(empty)') : h('pre', {}, show(text)),
   );
+}
+
+/** An expected body: exact text as it is, a matcher like `{"regex": "..."}` as JSON. */
+function matcher(m: string | Record<string, unknown>): string {
+  return typeof m === 'string' ? m : JSON.stringify(m);
+}
+
+/**
+ * Bytes written as in a string literal: `\r`, `\n`, `\t` and other control bytes spelt out.
+ * With `lines`, a line break follows each `\n` (but the last), so that replies stack up.
+ */
+function escapeBytes(text: string, lines = false): string {
+  const named: Record<string, string> = { '\r': '\\r', '\n': lines ? '\\n\n' : '\\n', '\t': '\\t', '\\': '\\\\' };
+  const out = text.replace(/[\x00-\x1f\x7f\\]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return lines && text.endsWith('\n') ? out.slice(0, -1) : out;
+}
+
+/** Raw bytes for reading, one reply line per line, every `\r` and `\n` visible. */
+function bytes(text: string): string {
+  return escapeBytes(text, true);
 }
 
 /** Makes a trailing newline and carriage returns visible in a body. */

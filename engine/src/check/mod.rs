@@ -4,11 +4,15 @@
 //!
 //! A check is `{"mocks"?: [...], "steps": [...]}`. A step is `{"name", "wait"?: ms, "request":
 //! {port, method, path, headers, body, tls, host, http2}, "expect": {status, body, bodyContains,
-//! headers, forwarded}}`; see `engine/src/admin/README.md`, [`expect`] for the matchers and
-//! [`mock`] for mock upstreams.
+//! headers, forwarded}}`, or a *raw* step that speaks plain TCP: `"request": {port, "send" (or
+//! "sendBase64"), "quietMs"?}`, whose `expect` compares `body`/`bodyContains` with the bytes read
+//! back. See `engine/src/admin/README.md`, [`expect`] for the matchers, [`raw`] for raw steps and
+//! [`mock`] for mock upstreams. Every step is read before the first one runs, so a mistake in
+//! the file is reported, naming its step, before anything is sent.
 
 pub mod expect;
 pub mod mock;
+pub mod raw;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +27,7 @@ use tokio::net::TcpStream;
 
 use expect::Answer;
 use mock::Mocks;
+use raw::RawRequest;
 
 /// How long one step may take, from connecting to the end of the response body.
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,6 +45,8 @@ struct Step {
     tls: bool,
     host: String,
     http2: bool,
+    /// A raw step's bytes (the HTTP fields above are then unused).
+    raw: Option<RawRequest>,
 }
 
 /// Runs every step of `spec` (a `check.json` object) in order, with the mock upstreams it
@@ -50,21 +57,34 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
         .get("steps")
         .and_then(Value::as_array)
         .ok_or("a check needs \"steps\": [...]")?;
+    // Every step is read first: a mistake is reported before anything is sent.
+    let mut parsed = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        let wait = s
+            .get("wait")
+            .and_then(Value::as_u64)
+            .map(Duration::from_millis);
+        let step = if wait.is_some() && s.get("request").is_none() {
+            None
+        } else {
+            Some(parse_step(s, i, admin_port)?)
+        };
+        parsed.push((s, wait, step));
+    }
     let mocks = Mocks::start(spec.get("mocks")).await?;
     let mut results = Vec::new();
     let (mut passed, mut failed) = (0, 0);
-    for (i, s) in steps.iter().enumerate() {
-        if let Some(ms) = s.get("wait").and_then(Value::as_u64) {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            if s.get("request").is_none() {
-                continue;
-            }
+    for (s, wait, step) in parsed {
+        if let Some(pause) = wait {
+            tokio::time::sleep(pause).await;
         }
-        let step = parse_step(s, i, admin_port)?;
+        let Some(step) = step else {
+            continue;
+        };
         let expect = s.get("expect").cloned().unwrap_or_else(|| json!({}));
         mocks.clear();
         let began = std::time::Instant::now();
-        let outcome = tokio::time::timeout(STEP_TIMEOUT, send(&step)).await;
+        let outcome = tokio::time::timeout(STEP_TIMEOUT, send(&step, &expect)).await;
         let (actual, error, mut problems) = match outcome {
             Ok(Ok(a)) => {
                 let p = expect::compare(&expect, &a);
@@ -96,7 +116,11 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
             "pass": pass,
             "request": s.get("request").cloned().unwrap_or(Value::Null),
             "expected": expect,
-            "actual": actual.map(|a| json!({ "status": a.status, "headers": a.headers, "body": a.body })),
+            "actual": actual.map(|a| if step.raw.is_some() {
+                json!({ "body": a.body })
+            } else {
+                json!({ "status": a.status, "headers": a.headers, "body": a.body })
+            }),
             "error": error,
             "problems": problems,
             "ms": began.elapsed().as_millis() as u64,
@@ -141,7 +165,10 @@ fn parse_step(s: &Value, i: usize, admin_port: u16) -> Result<Step, String> {
         _ => Vec::new(),
     };
     let flag = |k: &str| r.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let expect = s.get("expect").cloned().unwrap_or_else(|| json!({}));
+    let raw = raw::parse(&name, r, &expect)?;
     Ok(Step {
+        raw,
         port,
         method: text("method", "GET").to_ascii_uppercase(),
         path: text("path", "/"),
@@ -154,7 +181,21 @@ fn parse_step(s: &Value, i: usize, admin_port: u16) -> Result<Step, String> {
     })
 }
 
-async fn send(step: &Step) -> Result<Answer, String> {
+async fn send(step: &Step, expect: &Value) -> Result<Answer, String> {
+    if let Some(raw) = &step.raw {
+        // A little under the step's time, so what arrived is still shown if it runs out.
+        let within = STEP_TIMEOUT - Duration::from_millis(200);
+        let got = raw::exchange(step.port, raw, BODY_LIMIT, within, |got| {
+            raw::complete(expect, got)
+        })
+        .await?;
+        // A raw answer is only bytes: no status and no headers (its expect names neither).
+        return Ok(Answer {
+            status: 0,
+            headers: Map::new(),
+            body: String::from_utf8_lossy(&got).into_owned(),
+        });
+    }
     let tcp = TcpStream::connect(("127.0.0.1", step.port))
         .await
         .map_err(|e| format!("cannot connect to port {}: {e}", step.port))?;
@@ -263,5 +304,21 @@ mod tests {
             (s.name.as_str(), s.port, s.method.as_str()),
             ("step 3", 6060, "GET")
         );
+    }
+
+    #[tokio::test]
+    async fn a_raw_step_with_a_status_is_refused_before_anything_runs() {
+        let spec = json!({"steps": [
+            {"name": "ping", "request": {"port": 1, "send": "PING\r\n"}, "expect": {"body": "+PONG\r\n"}},
+            {"wait": 10},
+            {"name": "burst", "request": {"port": 1, "send": "x"}, "expect": {"status": 200}},
+        ]});
+        let e = run(&spec, 0).await.unwrap_err();
+        assert!(
+            e.starts_with("burst: a raw step (\"send\") gets bytes back"),
+            "{e}"
+        );
+        let s = parse_step(&spec["steps"][0], 0, 0).unwrap();
+        assert_eq!(s.raw.map(|r| r.send), Some(b"PING\r\n".to_vec()));
     }
 }
