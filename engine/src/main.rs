@@ -354,7 +354,14 @@ fn run(cli: Cli) -> i32 {
     let exit_when_idle = cli.target.is_some() && admin.is_none() && !cli.watch && follow.is_none();
     let repo_dir = match (&cli.repo, &cli.target) {
         (Some(d), _) => Some(d.clone()),
-        (None, None) => Some(sluice::repo::default_dir()),
+        // Beside the IDE's codebases.
+        (None, None) => Some(match &cli.codebases {
+            Some(c) => c
+                .parent()
+                .map(|p| p.join("repo"))
+                .unwrap_or_else(|| PathBuf::from("repo")),
+            None => sluice::repo::default_dir(),
+        }),
         (None, Some(_)) => None,
     };
     rt.block_on(async {

@@ -116,7 +116,9 @@ impl Follower {
     }
 
     async fn run(self: Arc<Self>, poll: Duration, wake: Arc<Notify>) {
+        let mut failures = 0u32;
         if let Err(e) = self.sync(true).await {
+            failures = 1;
             self.state().unreachable = Some(e.clone());
             match self.cache.current() {
                 Some(c) => {
@@ -129,7 +131,6 @@ impl Follower {
         let (uuid, _) = crate::worker::instance();
         tokio::spawn(link::run(self.url.clone(), self.tls.clone(), uuid, wake.clone()));
         tokio::spawn(status::run(self.clone(), poll));
-        let mut failures = 0u32;
         loop {
             let delay = if failures == 0 {
                 poll
