@@ -100,7 +100,10 @@ fn etag(r: &Res) -> String {
 fn create_edit_publish_history_and_rollback() {
     let r = repo(None);
     r.ok("POST", "/api/v1/repo/team/app", Some("{}"), 201);
-    assert_eq!(r.call("POST", "/api/v1/repo/team/app", Some("{}")).status, 409);
+    assert_eq!(
+        r.call("POST", "/api/v1/repo/team/app", Some("{}")).status,
+        409
+    );
     let info = r.json("/api/v1/repo/team/app");
     assert_eq!(info["version"], "0");
     assert_eq!(info["path"], "/team/app");
@@ -109,13 +112,34 @@ fn create_edit_publish_history_and_rollback() {
     // Nothing is served before the first publish.
     assert_eq!(r.call("GET", "/repo/team/app/", None).status, 404);
 
-    r.ok("POST", "/api/v1/repo-files/team/app/main.js", Some("// v1"), 201);
-    r.ok("POST", "/api/v1/repo-files/team/app/lib/util.js", Some("util v1"), 201);
-    assert_eq!(r.ok("GET", "/api/v1/repo-files/team/app/main.js", None, 200), "// v1");
+    r.ok(
+        "POST",
+        "/api/v1/repo-files/team/app/main.js",
+        Some("// v1"),
+        201,
+    );
+    r.ok(
+        "POST",
+        "/api/v1/repo-files/team/app/lib/util.js",
+        Some("util v1"),
+        201,
+    );
+    assert_eq!(
+        r.ok("GET", "/api/v1/repo-files/team/app/main.js", None, 200),
+        "// v1"
+    );
     let info = r.json("/api/v1/repo/team/app");
-    assert_eq!(info["editFiles"], serde_json::json!(["/lib/util.js", "/main.js"]));
+    assert_eq!(
+        info["editFiles"],
+        serde_json::json!(["/lib/util.js", "/main.js"])
+    );
 
-    let p = r.ok("PATCH", "/api/v1/repo/team/app", Some(r#"{"version": 1}"#), 201);
+    let p = r.ok(
+        "PATCH",
+        "/api/v1/repo/team/app",
+        Some(r#"{"version": 1}"#),
+        201,
+    );
     assert!(p.contains(r#""version":"1""#), "{p}");
 
     // What workers fetch: the manifest (main first), files, _etags, with the version as etag.
@@ -135,13 +159,24 @@ fn create_edit_publish_history_and_rollback() {
     assert_eq!(r.ok("GET", "/api/v1/repo", None, 200), "/team/app");
 
     // Version 2 changes main.js; version 1 stays readable.
-    r.ok("POST", "/api/v1/repo-files/team/app/main.js", Some("// v2"), 201);
+    r.ok(
+        "POST",
+        "/api/v1/repo-files/team/app/main.js",
+        Some("// v2"),
+        201,
+    );
     // Publishing edits under a version that exists is refused.
     assert_eq!(
-        r.call("PATCH", "/api/v1/repo/team/app", Some(r#"{"version": 1}"#)).status,
+        r.call("PATCH", "/api/v1/repo/team/app", Some(r#"{"version": 1}"#))
+            .status,
         409
     );
-    r.ok("PATCH", "/api/v1/repo/team/app", Some(r#"{"version": "2"}"#), 201);
+    r.ok(
+        "PATCH",
+        "/api/v1/repo/team/app",
+        Some(r#"{"version": "2"}"#),
+        201,
+    );
     assert_eq!(r.ok("GET", "/repo/team/app/main.js", None, 200), "// v2");
     let versions = r.json("/api/v1/repo-versions/team/app");
     let names: Vec<&str> = versions
@@ -153,32 +188,69 @@ fn create_edit_publish_history_and_rollback() {
     assert_eq!(names, ["1", "2"]);
     assert_eq!(versions[1]["current"], true);
     assert_eq!(
-        r.ok("GET", "/api/v1/repo-files/team/app/main.js?version=1", None, 200),
+        r.ok(
+            "GET",
+            "/api/v1/repo-files/team/app/main.js?version=1",
+            None,
+            200
+        ),
         "// v1"
     );
     assert_eq!(
-        r.call("GET", "/api/v1/repo-files/team/app/main.js?version=9", None).status,
+        r.call("GET", "/api/v1/repo-files/team/app/main.js?version=9", None)
+            .status,
         404
     );
 
     // Rollback is one call: publish the old version again.
-    r.ok("PATCH", "/api/v1/repo/team/app", Some(r#"{"version": 1}"#), 201);
+    r.ok(
+        "PATCH",
+        "/api/v1/repo/team/app",
+        Some(r#"{"version": 1}"#),
+        201,
+    );
     let f = r.call("GET", "/repo/team/app/main.js", None);
     assert_eq!((f.body.as_str(), etag(&f).as_str()), ("// v1", "1"));
     assert_eq!(r.json("/api/v1/repo/team/app")["version"], "1");
 
     // Erase and reset: an erased file goes at the next publish; reset undoes an edit.
-    r.ok("DELETE", "/api/v1/repo-files/team/app/lib/util.js", None, 204);
+    r.ok(
+        "DELETE",
+        "/api/v1/repo-files/team/app/lib/util.js",
+        None,
+        204,
+    );
     assert_eq!(
         r.json("/api/v1/repo/team/app")["erasedFiles"],
         serde_json::json!(["/lib/util.js"])
     );
-    r.ok("POST", "/api/v1/repo-files/team/app/main.js", Some("// draft"), 201);
-    r.ok("PATCH", "/api/v1/repo-files/team/app/main.js", Some(""), 201);
-    assert_eq!(r.ok("GET", "/api/v1/repo-files/team/app/main.js", None, 200), "// v2");
-    r.ok("PATCH", "/api/v1/repo/team/app", Some(r#"{"version": 3}"#), 201);
+    r.ok(
+        "POST",
+        "/api/v1/repo-files/team/app/main.js",
+        Some("// draft"),
+        201,
+    );
+    r.ok(
+        "PATCH",
+        "/api/v1/repo-files/team/app/main.js",
+        Some(""),
+        201,
+    );
+    assert_eq!(
+        r.ok("GET", "/api/v1/repo-files/team/app/main.js", None, 200),
+        "// v2"
+    );
+    r.ok(
+        "PATCH",
+        "/api/v1/repo/team/app",
+        Some(r#"{"version": 3}"#),
+        201,
+    );
     assert_eq!(r.ok("GET", "/repo/team/app/", None, 200), "/main.js");
-    assert_eq!(r.call("GET", "/repo/team/app/lib/util.js", None).status, 404);
+    assert_eq!(
+        r.call("GET", "/repo/team/app/lib/util.js", None).status,
+        404
+    );
 
     r.ok("DELETE", "/api/v1/repo/team/app", None, 204);
     assert_eq!(r.call("GET", "/api/v1/repo/team/app", None).status, 404);
@@ -189,32 +261,77 @@ fn create_edit_publish_history_and_rollback() {
 fn a_derived_codebase_inherits_and_follows_its_base() {
     let r = repo(None);
     r.ok("POST", "/api/v1/repo/base", Some("{}"), 201);
-    r.ok("POST", "/api/v1/repo-files/base/main.js", Some("main b1"), 201);
-    r.ok("POST", "/api/v1/repo-files/base/config.json", Some("{\"c\":\"base\"}"), 201);
+    r.ok(
+        "POST",
+        "/api/v1/repo-files/base/main.js",
+        Some("main b1"),
+        201,
+    );
+    r.ok(
+        "POST",
+        "/api/v1/repo-files/base/config.json",
+        Some("{\"c\":\"base\"}"),
+        201,
+    );
     r.ok("PATCH", "/api/v1/repo/base", Some(r#"{"version": 1}"#), 201);
 
-    r.ok("POST", "/api/v1/repo/edge/one", Some(r#"{"base": "/base"}"#), 201);
+    r.ok(
+        "POST",
+        "/api/v1/repo/edge/one",
+        Some(r#"{"base": "/base"}"#),
+        201,
+    );
     let info = r.json("/api/v1/repo/edge/one");
     assert_eq!(info["base"], "/base");
     assert_eq!(info["main"], "/main.js");
     assert_eq!(info["files"], serde_json::json!([]));
-    assert_eq!(info["baseFiles"], serde_json::json!(["/config.json", "/main.js"]));
-    assert_eq!(r.json("/api/v1/repo/base")["derived"], serde_json::json!(["/edge/one"]));
+    assert_eq!(
+        info["baseFiles"],
+        serde_json::json!(["/config.json", "/main.js"])
+    );
+    assert_eq!(
+        r.json("/api/v1/repo/base")["derived"],
+        serde_json::json!(["/edge/one"])
+    );
     // An editor reads the base's file through the derived codebase.
-    assert_eq!(r.ok("GET", "/api/v1/repo-files/edge/one/main.js", None, 200), "main b1");
+    assert_eq!(
+        r.ok("GET", "/api/v1/repo-files/edge/one/main.js", None, 200),
+        "main b1"
+    );
 
-    r.ok("POST", "/api/v1/repo-files/edge/one/config.json", Some("{\"c\":\"edge\"}"), 201);
-    r.ok("PATCH", "/api/v1/repo/edge/one", Some(r#"{"version": 1}"#), 201);
+    r.ok(
+        "POST",
+        "/api/v1/repo-files/edge/one/config.json",
+        Some("{\"c\":\"edge\"}"),
+        201,
+    );
+    r.ok(
+        "PATCH",
+        "/api/v1/repo/edge/one",
+        Some(r#"{"version": 1}"#),
+        201,
+    );
     assert_eq!(r.ok("GET", "/repo/edge/one/main.js", None, 200), "main b1");
-    assert_eq!(r.ok("GET", "/repo/edge/one/config.json", None, 200), "{\"c\":\"edge\"}");
+    assert_eq!(
+        r.ok("GET", "/repo/edge/one/config.json", None, 200),
+        "{\"c\":\"edge\"}"
+    );
 
     // Publishing the base gives the derived codebase a new version over it.
-    r.ok("POST", "/api/v1/repo-files/base/main.js", Some("main b2"), 201);
+    r.ok(
+        "POST",
+        "/api/v1/repo-files/base/main.js",
+        Some("main b2"),
+        201,
+    );
     let p = r.ok("PATCH", "/api/v1/repo/base", Some(r#"{"version": 2}"#), 201);
     assert!(p.contains(r#"{"path":"/edge/one","version":"2"}"#), "{p}");
     let m = r.call("GET", "/repo/edge/one/main.js", None);
     assert_eq!((m.body.as_str(), etag(&m).as_str()), ("main b2", "2"));
-    assert_eq!(r.ok("GET", "/repo/edge/one/config.json", None, 200), "{\"c\":\"edge\"}");
+    assert_eq!(
+        r.ok("GET", "/repo/edge/one/config.json", None, 200),
+        "{\"c\":\"edge\"}"
+    );
 
     // Deleting the base deletes what derives from it.
     r.ok("DELETE", "/api/v1/repo/base", None, 204);
@@ -229,15 +346,31 @@ fn the_admin_token_protects_the_api_not_what_workers_fetch() {
     let wrong = r.call_as(Some("nope"), "POST", "/api/v1/repo/app", Some("{}"));
     assert_eq!(wrong.status, 401);
     r.ok("POST", "/api/v1/repo/app", Some("{}"), 201);
-    assert_eq!(r.call_as(None, "PATCH", "/api/v1/repo/app", Some(r#"{"version":1}"#)).status, 401);
-    assert_eq!(r.call_as(None, "POST", "/api/v1/repo-files/app/x.js", Some("x")).status, 401);
-    assert_eq!(r.call_as(None, "DELETE", "/api/v1/repo/app", None).status, 401);
+    assert_eq!(
+        r.call_as(None, "PATCH", "/api/v1/repo/app", Some(r#"{"version":1}"#))
+            .status,
+        401
+    );
+    assert_eq!(
+        r.call_as(None, "POST", "/api/v1/repo-files/app/x.js", Some("x"))
+            .status,
+        401
+    );
+    assert_eq!(
+        r.call_as(None, "DELETE", "/api/v1/repo/app", None).status,
+        401
+    );
     assert_eq!(r.call_as(None, "GET", "/api/v1/repo", None).status, 401);
     r.ok("PATCH", "/api/v1/repo/app", Some(r#"{"version":1}"#), 201);
     // Workers fetch and report without it, as Pipy's do.
     let m = r.call_as(None, "GET", "/repo/app/", None);
     assert_eq!((m.status, m.body.as_str()), (200, "/main.js"));
-    let s = r.call_as(None, "POST", "/repo/app/", Some(r#"{"uuid":"u-1","version":"1"}"#));
+    let s = r.call_as(
+        None,
+        "POST",
+        "/repo/app/",
+        Some(r#"{"uuid":"u-1","version":"1"}"#),
+    );
     assert_eq!(s.status, 201);
     let info = r.json("/api/v1/repo/app");
     assert_eq!(info["instances"]["1"]["uuid"], "u-1");

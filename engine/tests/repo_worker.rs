@@ -43,7 +43,11 @@ impl Repo {
 
     /// Uploads `main.js` and publishes it as `version`.
     fn publish(&self, name: &str, version: u32, main: &str) {
-        let (s, b) = self.call("POST", &format!("/api/v1/repo-files/{name}/main.js"), Some(main));
+        let (s, b) = self.call(
+            "POST",
+            &format!("/api/v1/repo-files/{name}/main.js"),
+            Some(main),
+        );
         assert_eq!(s, 201, "{b}");
         let (s, b) = self.call(
             "PATCH",
@@ -86,7 +90,10 @@ fn until_serves(port: u16, want: &str, secs: u64) -> Duration {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    panic!("the worker did not serve {want:?} within {secs}s (it serves {:?})", get(port));
+    panic!(
+        "the worker did not serve {want:?} within {secs}s (it serves {:?})",
+        get(port)
+    );
 }
 
 fn worker(repo_port: u16, name: &str, cache: &Codebase, poll: &str, port: u16) -> Engine {
@@ -142,12 +149,18 @@ fn a_worker_takes_each_publish_by_push_and_refuses_a_broken_version() {
         if inst["error"]["version"] == "3" {
             break inst;
         }
-        assert!(t.elapsed() < Duration::from_secs(10), "no error reported: {info}");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "no error reported: {info}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(err["version"], "2", "{err}");
     assert!(
-        err["error"]["error"].as_str().unwrap().contains("SyntaxError"),
+        err["error"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("SyntaxError"),
         "{err}"
     );
     assert_eq!(err["error"]["file"], "/main.js");
@@ -160,7 +173,10 @@ fn a_worker_takes_each_publish_by_push_and_refuses_a_broken_version() {
     until_serves(port, "v4", 5);
     let status = &repo.info("svc/a")["instances"]["1"]["status"];
     assert!(status["uptime"].as_f64().unwrap() > 0.0, "{status}");
-    assert!(status["stats"]["connectionsTotal"].as_u64().unwrap() > 0, "{status}");
+    assert!(
+        status["stats"]["connectionsTotal"].as_u64().unwrap() > 0,
+        "{status}"
+    );
 }
 
 #[test]
@@ -196,4 +212,33 @@ fn a_worker_outlives_its_repo_runs_from_its_cache_and_reconnects() {
     let took = until_serves(port, "v2", 20);
     eprintln!("after the repo came back, v2 served in {took:?}");
     w.wait_log("answers again", 5);
+}
+
+#[test]
+fn without_a_push_link_a_worker_follows_by_polling_a_plain_script_url() {
+    // A plain HTTP server (no repo, no push link) serving one script with an etag.
+    let port = free_port();
+    let current = std::sync::Arc::new(std::sync::Mutex::new((1u32, script(port, "p1"))));
+    let c = current.clone();
+    let origin = origin(move |path, _| {
+        let (v, text) = c.lock().unwrap().clone();
+        if path != "/code/main.js" {
+            return b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n".to_vec();
+        }
+        format!(
+            "HTTP/1.1 200 OK\r\netag: {v}\r\ncontent-length: {}\r\n\r\n{text}",
+            text.len()
+        )
+        .into_bytes()
+    });
+    let cache = Codebase::new("repo-w3-cache");
+    let mut cmd = Command::new(engine_bin());
+    cmd.arg("--repo-poll=0.2")
+        .arg(format!("--repo-cache={}", cache.dir.display()))
+        .arg(format!("http://127.0.0.1:{origin}/code/main.js"));
+    let _w = Engine::spawn(cmd, &[port]);
+    assert_eq!(get(port).as_deref(), Some("p1"));
+    *current.lock().unwrap() = (2, script(port, "p2"));
+    let took = until_serves(port, "p2", 5);
+    eprintln!("taken by polling in {took:?}");
 }

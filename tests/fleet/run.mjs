@@ -9,6 +9,7 @@
 //   node tests/fleet/run.mjs                  # 100 workers
 //   FLEET=20 node tests/fleet/run.mjs         # the CI size
 //
+// IDLE_SECS (default 10) is how long the repo's idle cost is measured.
 // ENGINE=path picks the binary (default target/release/engine); LIMIT_MS (default 500) is the
 // most a worker may take to serve a new version; RATE (default 10) is the load, in requests a
 // second per worker on each of its two connections kinds (RATE=max: as fast as they answer,
@@ -27,6 +28,7 @@ const root = path.resolve(path.dirname(url.fileURLToPath(import.meta.url)), '../
 const ENGINE = process.env.ENGINE || path.join(root, 'target/release/engine');
 const FLEET = +(process.env.FLEET || 100);
 const LIMIT_MS = +(process.env.LIMIT_MS || 500);
+const IDLE_SECS = +(process.env.IDLE_SECS || 10);
 const RATE = process.env.RATE === 'max' ? Infinity : +(process.env.RATE || 10);
 const NAME = 'fleet/app';
 const sleep = ms => new Promise(r => setTimeout(r, ms));
@@ -191,9 +193,9 @@ async function main() {
 
   // Repo cost while it serves the fleet, idle (links open, status posts every 5 s).
   const idle0 = cpuAndMem(repo.pid);
-  await sleep(10000);
+  await sleep(IDLE_SECS * 1000);
   const idle1 = cpuAndMem(repo.pid);
-  const idleCpu = (idle1.cpuMs - idle0.cpuMs) / 100; // % of one core over 10 s
+  const idleCpu = (idle1.cpuMs - idle0.cpuMs) / (10 * IDLE_SECS); // % of one core
   log(`repo while serving ${FLEET} workers: ${idleCpu.toFixed(2)}% CPU, ${idle1.rssKb} kB RSS`);
 
   const loops = ports.flatMap(p => [loadLoop(p, false), loadLoop(p, true)]);

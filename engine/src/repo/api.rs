@@ -27,18 +27,18 @@ fn repo_err(e: RepoError) -> Res {
 }
 
 /// A version from JSON as Pipy takes it: a number 0..=2^31-1 or a non-empty string.
-fn version_of(v: &Value) -> Result<String, Res> {
+fn version_of(v: &Value) -> Result<String, &'static str> {
     match v {
         Value::Number(n) => match n.as_f64() {
             Some(f) if (0.0..=i32::MAX as f64).contains(&f) => Ok((f as i64).to_string()),
-            _ => Err(error(StatusCode::BAD_REQUEST, "invalid version number")),
+            _ => Err("invalid version number"),
         },
         Value::String(s) if !s.is_empty() && !s.contains(['\r', '\n']) => Ok(s.clone()),
-        _ => Err(error(StatusCode::BAD_REQUEST, "invalid version")),
+        _ => Err("invalid version"),
     }
 }
 
-fn query_param<'a>(req: &'a Request<Incoming>, key: &str) -> Option<String> {
+fn query_param(req: &Request<Incoming>, key: &str) -> Option<String> {
     req.uri().query().and_then(|q| {
         q.split('&').find_map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
@@ -112,7 +112,7 @@ pub async fn handle(repo: &Arc<Repo>, path: &str, req: Request<Incoming>) -> Res
                 None => "0".to_string(),
                 Some(v) => match version_of(v) {
                     Ok(v) => v,
-                    Err(r) => return r,
+                    Err(m) => return error(StatusCode::BAD_REQUEST, m),
                 },
             };
             match repo
@@ -149,7 +149,7 @@ pub async fn handle(repo: &Arc<Repo>, path: &str, req: Request<Incoming>) -> Res
             };
             let version = match version_of(v) {
                 Ok(v) => v,
-                Err(r) => return r,
+                Err(m) => return error(StatusCode::BAD_REQUEST, m),
             };
             match repo.store.publish(&name, &version) {
                 Ok(updated) => {
@@ -194,7 +194,11 @@ fn info(repo: &Repo, name: &str) -> Res {
         .versions(name)
         .map(|v| v.into_iter().map(|v| v.version).collect())
         .unwrap_or_default();
-    let published = store.published(name).ok().flatten().map(|p| p.version.clone());
+    let published = store
+        .published(name)
+        .ok()
+        .flatten()
+        .map(|p| p.version.clone());
     let mut v = json!({
         "version": info.version,
         "path": info.path,

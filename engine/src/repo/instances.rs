@@ -94,7 +94,9 @@ impl Instances {
         self.with(|st| {
             let mut m = serde_json::Map::new();
             let mut all: Vec<(&String, &Instance)> =
-                st.1.iter().filter(|(_, i)| i.codebase == codebase).collect();
+                st.1.iter()
+                    .filter(|(_, i)| i.codebase == codebase)
+                    .collect();
             all.sort_by_key(|(_, i)| i.index);
             for (uuid, i) in all {
                 m.insert(

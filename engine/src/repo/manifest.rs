@@ -94,7 +94,10 @@ pub async fn handle(repo: &Arc<Repo>, rest: &str, req: Request<Incoming>) -> Res
                 .map(|c| format!("{c}/\n"))
                 .collect();
             if list.is_empty() {
-                return error(StatusCode::NOT_FOUND, format!("nothing published at {path}"));
+                return error(
+                    StatusCode::NOT_FOUND,
+                    format!("nothing published at {path}"),
+                );
             }
             http::reply(StatusCode::OK, "text/plain", list)
         }

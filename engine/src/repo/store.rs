@@ -202,12 +202,15 @@ impl RepoStore {
     }
 
     fn must(db: &Connection, path: &str) -> Result<Row> {
-        Self::row(db, path)?
-            .ok_or_else(|| RepoError::NotFound(format!("no codebase {path}")))
+        Self::row(db, path)?.ok_or_else(|| RepoError::NotFound(format!("no codebase {path}")))
     }
 
     fn path_of(db: &Connection, id: i64) -> Result<String> {
-        Ok(db.query_row("SELECT path FROM codebases WHERE id = ?1", [id], |r| r.get(0))?)
+        Ok(
+            db.query_row("SELECT path FROM codebases WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?,
+        )
     }
 
     /// Whether `path` is a codebase.
@@ -239,7 +242,9 @@ impl RepoStore {
     ) -> Result<()> {
         let mut db = self.db();
         if Self::row(&db, path)?.is_some() {
-            return Err(RepoError::Conflict(format!("codebase {path} exists already")));
+            return Err(RepoError::Conflict(format!(
+                "codebase {path} exists already"
+            )));
         }
         let base = match base {
             Some(b) => Some(
@@ -294,7 +299,10 @@ impl RepoStore {
             version: row.version,
             main: row.main,
             base: base_path,
-            files: names("SELECT path FROM files WHERE codebase = ?1 ORDER BY path", row.id)?,
+            files: names(
+                "SELECT path FROM files WHERE codebase = ?1 ORDER BY path",
+                row.id,
+            )?,
             edit_files: names(
                 "SELECT path FROM edits WHERE codebase = ?1 AND hash IS NOT NULL ORDER BY path",
                 row.id,
@@ -332,7 +340,9 @@ impl RepoStore {
         while hash.is_none() {
             let Some(b) = base else { break };
             hash = own_hash(&db, b, file)?;
-            base = db.query_row("SELECT base FROM codebases WHERE id = ?1", [b], |r| r.get(0))?;
+            base = db.query_row("SELECT base FROM codebases WHERE id = ?1", [b], |r| {
+                r.get(0)
+            })?;
         }
         match hash {
             Some(h) => get_blob(&db, &h),
@@ -484,7 +494,8 @@ impl RepoStore {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut out = Vec::new();
         for (id, version, main, published) in rows {
-            let mut st = db.prepare("SELECT path FROM version_files WHERE version = ?1 ORDER BY path")?;
+            let mut st =
+                db.prepare("SELECT path FROM version_files WHERE version = ?1 ORDER BY path")?;
             let files = st
                 .query_map([id], |r| r.get::<_, String>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -602,7 +613,9 @@ fn version_id(db: &Connection, id: i64, version: &str) -> Result<Option<i64>> {
 /// Own committed files of `id` (path → hash), over what `out` holds.
 fn own_files(db: &Connection, id: i64, out: &mut BTreeMap<String, String>) -> Result<()> {
     let mut st = db.prepare("SELECT path, hash FROM files WHERE codebase = ?1")?;
-    for r in st.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+    for r in st.query_map([id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })? {
         let (p, h) = r?;
         out.insert(p, h);
     }
@@ -628,10 +641,14 @@ fn own_files_chain(db: &Connection, id: i64, out: &mut BTreeMap<String, String>)
 /// The files of `id`'s current snapshot (none before its first publish).
 fn current_files(db: &Connection, id: i64, out: &mut BTreeMap<String, String>) -> Result<()> {
     let cur: Option<i64> =
-        db.query_row("SELECT current FROM codebases WHERE id = ?1", [id], |r| r.get(0))?;
+        db.query_row("SELECT current FROM codebases WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?;
     if let Some(v) = cur {
         let mut st = db.prepare("SELECT path, hash FROM version_files WHERE version = ?1")?;
-        for r in st.query_map([v], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        for r in st.query_map([v], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })? {
             let (p, h) = r?;
             out.insert(p, h);
         }
@@ -643,7 +660,9 @@ fn current_files(db: &Connection, id: i64, out: &mut BTreeMap<String, String>) -
 fn apply_edits(db: &Connection, id: i64) -> Result<usize> {
     let mut st = db.prepare("SELECT path, hash FROM edits WHERE codebase = ?1")?;
     let edits = st
-        .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?
+        .query_map([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for (p, h) in &edits {
         match h {
@@ -686,7 +705,11 @@ fn follow_derived(db: &Connection, id: i64, updated: &mut Vec<(String, String)>)
     let mut st = db.prepare("SELECT id, path, main FROM codebases WHERE base = ?1")?;
     let derived = st
         .query_map([id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for (did, dpath, dmain) in derived {
@@ -701,7 +724,9 @@ fn follow_derived(db: &Connection, id: i64, updated: &mut Vec<(String, String)>)
             .unwrap_or(0)
             + 1;
         let cur: String =
-            db.query_row("SELECT version FROM codebases WHERE id = ?1", [did], |r| r.get(0))?;
+            db.query_row("SELECT version FROM codebases WHERE id = ?1", [did], |r| {
+                r.get(0)
+            })?;
         if let Ok(c) = cur.parse::<u64>() {
             next = next.max(c + 1);
         }

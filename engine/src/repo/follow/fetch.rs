@@ -84,7 +84,10 @@ impl RepoUrl {
     }
 
     /// Opens a byte stream to the repo (TLS for `https`).
-    pub async fn open(&self, tls: Option<&Arc<rustls::ClientConfig>>) -> Result<Box<dyn Io>, String> {
+    pub async fn open(
+        &self,
+        tls: Option<&Arc<rustls::ClientConfig>>,
+    ) -> Result<Box<dyn Io>, String> {
         let tcp = tokio::time::timeout(
             REQUEST_TIMEOUT,
             TcpStream::connect((self.host.as_str(), self.port)),
@@ -122,7 +125,10 @@ pub struct Conn {
 
 impl Conn {
     /// Connects.
-    pub async fn open(url: &RepoUrl, tls: Option<&Arc<rustls::ClientConfig>>) -> Result<Conn, String> {
+    pub async fn open(
+        url: &RepoUrl,
+        tls: Option<&Arc<rustls::ClientConfig>>,
+    ) -> Result<Conn, String> {
         let io = url.open(tls).await?;
         let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
             .await
@@ -220,7 +226,11 @@ pub async fn download(
         });
     }
     let text = String::from_utf8_lossy(&top.body).into_owned();
-    let paths: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let paths: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let main = paths.first().map(|s| s.to_string()).unwrap_or_default();
     let mut files = Vec::with_capacity(paths.len());
     for p in paths {
@@ -242,7 +252,10 @@ pub async fn download(
 }
 
 /// The version the repo publishes now (`HEAD` of the codebase URL, its `etag`).
-pub async fn head(url: &RepoUrl, tls: Option<&Arc<rustls::ClientConfig>>) -> Result<String, String> {
+pub async fn head(
+    url: &RepoUrl,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+) -> Result<String, String> {
     let mut conn = Conn::open(url, tls).await?;
     let a = conn.request(Method::HEAD, &url.path, None).await?;
     if a.status != StatusCode::OK {

@@ -16,7 +16,12 @@ use super::fetch::{Io, RepoUrl};
 const SILENCE: Duration = Duration::from_secs(45);
 
 /// Keeps the link to the repo open, waking `wake` on every `reload` and reconnection.
-pub async fn run(url: RepoUrl, tls: Option<Arc<rustls::ClientConfig>>, uuid: String, wake: Arc<Notify>) {
+pub async fn run(
+    url: RepoUrl,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    uuid: String,
+    wake: Arc<Notify>,
+) {
     let mut path = url.path.clone();
     if !path.ends_with('/') {
         path.push('/');
@@ -39,7 +44,12 @@ pub async fn run(url: RepoUrl, tls: Option<Arc<rustls::ClientConfig>>, uuid: Str
                 failures += 1;
             }
         }
-        tokio::time::sleep(super::backoff(failures.max(1), Duration::from_millis(500), Duration::from_secs(10))).await;
+        tokio::time::sleep(super::backoff(
+            failures.max(1),
+            Duration::from_millis(500),
+            Duration::from_secs(10),
+        ))
+        .await;
     }
 }
 

@@ -60,7 +60,9 @@ pub struct State {
 /// `Duration` of the `n`th retry (1-based): `min` doubling up to `max`, with ±20% jitter so a
 /// fleet does not retry in step.
 pub fn backoff(n: u32, min: Duration, max: Duration) -> Duration {
-    let d = min.saturating_mul(1u32 << n.saturating_sub(1).min(16)).min(max);
+    let d = min
+        .saturating_mul(1u32 << n.saturating_sub(1).min(16))
+        .min(max);
     let r = (uuid::Uuid::new_v4().as_u128() % 400) as f64 / 1000.0;
     d.mul_f64(0.8 + r)
 }
@@ -125,11 +127,18 @@ impl Follower {
                     tracing::warn!(target: "repo", "cannot download {}: {e}; running the cached version {}", self.url.href, c.version);
                     self.load(&c.version, &c.main, c.dir).await;
                 }
-                None => tracing::warn!(target: "repo", "cannot download {}: {e}; retrying", self.url.href),
+                None => {
+                    tracing::warn!(target: "repo", "cannot download {}: {e}; retrying", self.url.href)
+                }
             }
         }
         let (uuid, _) = crate::worker::instance();
-        tokio::spawn(link::run(self.url.clone(), self.tls.clone(), uuid, wake.clone()));
+        tokio::spawn(link::run(
+            self.url.clone(),
+            self.tls.clone(),
+            uuid,
+            wake.clone(),
+        ));
         tokio::spawn(status::run(self.clone(), poll));
         loop {
             let delay = if failures == 0 {
@@ -151,7 +160,11 @@ impl Follower {
                 }
                 Err(e) => {
                     if failures == 0 {
-                        let v = self.state().version.clone().unwrap_or_else(|| "nothing".into());
+                        let v = self
+                            .state()
+                            .version
+                            .clone()
+                            .unwrap_or_else(|| "nothing".into());
                         tracing::warn!(target: "repo", "cannot reach the repo: {e}; still serving {v}, retrying");
                     }
                     failures += 1;
@@ -218,7 +231,11 @@ impl Follower {
                 st.loads += 1;
             }
             Err(e) => {
-                let keep = self.state().version.clone().unwrap_or_else(|| "nothing".into());
+                let keep = self
+                    .state()
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| "nothing".into());
                 tracing::error!(target: "repo", "version {version} does not load, keeping {keep}: {e}");
                 let mut st = self.state();
                 st.failed = Some((version.to_string(), e));
