@@ -245,7 +245,7 @@ async function main() {
   check(stats.failed === 0, `no request fails (${stats.failed} failed)`);
 
   const summary = {
-    fleet: FLEET, rate: RATE,
+    fleet: FLEET, rate: isFinite(RATE) ? RATE : 'max',
     v2: { p50Ms: p50, p100Ms: p100 },
     v4AfterRestart: { p50Ms: percentile(conv4, 0.5), p100Ms: conv4[conv4.length - 1] },
     brokenVersionReportedMs: errMs,
