@@ -1,7 +1,7 @@
 //! Repo mode, Pipy 1.5's way of running many engines: the admin port serves codebases and
 //! their published versions, and workers (`engine http://HOST:6060/repo/NAME/`) follow them.
 //!
-//! - [`store`]: codebases, edits and every published version, in SQLite.
+//! - [`store`]: codebases, edits and every published version, in SQLite (its rows: `rows`).
 //! - [`api`]: `/api/v1/repo`, `/api/v1/repo-files`, `/api/v1/repo-versions` (token-protected).
 //! - [`manifest`]: `/repo/...`, what workers download, and their status posts.
 //! - [`link`]: the WebSocket each worker holds open, so a publish reaches it at once.
@@ -15,6 +15,7 @@ pub mod follow;
 pub mod instances;
 pub mod link;
 pub mod manifest;
+mod rows;
 pub mod store;
 
 use std::net::SocketAddr;

@@ -35,8 +35,11 @@ pub fn default_root() -> PathBuf {
 /// What `current.json` says.
 #[derive(Debug, Clone)]
 pub struct Cached {
+    /// Version string.
     pub version: String,
+    /// Entry script.
     pub main: String,
+    /// Its folder.
     pub dir: PathBuf,
 }
 

@@ -112,8 +112,11 @@ impl RepoUrl {
 
 /// A response: status, `etag`, body.
 pub struct Answer {
+    /// Status code.
     pub status: StatusCode,
+    /// The `etag` header.
     pub etag: Option<String>,
+    /// The whole body.
     pub body: Bytes,
 }
 
@@ -195,8 +198,11 @@ impl Conn {
 /// A downloaded codebase: version, entry script and files.
 #[derive(Debug, Clone)]
 pub struct Download {
+    /// The manifest's `etag`.
     pub version: String,
+    /// Entry script (the manifest's first line).
     pub main: String,
+    /// Every file, by codebase path.
     pub files: Vec<(String, Bytes)>,
 }
 

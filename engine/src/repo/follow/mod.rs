@@ -52,8 +52,9 @@ pub struct State {
     pub failed: Option<(String, LoadError)>,
     /// Why the repo cannot be reached now, if it cannot.
     pub unreachable: Option<String>,
-    /// Versions loaded since start, and versions that failed.
+    /// Versions loaded since start.
     pub loads: u64,
+    /// Versions that failed to load since start.
     pub load_failures: u64,
 }
 
