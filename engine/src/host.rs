@@ -99,6 +99,19 @@ impl ProgramHost {
         self.replace(name, target, main, services, false)
     }
 
+    /// Switches to the codebase folder `target` without a gap: the new program takes new
+    /// connections once it has loaded, and what ran before finishes its open ones (up to
+    /// [`RELOAD_DRAIN`]). If it fails to load, what ran before keeps running.
+    pub fn switch(
+        &self,
+        name: &str,
+        target: PathBuf,
+        main: Option<String>,
+        services: Vec<String>,
+    ) -> Result<(), LoadError> {
+        self.replace(name, target, main, services, true)
+    }
+
     fn replace(
         &self,
         name: &str,

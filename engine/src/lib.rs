@@ -32,6 +32,7 @@ pub mod memory;
 pub mod metrics;
 pub mod net;
 pub mod pipeline;
+pub mod repo;
 pub mod reuse;
 pub mod script;
 pub mod settings;

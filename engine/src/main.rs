@@ -77,6 +77,23 @@ struct Cli {
     #[arg(long)]
     codebases: Option<PathBuf>,
 
+    /// Folder of the repo's store (codebases and every published version). The admin console
+    /// of `engine` with no target serves the repo, by default from `repo` in the data folder.
+    #[arg(long, value_name = "DIR")]
+    repo: Option<PathBuf>,
+
+    /// Seconds between a worker's checks of its repo (and its status reports).
+    #[arg(long = "repo-poll", value_name = "SECONDS", default_value_t = 5.0)]
+    repo_poll: f64,
+
+    /// PEM file of the CAs a worker trusts for an https repo (default: the system's).
+    #[arg(long = "repo-ca", value_name = "FILE")]
+    repo_ca: Option<PathBuf>,
+
+    /// Folder a worker caches downloaded codebases in (default: `follow` in the data folder).
+    #[arg(long = "repo-cache", value_name = "DIR")]
+    repo_cache: Option<PathBuf>,
+
     /// Worker threads: a number or `auto` (one per CPU). Default: PIPY_THREADS, else
     /// PIPY_SPAWN + 1 (the seed article's Docker variable), else 1.
     #[arg(long)]
@@ -252,7 +269,15 @@ fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
+    // `engine http[s]://HOST:PORT/repo/NAME/`: a worker following a repo.
+    let follow = cli
+        .target
+        .as_ref()
+        .and_then(|t| t.to_str())
+        .filter(|t| t.starts_with("http://") || t.starts_with("https://"))
+        .map(str::to_string);
     let services = match &cli.target {
+        _ if follow.is_some() => Vec::new(),
         // A codebase folder with no services on the command line runs those its settings name.
         Some(t) if t.is_dir() && cli.services.is_empty() => sluice::settings::read(t).services,
         Some(t) => match service_paths(t, &cli.services) {
@@ -294,7 +319,7 @@ fn run(cli: Cli) -> i32 {
         };
     }
     let host = Arc::new(ProgramHost::new(template));
-    if let Some(target) = &cli.target {
+    if let (Some(target), None) = (&cli.target, &follow) {
         let name = target.display().to_string();
         if let Err(e) = host.start_with_main(&name, target.clone(), None, services) {
             tracing::error!(target: "config", "{e}");
@@ -326,8 +351,35 @@ fn run(cli: Cli) -> i32 {
     let drain = Duration::from_secs_f64(cli.drain_timeout.max(0.0));
     // A program run from the command line ends when it has nothing left to do, as Pipy's;
     // the admin console and --watch keep the process up.
-    let exit_when_idle = cli.target.is_some() && admin.is_none() && !cli.watch;
+    let exit_when_idle = cli.target.is_some() && admin.is_none() && !cli.watch && follow.is_none();
+    let repo_dir = match (&cli.repo, &cli.target) {
+        (Some(d), _) => Some(d.clone()),
+        // Beside the IDE's codebases.
+        (None, None) => Some(match &cli.codebases {
+            Some(c) => c
+                .parent()
+                .map(|p| p.join("repo"))
+                .unwrap_or_else(|| PathBuf::from("repo")),
+            None => sluice::repo::default_dir(),
+        }),
+        (None, Some(_)) => None,
+    };
     rt.block_on(async {
+        if let Some(url) = follow {
+            let opts = sluice::repo::follow::FollowOptions {
+                url,
+                poll: Duration::from_secs_f64(cli.repo_poll.max(0.05)),
+                cache_root: cli
+                    .repo_cache
+                    .clone()
+                    .unwrap_or_else(sluice::repo::follow::cache::default_root),
+                ca: cli.repo_ca.clone(),
+            };
+            if let Err(e) = sluice::repo::follow::start(opts, host.clone()) {
+                tracing::error!("{e}");
+                return 2;
+            }
+        }
         if let Some(spec) = admin {
             let addr = match admin_addr(&spec) {
                 Ok(a) => a,
@@ -343,6 +395,7 @@ fn run(cli: Cli) -> i32 {
                     .codebases
                     .clone()
                     .unwrap_or_else(admin::default_codebases_dir),
+                repo: repo_dir.clone(),
             };
             match admin::start(config, host.clone()).await {
                 Ok(a) => tracing::info!(target: "admin", "Admin console on http://{a}/"),

@@ -33,6 +33,13 @@ impl Body for AdminBody {
             AdminBody::Stream(rx) => rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
         }
     }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            AdminBody::Full(f) => f.size_hint(),
+            AdminBody::Stream(_) => hyper::body::SizeHint::default(),
+        }
+    }
 }
 
 /// A response.

@@ -5,10 +5,10 @@
 
 mod assets;
 mod health;
-mod http;
+pub(crate) mod http;
 mod inspect;
 mod programs;
-mod routes;
+pub(crate) mod routes;
 mod store;
 mod tutorial;
 mod typings;
@@ -35,6 +35,8 @@ pub struct Config {
     pub token: Option<String>,
     /// Folder of codebases.
     pub codebases: PathBuf,
+    /// Folder of the repo's store, when the admin port serves a repo (see `crate::repo`).
+    pub repo: Option<PathBuf>,
 }
 
 /// The default codebase folder: `$XDG_DATA_HOME/sluice/codebases` or
@@ -52,6 +54,7 @@ pub(crate) struct Admin {
     pub config: Config,
     pub host: Arc<ProgramHost>,
     pub store: store::Store,
+    pub repo: Option<Arc<crate::repo::Repo>>,
 }
 
 /// Binds the admin port and serves it on the current runtime. Returns the bound address.
@@ -83,14 +86,20 @@ pub async fn start(config: Config, host: Arc<ProgramHost>) -> Result<SocketAddr,
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut config = config;
     config.addr = addr;
+    let repo = match &config.repo {
+        Some(dir) => Some(Arc::new(crate::repo::Repo::open(dir)?)),
+        None => None,
+    };
+    tracing::info!(target: "listener", "Listening on TCP port {} at {}", addr.port(), addr.ip());
     let admin = Arc::new(Admin {
+        repo,
         store: store::Store::new(config.codebases.clone()),
         config,
         host,
     });
     tokio::spawn(async move {
         loop {
-            let (stream, _) = match listener.accept().await {
+            let (stream, peer) = match listener.accept().await {
                 Ok(x) => x,
                 Err(e) => {
                     tracing::warn!(target: "admin", "accept failed: {e}");
@@ -100,12 +109,14 @@ pub async fn start(config: Config, host: Arc<ProgramHost>) -> Result<SocketAddr,
             };
             let admin = admin.clone();
             tokio::spawn(async move {
-                let svc = service_fn(move |req| {
+                let svc = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(crate::repo::Peer(peer));
                     let admin = admin.clone();
                     async move { Ok::<_, std::convert::Infallible>(routes::handle(&admin, req).await) }
                 });
                 let _ = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), svc)
+                    .with_upgrades()
                     .await;
             });
         }

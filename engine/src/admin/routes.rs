@@ -29,7 +29,8 @@ fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes (invalid UTF-8 is replaced).
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -95,6 +96,11 @@ async fn route(admin: &Arc<Admin>, req: Request<Incoming>) -> Res {
         && !authorized(admin, &req)
     {
         return error(StatusCode::UNAUTHORIZED, "missing or wrong admin token");
+    }
+    if let Some(repo) = &admin.repo {
+        if crate::repo::claims(&path, &req) {
+            return crate::repo::handle(repo, &path, req).await;
+        }
     }
     if path == "/metrics" {
         return http::reply(

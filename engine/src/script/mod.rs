@@ -15,6 +15,7 @@ mod formats;
 mod http_log;
 mod native;
 mod os;
+mod prelude;
 mod process;
 mod shared;
 mod sqlite;
@@ -37,34 +38,6 @@ use rquickjs::{Ctx, Function, Object, Runtime, Value};
 
 use crate::codebase::Codebase;
 use crate::pipeline::Context;
-
-/// JavaScript sources evaluated into every worker before the user's modules.
-const PRELUDE: &[(&str, &str)] = &[
-    ("<sluice:events>", include_str!("js/events.js")),
-    ("<sluice:globals>", include_str!("js/globals.js")),
-    ("<sluice:os>", include_str!("js/os.js")),
-    ("<sluice:formats>", include_str!("js/formats.js")),
-    ("<sluice:url>", include_str!("js/url.js")),
-    ("<sluice:netaddr>", include_str!("js/netaddr.js")),
-    ("<sluice:http_static>", include_str!("js/http_static.js")),
-    ("<sluice:cstruct>", include_str!("js/cstruct.js")),
-    ("<sluice:hessian>", include_str!("js/hessian.js")),
-    ("<sluice:protobuf>", include_str!("js/protobuf.js")),
-    ("<sluice:bgp>", include_str!("js/bgp.js")),
-    ("<sluice:dns>", include_str!("js/dns.js")),
-    ("<sluice:sqlite>", include_str!("js/sqlite.js")),
-    ("<sluice:url_router>", include_str!("../algo/url_router.js")),
-    (
-        "<sluice:load_balancer>",
-        include_str!("../algo/load_balancer.js"),
-    ),
-    ("<sluice:cache>", include_str!("../algo/cache.js")),
-    ("<sluice:balancer>", include_str!("../algo/balancer.js")),
-    ("<sluice:percentile>", include_str!("../algo/percentile.js")),
-    ("<sluice:shared_map>", include_str!("../algo/shared_map.js")),
-    ("<sluice:config>", include_str!("js/config.js")),
-    ("<sluice:http_agent>", include_str!("js/http_agent.js")),
-];
 
 /// The worker's JS runtime and the helpers the engine calls often.
 pub struct Script {
@@ -103,11 +76,7 @@ impl Script {
             rquickjs::Context::full(&runtime).map_err(|e| ScriptError::plain(e.to_string()))?;
         let helpers = context.with(|ctx| -> Result<Helpers, ScriptError> {
             native::install(&ctx, &codebase).map_err(|e| ScriptError::from_js(&ctx, e))?;
-            for (name, src) in PRELUDE {
-                // Each prelude file runs in its own function scope.
-                let wrapped = format!("(function(){{{src}\n}})();");
-                eval_script(&ctx, name, &wrapped).map_err(|e| ScriptError::from_js(&ctx, e))?;
-            }
+            prelude::run(&ctx).map_err(|e| ScriptError::from_js(&ctx, e))?;
             let sluice: Object = ctx
                 .globals()
                 .get("__sluice")

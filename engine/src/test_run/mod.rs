@@ -236,6 +236,7 @@ fn run_spec(rt: &tokio::runtime::Runtime, root: &Path, spec: &Value) -> Result<V
                 addr: ([127, 0, 0, 1], 0).into(),
                 token: None,
                 codebases: store,
+                repo: None,
             };
             crate::admin::start(config, host.clone()).await?.port()
         } else {
