@@ -4,7 +4,8 @@
 //!
 //! A check is `{"mocks"?: [...], "steps": [...]}`. A step is `{"name", "wait"?: ms, "request":
 //! {port, method, path, headers, body, tls, host, http2}, "expect": {status, body, bodyContains,
-//! headers, forwarded}}`; see `engine/src/admin/README.md`, [`expect`] for the matchers and
+//! headers, forwarded}}`; a step with `"wait"` and no request may expect `"forwarded"` (what
+//! the mocks received since the last request, the wait included); see `engine/src/admin/README.md`, [`expect`] for the matchers and
 //! [`mock`] for mock upstreams.
 
 pub mod expect;
@@ -57,6 +58,29 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
         if let Some(ms) = s.get("wait").and_then(Value::as_u64) {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             if s.get("request").is_none() {
+                // A pause that expects something forwarded checks what the mocks received
+                // since the last request was sent, the pause included (a batched log, say).
+                if let Some(want) = s.pointer("/expect/forwarded") {
+                    let problems = forwarded_problems(want, &mocks.received());
+                    let pass = problems.is_empty();
+                    if pass {
+                        passed += 1;
+                    } else {
+                        failed += 1;
+                    }
+                    results.push(json!({
+                        "name": s.get("name").and_then(Value::as_str).map(str::to_string)
+                            .unwrap_or_else(|| format!("step {}", i + 1)),
+                        "pass": pass,
+                        "request": Value::Null,
+                        "expected": s["expect"],
+                        "actual": Value::Null,
+                        "error": Value::Null,
+                        "problems": problems,
+                        "ms": ms,
+                        "forwarded": mock::to_json(&mocks.received()),
+                    }));
+                }
                 continue;
             }
         }
@@ -77,13 +101,8 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
             }
         };
         let received = mocks.received();
-        if let Some(Value::Object(want)) = expect.get("forwarded") {
-            for (name, w) in want {
-                match received.get(name) {
-                    Some(got) => problems.extend(expect::forwarded(name, w, got)),
-                    None => problems.push(format!("no mock is named {name}")),
-                }
-            }
+        if let Some(want) = expect.get("forwarded") {
+            problems.extend(forwarded_problems(want, &received));
         }
         let pass = problems.is_empty();
         if pass {
@@ -106,7 +125,23 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
         }
         results.push(result);
     }
+    mocks.stop().await;
     Ok(json!({ "passed": passed, "failed": failed, "results": results }))
+}
+
+/// Every way what the mocks received differs from `want` (`{"mock name": {...}}`).
+fn forwarded_problems(
+    want: &Value,
+    received: &std::collections::BTreeMap<String, Vec<expect::Received>>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, w) in want.as_object().into_iter().flatten() {
+        match received.get(name) {
+            Some(got) => problems.extend(expect::forwarded(name, w, got)),
+            None => problems.push(format!("no mock is named {name}")),
+        }
+    }
+    problems
 }
 
 fn parse_step(s: &Value, i: usize, admin_port: u16) -> Result<Step, String> {
