@@ -202,7 +202,10 @@ fn the_pages_show_the_tested_examples() {
     for dir in examples() {
         let canon = |p: &Path| std::fs::canonicalize(p).unwrap();
         if !shown.iter().any(|s| canon(s) == canon(&dir)) {
-            problems.push(format!("{} is not shown on any page", dir.display()));
+            problems.push(format!(
+                "{} is not shown on any page",
+                dir.strip_prefix(&docs).unwrap_or(&dir).display()
+            ));
         }
     }
     if update {
@@ -226,8 +229,17 @@ fn the_nginx_snippets_are_valid_nginx() {
     }
     let scratch = Codebase::new("nginx-t");
     let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
-        .args(["-subj", "/CN=localhost", "-keyout", "key.pem", "-out", "cert.pem"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ])
         .current_dir(&scratch.dir)
         .output()
         .unwrap();

@@ -5,8 +5,8 @@
 //! A check is `{"mocks"?: [...], "steps": [...]}`. A step is `{"name", "wait"?: ms, "request":
 //! {port, method, path, headers, body, tls, host, http2}, "expect": {status, body, bodyContains,
 //! headers, forwarded}}`; a step with `"wait"` and no request may expect `"forwarded"` (what
-//! the mocks received since the last request, the wait included); see `engine/src/admin/README.md`, [`expect`] for the matchers and
-//! [`mock`] for mock upstreams.
+//! the mocks received since the last request, the wait included). See
+//! `engine/src/admin/README.md`, [`expect`] for the matchers and [`mock`] for mock upstreams.
 
 pub mod expect;
 pub mod mock;
