@@ -4,8 +4,9 @@
 //!   it is copied to a scratch folder with each of its ports (the 18xxx numbers in its files)
 //!   moved to a free port, so examples never collide with each other or with other tests.
 //! - A page includes a file of an example with a marker line followed by a fenced block:
-//!   `<!-- example: examples/NAME/main.js -->`. The block must equal the file. Run the test
-//!   with `SLUICE_UPDATE_DOCS=1` to rewrite the blocks from the files.
+//!   `<!-- example: examples/NAME/main.js -->` (relative to the page). The block must equal
+//!   the file. Run the test with `SLUICE_UPDATE_DOCS=1` to rewrite the blocks from the files
+//!   (in `docs/reference/`, which `engine --gen-docs` writes, regenerate instead).
 //! - Every ```js block of a page is such an include, and every example is included somewhere,
 //!   so no example goes untested and no tested example goes unshown.
 //! - With `nginx` and `openssl` installed (`scripts/setup.sh fastcgi`), every `nginx.conf` of
@@ -149,9 +150,9 @@ fn includes(lines: &[&str]) -> (Vec<Include>, Vec<usize>) {
 fn the_pages_show_the_tested_examples() {
     let docs = docs_dir();
     let update = std::env::var_os("SLUICE_UPDATE_DOCS").is_some();
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(&docs)
-        .unwrap()
-        .flatten()
+    let mut pages: Vec<PathBuf> = [docs.clone(), docs.join("reference")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap().flatten())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "md"))
         .collect();
@@ -171,13 +172,13 @@ fn the_pages_show_the_tested_examples() {
         let mut out: Vec<String> = Vec::new();
         let mut from = 0;
         for inc in &found {
-            let path = docs.join(&inc.file);
+            let path = page.parent().unwrap().join(&inc.file);
             let Ok(wanted) = std::fs::read_to_string(&path) else {
                 problems.push(format!("{name}:{}: no file {}", inc.marker + 1, inc.file));
                 continue;
             };
-            if let Some(dir) = Path::new(&inc.file).parent() {
-                shown.insert(docs.join(dir));
+            if let Some(dir) = path.parent() {
+                shown.insert(dir.to_path_buf());
             }
             if wanted != inc.block {
                 problems.push(format!(
