@@ -17,13 +17,15 @@ scripts/setup.sh fastcgi
 scripts/setup.sh k8s
 cargo test --release --no-fail-fast
 echo "== the generated reference in docs/reference is up to date"
-reference=$(mktemp -d)
-target/release/engine --gen-docs "$reference" >/dev/null
-if ! diff -ru docs/reference "$reference"; then
+scratch=$(mktemp -d)
+# The filter examples are read from examples/filters beside the output folder.
+ln -s "$PWD/docs/examples" "$scratch/examples"
+target/release/engine --gen-docs "$scratch/reference" >/dev/null
+if ! diff -ru docs/reference "$scratch/reference"; then
   echo "docs/reference is stale: run target/release/engine --gen-docs docs/reference"
   exit 1
 fi
-rm -rf "$reference"
+rm -rf "$scratch"
 echo "== the Kubernetes manifests against the Kubernetes schemas"
 bash tests/k8s/validate.sh
 

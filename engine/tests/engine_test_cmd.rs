@@ -283,3 +283,48 @@ fn raw_steps_check_tutorial_16s_redis_proxy() {
     );
     assert!(out.contains("3 passed, 3 failed"), "{out}");
 }
+
+#[test]
+fn files_reuse_mock_ports_and_a_wait_checks_what_arrived_later() {
+    let (front, app, collector) = (free_port(), free_port(), free_port());
+    let cb = Codebase::new("etest-later");
+    // Every request is proxied to `app`, and a log line for it is shipped to `collector`
+    // (batched, about a second later).
+    cb.file(
+        "main.js",
+        &format!(
+            "var log = new logging.TextLogger('t').toHTTP('http://127.0.0.1:{collector}/logs')\n\
+             pipy.listen({front}, $=>$.demuxHTTP().to($=>$\n\
+               .handleMessageStart(msg => log.log('saw', msg.head.path))\n\
+               .muxHTTP().to($=>$.connect('127.0.0.1:{app}'))))\n"
+        ),
+    );
+    let mocks = format!(
+        r#"[{{"name": "app", "port": {app}, "body": "app"}}, {{"name": "logs", "port": {collector}}}]"#
+    );
+    for (file, want) in [("a", "saw /a"), ("b", "saw /nothing")] {
+        cb.file(
+            &format!("tests/{file}.json"),
+            &format!(
+                r#"{{"mocks": {mocks}, "steps": [
+  {{"name": "{file}: proxied", "request": {{"port": {front}, "path": "/a"}},
+    "expect": {{"body": "app", "forwarded": {{"logs": {{"count": 0}}}}}}}},
+  {{"name": "{file}: logged", "wait": 1600,
+    "expect": {{"forwarded": {{"logs": {{"path": "/logs", "body": {{"regex": "^{want}\\s*$"}}}}}}}}}}
+]}}"#
+            ),
+        );
+    }
+    let (code, out, err) = engine_test(&[cb.dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    // The second file declares the same mock ports as the first: they were free again.
+    assert!(out.contains("ok   a: proxied\nok   a: logged\n"), "{out}");
+    assert!(out.contains("ok   b: proxied\n"), "{out}");
+    assert!(
+        out.contains(
+            "FAIL b: logged: mock logs: body was \"saw /a\\n\", expected to match /^saw /nothing\\s*$/"
+        ),
+        "{out}"
+    );
+    assert!(out.ends_with("3 passed, 1 failed\n"), "{out}");
+}

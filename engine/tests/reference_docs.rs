@@ -9,6 +9,9 @@ use common::*;
 fn the_generated_reference_is_complete_and_up_to_date() {
     let out = Codebase::new("gen-docs");
     let dir = out.dir.join("reference");
+    // The filter examples are read from `examples/filters` beside the output folder.
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples");
+    std::os::unix::fs::symlink(examples, out.dir.join("examples")).unwrap();
     let (code, stdout, err) = run_to_end(&["--gen-docs", dir.to_str().unwrap()], &[]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(stdout.lines().count(), 3, "{stdout}");

@@ -97,6 +97,15 @@ impl Mocks {
         Ok(mocks)
     }
 
+    /// Stops every mock and waits until their ports are free again, so the next test file can
+    /// declare mocks on the same ports at once.
+    pub async fn stop(mut self) {
+        for mut m in std::mem::take(&mut self.list) {
+            m.task.abort();
+            let _ = (&mut m.task).await;
+        }
+    }
+
     /// Whether no mocks were declared.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()

@@ -6,9 +6,11 @@
 //! {port, method, path, headers, body, tls, host, http2}, "expect": {status, body, bodyContains,
 //! headers, forwarded}}`, or a *raw* step that speaks plain TCP: `"request": {port, "send" (or
 //! "sendBase64"), "quietMs"?}`, whose `expect` compares `body`/`bodyContains` with the bytes read
-//! back. See `engine/src/admin/README.md`, [`expect`] for the matchers, [`raw`] for raw steps and
-//! [`mock`] for mock upstreams. Every step is read before the first one runs, so a mistake in
-//! the file is reported, naming its step, before anything is sent.
+//! back. A step with `"wait"` and no request may expect `"forwarded"` (what the mocks received
+//! since the last request, the wait included). See `engine/src/admin/README.md`, [`expect`] for
+//! the matchers, [`raw`] for raw steps and [`mock`] for mock upstreams. Every step is read
+//! before the first one runs, so a mistake in the file is reported, naming its step, before
+//! anything is sent.
 
 pub mod expect;
 pub mod mock;
@@ -74,9 +76,36 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
     let mocks = Mocks::start(spec.get("mocks")).await?;
     let mut results = Vec::new();
     let (mut passed, mut failed) = (0, 0);
-    for (s, wait, step) in parsed {
+    for (i, (s, wait, step)) in parsed.into_iter().enumerate() {
         if let Some(pause) = wait {
             tokio::time::sleep(pause).await;
+            if step.is_none() {
+                // A pause that expects something forwarded checks what the mocks received
+                // since the last request was sent, the pause included (a batched log, say).
+                if let Some(want) = s.pointer("/expect/forwarded") {
+                    let received = mocks.received();
+                    let problems = forwarded_problems(want, &received);
+                    let pass = problems.is_empty();
+                    if pass {
+                        passed += 1;
+                    } else {
+                        failed += 1;
+                    }
+                    results.push(json!({
+                        "name": s.get("name").and_then(Value::as_str).map(str::to_string)
+                            .unwrap_or_else(|| format!("step {}", i + 1)),
+                        "pass": pass,
+                        "request": Value::Null,
+                        "expected": s["expect"],
+                        "actual": Value::Null,
+                        "error": Value::Null,
+                        "problems": problems,
+                        "ms": pause.as_millis() as u64,
+                        "forwarded": mock::to_json(&received),
+                    }));
+                }
+                continue;
+            }
         }
         let Some(step) = step else {
             continue;
@@ -97,13 +126,8 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
             }
         };
         let received = mocks.received();
-        if let Some(Value::Object(want)) = expect.get("forwarded") {
-            for (name, w) in want {
-                match received.get(name) {
-                    Some(got) => problems.extend(expect::forwarded(name, w, got)),
-                    None => problems.push(format!("no mock is named {name}")),
-                }
-            }
+        if let Some(want) = expect.get("forwarded") {
+            problems.extend(forwarded_problems(want, &received));
         }
         let pass = problems.is_empty();
         if pass {
@@ -130,7 +154,23 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
         }
         results.push(result);
     }
+    mocks.stop().await;
     Ok(json!({ "passed": passed, "failed": failed, "results": results }))
+}
+
+/// Every way what the mocks received differs from `want` (`{"mock name": {...}}`).
+fn forwarded_problems(
+    want: &Value,
+    received: &std::collections::BTreeMap<String, Vec<expect::Received>>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, w) in want.as_object().into_iter().flatten() {
+        match received.get(name) {
+            Some(got) => problems.extend(expect::forwarded(name, w, got)),
+            None => problems.push(format!("no mock is named {name}")),
+        }
+    }
+    problems
 }
 
 fn parse_step(s: &Value, i: usize, admin_port: u16) -> Result<Step, String> {

@@ -1,10 +1,14 @@
 //! `filters.md`: a section per filter of the registry.
 
+use std::path::Path;
+
+use super::flow;
 use crate::filters::registry;
 
-/// The filters page: an index, then per filter its signature, kind, purpose, parameters and
-/// TypeScript overloads.
-pub fn page() -> String {
+/// The filters page: an index, then per filter its signature, kind, purpose, parameters,
+/// events in and out, TypeScript overloads, and its example from `examples`
+/// (`docs/examples/filters/NAME/main.js`, tested by `engine/tests/docs_examples.rs`).
+pub fn page(examples: Option<&Path>) -> String {
     let mut out = String::from(super::generated_note());
     out.push_str("\n# Filters\n\n");
     out.push_str(
@@ -16,6 +20,21 @@ pub fn page() -> String {
         out.push_str(&format!("[`{}`](#{}) ", d.name, anchor(d.name)));
     }
     out.push_str("\n\n");
+    let example = |name: &str| examples.and_then(|dir| flow::example(dir, name));
+    let total = registry().len();
+    let with_events = registry()
+        .iter()
+        .filter(|d| flow::events(d.name).is_some())
+        .count();
+    let with_example = registry()
+        .iter()
+        .filter(|d| example(d.name).is_some())
+        .count();
+    out.push_str(&format!(
+        "Events in and out are given for {with_events} of the {total} filters, and a tested \
+         example for {with_example}; the examples are codebases in \
+         [`docs/examples/filters/`](../examples/filters/), run by the test suite.\n\n"
+    ));
     for d in registry() {
         out.push_str(&format!("## {}\n\n", d.name));
         out.push_str(&format!(
@@ -32,6 +51,9 @@ pub fn page() -> String {
             }
             out.push('\n');
         }
+        if let Some((input, output)) = flow::events(d.name) {
+            out.push_str(&format!("Events in: {input}. Out: {output}.\n\n"));
+        }
         let overloads = crate::admin::filter_overloads(d.name);
         if !overloads.is_empty() {
             out.push_str("```ts\n");
@@ -40,6 +62,13 @@ pub fn page() -> String {
                 out.push_str(";\n");
             }
             out.push_str("```\n\n");
+        }
+        if let Some(code) = example(d.name) {
+            out.push_str(&format!(
+                "Example (tested by [`check.json`](../examples/filters/{0}/check.json)):\n\n\
+                 <!-- example: ../examples/filters/{0}/main.js -->\n```js\n{code}```\n\n",
+                d.name
+            ));
         }
     }
     out

@@ -7,24 +7,30 @@
 
 mod api;
 mod filters;
+mod flow;
 
 use std::path::Path;
 
-/// The generated files: (file name, Markdown text).
-pub fn pages() -> Vec<(&'static str, String)> {
+/// The generated files: (file name, Markdown text). Filter examples are read from
+/// `examples` (`docs/examples/filters`) when given.
+pub fn pages(examples: Option<&Path>) -> Vec<(&'static str, String)> {
     let api = api::page(&crate::admin::typings());
     vec![
         ("README.md", index()),
-        ("filters.md", filters::page()),
+        ("filters.md", filters::page(examples)),
         ("api.md", api),
     ]
 }
 
-/// Writes every generated page into `dir` (made if missing); answers the paths written.
+/// Writes every generated page into `dir` (made if missing); answers the paths written. The
+/// filter examples come from `examples/filters` beside `dir` (`docs/examples/filters` for
+/// `docs/reference`), if that folder is there.
 pub fn generate(dir: &Path) -> Result<Vec<String>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    let examples = dir.join("../examples/filters");
+    let examples = examples.is_dir().then_some(examples.as_path());
     let mut written = Vec::new();
-    for (name, text) in pages() {
+    for (name, text) in pages(examples) {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         written.push(path.display().to_string());

@@ -1,0 +1,1 @@
+export var greeting = 'Hello from a module'
