@@ -28,6 +28,8 @@ fi
 rm -rf "$scratch"
 echo "== the Kubernetes manifests against the Kubernetes schemas"
 bash tests/k8s/validate.sh
+echo "== a fleet of 20 workers following a repo (publish, broken version, repo outage)"
+FLEET=20 IDLE_SECS=3 node tests/fleet/run.mjs
 
 # These use the fixed ports of the article (8000, 8080-8082), so they run one after another.
 engine=target/release/engine
