@@ -328,6 +328,7 @@ impl Token {
 #[derive(Clone)]
 struct Mark {
     pos: usize,
+    last_end: usize,
     depth: i32,
     regex_ok: bool,
     templates: usize,
@@ -344,6 +345,8 @@ struct Scanner<'a> {
     depth_before: i32,
     /// The last token was preceded by `.` (a property name, not a keyword).
     after_dot: bool,
+    /// Where the last token ended (comments after it do not count).
+    last_end: usize,
     /// A `/` here starts a regular expression.
     regex_ok: bool,
     /// Depths at which template literals continue after a `}`.
@@ -376,6 +379,7 @@ impl<'a> Scanner<'a> {
             depth: 0,
             depth_before: 0,
             after_dot: false,
+            last_end: 0,
             regex_ok: true,
             templates: Vec::new(),
         }
@@ -384,6 +388,7 @@ impl<'a> Scanner<'a> {
     fn mark(&self) -> Mark {
         Mark {
             pos: self.pos,
+            last_end: self.last_end,
             depth: self.depth,
             regex_ok: self.regex_ok,
             templates: self.templates.len(),
@@ -392,6 +397,7 @@ impl<'a> Scanner<'a> {
 
     fn reset(&mut self, m: &Mark) {
         self.pos = m.pos;
+        self.last_end = m.last_end;
         self.depth = m.depth;
         self.regex_ok = m.regex_ok;
         self.templates.truncate(m.templates);
@@ -459,9 +465,9 @@ impl<'a> Scanner<'a> {
         if self.pos >= self.b.len() {
             return None;
         }
-        let prev_dot = self.pos > 0
-            && self.src[..self.pos].trim_end().ends_with('.')
-            && !self.src[..self.pos].trim_end().ends_with("...");
+        // A `.` token just before (not one ending a comment in between).
+        let prev = &self.src[..self.last_end];
+        let prev_dot = prev.ends_with('.') && !prev.ends_with("...");
         self.after_dot = prev_dot;
         self.depth_before = self.depth;
         let start = self.pos;
@@ -545,6 +551,7 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
+        self.last_end = self.pos;
         Some(Token {
             start,
             end: self.pos,
@@ -614,6 +621,18 @@ mod tests {
         assert_eq!(lines[2], "__sluice.esmImport(7,'./n.js',[[\"ns\",\"*\"]]);");
         assert_eq!(lines[3], "__sluice.esmImport(7,'./side.js',[]);");
         assert_eq!(lines[4], "x()");
+    }
+
+    #[test]
+    fn a_comment_ending_in_a_dot_does_not_hide_the_next_import() {
+        let (out, module) = rw("// goes on.\nimport { g } from './g.js'\ng()\n");
+        assert!(module);
+        assert!(!out.contains("import {"), "{out}");
+        let (out, _) = rw("/* a. */\nimport x from './x.js'\n");
+        assert!(!out.contains("import x"), "{out}");
+        // A real property access stays one: `a.\nimport` is not a statement.
+        let (out, module) = rw("var a = {}\na.\nimport\n");
+        assert!(!module, "{out}");
     }
 
     #[test]
