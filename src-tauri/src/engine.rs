@@ -29,10 +29,17 @@ impl Engine {
     pub fn start(codebases: PathBuf) -> Result<Engine, String> {
         let host = Arc::new(ProgramHost::new(RunOptions::default()));
         let token = random_token()?;
+        // The app serves a local repo too, beside its codebases, as `engine` with no program
+        // does.
+        let repo = codebases
+            .parent()
+            .map(|p| p.join("repo"))
+            .unwrap_or_else(sluice::repo::default_dir);
         let config = admin::Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             token: Some(token.clone()),
             codebases,
+            repo: Some(repo),
         };
         let (tx, rx) = std::sync::mpsc::channel();
         let h = host.clone();
