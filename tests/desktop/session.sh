@@ -31,6 +31,16 @@ fail() {
 ok() { echo "ok: $*"; }
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 # Waits up to $2 seconds for an output line matching the regex $1; prints it.
+# accept_stop HOLDER: starting a codebase whose port another running codebase holds makes the
+# IDE ask before stopping that one (nothing is stopped silently); its confirm button has the
+# focus, so Enter accepts it.
+accept_stop() {
+  sleep 1.5
+  import -window root "$artifacts/ask-stop-$1.png"
+  xdotool windowfocus --sync "$window"
+  xdotool key Return
+}
+
 wait_line() {
   local deadline=$((SECONDS + $2))
   while ((SECONDS < deadline)); do
@@ -148,6 +158,7 @@ wait_line '^sluice-desktop: (opened|error) ' 30 | grep -q '^sluice-desktop: open
   fail "the folder did not open as a codebase"
 ok "the Open folder dialog made $HOME/my-proxy a codebase (screenshot $artifacts/open-folder.png)"
 echo 'menu run' >&3
+accept_stop 01-hello
 for _ in $(seq 50); do
   body=$(curl -sS -m 5 "http://127.0.0.1:$port/" 2>/dev/null && echo x) || body=
   [ "${body%x}" = $'From a folder\n' ] && break
@@ -160,7 +171,7 @@ for _ in $(seq 20); do
   sleep 0.25
 done
 [ "$title" = "my-proxy (running) — Sluice" ] || fail "window title is '$title'"
-ok "a local folder opens as a codebase and runs from the menu (title: $title)"
+ok "a local folder opens as a codebase and runs from the menu, after the IDE asked to stop 01-hello on its port (title: $title; screenshot $artifacts/ask-stop-01-hello.png)"
 
 # 5. The native menu from the keyboard (real key presses through GTK's accelerators): Ctrl+N
 #    (New codebase, then its name typed into the IDE's dialog), F5 (Run), Shift+F5 (Stop).
@@ -176,6 +187,7 @@ for _ in $(seq 20); do
 done
 [ "$title" = "fresh — running my-proxy — Sluice" ] || fail "after Ctrl+N, the window title is '$title'"
 xdotool key F5
+accept_stop my-proxy
 for _ in $(seq 40); do
   title=$(xdotool getwindowname "$window")
   [ "$title" = "fresh (running) — Sluice" ] && break
