@@ -55,6 +55,15 @@ impl FilterHarness {
         })
     }
 
+    /// Feeds a fuzzer's input: its first byte picks the chunk size (1 to 64 bytes), the rest
+    /// is the stream.
+    pub fn feed_fuzz_input(&self, data: &[u8]) -> usize {
+        match data.split_first() {
+            Some((c, rest)) => self.feed(rest, usize::from(*c % 64) + 1),
+            None => self.feed(data, 1),
+        }
+    }
+
     /// Feeds `input` to a new pipeline in chunks of `chunk` bytes (at least 1), then the end
     /// of the stream, and lets the tasks it started run once. Returns the number of events
     /// the pipeline output.

@@ -12,9 +12,5 @@ thread_local! {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let (chunk, input) = match data.split_first() {
-        Some((c, rest)) => (usize::from(*c % 64) + 1, rest),
-        None => (1, data),
-    };
-    HARNESS.with(|h| h.feed(input, chunk));
+    HARNESS.with(|h| h.feed_fuzz_input(data));
 });
