@@ -165,3 +165,62 @@ export async function startIDE({ prefix = 'sluice-test-' } = {}) {
     throw e;
   }
 }
+
+/** GET on a fresh connection each time, as curl does (a kept-alive one stays on the program version it began with). */
+export function httpGet(port, path = '/') {
+  return new Promise((ok, fail) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => ok({ status: res.statusCode, text }));
+      })
+      .on('error', fail);
+  });
+}
+
+/**
+ * Starts the IDE for a tutorial that listens on fixed `ports`, once nothing else holds them
+ * (waiting up to 30 s). Its `stop()` stops the tutorial's program before the engine, so the
+ * ports are free for what runs next.
+ */
+export async function startTutorialIDE({ prefix, ports }) {
+  await waitFor(`ports ${ports.join(', ')} to be free`, async () => (await Promise.all(ports.map(portIsFree))).every(Boolean), 30000, 500);
+  const ide = await startIDE({ prefix });
+  const stopEngine = ide.stop;
+  ide.stop = async () => {
+    await fetch(`${ide.adminUrl}/api/v1/program`, { method: 'DELETE' }).catch(() => {});
+    await stopEngine();
+  };
+  return ide;
+}
+
+/** The rows of a tutorial's check results, as the page shows them. */
+export function checkRows(page) {
+  return page.$$eval('[data-testid=check-row]', (els) =>
+    els.map((el) => ({
+      pass: el.dataset.pass === 'true',
+      name: el.querySelector('.check-name')?.textContent ?? '',
+      request: el.querySelector('.check-request')?.textContent ?? '',
+      expected: el.querySelector('[data-testid=check-expected]')?.textContent ?? '',
+      actual: el.querySelector('[data-testid=check-actual]')?.textContent ?? '',
+    })),
+  );
+}
+
+/** Clicks a tutorial's Check and waits for a fresh set of results, which it returns. */
+export async function runCheck(page) {
+  await page.$eval('[data-testid=tutorial-results]', (el) => el.replaceChildren());
+  await page.click('[data-testid=tutorial-check]');
+  await page.waitForSelector('[data-testid=check-summary]', { timeout: 60000 });
+  await page.waitForSelector('[data-testid=tutorial-check]:not([disabled])');
+  return checkRows(page);
+}
+
+/** Opens the IDE at `ide.uiUrl` and waits until its editor is up. */
+export async function openIDE(ide) {
+  await ide.page.goto(ide.uiUrl);
+  await ide.page.waitForSelector('[data-testid=codebase-select]');
+  await ide.page.waitForFunction(() => !!window.sluiceIDE?.editor, null, { timeout: 20000 });
+}

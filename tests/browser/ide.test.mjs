@@ -12,8 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import http from 'node:http';
-import { ARTIFACTS, startIDE, waitFor, get, freePort, portIsFree } from './harness.mjs';
+import { ARTIFACTS, startIDE, waitFor, get, freePort, portIsFree, httpGet as curl } from './harness.mjs';
 
 let ide; // from startIDE
 let adminUrl;
@@ -25,19 +24,6 @@ let pageErrors;
 
 // -- helpers
 
-/** GET on a fresh connection each time, as curl does. */
-function curl(port, path = '/') {
-  return new Promise((ok, fail) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => ok({ status: res.statusCode, text }));
-      })
-      .on('error', fail);
-  });
-}
 
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 

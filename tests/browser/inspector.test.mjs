@@ -12,8 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import http from 'node:http';
-import { ARTIFACTS, startIDE, waitFor, freePort } from './harness.mjs';
+import { ARTIFACTS, startIDE, waitFor, freePort, httpGet as curl } from './harness.mjs';
 
 let ide;
 let page;
@@ -31,18 +30,6 @@ async function api(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
-/** GET on a fresh connection, as curl does. */
-const curl = (port, path = '/') =>
-  new Promise((ok, fail) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => ok({ status: res.statusCode, text }));
-      })
-      .on('error', fail);
-  });
 
 const text = (sel) => page.textContent(sel);
 

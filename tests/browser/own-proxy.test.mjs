@@ -11,8 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import http from 'node:http';
-import { ARTIFACTS, startIDE, waitFor, freePort } from './harness.mjs';
+import { ARTIFACTS, startIDE, waitFor, freePort, httpGet as get, openIDE } from './harness.mjs';
 
 let ide;
 let page;
@@ -20,19 +19,6 @@ let ports;
 
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
-/** GET on a fresh connection, as curl does. */
-function get(port, path) {
-  return new Promise((ok, fail) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => ok({ status: res.statusCode, text }));
-      })
-      .on('error', fail);
-  });
-}
 
 const mainScript = (p, b1, b2, b3) => `// /api round-robin over two backends, everything else to a third.
 var api = new algo.RoundRobinLoadBalancer(['127.0.0.1:${b1}', '127.0.0.1:${b2}']);
@@ -63,9 +49,7 @@ before(async () => {
   ide = await startIDE({ prefix: 'sluice-own-proxy-test-' });
   page = ide.page;
   ports = { proxy: await freePort(), b1: await freePort(), b2: await freePort(), b3: await freePort(), dead: await freePort() };
-  await page.goto(ide.uiUrl);
-  await page.waitForSelector('[data-testid=codebase-select]');
-  await page.waitForFunction(() => !!window.sluiceIDE?.editor, null, { timeout: 20000 });
+  await openIDE(ide);
 });
 
 after(async () => {

@@ -13,8 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import http from 'node:http';
-import { ARTIFACTS, repo, startIDE, waitFor, get, portIsFree } from './harness.mjs';
+import { ARTIFACTS, repo, startTutorialIDE, waitFor, get, httpGet as curl, runCheck } from './harness.mjs';
 
 const TUTORIAL = '03-proxy';
 const PORTS = [8000, 8080, 8081, 8082];
@@ -24,51 +23,13 @@ let ide;
 let page;
 let adminUrl;
 
-/** GET on a fresh connection each time, as curl does (a kept-alive one stays on the program version it began with). */
-function curl(port, path = '/') {
-  return new Promise((ok, fail) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => ok({ status: res.statusCode, text }));
-      })
-      .on('error', fail);
-  });
-}
-
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `tutorial-${name}.png`) });
-const rows = () =>
-  page.$$eval('[data-testid=check-row]', (els) =>
-    els.map((el) => ({
-      pass: el.dataset.pass === 'true',
-      name: el.querySelector('.check-name')?.textContent ?? '',
-      expected: el.querySelector('[data-testid=check-expected]')?.textContent ?? '',
-      actual: el.querySelector('[data-testid=check-actual]')?.textContent ?? '',
-    })),
-  );
-
-/** Clicks Check and waits for a fresh set of results. */
-async function check() {
-  await page.$eval('[data-testid=tutorial-results]', (el) => el.replaceChildren());
-  await page.click('[data-testid=tutorial-check]');
-  await page.waitForSelector('[data-testid=check-summary]', { timeout: 60000 });
-  await page.waitForSelector('[data-testid=tutorial-check]:not([disabled])');
-  return rows();
-}
-
 before(async () => {
-  await waitFor(`ports ${PORTS.join(', ')} to be free`, async () => (await Promise.all(PORTS.map(portIsFree))).every(Boolean), 30000, 500);
-  ide = await startIDE({ prefix: 'sluice-tutorial-test-' });
+  ide = await startTutorialIDE({ prefix: 'sluice-tutorial-test-', ports: PORTS });
   ({ page, adminUrl } = ide);
 });
 
-after(async () => {
-  // Stop the tutorial's program before the engine, so its ports are free for what runs next.
-  if (adminUrl) await fetch(`${adminUrl}/api/v1/program`, { method: 'DELETE' }).catch(() => {});
-  await ide?.stop();
-});
+after(async () => ide?.stop());
 
 test('a first visit shows the Tutorials tab: the steps, and the README with coloured code', async () => {
   await page.goto(ide.uiUrl);
@@ -109,7 +70,7 @@ test('Run starts it, with its backend', async () => {
 });
 
 test('Check: every request of check.json passes', async () => {
-  const results = await check();
+  const results = await runCheck(page);
   await shot('2-check-pass');
   assert.equal(results.length, spec.steps.length);
   for (const r of results) assert.ok(r.pass, `${r.name}: expected ${r.expected} / actual ${r.actual}`);
@@ -130,7 +91,7 @@ test('a mistake in main.js makes rows fail, with the actual answer beside the ex
   await page.waitForSelector('[data-testid=reload-result][data-state=ok]');
   await waitFor('the reloaded proxy', async () => (await curl(8000)).text.startsWith('You are requesting'));
 
-  const results = await check();
+  const results = await runCheck(page);
   await shot('3-check-fail');
   const failed = results.filter((r) => !r.pass);
   assert.ok(failed.length >= 1, 'some rows fail');

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
-import { ARTIFACTS, repo, startIDE, waitFor, portIsFree } from './harness.mjs';
+import { ARTIFACTS, repo, startTutorialIDE, waitFor, runCheck } from './harness.mjs';
 
 const TUTORIAL = '16-redis-proxy';
 const PORTS = [8000, 8080];
@@ -21,7 +21,6 @@ const spec = JSON.parse(readFileSync(join(repo, 'tutorial', TUTORIAL, 'check.jso
 
 let ide;
 let page;
-let adminUrl;
 
 /** Sends RESP bytes to the proxy over a new connection; what came back within 300 ms. */
 function resp(bytes) {
@@ -39,37 +38,12 @@ function resp(bytes) {
 }
 
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `tutorial-raw-${name}.png`) });
-const rows = () =>
-  page.$$eval('[data-testid=check-row]', (els) =>
-    els.map((el) => ({
-      pass: el.dataset.pass === 'true',
-      name: el.querySelector('.check-name')?.textContent ?? '',
-      request: el.querySelector('.check-request')?.textContent ?? '',
-      expected: el.querySelector('[data-testid=check-expected]')?.textContent ?? '',
-      actual: el.querySelector('[data-testid=check-actual]')?.textContent ?? '',
-    })),
-  );
-
-/** Clicks Check and waits for a fresh set of results. */
-async function check() {
-  await page.$eval('[data-testid=tutorial-results]', (el) => el.replaceChildren());
-  await page.click('[data-testid=tutorial-check]');
-  await page.waitForSelector('[data-testid=check-summary]', { timeout: 60000 });
-  await page.waitForSelector('[data-testid=tutorial-check]:not([disabled])');
-  return rows();
-}
-
 before(async () => {
-  await waitFor(`ports ${PORTS.join(', ')} to be free`, async () => (await Promise.all(PORTS.map(portIsFree))).every(Boolean), 30000, 500);
-  ide = await startIDE({ prefix: 'sluice-tutorial-raw-test-' });
-  ({ page, adminUrl } = ide);
+  ide = await startTutorialIDE({ prefix: 'sluice-tutorial-raw-test-', ports: PORTS });
+  ({ page } = ide);
 });
 
-after(async () => {
-  // Stop the tutorial's program before the engine, so its ports are free for what runs next.
-  if (adminUrl) await fetch(`${adminUrl}/api/v1/program`, { method: 'DELETE' }).catch(() => {});
-  await ide?.stop();
-});
+after(async () => ide?.stop());
 
 test('the Redis step is listed; Open and Run start the proxy and its Redis backend', async () => {
   await page.goto(ide.uiUrl);
@@ -89,7 +63,7 @@ test('the Redis step is listed; Open and Run start the proxy and its Redis backe
 });
 
 test('Check: every raw step passes, shown as bytes with \\r\\n visible and no status', async () => {
-  const results = await check();
+  const results = await runCheck(page);
   await shot('1-check-pass');
   assert.equal(results.length, spec.steps.length);
   for (const r of results) assert.ok(r.pass, `${r.name}: expected ${r.expected} / actual ${r.actual}`);
@@ -118,7 +92,7 @@ test('a quota raised in main.js makes the burst row fail, with the replies that 
   await page.waitForSelector('[data-testid=reload-result][data-state=ok]');
   await new Promise((r) => setTimeout(r, 1100));
 
-  const results = await check();
+  const results = await runCheck(page);
   await page.locator('[data-testid=check-row][data-pass=false]').first().scrollIntoViewIfNeeded();
   await shot('2-check-fail');
   const burst = results.find((r) => r.name.startsWith('a burst of 8'));

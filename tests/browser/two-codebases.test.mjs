@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import http from 'node:http';
-import { ARTIFACTS, startIDE, waitFor, freePort } from './harness.mjs';
+import { ARTIFACTS, startIDE, waitFor, freePort, openIDE } from './harness.mjs';
 
 let ide;
 let page;
@@ -69,9 +69,7 @@ before(async () => {
   ide = await startIDE({ prefix: 'sluice-two-codebases-test-' });
   page = ide.page;
   ports = { first: await freePort(), second: await freePort() };
-  await page.goto(ide.uiUrl);
-  await page.waitForSelector('[data-testid=codebase-select]');
-  await page.waitForFunction(() => !!window.sluiceIDE?.editor, null, { timeout: 20000 });
+  await openIDE(ide);
 });
 
 after(async () => {
