@@ -189,3 +189,37 @@ fn data_and_message_classes_behave_as_the_spec_says() {
         "hello,6,AB,aGk=,404,1,ConnectionReset,Hi,{\"a\":1}"
     );
 }
+
+#[test]
+fn a_variable_set_in_a_mux_http_session_is_shared_in_the_current_api_and_copied_in_the_early_one()
+{
+    let cb = Codebase::new("muxctx");
+    let backend = origin(|_, _| b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec());
+    let (current, early) = (free_port(), free_port());
+    let script = cb.file(
+        "main.js",
+        &format!(
+            r#"pipy({{ _seen: 'unset' }})
+.listen({current}).demuxHTTP().to($=>$
+  .muxHTTP().to($=>$.handleData(() => {{ _seen = 'session' }}).connect('127.0.0.1:{backend}'))
+  .handleMessageStart(msg => {{ msg.head.headers['x-seen'] = _seen }}))
+.listen({early}).demuxHTTP('request')
+.pipeline('request')
+  .muxHTTP('connection')
+  .handleMessageStart(msg => {{ msg.head.headers['x-seen'] = _seen }})
+.pipeline('connection')
+  .handleData(() => {{ _seen = 'session' }})
+  .connect('127.0.0.1:{backend}')
+"#
+        ),
+    );
+    let _e = Engine::start(&script, &[current, early]);
+    // The session pipeline sees the encoded request (Data), hence `handleData` there.
+    // The current API: the session pipeline shares the variables of the filter that made it
+    // (as Pipy 1.5's mux does), so the response sees what the session set.
+    let out = curl(&["-si", &format!("http://127.0.0.1:{current}/")]);
+    assert!(out.contains("x-seen: session"), "{out}");
+    // The early API cloned them: the session's write stays there.
+    let out = curl(&["-si", &format!("http://127.0.0.1:{early}/")]);
+    assert!(out.contains("x-seen: unset"), "{out}");
+}

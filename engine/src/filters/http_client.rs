@@ -66,6 +66,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     };
     Ok(Box::new(MuxProto {
         layout,
+        cloned_context: b.named_sub,
         key,
         version,
         pool: Rc::new(Pool::default()),
@@ -109,6 +110,9 @@ pub(super) fn is_h2(v: &rquickjs::Value<'_>) -> bool {
 
 struct MuxProto {
     layout: Rc<PipelineLayout>,
+    /// The early form (`muxHTTP('name', ...)`) gives the session pipeline a copy of the
+    /// context; the current one shares the creating filter's variables.
+    cloned_context: bool,
     key: Option<JsValue>,
     version: Version,
     pool: Rc<Pool>,
@@ -123,6 +127,7 @@ impl FilterProto for MuxProto {
         Box::new(Mux(Rc::new_cyclic(|me| MuxStream {
             me: me.clone(),
             layout: self.layout.clone(),
+            cloned_context: self.cloned_context,
             key_fn: self.key.clone(),
             version: self.version.clone(),
             h2_call: RefCell::new(None),
@@ -151,6 +156,8 @@ impl FilterProto for MuxProto {
 pub(super) struct MuxStream {
     pub(super) me: Weak<MuxStream>,
     pub(super) layout: Rc<PipelineLayout>,
+    /// See `MuxProto::cloned_context`.
+    cloned_context: bool,
     key_fn: Option<JsValue>,
     /// The `version` option: HTTP/2 when it is (or its function returns) 2 or `h2`.
     version: Version,
@@ -457,7 +464,11 @@ impl MuxStream {
     /// output.
     pub(super) fn fresh_pipeline(&self) -> impl FnOnce(Output) -> Rc<Pipeline> + '_ {
         move |out| {
-            let context = self.context.fork();
+            let context = if self.cloned_context {
+                self.context.fork()
+            } else {
+                self.context.share()
+            };
             context.set_trace(None);
             Pipeline::new(&self.layout, context, out)
         }

@@ -59,6 +59,22 @@ impl Context {
         })
     }
 
+    /// A context that shares this one's variables (a write on either side is seen by the
+    /// other) but keeps its own id, upstream and trace: what a `mux*` session pipeline of
+    /// the current API gets from the filter that made it (Pipy's mux sub-pipeline does not
+    /// clone its context).
+    pub fn share(&self) -> Rc<Context> {
+        let values = OnceCell::new();
+        let _ = values.set(self.values().clone());
+        Rc::new(Context {
+            id: next_id(),
+            values,
+            inbound: self.inbound.clone(),
+            upstream: Default::default(),
+            trace: Cell::new(self.trace.get()),
+        })
+    }
+
     /// A unique id (never reused within a worker).
     pub fn id(&self) -> u64 {
         self.id
