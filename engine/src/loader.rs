@@ -144,10 +144,14 @@ fn load_now(main: &str, services: &[String]) -> Result<Program, String> {
         let js_err = |e: rquickjs::Error| ScriptError::from_js(ctx, e).to_string();
         let modules: Array = s.get("modules").map_err(js_err)?;
         let mut module_paths = Vec::new();
-        for m in modules.iter::<Object>() {
+        let mut templates = Vec::new();
+        for (i, m) in modules.iter::<Object>().enumerate() {
             let m = m.map_err(js_err)?;
             let p: String = m.get("path").map_err(js_err)?;
             module_paths.push(Rc::<str>::from(p));
+            if let Some(id) = m.get::<_, Option<usize>>("template").map_err(js_err)? {
+                templates.push((i, id));
+            }
         }
         let records: Array = s.get("layouts").map_err(js_err)?;
         let mut table = Table {
@@ -227,6 +231,17 @@ fn load_now(main: &str, services: &[String]) -> Result<Program, String> {
             table.module_of.push(module);
             let filters: Array = r.get("filters").map_err(js_err)?;
             filter_records.push(filters);
+        }
+
+        // A module without a `.pipeline()` entrance whose value is a pipeline template
+        // enters through that template (Pipy 1.5 would say it has no entrance).
+        for (module, id) in templates {
+            if let (false, Some(layout)) = (
+                table.entrances.contains_key(&module),
+                table.layouts.get(id).cloned(),
+            ) {
+                table.entrances.insert(module, layout);
+            }
         }
 
         for (i, filters) in filter_records.into_iter().enumerate() {

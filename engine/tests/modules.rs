@@ -121,6 +121,32 @@ fn a_top_level_return_ends_the_module() {
 }
 
 #[test]
+fn a_module_whose_default_export_is_a_pipeline_is_a_chain_stage() {
+    let cb = Codebase::new("chain-template");
+    let port = free_port();
+    let main = cb.file(
+        "main.js",
+        &format!("pipy.listen({port}, $=>$.demuxHTTP().to($=>$.chain(['a.js', 'b.js'])))\n"),
+    );
+    cb.file(
+        "a.js",
+        "export default pipeline($=>$\n  .handleMessageStart(msg => {{ msg.head.headers['x-a'] = 'set by a' }})\n  .chain())\n",
+    );
+    cb.file(
+        "b.js",
+        "export default pipeline($=>$.replaceMessage(msg => new Message(`b sees: ${msg.head.headers['x-a']}`)))\n",
+    );
+    let _e = Engine::start(&main, &[port]);
+    assert_eq!(get(port, "/"), "b sees: set by a");
+    // A module with neither an entrance nor a pipeline value is still an error naming it.
+    cb.file("c.js", "export default 42\n");
+    let bad = cb.file("bad.js", &format!("pipy.listen({}, $=>$.chain(['c.js']))\n", free_port()));
+    let (code, _, err) = run_to_end(&["--check", bad.to_str().unwrap()], &[]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no entrance pipeline in /c.js"), "{err}");
+}
+
+#[test]
 fn module_errors_name_the_file_line_and_column() {
     let cb = Codebase::new("esm-error");
     cb.file(

@@ -71,6 +71,9 @@ S.module = (path) => {
   finally { CUR[0] = saved; m.loading = false; }
   if (m.value === undefined && 'default' in m.exports) m.value = m.exports.default;
   if (m.value instanceof Configuration) m.config = m.value;
+  // A module whose value is a pipeline template (`export default pipeline($=>$...)`) offers it
+  // as its entrance to chain() and use().
+  if (m.value instanceof PipelineTemplate) m.template = m.value.__layout;
   return m;
 };
 
