@@ -105,6 +105,46 @@ fn twenty_reloads_under_load_fail_no_request() {
 }
 
 #[test]
+fn reloads_free_the_old_program_s_script_memory() {
+    // Each version holds about 4 MB of script values (and a pipeline in a keep-alive
+    // connection's muxHTTP pool): 60 reloads that kept them would add about 250 MB.
+    let cb = Codebase::new("reload-memory");
+    let (port, backend) = (free_port(), free_port());
+    let script = |v: usize| {
+        format!(
+            "var big = new Array(20000).fill(0).map((_, i) => ({{ i, s: 'x' + i }}))\n\
+             pipy()\n.listen({port}).demuxHTTP().to($=>$.muxHTTP().to($=>$.connect('127.0.0.1:{backend}')))\n\
+             .listen({backend}).serveHTTP(() => new Message('v{v} ' + big.length))\n"
+        )
+    };
+    let path = cb.file("main.js", &script(0));
+    let e = Engine::start(&path, &[port, backend]);
+    let reload_to = |v: usize| {
+        std::fs::write(&path, script(v)).unwrap();
+        signal(e.pid(), "HUP");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while get(port).ok().as_deref() != Some(&format!("v{v} 20000")) {
+            assert!(
+                Instant::now() < deadline,
+                "reload {v} did not take effect; log:\n{}",
+                e.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    // Warm up: the allocator keeps some freed memory for reuse.
+    for v in 1..=20 {
+        reload_to(v);
+    }
+    let before = rss_kb(e.pid());
+    for v in 21..=80 {
+        reload_to(v);
+    }
+    let grown = rss_kb(e.pid()).saturating_sub(before);
+    assert!(grown < 40_000, "60 reloads grew the engine by {grown} kB");
+}
+
+#[test]
 fn a_reload_that_fails_keeps_the_old_program() {
     let cb = Codebase::new("badreload");
     let port = free_port();

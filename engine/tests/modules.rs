@@ -140,7 +140,10 @@ fn a_module_whose_default_export_is_a_pipeline_is_a_chain_stage() {
     assert_eq!(get(port, "/"), "b sees: set by a");
     // A module with neither an entrance nor a pipeline value is still an error naming it.
     cb.file("c.js", "export default 42\n");
-    let bad = cb.file("bad.js", &format!("pipy.listen({}, $=>$.chain(['c.js']))\n", free_port()));
+    let bad = cb.file(
+        "bad.js",
+        &format!("pipy.listen({}, $=>$.chain(['c.js']))\n", free_port()),
+    );
     let (code, _, err) = run_to_end(&["--check", bad.to_str().unwrap()], &[]);
     assert_ne!(code, 0);
     assert!(err.contains("no entrance pipeline in /c.js"), "{err}");

@@ -191,8 +191,7 @@ fn data_and_message_classes_behave_as_the_spec_says() {
 }
 
 #[test]
-fn a_variable_set_in_a_mux_http_session_is_shared_in_the_current_api_and_copied_in_the_early_one()
-{
+fn a_variable_set_in_a_mux_http_session_is_shared_in_the_current_api_and_copied_in_the_early_one() {
     let cb = Codebase::new("muxctx");
     let backend = origin(|_, _| b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec());
     let (current, early) = (free_port(), free_port());

@@ -154,8 +154,23 @@ pub fn uninstall() {
     SCRIPT.with(|s| s.borrow_mut().take());
 }
 
-/// Leaves this thread's runtime alive until the process ends: used at exit, when pipelines
-/// may still hold script values that must not outlive it.
+/// Frees this thread's runtime once its program is gone: the script values something still
+/// holds (a pipeline left in a reference cycle, say) are released first, so they can never
+/// reach into the freed runtime. Returns how many were released.
+pub fn shutdown() -> usize {
+    if SCRIPT.with(|s| s.borrow().is_none()) {
+        return 0;
+    }
+    let released = value::release_all();
+    script()._runtime.run_gc();
+    // Values the collection freed may have let go of more handles.
+    let released = released + value::release_all();
+    uninstall();
+    released
+}
+
+/// Leaves this thread's runtime alive until the process ends (for harnesses whose values
+/// may outlive them).
 pub fn leak() {
     if let Some(s) = SCRIPT.with(|s| s.borrow_mut().take()) {
         std::mem::forget(s);

@@ -18,6 +18,58 @@ pub trait Lazy: Any {
 enum Repr {
     Saved(Persistent<Value<'static>>),
     Lazy(Rc<dyn Lazy>),
+    /// The runtime was shut down while something still held this handle (see
+    /// [`release_all`]); it reads as `undefined`.
+    Released,
+}
+
+thread_local! {
+    /// Every handle of this thread that holds a JS value, so that [`release_all`] can let go
+    /// of the ones a stopped program left behind (in Rust reference cycles, say) before the
+    /// runtime is freed.
+    static SAVED: RefCell<Saved> = const { RefCell::new(Saved { list: Vec::new(), sweep_at: 1024 }) };
+}
+
+struct Saved {
+    list: Vec<std::rc::Weak<RefCell<Repr>>>,
+    /// The list is swept of dead handles when it grows to this length, which keeps it at
+    /// most about twice the number of live handles.
+    sweep_at: usize,
+}
+
+fn register(handle: &Rc<RefCell<Repr>>) {
+    SAVED.with(|s| {
+        let mut s = s.borrow_mut();
+        s.list.push(Rc::downgrade(handle));
+        if s.list.len() >= s.sweep_at {
+            s.list.retain(|w| w.strong_count() > 0);
+            s.sweep_at = (s.list.len() * 2).max(1024);
+        }
+    });
+}
+
+/// Drops the JS side of every handle still alive on this thread (they read as `undefined`
+/// from then on), so the runtime can be freed. Values freed meanwhile may make new handles;
+/// they are released too. Returns how many were released.
+pub(crate) fn release_all() -> usize {
+    let mut released = 0;
+    loop {
+        let live: Vec<Rc<RefCell<Repr>>> = SAVED.with(|s| {
+            s.borrow_mut()
+                .list
+                .drain(..)
+                .filter_map(|w| w.upgrade())
+                .collect()
+        });
+        if live.is_empty() {
+            return released;
+        }
+        for handle in live {
+            let old = std::mem::replace(&mut *handle.borrow_mut(), Repr::Released);
+            released += usize::from(matches!(old, Repr::Saved(_)));
+            drop(old);
+        }
+    }
 }
 
 /// A reference-counted handle to a JS value that lives in this worker's runtime.
@@ -31,9 +83,9 @@ pub struct JsValue(Rc<RefCell<Repr>>);
 impl JsValue {
     /// Saves `value` so it can be kept past the current `Ctx` borrow.
     pub fn save<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Self {
-        JsValue(Rc::new(RefCell::new(Repr::Saved(Persistent::save(
-            ctx, value,
-        )))))
+        let handle = Rc::new(RefCell::new(Repr::Saved(Persistent::save(ctx, value))));
+        register(&handle);
+        JsValue(handle)
     }
 
     /// A value made only when a script needs it.
@@ -60,11 +112,13 @@ impl JsValue {
                     .unwrap_or_else(|_| Value::new_undefined(ctx.clone()));
             }
             Repr::Lazy(l) => l.clone(),
+            Repr::Released => return Value::new_undefined(ctx.clone()),
         };
         let v = lazy
             .make(ctx)
             .unwrap_or_else(|_| Value::new_undefined(ctx.clone()));
         *self.0.borrow_mut() = Repr::Saved(Persistent::save(ctx, v.clone()));
+        register(&self.0);
         v
     }
 }

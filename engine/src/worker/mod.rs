@@ -378,14 +378,17 @@ fn thread_main(
     };
     let local = tokio::task::LocalSet::new();
     let program = local.block_on(&rt, run(opts, tx, control, admin_calls));
-    // Close every connection and task while the script runtime is still alive, then leave
-    // the runtime to the process: values a script kept in cycles must never outlive it.
+    // Close every connection and task while the script runtime is still alive, then free
+    // the runtime (a reload must not keep the old program's memory).
     {
         let _guard = rt.enter();
         drop(local);
         drop(program);
     }
-    script::leak();
+    let kept = script::shutdown();
+    if kept > 0 {
+        tracing::debug!("{kept} script values were still held when the worker stopped");
+    }
 }
 
 async fn run(
