@@ -54,12 +54,13 @@ export function diffLines(oldText: string, newText: string): DiffLine[] {
         out.push({ kind: ' ', text: am[i], a: head + i + 1, b: head + j + 1 });
         i++;
         j++;
-      } else if (j < m && (i === n || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j])) {
-        out.push({ kind: '+', text: bm[j], b: head + j + 1 });
-        j++;
-      } else {
+      } else if (i < n && (j === m || lcs[(i + 1) * w + j] >= lcs[i * w + j + 1])) {
+        // Removals before additions, as diff -u shows them.
         out.push({ kind: '-', text: am[i], a: head + i + 1 });
         i++;
+      } else {
+        out.push({ kind: '+', text: bm[j], b: head + j + 1 });
+        j++;
       }
     }
   }

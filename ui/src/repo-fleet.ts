@@ -6,7 +6,7 @@ import { toast } from './dialogs';
 import type { RepoApi, RepoInstance, Rollout, RolloutStage } from './repo-api';
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
-const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x.toFixed(1)} ms`);
+const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x.toFixed(2)} ms`);
 
 /** `20%/30s, 50%/30s, 100%/60s` → stages; null when it does not read. */
 export function parseStages(text: string): RolloutStage[] | null {
