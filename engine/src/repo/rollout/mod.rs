@@ -6,7 +6,7 @@
 //!   restarted repo resumes a running roll-out or reports how it ended).
 //! - [`watch`]: the repo's side while it runs: choosing instances, judging their figures,
 //!   moving on, rolling back.
-//! - [`api`]: `/api/v1/repo-rollouts/NAME`.
+//! - [`api`]: the routes, `/api/v1/repo-rollouts/NAME`.
 //!
 //! An instance is known by the UUID it links and posts with; a Sluice worker also sends it
 //! with every download (`sluice-instance` header), so the manifest it gets is the roll-out's
