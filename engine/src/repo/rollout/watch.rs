@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use super::plan::{now_ms, Phase, Record};
 use super::Rollouts;
 use crate::repo::instances::Seen;
-use crate::repo::store::Published;
+use crate::repo::store::{Published, RepoError};
 use crate::repo::Repo;
 
 /// How often running roll-outs are looked at.
@@ -354,7 +354,11 @@ fn step(repo: &Repo, cb: &str) {
                     repo.announce(&updated);
                 }
                 Err(e) => {
-                    let why = format!("cannot publish the version: {e:?}");
+                    let (RepoError::NotFound(m)
+                    | RepoError::Invalid(m)
+                    | RepoError::Conflict(m)
+                    | RepoError::Internal(m)) = e;
+                    let why = format!("cannot publish the version: {m}");
                     end(repo, live, Phase::Aborted, why);
                 }
             }
@@ -391,7 +395,13 @@ pub(super) fn end(repo: &Repo, live: &mut Live, phase: Phase, why: String) {
 }
 
 fn save(repo: &Repo, rec: &mut super::plan::Record) {
-    if let Err(e) = Rollouts::save(&repo.store, rec) {
-        tracing::error!(target: "repo", "cannot store the roll-out of {}: {e:?}", rec.codebase);
+    if let Err(
+        RepoError::NotFound(e)
+        | RepoError::Invalid(e)
+        | RepoError::Conflict(e)
+        | RepoError::Internal(e),
+    ) = Rollouts::save(&repo.store, rec)
+    {
+        tracing::error!(target: "repo", "cannot store the roll-out of {}: {e}", rec.codebase);
     }
 }
