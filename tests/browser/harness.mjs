@@ -93,10 +93,10 @@ export function serveDist(adminUrl, port) {
 }
 
 /**
- * Starts an engine and the browser. Returns `{ adminUrl, uiUrl, page, consoleErrors,
+ * Starts an engine (with extra `args`) and the browser. Returns `{ adminUrl, uiUrl, page, consoleErrors,
  * pageErrors, engineLog(), stop() }`.
  */
-export async function startIDE({ prefix = 'sluice-test-' } = {}) {
+export async function startIDE({ prefix = 'sluice-test-', args = [] } = {}) {
   assert.ok(existsSync(ENGINE), `no engine binary at ${ENGINE} (set SLUICE_ENGINE)`);
   assert.ok(existsSync(join(DIST, 'index.html')), 'ui/dist is missing: run `npm run build` first');
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -104,7 +104,7 @@ export async function startIDE({ prefix = 'sluice-test-' } = {}) {
   const adminPort = await freePort();
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   let log = '';
-  const engine = spawn(ENGINE, [`--admin-port=127.0.0.1:${adminPort}`, '--codebases', dataDir], {
+  const engine = spawn(ENGINE, [`--admin-port=127.0.0.1:${adminPort}`, '--codebases', dataDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   engine.stdout.on('data', (d) => (log += d));

@@ -16,6 +16,7 @@ import { Dashboard } from './dashboard';
 import { Inspector } from './inspector';
 import { installDesktop } from './desktop';
 import { installSplitters } from './splitters';
+import { RepoView } from './repo';
 
 const LAST_CODEBASE = 'sluice.codebase';
 
@@ -30,6 +31,7 @@ export class App {
   private readonly tutorials: TutorialsPanel;
   private readonly dashboard: Dashboard;
   private readonly inspector: Inspector;
+  private readonly repoView: RepoView;
   private readonly banner: HTMLElement;
   private readonly saveButton: HTMLButtonElement;
 
@@ -89,6 +91,7 @@ export class App {
     });
     this.dashboard = new Dashboard(this.api);
     this.inspector = new Inspector(this.api);
+    this.repoView = new RepoView(this.api.transport);
     this.banner = h('div.banner', { hidden: true, 'data-testid': 'banner' });
 
     this.saveButton = h(
@@ -113,6 +116,7 @@ export class App {
         h('div.brand', {}, 'Sluice'),
         this.picker.el,
         h('span.spacer', {}),
+        this.repoView.button,
         this.program.el,
       ),
       this.banner,
@@ -120,6 +124,7 @@ export class App {
       this.editor.el,
       side,
       this.log.el,
+      this.repoView.el,
     );
     // Panels keep the sizes the user gives them; opening a tab never resizes another panel.
     installSplitters(root, [

@@ -87,7 +87,11 @@ pub async fn start(config: Config, host: Arc<ProgramHost>) -> Result<SocketAddr,
     let mut config = config;
     config.addr = addr;
     let repo = match &config.repo {
-        Some(dir) => Some(Arc::new(crate::repo::Repo::open(dir)?)),
+        Some(dir) => {
+            let repo = Arc::new(crate::repo::Repo::open(dir)?);
+            repo.start();
+            Some(repo)
+        }
         None => None,
     };
     tracing::info!(target: "listener", "Listening on TCP port {} at {}", addr.port(), addr.ip());

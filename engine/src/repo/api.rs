@@ -6,6 +6,8 @@
 //! - `GET|POST|PATCH|DELETE /api/v1/repo-files/NAME/PATH`: read (`?version=V` for a published
 //!   one), edit, edit or reset (empty body), erase.
 //! - `GET /api/v1/repo-versions/NAME`: the published history.
+//! - `/api/v1/repo-rollouts/NAME`: staged roll-outs ([`super::rollout::api`]).
+//! - `GET /api/v1/repo-log/UUID?after=N`: an instance's latest log lines.
 
 use std::sync::Arc;
 
@@ -17,7 +19,8 @@ use super::store::{canonical_path, file_path, RepoError};
 use super::Repo;
 use crate::admin::http::{self, empty, error, json, Res};
 
-fn repo_err(e: RepoError) -> Res {
+/// The answer for a store error.
+pub(crate) fn repo_err(e: RepoError) -> Res {
     match e {
         RepoError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
         RepoError::Invalid(m) => error(StatusCode::BAD_REQUEST, m),
@@ -27,7 +30,7 @@ fn repo_err(e: RepoError) -> Res {
 }
 
 /// A version from JSON as Pipy takes it: a number 0..=2^31-1 or a non-empty string.
-fn version_of(v: &Value) -> Result<String, &'static str> {
+pub(crate) fn version_of(v: &Value) -> Result<String, &'static str> {
     match v {
         Value::Number(n) => match n.as_f64() {
             Some(f) if (0.0..=i32::MAX as f64).contains(&f) => Ok((f as i64).to_string()),
@@ -62,6 +65,26 @@ pub async fn handle(repo: &Arc<Repo>, path: &str, req: Request<Incoming>) -> Res
     }
     if let Some(rest) = path.strip_prefix("/api/v1/repo-files") {
         return files(repo, method, rest, req).await;
+    }
+    if let Some(rest) = path.strip_prefix("/api/v1/repo-rollouts") {
+        return super::rollout::api::handle(repo, rest, req).await;
+    }
+    if let Some(uuid) = path.strip_prefix("/api/v1/repo-log/") {
+        let after = query_param(&req, "after")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(0);
+        return match repo.instances.log_after(uuid, after) {
+            Some((lines, next)) => json(
+                StatusCode::OK,
+                &json!({
+                    "lines": lines.into_iter()
+                        .map(|(seq, text)| json!({ "seq": seq, "text": text }))
+                        .collect::<Vec<_>>(),
+                    "next": next,
+                }),
+            ),
+            None => error(StatusCode::NOT_FOUND, format!("no instance {uuid}")),
+        };
     }
     if let Some(rest) = path.strip_prefix("/api/v1/repo-versions") {
         let name = match canonical_path(rest) {
@@ -151,6 +174,12 @@ pub async fn handle(repo: &Arc<Repo>, path: &str, req: Request<Incoming>) -> Res
                 Ok(v) => v,
                 Err(m) => return error(StatusCode::BAD_REQUEST, m),
             };
+            if let Some(v) = repo.rollouts.running(&name) {
+                return error(
+                    StatusCode::CONFLICT,
+                    format!("a roll-out of version {v} of {name} is running: wait for it or abort it first"),
+                );
+            }
             match repo.store.publish(&name, &version) {
                 Ok(updated) => {
                     repo.announce(&updated);

@@ -5,7 +5,11 @@
 //! message `reload\nVERSION`; the worker fetches the codebase at once. Pipy workers read the
 //! first line (`reload`) and ignore the rest, so they follow a Sluice repo the same way. The
 //! repo also sends a ping every 15 s, so a worker can tell a dead link from a quiet one.
-//! What the worker sends (Pipy sends log lines) is read and dropped.
+//! A roll-out pushes to the instances it chooses (or sends back) only.
+//!
+//! What the worker sends are its log lines (Pipy's workers send theirs too): each text frame
+//! is one or more lines, kept per instance, the latest few hundred
+//! (`GET /api/v1/repo-log/UUID`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +18,7 @@ use base64::Engine as _;
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use super::Repo;
 use crate::admin::http::{empty, error, Res};
@@ -83,10 +87,13 @@ pub fn accept(
         tracing::debug!(target: "repo", "link from {ip} ({uuid}) for {codebase}");
         repo.instances.linked(&uuid, &codebase, &ip, true);
         let drain = async {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = rd.read(&mut buf).await {
-                if n == 0 {
-                    break;
+            while let Ok((opcode, payload)) = super::follow::link::read_frame(&mut rd).await {
+                match opcode {
+                    1 | 2 => repo
+                        .instances
+                        .log(&uuid, &String::from_utf8_lossy(&payload)),
+                    8 => break,
+                    _ => {}
                 }
             }
         };
@@ -96,8 +103,10 @@ pub fn accept(
             loop {
                 let out = tokio::select! {
                     m = publishes.recv() => match m {
-                        Ok((cb, version)) if cb == codebase => {
-                            frame(1, format!("reload\n{version}").as_bytes())
+                        Ok(p) if p.codebase == codebase
+                            && p.only.as_ref().is_none_or(|o| o.contains(&uuid)) =>
+                        {
+                            frame(1, format!("reload\n{}", p.version).as_bytes())
                         }
                         Ok(_) => continue,
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {

@@ -8,6 +8,9 @@
 //!   codebase).
 //! - `POST /repo/NAME/`: a worker's status report.
 //! - `GET /repo/NAME/UUID` with `upgrade: websocket`: a worker's push link ([`super::link`]).
+//!
+//! A download naming its instance (`sluice-instance: UUID`) gets the version a running
+//! roll-out chose for that instance, if it chose it ([`super::rollout`]).
 
 use std::sync::Arc;
 
@@ -61,21 +64,34 @@ pub async fn handle(repo: &Arc<Repo>, rest: &str, req: Request<Incoming>) -> Res
         return link::accept(repo.clone(), req, dir, uuid, peer);
     }
     let store = &repo.store;
+    let instance = req
+        .headers()
+        .get(super::rollout::INSTANCE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let published = |cb: &str| -> Option<Arc<Published>> {
+        if let Some(uuid) = &instance {
+            if let Some(p) = repo.rollouts.snapshot_for(store, cb, uuid) {
+                return Some(p);
+            }
+        }
+        store.published(cb).ok().flatten()
+    };
     match *req.method() {
         Method::GET | Method::HEAD => {
             if let Some(cb) = path.strip_suffix('/').filter(|c| !c.is_empty()) {
-                if let Ok(Some(p)) = store.published(cb) {
+                if let Some(p) = published(cb) {
                     return with_etag(manifest_text(&p), &p.version);
                 }
             }
             if let Some(cb) = path.strip_suffix("/_etags") {
-                if let Ok(Some(p)) = store.published(cb) {
+                if let Some(p) = published(cb) {
                     return with_etag(etags_text(&p), &p.version);
                 }
             }
             if !path.ends_with('/') {
                 if let Some((cb, file)) = store.codebase_of(&path) {
-                    if let Ok(Some(p)) = store.published(&cb) {
+                    if let Some(p) = published(&cb) {
                         if let Some(data) = p.files.get(&file) {
                             return with_etag(data.clone(), &p.version);
                         }

@@ -5,7 +5,9 @@
 //! - [`api`]: `/api/v1/repo`, `/api/v1/repo-files`, `/api/v1/repo-versions` (token-protected).
 //! - [`manifest`]: `/repo/...`, what workers download, and their status posts.
 //! - [`link`]: the WebSocket each worker holds open, so a publish reaches it at once.
-//! - [`instances`]: the workers as they report themselves.
+//! - [`instances`]: the workers as they report themselves, and their latest log lines.
+//! - [`rollout`]: staged roll-outs (`/api/v1/repo-rollouts`).
+//! - [`versions`]: versions apart from the current one (made, read, made current).
 //! - [`follow`]: the worker side.
 //!
 //! See `admin/README.md` for the routes.
@@ -15,8 +17,10 @@ pub mod follow;
 pub mod instances;
 pub mod link;
 pub mod manifest;
+pub mod rollout;
 mod rows;
 pub mod store;
+pub mod versions;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -31,32 +35,64 @@ use crate::admin::http::Res;
 #[derive(Clone, Copy, Debug)]
 pub struct Peer(pub SocketAddr);
 
-/// A served repo: its store, its instances, and the channel publishes are pushed on.
+/// A message for the push links: the instances of `codebase` (all of them, or `only` those
+/// UUIDs) are to fetch `version`.
+#[derive(Clone, Debug)]
+pub struct Push {
+    /// Codebase path.
+    pub codebase: String,
+    /// The version they are to run.
+    pub version: String,
+    /// The instances concerned, when not all.
+    pub only: Option<Arc<Vec<String>>>,
+}
+
+/// A served repo: its store, its instances, its roll-outs, and the channel publishes are
+/// pushed on.
 pub struct Repo {
     /// Codebases and versions.
     pub store: store::RepoStore,
     /// Workers seen.
     pub instances: instances::Instances,
-    /// `(codebase path, new version)` on every publish.
-    pub publishes: tokio::sync::broadcast::Sender<(String, String)>,
+    /// The latest roll-out of each codebase.
+    pub rollouts: rollout::Rollouts,
+    /// Every publish, and every move of a roll-out.
+    pub publishes: tokio::sync::broadcast::Sender<Push>,
 }
 
 impl Repo {
     /// Opens the repo stored in `dir`.
     pub fn open(dir: &Path) -> Result<Repo, String> {
+        let store = store::RepoStore::open(dir)?;
+        let rollouts = rollout::Rollouts::load(&store)?;
         Ok(Repo {
-            store: store::RepoStore::open(dir)?,
+            store,
             instances: instances::Instances::default(),
+            rollouts,
             publishes: tokio::sync::broadcast::channel(1024).0,
         })
+    }
+
+    /// Starts watching roll-outs (on the current runtime).
+    pub fn start(self: &Arc<Self>) {
+        tokio::spawn(rollout::watch::run(self.clone()));
     }
 
     /// Tells linked workers of every codebase in `updated` to fetch its new version.
     pub fn announce(&self, updated: &[(String, String)]) {
         for (path, version) in updated {
             tracing::info!(target: "repo", "published {path} version {version}");
-            let _ = self.publishes.send((path.clone(), version.clone()));
+            self.push(path, version, None);
         }
+    }
+
+    /// Tells the linked instances of `codebase` (or `only` those) to fetch `version`.
+    pub fn push(&self, codebase: &str, version: &str, only: Option<Vec<String>>) {
+        let _ = self.publishes.send(Push {
+            codebase: codebase.to_string(),
+            version: version.to_string(),
+            only: only.map(Arc::new),
+        });
     }
 }
 
@@ -75,6 +111,9 @@ pub fn claims(path: &str, req: &Request<Incoming>) -> bool {
         || path.starts_with("/api/v1/repo/")
         || path.starts_with("/api/v1/repo-files/")
         || path.starts_with("/api/v1/repo-versions/")
+        || path == "/api/v1/repo-rollouts"
+        || path.starts_with("/api/v1/repo-rollouts/")
+        || path.starts_with("/api/v1/repo-log/")
     {
         return true;
     }

@@ -143,12 +143,12 @@ pub fn file_path(path: &str) -> Result<String> {
     Ok(format!("/{}", segs.join("/")))
 }
 
-struct Row {
-    id: i64,
-    base: Option<i64>,
-    main: String,
-    version: String,
-    current: Option<i64>,
+pub(super) struct Row {
+    pub(super) id: i64,
+    pub(super) base: Option<i64>,
+    pub(super) main: String,
+    pub(super) version: String,
+    pub(super) current: Option<i64>,
 }
 
 impl RepoStore {
@@ -168,11 +168,11 @@ impl RepoStore {
         })
     }
 
-    fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(super) fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.db.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn forget(&self, paths: &[String]) {
+    pub(super) fn forget(&self, paths: &[String]) {
         let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         for p in paths {
             c.remove(p);
@@ -207,7 +207,7 @@ impl RepoStore {
             .optional()?)
     }
 
-    fn must(db: &Connection, path: &str) -> Result<Row> {
+    pub(super) fn must(db: &Connection, path: &str) -> Result<Row> {
         Self::row(db, path)?.ok_or_else(|| RepoError::NotFound(format!("no codebase {path}")))
     }
 

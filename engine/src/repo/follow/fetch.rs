@@ -158,7 +158,11 @@ impl Conn {
             .method(method.clone())
             .uri(path)
             .header("host", &self.host)
-            .header("user-agent", "sluice-worker");
+            .header("user-agent", "sluice-worker")
+            .header(
+                crate::repo::rollout::INSTANCE_HEADER,
+                crate::worker::instance().0,
+            );
         if body.is_some() {
             b = b.header("content-type", "application/json");
         }
