@@ -139,9 +139,14 @@ export class ReferencePanel {
     return hit ? hit.kind : null;
   }
 
-  /** Shows the entry `name` (loading the reference first if needed). */
+  /** Shows the entry `name` (loading the reference first if needed) and selects it in the list. */
   async open(kind: EntryKind, name: string): Promise<void> {
     await this.load();
+    // An entry the current search hides: the search is cleared, so the list shows it.
+    if (!search(this.entries, this.input.value).some((e) => e.kind === kind && e.name === name)) {
+      this.input.value = '';
+      this.renderList();
+    }
     this.show(kind, name);
   }
 
