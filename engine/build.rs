@@ -26,6 +26,7 @@ fn main() {
     println!("cargo:rustc-env=SLUICE_UI_DIR={}", packed.display());
     println!("cargo:rerun-if-changed=../ui/dist");
     println!("cargo:rerun-if-changed=../tutorial");
+    println!("cargo:rerun-if-changed=../docs/examples/filters");
     println!("cargo:rerun-if-changed=ui-fallback");
 }
 

@@ -537,6 +537,23 @@ export class Api {
     return this.sendJson('POST', '/api/v1/check', spec);
   }
 
+  // -- reference and tests (types in reference.ts and tests-panel.ts)
+
+  /** The reference: every filter and every global and class (`GET /api/v1/reference`). */
+  getReference<T>(): Promise<T> {
+    return this.getJson('/api/v1/reference');
+  }
+
+  /** The test files of a codebase: `check.json`, then `tests/*.json`. */
+  listTests(codebase: string): Promise<{ files: string[] }> {
+    return this.getJson(`/api/v1/tests/${seg(codebase)}`);
+  }
+
+  /** Runs a codebase's tests as `engine test` does (a running copy restarts after). */
+  runTests<T>(codebase: string, files?: string[]): Promise<T> {
+    return this.sendJson('POST', `/api/v1/tests/${seg(codebase)}`, files ? { files } : {});
+  }
+
   // -- plumbing
 
   private async getJson<T>(path: string): Promise<T> {

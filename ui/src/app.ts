@@ -17,6 +17,8 @@ import { Inspector } from './inspector';
 import { installDesktop } from './desktop';
 import { installSplitters } from './splitters';
 import { RepoView } from './repo';
+import { ReferencePanel, installReferenceHover } from './reference';
+import { TestsPanel, saveAsTest, stepFromResponse, stepFromTrace } from './tests-panel';
 
 const LAST_CODEBASE = 'sluice.codebase';
 
@@ -32,6 +34,8 @@ export class App {
   private readonly dashboard: Dashboard;
   private readonly inspector: Inspector;
   private readonly repoView: RepoView;
+  private readonly reference: ReferencePanel;
+  private readonly tests: TestsPanel;
   private readonly banner: HTMLElement;
   private readonly saveButton: HTMLButtonElement;
 
@@ -92,6 +96,20 @@ export class App {
     this.dashboard = new Dashboard(this.api);
     this.inspector = new Inspector(this.api);
     this.repoView = new RepoView(this.api.transport);
+    this.reference = new ReferencePanel(this.api);
+    this.tests = new TestsPanel(this.api, {
+      codebase: () => this.current?.name ?? null,
+      openTrace: (id) => {
+        this.showSide('inspector');
+        void this.inspector.open(id);
+      },
+    });
+    this.inspector.onSaveAsTest = (src) =>
+      void this.guard(async () => {
+        const step = 'trace' in src ? stepFromTrace(src.trace, src.port) : stepFromResponse(src.request, src.result);
+        if (!step) throw new Error('This trace shows no HTTP request to make a test of.');
+        if (await saveAsTest(this.api, this.need().name, step)) await this.refreshFiles();
+      });
     this.banner = h('div.banner', { hidden: true, 'data-testid': 'banner' });
 
     this.saveButton = h(
@@ -109,6 +127,10 @@ export class App {
     this.editor.onChange();
 
     const side = this.sidePanel();
+    installReferenceHover(this.reference, (kind, name) => {
+      this.showSide('reference');
+      void this.reference.open(kind, name);
+    });
     root.append(
       h(
         'header.top',
@@ -382,6 +404,7 @@ export class App {
       toast(`Saved ${path}`, 'info', 1500);
     }
     this.showReload(result.reload, note);
+    this.tests.fileSaved();
     if (result.reload !== 'ok') void this.refreshGraph();
   }
 
@@ -604,8 +627,10 @@ export class App {
       dashboard: this.dashboard.el,
       inspector: this.inspector.el,
       tutorials: this.tutorials.el,
+      tests: this.tests.el,
+      reference: this.reference.el,
     };
-    const titles: Record<string, string> = { graph: 'Pipeline graph', dashboard: 'Dashboard', inspector: 'Inspector', tutorials: 'Tutorials' };
+    const titles: Record<string, string> = { graph: 'Pipeline graph', dashboard: 'Dashboard', inspector: 'Inspector', tutorials: 'Tutorials', tests: 'Tests', reference: 'Reference' };
     const buttons = Object.keys(panes).map((key) =>
       h('button.side-tab', { 'data-key': key, 'data-testid': `tab-${key}`, onclick: () => show(key) }, titles[key]),
     );
@@ -613,6 +638,7 @@ export class App {
       for (const b of buttons) b.classList.toggle('active', b.dataset.key === key);
       for (const [k, el] of Object.entries(panes)) el.hidden = k !== key;
       if (key === 'tutorials') void this.tutorials.load();
+      if (key === 'reference') void this.reference.load();
       this.dashboard.setVisible(key === 'dashboard');
       this.inspector.setVisible(key === 'inspector');
     };

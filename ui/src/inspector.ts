@@ -16,12 +16,16 @@ import {
   type GraphAnswer,
   type ProgramStatus,
   type RequestResult,
+  type RequestSpec,
   type Trace,
   type TraceConfig,
   type TraceRecord,
   type TraceStatus,
   type TraceSummary,
 } from './api';
+
+/** What "Save as test" starts from: a request the runner sent and its answer, or a trace. */
+export type SaveSource = { request: RequestSpec; result: RequestResult } | { trace: Trace; port: number };
 
 const POLL_MS = 1000;
 const RETRY_MS = 3000;
@@ -186,6 +190,11 @@ export class Inspector {
   private timer: number | null = null;
   private generation = 0;
 
+  /** "Save as test" on a runner result or a trace (set by the Tests panel's owner). */
+  onSaveAsTest: ((source: SaveSource) => void) | null = null;
+  /** The runner's last request and its answer. */
+  private lastSent: { request: RequestSpec; result: RequestResult } | null = null;
+
   constructor(private readonly api: Api) {
     // -- tracing controls
     this.toggle = h('button.primary', { 'data-testid': 'trace-toggle', onclick: () => void this.toggleTracing() }, 'Start tracing');
@@ -295,7 +304,14 @@ export class Inspector {
       h(
         'div.insp-block.insp-seq-block',
         {},
-        h('div.insp-heading', {}, h('span', {}, 'Sequence'), this.seqTitle),
+        h(
+          'div.insp-heading',
+          {},
+          h('span', {}, 'Sequence'),
+          this.seqTitle,
+          h('span.spacer', {}),
+          h('button.link', { 'data-testid': 'trace-save-test', title: 'Save this request as a test', onclick: () => this.saveTraceAsTest() }, 'Save as test'),
+        ),
         this.sequence,
         this.detail,
       ),
@@ -674,13 +690,9 @@ export class Inspector {
     this.response.hidden = false;
     this.response.classList.add('pending');
     try {
-      const result = await this.api.sendRequest({
-        port,
-        method: this.method.value,
-        path,
-        headers,
-        ...(body ? { body } : {}),
-      });
+      const request: RequestSpec = { port, method: this.method.value, path, headers, ...(body ? { body } : {}) };
+      const result = await this.api.sendRequest(request);
+      this.lastSent = { request, result };
       this.showResponse(result);
       await this.refresh();
       if (typeof result.trace === 'number') await this.open(result.trace);
@@ -709,6 +721,9 @@ export class Inspector {
         typeof r.trace === 'number'
           ? h('button.link', { 'data-testid': 'response-trace', onclick: () => void this.open(r.trace as number) }, `trace #${r.trace}`)
           : h('span.muted', { 'data-testid': 'response-trace' }, 'not traced'),
+        this.onSaveAsTest && this.lastSent
+          ? h('button.link', { 'data-testid': 'response-save-test', title: 'Save this request and its answer as a test', onclick: () => this.saveResponseAsTest() }, 'Save as test')
+          : null,
       ),
       h(
         'div.response-parts',
@@ -717,6 +732,18 @@ export class Inspector {
         h('pre.response-body', { 'data-testid': 'response-body', title: 'Response body' }, r.body ?? ''),
       ),
     );
+  }
+
+  private saveResponseAsTest(): void {
+    if (this.lastSent) this.onSaveAsTest?.(this.lastSent);
+  }
+
+  /** The selected trace as a test: the runner's own request when it sent it, else its records. */
+  private saveTraceAsTest(): void {
+    const trace = this.trace;
+    if (!trace) return;
+    if (this.lastSent && this.lastSent.result.trace === trace.id) this.onSaveAsTest?.(this.lastSent);
+    else this.onSaveAsTest?.({ trace, port: Number(this.port.value) || 0 });
   }
 
   private showResponseError(message: string): void {

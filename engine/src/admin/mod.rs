@@ -8,8 +8,10 @@ mod health;
 pub(crate) mod http;
 mod inspect;
 mod programs;
+mod reference;
 pub(crate) mod routes;
 mod store;
+mod testing;
 mod tutorial;
 mod typings;
 

@@ -440,6 +440,8 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             Ok(b) => super::tutorial::check(admin, &b).await,
             Err(r) => r,
         },
+        (Method::GET, ["reference"]) => super::reference::get(),
+        (m, ["tests", name]) => super::testing::route(admin, m, name, req).await,
         _ => error(StatusCode::NOT_FOUND, "no such API route"),
     }
 }

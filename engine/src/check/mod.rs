@@ -35,6 +35,8 @@ use raw::RawRequest;
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most of a response body a check keeps.
 const BODY_LIMIT: usize = 1 << 20;
+/// The request header that asks the program to trace a request (see `crate::trace`).
+const TRACE_HEADER: &str = "x-sluice-trace";
 
 /// What a step sends.
 struct Step {
@@ -55,6 +57,13 @@ struct Step {
 /// declares running; `admin_port` stands for the port `"admin"`. Answers `{"passed", "failed",
 /// "results": [...]}`.
 pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
+    run_traced(spec, admin_port, false).await
+}
+
+/// [`run`], and when `trace` is set every HTTP step asks the program to trace its request
+/// (`x-sluice-trace`): its result then carries `"trace"`, the id the program answered with
+/// (the inspector's `GET /api/v1/trace/{id}`), and that header is left out of `actual`.
+pub async fn run_traced(spec: &Value, admin_port: u16, trace: bool) -> Result<Value, String> {
     let steps = spec
         .get("steps")
         .and_then(Value::as_array)
@@ -69,7 +78,13 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
         let step = if wait.is_some() && s.get("request").is_none() {
             None
         } else {
-            Some(parse_step(s, i, admin_port)?)
+            let mut step = parse_step(s, i, admin_port)?;
+            let asks = |h: &(String, String)| h.0.eq_ignore_ascii_case(TRACE_HEADER);
+            if trace && step.raw.is_none() && !step.headers.iter().any(asks) {
+                step.headers
+                    .push((TRACE_HEADER.to_string(), "1".to_string()));
+            }
+            Some(step)
         };
         parsed.push((s, wait, step));
     }
@@ -114,8 +129,15 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
         mocks.clear();
         let began = std::time::Instant::now();
         let outcome = tokio::time::timeout(STEP_TIMEOUT, send(&step, &expect)).await;
+        let mut trace_id = None;
         let (actual, error, mut problems) = match outcome {
-            Ok(Ok(a)) => {
+            Ok(Ok(mut a)) => {
+                if trace {
+                    trace_id = a
+                        .headers
+                        .remove(TRACE_HEADER)
+                        .and_then(|v| v.as_str().and_then(|t| t.trim().parse::<u64>().ok()));
+                }
                 let p = expect::compare(&expect, &a);
                 (Some(a), None, p)
             }
@@ -151,6 +173,9 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
         });
         if !mocks.is_empty() {
             result["forwarded"] = mock::to_json(&received);
+        }
+        if let Some(id) = trace_id {
+            result["trace"] = json!(id);
         }
         results.push(result);
     }

@@ -2,10 +2,10 @@
 //! `GET /api/v1/typings` serves the IDE), each with its doc comment and its declaration.
 
 /// One top-level declaration: its name, the summary of its doc comment, and its text.
-struct Declaration {
-    name: String,
-    summary: String,
-    code: String,
+pub(super) struct Declaration {
+    pub name: String,
+    pub summary: String,
+    pub code: String,
 }
 
 /// The API page from the typings text `dts`.
@@ -39,7 +39,7 @@ pub fn page(dts: &str) -> String {
 
 /// The top-level declarations of `dts`, in order: a declaration starts at column 0 (after its
 /// `/** ... */`) and, when its first line opens a block, ends at the `}` back at column 0.
-fn declarations(dts: &str) -> Vec<Declaration> {
+pub(super) fn declarations(dts: &str) -> Vec<Declaration> {
     let mut out = Vec::new();
     let mut doc: Vec<&str> = Vec::new();
     let mut in_doc = false;

@@ -6,8 +6,11 @@
 //! regenerate them and fail when the files in the repository differ.
 
 mod api;
+mod data;
 mod filters;
 mod flow;
+
+pub use data::reference;
 
 use std::path::Path;
 

@@ -78,24 +78,18 @@ pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
         );
         return 1;
     }
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
+    let json_out = args.json;
+    let suites = match run_codebase(&root, &files, false, |suite| {
+        if !json_out {
+            print_suite(suite);
+        }
+    }) {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!("engine test: cannot start the runtime: {e}");
+            eprintln!("engine test: {e}");
             return 1;
         }
     };
-    let mut suites = Vec::new();
-    for f in &files {
-        let suite = run_file(&rt, &root, f);
-        if !args.json {
-            print_suite(&suite);
-        }
-        suites.push(suite);
-    }
     let (passed, failed) = totals(&suites);
     if args.json {
         let list: Vec<Value> = suites
@@ -118,8 +112,33 @@ pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
     i32::from(failed > 0 || passed == 0)
 }
 
+/// Runs the test `files` against the codebase folder `root`, one after another, each with its
+/// own program started in this process (on the ports the codebase declares) and stopped after
+/// it; `on_suite` sees each file's outcome as it ends. With `trace`, every HTTP step's request
+/// is traced and its result names its trace (see [`crate::check::run_traced`]). This is
+/// `engine test`, and the IDE's Tests panel (`POST /api/v1/tests/{name}`) calls it too. It
+/// makes its own runtime: call it from a thread that runs none.
+pub fn run_codebase(
+    root: &Path,
+    files: &[PathBuf],
+    trace: bool,
+    mut on_suite: impl FnMut(&Suite),
+) -> Result<Vec<Suite>, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let mut suites = Vec::new();
+    for f in files {
+        let suite = run_file(&rt, root, f, trace);
+        on_suite(&suite);
+        suites.push(suite);
+    }
+    Ok(suites)
+}
+
 /// `check.json` and `tests/*.json` of `root`, in name order.
-fn test_files(root: &Path) -> Vec<PathBuf> {
+pub fn test_files(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let check = root.join("check.json");
     if check.is_file() {
@@ -178,14 +197,14 @@ fn print_suite(s: &Suite) {
 }
 
 /// Runs one test file against the codebase `root`.
-fn run_file(rt: &tokio::runtime::Runtime, root: &Path, file: &Path) -> Suite {
+fn run_file(rt: &tokio::runtime::Runtime, root: &Path, file: &Path, trace: bool) -> Suite {
     let began = Instant::now();
     let name = file.display().to_string();
     let (results, error) = match std::fs::read(file)
         .map_err(|e| format!("cannot read it: {e}"))
         .and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|e| format!("not JSON: {e}")))
     {
-        Ok(spec) => match run_spec(rt, root, &spec) {
+        Ok(spec) => match run_spec(rt, root, &spec, trace) {
             Ok(v) => (v, None),
             Err(e) => (json!({}), Some(e)),
         },
@@ -199,7 +218,12 @@ fn run_file(rt: &tokio::runtime::Runtime, root: &Path, file: &Path) -> Suite {
     }
 }
 
-fn run_spec(rt: &tokio::runtime::Runtime, root: &Path, spec: &Value) -> Result<Value, String> {
+fn run_spec(
+    rt: &tokio::runtime::Runtime,
+    root: &Path,
+    spec: &Value,
+    trace: bool,
+) -> Result<Value, String> {
     let settings = crate::settings::read(root);
     let services = match spec.get("services").and_then(Value::as_array) {
         Some(list) => list
@@ -242,7 +266,7 @@ fn run_spec(rt: &tokio::runtime::Runtime, root: &Path, spec: &Value) -> Result<V
         } else {
             0
         };
-        crate::check::run(spec, admin_port).await
+        crate::check::run_traced(spec, admin_port, trace).await
     });
     host.stop();
     result
