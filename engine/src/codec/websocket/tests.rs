@@ -137,6 +137,19 @@ fn framing_rules_and_the_limit() {
 }
 
 #[test]
+fn a_server_decoder_refuses_unmasked_frames() {
+    let mut out = Vec::new();
+    let mut d = Decoder::new(100).require_mask(true);
+    assert!(d.feed(b"\x81\x82\x00\x00\x00\x00hi", &mut out).is_ok());
+    assert_eq!(out, text(1, true, "hi"));
+    let r = d.feed(b"\x81\x02hi", &mut out);
+    assert!(matches!(r, Err(DecodeError::Malformed(_))), "{r:?}");
+    // A control frame too.
+    let r = Decoder::new(100).require_mask(true).feed(b"\x89\x00", &mut out);
+    assert!(r.is_err());
+}
+
+#[test]
 fn handshake_accept_key() {
     assert_eq!(
         accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
