@@ -138,7 +138,10 @@ fn check_shapes(r: &serde_json::Map<String, Value>) {
     let deadline = &r["deadline"];
     assert_eq!(deadline["code"], "DEADLINE_EXCEEDED", "{deadline}");
     assert_eq!(
-        deadline["details"].as_str().map(str::to_ascii_lowercase).as_deref(),
+        deadline["details"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
         Some("deadline exceeded"),
         "{deadline}"
     );

@@ -31,7 +31,8 @@ fn start(name: &str, script: &str) -> (Codebase, Engine, u16) {
 
 /// Reads until the peer closes (true) or `secs` pass (false); returns what came.
 fn read_until_closed(s: &mut TcpStream, secs: u64) -> (Vec<u8>, bool) {
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut out = Vec::new();
     let mut buf = [0u8; 65536];
@@ -386,7 +387,11 @@ fn proxy_header_on_a_plain_http_listener_is_a_bad_request() {
         "pipy()\n.listen(PORT).serveHTTP(new Message('hello'))\n",
     );
     let (ok, _) = raw_exchange(port, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 2);
-    assert!(ok.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&ok));
+    assert!(
+        ok.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&ok)
+    );
     let v2_local: &[u8] = b"\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00";
     for header in [
         &b"PROXY TCP4 192.0.2.1 192.0.2.2 1234 80\r\n"[..],
@@ -416,8 +421,14 @@ fn malformed_proxy_header_is_refused_by_accept_proxy_protocol() {
     let mut huge_v2 = b"\r\n\r\n\0\r\nQUIT\n\x21\x11\xff\xff".to_vec();
     huge_v2.extend_from_slice(&[7; 64]);
     let cases: [(&str, &[u8]); 5] = [
-        ("a bad address", b"PROXY TCP4 999.0.2.1 192.0.2.2 1234 80\r\nhi"),
-        ("a bad port", b"PROXY TCP4 192.0.2.1 192.0.2.2 99999 80\r\nhi"),
+        (
+            "a bad address",
+            b"PROXY TCP4 999.0.2.1 192.0.2.2 1234 80\r\nhi",
+        ),
+        (
+            "a bad port",
+            b"PROXY TCP4 192.0.2.1 192.0.2.2 99999 80\r\nhi",
+        ),
         ("no header", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
         ("a v1 line with no end", &long_v1),
         ("a v2 header announcing a 64 kB address block", &huge_v2),
@@ -478,11 +489,7 @@ fn h2_get_big(port: u16, settings: &[(u16, u32)], connection_window: u32) -> Tcp
     // SETTINGS ACK; HEADERS: GET http://a/big (HPACK: static :method GET, :scheme http,
     // literal :authority a, literal :path /big).
     let mut out = h2_frame(4, 1, 0, &[]);
-    let block = [
-        &[0x82, 0x86, 0x41, 0x01, b'a', 0x44, 0x04][..],
-        b"/big",
-    ]
-    .concat();
+    let block = [&[0x82, 0x86, 0x41, 0x01, b'a', 0x44, 0x04][..], b"/big"].concat();
     out.extend(h2_frame(1, 0x5, 1, &block));
     s.write_all(&out).unwrap();
     s
@@ -579,4 +586,39 @@ fn http2_client_that_never_reads_is_held_back_by_tcp() {
     );
     assert!(sent < 96 << 20, "the origin wrote {sent} bytes");
     assert!(during < before + 32 * MB, "{before} kB -> {during} kB");
+}
+
+#[test]
+fn http2_ping_flood_from_a_client_that_never_reads_is_held_back() {
+    let (_cb, e, port) = start(
+        "hostile-h2-ping",
+        "pipy()\n.listen(PORT).serveHTTP(new Message('hello'))\n",
+    );
+    let mut s = connect(port);
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    out.extend(h2_frame(4, 0, 0, &[]));
+    s.write_all(&out).unwrap();
+    h2_read_settings(&mut s);
+    s.write_all(&h2_frame(4, 1, 0, &[])).unwrap();
+    let before = rss_kb(e.pid());
+    // 2,000,000 PINGs (34 MB) whose ACKs are never read.
+    const PINGS: u64 = 2_000_000;
+    let mut w = s.try_clone().unwrap();
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = sent.clone();
+    std::thread::spawn(move || {
+        let batch = h2_frame(6, 0, 0, b"12345678").repeat(1000);
+        for _ in 0..PINGS / 1000 {
+            if w.write_all(&batch).is_err() {
+                return;
+            }
+            counter.fetch_add(1000, Ordering::Relaxed);
+        }
+    });
+    std::thread::sleep(Duration::from_secs(5));
+    let during = rss_kb(e.pid());
+    let n = sent.load(Ordering::Relaxed);
+    println!("HTTP/2 PING flood: RSS {before} kB -> {during} kB with {n} PINGs sent, no ACK read");
+    assert!(n < PINGS, "all {PINGS} PINGs went in while no ACK was read");
+    assert!(during < before + 16 * MB, "{before} kB -> {during} kB");
 }

@@ -140,22 +140,28 @@ impl Decoder {
                     if h.opcode == CONTINUATION && !self.in_message {
                         return malformed("a continuation frame outside a fragmented message");
                     }
+                    if h.opcode != CONTINUATION && self.in_message {
+                        return malformed("a new message inside a fragmented one");
+                    }
+                    // Checked before the message starts: a frame announced over the limit
+                    // gives no (empty) message at all.
+                    let size = if h.opcode == CONTINUATION {
+                        self.message_size + h.payload
+                    } else {
+                        h.payload
+                    };
+                    if size > self.max_size as u64 {
+                        return Err(DecodeError::TooLarge {
+                            size,
+                            limit: self.max_size,
+                        });
+                    }
+                    self.message_size = size;
                     if h.opcode != CONTINUATION {
-                        if self.in_message {
-                            return malformed("a new message inside a fragmented one");
-                        }
                         self.in_message = true;
-                        self.message_size = 0;
                         out.push(Part::Start {
                             opcode: h.opcode,
                             masked: h.mask.is_some(),
-                        });
-                    }
-                    self.message_size += h.payload;
-                    if self.message_size > self.max_size as u64 {
-                        return Err(DecodeError::TooLarge {
-                            size: self.message_size,
-                            limit: self.max_size,
                         });
                     }
                     self.buf.advance(h.len);

@@ -52,9 +52,7 @@ fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
         max_size: size_option(b, 0, "maxMessageSize", DEFAULT_MAX_SIZE)?,
         require_mask: match b.option(0, "requireMask") {
             None => false,
-            Some(v) => v
-                .as_bool()
-                .ok_or("option requireMask must be a boolean")?,
+            Some(v) => v.as_bool().ok_or("option requireMask must be a boolean")?,
         },
     }))
 }

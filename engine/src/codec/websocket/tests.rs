@@ -127,6 +127,7 @@ fn framing_rules_and_the_limit() {
     let mut out = Vec::new();
     let r = Decoder::new(100).feed(b"\x82\x7e\x10\x00", &mut out);
     assert!(matches!(r, Err(DecodeError::TooLarge { .. })));
+    assert!(out.is_empty(), "no message starts: {out:?}");
     // Two fragments of 60 bytes: the second takes the message over 100.
     let mut d = Decoder::new(100);
     let mut wire = b"\x02\x3c".to_vec();
@@ -145,7 +146,9 @@ fn a_server_decoder_refuses_unmasked_frames() {
     let r = d.feed(b"\x81\x02hi", &mut out);
     assert!(matches!(r, Err(DecodeError::Malformed(_))), "{r:?}");
     // A control frame too.
-    let r = Decoder::new(100).require_mask(true).feed(b"\x89\x00", &mut out);
+    let r = Decoder::new(100)
+        .require_mask(true)
+        .feed(b"\x89\x00", &mut out);
     assert!(r.is_err());
 }
 
