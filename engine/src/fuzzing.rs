@@ -14,6 +14,7 @@ pub struct FilterHarness {
     layout: Rc<PipelineLayout>,
     runtime: tokio::runtime::Runtime,
     local: tokio::task::LocalSet,
+    settle: usize,
     _program: crate::loader::Program,
 }
 
@@ -51,8 +52,17 @@ impl FilterHarness {
             layout,
             runtime,
             local: tokio::task::LocalSet::new(),
+            settle: 1,
             _program: program,
         })
+    }
+
+    /// Lets the tasks a pipeline started run `yields` turns after each input instead of one:
+    /// for filters that hand their work to tasks (the HTTP/2 server runs a connection task
+    /// and a task per stream).
+    pub fn settle(mut self, yields: usize) -> FilterHarness {
+        self.settle = yields.max(1);
+        self
     }
 
     /// Feeds a fuzzer's input: its first byte picks the chunk size (1 to 64 bytes), the rest
@@ -69,6 +79,7 @@ impl FilterHarness {
     /// the pipeline output.
     pub fn feed(&self, input: &[u8], chunk: usize) -> usize {
         let layout = self.layout.clone();
+        let settle = self.settle;
         let input = Bytes::copy_from_slice(input);
         self.local.block_on(&self.runtime, async move {
             let count = Rc::new(std::cell::Cell::new(0usize));
@@ -83,7 +94,9 @@ impl FilterHarness {
                 at = end;
             }
             pipeline.input(StreamEnd::ok());
-            tokio::task::yield_now().await;
+            for _ in 0..settle {
+                tokio::task::yield_now().await;
+            }
             drop(pipeline);
             count.get()
         })

@@ -4,7 +4,8 @@
 //!
 //! The decoder streams payloads (a large message is never held whole) and checks the framing
 //! rules: no reserved bits (no extension is negotiated), known opcodes only, control frames
-//! unfragmented and at most 125 bytes, continuation frames only inside a fragmented message.
+//! unfragmented and at most 125 bytes, continuation frames only inside a fragmented message;
+//! and, on the server side when asked ([`Decoder::require_mask`]), a mask on every frame.
 //! A control frame that arrives between the fragments of a message comes out right after
 //! that message, since messages on a stream do not nest.
 
@@ -65,6 +66,7 @@ pub struct Decoder {
     message_size: u64,
     held: Vec<Part>,
     max_size: usize,
+    require_mask: bool,
 }
 
 impl Decoder {
@@ -77,7 +79,15 @@ impl Decoder {
             message_size: 0,
             held: Vec::new(),
             max_size,
+            require_mask: false,
         }
+    }
+
+    /// Refuses unmasked frames, as a server must (RFC 6455 section 5.1: a client masks every
+    /// frame, and the server fails the connection on one that is not).
+    pub fn require_mask(mut self, on: bool) -> Self {
+        self.require_mask = on;
+        self
     }
 
     /// Takes bytes and appends what they complete to `out`.
@@ -118,6 +128,9 @@ impl Decoder {
                     let Some(h) = header(&self.buf)? else {
                         return Ok(());
                     };
+                    if self.require_mask && h.mask.is_none() {
+                        return malformed("an unmasked frame from a client (RFC 6455 5.1)");
+                    }
                     if h.opcode >= CLOSE {
                         if !self.control(&h, out)? {
                             return Ok(());
@@ -127,22 +140,28 @@ impl Decoder {
                     if h.opcode == CONTINUATION && !self.in_message {
                         return malformed("a continuation frame outside a fragmented message");
                     }
+                    if h.opcode != CONTINUATION && self.in_message {
+                        return malformed("a new message inside a fragmented one");
+                    }
+                    // Checked before the message starts: a frame announced over the limit
+                    // gives no (empty) message at all.
+                    let size = if h.opcode == CONTINUATION {
+                        self.message_size + h.payload
+                    } else {
+                        h.payload
+                    };
+                    if size > self.max_size as u64 {
+                        return Err(DecodeError::TooLarge {
+                            size,
+                            limit: self.max_size,
+                        });
+                    }
+                    self.message_size = size;
                     if h.opcode != CONTINUATION {
-                        if self.in_message {
-                            return malformed("a new message inside a fragmented one");
-                        }
                         self.in_message = true;
-                        self.message_size = 0;
                         out.push(Part::Start {
                             opcode: h.opcode,
                             masked: h.mask.is_some(),
-                        });
-                    }
-                    self.message_size += h.payload;
-                    if self.message_size > self.max_size as u64 {
-                        return Err(DecodeError::TooLarge {
-                            size: self.message_size,
-                            limit: self.max_size,
                         });
                     }
                     self.buf.advance(h.len);

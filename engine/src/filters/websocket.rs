@@ -24,7 +24,8 @@ static DECODE: FilterDescriptor = FilterDescriptor {
     help: "Decodes WebSocket frames from Data into messages with heads {opcode, masked}",
     params: &[(
         "options",
-        "{maxMessageSize (16m): a larger message, all fragments counted, ends the stream}",
+        "{maxMessageSize (16m): a larger message, all fragments counted, ends the stream; \
+         requireMask (false): an unmasked frame ends the stream, as a server must do}",
     )],
     build: build_decode,
 };
@@ -43,11 +44,16 @@ pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
 
 struct DecodeProto {
     max_size: usize,
+    require_mask: bool,
 }
 
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     Ok(Box::new(DecodeProto {
         max_size: size_option(b, 0, "maxMessageSize", DEFAULT_MAX_SIZE)?,
+        require_mask: match b.option(0, "requireMask") {
+            None => false,
+            Some(v) => v.as_bool().ok_or("option requireMask must be a boolean")?,
+        },
     }))
 }
 
@@ -57,7 +63,7 @@ impl FilterProto for DecodeProto {
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
         Box::new(Decode {
-            decoder: websocket::Decoder::new(self.max_size),
+            decoder: websocket::Decoder::new(self.max_size).require_mask(self.require_mask),
             output: init.output,
             ended: false,
         })

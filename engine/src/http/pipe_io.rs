@@ -2,9 +2,17 @@
 //! events) hyper reads, and what hyper writes goes straight out as Data events. This lets
 //! hyper's HTTP/2 run over any stream a pipeline carries (a socket, TLS, a tunnel), not only
 //! sockets.
+//!
+//! Writes are bounded: hyper's bytes go out with the stream's own [`Tap`] current, so a socket
+//! writer (or anything that applies back-pressure) downstream that is full pauses it, and
+//! hyper's next write waits until it opens again. Hyper then stops taking from the bodies it
+//! sends, and their back-pressure reaches whoever fills them. Reads are bounded too: input
+//! queued past [`INPUT_LIMIT`] (hyper not reading, as when its writes wait) pauses the tap
+//! that delivered it until hyper has read half of it.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -12,14 +20,28 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, Bytes};
 
+use crate::net::Tap;
+
+/// Input bytes queued for hyper before the input that brings them is paused.
+pub const INPUT_LIMIT: usize = 1 << 20;
+
 /// Where hyper's output bytes go.
 pub type Sink = Rc<dyn Fn(Bytes)>;
 
 struct State {
     input: VecDeque<Bytes>,
+    /// Bytes in `input`.
+    queued: usize,
+    /// Inputs paused because `input` was over its limit.
+    paused: Vec<Rc<Tap>>,
     eof: bool,
     reader: Option<Waker>,
     sink: Option<Sink>,
+    /// Current while hyper's bytes are delivered: what they fill pauses it.
+    tap: Rc<Tap>,
+    /// Hyper waiting to write until the tap opens.
+    opened: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    writer: Option<Waker>,
 }
 
 /// One end of the stream, shared by the filter (which pushes input) and hyper (which reads
@@ -32,9 +54,14 @@ impl PipeIo {
     pub fn new(sink: Sink) -> PipeIo {
         PipeIo(Rc::new(RefCell::new(State {
             input: VecDeque::new(),
+            queued: 0,
+            paused: Vec::new(),
             eof: false,
             reader: None,
             sink: Some(sink),
+            tap: Tap::new(),
+            opened: None,
+            writer: None,
         })))
     }
 
@@ -48,7 +75,16 @@ impl PipeIo {
             if s.eof {
                 return;
             }
+            s.queued += b.len();
             s.input.push_back(b);
+            if s.queued > INPUT_LIMIT {
+                if let Some(tap) = Tap::current() {
+                    if !s.paused.iter().any(|t| Rc::ptr_eq(t, &tap)) {
+                        tap.pause();
+                        s.paused.push(tap);
+                    }
+                }
+            }
             s.reader.take()
         };
         if let Some(w) = w {
@@ -63,9 +99,13 @@ impl PipeIo {
             let mut s = self.0.borrow_mut();
             s.eof = true;
             s.sink = None;
-            s.reader.take()
+            s.opened = None;
+            for t in s.paused.drain(..) {
+                t.resume();
+            }
+            [s.reader.take(), s.writer.take()]
         };
-        if let Some(w) = w {
+        for w in w.into_iter().flatten() {
             w.wake();
         }
     }
@@ -92,6 +132,16 @@ impl hyper::rt::Read for PipeIo {
         if front.is_empty() {
             s.input.pop_front();
         }
+        s.queued -= n;
+        let resumed = if !s.paused.is_empty() && s.queued <= INPUT_LIMIT / 2 {
+            std::mem::take(&mut s.paused)
+        } else {
+            Vec::new()
+        };
+        drop(s);
+        for t in resumed {
+            t.resume();
+        }
         Poll::Ready(Ok(()))
     }
 }
@@ -99,17 +149,29 @@ impl hyper::rt::Read for PipeIo {
 impl hyper::rt::Write for PipeIo {
     fn poll_write(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let sink = self.0.borrow().sink.clone();
-        match sink {
-            Some(f) => {
-                f(Bytes::copy_from_slice(buf));
-                Poll::Ready(Ok(buf.len()))
+        let (sink, tap) = {
+            let mut s = self.0.borrow_mut();
+            let Some(sink) = s.sink.clone() else {
+                return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+            };
+            if !s.tap.is_open() {
+                let tap = s.tap.clone();
+                let opened = s
+                    .opened
+                    .get_or_insert_with(|| Box::pin(async move { tap.opened().await }));
+                if opened.as_mut().poll(cx).is_pending() {
+                    s.writer = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
             }
-            None => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
-        }
+            s.opened = None;
+            (sink, s.tap.clone())
+        };
+        Tap::enter(&tap, || sink(Bytes::copy_from_slice(buf)));
+        Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

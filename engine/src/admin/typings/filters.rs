@@ -651,10 +651,17 @@ pub static OPTIONS: &[OptionSchema] = &[
     (
         "WebSocketDecoderOptions",
         "Options of decodeWebSocket().",
-        &[(
-            "maxMessageSize",
-            SIZE,
-            "a message larger than this, all its fragments counted, ends the stream (default 16m)",
-        )],
+        &[
+            (
+                "maxMessageSize",
+                SIZE,
+                "a message larger than this, all its fragments counted, ends the stream (default 16m)",
+            ),
+            (
+                "requireMask",
+                "boolean",
+                "an unmasked frame ends the stream, as a server must do with its clients' frames (RFC 6455 5.1; default false)",
+            ),
+        ],
     ),
 ];

@@ -127,6 +127,7 @@ fn framing_rules_and_the_limit() {
     let mut out = Vec::new();
     let r = Decoder::new(100).feed(b"\x82\x7e\x10\x00", &mut out);
     assert!(matches!(r, Err(DecodeError::TooLarge { .. })));
+    assert!(out.is_empty(), "no message starts: {out:?}");
     // Two fragments of 60 bytes: the second takes the message over 100.
     let mut d = Decoder::new(100);
     let mut wire = b"\x02\x3c".to_vec();
@@ -134,6 +135,21 @@ fn framing_rules_and_the_limit() {
     assert!(d.feed(&wire, &mut out).is_ok());
     let r = d.feed(b"\x80\x3c", &mut out);
     assert!(matches!(r, Err(DecodeError::TooLarge { size: 120, .. })));
+}
+
+#[test]
+fn a_server_decoder_refuses_unmasked_frames() {
+    let mut out = Vec::new();
+    let mut d = Decoder::new(100).require_mask(true);
+    assert!(d.feed(b"\x81\x82\x00\x00\x00\x00hi", &mut out).is_ok());
+    assert_eq!(out, text(1, true, "hi"));
+    let r = d.feed(b"\x81\x02hi", &mut out);
+    assert!(matches!(r, Err(DecodeError::Malformed(_))), "{r:?}");
+    // A control frame too.
+    let r = Decoder::new(100)
+        .require_mask(true)
+        .feed(b"\x89\x00", &mut out);
+    assert!(r.is_err());
 }
 
 #[test]

@@ -215,6 +215,22 @@ fn is_manifest(text: &[u8]) -> bool {
     text.len() > 2 && text[0] == b'/' && text[1] != b'/' && text[1] != b'*'
 }
 
+/// The file paths a manifest lists, entry script first; `None` when `body` is not a manifest
+/// but a script.
+pub fn manifest_paths(body: &[u8]) -> Option<Vec<String>> {
+    if !is_manifest(body) {
+        return None;
+    }
+    let text = String::from_utf8_lossy(body);
+    let paths = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    Some(paths)
+}
+
 /// Downloads the codebase at `url`: the manifest and each file it lists (a missing file is
 /// skipped, as Pipy does), or the one script the URL names.
 pub async fn download(
@@ -227,27 +243,21 @@ pub async fn download(
         return Err(format!("GET {} answered {}", url.href, top.status));
     }
     let version = top.etag.clone().unwrap_or_default();
-    if !is_manifest(&top.body) {
+    let Some(paths) = manifest_paths(&top.body) else {
         let name = url.path[url.base.len()..].to_string();
         return Ok(Download {
             version,
             main: name.clone(),
             files: vec![(name, top.body)],
         });
-    }
-    let text = String::from_utf8_lossy(&top.body).into_owned();
-    let paths: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let main = paths.first().map(|s| s.to_string()).unwrap_or_default();
+    };
+    let main = paths.first().cloned().unwrap_or_default();
     let mut files = Vec::with_capacity(paths.len());
     for p in paths {
         let full = format!("{}{}", url.base, p);
         let a = conn.request(Method::GET, &full, None).await?;
         match a.status {
-            StatusCode::OK => files.push((p.to_string(), a.body)),
+            StatusCode::OK => files.push((p, a.body)),
             StatusCode::NOT_FOUND => {
                 tracing::warn!(target: "repo", "GET {full}: the repo has no such file; skipped")
             }
