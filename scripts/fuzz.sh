@@ -4,21 +4,26 @@
 # finds go to a temporary folder, not into the repository). Prints, per target, the inputs run
 # and the time taken; a crash stops with its input saved under engine/fuzz/artifacts/<target>/
 # and exits 1.
-#   scripts/fuzz.sh [SECONDS]
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      (no TARGET: every target)
 # Needs cargo-fuzz (installed here when missing). cargo-fuzz needs nightly flags: on a stable
 # toolchain RUSTC_BOOTSTRAP=1 allows them.
 set -euo pipefail
 cd "$(dirname "$0")/../engine/fuzz"
 secs="${1:-60}"
+shift || true
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 # -detect_leaks=0: the targets that drive real pipelines keep the script runtime alive at exit,
 # on purpose, as the engine's workers do (values a script left in cycles must never outlive it);
-# LeakSanitizer would report that one runtime as a leak after an otherwise clean run.
+# LeakSanitizer would report that one runtime as a leak after an otherwise clean run, both while
+# fuzzing (the libFuzzer flag) and at exit (ASAN_OPTIONS).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 failed=()
-for target in $(cargo fuzz list); do
+targets=("$@")
+((${#targets[@]})) || mapfile -t targets < <(cargo fuzz list)
+for target in "${targets[@]}"; do
   mkdir -p "$work/$target"
   echo "== $target: ${secs}s"
   start=$(date +%s)
