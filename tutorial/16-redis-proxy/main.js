@@ -49,8 +49,11 @@ pipy({
       ),
       (
         // Forwarded: the commands of one client connection share one server connection, and
-        // each reply is matched to its command in order.
-        $=>$.muxQueue().to(
+        // each reply is matched to its command in order. maxQueue: 0 lets any number of
+        // commands wait on that connection; the default (1) would open another connection for
+        // a command sent before the previous one's reply, and the server could then run a
+        // pipelined GET before the SET ahead of it.
+        $=>$.muxQueue({ maxQueue: 0 }).to(
           $=>$
           .encodeRESP()
           .connect('127.0.0.1:8080')
