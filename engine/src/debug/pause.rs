@@ -225,7 +225,7 @@ impl Paused {
         json!({
             "id": self.id, "program": self.program, "trace": self.trace,
             "pipeline": self.pipeline.id(),
-            "layout": { "id": layout.id, "title": crate::graph::title(layout),
+            "layout": { "id": layout.id, "title": Some(crate::graph::title(layout)).filter(|t| !t.is_empty()).unwrap_or_else(|| layout.label.clone()),
                         "module": &*layout.module, "line": layout.line },
             "index": self.index, "filter": self.filter(), "line": line,
             "event": self.evt.type_name(), "head": head, "body": body, "bodySize": size,
