@@ -228,7 +228,10 @@ export class DebugPanel {
     const p = this.program;
     const before = new Set((this.session?.paused ?? []).map((x) => x.id));
     try {
-      this.session = p ? await this.call<Session>('GET', `/api/v1/debug/programs/${seg(p)}`) : null;
+      // The overview answers 200 whether or not the program is debugged (no 404s to log).
+      const all = p ? await this.call<{ sessions: Omit<Session, 'paused'>[]; paused: Paused[] }>('GET', '/api/v1/debug') : null;
+      const mine = all?.sessions.find((x) => x.program === p);
+      this.session = mine && all ? { ...mine, paused: all.paused.filter((x) => x.program === p) } : null;
     } catch {
       this.session = null;
     }
