@@ -314,6 +314,7 @@ pub fn program_json(program: &crate::loader::Program) -> serde_json::Value {
         LayoutKind::Entrance => "entrance",
         LayoutKind::Anonymous => "anonymous",
     };
+    let lines = crate::debug::filter_lines();
     let layouts: Vec<serde_json::Value> = program
         .layouts
         .iter()
@@ -321,10 +322,12 @@ pub fn program_json(program: &crate::loader::Program) -> serde_json::Value {
             let filters: Vec<serde_json::Value> = l
                 .filters()
                 .iter()
-                .map(|f| {
+                .enumerate()
+                .map(|(i, f)| {
                     let subs: Vec<Option<usize>> =
                         f.subs().iter().map(|s| s.as_ref().map(|l| l.id)).collect();
-                    json!({ "name": f.descriptor().name, "label": f.label(), "subs": subs })
+                    let line = lines.get(l.id).and_then(|v| v.get(i)).copied();
+                    json!({ "name": f.descriptor().name, "label": f.label(), "subs": subs, "line": line })
                 })
                 .collect();
             json!({

@@ -18,6 +18,7 @@ pub mod check;
 pub mod cli;
 pub mod codebase;
 pub mod codec;
+pub mod debug;
 pub mod docs;
 pub mod event;
 pub mod filters;

@@ -40,6 +40,11 @@ pub fn set_program(name: &str) {
     PROGRAM.with(|p| *p.borrow_mut() = name.to_string());
 }
 
+/// The program this thread's log lines are tagged with (empty on the engine's own threads).
+pub fn program() -> String {
+    PROGRAM.with(|p| p.borrow().clone())
+}
+
 /// Runs `f` with this thread's log lines tagged with the program `name`, then restores the tag.
 pub fn with_program<T>(name: &str, f: impl FnOnce() -> T) -> T {
     let before = PROGRAM.with(|p| std::mem::replace(&mut *p.borrow_mut(), name.to_string()));

@@ -53,6 +53,8 @@ export interface GraphFilter {
   name: string;
   label: string;
   subs: (number | string | null)[];
+  /** The filter's line in its module, when known. */
+  line?: number | null;
 }
 
 export interface GraphLayout {

@@ -14,6 +14,7 @@ import { runningGraph, scopeControl, type Scope } from './graphscope';
 import { TutorialsPanel } from './tutorials';
 import { Dashboard } from './dashboard';
 import { Inspector } from './inspector';
+import { DebugPanel } from './debugger';
 import { installDesktop } from './desktop';
 import { installSplitters } from './splitters';
 import { RepoView } from './repo';
@@ -33,6 +34,7 @@ export class App {
   private readonly tutorials: TutorialsPanel;
   private readonly dashboard: Dashboard;
   private readonly inspector: Inspector;
+  private readonly debug: DebugPanel;
   private readonly repoView: RepoView;
   private readonly reference: ReferencePanel;
   private readonly tests: TestsPanel;
@@ -95,6 +97,21 @@ export class App {
     });
     this.dashboard = new Dashboard(this.api);
     this.inspector = new Inspector(this.api);
+    this.debug = new DebugPanel(this.api, {
+      reveal: (file, line) => void this.guard(() => this.revealIn(file, line)),
+      paused: () => {
+        this.showSide('debug');
+        const at = this.debug.pausedAt();
+        if (at?.line) void this.guard(() => this.revealIn(at.file, at.line as number));
+      },
+      changed: () => {
+        const at = this.debug.pausedAt();
+        this.graph.markFilters(this.debug.breakpointKeys(), at?.key ?? null);
+        this.editor.setBreakpoints(this.debug.breakpointLines(), at?.line ? { path: at.file, line: at.line } : null);
+      },
+    });
+    this.graph.filterExtra = (layout, index) => this.debug.graphButton(layout, index);
+    this.editor.onGutterClick = (path, line) => this.debug.gutter(path, line);
     this.repoView = new RepoView(this.api.transport);
     this.reference = new ReferencePanel(this.api);
     this.tests = new TestsPanel(this.api, {
@@ -509,6 +526,7 @@ export class App {
     const running = this.programs.filter((p) => p.running);
     const target = mine?.running ? mine : running[running.length - 1];
     this.inspector.setProgram({ codebase: target?.name ?? null, running: !!target, error: null });
+    this.debug.setProgram(mine?.running ? (name as string) : null);
   }
 
   private async run(): Promise<void> {
@@ -586,6 +604,7 @@ export class App {
       try {
         answer = await this.api.getGraph(cb.name);
         this.inspector.setGraph(cb.name, answer);
+        this.debug.setGraph(answer);
       } catch (e) {
         const loc = e instanceof ApiError ? e.location : null;
         failure = loc ? `${loc.file}:${loc.line}:${loc.column}: ${loc.error}` : (e as Error).message;
@@ -626,11 +645,12 @@ export class App {
       graph: this.graph.el,
       dashboard: this.dashboard.el,
       inspector: this.inspector.el,
+      debug: this.debug.el,
       tutorials: this.tutorials.el,
       tests: this.tests.el,
       reference: this.reference.el,
     };
-    const titles: Record<string, string> = { graph: 'Pipeline graph', dashboard: 'Dashboard', inspector: 'Inspector', tutorials: 'Tutorials', tests: 'Tests', reference: 'Reference' };
+    const titles: Record<string, string> = { graph: 'Pipeline graph', dashboard: 'Dashboard', inspector: 'Inspector', debug: 'Debug', tutorials: 'Tutorials', tests: 'Tests', reference: 'Reference' };
     const buttons = Object.keys(panes).map((key) =>
       h('button.side-tab', { 'data-key': key, 'data-testid': `tab-${key}`, onclick: () => show(key) }, titles[key]),
     );
@@ -641,6 +661,7 @@ export class App {
       if (key === 'reference') void this.reference.load();
       this.dashboard.setVisible(key === 'dashboard');
       this.inspector.setVisible(key === 'inspector');
+      this.debug.setVisible(key === 'debug');
     };
     const side = h('aside.side', {}, h('div.side-tabs', {}, buttons), ...Object.values(panes));
     show('graph');

@@ -52,10 +52,44 @@ export class EditorArea {
       fixedOverflowWidgets: true,
       // The sticky header repeated a scrolled-away line over the first visible one.
       stickyScroll: { enabled: false },
+      // The debugger's breakpoints sit in the glyph margin.
+      glyphMargin: true,
+    });
+    this.breakpointMarks = this.editor.createDecorationsCollection();
+    this.editor.onMouseDown((e) => {
+      const t = e.target;
+      if (t.type !== monaco.editor.MouseTargetType.GUTTER_GLYPH_MARGIN || !t.position || !this.active) return;
+      this.onGutterClick?.(this.active.path, t.position.lineNumber);
     });
     this.editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => void this.saveActive());
     this.editor.onDidChangeModelContent(() => this.renderTabs());
     this.render();
+  }
+
+  /** Called with a file and line when the glyph margin is clicked (the debugger's breakpoints). */
+  onGutterClick: ((path: string, line: number) => void) | null = null;
+  private readonly breakpointMarks: monaco.editor.IEditorDecorationsCollection;
+  private breakpoints = new Map<string, number[]>();
+  private pausedAt: { path: string; line: number } | null = null;
+
+  /** Marks breakpoint lines (per file) and the line a paused stream waits at. */
+  setBreakpoints(lines: Map<string, number[]>, paused: { path: string; line: number } | null): void {
+    this.breakpoints = lines;
+    this.pausedAt = paused;
+    this.renderBreakpoints();
+  }
+
+  private renderBreakpoints(): void {
+    const path = this.active?.path;
+    const marks: monaco.editor.IModelDeltaDecoration[] = (path ? (this.breakpoints.get(path) ?? []) : []).map((line) => ({
+      range: new monaco.Range(line, 1, line, 1),
+      options: { glyphMarginClassName: 'breakpoint-glyph', glyphMarginHoverMessage: { value: 'Breakpoint (click to remove)' } },
+    }));
+    if (path && this.pausedAt?.path === path) {
+      const line = this.pausedAt.line;
+      marks.push({ range: new monaco.Range(line, 1, line, 1), options: { isWholeLine: true, className: 'paused-line' } });
+    }
+    this.breakpointMarks.set(marks);
   }
 
   get activePath(): string | null {
@@ -202,6 +236,7 @@ export class EditorArea {
   private render(): void {
     this.empty.hidden = this.active !== null;
     this.renderTabs();
+    this.renderBreakpoints();
     this.onChange();
   }
 

@@ -65,6 +65,20 @@ export class GraphView {
   private readonly asciiBox: HTMLDetailsElement;
   private svgEl: SVGSVGElement | null = null;
 
+  /** Adds to a selected filter's details (the debugger's breakpoint button). */
+  filterExtra: ((layout: GraphLayout, index: number) => HTMLElement | null) | null = null;
+  private marks = { breakpoints: new Set<string>(), paused: null as string | null };
+
+  /** Marks filters (`"layoutId:index"`) with a breakpoint, and the one a stream is paused at. */
+  markFilters(breakpoints: Set<string>, paused: string | null): void {
+    this.marks = { breakpoints, paused };
+    for (const row of this.svgEl?.querySelectorAll<SVGGElement>('g.filter') ?? []) {
+      const key = `${row.closest<SVGGElement>('g.layout')?.dataset.id}:${row.dataset.filter}`;
+      row.classList.toggle('breakpoint', breakpoints.has(key));
+      row.classList.toggle('paused', paused === key);
+    }
+  }
+
   /** `reveal` opens a layout's source line in the editor. */
   constructor(private readonly reveal: (file: string, line: number) => void) {
     this.message = h('div.graph-message', { 'data-testid': 'graph-message' });
@@ -107,6 +121,7 @@ export class GraphView {
     }
     this.svgEl = this.draw(graph);
     this.drawing.append(this.svgEl);
+    this.markFilters(this.marks.breakpoints, this.marks.paused);
   }
 
   private draw(graph: Graph): SVGSVGElement {
@@ -193,6 +208,7 @@ export class GraphView {
       l.filters.forEach((f, i) => {
         const row = svg('g', { class: 'filter', 'data-filter': i, transform: `translate(0,${HEAD_H + i * ROW_H})` });
         row.append(svg('rect', { x: 2, y: 0, width: BOX_W - 4, height: ROW_H, class: 'filter-bg' }));
+        row.append(svg('circle', { cx: BOX_W - 12, cy: ROW_H / 2, r: 4, class: 'bp-dot' }));
         row.append(svg('text', { x: 12, y: 14, class: 'filter-label' }, clip(f.label || f.name, 24)));
         row.append(svg('title', {}, f.label || f.name));
         row.addEventListener('click', (e) => {
@@ -257,6 +273,7 @@ export class GraphView {
             {},
             h('div', {}, h('b', {}, f.name), f.label && f.label !== f.name ? ` — ${f.label}` : ''),
             f.subs?.length ? h('div.muted', {}, 'Sub-pipelines: ', f.subs.map((s) => name(s === null ? null : String(s))).join(', ')) : null,
+            filter !== undefined ? this.filterExtra?.(l, filter) : null,
           )
         : h('div.muted', {}, `${l.filters.length} filter${l.filters.length === 1 ? '' : 's'}`),
     );

@@ -184,7 +184,9 @@ pub fn send(body: &Value) -> Res {
             &([127, 0, 0, 1], port as u16).into(),
             Duration::from_secs(5),
         )?;
-        s.set_read_timeout(Some(Duration::from_secs(15)))?;
+        // A request paused in the debugger may wait as long as the debug timeout.
+        let wait = Duration::from_secs(15) + crate::debug::longest_timeout().unwrap_or_default();
+        s.set_read_timeout(Some(wait))?;
         s.write_all(req.as_bytes())?;
         let mut out = Vec::new();
         s.take(8 << 20).read_to_end(&mut out)?;

@@ -4,6 +4,7 @@
 //! stopped through the [`ProgramHost`](crate::host::ProgramHost).
 
 mod assets;
+mod debug;
 mod health;
 pub(crate) mod http;
 mod inspect;

@@ -92,6 +92,7 @@ pub async fn route(
             }
         }
         (Method::DELETE, [name]) => {
+            crate::debug::disable(name);
             let h = admin.host.clone();
             let n = name.to_string();
             match tokio::task::spawn_blocking(move || h.stop_program(&n)).await {

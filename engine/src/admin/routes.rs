@@ -361,6 +361,7 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             empty(StatusCode::NO_CONTENT)
         }
         (m, ["programs", rest @ ..]) => super::programs::route(admin, m, rest, req).await,
+        (m, ["debug", rest @ ..]) => super::debug::route(admin, m, rest, req).await,
         (Method::GET, ["log"]) => {
             let after = req
                 .uri()

@@ -16,7 +16,7 @@ mod layout;
 pub use context::Context;
 pub use layout::{Filter, FilterInit, FilterProto, LayoutKind, PipelineLayout};
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
@@ -80,6 +80,8 @@ pub struct Pipeline {
     context: Rc<Context>,
     filters: RefCell<Vec<Box<dyn Filter>>>,
     queue: RefCell<VecDeque<(usize, Event)>>,
+    /// Paused by the debugger: events wait in `queue` until it releases the pipeline.
+    held: Cell<bool>,
     output: Output,
     /// Remaining modules of a `chain()` this pipeline is a stage of.
     chain: Option<ChainRest>,
@@ -138,6 +140,7 @@ impl Pipeline {
                 context,
                 filters: RefCell::new(filters),
                 queue: RefCell::new(VecDeque::new()),
+                held: Cell::new(false),
                 output,
                 chain,
                 on_result: RefCell::new(None),
@@ -202,15 +205,32 @@ impl Pipeline {
 
     /// Delivers `evt` to filter `index`, or to the pipeline output past the last filter.
     pub fn deliver(self: &Rc<Self>, index: usize, evt: Event) {
+        if self.held.get() {
+            self.queue.borrow_mut().push_back((index, evt));
+            return;
+        }
+        self.pump(index, evt, true);
+    }
+
+    /// The delivery loop; `fresh` is false for an event the debugger held and lets go (it was
+    /// recorded and checked against breakpoints when it first arrived).
+    fn pump(self: &Rc<Self>, index: usize, evt: Event, mut fresh: bool) {
         let Ok(mut filters) = self.filters.try_borrow_mut() else {
             self.queue.borrow_mut().push_back((index, evt));
             return;
         };
         let mut next = Some((index, evt));
-        while let Some((i, e)) = next {
-            if let Some(t) = self.context.trace() {
+        while let Some((i, mut e)) = next {
+            if let (Some(t), true) = (self.context.trace(), fresh) {
                 self.trace(t, i, &e);
+                if crate::debug::armed() {
+                    match crate::debug::arrive(self, t, i, e) {
+                        Some(back) => e = back,
+                        None => return, // paused: the debugger holds the event
+                    }
+                }
             }
+            fresh = true;
             if i < filters.len() {
                 filters[i].process(e);
             } else {
@@ -218,6 +238,27 @@ impl Pipeline {
             }
             next = self.queue.borrow_mut().pop_front();
         }
+    }
+
+    /// Pauses delivery (the debugger): events queue up until [`Pipeline::release`].
+    pub(crate) fn hold(&self) {
+        self.held.set(true);
+    }
+
+    /// Resumes delivery with the held event `evt` into filter `index`, then the queued ones.
+    pub(crate) fn release(self: &Rc<Self>, index: usize, evt: Event) {
+        self.held.set(false);
+        self.pump(index, evt, false);
+    }
+
+    /// The events waiting while the pipeline is held (filter index, event).
+    pub(crate) fn queued(&self) -> Vec<(usize, Event)> {
+        self.queue.borrow().iter().cloned().collect()
+    }
+
+    /// Forgets the waiting events (the debugger drops the stream).
+    pub(crate) fn clear_queue(&self) {
+        self.queue.borrow_mut().clear();
     }
 
     fn trace(&self, trace: u64, i: usize, e: &Event) {
