@@ -142,7 +142,7 @@ pub fn events(name: &str) -> Option<(&'static str, &'static str)> {
         ),
         "muxFastCGI" => (
             "request messages: head {role, keepAlive, params}, standard input as the body",
-            "the application's answers: head {appStatus, protocolStatus, stderr}, standard output as the body",
+            "the application's answers: standard output as the body, {appStatus, protocolStatus, stderr} in the tail",
         ),
         "depositMessage" => (MESSAGES, "the same messages, their bodies read back from the spool file"),
         "detectProtocol" => ("Data", "its input, unchanged (the callback is told the protocol)"),
