@@ -432,7 +432,13 @@ async fn run(
     let clock_job = match opts.clock.as_ref().map(|c| c.join()).transpose() {
         Ok(job) => job,
         Err(message) => {
-            fail(&tx, LoadError { message, ..Default::default() });
+            fail(
+                &tx,
+                LoadError {
+                    message,
+                    ..Default::default()
+                },
+            );
             return None;
         }
     };
