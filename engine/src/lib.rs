@@ -16,6 +16,7 @@
 pub mod admin;
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod codebase;
 pub mod codec;
 pub mod debug;

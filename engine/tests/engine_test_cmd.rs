@@ -328,3 +328,65 @@ fn files_reuse_mock_ports_and_a_wait_checks_what_arrived_later() {
     );
     assert!(out.ends_with("3 passed, 1 failed\n"), "{out}");
 }
+
+#[test]
+fn advance_steps_move_the_programs_clock_so_a_rate_limit_runs_in_simulated_time() {
+    let (front, app) = (free_port(), free_port());
+    let cb = Codebase::new("etest-clock");
+    // One request per two minutes; each answer says how long the throttle held it, by the
+    // script's clock.
+    cb.file(
+        "main.js",
+        &format!(
+            "var quota = new algo.Quota(1, {{ per: '120s' }})\n\
+             var $arrived, $took\n\
+             pipy.listen({front}, $=>$.demuxHTTP().to($=>$\n\
+               .handleMessageStart(() => {{ $arrived = Date.now() }})\n\
+               .throttleMessageRate(quota)\n\
+               .handleMessageStart(() => {{ $took = Math.round((Date.now() - $arrived) / 1000) }})\n\
+               .muxHTTP().to($=>$.connect('127.0.0.1:{app}'))\n\
+               .handleMessageStart(res => {{ res.head.headers['x-took'] = String($took) }})))\n"
+        ),
+    );
+    let step = |name: &str, advance: &str, took: &str, count: u32| {
+        format!(
+            r#"{{"name": "{name}", "request": {{"port": {front}, "path": "/{name}"}}{advance},
+    "expect": {{"headers": {{"x-took": "{took}"}}, "forwarded": {{"app": {{"count": {count}, "path": "/{name}"}}}}}}}}"#
+        )
+    };
+    cb.file(
+        "check.json",
+        &format!(
+            r#"{{"mocks": [{{"name": "app", "port": {app}, "body": "app"}}], "steps": [
+  {},
+  {},
+  {{"name": "a minute on, the held one was the last forwarded", "advance": "60s", "expect": {{"forwarded": {{"app": {{"path": "/held"}}}}}}}},
+  {},
+  {}
+]}}"#,
+            step("first", "", "0", 1),
+            step("held", r#", "advance": "120s""#, "120", 1),
+            // The quota refills every two minutes from the start: at 3 minutes, one more
+            // waits one minute. After it, an advance too short leaves the next unanswered.
+            step("again", r#", "advance": "2m""#, "60", 1),
+            step("too-soon", r#", "advance": "1s""#, "0", 1),
+        ),
+    );
+    let began = std::time::Instant::now();
+    let (code, out, err) = engine_test(&[cb.dir.to_str().unwrap()]);
+    let wall = began.elapsed();
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("ok   first\nok   held\n"), "{out}");
+    assert!(
+        out.contains("ok   a minute on, the held one was the last forwarded\n"),
+        "{out}"
+    );
+    assert!(out.contains("ok   again\n"), "{out}");
+    assert!(
+        out.contains("FAIL too-soon: no complete answer within 10s"),
+        "{out}"
+    );
+    assert!(out.ends_with("4 passed, 1 failed\n"), "{out}");
+    // Five simulated minutes passed; the last step waits out its 10 real seconds.
+    assert!(wall.as_secs() < 60, "took {wall:?}");
+}

@@ -12,6 +12,7 @@
 //! before the first one runs, so a mistake in the file is reported, naming its step, before
 //! anything is sent.
 
+pub mod clock;
 pub mod expect;
 pub mod mock;
 pub mod raw;
@@ -64,6 +65,17 @@ pub async fn run(spec: &Value, admin_port: u16) -> Result<Value, String> {
 /// (`x-sluice-trace`): its result then carries `"trace"`, the id the program answered with
 /// (the inspector's `GET /api/v1/trace/{id}`), and that header is left out of `actual`.
 pub async fn run_traced(spec: &Value, admin_port: u16, trace: bool) -> Result<Value, String> {
+    run_with_clock(spec, admin_port, trace, None).await
+}
+
+/// [`run_traced`] against a program started with the test clock `test_clock`, which steps with
+/// `"advance"` move on (without one, such steps are refused).
+pub async fn run_with_clock(
+    spec: &Value,
+    admin_port: u16,
+    trace: bool,
+    test_clock: Option<&crate::clock::TestClock>,
+) -> Result<Value, String> {
     let steps = spec
         .get("steps")
         .and_then(Value::as_array)
@@ -75,7 +87,20 @@ pub async fn run_traced(spec: &Value, admin_port: u16, trace: bool) -> Result<Va
             .get("wait")
             .and_then(Value::as_u64)
             .map(Duration::from_millis);
-        let step = if wait.is_some() && s.get("request").is_none() {
+        let step_name = || {
+            s.get("name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("step {}", i + 1))
+        };
+        let advance = clock::parse(&step_name(), s)?;
+        if advance.is_some() && test_clock.is_none() {
+            return Err(format!(
+                "{}: \"advance\" needs a clock the test can move: run it with engine test",
+                step_name()
+            ));
+        }
+        let step = if (wait.is_some() || advance.is_some()) && s.get("request").is_none() {
             None
         } else {
             let mut step = parse_step(s, i, admin_port)?;
@@ -86,14 +111,32 @@ pub async fn run_traced(spec: &Value, admin_port: u16, trace: bool) -> Result<Va
             }
             Some(step)
         };
-        parsed.push((s, wait, step));
+        parsed.push((s, wait, advance, step));
     }
     let mocks = Mocks::start(spec.get("mocks")).await?;
     let mut results = Vec::new();
     let (mut passed, mut failed) = (0, 0);
-    for (i, (s, wait, step)) in parsed.into_iter().enumerate() {
-        if let Some(pause) = wait {
-            tokio::time::sleep(pause).await;
+    for (i, (s, wait, advance, step)) in parsed.into_iter().enumerate() {
+        if wait.is_some() || (advance.is_some() && step.is_none()) {
+            let began = std::time::Instant::now();
+            if let Some(pause) = wait {
+                tokio::time::sleep(pause).await;
+            }
+            let mut moved = Ok(());
+            if let (Some(by), None, Some(c)) = (advance, &step, test_clock) {
+                moved = c.advance(by).await;
+            }
+            if let Err(e) = &moved {
+                failed += 1;
+                results.push(json!({
+                    "name": s.get("name").and_then(Value::as_str).map(str::to_string)
+                        .unwrap_or_else(|| format!("step {}", i + 1)),
+                    "pass": false, "request": Value::Null, "expected": s["expect"],
+                    "actual": Value::Null, "error": e, "problems": [e],
+                    "ms": began.elapsed().as_millis() as u64,
+                }));
+                continue;
+            }
             if step.is_none() {
                 // A pause that expects something forwarded checks what the mocks received
                 // since the last request was sent, the pause included (a batched log, say).
@@ -115,7 +158,7 @@ pub async fn run_traced(spec: &Value, admin_port: u16, trace: bool) -> Result<Va
                         "actual": Value::Null,
                         "error": Value::Null,
                         "problems": problems,
-                        "ms": pause.as_millis() as u64,
+                        "ms": began.elapsed().as_millis() as u64,
                         "forwarded": mock::to_json(&received),
                     }));
                 }
@@ -128,7 +171,17 @@ pub async fn run_traced(spec: &Value, admin_port: u16, trace: bool) -> Result<Va
         let expect = s.get("expect").cloned().unwrap_or_else(|| json!({}));
         mocks.clear();
         let began = std::time::Instant::now();
-        let outcome = tokio::time::timeout(STEP_TIMEOUT, send(&step, &expect)).await;
+        let answer = tokio::time::timeout(STEP_TIMEOUT, send(&step, &expect));
+        let moved = async {
+            match (advance, test_clock) {
+                (Some(by), Some(c)) => {
+                    tokio::time::sleep(clock::SETTLE).await;
+                    c.advance(by).await
+                }
+                _ => Ok(()),
+            }
+        };
+        let (outcome, moved) = tokio::join!(answer, moved);
         let mut trace_id = None;
         let (actual, error, mut problems) = match outcome {
             Ok(Ok(mut a)) => {
@@ -147,6 +200,9 @@ pub async fn run_traced(spec: &Value, admin_port: u16, trace: bool) -> Result<Va
                 (None, Some(e.clone()), vec![e])
             }
         };
+        if let Err(e) = moved {
+            problems.push(e);
+        }
         let received = mocks.received();
         if let Some(want) = expect.get("forwarded") {
             problems.extend(forwarded_problems(want, &received));

@@ -239,9 +239,17 @@ fn run_spec(
         _ => None,
     };
     let target = scratch.as_ref().map_or(root, |s| s.dir.as_path());
+    // A file with an "advance" step runs the program on a clock that only the test moves.
+    let test_clock = spec["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s.get("advance").is_some())
+        .then(crate::clock::TestClock::new);
     let host = Arc::new(ProgramHost::new(RunOptions {
         quiet: true,
         threads: 1,
+        clock: test_clock.clone(),
         ..Default::default()
     }));
     host.start_with_main("test", target.to_path_buf(), settings.main, services)
@@ -266,7 +274,7 @@ fn run_spec(
         } else {
             0
         };
-        crate::check::run_traced(spec, admin_port, trace).await
+        crate::check::run_with_clock(spec, admin_port, trace, test_clock.as_ref()).await
     });
     host.stop();
     result

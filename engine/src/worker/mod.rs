@@ -56,6 +56,9 @@ pub struct RunOptions {
     /// listening ports and tags its log lines. Several programs with different names can run
     /// in one engine side by side.
     pub program: String,
+    /// `engine test`'s clock: when given, the program's clock stands still until the test
+    /// moves it on (see [`crate::clock`]).
+    pub clock: Option<crate::clock::TestClock>,
 }
 
 /// Why a program did not start, with the place in the codebase when known.
@@ -429,6 +432,19 @@ async fn run(
         );
         return None;
     }
+    let clock_job = match opts.clock.as_ref().map(|c| c.join()).transpose() {
+        Ok(job) => job,
+        Err(message) => {
+            fail(
+                &tx,
+                LoadError {
+                    message,
+                    ..Default::default()
+                },
+            );
+            return None;
+        }
+    };
     let program = match loader::load(codebase.main(), &opts.services) {
         Ok(p) => p,
         Err(e) => {
@@ -466,6 +482,7 @@ async fn run(
             return Some(program);
         }
     };
+    jobs.extend(clock_job);
     match start_tasks(&program) {
         Ok(t) => jobs.extend(t),
         Err(e) => {

@@ -1,0 +1,4 @@
+// The end of the chain.
+pipy()
+  .pipeline()
+  .replaceMessage(new Message('hello\n'))
