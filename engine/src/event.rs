@@ -1,4 +1,4 @@
-//! Events: what flows through pipelines (spec §1).
+//! Events: what flows through pipelines (docs/concepts.md, "Events").
 //!
 //! A stream is a sequence of events: raw `Data`, messages bracketed by `MessageStart` and
 //! `MessageEnd`, and exactly one `StreamEnd`. Events are cheap to clone: `Data` is a
@@ -42,7 +42,7 @@ pub struct StreamEnd {
 /// Why a stream ended abnormally.
 #[derive(Clone, Debug)]
 pub enum StreamError {
-    /// One of the named error codes of spec §1.2.
+    /// One of the named error codes (docs/reference/api.md, ErrorName).
     Code(ErrorCode),
     /// A script error or a value given to `new StreamEnd(value)`.
     Runtime(RuntimeError),
@@ -59,7 +59,8 @@ pub enum RuntimeError {
 
 macro_rules! error_codes {
     ($($name:ident = $status:expr, $text:expr;)*) => {
-        /// Named stream-end error codes (spec §1.2), in Pipy's numbering from 1.
+        /// Named stream-end error codes (docs/reference/api.md, ErrorName), in Pipy's numbering
+        /// from 1.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum ErrorCode { $($name),* }
 

@@ -1,5 +1,5 @@
-//! The ASCII pipeline graph logged at start-up (spec §6.6, the [A] drawing the seed article
-//! shows). The IDE's graph view and `--check` reuse it.
+//! The ASCII pipeline graph logged at start-up, drawn as Pipy draws it. The IDE's graph view and
+//! `--check` reuse it.
 
 use std::rc::Rc;
 

@@ -1,4 +1,4 @@
-//! Durations and sizes as scripts write them (spec §3.8).
+//! Durations and sizes as scripts write them (docs/reference/api.md, Duration and Size).
 
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
-// algo.LoadBalancer (spec §5.2, Pipy 1.5's unified balancer). Targets sit in a queue ordered
-// by load; each has a step of (total weight / its weight). Round robin adds a step per pick,
-// so picks follow the weights; least load also takes the step back when a resource is freed.
-// allocate() hands out a Resource ({target, free()}) from the target's pool of resources:
-// a new one per allocation, or with `capacity` N at most N, shared by load.
+// algo.LoadBalancer (Pipy 1.5's unified balancer; docs/reference/api.md). Targets sit in a queue
+// ordered by load; each has a step of (total weight / its weight). Round robin adds a step per
+// pick, so picks follow the weights; least load also takes the step back when a resource is freed.
+// allocate() hands out a Resource ({target, free()}) from the target's pool of resources: a new one
+// per allocation, or with `capacity` N at most N, shared by load.
 'use strict';
 (function (algo) {
   // Moves item i of `list` (whose load grew) past the items not more loaded than it.

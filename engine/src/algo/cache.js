@@ -1,4 +1,4 @@
-// algo.Cache, algo.Quota, algo.ResourcePool (spec §5.3).
+// algo.Cache, algo.Quota, algo.ResourcePool (docs/reference/api.md).
 'use strict';
 (function (algo) {
   function seconds(v) { return globalThis.__sluice.seconds(v); }

@@ -1,4 +1,4 @@
-// Load balancers (spec §5.2): weighted round robin, least work, hashing.
+// Load balancers (docs/reference/api.md): weighted round robin, least work, hashing.
 'use strict';
 (function (algo) {
   function targetsOf(targets) {

@@ -1,5 +1,5 @@
-// algo.Percentile (spec §5.3): counts samples into buckets (upper limits, ascending) and
-// estimates a percentile by interpolating inside the bucket that reaches it, as Pipy does.
+// algo.Percentile (docs/reference/api.md): counts samples into buckets (upper limits, ascending)
+// and estimates a percentile by interpolating inside the bucket that reaches it, as Pipy does.
 'use strict';
 (function (algo) {
   class Percentile {

@@ -1,5 +1,5 @@
-// algo.SharedMap (spec §5.3): a named map every worker thread of the process shares. Values
-// cross threads as JSON (script/shared.rs), so a value read back is a copy.
+// algo.SharedMap (docs/reference/api.md): a named map every worker thread of the process shares.
+// Values cross threads as JSON (script/shared.rs), so a value read back is a copy.
 'use strict';
 (function (algo) {
   const __N = globalThis.__native;

@@ -1,4 +1,4 @@
-// algo.URLRouter (spec §5.1): host + path routing with prefix ('/x/*') and exact rules.
+// algo.URLRouter (docs/reference/api.md): host + path routing with prefix ('/x/*') and exact rules.
 'use strict';
 (function (algo) {
   function splitPath(p) { return p.split('/').filter(s => s.length > 0); }

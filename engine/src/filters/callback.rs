@@ -7,7 +7,7 @@ use crate::event::{Event, MessageTail};
 use crate::pipeline::{Context, Output};
 use crate::script::{self, JsMessage, JsValue, ScriptError};
 
-/// Logs a callback error and ends the stream with `RuntimeError` (spec §2.2).
+/// Logs a callback error and ends the stream with `RuntimeError`.
 pub fn fail(output: &Output, filter: &str, err: &ScriptError) {
     crate::metrics::builtin().script_exceptions.inc();
     tracing::error!("{filter}(): {err}");

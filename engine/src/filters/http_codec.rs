@@ -1,6 +1,6 @@
 //! The explicit HTTP/1.x codec filters: `decodeHTTPRequest`, `decodeHTTPResponse`,
-//! `encodeHTTPRequest`, `encodeHTTPResponse` (spec §4.3). They turn a byte stream into
-//! messages and back without any sub-pipeline.
+//! `encodeHTTPRequest`, `encodeHTTPResponse` (docs/reference/filters.md). They turn a byte stream
+//! into messages and back without any sub-pipeline.
 
 use bytes::Bytes;
 

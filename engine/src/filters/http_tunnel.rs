@@ -1,5 +1,5 @@
-//! `acceptHTTPTunnel` and `connectHTTPTunnel` (spec §4.3): the two ends of an HTTP CONNECT
-//! (or upgrade) tunnel, inside pipelines that already speak HTTP messages (`demuxHTTP`'s
+//! `acceptHTTPTunnel` and `connectHTTPTunnel` (docs/reference/filters.md): the two ends of an HTTP
+//! CONNECT (or upgrade) tunnel, inside pipelines that already speak HTTP messages (`demuxHTTP`'s
 //! request pipelines, `muxHTTP`'s sessions).
 
 use std::rc::Rc;

@@ -1,5 +1,5 @@
-//! `acceptSOCKS` and `connectSOCKS` (spec §4.4): the server side of SOCKS 4, 4a and 5
-//! (CONNECT, no authentication) and the client side of SOCKS 5. After the handshake the
+//! `acceptSOCKS` and `connectSOCKS` (docs/reference/filters.md): the server side of SOCKS 4, 4a and
+//! 5 (CONNECT, no authentication) and the client side of SOCKS 5. After the handshake the
 //! sub-pipeline carries the tunnelled bytes, with the same context as the stream.
 
 use std::cell::{Cell, RefCell};

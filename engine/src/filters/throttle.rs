@@ -1,6 +1,7 @@
-//! Throttles: `throttleMessageRate`, `throttleDataRate`, `throttleConcurrency` (spec §4.6).
-//! Events wait in order while the quota (an `algo.Quota`, or in the early API a number per
-//! second with an optional shared account) has nothing left, and go on as it refills.
+//! Throttles: `throttleMessageRate`, `throttleDataRate`, `throttleConcurrency`
+//! (docs/reference/filters.md). Events wait in order while the quota (an `algo.Quota`, or in the
+//! early API a number per second with an optional shared account) has nothing left, and go on as it
+//! refills.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};

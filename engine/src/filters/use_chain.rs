@@ -1,5 +1,5 @@
-//! Cross-module pipelines: `use` (a plugin chain with up and down layouts and turn-down, spec
-//! §4.1.2) and `chain` ([C], spec §4.1.3). Stages share the context.
+//! Cross-module pipelines: `use` (a plugin chain with up and down layouts and turn-down) and
+//! `chain` ([C]); see docs/reference/filters.md. Stages share the context.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -1,4 +1,4 @@
-//! HTTP heads as scripts see them (spec §1.6), and back.
+//! HTTP heads as scripts see them (docs/reference/api.md, RequestHead and ResponseHead), and back.
 
 use std::rc::Rc;
 

@@ -1,4 +1,5 @@
-//! The Inbound object: the accepted connection a root context belongs to (spec §3.6).
+//! The Inbound object: the accepted connection a root context belongs to (docs/reference/api.md,
+//! Inbound).
 
 use std::cell::Cell;
 use std::net::SocketAddr;

@@ -12,7 +12,7 @@ use crate::event::{ErrorCode, Event};
 use crate::metrics::ConnectionMetrics;
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 
-/// Listen options (spec §3.3).
+/// Listen options (docs/reference/api.md, ListenOptions).
 #[derive(Clone, Debug)]
 pub struct ListenOptions {
     /// Close a connection that sends nothing for this long.

@@ -1,4 +1,4 @@
-//! Contexts: the per-stream set of script variables (spec §2.3, §2.4).
+//! Contexts: the per-stream set of script variables (docs/concepts.md, "Contexts").
 
 use std::cell::{Cell, OnceCell};
 use std::rc::Rc;

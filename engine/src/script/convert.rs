@@ -1,4 +1,4 @@
-//! Events and messages between Rust and JS (spec §1.1, §1.3 "events-like values").
+//! Events and messages between Rust and JS (docs/concepts.md, "Events").
 
 use bytes::Bytes;
 use rquickjs::{Ctx, Function, Object, TypedArray, Value};
@@ -156,7 +156,7 @@ fn type_name(v: &Value<'_>) -> &'static str {
     v.type_name()
 }
 
-/// Appends the events an events-like value stands for (spec §1.3) to `out`.
+/// Appends the events an events-like value stands for (docs/concepts.md, "Events") to `out`.
 ///
 /// `undefined`/`null` add nothing. Anything that is not an event, a Message or an array of
 /// them is an error.

@@ -1,5 +1,5 @@
-//! `stats.Counter`, `stats.Gauge` and `stats.Histogram` for scripts (spec §5.7), backed by
-//! the engine's Prometheus registry (see `metrics.rs`).
+//! `stats.Counter`, `stats.Gauge` and `stats.Histogram` for scripts (docs/reference/api.md), backed
+//! by the engine's Prometheus registry (see `metrics.rs`).
 
 use std::cell::RefCell;
 

@@ -1,4 +1,4 @@
-// The configuration API (spec §3): pipy(), Configuration, modules, context variables,
+// The configuration API (docs/reference/api.md): pipy(), Configuration, modules, context variables,
 // export/import. The Rust side reads what is recorded here (S.modules, S.layouts) and builds
 // pipeline layouts from it; see script/module.rs.
 'use strict';
@@ -177,7 +177,7 @@ S.assignVars = (id, obj) => {
   for (const k of Object.keys(obj)) if (k in m.vars) m.scope[k] = obj[k];
 };
 
-// Binds imports once every module is loaded (spec §3.1).
+// Binds imports once every module is loaded (docs/concepts.md, "Modules").
 S.finalize = () => {
   for (const { m, name, ns } of S.pendingImports) {
     const slot = S.exports[ns] && S.exports[ns][name];

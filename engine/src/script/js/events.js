@@ -1,4 +1,4 @@
-// Event classes, Data and Message as scripts see them (spec §1).
+// Event classes, Data and Message as scripts see them (docs/concepts.md, "Events").
 // Rust hands events to scripts through __sluice.toJs* helpers and reads them back with
 // __sluice.kindOf(); see script/convert.rs.
 'use strict';

@@ -1,5 +1,5 @@
-// YAML, XML and zlib (spec §5.4), as Pipy 1.5 has them. Parsing and compression are natives
-// (script/formats.rs); this file shapes what scripts see.
+// YAML, XML and zlib (docs/reference/api.md), as Pipy 1.5 has them. Parsing and compression are
+// natives (script/formats.rs); this file shapes what scripts see.
 'use strict';
 
 const __N = globalThis.__native;

@@ -1,10 +1,10 @@
-// Global helpers for scripts: console, os, JSON extras (spec §5.4, §5.8).
+// Global helpers for scripts: console, os, JSON extras (docs/reference/api.md).
 'use strict';
 
 const __N = globalThis.__native;
 const S = globalThis.__sluice;
 
-// Dump format used by console.* and dump() (spec §5.8).
+// Dump format used by console.* and dump() (docs/reference/api.md).
 function dump(v, seen) {
   if (v === undefined) return 'undefined';
   if (v === null) return 'null';
@@ -51,7 +51,7 @@ globalThis.console = {
 JSON.decode = (data, reviver) => JSON.parse(data instanceof Data ? data.toString() : String(data), reviver);
 JSON.encode = (v, replacer, space) => new Data(JSON.stringify(v, replacer, space));
 
-// Units (spec §3.8): durations in seconds, sizes in bytes.
+// Units (docs/reference/api.md, Duration and Size): durations in seconds, sizes in bytes.
 S.seconds = v => {
   if (typeof v === 'number') return v;
   const m = /^\s*([0-9.]+)\s*([a-zA-Z]*)\s*$/.exec(String(v));
@@ -67,7 +67,7 @@ S.seconds = v => {
 };
 globalThis.algo = {};
 
-// crypto (spec §5.5): certificates and keys, kept as PEM text for the TLS filters.
+// crypto (docs/reference/api.md): certificates and keys, kept as PEM text for the TLS filters.
 (function () {
   const pemOf = x => (x instanceof Data ? x.toString() : String(x));
   class Certificate {
@@ -100,7 +100,7 @@ globalThis.algo = {};
 /** The worker this runtime belongs to: { id, concurrency } ([C]). */
 globalThis.__thread = __N.thread;
 
-// stats (spec §5.7): metrics scripts define, exposed with the engine's at /metrics.
+// stats (docs/reference/api.md): metrics scripts define, exposed with the engine's at /metrics.
 (function () {
   function make(proto, kind, name, labels, buckets) {
     if (typeof name !== 'string') throw new TypeError('a metric needs a name');
@@ -139,7 +139,7 @@ globalThis.__thread = __N.thread;
   globalThis.stats = { Counter, Gauge, Histogram };
 })();
 
-// logging (spec §5.8): named loggers writing text or JSON lines to stdout, stderr or files.
+// logging (docs/reference/api.md): loggers writing text or JSON lines to stdout, stderr or files.
 (function () {
   class Logger {
     constructor(name, json) {

@@ -1,4 +1,4 @@
-// http.File and http.Directory (spec §5.6): static files from the codebase (or the file
+// http.File and http.Directory (docs/reference/api.md): static files from the codebase (or the file
 // system, or a tar archive in either), with Pipy 1.5's names, options and content types. Beyond Pipy, responses carry
 // `etag` and `last-modified`, and Directory.serve answers 304 to a request whose
 // If-None-Match or If-Modified-Since shows it has the file already.

@@ -1,5 +1,5 @@
-// IP, IPMask (alias Netmask) and IPEndpoint (spec §5.8), with Pipy 1.5's shapes. An address
-// is held as 4 bytes (IPv4) or 8 16-bit groups (IPv6); masks and ranges are worked out with
+// IP, IPMask (alias Netmask) and IPEndpoint (docs/reference/api.md), with Pipy 1.5's shapes. An
+// address is held as 4 bytes (IPv4) or 8 16-bit groups (IPv6); masks and ranges are worked out with
 // BigInt so that both versions share one code path.
 'use strict';
 

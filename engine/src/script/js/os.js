@@ -1,6 +1,6 @@
-// The `os` global as Pipy 1.5 has it (spec §5.8): environment, platform, files, folders,
-// processes and path helpers. Paths are the file system's, relative to the working directory;
-// the natives are in script/os.rs.
+// The `os` global as Pipy 1.5 has it (docs/reference/api.md): environment, platform, files,
+// folders, processes and path helpers. Paths are the file system's, relative to the working
+// directory; the natives are in script/os.rs.
 'use strict';
 
 const __N = globalThis.__native;

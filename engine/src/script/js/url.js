@@ -1,5 +1,5 @@
-// URL and URLSearchParams (spec §5.8) with Pipy 1.5's shapes: every part is a string, the
-// port defaults from the protocol, `auth`, `path` (pathname + search) and `query` (search
+// URL and URLSearchParams (docs/reference/api.md) with Pipy 1.5's shapes: every part is a string,
+// the port defaults from the protocol, `auth`, `path` (pathname + search) and `query` (search
 // without '?') are there, and a URL is read as written (no normalisation).
 'use strict';
 
