@@ -8,6 +8,7 @@ scripts/setup.sh browser
 scripts/build-ui.sh
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
+scripts/check-layers.sh
 scripts/setup.sh grpc
 scripts/setup.sh bytes
 scripts/setup.sh codecs
