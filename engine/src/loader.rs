@@ -57,6 +57,8 @@ struct Table {
     entrances: HashMap<usize, Rc<PipelineLayout>>,
     module_paths: Vec<Rc<str>>,
     module_of: Vec<usize>,
+    /// How many `task()` layouts each module has declared so far.
+    task_numbers: HashMap<usize, usize>,
 }
 
 impl Resolver for Table {
@@ -115,6 +117,7 @@ pub fn check_source(dir: &std::path::Path, src: &[u8]) -> Result<Vec<String>, St
     let codebase = Rc::new(crate::codebase::Codebase::open(&file)?);
     script::Script::install(codebase).map_err(|e| e.to_string())?;
     let r = load("/main.js", &[]).map(|p| p.graph_lines());
+    LOADED.with(|t| t.borrow_mut().take());
     script::uninstall();
     r
 }
@@ -153,85 +156,15 @@ fn load_now(main: &str, services: &[String]) -> Result<Program, String> {
                 templates.push((i, id));
             }
         }
-        let records: Array = s.get("layouts").map_err(js_err)?;
         let mut table = Table {
             layouts: Vec::new(),
             named: HashMap::new(),
             entrances: HashMap::new(),
             module_paths: module_paths.clone(),
             module_of: Vec::new(),
+            task_numbers: HashMap::new(),
         };
-        let mut task_numbers: HashMap<usize, usize> = HashMap::new();
-        let mut filter_records = Vec::new();
-        for r in records.iter::<Object>() {
-            let r = r.map_err(js_err)?;
-            let id: usize = r.get("id").map_err(js_err)?;
-            let module: usize = r.get("module").map_err(js_err)?;
-            let kind: String = r.get("kind").map_err(js_err)?;
-            let name: String = r.get("name").map_err(js_err)?;
-            let anonymous: bool = r
-                .get::<_, Option<bool>>("anonymous")
-                .map_err(js_err)?
-                .unwrap_or(false);
-            let line: u32 = r.get("line").map_err(js_err)?;
-            let save = |k: &str| -> Result<Option<JsValue>, String> {
-                let v: Value = r.get(k).map_err(js_err)?;
-                Ok((!v.is_undefined() && !v.is_null()).then(|| JsValue::save(ctx, v)))
-            };
-            let layout_kind = match kind.as_str() {
-                "listen" => LayoutKind::Listen {
-                    host: r.get("host").map_err(js_err)?,
-                    port: r.get("port").map_err(js_err)?,
-                },
-                "task" => {
-                    let n = task_numbers.entry(module).or_insert(0);
-                    *n += 1;
-                    LayoutKind::Task {
-                        when: r.get("when").map_err(js_err)?,
-                        number: *n,
-                    }
-                }
-                "admin" => LayoutKind::Admin {
-                    path: r.get("path").map_err(js_err)?,
-                },
-                "entrance" => LayoutKind::Entrance,
-                _ if anonymous => LayoutKind::Anonymous,
-                _ => LayoutKind::Named,
-            };
-            let label: String = r
-                .get::<_, Option<String>>("label")
-                .map_err(js_err)?
-                .unwrap_or_else(|| name.clone());
-            let layout = Rc::new(PipelineLayout {
-                id,
-                kind: layout_kind.clone(),
-                name: if anonymous {
-                    String::new()
-                } else {
-                    name.clone()
-                },
-                label,
-                module: module_paths[module].clone(),
-                line,
-                on_start: save("onStart")?,
-                on_end: save("onEnd")?,
-                options: save("options")?,
-                filters: OnceCell::new(),
-            });
-            match layout_kind {
-                LayoutKind::Named => {
-                    table.named.insert((module, name), layout.clone());
-                }
-                LayoutKind::Entrance => {
-                    table.entrances.insert(module, layout.clone());
-                }
-                _ => {}
-            }
-            table.layouts.push(layout);
-            table.module_of.push(module);
-            let filters: Array = r.get("filters").map_err(js_err)?;
-            filter_records.push(filters);
-        }
+        let filter_records = read_layouts(ctx, &mut table)?;
 
         // A module without a `.pipeline()` entrance whose value is a pipeline template
         // enters through that template (Pipy 1.5 would say it has no entrance).
@@ -243,59 +176,7 @@ fn load_now(main: &str, services: &[String]) -> Result<Program, String> {
                 table.entrances.insert(module, layout);
             }
         }
-
-        for (i, filters) in filter_records.into_iter().enumerate() {
-            let module = table.module_of[i];
-            let mut protos = Vec::new();
-            for f in filters.iter::<Object>() {
-                let f = f.map_err(js_err)?;
-                let name: String = f.get("name").map_err(js_err)?;
-                let line: u32 = f.get("line").map_err(js_err)?;
-                let column: u32 = f.get("column").map_err(js_err)?;
-                let file = table.module_paths[module].clone();
-                let at = |msg: String| format!("{file}:{line}:{column}: {name}(): {msg}");
-                let desc = filters::find(&name).ok_or_else(|| at("unknown filter".into()))?;
-                let args: Array = f.get("args").map_err(js_err)?;
-                let args: Vec<Value> = args
-                    .iter()
-                    .collect::<rquickjs::Result<_>>()
-                    .map_err(js_err)?;
-                let sub: Value = f.get("sub").map_err(js_err)?;
-                let dynamic = f
-                    .get::<_, Option<bool>>("dynamic")
-                    .map_err(js_err)?
-                    .unwrap_or(false);
-                let mods: Option<Array> = f.get("modules").map_err(js_err)?;
-                let modules = match mods {
-                    Some(a) => a
-                        .iter::<usize>()
-                        .collect::<rquickjs::Result<_>>()
-                        .map_err(js_err)?,
-                    None => Vec::new(),
-                };
-                let named_sub = f
-                    .get::<_, Option<bool>>("named")
-                    .map_err(js_err)?
-                    .unwrap_or(false);
-                let mut b = Builder {
-                    named_sub,
-                    ctx,
-                    args,
-                    sub: None,
-                    modules,
-                    dynamic,
-                    module,
-                    resolver: &table,
-                };
-                if !sub.is_undefined() && !sub.is_null() {
-                    let resolved: Sub = b.sub_of(&sub).map_err(at)?;
-                    b.sub = Some(resolved);
-                }
-                let proto = (desc.build)(&mut b).map_err(at)?;
-                protos.push(proto);
-            }
-            let _ = table.layouts[i].filters.set(protos);
-        }
+        build_filters(ctx, &table, 0, filter_records)?;
 
         let mut modules: Vec<(Rc<str>, Vec<Rc<PipelineLayout>>)> = module_paths
             .iter()
@@ -304,9 +185,172 @@ fn load_now(main: &str, services: &[String]) -> Result<Program, String> {
         for (i, l) in table.layouts.iter().enumerate() {
             modules[table.module_of[i]].1.push(l.clone());
         }
-        Ok(Program {
-            layouts: table.layouts,
-            modules,
-        })
+        let layouts = table.layouts.clone();
+        LOADED.with(|t| *t.borrow_mut() = Some(table));
+        Ok(Program { layouts, modules })
     })
+}
+
+thread_local! {
+    /// The layouts of the program this thread loaded last, for layouts made while it runs.
+    static LOADED: std::cell::RefCell<Option<Table>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Builds the layouts scripts declared since the program loaded (a `pipeline($=>$...)` or an
+/// `http.Agent` made in a callback) and returns them; they join the program's layouts.
+pub fn build_runtime_layouts(ctx: &rquickjs::Ctx<'_>) -> Result<Vec<Rc<PipelineLayout>>, String> {
+    LOADED.with(|t| {
+        let mut t = t.borrow_mut();
+        let table = t.as_mut().ok_or("the program has not loaded")?;
+        let first = table.layouts.len();
+        let filter_records = read_layouts(ctx, table)?;
+        build_filters(ctx, table, first, filter_records)?;
+        Ok(table.layouts[first..].to_vec())
+    })
+}
+
+/// Reads the layout records the configuration API made after those already in `table`,
+/// adds their layouts and returns each one's filter records.
+fn read_layouts<'js>(
+    ctx: &rquickjs::Ctx<'js>,
+    table: &mut Table,
+) -> Result<Vec<Array<'js>>, String> {
+    let s = script::helpers(ctx);
+    let js_err = |e: rquickjs::Error| ScriptError::from_js(ctx, e).to_string();
+    let records: Array = s.get("layouts").map_err(js_err)?;
+    let mut filter_records = Vec::new();
+    for r in records.iter::<Object>().skip(table.layouts.len()) {
+        let r = r.map_err(js_err)?;
+        let id: usize = r.get("id").map_err(js_err)?;
+        let module: usize = r.get("module").map_err(js_err)?;
+        let kind: String = r.get("kind").map_err(js_err)?;
+        let name: String = r.get("name").map_err(js_err)?;
+        let anonymous: bool = r
+            .get::<_, Option<bool>>("anonymous")
+            .map_err(js_err)?
+            .unwrap_or(false);
+        let line: u32 = r.get("line").map_err(js_err)?;
+        let save = |k: &str| -> Result<Option<JsValue>, String> {
+            let v: Value = r.get(k).map_err(js_err)?;
+            Ok((!v.is_undefined() && !v.is_null()).then(|| JsValue::save(ctx, v)))
+        };
+        let layout_kind = match kind.as_str() {
+            "listen" => LayoutKind::Listen {
+                host: r.get("host").map_err(js_err)?,
+                port: r.get("port").map_err(js_err)?,
+            },
+            "task" => {
+                let n = table.task_numbers.entry(module).or_insert(0);
+                *n += 1;
+                LayoutKind::Task {
+                    when: r.get("when").map_err(js_err)?,
+                    number: *n,
+                }
+            }
+            "admin" => LayoutKind::Admin {
+                path: r.get("path").map_err(js_err)?,
+            },
+            "entrance" => LayoutKind::Entrance,
+            _ if anonymous => LayoutKind::Anonymous,
+            _ => LayoutKind::Named,
+        };
+        let label: String = r
+            .get::<_, Option<String>>("label")
+            .map_err(js_err)?
+            .unwrap_or_else(|| name.clone());
+        let layout = Rc::new(PipelineLayout {
+            id,
+            kind: layout_kind.clone(),
+            name: if anonymous {
+                String::new()
+            } else {
+                name.clone()
+            },
+            label,
+            module: table.module_paths[module].clone(),
+            line,
+            on_start: save("onStart")?,
+            on_end: save("onEnd")?,
+            options: save("options")?,
+            filters: OnceCell::new(),
+        });
+        match layout_kind {
+            LayoutKind::Named => {
+                table.named.insert((module, name), layout.clone());
+            }
+            LayoutKind::Entrance => {
+                table.entrances.insert(module, layout.clone());
+            }
+            _ => {}
+        }
+        table.layouts.push(layout);
+        table.module_of.push(module);
+        let filters: Array = r.get("filters").map_err(js_err)?;
+        filter_records.push(filters);
+    }
+    Ok(filter_records)
+}
+
+/// Builds the filters of the layouts from index `first` on, one record list each.
+fn build_filters<'js>(
+    ctx: &rquickjs::Ctx<'js>,
+    table: &Table,
+    first: usize,
+    filter_records: Vec<Array<'js>>,
+) -> Result<(), String> {
+    let js_err = |e: rquickjs::Error| ScriptError::from_js(ctx, e).to_string();
+    for (i, filters) in filter_records.into_iter().enumerate() {
+        let i = first + i;
+        let module = table.module_of[i];
+        let mut protos = Vec::new();
+        for f in filters.iter::<Object>() {
+            let f = f.map_err(js_err)?;
+            let name: String = f.get("name").map_err(js_err)?;
+            let line: u32 = f.get("line").map_err(js_err)?;
+            let column: u32 = f.get("column").map_err(js_err)?;
+            let file = table.module_paths[module].clone();
+            let at = |msg: String| format!("{file}:{line}:{column}: {name}(): {msg}");
+            let desc = filters::find(&name).ok_or_else(|| at("unknown filter".into()))?;
+            let args: Array = f.get("args").map_err(js_err)?;
+            let args: Vec<Value> = args
+                .iter()
+                .collect::<rquickjs::Result<_>>()
+                .map_err(js_err)?;
+            let sub: Value = f.get("sub").map_err(js_err)?;
+            let dynamic = f
+                .get::<_, Option<bool>>("dynamic")
+                .map_err(js_err)?
+                .unwrap_or(false);
+            let mods: Option<Array> = f.get("modules").map_err(js_err)?;
+            let modules = match mods {
+                Some(a) => a
+                    .iter::<usize>()
+                    .collect::<rquickjs::Result<_>>()
+                    .map_err(js_err)?,
+                None => Vec::new(),
+            };
+            let named_sub = f
+                .get::<_, Option<bool>>("named")
+                .map_err(js_err)?
+                .unwrap_or(false);
+            let mut b = Builder {
+                named_sub,
+                ctx,
+                args,
+                sub: None,
+                modules,
+                dynamic,
+                module,
+                resolver: table,
+            };
+            if !sub.is_undefined() && !sub.is_null() {
+                let resolved: Sub = b.sub_of(&sub).map_err(at)?;
+                b.sub = Some(resolved);
+            }
+            let proto = (desc.build)(&mut b).map_err(at)?;
+            protos.push(proto);
+        }
+        let _ = table.layouts[i].filters.set(protos);
+    }
+    Ok(())
 }

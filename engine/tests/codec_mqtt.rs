@@ -210,3 +210,54 @@ fn a_packet_over_the_limit_ends_its_connection_only() {
         &["-t", "a/in", "-m", "small", "-q", "1"],
     );
 }
+
+/// A tiny broker written in the script: it answers CONNECT with a CONNACK head that names no
+/// `protocolLevel`, so encodeMQTT writes it at the level decodeMQTT read from the client.
+fn script_broker(port: u16) -> (Engine, Codebase) {
+    let cb = Codebase::new("mqtt-broker");
+    let main = cb.file(
+        "main.js",
+        &format!(
+            r#"
+pipy.listen({port}, $=>$
+  .decodeMQTT()
+  .replaceMessage(msg => {{
+    const t = msg.head.type
+    if (t === 'CONNECT') return new Message({{ type: 'CONNACK' }})
+    if (t === 'PUBLISH') console.log(`published ${{msg.head.topicName}}: ${{msg.body.toString()}}`)
+    if (t === 'DISCONNECT') return new StreamEnd()
+    return []
+  }})
+  .encodeMQTT()
+)
+"#
+        ),
+    );
+    let e = Engine::start(&main, &[port]);
+    (e, cb)
+}
+
+#[test]
+fn encode_mqtt_answers_a_3_1_1_client_in_3_1_1() {
+    let port = free_port();
+    let (engine, _cb) = script_broker(port);
+    // Raw bytes: a 3.1.1 CONNECT gets a 3.1.1 CONNACK (no properties length).
+    let mut s = connect(port);
+    s.write_all(b"\x10\x10\x00\x04MQTT\x04\x02\x00\x3c\x00\x04raw1")
+        .unwrap();
+    let mut connack = [0u8; 4];
+    s.read_exact(&mut connack).unwrap();
+    assert_eq!(&connack, b"\x20\x02\x00\x00");
+    // An MQTT 5 CONNECT still gets an MQTT 5 CONNACK.
+    let mut s5 = connect(port);
+    s5.write_all(b"\x10\x11\x00\x04MQTT\x05\x02\x00\x3c\x00\x00\x04raw5")
+        .unwrap();
+    let mut connack5 = [0u8; 5];
+    s5.read_exact(&mut connack5).unwrap();
+    assert_eq!(&connack5, b"\x20\x03\x00\x00\x00");
+    // A real 3.1.1 client accepts the CONNACK and publishes.
+    publish(port, "mqttv311", &["-t", "x/y", "-m", "from311", "-q", "0"]);
+    engine.wait_log("published x/y: from311", 10);
+    publish(port, "mqttv5", &["-t", "x/z", "-m", "from5", "-q", "0"]);
+    engine.wait_log("published x/z: from5", 10);
+}

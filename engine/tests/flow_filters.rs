@@ -467,6 +467,35 @@ fn link_async_links_by_name_or_by_function_later() {
 }
 
 #[test]
+fn link_async_takes_a_builder_or_to_like_link() {
+    // [C] linkAsync($=>$...), linkAsync().to($=>$...) and linkAsync().to('name').
+    let (_c, e, port) = serve(
+        "link-async-to",
+        r#"pipy()
+.listen(PORT)
+  .linkAsync($=>$.replaceData(d => new Data(`<${d}>`)))
+  .linkAsync().to($=>$
+    .replaceData(d => new Data(`(${d})`))
+    .linkAsync().to('wrap')
+  )
+.pipeline('wrap')
+  .replaceData(d => new Data(`[${d}]`))
+"#,
+    );
+    assert_eq!(text(port, "x"), "[(<x>)]");
+    drop(e);
+    // A linkAsync() that is never given its .to() is a load error naming it.
+    let cb = Codebase::new("link-async-no-to");
+    let script = cb.file("main.js", "pipeline($=>$.linkAsync())\n");
+    let (code, _out, err) = run_to_end(&[script.to_str().unwrap()], &[]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("missing .to(...) for the last filter linkAsync()"),
+        "{err}"
+    );
+}
+
+#[test]
 fn link_and_branch_run_the_on_start_of_the_chosen_pipeline() {
     let (_c, _e, port) = serve(
         "link-on-start",

@@ -143,3 +143,45 @@ println('loaded')
         "{err}"
     );
 }
+
+#[test]
+fn an_agent_made_inside_a_request_callback_runs() {
+    // http.Agent (and so a pipeline layout) made while the program runs: in a
+    // handleMessageStart that returns the request's Promise, and in a wait() condition.
+    let (up, front, waiting) = (free_port(), free_port(), free_port());
+    let cb = Codebase::new("agent-late");
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "var got = {{}}
+pipy()
+.listen({up}).serveHTTP(req => new Message(`origin ${{req.head.path}}`))
+.listen({front})
+  .demuxHTTP().to($=>$
+    .handleMessageStart(req => new http.Agent('127.0.0.1:{up}').request('GET', req.head.path)
+      .then(res => {{ got[req.head.path] = res.body.toString() }}))
+    .replaceMessage(req => new Message(`via agent: ${{got[req.head.path]}}`))
+  )
+.listen({waiting})
+  .demuxHTTP().to($=>$
+    .wait(() => new http.Agent('127.0.0.1:{up}').request('GET', '/w')
+      .then(res => {{ got.w = res.body.toString() }}))
+    .replaceMessage(() => new Message(`waited: ${{got.w}}`))
+  )
+"
+        ),
+    );
+    let engine = Engine::start(&script, &[up, front, waiting]);
+    for i in 0..3 {
+        let out = curl(&[&format!("http://127.0.0.1:{front}/r{i}")]);
+        assert_eq!(
+            out,
+            format!("via agent: origin /r{i}"),
+            "log:\n{}",
+            engine.log()
+        );
+    }
+    let out = curl(&[&format!("http://127.0.0.1:{waiting}/")]);
+    assert_eq!(out, "waited: origin /w", "log:\n{}", engine.log());
+    assert!(!engine.log().contains("only once the program has started"));
+}

@@ -177,3 +177,54 @@ fn an_empty_stream_end_first_does_not_connect() {
     let _e = Engine::start(&script, &[port]);
     assert_eq!(roundtrip(port, b""), b"end:undefined");
 }
+
+#[test]
+fn handle_stream_end_after_connect_sees_the_refusal_wherever_replace_stream_end_does() {
+    // The same placements for both filters: right after connect in a listener, in a linked
+    // sub-pipeline, and in a muxHTTP session. Each handler notes what it saw; the status port
+    // lists it (leaving out the ends without an error: the start-up probes send nothing).
+    let cb = Codebase::new("hse-refused");
+    let (refused, tcp, linked, http, status) = (
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+    );
+    let script = cb.file(
+        "main.js",
+        &format!(
+            r#"var seen = []
+pipy()
+.listen({tcp})
+  .connect('127.0.0.1:{refused}')
+  .handleStreamEnd(e => {{ seen.push(`tcp-handle:${{e.error}}`) }})
+  .replaceStreamEnd(e => {{ seen.push(`tcp-replace:${{e.error}}`); return new StreamEnd }})
+.listen({linked})
+  .link('up')
+.listen({http})
+  .demuxHTTP().to($=>$
+    .muxHTTP().to($=>$
+      .connect('127.0.0.1:{refused}')
+      .handleStreamEnd(e => {{ seen.push(`mux-handle:${{e.error}}`) }})
+    )
+  )
+.listen({status})
+  .serveHTTP(() => new Message(seen.filter(s => !s.endsWith(':undefined')).sort().join(' ')))
+.pipeline('up')
+  .connect('127.0.0.1:{refused}')
+  .handleStreamEnd(e => {{ seen.push(`link-handle:${{e.error}}`) }})
+"#
+        ),
+    );
+    let _e = Engine::start(&script, &[tcp, linked, http, status]);
+    assert_eq!(roundtrip(tcp, b"hi"), b"");
+    assert_eq!(roundtrip(linked, b"hi"), b"");
+    let _ = curl(&["-s", &format!("http://127.0.0.1:{http}/")]);
+    let seen = curl(&["-s", &format!("http://127.0.0.1:{status}/")]);
+    assert_eq!(
+        seen,
+        "link-handle:ConnectionRefused mux-handle:ConnectionRefused \
+         tcp-handle:ConnectionRefused tcp-replace:ConnectionRefused"
+    );
+}

@@ -15,11 +15,12 @@ use crate::script::{self, JsValue, ScriptError};
 static LINK_ASYNC: FilterDescriptor = FilterDescriptor {
     name: "linkAsync",
     kind: FilterKind::Link,
-    signature: "(target)",
+    signature: "([target])",
     help: "Sends events to a sub-pipeline on a later turn of the event loop; its output is the filter's",
     params: &[(
         "target",
-        "name of a sub-pipeline, a pipeline($=>$...) object, or a function() returning a name (asked until it gives one)",
+        "name of a sub-pipeline, a builder $=>$..., a pipeline($=>$...) object, or a function() \
+         returning a name (asked until it gives one); none when .to(name or $=>$...) follows",
     )],
     build,
 };
@@ -33,7 +34,13 @@ enum Target {
 }
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    let target = if b.dynamic {
+    let target = if let Some(sub) = b.sub.take() {
+        // linkAsync().to(...)
+        match sub {
+            Sub::Layout(l) => Target::Fixed(l),
+            Sub::Bypass => return Err("needs a sub-pipeline, not ''".into()),
+        }
+    } else if b.dynamic {
         let f = b.function(0).ok_or("expects a function returning a name")?;
         let names = b.resolver.all_named(b.module).into_iter().collect();
         Target::Named(f, Rc::new(names))

@@ -29,7 +29,8 @@ static ENCODE: FilterDescriptor = FilterDescriptor {
     name: "encodeMQTT",
     kind: FilterKind::Plain,
     signature: "()",
-    help: "Encodes messages into MQTT packets",
+    help: "Encodes messages into MQTT packets, at the head's protocolLevel, else the level \
+           decodeMQTT read on the same stream, else 5",
     params: &[],
     build: |_| Ok(Box::new(EncodeProto)),
 };
@@ -106,6 +107,9 @@ impl Filter for Decode {
                 }
                 let mut packets = Vec::new();
                 let r = self.decoder.feed(&b, &mut packets);
+                if self.decoder.knows_level() {
+                    self.context.set_mqtt_level(self.decoder.level());
+                }
                 for p in packets {
                     self.output
                         .emit(Event::MessageStart(Some(js::lazy(p.head))));
@@ -141,6 +145,7 @@ impl FilterProto for EncodeProto {
         Box::new(Encode {
             head: None,
             body: BytesMut::new(),
+            context: init.context,
             output: init.output,
             ended: false,
         })
@@ -149,6 +154,7 @@ impl FilterProto for EncodeProto {
 
 struct Encode {
     head: Option<Value>,
+    context: Rc<Context>,
     body: BytesMut,
     output: Output,
     ended: bool,
@@ -172,7 +178,16 @@ impl Filter for Encode {
                 }
             }
             Event::MessageEnd(end) => {
-                let Some(head) = self.head.take() else { return };
+                let Some(mut head) = self.head.take() else {
+                    return;
+                };
+                // A head without protocolLevel is written at the level decodeMQTT read on
+                // this stream (a 3.1.1 client gets 3.1.1 packets); Pipy would write MQTT 5.
+                if head.get("protocolLevel").is_none() {
+                    if let Some(level) = self.context.mqtt_level() {
+                        head = head.with("protocolLevel", level as i64);
+                    }
+                }
                 let payload = end.payload.as_ref().map(js::value_of);
                 let body = std::mem::take(&mut self.body);
                 match mqtt::encode(&head, &body, payload.as_ref()) {

@@ -24,6 +24,8 @@ pub struct Context {
     inbound: Option<Rc<Inbound>>,
     upstream: std::cell::RefCell<Option<Rc<str>>>,
     trace: Cell<Option<u64>>,
+    /// The MQTT protocol level `decodeMQTT` read on this stream (shared by its copies).
+    mqtt_level: Rc<Cell<Option<u8>>>,
 }
 
 impl Context {
@@ -35,6 +37,7 @@ impl Context {
             inbound,
             upstream: Default::default(),
             trace: Cell::new(None),
+            mqtt_level: Rc::default(),
         })
     }
 
@@ -56,6 +59,7 @@ impl Context {
             inbound: self.inbound.clone(),
             upstream: Default::default(),
             trace: Cell::new(self.trace.get()),
+            mqtt_level: self.mqtt_level.clone(),
         })
     }
 
@@ -72,6 +76,7 @@ impl Context {
             inbound: self.inbound.clone(),
             upstream: Default::default(),
             trace: Cell::new(self.trace.get()),
+            mqtt_level: self.mqtt_level.clone(),
         })
     }
 
@@ -116,6 +121,17 @@ impl Context {
     /// The upstream noted by [`Context::set_upstream`].
     pub fn upstream(&self) -> Option<Rc<str>> {
         self.upstream.borrow().clone()
+    }
+
+    /// The MQTT protocol level `decodeMQTT` learned on this stream (from its CONNECT or its
+    /// `protocolLevel` option), for `encodeMQTT` to answer in.
+    pub fn mqtt_level(&self) -> Option<u8> {
+        self.mqtt_level.get()
+    }
+
+    /// Notes the MQTT protocol level of this stream (see [`Context::mqtt_level`]).
+    pub fn set_mqtt_level(&self, level: u8) {
+        self.mqtt_level.set(Some(level));
     }
 
     /// The inbound connection this context belongs to, if any.

@@ -78,8 +78,26 @@ pub(super) fn start_program(layouts: &[Rc<PipelineLayout>]) {
 }
 
 /// The layout with id `id`, once the program runs.
-pub(super) fn layout(id: usize) -> Option<Rc<PipelineLayout>> {
-    LAYOUTS.with(|l| l.borrow().as_ref().and_then(|v| v.get(id).cloned()))
+/// A layout a script made after start-up (`pipeline($=>$...)` or an `http.Agent` made in a
+/// callback) is built the first time it is asked for. `Err` when the program has not
+/// started, or the new layout cannot be built.
+pub(super) fn layout(ctx: &rquickjs::Ctx<'_>, id: usize) -> Result<Rc<PipelineLayout>, String> {
+    let known = LAYOUTS.with(|l| l.borrow().as_ref().map(|v| v.get(id).cloned()));
+    match known {
+        None => Err("a pipeline can be run only once the program has started".into()),
+        Some(Some(l)) => Ok(l),
+        Some(None) => {
+            let built = crate::loader::build_runtime_layouts(ctx)?;
+            LAYOUTS.with(|l| {
+                let mut l = l.borrow_mut();
+                let all = l.as_mut().expect("the program runs");
+                all.extend(built);
+                all.get(id)
+                    .cloned()
+                    .ok_or_else(|| format!("no pipeline layout {id}"))
+            })
+        }
+    }
 }
 
 fn settle(f: &JsValue, arg: Option<String>) {

@@ -29,11 +29,9 @@ pub fn spawn<'js>(
     reject: Function<'js>,
     mode: Opt<String>,
 ) -> rquickjs::Result<()> {
-    let Some(layout) = reads::layout(id) else {
-        return Err(rquickjs::Exception::throw_message(
-            &ctx,
-            "a pipeline can be run only once the program has started",
-        ));
+    let layout = match reads::layout(&ctx, id) {
+        Ok(l) => l,
+        Err(e) => return Err(rquickjs::Exception::throw_message(&ctx, &e)),
     };
     let mut input = Vec::new();
     if !events.is_undefined() {

@@ -209,7 +209,7 @@ pub static SIGNATURES: &[Signature] = &[
     ),
     (
         "linkAsync",
-        &["target: string | PipelineTemplate | (() => string | null | undefined)"],
+        &["target?: Layout | PipelineTemplate | (() => string | null | undefined)"],
     ),
     ("loop", &["layout: Layout | PipelineTemplate"]),
     (

@@ -528,6 +528,10 @@ class Configuration {
         f.sub = { __ref: args[0] }; f.args = args.slice(1); f.named = true;
       }
       else this._joint = f;
+    } else if (name === 'linkAsync' && args.length === 0) {
+      this._joint = f; // [C] linkAsync().to(name or $=>$...)
+    } else if (name === 'linkAsync' && typeof args[0] === 'function' && args[0].length > 0) {
+      f.args = [this._ref(args[0], 3)]; // linkAsync($=>$...): a builder takes its $
     } else if (kind === 'link') {
       if (args.length === 1 && typeof args[0] === 'function') {
         f.dynamic = true; // [C] link(() => name)
