@@ -155,7 +155,14 @@ test("the README's Write a proxy path: tutorial, edit, run, runner, Save as test
     await page.waitForSelector('[data-testid=tests-summary][data-state]', { timeout: 30000 });
     const rows = await page.$$eval('[data-testid=test-row]', (els) => els.map((e) => [e.dataset.name, e.dataset.pass]));
     assert.equal(await page.textContent('[data-testid=tests-summary]'), '5 passed, 0 failed', JSON.stringify(rows));
-    await page.waitForSelector('[data-testid=test-row][data-name="the proxy says hello"][data-pass=true]');
+    const saved = page.locator('[data-testid=test-row][data-name="the proxy says hello"][data-pass=true]');
+    await saved.waitFor();
+    // Its request went through the proxy to the backend, both of which traced it: the row links
+    // to the proxy's trace, the one that shows the whole way.
+    const link = saved.locator('[data-testid=test-trace]');
+    const id = Number((await link.textContent()).replace(/\D/g, ''));
+    const trace = JSON.parse(await api('GET', `/trace/${id}`));
+    assert.ok(trace.records.some((r) => /muxHTTP/.test(`${r.filter} ${r.layout}`)), JSON.stringify(trace.records[0]));
     await shot('write-a-proxy-tests');
   });
 
