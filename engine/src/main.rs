@@ -397,8 +397,12 @@ fn run(cli: Cli) -> i32 {
                     .unwrap_or_else(admin::default_codebases_dir),
                 repo: repo_dir.clone(),
             };
+            let codebases = config.codebases.clone();
             match admin::start(config, host.clone()).await {
-                Ok(a) => tracing::info!(target: "admin", "Admin console on http://{a}/"),
+                Ok(a) => {
+                    tracing::info!(target: "admin", "Admin console on http://{a}/");
+                    tracing::info!(target: "admin", "Codebases are kept in {}", codebases.display());
+                }
                 Err(e) => {
                     tracing::error!(target: "admin", "{e}");
                     return 1;

@@ -93,8 +93,8 @@ export function serveDist(adminUrl, port) {
 }
 
 /**
- * Starts an engine (with extra `args`) and the browser. Returns `{ adminUrl, uiUrl, page, consoleErrors,
- * pageErrors, engineLog(), stop() }`.
+ * Starts an engine (with extra `args`) and the browser. Returns `{ adminUrl, uiUrl, dataDir, page,
+ * consoleErrors, pageErrors, engineLog(), stop() }`; `dataDir` is its codebase folder (`--codebases`).
  */
 export async function startIDE({ prefix = 'sluice-test-', args = [] } = {}) {
   assert.ok(existsSync(ENGINE), `no engine binary at ${ENGINE} (set SLUICE_ENGINE)`);
@@ -159,7 +159,7 @@ export async function startIDE({ prefix = 'sluice-test-', args = [] } = {}) {
         console.log(`# ${Date.now() % 100000} ${r.method()} ${r.url()} ${res?.status()} ${res?.headers()['x-reload'] ?? ''}`);
       });
     }
-    return { adminUrl, uiUrl, page, consoleErrors, pageErrors, engineLog: () => log, stop };
+    return { adminUrl, uiUrl, dataDir, page, consoleErrors, pageErrors, engineLog: () => log, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -152,7 +152,7 @@ export class TestsPanel {
         {},
         h('span.test-mark', { class: r.pass ? 'ok' : 'fail' }, r.pass ? '✓' : '✗'),
         h('span.test-name', {}, r.name),
-        typeof r.ms === 'number' ? h('span.muted', {}, ` ${r.ms} ms`) : null,
+        typeof r.ms === 'number' ? h('span.muted', {}, ` ${r.ms || '<1'} ms`) : null,
         h('span.spacer', {}),
         trace,
       ),

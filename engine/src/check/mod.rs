@@ -189,7 +189,7 @@ pub async fn run_with_clock(
                     trace_id = a
                         .headers
                         .remove(TRACE_HEADER)
-                        .and_then(|v| v.as_str().and_then(|t| t.trim().parse::<u64>().ok()));
+                        .and_then(|v| v.as_str().and_then(outer_trace_id));
                 }
                 let p = expect::compare(&expect, &a);
                 (Some(a), None, p)
@@ -412,6 +412,14 @@ fn request(step: &Step) -> Result<Request<Full<Bytes>>, String> {
         .map_err(|e| format!("{}: cannot make that request: {e}", step.name))
 }
 
+/// The trace id of the program the test spoke to, from its `x-sluice-trace` answer header. A
+/// proxy passes the header on, so its upstream (another listener of the program, say a
+/// `backend.js`) traces the request too and answers with its own id; the proxy's id is added
+/// after it, and repeated headers are joined with `", "`: the last id is the proxy's.
+fn outer_trace_id(value: &str) -> Option<u64> {
+    value.rsplit(',').next()?.trim().parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,5 +449,13 @@ mod tests {
         );
         let s = parse_step(&spec["steps"][0], 0, 0).unwrap();
         assert_eq!(s.raw.map(|r| r.send), Some(b"PING\r\n".to_vec()));
+    }
+
+    #[test]
+    fn the_trace_id_is_the_outer_one_behind_a_proxy() {
+        assert_eq!(outer_trace_id("7"), Some(7));
+        // The backend's id, then the proxy's.
+        assert_eq!(outer_trace_id("8, 7"), Some(7));
+        assert_eq!(outer_trace_id("x"), None);
     }
 }
