@@ -36,6 +36,10 @@ fn main() -> ExitCode {
     };
     tracing::info!(target: "desktop", "engine admin API on {}", engine.url);
     ui::report("admin", &engine.url);
+    // The desktop test drives the admin API beside the window, as the IDE does.
+    if std::env::var_os("SLUICE_DESKTOP_TEST").is_some() {
+        ui::report("token", &engine.token);
+    }
 
     let on_setup = engine.clone();
     let on_close = engine.clone();

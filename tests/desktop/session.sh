@@ -71,7 +71,8 @@ pid=$!
 exec 3>"$work/in"
 
 # 1. The window opens the IDE: the editor is in the page and its JavaScript worker answers.
-wait_line '^sluice-desktop: admin http://127\.0\.0\.1:[0-9]+$' 30 >/dev/null
+admin=$(wait_line '^sluice-desktop: admin http://127\.0\.0\.1:[0-9]+$' 30 | sed 's/^sluice-desktop: admin //')
+token=$(wait_line '^sluice-desktop: token ' 10 | sed 's/^sluice-desktop: token //')
 ok "the engine's admin API is up in the app"
 wait_line '^sluice-desktop: ready editor=monaco worker=ok' 120 >/dev/null
 ok "the window shows the IDE, with the editor and its worker"
@@ -172,6 +173,23 @@ for _ in $(seq 20); do
 done
 [ "$title" = "my-proxy (running) — Sluice" ] || fail "window title is '$title'"
 ok "a local folder opens as a codebase and runs from the menu, after the IDE asked to stop 01-hello on its port (title: $title; screenshot $artifacts/ask-stop-01-hello.png)"
+
+# The repo view: the app serves a local repo; a codebase published there is listed.
+curl -fsS -m 5 -X POST -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{}' \
+  "$admin/api/v1/repo/desktop-demo" >/dev/null || fail "cannot create a codebase in the app's repo"
+echo "eval document.querySelector('[data-testid=repo-open]').click()" >&3
+for _ in $(seq 20); do
+  : >"$work/page"
+  echo 'call describe' >&3
+  sleep 0.5
+  grep '^sluice-desktop: page ' "$work/out" | tail -n1 >"$work/page"
+  grep -q '"repoOpen":true' "$work/page" && grep -q 'desktop-demo' "$work/page" && break
+done
+grep -q '"repoOpen":true' "$work/page" || fail "the Repo view did not open: $(cat "$work/page")"
+grep -q 'desktop-demo' "$work/page" || fail "the Repo view does not list desktop-demo: $(cat "$work/page")"
+import -window root "$artifacts/repo-view.png"
+echo "eval document.querySelector('[data-testid=repo-close]').click()" >&3
+ok "the Repo view lists the app's local repo (screenshot $artifacts/repo-view.png)"
 
 # 5. The native menu from the keyboard (real key presses through GTK's accelerators): Ctrl+N
 #    (New codebase, then its name typed into the IDE's dialog), F5 (Run), Shift+F5 (Stop).

@@ -115,6 +115,8 @@ export function installDesktop(api: Api, actions: DesktopActions): void {
           editorText: (window as unknown as { sluiceIDE?: { editor?: { getValue(): string } } }).sluiceIDE?.editor?.getValue().length ?? 0,
           logLines: lines.length,
           logTail: lines.slice(-20),
+          repoOpen: !(document.querySelector('[data-testid="repo-view"]') as HTMLElement | null)?.hidden,
+          repoCodebases: [...document.querySelectorAll('[data-testid="repo-codebases"] > li')].map((l) => l.textContent ?? ''),
         }),
       );
     },
