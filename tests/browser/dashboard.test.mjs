@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import http from 'node:http';
-import { ARTIFACTS, startIDE, waitFor, freePort } from './harness.mjs';
+import { ARTIFACTS, startIDE, waitFor, freePort, adminText } from './harness.mjs';
 
 const LOAD_MS = 5000;
 const LOAD_MAX_REQUESTS = 100000;
@@ -24,16 +24,7 @@ let proxyPort;
 let backendPort;
 let directPort;
 
-async function api(method, path, body) {
-  const res = await fetch(`${ide.adminUrl}/api/v1${path}`, {
-    method,
-    body: typeof body === 'string' ? body : body && JSON.stringify(body),
-    headers: { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text;
-}
+const api = (method, path, body) => adminText(ide, method, path, body);
 
 const agentless = (port) =>
   new Promise((ok, fail) => {

@@ -224,3 +224,24 @@ export async function openIDE(ide) {
   await ide.page.waitForSelector('[data-testid=codebase-select]');
   await ide.page.waitForFunction(() => !!window.sluiceIDE?.editor, null, { timeout: 20000 });
 }
+
+/**
+ * Calls the admin API of `ide` (`path` under /api/v1) and fails the test on an error status. A
+ * body that is not a string is sent as JSON. Returns the answer's text.
+ */
+export async function adminText(ide, method, path, body) {
+  const res = await fetch(`${ide.adminUrl}/api/v1${path}`, {
+    method,
+    body: typeof body === 'string' ? body : body && JSON.stringify(body),
+    headers: { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return text;
+}
+
+/** [`adminText`], parsed as JSON (null for an empty answer). */
+export async function adminJson(ide, method, path, body) {
+  const text = await adminText(ide, method, path, body);
+  return text ? JSON.parse(text) : null;
+}

@@ -12,22 +12,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import http from 'node:http';
-import { ARTIFACTS, startIDE, waitFor, freePort } from './harness.mjs';
+import { ARTIFACTS, startIDE, waitFor, freePort, adminJson } from './harness.mjs';
 
 let ide;
 let page;
 let port;
 
-async function api(method, path, body) {
-  const res = await fetch(`${ide.adminUrl}/api/v1${path}`, {
-    method,
-    body: typeof body === 'string' ? body : body && JSON.stringify(body),
-    headers: { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = (method, path, body) => adminJson(ide, method, path, body);
 
 const curl = (path = '/') =>
   new Promise((ok, fail) => {

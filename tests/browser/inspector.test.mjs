@@ -12,23 +12,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, startIDE, waitFor, freePort, httpGet as curl } from './harness.mjs';
+import { ARTIFACTS, startIDE, waitFor, freePort, httpGet as curl, adminJson } from './harness.mjs';
 
 let ide;
 let page;
 let proxyPort;
 let backendPort;
 
-async function api(method, path, body) {
-  const res = await fetch(`${ide.adminUrl}/api/v1${path}`, {
-    method,
-    body: typeof body === 'string' ? body : body && JSON.stringify(body),
-    headers: { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = (method, path, body) => adminJson(ide, method, path, body);
 
 
 const text = (sel) => page.textContent(sel);

@@ -11,21 +11,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, startIDE, waitFor, freePort } from './harness.mjs';
+import { ARTIFACTS, startIDE, waitFor, freePort, adminJson } from './harness.mjs';
 
 let ide;
 let page;
 
-async function api(method, path, body) {
-  const res = await fetch(`${ide.adminUrl}/api/v1${path}`, {
-    method,
-    body: typeof body === 'string' ? body : body && JSON.stringify(body),
-    headers: { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = (method, path, body) => adminJson(ide, method, path, body);
 
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const entryTitle = () => page.textContent('[data-testid=reference-entry] [data-testid=reference-title]');

@@ -15,7 +15,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ARTIFACTS, ENGINE, startIDE, openIDE, waitFor, freePort, httpGet } from './harness.mjs';
+import { ARTIFACTS, ENGINE, startIDE, openIDE, waitFor, freePort, httpGet, adminText } from './harness.mjs';
 
 const TUTORIAL = '03-proxy';
 const HEADER = 'x-served-by';
@@ -37,12 +37,7 @@ async function step(name, fn) {
   }
 }
 
-async function api(method, path, body) {
-  const res = await fetch(`${ide.adminUrl}/api/v1${path}`, { method, body });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text;
-}
+const api = (method, path, body) => adminText(ide, method, path, body);
 
 /** The tutorial's fixed ports, mapped to free ones. */
 const movePorts = (text) => text.replace(/\b(8000|8080|8081|8082)\b/g, (p) => String(ports[p]));

@@ -160,6 +160,24 @@ pub(super) fn insert_version(
     Ok(vid)
 }
 
+/// Makes snapshot `vid` (named `version`) the current one of codebase `id` at `path`, and gives
+/// the codebases derived from it new snapshots; returns every codebase updated.
+pub(super) fn make_current(
+    db: &Connection,
+    id: i64,
+    path: &str,
+    version: &str,
+    vid: i64,
+) -> Result<Vec<(String, String)>> {
+    db.execute(
+        "UPDATE codebases SET version = ?1, current = ?2 WHERE id = ?3",
+        params![version, vid, id],
+    )?;
+    let mut updated = vec![(path.to_string(), version.to_string())];
+    follow_derived(db, id, &mut updated)?;
+    Ok(updated)
+}
+
 /// Gives every codebase derived from `id` a new snapshot over `id`'s current one, depth first.
 pub(super) fn follow_derived(
     db: &Connection,

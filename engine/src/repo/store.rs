@@ -16,7 +16,7 @@ use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{
-    apply_edits, current_files, delete_tree, follow_derived, get_blob, insert_version, own_files,
+    apply_edits, current_files, delete_tree, get_blob, insert_version, make_current, own_files,
     own_files_chain, own_hash, put_blob, version_id,
 };
 
@@ -468,12 +468,7 @@ impl RepoStore {
                 insert_version(&tx, row.id, version, &row.main, &files)?
             }
         };
-        tx.execute(
-            "UPDATE codebases SET version = ?1, current = ?2 WHERE id = ?3",
-            params![version, vid, row.id],
-        )?;
-        let mut updated = vec![(path.to_string(), version.to_string())];
-        follow_derived(&tx, row.id, &mut updated)?;
+        let updated = make_current(&tx, row.id, path, version, vid)?;
         tx.commit()?;
         drop(db);
         let paths: Vec<String> = updated.iter().map(|u| u.0.clone()).collect();

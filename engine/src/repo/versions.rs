@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rusqlite::params;
 
 use super::rows::{
-    apply_edits, current_files, follow_derived, insert_version, own_files, version_id,
+    apply_edits, current_files, insert_version, make_current, own_files, version_id,
 };
 use super::store::{Published, RepoError, RepoStore};
 
@@ -63,12 +62,7 @@ impl RepoStore {
         let tx = db.transaction()?;
         let vid = version_id(&tx, row.id, version)?
             .ok_or_else(|| RepoError::NotFound(format!("{path} has no version {version}")))?;
-        tx.execute(
-            "UPDATE codebases SET version = ?1, current = ?2 WHERE id = ?3",
-            params![version, vid, row.id],
-        )?;
-        let mut updated = vec![(path.to_string(), version.to_string())];
-        follow_derived(&tx, row.id, &mut updated)?;
+        let updated = make_current(&tx, row.id, path, version, vid)?;
         tx.commit()?;
         drop(db);
         let paths: Vec<String> = updated.iter().map(|u| u.0.clone()).collect();
