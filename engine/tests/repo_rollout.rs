@@ -12,44 +12,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::repo::{start_repo, Repo};
 use common::*;
 use serde_json::Value;
 
 const WORKERS: usize = 5;
 const NAME: &str = "svc";
 
-struct Repo {
-    e: Option<Engine>,
-    port: u16,
-    dir: Codebase,
-}
-
-fn start_repo(dir: Codebase, port: u16) -> Repo {
-    let mut cmd = Command::new(engine_bin());
-    cmd.arg(format!("--admin-port={port}"))
-        .arg(format!("--repo={}", dir.dir.join("repo").display()))
-        .arg(format!("--codebases={}", dir.dir.join("ide").display()));
-    let e = Engine::spawn(cmd, &[port]);
-    Repo {
-        e: Some(e),
-        port,
-        dir,
-    }
-}
-
 impl Repo {
-    fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-        let mut c = Command::new("curl");
-        c.args(["-s", "-X", method, "-w", "\n%{http_code}"])
-            .arg(format!("http://127.0.0.1:{}{path}", self.port));
-        if let Some(b) = body {
-            c.args(["--data-binary", b]);
-        }
-        let out = String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned();
-        let (body, code) = out.rsplit_once('\n').unwrap();
-        (code.trim().parse().unwrap_or(0), body.to_string())
-    }
-
     fn upload(&self, main: &str) {
         let (s, b) = self.call(
             "POST",

@@ -1,6 +1,8 @@
 //! Shared helpers for end-to-end tests: run the real `engine` binary on loopback ports.
 #![allow(dead_code)]
 
+pub mod repo;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
