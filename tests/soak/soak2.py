@@ -32,6 +32,13 @@ import h2.exceptions
 from websockets.sync.client import connect as ws_connect
 
 warnings.simplefilter("ignore", DeprecationWarning)
+# python-h2 moves its connection to CLOSED on the first GOAWAY and then rejects every frame
+# (the PING of a graceful shutdown, the answers of the streams still under way), although
+# RFC 9113 §6.8 has both ends go on with the streams below the last stream id. Let it.
+_S, _I = h2.connection.ConnectionState, h2.connection.ConnectionInputs
+for _i in _I:
+    if _i is not _I.SEND_HEADERS:
+        h2.connection.H2ConnectionStateMachine._transitions.setdefault((_S.CLOSED, _i), (None, _S.CLOSED))
 engine = os.path.abspath(sys.argv[1])
 duration = float(sys.argv[2]) if len(sys.argv) > 2 else 3600
 reload_every = float(sys.argv[3]) if len(sys.argv) > 3 else 60
@@ -353,7 +360,11 @@ def resp_client():
                 if not first_wrong:
                     first_wrong.append(repr(got)[:200])
         except (OSError, ConnectionError, ValueError) as e:
-            count(f"redis error {type(e).__name__}")
+            # A draining proxy closes a RESP connection between commands: the close comes
+            # before any byte of a reply (the commands it did not read were not run). A close
+            # inside a reply is an error.
+            between = sock is not None and isinstance(e, ConnectionError) and not reader.buf
+            count("redis closed between commands" if between else f"redis error {type(e).__name__}")
             if sock:
                 sock.close()
             sock = None
@@ -394,13 +405,14 @@ for p in procs:
 shutil.rmtree(work, ignore_errors=True)
 warm = warm or samples[0]
 
-# Expected: the backend's 500, the proxy's 502 for a backend that reset. A WebSocket or h2
-# connection closed by a reload is reopened; that close is counted, not a failure, as long as
-# no answered request was wrong.
+# Expected: the backend's 500, the proxy's 502 for a backend that reset, and a Redis
+# connection closed between commands by a reload's drain (the client reconnects). An HTTP/2
+# connection gets GOAWAY at a reload and is reopened after its stream; that is not counted.
+# Anything else (a connection cut inside an answer, a reset stream) is an error.
 expected = ("http/1 keep-alive 200", "http/1 new connection 200", "http/2 200", "websocket echo",
             "redis SET+GET")
 allowed = tuple(f"{p} {s}" for p in ("http/1 keep-alive", "http/1 new connection", "http/2")
-                for s in (500, 502))
+                for s in (500, 502)) + ("redis closed between commands",)
 total = sum(counts.values())
 print(f"# Soak II: {duration:.0f} s, reload every {reload_every:.0f} s ({version} reloads)")
 print(f"outcomes: {total} ({total / duration:.0f}/s)")
@@ -416,6 +428,6 @@ print(f"wrong answers: {wrong}; connection errors (reconnected): {errors}")
 if first_wrong:
     print(f"first wrong redis reply: {first_wrong[0]}")
 grew = end[0] - warm[0] > max(16384, warm[0] // 5) or end[1] > warm[1] + 20
-ok = alive and wrong == 0 and not grew and all(counts[k] > 0 for k in expected)
+ok = alive and wrong == 0 and errors == 0 and not grew and all(counts[k] > 0 for k in expected)
 print("RESULT: " + ("PASS" if ok else "FAIL"))
 sys.exit(0 if ok else 1)

@@ -14,6 +14,7 @@ use hyper::body::Incoming;
 use tokio::sync::oneshot;
 
 use super::callback::MessageReader;
+use super::draining::{self, Drain};
 use super::http_server::{handler_reply, Responder};
 use crate::event::{Event, MessageTail, StreamEnd};
 use crate::http::access::AccessRecord;
@@ -55,13 +56,33 @@ pub(super) fn start(
     let served = hyper::server::conn::http2::Builder::new(LocalExec)
         .max_concurrent_streams(256)
         .serve_connection(io.clone(), service);
+    let drain = Rc::new(GoAway(tokio::sync::Notify::new()));
+    draining::register(&drain);
     tokio::task::spawn_local(async move {
-        if let Err(e) = served.await {
+        let mut served = std::pin::pin!(served);
+        let ended = tokio::select! {
+            r = served.as_mut() => r,
+            _ = drain.0.notified() => {
+                // GOAWAY, then the streams under way finish; new ones are refused.
+                served.as_mut().graceful_shutdown();
+                served.await
+            }
+        };
+        if let Err(e) = ended {
             tracing::debug!(target: "http2", "{name}(): HTTP/2 connection ended: {e}");
         }
         output.emit(StreamEnd::ok());
     });
     io
+}
+
+/// Asks an HTTP/2 connection to wind down when its worker drains.
+struct GoAway(tokio::sync::Notify);
+
+impl Drain for GoAway {
+    fn drain(&self, _close_idle: bool) {
+        self.0.notify_one();
+    }
 }
 
 struct Conn {

@@ -14,6 +14,7 @@ mod debug;
 mod deframe;
 mod deposit;
 mod detect;
+mod draining;
 mod dubbo;
 mod exec;
 mod fastcgi;
@@ -61,7 +62,14 @@ mod websocket;
 
 pub use builder::{Builder, Sub};
 pub use callback::MessageReader;
-pub use http_server::drain_servers;
+
+/// Tells this worker's connections that it drains (a reload or a shutdown): each closes at its
+/// protocol's next clean boundary (see `draining.rs`); with `close_idle`, idle HTTP/1
+/// keep-alive connections close at once.
+pub fn drain_servers(close_idle: bool) {
+    http_server::drain_servers(close_idle);
+    draining::drain_all(close_idle);
+}
 
 use crate::pipeline::FilterProto;
 

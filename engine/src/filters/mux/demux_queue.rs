@@ -12,8 +12,9 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::{Rc, Weak};
 
 use super::hooks::DemuxProtocol;
-use crate::event::{Event, MessageTail};
+use crate::event::{Event, MessageTail, StreamEnd};
 use crate::filters::callback::fail;
+use crate::filters::draining::{self, Drain};
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 
 /// A request whose replies are awaited.
@@ -57,6 +58,8 @@ pub struct DemuxQueue {
     state: RefCell<State>,
     paused: Cell<bool>,
     ended: Cell<bool>,
+    /// The worker drains: the stream ends once every request read is answered.
+    draining: Cell<bool>,
 }
 
 impl DemuxQueue {
@@ -70,7 +73,7 @@ impl DemuxQueue {
         protocol: Box<dyn DemuxProtocol>,
     ) -> Rc<DemuxQueue> {
         let ordered = protocol.ordered();
-        Rc::new_cyclic(|me| DemuxQueue {
+        let q = Rc::new_cyclic(|me| DemuxQueue {
             me: me.clone(),
             name,
             layout,
@@ -81,7 +84,28 @@ impl DemuxQueue {
             state: RefCell::new(State::default()),
             paused: Cell::new(false),
             ended: Cell::new(false),
-        })
+            draining: Cell::new(false),
+        });
+        draining::register(&q);
+        q
+    }
+
+    /// True between requests: none is being read, none awaits its replies, no input is held.
+    fn is_idle(&self) -> bool {
+        let st = self.state.borrow();
+        st.current.is_none()
+            && st.receivers.is_empty()
+            && st.one_way.is_empty()
+            && st.held.is_empty()
+            && !self.paused.get()
+    }
+
+    /// While draining, ends the stream at the first moment between requests.
+    fn end_if_drained(&self) {
+        if self.draining.get() && !self.ended.get() && self.is_idle() {
+            tracing::debug!(target: "worker", "{}(): closing a drained connection between requests", self.name);
+            self.end(StreamEnd::ok());
+        }
     }
 
     /// Takes one input event.
@@ -195,6 +219,7 @@ impl DemuxQueue {
             if evt.is_stream_end() {
                 let p = self.state.borrow_mut().one_way.remove(&id);
                 drop(p);
+                self.end_if_drained();
             }
             return;
         }
@@ -255,6 +280,7 @@ impl DemuxQueue {
         if let Some(e) = end {
             self.end(e);
         }
+        self.end_if_drained();
     }
 
     fn abort_with_error(&self, e: &crate::script::ScriptError) {
@@ -275,6 +301,15 @@ impl DemuxQueue {
     fn clear(&self) {
         let old = std::mem::take(&mut *self.state.borrow_mut());
         drop(old);
+    }
+}
+
+impl Drain for DemuxQueue {
+    fn drain(&self, _close_idle: bool) {
+        // Between requests there is nothing to cut: idle streams close at once, busy ones
+        // after their last reply.
+        self.draining.set(true);
+        self.end_if_drained();
     }
 }
 
