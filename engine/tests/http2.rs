@@ -261,3 +261,35 @@ fn frame_types(bytes: &[u8]) -> Vec<u8> {
     }
     types
 }
+
+#[test]
+fn a_fixed_serve_http_message_answers_http2_as_it_answers_http1() {
+    // serveHTTP given a Message (not a function) answers from a copy made once; HTTP/2 must
+    // carry the same status, headers and body, read the request body first, and answer HEAD
+    // with the head alone.
+    let cb = Codebase::new("h2-constant");
+    let port = free_port();
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy()\n.listen({port})\n  .serveHTTP(new Message({{ status: 201, headers: {{ 'x-fixed': 'yes' }} }}, 'made once'))\n"
+        ),
+    );
+    let _e = Engine::start(&script, &[port]);
+    let url = format!("http://127.0.0.1:{port}/x");
+    for proto in ["--http1.1", "--http2-prior-knowledge"] {
+        let out = curl_ok(&["-i", proto, &url]);
+        assert!(
+            out.starts_with("HTTP/1.1 201") || out.starts_with("HTTP/2 201"),
+            "{out}"
+        );
+        assert!(out.contains("x-fixed: yes\r\n"), "{out}");
+        assert!(out.contains("content-length: 9\r\n"), "{out}");
+        assert!(out.ends_with("\r\n\r\nmade once"), "{out}");
+        let posted = curl_ok(&[proto, "--data-binary", &"b".repeat(100_000), &url]);
+        assert_eq!(posted, "made once");
+        let head = curl_ok(&["-I", proto, &url]);
+        assert!(head.contains("x-fixed: yes\r\n"), "{head}");
+        assert!(!head.contains("made once"), "{head}");
+    }
+}

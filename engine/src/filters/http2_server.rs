@@ -36,6 +36,7 @@ pub(super) fn start(
     name: &'static str,
     access_log: bool,
     responder: Responder,
+    constant: Option<Rc<[Event]>>,
     context: Rc<Context>,
     output: Output,
     first: Bytes,
@@ -47,6 +48,7 @@ pub(super) fn start(
         name,
         access_log,
         responder,
+        constant,
         context,
     });
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
@@ -90,6 +92,8 @@ struct Conn {
     /// Log each response (`{accessLog: true}`).
     access_log: bool,
     responder: Responder,
+    /// `serveHTTP`'s answer when it is a fixed Message: sent as is, with no script call.
+    constant: Option<Rc<[Event]>>,
     context: Rc<Context>,
 }
 
@@ -121,6 +125,9 @@ struct Reply {
     tunnel: RefCell<Option<BodySender>>,
     /// The CONNECT was answered 2xx: the reply's Data are the tunnel's.
     tunnel_open: Cell<bool>,
+    /// The answer has no body (to a HEAD, or a 204/304): its Data are dropped, as HTTP/1
+    /// drops them (a DATA frame there is a protocol error for the client).
+    bodiless: Cell<bool>,
 }
 
 impl Reply {
@@ -167,6 +174,7 @@ impl Reply {
                         self.tunnel.borrow_mut().take();
                     }
                 }
+                self.bodiless.set(oh.bodiless && !self.tunnel_open.get());
                 if let Some(mut body) = self.keep.borrow_mut().take() {
                     if let Some(p) = self.pipeline.borrow_mut().take() {
                         body.hold(Box::new(p));
@@ -174,6 +182,7 @@ impl Reply {
                     let _ = tx.send(h2::to_response(&oh, body));
                 }
             }
+            Event::Data(_) if self.bodiless.get() => {}
             Event::Data(b) => {
                 if let Some(a) = self.access.borrow_mut().as_mut() {
                     a.bytes += b.len() as u64;
@@ -330,6 +339,7 @@ impl Conn {
             sub_context: sub_context.clone(),
             tunnel: RefCell::new(None),
             tunnel_open: Cell::new(false),
+            bodiless: Cell::new(false),
         });
         let _guard = Guard(reply.clone());
         match &self.responder {
@@ -352,6 +362,17 @@ impl Conn {
                         tokio::task::spawn_local(feed(p, body));
                     }
                 }
+            }
+            Responder::Handler(_) if self.constant.is_some() => {
+                // The request is read to its end (as for a handler), then answered.
+                let mut body = body;
+                while let Some(Ok(_)) = body.frame().await {}
+                let events = self.constant.as_deref().unwrap_or_default();
+                reply.length.set(Some(constant_length(events)));
+                for e in events {
+                    reply.on_event(e.clone());
+                }
+                reply.on_event(StreamEnd::ok());
             }
             Responder::Handler(h) => {
                 let mut reader = MessageReader::new(None);
@@ -384,14 +405,7 @@ impl Conn {
                 if events.is_empty() {
                     // A Promise: the answer comes when it settles.
                 } else if events.iter().any(|e| matches!(e, Event::MessageEnd(_))) {
-                    let n = events
-                        .iter()
-                        .map(|e| match e {
-                            Event::Data(b) => b.len() as u64,
-                            _ => 0,
-                        })
-                        .sum();
-                    reply.length.set(Some(n));
+                    reply.length.set(Some(constant_length(&events)));
                 }
                 if !events.is_empty() {
                     for e in events {
@@ -411,6 +425,17 @@ impl Conn {
             }
         }
     }
+}
+
+/// The body length of a reply whose events are all known up front.
+fn constant_length(events: &[Event]) -> u64 {
+    events
+        .iter()
+        .map(|e| match e {
+            Event::Data(b) => b.len() as u64,
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Feeds a request body from hyper into the request's sub-pipeline as it arrives, then ends

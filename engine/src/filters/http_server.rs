@@ -420,6 +420,7 @@ impl ServerCore {
             self.name,
             self.access_log,
             self.responder.clone(),
+            self.constant.clone(),
             self.context.clone(),
             self.output.clone(),
             first,
