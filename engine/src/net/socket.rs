@@ -211,6 +211,10 @@ impl SocketWriter {
         let drained = loop {
             let mut s = self.state.borrow_mut();
             if s.queue.is_empty() {
+                // An idle connection keeps no queue (a new one costs a small allocation).
+                if s.queue.capacity() != 0 {
+                    s.queue = VecDeque::new();
+                }
                 break true;
             }
             let mut iov = [IoSlice::new(&[]); MAX_IOV];
