@@ -238,6 +238,11 @@ impl Pipeline {
             }
             next = self.queue.borrow_mut().pop_front();
         }
+        // An idle pipeline keeps no queue (a new one costs a small allocation).
+        let mut q = self.queue.borrow_mut();
+        if q.capacity() != 0 {
+            *q = VecDeque::new();
+        }
     }
 
     /// Pauses delivery (the debugger): events queue up until [`Pipeline::release`].
