@@ -26,7 +26,10 @@ pub(super) fn install<'js>(ctx: &Ctx<'js>, algo: &Object<'js>) -> Result<()> {
     algo.set(
         "hash",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Opt<Value<'js>>| {
-            hash(&ctx, &v.0.unwrap_or_else(|| Value::new_undefined(ctx.clone())))
+            hash(
+                &ctx,
+                &v.0.unwrap_or_else(|| Value::new_undefined(ctx.clone())),
+            )
         })?
         .with_name("hash")?,
     )
@@ -216,7 +219,10 @@ impl<'js, M: Mode> Rotation<'js, M> {
 type This_<'js, M> = Class<'js, Rotation<'js, M>>;
 
 /// `select(key, unhealthy)`: the next target's id, or undefined when none is usable.
-fn select<'js, M: Mode>(me: &This_<'js, M>, unhealthy: Opt<Value<'js>>) -> Result<Option<Value<'js>>> {
+fn select<'js, M: Mode>(
+    me: &This_<'js, M>,
+    unhealthy: Opt<Value<'js>>,
+) -> Result<Option<Value<'js>>> {
     let bad = unhealthy_of(unhealthy, &me.borrow().unhealthy);
     if bad.is_none() {
         return Ok(me.borrow_mut().pick(None));
@@ -320,7 +326,10 @@ impl<'js, M: Mode> JsClass<'js> for Rotation<'js, M> {
         super::method(
             &proto,
             "select",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, _key: Opt<Value<'js>>, unhealthy: Opt<Value<'js>>| {
+            |ctx: Ctx<'js>,
+             this: This<Value<'js>>,
+             _key: Opt<Value<'js>>,
+             unhealthy: Opt<Value<'js>>| {
                 let me = super::this_of::<Self>(&ctx, &this.0)?;
                 Ok::<_, rquickjs::Error>(
                     select(&me, unhealthy)?.unwrap_or_else(|| Value::new_undefined(ctx)),
@@ -365,7 +374,9 @@ impl<'js, M: Mode> JsClass<'js> for Rotation<'js, M> {
         Constructor::new_class::<Self, _, _>(
             ctx.clone(),
             |ctx: Ctx<'js>, targets: Opt<Value<'js>>, unhealthy: Opt<Value<'js>>| {
-                let targets = targets.0.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+                let targets = targets
+                    .0
+                    .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
                 let mut lb = Rotation::<M> {
                     targets: Vec::new(),
                     unhealthy: unhealthy.0.filter(truthy),
@@ -432,16 +443,23 @@ impl<'js> JsClass<'js> for Hashing<'js> {
 
     fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
         let proto = Object::new(ctx.clone())?;
-        super::method(&proto, "add", |ctx: Ctx<'js>, this: This<Value<'js>>, id: Value<'js>| {
-            let me = super::this_of::<Self>(&ctx, &this.0)?;
-            let id = id.get::<Coerced<rquickjs::String<'js>>>()?.0.into_value();
-            me.borrow_mut().targets.push(id);
-            Ok::<_, rquickjs::Error>(this.0)
-        })?;
+        super::method(
+            &proto,
+            "add",
+            |ctx: Ctx<'js>, this: This<Value<'js>>, id: Value<'js>| {
+                let me = super::this_of::<Self>(&ctx, &this.0)?;
+                let id = id.get::<Coerced<rquickjs::String<'js>>>()?.0.into_value();
+                me.borrow_mut().targets.push(id);
+                Ok::<_, rquickjs::Error>(this.0)
+            },
+        )?;
         super::method(
             &proto,
             "select",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, key: Opt<Value<'js>>, unhealthy: Opt<Value<'js>>| {
+            |ctx: Ctx<'js>,
+             this: This<Value<'js>>,
+             key: Opt<Value<'js>>,
+             unhealthy: Opt<Value<'js>>| {
                 let me = super::this_of::<Self>(&ctx, &this.0)?;
                 let id = select_hashed(&ctx, &me, key, unhealthy)?;
                 Ok::<_, rquickjs::Error>(id.unwrap_or_else(|| Value::new_undefined(ctx)))
@@ -472,9 +490,14 @@ impl<'js> JsClass<'js> for Hashing<'js> {
         Constructor::new_class::<Self, _, _>(
             ctx.clone(),
             |ctx: Ctx<'js>, targets: Opt<Value<'js>>, unhealthy: Opt<Value<'js>>| {
-                let targets = targets.0.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+                let targets = targets
+                    .0
+                    .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
                 let lb = Hashing {
-                    targets: targets_of(&ctx, &targets)?.into_iter().map(|(id, _)| id).collect(),
+                    targets: targets_of(&ctx, &targets)?
+                        .into_iter()
+                        .map(|(id, _)| id)
+                        .collect(),
                     unhealthy: unhealthy.0.filter(truthy),
                 };
                 Class::instance(ctx, lb)

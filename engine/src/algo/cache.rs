@@ -105,7 +105,15 @@ impl<'js> Cache<'js> {
         self.next_seq += 1;
         self.order.insert(seq, k.clone());
         let at = Instant::now();
-        self.entries.insert(k, Entry { key, value, at, seq });
+        self.entries.insert(
+            k,
+            Entry {
+                key,
+                value,
+                at,
+                seq,
+            },
+        );
         let mut evicted = Vec::new();
         while self.size > 0.0 && self.entries.len() as f64 > self.size {
             let Some((_, oldest)) = self.order.pop_first() else {
@@ -156,7 +164,12 @@ fn truthy(v: &Value<'_>) -> bool {
 }
 
 /// `new Cache([size,] [allocate[, free[, options]]])`.
-fn construct<'js>(ctx: Ctx<'js>, a: Opt<Value<'js>>, b: Opt<Value<'js>>, c: Opt<Value<'js>>) -> Result<Class<'js, Cache<'js>>> {
+fn construct<'js>(
+    ctx: Ctx<'js>,
+    a: Opt<Value<'js>>,
+    b: Opt<Value<'js>>,
+    c: Opt<Value<'js>>,
+) -> Result<Class<'js, Cache<'js>>> {
     let undefined = || Value::new_undefined(ctx.clone());
     let (mut a, mut b, mut c) = (
         a.0.unwrap_or_else(undefined),
@@ -179,7 +192,11 @@ fn construct<'js>(ctx: Ctx<'js>, a: Opt<Value<'js>>, b: Opt<Value<'js>>, c: Opt<
             ttl = options.get("ttl")?;
         }
     }
-    let size = if truthy(&size) { size.get::<Coerced<f64>>()?.0 } else { 0.0 };
+    let size = if truthy(&size) {
+        size.get::<Coerced<f64>>()?.0
+    } else {
+        0.0
+    };
     let ttl = if truthy(&ttl) {
         let seconds: Function = ctx.globals().get::<_, Object>("__sluice")?.get("seconds")?;
         let s: f64 = seconds.call((ttl,))?;
@@ -205,33 +222,45 @@ impl<'js> JsClass<'js> for Cache<'js> {
 
     fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
         let proto = Object::new(ctx.clone())?;
-        super::method(&proto, "find", |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
-            let me = super::this_of::<Self>(&ctx, &this.0)?;
-            find(&ctx, &me, &key)
-        })?;
-        super::method(&proto, "has", |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
-            let me = super::this_of::<Self>(&ctx, &this.0)?;
-            if !find(&ctx, &me, &key)?.is_undefined() {
-                return Ok::<_, rquickjs::Error>(true);
-            }
-            let present = me.borrow().entries.contains_key(&Key::of(&key));
-            Ok(present)
-        })?;
-        super::method(&proto, "get", |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
-            let me = super::this_of::<Self>(&ctx, &this.0)?;
-            let found = me.borrow_mut().lookup(&Key::of(&key));
-            match found {
-                Lookup::Fresh(v) => return Ok::<_, rquickjs::Error>(v),
-                Lookup::Expired(k, v) => free_all(&me, vec![(k, v)])?,
-                Lookup::Missing => {}
-            }
-            let Some(allocate) = me.borrow().allocate.clone() else {
-                return Ok(Value::new_undefined(ctx));
-            };
-            let v: Value<'js> = allocate.call((key.clone(),))?;
-            set(&me, key, v.clone())?;
-            Ok(v)
-        })?;
+        super::method(
+            &proto,
+            "find",
+            |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
+                let me = super::this_of::<Self>(&ctx, &this.0)?;
+                find(&ctx, &me, &key)
+            },
+        )?;
+        super::method(
+            &proto,
+            "has",
+            |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
+                let me = super::this_of::<Self>(&ctx, &this.0)?;
+                if !find(&ctx, &me, &key)?.is_undefined() {
+                    return Ok::<_, rquickjs::Error>(true);
+                }
+                let present = me.borrow().entries.contains_key(&Key::of(&key));
+                Ok(present)
+            },
+        )?;
+        super::method(
+            &proto,
+            "get",
+            |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
+                let me = super::this_of::<Self>(&ctx, &this.0)?;
+                let found = me.borrow_mut().lookup(&Key::of(&key));
+                match found {
+                    Lookup::Fresh(v) => return Ok::<_, rquickjs::Error>(v),
+                    Lookup::Expired(k, v) => free_all(&me, vec![(k, v)])?,
+                    Lookup::Missing => {}
+                }
+                let Some(allocate) = me.borrow().allocate.clone() else {
+                    return Ok(Value::new_undefined(ctx));
+                };
+                let v: Value<'js> = allocate.call((key.clone(),))?;
+                set(&me, key, v.clone())?;
+                Ok(v)
+            },
+        )?;
         super::method(
             &proto,
             "set",
@@ -241,17 +270,21 @@ impl<'js> JsClass<'js> for Cache<'js> {
                 Ok::<_, rquickjs::Error>(this.0)
             },
         )?;
-        super::method(&proto, "remove", |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
-            let me = super::this_of::<Self>(&ctx, &this.0)?;
-            let taken = me.borrow_mut().take(&Key::of(&key));
-            match taken {
-                Some(e) => {
-                    free_all(&me, vec![(e.key, e.value)])?;
-                    Ok::<_, rquickjs::Error>(true)
+        super::method(
+            &proto,
+            "remove",
+            |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
+                let me = super::this_of::<Self>(&ctx, &this.0)?;
+                let taken = me.borrow_mut().take(&Key::of(&key));
+                match taken {
+                    Some(e) => {
+                        free_all(&me, vec![(e.key, e.value)])?;
+                        Ok::<_, rquickjs::Error>(true)
+                    }
+                    None => Ok(false),
                 }
-                None => Ok(false),
-            }
-        })?;
+            },
+        )?;
         super::method(&proto, "clear", |ctx: Ctx<'js>, this: This<Value<'js>>| {
             let me = super::this_of::<Self>(&ctx, &this.0)?;
             let gone = {

@@ -36,7 +36,12 @@ impl Key {
             return Key::Null;
         }
         if let Some(b) = v.as_big_int() {
-            return Key::BigInt(b.clone().to_i64().map(|i| i.to_string()).unwrap_or_default());
+            return Key::BigInt(
+                b.clone()
+                    .to_i64()
+                    .map(|i| i.to_string())
+                    .unwrap_or_default(),
+            );
         }
         // SAFETY: only the pointer of a reference-counted value is read, as an identity.
         let raw = v.as_raw();

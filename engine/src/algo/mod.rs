@@ -32,7 +32,10 @@ fn method<'js, F, P>(proto: &Object<'js>, name: &str, f: F) -> rquickjs::Result<
 where
     F: IntoJsFunc<'js, P> + 'js,
 {
-    proto.set(name, Function::new(proto.ctx().clone(), f)?.with_name(name)?)
+    proto.set(
+        name,
+        Function::new(proto.ctx().clone(), f)?.with_name(name)?,
+    )
 }
 
 /// The class instance `this` when a method runs on one; a TypeError otherwise (a method

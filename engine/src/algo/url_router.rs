@@ -1,17 +1,15 @@
 //! `algo.URLRouter` (docs/reference/api.md): routes a host and path to a value. A rule is
 //! `[host]/path`; a path ending in `/*` matches that path and everything under it (the longest
 //! such prefix wins), any other path matches exactly, and an exact rule wins over prefixes.
-//! The host may be a name, `*.domain` (any name one label deeper... or more: the name's first
-//! label is replaced by `*`) or empty (any host). A query string and the host's port are
-//! ignored.
+//! The host may be a name, `*.domain` (a name exactly one label deeper than `domain`) or empty
+//! (any host); rules of the request's own host are tried first, then its wildcard, then the
+//! host-less ones. A query string, the host's port and its case are ignored.
 
 use std::collections::HashMap;
 
 use rquickjs::class::{JsClass, Trace, Tracer, Writable};
 use rquickjs::function::{Rest, This};
-use rquickjs::{
-    Class, Coerced, Constructor, Ctx, Exception, JsLifetime, Object, Result, Value,
-};
+use rquickjs::{Class, Coerced, Constructor, Ctx, Exception, JsLifetime, Object, Result, Value};
 
 /// The rules of one host.
 #[derive(Default)]
@@ -88,7 +86,10 @@ impl<'js> Trace<'js> for UrlRouter<'js> {
 impl<'js> UrlRouter<'js> {
     fn add(&mut self, ctx: &Ctx<'js>, pattern: &Value<'js>, value: Value<'js>) -> Result<()> {
         let Some(pattern) = pattern.as_string() else {
-            return Err(Exception::throw_type(ctx, "URLRouter: pattern must be a string"));
+            return Err(Exception::throw_type(
+                ctx,
+                "URLRouter: pattern must be a string",
+            ));
         };
         self.add_rule(ctx, &pattern.to_string()?, value)
     }
@@ -212,17 +213,20 @@ impl<'js> JsClass<'js> for UrlRouter<'js> {
     }
 
     fn constructor(ctx: &Ctx<'js>) -> Result<Option<Constructor<'js>>> {
-        Constructor::new_class::<Self, _, _>(ctx.clone(), |ctx: Ctx<'js>, rules: rquickjs::function::Opt<Value<'js>>| {
-            let mut router = UrlRouter::default();
-            if let Some(rules) = rules.0.as_ref().and_then(|r| r.as_object()) {
-                for key in rules.keys::<String>() {
-                    let key = key?;
-                    let value: Value<'js> = rules.get(key.as_str())?;
-                    router.add_rule(&ctx, &key, value)?;
+        Constructor::new_class::<Self, _, _>(
+            ctx.clone(),
+            |ctx: Ctx<'js>, rules: rquickjs::function::Opt<Value<'js>>| {
+                let mut router = UrlRouter::default();
+                if let Some(rules) = rules.0.as_ref().and_then(|r| r.as_object()) {
+                    for key in rules.keys::<String>() {
+                        let key = key?;
+                        let value: Value<'js> = rules.get(key.as_str())?;
+                        router.add_rule(&ctx, &key, value)?;
+                    }
                 }
-            }
-            Class::instance(ctx, router)
-        })
+                Class::instance(ctx, router)
+            },
+        )
         .map(Some)
     }
 }
