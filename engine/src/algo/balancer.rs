@@ -80,6 +80,11 @@ fn targets_of<'js>(ctx: &Ctx<'js>, targets: &Value<'js>) -> Result<Vec<(Value<'j
     ))
 }
 
+/// Whether a weight counts: above zero (and so not NaN).
+fn positive(weight: f64) -> bool {
+    weight > 0.0
+}
+
 fn truthy(v: &Value<'_>) -> bool {
     v.get::<Coerced<bool>>().map(|b| b.0).unwrap_or(false)
 }
@@ -189,7 +194,7 @@ impl<'js, M: Mode> Rotation<'js, M> {
     fn pick(&mut self, usable: Option<&[bool]>) -> Option<Value<'js>> {
         let (mut best, mut total, mut hits) = (None::<usize>, 0.0, 0.0);
         for (i, t) in self.targets.iter().enumerate() {
-            if !(t.weight > 0.0) || usable.is_some_and(|u| !u.get(i).copied().unwrap_or(false)) {
+            if !positive(t.weight) || usable.is_some_and(|u| !u.get(i).copied().unwrap_or(false)) {
                 continue;
             }
             total += t.weight;
