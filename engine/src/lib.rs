@@ -14,6 +14,7 @@
 //! the pipelines and supply callbacks. Each worker thread owns its script runtime and pipelines.
 
 pub mod admin;
+pub mod algo;
 pub mod check;
 pub mod cli;
 pub mod clock;

@@ -24,13 +24,11 @@ const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:bgp>", include_str!("js/bgp.js")),
     ("<sluice:dns>", include_str!("js/dns.js")),
     ("<sluice:sqlite>", include_str!("js/sqlite.js")),
-    ("<sluice:url_router>", include_str!("../algo/url_router.js")),
     (
         "<sluice:load_balancer>",
         include_str!("../algo/load_balancer.js"),
     ),
-    ("<sluice:cache>", include_str!("../algo/cache.js")),
-    ("<sluice:balancer>", include_str!("../algo/balancer.js")),
+    ("<sluice:quota>", include_str!("../algo/quota.js")),
     ("<sluice:percentile>", include_str!("../algo/percentile.js")),
     ("<sluice:shared_map>", include_str!("../algo/shared_map.js")),
     ("<sluice:config>", include_str!("js/config.js")),
@@ -40,8 +38,14 @@ const PRELUDE: &[(&str, &str)] = &[
 /// The prelude as bytecode, one entry per file, once a first load has compiled it.
 static BYTECODE: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
 
-/// Evaluates the prelude into `ctx`: from bytecode when a load before compiled it.
+/// Evaluates the prelude into `ctx` (from bytecode when a load before compiled it), then adds
+/// the native members of `algo` (crate::algo) to the `algo` object the prelude made.
 pub fn run(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
+    evaluate(ctx)?;
+    crate::algo::install(ctx)
+}
+
+fn evaluate(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     if let Some(codes) = BYTECODE.get() {
         for code in codes {
             eval_bytecode(ctx, code)?;
