@@ -81,10 +81,7 @@ impl Mode {
 }
 
 fn build(b: &mut Builder<'_, '_>, mode: Mode) -> Result<Box<dyn FilterProto>, String> {
-    let layout = match b.required_sub()? {
-        Sub::Layout(l) => l,
-        Sub::Bypass => return Err("needs a sub-pipeline".into()),
-    };
+    let layout = b.required_layout()?;
     Ok(Box::new(ForkProto {
         mode,
         layout,

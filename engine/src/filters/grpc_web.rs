@@ -27,9 +27,9 @@ static ACCEPT_GRPC_WEB: FilterDescriptor = FilterDescriptor {
         "target",
         "sub-pipeline name (or use .to(...)) that handles the gRPC call, usually muxHTTP({version: 2})",
     )],
-    build: |b| match b.required_sub()? {
-        Sub::Layout(layout) => Ok(Box::new(Proto { layout })),
-        Sub::Bypass => Err("needs a sub-pipeline".into()),
+    build: |b| {
+        let layout = b.required_layout()?;
+        Ok(Box::new(Proto { layout }))
     },
 };
 

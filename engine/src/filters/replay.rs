@@ -65,15 +65,8 @@ enum Delay {
     Computed(JsValue),
 }
 
-fn layout_of(b: &Builder<'_, '_>) -> Result<Rc<PipelineLayout>, String> {
-    match b.required_sub()? {
-        Sub::Layout(l) => Ok(l),
-        Sub::Bypass => Err("needs a sub-pipeline".into()),
-    }
-}
-
 fn build_replay(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    let layout = layout_of(b)?;
+    let layout = b.required_layout()?;
     if let Some(o) = b.arg(0) {
         if !o.is_object() || o.is_function() || o.is_array() {
             return Err("expects an options object like {delay: 1}".into());
@@ -94,7 +87,7 @@ fn build_replay(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
 }
 
 fn build_repeat(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    let layout = layout_of(b)?;
+    let layout = b.required_layout()?;
     let condition = b
         .function(0)
         .ok_or("expects a condition function(streamEnd)")?;
