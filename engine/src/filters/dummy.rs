@@ -1,12 +1,8 @@
 //! `dummy`: swallows every event except StreamEnd.
 
-use std::rc::Rc;
-
-use super::callback::{call_replacer, fail};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
-use crate::script::JsValue;
+use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
 
 static DUMMY: FilterDescriptor = FilterDescriptor {
     name: "dummy",

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{FilterDescriptor, FilterKind, Sub};
+use super::{FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::http::tail::trailers_of;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};

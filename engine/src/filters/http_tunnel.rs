@@ -7,7 +7,7 @@ use std::rc::Rc;
 use rquickjs::Value;
 
 use super::callback::{call_replacer, fail, MessageReader};
-use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail, StreamEnd};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue};

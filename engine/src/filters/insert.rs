@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use super::callback::{call_replacer, fail};
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
 use crate::script::JsValue;

@@ -18,7 +18,7 @@ use bytes::BytesMut;
 use rquickjs::{Ctx, Object, Value};
 
 use super::callback::fail;
-use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::net::proxy_protocol::{self as pp, Decoded, Header, Protocol};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};

@@ -2,7 +2,6 @@
 //! `chain` ([C]); see docs/reference/filters.md. Stages share the context.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use super::builder::is_truthy;

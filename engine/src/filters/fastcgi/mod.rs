@@ -17,7 +17,7 @@ use bytes::BytesMut;
 
 use super::mux::mux_filter::key_and_options;
 use super::mux::{Expect, MuxCore, MuxProtocol, ProtocolFactory, Request, Route};
-use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
 use crate::pipeline::{Filter, FilterInit, FilterProto, PipelineLayout};
 use crate::script::{self, JsValue};

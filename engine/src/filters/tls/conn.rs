@@ -7,19 +7,15 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rquickjs::{Ctx, Value};
-use rustls::pki_types::ServerName;
 use rustls::server::Acceptor;
 use rustls::{ClientConnection, ServerConnection};
 
-use super::options::{identity_of, pems_of, strings_of, versions_of};
 use super::CertSource;
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::filters::mailbox::Mailbox;
-use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
-use crate::script::{self, JsValue, ScriptError};
-use crate::tls::{self, ClientSpec, ServerSpec, Versions};
+use crate::pipeline::{Context, Filter, Output, Pipeline, PipelineLayout};
+use crate::script::JsValue;
+use crate::tls::{self};
 
 pub(super) enum Side {
     Server {

@@ -1,26 +1,17 @@
 //! The TLS handshake: starting a client, choosing a server certificate by SNI, and the
 //! `handshake` callback with what was agreed.
 
-use std::cell::{Cell, RefCell};
-use std::io::{Read, Write};
-use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
-use bytes::Bytes;
 use rquickjs::{Ctx, Value};
 use rustls::pki_types::ServerName;
-use rustls::server::Acceptor;
-use rustls::{ClientConnection, ServerConnection};
+use rustls::ClientConnection;
 
-use super::conn::{Action, Core, Side, State, TlsFilter};
-use super::options::{identity_of, pems_of, strings_of, versions_of};
+use super::conn::{Core, Side, State};
+use super::options::identity_of;
 use super::CertSource;
-use crate::event::{ErrorCode, Event, StreamEnd};
-use crate::filters::mailbox::Mailbox;
-use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
-use crate::script::{self, JsValue, ScriptError};
-use crate::tls::{self, ClientSpec, ServerSpec, Versions};
+use crate::script::{self, ScriptError};
+use crate::tls::{self, ServerSpec};
 
 impl Core {
     pub(super) fn start_client(&self) -> Result<(), String> {

@@ -12,23 +12,15 @@ mod handshake;
 mod options;
 
 use std::cell::{Cell, RefCell};
-use std::io::{Read, Write};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use rquickjs::{Ctx, Value};
-use rustls::pki_types::ServerName;
-use rustls::server::Acceptor;
-use rustls::{ClientConnection, ServerConnection};
-
-use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::filters::mailbox::Mailbox;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
-use crate::script::{self, JsValue, ScriptError};
-use crate::tls::{self, ClientSpec, ServerSpec, Versions};
-use conn::{Action, Core, Side, State, TlsFilter};
+use crate::pipeline::{Filter, FilterInit, FilterProto, PipelineLayout};
+use crate::script::JsValue;
+use crate::tls::{self, ClientSpec, ServerSpec};
+use conn::{Core, Side, State, TlsFilter};
 use options::{identity_of, pems_of, strings_of, versions_of};
 
 static ACCEPT_TLS: FilterDescriptor = FilterDescriptor {

@@ -1,22 +1,9 @@
 //! Certificates, keys and protocol lists of the TLS filters' options, from script values.
 
-use std::cell::{Cell, RefCell};
-use std::io::{Read, Write};
-use std::rc::{Rc, Weak};
-use std::sync::Arc;
+use rquickjs::Value;
 
-use bytes::Bytes;
-use rquickjs::{Ctx, Value};
-use rustls::pki_types::ServerName;
-use rustls::server::Acceptor;
-use rustls::{ClientConnection, ServerConnection};
-
-use crate::event::{ErrorCode, Event, StreamEnd};
-use crate::filters::mailbox::Mailbox;
-use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
-use crate::script::{self, JsValue, ScriptError};
-use crate::tls::{self, ClientSpec, ServerSpec, Versions};
+use crate::filters::Builder;
+use crate::tls::Versions;
 
 /// PEM text of a Certificate/PrivateKey object, a string or Data.
 pub(super) fn pem_of(v: &Value<'_>) -> Result<String, String> {

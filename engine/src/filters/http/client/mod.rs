@@ -19,7 +19,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::filters::http::server::size_options;
-use crate::filters::{Builder, FilterDescriptor, FilterKind, Sub};
+use crate::filters::{Builder, FilterDescriptor, FilterKind};
 use crate::pipeline::{Filter, FilterInit, FilterProto, PipelineLayout};
 use crate::script::JsValue;
 use stream::Mux;

@@ -23,7 +23,7 @@ use bytes::Bytes;
 use crate::event::Event;
 use crate::filters::callback::{call_replacer, Replacement};
 use crate::filters::mailbox::Mailbox;
-use crate::filters::{Builder, FilterDescriptor, FilterKind, Sub};
+use crate::filters::{Builder, FilterDescriptor, FilterKind};
 use crate::http::decoder::{Decoder, DEFAULT_MAX_HEAD};
 use crate::http::encoder::{Encoder, DEFAULT_BUFFER_SIZE};
 use crate::http::h2c::Splice;
