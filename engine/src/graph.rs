@@ -223,28 +223,17 @@ fn draw(t: &Tree, n: usize, out: &mut Lines) {
     }
 }
 
-/// The title of a root layout, e.g. `Listen on :::8080`.
-pub fn title(layout: &PipelineLayout) -> String {
-    match &layout.kind {
-        LayoutKind::Listen { host, port } => format!("Listen on {host}:{port}"),
-        LayoutKind::Task { when, number } => format!("Task #{number} ({when})"),
-        LayoutKind::Admin { path } => format!("Admin {path}"),
-        LayoutKind::Entrance => "Module Entrance".into(),
-        _ => layout.name.clone(),
-    }
-}
-
 /// Draws one root layout: title line, drawing, blank line.
 pub fn draw_root(layout: &PipelineLayout) -> Vec<String> {
     let mut t = Tree { nodes: Vec::new() };
-    let root = t.add(Kind::Root, title(layout), None);
+    let root = t.add(Kind::Root, layout.title(), None);
     t.add_filters(layout, root, &mut vec![layout.id]);
     let mut lines = Lines {
         text: Vec::new(),
         owner: Vec::new(),
     };
     draw(&t, root, &mut lines);
-    let mut v = vec![format!("[{}]", title(layout))];
+    let mut v = vec![format!("[{}]", layout.title())];
     v.extend(lines.text);
     v.push(String::new());
     v
@@ -271,7 +260,7 @@ pub fn roots(module_layouts: &[Rc<PipelineLayout>]) -> Vec<Rc<PipelineLayout>> {
         })
         .cloned()
         .collect();
-    starters.sort_by_key(|l| title(l));
+    starters.sort_by_key(|l| l.title());
     let mut named: Vec<_> = module_layouts
         .iter()
         .filter(|l| {
@@ -302,9 +291,15 @@ pub fn module_graph(path: &str, module_layouts: &[Rc<PipelineLayout>]) -> Vec<St
     v
 }
 
-/// The program's layouts as JSON for the IDE: `{"roots": [...], "layouts": [...]}` (see
-/// `admin/README.md`).
-pub fn program_json(program: &crate::loader::Program) -> serde_json::Value {
+/// A program's layouts as JSON for the IDE: `{"roots": [...], "layouts": [...]}` (see
+/// `admin/README.md`). `layouts` are all its layouts by id, `modules` the layouts each module
+/// declared, `lines` the script line of each filter by layout id (the debugger's
+/// `filter_lines`).
+pub fn program_json(
+    layouts: &[Rc<PipelineLayout>],
+    modules: &[(Rc<str>, Vec<Rc<PipelineLayout>>)],
+    lines: &[Vec<u32>],
+) -> serde_json::Value {
     use serde_json::json;
     let kind = |l: &PipelineLayout| match &l.kind {
         LayoutKind::Listen { .. } => "listen",
@@ -314,9 +309,7 @@ pub fn program_json(program: &crate::loader::Program) -> serde_json::Value {
         LayoutKind::Entrance => "entrance",
         LayoutKind::Anonymous => "anonymous",
     };
-    let lines = crate::debug::filter_lines();
-    let layouts: Vec<serde_json::Value> = program
-        .layouts
+    let layouts: Vec<serde_json::Value> = layouts
         .iter()
         .map(|l| {
             let filters: Vec<serde_json::Value> = l
@@ -331,15 +324,15 @@ pub fn program_json(program: &crate::loader::Program) -> serde_json::Value {
                 })
                 .collect();
             json!({
-                "id": l.id, "name": l.name, "label": title(l), "kind": kind(l),
+                "id": l.id, "name": l.name, "label": l.title(), "kind": kind(l),
                 "module": &*l.module, "line": l.line, "filters": filters,
             })
         })
         .collect();
     let mut roots = Vec::new();
-    for (_, ls) in &program.modules {
+    for (_, ls) in modules {
         for r in self::roots(ls) {
-            roots.push(json!({ "title": title(&r), "layout": r.id }));
+            roots.push(json!({ "title": r.title(), "layout": r.id }));
         }
     }
     json!({ "roots": roots, "layouts": layouts })

@@ -36,7 +36,6 @@ pub mod metrics;
 pub mod net;
 pub mod pipeline;
 pub mod repo;
-pub mod reuse;
 pub mod script;
 pub mod settings;
 pub mod test_run;

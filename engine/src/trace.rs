@@ -162,13 +162,14 @@ pub fn for_connection(port: u16) -> Option<u64> {
 }
 
 /// A trace id for an HTTP request, if it is to be traced: it matches the configuration, or
-/// asks for it with `x-sluice-trace`.
+/// asks for it with `x-sluice-trace`. `has_header(name, value)` tells whether the request
+/// has a header `name` (with that value, when one is given).
 pub fn for_request(
     port: Option<u16>,
     path: &str,
-    headers: &[crate::http::header::Header],
+    has_header: impl Fn(&str, Option<&str>) -> bool,
 ) -> Option<u64> {
-    let asked = headers.iter().any(|h| h.is("x-sluice-trace"));
+    let asked = has_header("x-sluice-trace", None);
     if !asked && !enabled() {
         return None;
     }
@@ -181,10 +182,7 @@ pub fn for_request(
             return None;
         }
         if let Some((name, value)) = &c.header {
-            let hit = headers
-                .iter()
-                .any(|h| h.is(name) && value.as_ref().is_none_or(|v| h.value() == v));
-            if !hit {
+            if !has_header(name, value.as_deref()) {
                 return None;
             }
         }

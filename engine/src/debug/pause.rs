@@ -74,7 +74,7 @@ pub(super) fn start(
         target: "debug",
         "stream {trace} paused at {} in {}",
         p.filter(),
-        crate::graph::title(p.pipeline.layout())
+        p.pipeline.layout().title()
     );
     tokio::task::spawn_local(wait(p, rx));
 }
@@ -225,7 +225,7 @@ impl Paused {
         json!({
             "id": self.id, "program": self.program, "trace": self.trace,
             "pipeline": self.pipeline.id(),
-            "layout": { "id": layout.id, "title": Some(crate::graph::title(layout)).filter(|t| !t.is_empty()).unwrap_or_else(|| layout.label.clone()),
+            "layout": { "id": layout.id, "title": Some(layout.title()).filter(|t| !t.is_empty()).unwrap_or_else(|| layout.label.clone()),
                         "module": &*layout.module, "line": layout.line },
             "index": self.index, "filter": self.filter(), "line": line,
             "event": self.evt.type_name(), "head": head, "body": body, "bodySize": size,

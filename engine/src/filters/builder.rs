@@ -114,6 +114,14 @@ impl<'a, 'js> Builder<'a, 'js> {
             .ok_or_else(|| "needs a sub-pipeline: give its name or use .to(...)".into())
     }
 
+    /// The sub-pipeline a joint filter needs, which may not be bypassed (`''`).
+    pub fn required_layout(&self) -> Result<Rc<PipelineLayout>, String> {
+        match self.required_sub()? {
+            Sub::Layout(l) => Ok(l),
+            Sub::Bypass => Err("needs a sub-pipeline".into()),
+        }
+    }
+
     /// True if argument `i` is a function.
     pub fn is_function(&self, i: usize) -> bool {
         self.arg(i).map(|v| v.is_function()).unwrap_or(false)
@@ -139,6 +147,16 @@ impl<'a, 'js> Builder<'a, 'js> {
             Some(v) => duration_of(&v)
                 .map(Some)
                 .map_err(|e| format!("option {key}: {e}")),
+        }
+    }
+
+    /// A size option: a number of bytes (a negative one counts as 0) or a size such as
+    /// `'16k'`; `default` when it is not given.
+    pub fn size_option(&self, i: usize, key: &str, default: usize) -> Result<usize, String> {
+        match self.option(i, key) {
+            None => Ok(default),
+            Some(v) if v.is_number() => Ok(v.as_number().unwrap_or(0.0) as usize),
+            Some(v) => size_text(&v, key),
         }
     }
 
@@ -171,4 +189,29 @@ pub fn duration_of(v: &Value<'_>) -> Result<std::time::Duration, String> {
         return crate::units::parse_duration(&s.to_string().unwrap_or_default());
     }
     Err("expected a number of seconds or a string like '5s'".into())
+}
+
+/// JS truthiness of a value: false for `false`, `0`, `NaN`, `''`, `undefined` and `null`.
+pub fn is_truthy(v: &Value<'_>) -> bool {
+    if let Some(b) = v.as_bool() {
+        return b;
+    }
+    if let Some(n) = v.as_number() {
+        return n != 0.0 && !n.is_nan();
+    }
+    if let Some(s) = v.as_string() {
+        return !s.to_string().unwrap_or_default().is_empty();
+    }
+    !(v.is_undefined() || v.is_null())
+}
+
+/// A size given as text (`'16k'`, `'1m'`) for option `key`.
+pub(super) fn size_text(v: &Value<'_>, key: &str) -> Result<usize, String> {
+    let s = v
+        .as_string()
+        .and_then(|s| s.to_string().ok())
+        .unwrap_or_default();
+    crate::units::parse_size(&s)
+        .map(|n| n as usize)
+        .map_err(|e| format!("option {key}: {e}"))
 }

@@ -18,15 +18,7 @@ pub(super) fn size_option(
         Some(v) => match v.as_number() {
             Some(n) if n >= 1.0 && n.is_finite() => Ok(n as usize),
             Some(n) => Err(format!("option {key}: {n} is not a size")),
-            None => {
-                let s = v
-                    .as_string()
-                    .and_then(|s| s.to_string().ok())
-                    .unwrap_or_default();
-                crate::units::parse_size(&s)
-                    .map(|n| n as usize)
-                    .map_err(|e| format!("option {key}: {e}"))
-            }
+            None => super::builder::size_text(&v, key),
         },
     }
 }

@@ -1,8 +1,8 @@
 //! Connections told when their worker drains (a reload or a shutdown): each protocol closes
 //! at its own next clean boundary, so that no request already read is cut off.
 //!
-//! - HTTP/1 closes after its next response, which says `connection: close` (its own list in
-//!   `http_server.rs`);
+//! - HTTP/1 closes after its next response, which says `connection: close`
+//!   (`http/server/drain.rs`);
 //! - HTTP/2 sends GOAWAY, finishes the streams under way, then closes;
 //! - a `demuxQueue`/`demux` stream (RESP, Dubbo, Thrift, ...) closes as soon as every request
 //!   it has read is answered.

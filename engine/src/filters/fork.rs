@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::callback::fail;
-use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
@@ -81,10 +81,7 @@ impl Mode {
 }
 
 fn build(b: &mut Builder<'_, '_>, mode: Mode) -> Result<Box<dyn FilterProto>, String> {
-    let layout = match b.required_sub()? {
-        Sub::Layout(l) => l,
-        Sub::Bypass => return Err("needs a sub-pipeline".into()),
-    };
+    let layout = b.required_layout()?;
     Ok(Box::new(ForkProto {
         mode,
         layout,

@@ -98,17 +98,5 @@ impl<D: Deframe> Filter for Framed<D> {
 
 /// Reads `maxMessageSize` (a number or a size such as `'1m'`) from options argument `i`.
 pub fn max_message_size(b: &super::Builder<'_, '_>, i: usize) -> Result<usize, String> {
-    match b.option(i, "maxMessageSize") {
-        None => Ok(DEFAULT_MAX_MESSAGE),
-        Some(v) if v.is_number() => Ok(v.as_number().unwrap_or(0.0).max(0.0) as usize),
-        Some(v) => {
-            let s = v
-                .as_string()
-                .and_then(|s| s.to_string().ok())
-                .unwrap_or_default();
-            crate::units::parse_size(&s)
-                .map(|n| n as usize)
-                .map_err(|e| format!("option maxMessageSize: {e}"))
-        }
-    }
+    b.size_option(i, "maxMessageSize", DEFAULT_MAX_MESSAGE)
 }

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{FilterDescriptor, FilterKind, Sub};
+use super::{FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::http::tail::trailers_of;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
@@ -27,9 +27,9 @@ static ACCEPT_GRPC_WEB: FilterDescriptor = FilterDescriptor {
         "target",
         "sub-pipeline name (or use .to(...)) that handles the gRPC call, usually muxHTTP({version: 2})",
     )],
-    build: |b| match b.required_sub()? {
-        Sub::Layout(layout) => Ok(Box::new(Proto { layout })),
-        Sub::Bypass => Err("needs a sub-pipeline".into()),
+    build: |b| {
+        let layout = b.required_layout()?;
+        Ok(Box::new(Proto { layout }))
     },
 };
 

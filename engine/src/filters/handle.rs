@@ -2,26 +2,13 @@
 
 use std::rc::Rc;
 
-use super::callback::{call_handler, fail, size_limit_and_callback, MessageReader};
+use super::callback::{call_handler, fail, MessageReader};
+use super::event_kinds::On;
 use super::promise::{Gate, Settle};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
 use crate::script::{self, JsValue};
-
-/// Which events a handler watches.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum On {
-    /// Every event (`handle`).
-    Any,
-    StreamStart,
-    Data,
-    MessageStart,
-    MessageEnd,
-    StreamEnd,
-    Message,
-    MessageBody,
-}
 
 macro_rules! handler {
     ($id:ident, $name:literal, $on:expr, $sig:literal, $help:literal, $param:literal) => {
@@ -114,22 +101,9 @@ pub static FILTERS: &[&FilterDescriptor] = &[
 ];
 
 fn build(b: &mut Builder<'_, '_>, on: On) -> Result<Box<dyn FilterProto>, String> {
-    let (limit, at) = if matches!(on, On::Message | On::MessageBody) {
-        size_limit_and_callback(b)?
-    } else {
-        (None, 0)
-    };
+    let (limit, at) = on.callback_arg(b)?;
     let callback = b.function(at).ok_or("expects a callback function")?;
-    let desc = match on {
-        On::Any => &ANY,
-        On::StreamStart => &STREAM_START,
-        On::Data => &DATA,
-        On::MessageStart => &MESSAGE_START,
-        On::MessageEnd => &MESSAGE_END,
-        On::StreamEnd => &STREAM_END,
-        On::Message => &MESSAGE,
-        On::MessageBody => &MESSAGE_BODY,
-    };
+    let desc = on.pick(FILTERS);
     Ok(Box::new(HandleProto {
         desc,
         on,

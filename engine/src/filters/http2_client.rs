@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use hyper::client::conn::http2::SendRequest;
 use tokio::sync::watch;
 
-use super::http_client::{MuxStream, Pool};
+use super::http::client::{MuxStream, Pool};
 use super::upstream_metrics;
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd, StreamError};
 use crate::http::grpc;

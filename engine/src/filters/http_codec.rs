@@ -4,7 +4,8 @@
 
 use bytes::Bytes;
 
-use super::http_server::size_options;
+use super::http::answer;
+use super::http::server::size_options;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
 use crate::http::decoder::{Decoder, Part, RequestInfo};
@@ -12,7 +13,7 @@ use crate::http::encoder::Encoder;
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::Role;
 use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
-use crate::script::{self, JsValue};
+use crate::script::JsValue;
 
 macro_rules! codec {
     ($id:ident, $name:literal, $sig:literal, $help:literal, $build:expr) => {
@@ -172,15 +173,7 @@ impl Filter for Decode {
                     if let Some(code) = se.error_code() {
                         let (status, text) = code.http_status();
                         crate::metrics::builtin().error_answers.inc();
-                        let head = script::js(|ctx| {
-                            let o = rquickjs::Object::new(ctx.clone()).ok()?;
-                            o.set("protocol", "HTTP/1.1").ok()?;
-                            o.set("status", status).ok()?;
-                            o.set("statusText", text).ok()?;
-                            o.set("headers", rquickjs::Object::new(ctx.clone()).ok()?)
-                                .ok()?;
-                            Some(JsValue::save(ctx, o.into_value()))
-                        });
+                        let head = answer::upstream_error_head(status, text, false);
                         self.output.emit(Event::MessageStart(head));
                         self.output.emit(Event::MessageEnd(MessageTail::default()));
                     }

@@ -206,7 +206,7 @@ impl Codec {
                 if let Some(o) = &option {
                     if let Some(f) = o.get(ctx).as_function() {
                         let on: rquickjs::Value = f.call(())?;
-                        if !super::link::is_truthy(&on) {
+                        if !super::builder::is_truthy(&on) {
                             return Ok((None, head.clone()));
                         }
                     }

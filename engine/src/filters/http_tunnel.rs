@@ -7,7 +7,7 @@ use std::rc::Rc;
 use rquickjs::Value;
 
 use super::callback::{call_replacer, fail, MessageReader};
-use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail, StreamEnd};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue};
@@ -42,17 +42,10 @@ static CONNECT: FilterDescriptor = FilterDescriptor {
 /// `acceptHTTPTunnel` and `connectHTTPTunnel`.
 pub static FILTERS: &[&FilterDescriptor] = &[&ACCEPT, &CONNECT];
 
-fn layout_of(b: &Builder<'_, '_>) -> Result<Rc<PipelineLayout>, String> {
-    match b.required_sub()? {
-        Sub::Layout(l) => Ok(l),
-        Sub::Bypass => Err("needs a sub-pipeline".into()),
-    }
-}
-
 fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     Ok(Box::new(Proto {
         desc: &ACCEPT,
-        layout: layout_of(b)?,
+        layout: b.required_layout()?,
         arg: b.saved(0),
     }))
 }
@@ -61,7 +54,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
     let arg = b.saved(0).ok_or("expects the handshake request")?;
     Ok(Box::new(Proto {
         desc: &CONNECT,
-        layout: layout_of(b)?,
+        layout: b.required_layout()?,
         arg: Some(arg),
     }))
 }

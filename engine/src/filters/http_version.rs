@@ -7,7 +7,7 @@
 //! [`Probe`] opens it (the sub-pipeline gets an empty Data, which starts `connect` and the TLS
 //! handshake, as Pipy's pending session does), keeps what the connection outputs meanwhile,
 //! and holds the streams that asked for this key. When the Promise settles, the connection
-//! is handed to an HTTP/1 [`Session`](super::http_client) or an [`H2Session`] as if it had
+//! is handed to an HTTP/1 [`Session`](super::http::client) or an [`H2Session`] as if it had
 //! been made for it, and the streams go on.
 
 use std::cell::RefCell;
@@ -17,7 +17,7 @@ use bytes::Bytes;
 use rquickjs::function::This;
 use rquickjs::{Ctx, Function, Value};
 
-use super::http_client::{is_h2, MuxStream, Pool};
+use super::http::client::{is_h2, MuxStream, Pool};
 use crate::event::{ErrorCode, Event};
 use crate::pipeline::{Output, Pipeline};
 use crate::script::JsValue;

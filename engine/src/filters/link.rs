@@ -270,7 +270,7 @@ impl Choose {
                                 },
                                 None => c,
                             };
-                            Ok(truthy(&r))
+                            Ok(is_truthy(&r))
                         })?,
                     };
                     if holds {
@@ -378,20 +378,5 @@ impl Filter for Choose {
     }
 }
 
-fn truthy(v: &rquickjs::Value<'_>) -> bool {
-    if let Some(b) = v.as_bool() {
-        return b;
-    }
-    if let Some(n) = v.as_number() {
-        return n != 0.0 && !n.is_nan();
-    }
-    if let Some(s) = v.as_string() {
-        return !s.to_string().unwrap_or_default().is_empty();
-    }
-    !(v.is_undefined() || v.is_null())
-}
-
-/// JS truthiness, for other filters.
-pub fn is_truthy(v: &rquickjs::Value<'_>) -> bool {
-    truthy(v)
-}
+/// `filters/mux/options.rs` reaches [`is_truthy`] by this path.
+pub use super::builder::is_truthy;

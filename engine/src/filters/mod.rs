@@ -16,6 +16,8 @@ mod deposit;
 mod detect;
 mod draining;
 mod dubbo;
+mod dummy;
+mod event_kinds;
 mod exec;
 mod fastcgi;
 mod files;
@@ -23,19 +25,18 @@ mod fork;
 mod framed;
 mod grpc_web;
 mod handle;
+mod http;
 mod http2_client;
 mod http2_server;
-mod http_client;
 mod http_codec;
 mod http_compress;
-mod http_pool;
-mod http_server;
 mod http_tunnel;
 mod http_version;
+mod insert;
 mod link;
 mod link_async;
 mod loop_back;
-mod misc;
+mod mailbox;
 mod mqtt;
 mod multipart;
 pub mod mux;
@@ -67,9 +68,11 @@ pub use callback::MessageReader;
 /// protocol's next clean boundary (see `draining.rs`); with `close_idle`, idle HTTP/1
 /// keep-alive connections close at once.
 pub fn drain_servers(close_idle: bool) {
-    http_server::drain_servers(close_idle);
     draining::drain_all(close_idle);
 }
+
+// `http2_server.rs` reaches the HTTP/1 server by its former name.
+use http::server as http_server;
 
 use crate::pipeline::FilterProto;
 
@@ -142,11 +145,12 @@ pub fn registry() -> &'static [&'static FilterDescriptor] {
         v.extend_from_slice(fork::FILTERS);
         v.extend_from_slice(debug::FILTERS);
         v.extend_from_slice(connect::FILTERS);
-        v.extend_from_slice(misc::FILTERS);
+        v.extend_from_slice(dummy::FILTERS);
+        v.extend_from_slice(insert::FILTERS);
         v.extend_from_slice(files::FILTERS);
         v.extend_from_slice(detect::FILTERS);
-        v.extend_from_slice(http_server::FILTERS);
-        v.extend_from_slice(http_client::FILTERS);
+        v.extend_from_slice(http::server::FILTERS);
+        v.extend_from_slice(http::client::FILTERS);
         v.extend_from_slice(http_codec::FILTERS);
         v.extend_from_slice(http_compress::FILTERS);
         v.extend_from_slice(grpc_web::FILTERS);

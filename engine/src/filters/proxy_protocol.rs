@@ -18,7 +18,7 @@ use bytes::BytesMut;
 use rquickjs::{Ctx, Object, Value};
 
 use super::callback::fail;
-use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::net::proxy_protocol::{self as pp, Decoded, Header, Protocol};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
@@ -57,19 +57,12 @@ static CONNECT: FilterDescriptor = FilterDescriptor {
 /// `acceptProxyProtocol` and `connectProxyProtocol`.
 pub static FILTERS: &[&FilterDescriptor] = &[&ACCEPT, &CONNECT];
 
-fn layout_of(b: &Builder<'_, '_>) -> Result<Rc<PipelineLayout>, String> {
-    match b.required_sub()? {
-        Sub::Layout(l) => Ok(l),
-        Sub::Bypass => Err("needs a sub-pipeline".into()),
-    }
-}
-
 fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let handler = b
         .function(0)
         .ok_or("expects a handler function(header) returning true to accept")?;
     Ok(Box::new(AcceptProto {
-        layout: layout_of(b)?,
+        layout: b.required_layout()?,
         handler,
     }))
 }
@@ -80,7 +73,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
         .filter(|v| v.is_object())
         .ok_or("expects a header object {version, protocol, sourceAddress, ...} or a function returning one")?;
     Ok(Box::new(ConnectProto {
-        layout: layout_of(b)?,
+        layout: b.required_layout()?,
         header: JsValue::save(b.ctx, header),
     }))
 }
@@ -150,7 +143,7 @@ impl Accept {
                 return Ok(true);
             };
             let v: Value = f.call((header_to_js(ctx, h)?,))?;
-            Ok(super::link::is_truthy(&v))
+            Ok(super::builder::is_truthy(&v))
         })
     }
 

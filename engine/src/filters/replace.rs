@@ -3,25 +3,13 @@
 
 use std::rc::Rc;
 
-use super::callback::{call_replacer, fail, size_limit_and_callback, MessageReader, Replacement};
+use super::callback::{call_replacer, fail, MessageReader, Replacement};
+use super::event_kinds::On;
 use super::promise::{Gate, Settle};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
 use crate::script::{self, JsValue};
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum On {
-    /// Every event (`replace`).
-    Any,
-    StreamStart,
-    Data,
-    MessageStart,
-    MessageEnd,
-    StreamEnd,
-    Message,
-    MessageBody,
-}
 
 macro_rules! replacer {
     ($id:ident, $name:literal, $on:expr, $sig:literal, $help:literal) => {
@@ -109,22 +97,9 @@ pub static FILTERS: &[&FilterDescriptor] = &[
 ];
 
 fn build(b: &mut Builder<'_, '_>, on: On) -> Result<Box<dyn FilterProto>, String> {
-    let (limit, at) = if matches!(on, On::Message | On::MessageBody) {
-        size_limit_and_callback(b)?
-    } else {
-        (None, 0)
-    };
+    let (limit, at) = on.callback_arg(b)?;
     let replacement = b.saved(at);
-    let desc = match on {
-        On::Any => &ANY,
-        On::StreamStart => &STREAM_START,
-        On::Data => &DATA,
-        On::MessageStart => &MESSAGE_START,
-        On::MessageEnd => &MESSAGE_END,
-        On::StreamEnd => &STREAM_END,
-        On::Message => &MESSAGE,
-        On::MessageBody => &MESSAGE_BODY,
-    };
+    let desc = on.pick(FILTERS);
     Ok(Box::new(ReplaceProto {
         desc,
         on,

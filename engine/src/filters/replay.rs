@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::callback::fail;
 use super::schedule::{self, Settled};
-use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
@@ -65,15 +65,8 @@ enum Delay {
     Computed(JsValue),
 }
 
-fn layout_of(b: &Builder<'_, '_>) -> Result<Rc<PipelineLayout>, String> {
-    match b.required_sub()? {
-        Sub::Layout(l) => Ok(l),
-        Sub::Bypass => Err("needs a sub-pipeline".into()),
-    }
-}
-
 fn build_replay(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    let layout = layout_of(b)?;
+    let layout = b.required_layout()?;
     if let Some(o) = b.arg(0) {
         if !o.is_object() || o.is_function() || o.is_array() {
             return Err("expects an options object like {delay: 1}".into());
@@ -94,7 +87,7 @@ fn build_replay(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
 }
 
 fn build_repeat(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    let layout = layout_of(b)?;
+    let layout = b.required_layout()?;
     let condition = b
         .function(0)
         .ok_or("expects a condition function(streamEnd)")?;

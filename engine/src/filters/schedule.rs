@@ -82,5 +82,5 @@ pub fn rejection(reason: &JsValue) -> Result<Event, ScriptError> {
 
 /// JS truthiness of a saved value.
 pub fn truthy(v: &JsValue) -> bool {
-    script::js(|ctx| super::link::is_truthy(&v.get(ctx)))
+    script::js(|ctx| super::builder::is_truthy(&v.get(ctx)))
 }

@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 use rquickjs::{Object, Value};
 
 use super::callback::fail;
-use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
@@ -45,19 +45,12 @@ static CONNECT: FilterDescriptor = FilterDescriptor {
 /// `acceptSOCKS` and `connectSOCKS`.
 pub static FILTERS: &[&FilterDescriptor] = &[&ACCEPT, &CONNECT];
 
-fn layout_of(b: &Builder<'_, '_>) -> Result<Rc<PipelineLayout>, String> {
-    match b.required_sub()? {
-        Sub::Layout(l) => Ok(l),
-        Sub::Bypass => Err("needs a sub-pipeline".into()),
-    }
-}
-
 fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let handler = b
         .function(0)
         .ok_or("expects a handler function deciding each request")?;
     Ok(Box::new(AcceptProto {
-        layout: layout_of(b)?,
+        layout: b.required_layout()?,
         handler,
         early_api: b.named_sub,
     }))
@@ -68,7 +61,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
         .saved(0)
         .ok_or("expects the address to connect to, as 'host:port'")?;
     Ok(Box::new(ConnectProto {
-        layout: layout_of(b)?,
+        layout: b.required_layout()?,
         address,
     }))
 }
@@ -278,7 +271,7 @@ impl Accept {
                 o.set("port", t.port)?;
                 f.call((o,))?
             };
-            Ok(super::link::is_truthy(&v))
+            Ok(super::builder::is_truthy(&v))
         })
     }
 

@@ -11,8 +11,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use rquickjs::{Ctx, Function, Object, Value};
 
+use super::builder::is_truthy;
 use super::callback::fail;
-use super::link::is_truthy;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::net::Tap;

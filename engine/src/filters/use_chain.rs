@@ -2,11 +2,11 @@
 //! `chain` ([C]); see docs/reference/filters.md. Stages share the context.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
+use super::builder::is_truthy;
 use super::callback::fail;
-use super::link::is_truthy;
+use super::mailbox::Mailbox;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::pipeline::{
@@ -119,8 +119,7 @@ impl FilterProto for UseProto {
             context: init.context,
             output: init.output,
             state: RefCell::new((0..n).map(|_| StageState::default()).collect()),
-            queue: RefCell::new(VecDeque::new()),
-            busy: Cell::new(false),
+            mailbox: Mailbox::new(),
             ended: Cell::new(false),
         });
         Box::new(Use(core))
@@ -155,8 +154,7 @@ struct UseCore {
     context: Rc<Context>,
     output: Output,
     state: RefCell<Vec<StageState>>,
-    queue: RefCell<VecDeque<(Dest, Event)>>,
-    busy: Cell<bool>,
+    mailbox: Mailbox<(Dest, Event)>,
     ended: Cell<bool>,
 }
 
@@ -170,17 +168,12 @@ impl Filter for Use {
 
 impl UseCore {
     fn route(&self, dest: Dest, evt: Event) {
-        self.queue.borrow_mut().push_back((dest, evt));
-        if self.busy.replace(true) {
+        if !self.mailbox.post((dest, evt)) {
             return;
         }
-        loop {
-            let Some((d, e)) = self.queue.borrow_mut().pop_front() else {
-                break;
-            };
+        while let Some((d, e)) = self.mailbox.next() {
             self.step(d, e);
         }
-        self.busy.set(false);
     }
 
     fn sub_output(&self, dest: Dest) -> Output {

@@ -99,6 +99,17 @@ pub struct PipelineLayout {
 }
 
 impl PipelineLayout {
+    /// The title of a root layout, e.g. `Listen on :::8080` (a named layout's name).
+    pub fn title(&self) -> String {
+        match &self.kind {
+            LayoutKind::Listen { host, port } => format!("Listen on {host}:{port}"),
+            LayoutKind::Task { when, number } => format!("Task #{number} ({when})"),
+            LayoutKind::Admin { path } => format!("Admin {path}"),
+            LayoutKind::Entrance => "Module Entrance".into(),
+            _ => self.name.clone(),
+        }
+    }
+
     /// The filter prototypes.
     pub fn filters(&self) -> &[Box<dyn FilterProto>] {
         self.filters.get().map(|v| v.as_slice()).unwrap_or(&[])

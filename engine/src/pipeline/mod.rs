@@ -291,7 +291,7 @@ impl Pipeline {
             seq: 0,
             time_us: 0,
             pipeline: self.id,
-            layout: crate::graph::title(&self.layout),
+            layout: self.layout.title(),
             module: self.layout.module.to_string(),
             index: (i < protos.len()).then_some(i),
             filter,

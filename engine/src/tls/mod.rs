@@ -1,7 +1,7 @@
 //! TLS on rustls: certificates and keys from PEM, server and client configurations (cached
 //! per certificate), and what a finished handshake tells scripts.
 //!
-//! The `acceptTLS`/`connectTLS` filters (`filters/tls.rs`) drive rustls' sans-I/O connection
+//! The `acceptTLS`/`connectTLS` filters (`filters/tls/`) drive rustls' sans-I/O connection
 //! objects with pipeline events, so TLS works over any stream, not only sockets.
 
 mod verify;

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::liveness::Work;
 use crate::event::{Event, MessageTail, StreamEnd};
-use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
+use crate::loader::Program;
+use crate::pipeline::{Context, LayoutKind, Output, Pipeline, PipelineLayout};
+use crate::script;
 
 /// One run of a task pipeline; `ended` turns true when it outputs StreamEnd.
 pub(super) struct TaskRun {
@@ -147,4 +149,42 @@ pub(super) async fn run_exit_tasks<'a>(
     while runs.iter().any(|r| !r.ended.get()) && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// Starts the program's tasks: timers, signal and file-watch tasks, run-once tasks (the
+/// `exit` tasks run at shutdown).
+pub(super) fn start_tasks(program: &Program) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+    let mut jobs = Vec::new();
+    for layout in program.tasks() {
+        let LayoutKind::Task { when, .. } = &layout.kind else {
+            continue;
+        };
+        let when = when.clone();
+        let layout = layout.clone();
+        if when == "exit" {
+            // Run at shutdown (see `run`).
+            continue;
+        } else if let Some(file) = when.strip_prefix("watch:") {
+            let full = script::script()
+                .codebase()
+                .root()
+                .join(file.trim_start_matches('/'));
+            jobs.push(tokio::task::spawn_local(run_watch_task(layout, full)));
+        } else if when.starts_with("SIG") {
+            jobs.push(tokio::task::spawn_local(run_signal_task(layout, when)));
+        } else if when.is_empty() {
+            let work = super::liveness::hold();
+            jobs.push(tokio::task::spawn_local(async move {
+                let _keep = start_task(&layout, Some(work));
+                std::future::pending::<()>().await;
+            }));
+        } else {
+            let every = crate::units::parse_duration(&when).map_err(|e| format!("task(): {e}"))?;
+            if every < Duration::from_millis(10) {
+                return Err(format!("task(): interval {when} is shorter than 0.01s"));
+            }
+            jobs.push(tokio::task::spawn_local(run_timer_task(layout, every)));
+        }
+    }
+    Ok(jobs)
 }

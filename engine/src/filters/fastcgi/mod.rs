@@ -17,7 +17,7 @@ use bytes::BytesMut;
 
 use super::mux::mux_filter::key_and_options;
 use super::mux::{Expect, MuxCore, MuxProtocol, ProtocolFactory, Request, Route};
-use super::{Builder, FilterDescriptor, FilterKind, Sub};
+use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
 use crate::pipeline::{Filter, FilterInit, FilterProto, PipelineLayout};
 use crate::script::{self, JsValue};
@@ -54,9 +54,9 @@ static DEMUX_FASTCGI: FilterDescriptor = FilterDescriptor {
         "target",
         "sub-pipeline name (or use .to(...)); its output message's body is the request's standard output",
     )],
-    build: |b| match b.required_sub()? {
-        Sub::Layout(layout) => Ok(Box::new(server::DemuxProto { layout })),
-        Sub::Bypass => Err("needs a sub-pipeline".into()),
+    build: |b| {
+        let layout = b.required_layout()?;
+        Ok(Box::new(server::DemuxProto { layout }))
     },
 };
 
@@ -64,10 +64,7 @@ static DEMUX_FASTCGI: FilterDescriptor = FilterDescriptor {
 pub static FILTERS: &[&FilterDescriptor] = &[&MUX_FASTCGI, &DEMUX_FASTCGI];
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    let layout = match b.required_sub()? {
-        Sub::Layout(l) => l,
-        Sub::Bypass => return Err("needs a sub-pipeline".into()),
-    };
+    let layout = b.required_layout()?;
     let (key, options) = key_and_options(b)?;
     let protocol: ProtocolFactory = Rc::new(|| Box::<Client>::default());
     Ok(Box::new(Proto {

@@ -9,14 +9,14 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use super::http2_client::H2Session;
-use super::http_client::Session;
-use super::http_version::Probe;
+use super::Session;
+use crate::filters::http2_client::H2Session;
+use crate::filters::http_version::Probe;
 use crate::net::Inbound;
 
 /// Idle HTTP/1 sessions by key, and the HTTP/2 session of each key.
 #[derive(Default)]
-pub(super) struct Pool {
+pub(in crate::filters) struct Pool {
     idle: RefCell<HashMap<String, Vec<Rc<Session>>>>,
     h2: RefCell<HashMap<String, Rc<H2Session>>>,
     /// Connections whose protocol a version Promise will decide, by key.
@@ -28,7 +28,7 @@ pub(super) struct Pool {
 impl Pool {
     /// Closes the sessions of `key` when `inbound`, the client connection the key stands for,
     /// closes. Asked once per stream; the connection is told once per pool.
-    pub(super) fn watch(self: &Rc<Pool>, inbound: &Inbound, key: &str) {
+    pub(in crate::filters) fn watch(self: &Rc<Pool>, inbound: &Inbound, key: &str) {
         if self.watched.borrow().contains(key) {
             return;
         }
@@ -62,7 +62,7 @@ impl Pool {
     }
 
     /// The HTTP/2 session of `key`, made with `make` when there is none that works.
-    pub(super) fn h2_session(
+    pub(in crate::filters) fn h2_session(
         &self,
         key: &str,
         make: impl FnOnce() -> Rc<H2Session>,
@@ -78,27 +78,27 @@ impl Pool {
     }
 
     /// True when `key` has a working HTTP/2 session.
-    pub(super) fn has_h2(&self, key: &str) -> bool {
+    pub(in crate::filters) fn has_h2(&self, key: &str) -> bool {
         self.h2.borrow().get(key).is_some_and(|s| s.usable())
     }
 
     /// Makes `s` the HTTP/2 session of `key`.
-    pub(super) fn set_h2(&self, key: &str, s: &Rc<H2Session>) {
+    pub(in crate::filters) fn set_h2(&self, key: &str, s: &Rc<H2Session>) {
         self.h2.borrow_mut().insert(key.to_string(), s.clone());
     }
 
     /// The connection of `key` waiting for its version Promise, if any.
-    pub(super) fn probe(&self, key: &str) -> Option<Rc<Probe>> {
+    pub(in crate::filters) fn probe(&self, key: &str) -> Option<Rc<Probe>> {
         self.probes.borrow().get(key).cloned()
     }
 
     /// Notes the connection of `key` that waits for its version Promise.
-    pub(super) fn add_probe(&self, key: &str, p: &Rc<Probe>) {
+    pub(in crate::filters) fn add_probe(&self, key: &str, p: &Rc<Probe>) {
         self.probes.borrow_mut().insert(key.to_string(), p.clone());
     }
 
     /// Forgets `p` once its Promise settled.
-    pub(super) fn remove_probe(&self, key: &str, p: &Probe) {
+    pub(in crate::filters) fn remove_probe(&self, key: &str, p: &Probe) {
         let mut map = self.probes.borrow_mut();
         if map.get(key).is_some_and(|x| std::ptr::eq(x.as_ref(), p)) {
             map.remove(key);
@@ -106,7 +106,7 @@ impl Pool {
     }
 
     /// Forgets a closed HTTP/2 session.
-    pub(super) fn forget_h2(&self, key: &str, s: &H2Session) {
+    pub(in crate::filters) fn forget_h2(&self, key: &str, s: &H2Session) {
         let mut map = self.h2.borrow_mut();
         if map.get(key).is_some_and(|x| std::ptr::eq(x.as_ref(), s)) {
             map.remove(key);
@@ -114,7 +114,7 @@ impl Pool {
     }
 
     /// An idle HTTP/1 session of `key`, if one is still open.
-    pub(super) fn take(&self, key: &str) -> Option<Rc<Session>> {
+    pub(in crate::filters) fn take(&self, key: &str) -> Option<Rc<Session>> {
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(key)?;
         let found = std::iter::from_fn(|| list.pop()).find(|s| !s.is_closed());
@@ -125,7 +125,7 @@ impl Pool {
     }
 
     /// Keeps `s` for the next request of its key.
-    pub(super) fn put(&self, s: &Rc<Session>) {
+    pub(in crate::filters) fn put(&self, s: &Rc<Session>) {
         self.idle
             .borrow_mut()
             .entry(s.key.clone())
@@ -134,7 +134,7 @@ impl Pool {
     }
 
     /// Forgets a closed HTTP/1 session.
-    pub(super) fn remove(&self, s: &Session) {
+    pub(in crate::filters) fn remove(&self, s: &Session) {
         let mut idle = self.idle.borrow_mut();
         if let Some(list) = idle.get_mut(&s.key) {
             list.retain(|x| !std::ptr::eq(x.as_ref(), s));

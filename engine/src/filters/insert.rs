@@ -1,21 +1,12 @@
-//! Small stream tools: `dummy` and `insert`.
+//! `insert`: outputs events once, before the first input event.
 
 use std::rc::Rc;
 
 use super::callback::{call_replacer, fail};
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
 use crate::script::JsValue;
-
-static DUMMY: FilterDescriptor = FilterDescriptor {
-    name: "dummy",
-    kind: FilterKind::Plain,
-    signature: "()",
-    help: "Swallows every event except StreamEnd",
-    params: &[],
-    build: |_b: &mut Builder<'_, '_>| Ok(Box::new(DummyProto)),
-};
 
 static INSERT: FilterDescriptor = FilterDescriptor {
     name: "insert",
@@ -34,32 +25,8 @@ static INSERT: FilterDescriptor = FilterDescriptor {
 };
 
 /// `dummy` and `insert`.
-pub static FILTERS: &[&FilterDescriptor] = &[&DUMMY, &INSERT];
-
-struct DummyProto;
-
-impl FilterProto for DummyProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
-        &DUMMY
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Dummy {
-            output: init.output,
-        })
-    }
-}
-
-struct Dummy {
-    output: Output,
-}
-
-impl Filter for Dummy {
-    fn process(&mut self, evt: Event) {
-        if evt.is_stream_end() {
-            self.output.emit(evt);
-        }
-    }
-}
+/// `insert`.
+pub static FILTERS: &[&FilterDescriptor] = &[&INSERT];
 
 struct InsertProto {
     events: JsValue,

@@ -1,6 +1,7 @@
-//! Per-worker pools of emptied vectors, for the short-lived lists made on every message (the
-//! parts one read decodes into, the byte chunks one event encodes into): taking one from a
-//! pool keeps its capacity, so the hot path does not allocate for them.
+//! Scratch vectors of the HTTP/1 filters: per-worker pools of emptied vectors, for the
+//! short-lived lists made on every message (the parts one read decodes into, the byte chunks
+//! one event encodes into). Taking one from a pool keeps its capacity, so the hot path does
+//! not allocate for them.
 
 use std::cell::RefCell;
 
