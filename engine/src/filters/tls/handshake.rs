@@ -40,8 +40,7 @@ impl Core {
         Ok(())
     }
 
-    /// Plaintext to encrypt (server: from the sub-pipeline; client: from the input).
-
+    /// The server configuration for the name the client asked for (SNI), or the default one.
     pub(super) fn choose_config(
         &self,
         sni: Option<&str>,
