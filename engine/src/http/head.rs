@@ -227,22 +227,33 @@ impl crate::script::Lazy for LazyHead {
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
+    fn keep_after_make(&self) -> bool {
+        true
+    }
 }
 
-/// A head (lazy or made in JS) ready to encode; a head no script touched is read straight
-/// from its Rust form.
+/// A head (lazy or made in JS) ready to encode; a head no script touched, or one a script
+/// only read, is read straight from its Rust form.
 pub fn out_head(head: Option<&crate::script::JsValue>, role: super::Role, x: Exchange) -> OutHead {
+    let decoded = |l: std::rc::Rc<dyn crate::script::Lazy>| {
+        l.as_any()
+            .downcast_ref::<LazyHead>()
+            .filter(|lh| lh.role == role)
+            .map(|lh| lh.head.clone())
+    };
     if let Some(h) = head {
-        if let Some(l) = h.pending::<LazyHead>() {
-            if let Some(lh) = l.as_any().downcast_ref::<LazyHead>() {
-                if lh.role == role {
-                    return out_head_from_rust(lh.head.clone(), role, x);
-                }
-            }
+        if let Some(rust) = h.pending::<LazyHead>().and_then(decoded) {
+            return out_head_from_rust(rust, role, x);
         }
     }
+    let made = head.and_then(|h| h.made_from::<LazyHead>()).and_then(decoded);
     crate::script::js(|ctx| {
         let v = head.map(|h| h.get(ctx));
+        if let (Some(rust), Some(v)) = (made, v.as_ref()) {
+            if super::head_unchanged::unchanged(ctx, v, &rust, role) {
+                return out_head_from_rust(rust, role, x);
+            }
+        }
         out_head_from_js(v.as_ref(), role, x)
     })
 }
