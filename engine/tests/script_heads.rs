@@ -54,7 +54,10 @@ fn read_head(s: &mut TcpStream) -> Option<(String, usize)> {
     let len = head
         .to_ascii_lowercase()
         .lines()
-        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix("content-length:")
+                .map(|v| v.trim().to_string())
+        })
         .map_or(0, |v| v.parse().unwrap());
     Some((head, len))
 }
@@ -148,7 +151,10 @@ fn a_script_changes_adds_and_deletes_headers_and_the_start_line() {
     assert!(!seen.to_ascii_lowercase().contains("x-gone"), "{seen}");
     assert!(seen.contains("X-New: added\r\n"), "{seen}");
     assert!(seen.contains("x-num: 42\r\n"), "{seen}");
-    assert!(seen.contains("content-length: 0\r\n"), "an empty PUT: {seen}");
+    assert!(
+        seen.contains("content-length: 0\r\n"),
+        "an empty PUT: {seen}"
+    );
     assert!(head.starts_with("HTTP/1.1 201 Made\r\n"), "{head}");
     assert_eq!(field(&head, "X-Origin").as_deref(), Some("rewritten"));
     assert!(!head.to_ascii_lowercase().contains("set-cookie"), "{head}");
@@ -207,7 +213,10 @@ fn a_head_enumerates_serialises_and_copies_like_a_plain_object() {
              \"x-gone\":\"X-Gone\",\"accept\":\"Accept\"}}"
         )
     );
-    assert_eq!(field(&head, "x-in").as_deref(), Some("true,false,false,true"));
+    assert_eq!(
+        field(&head, "x-in").as_deref(),
+        Some("true,false,false,true")
+    );
     assert_eq!(field(&head, "x-spread").as_deref(), Some("5:one:*/*"));
     assert_eq!(field(&head, "x-later").as_deref(), Some("/a?b=c one X-A"));
     assert_eq!(field(&head, "x-late").as_deref(), Some("late"));
@@ -245,7 +254,10 @@ fn a_head_given_to_a_new_message_or_event_goes_out_with_its_changes() {
     );
 
     let (head, seen) = ask(message, REQUEST);
-    assert!(seen.starts_with("GET /a?b=c HTTP/1.1\r\nHost: example.test\r\n"), "{seen}");
+    assert!(
+        seen.starts_with("GET /a?b=c HTTP/1.1\r\nHost: example.test\r\n"),
+        "{seen}"
+    );
     assert!(seen.contains("X-A: one\r\n"), "{seen}");
     assert!(seen.contains("content-length: 8\r\n"), "{seen}");
     assert!(head.starts_with("HTTP/1.1 202 OK\r\n"), "{head}");
@@ -280,6 +292,9 @@ fn repeated_and_cookie_headers_read_as_before() {
     );
     // A head a script looked at goes out as its object reads: cookies together, a repeated
     // header once.
-    assert!(seen.contains("Cookie: a=1\r\nCookie: b=2\r\nX-Dup: 2\r\n"), "{seen}");
+    assert!(
+        seen.contains("Cookie: a=1\r\nCookie: b=2\r\nX-Dup: 2\r\n"),
+        "{seen}"
+    );
     assert!(!seen.contains("X-Dup: 1"), "{seen}");
 }

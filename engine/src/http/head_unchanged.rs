@@ -11,6 +11,7 @@ use rquickjs::{Atom, Ctx, Object, Value};
 
 use super::decoder::Head;
 use super::Role;
+use crate::script::atoms::{self, is_str, Name};
 
 /// True when `v`, the JS object made from `h` for `role`, reads back into the head `h` is
 /// written as when unchanged: the same start line fields, and the same header names, values,
@@ -23,31 +24,34 @@ fn check<'js>(ctx: &Ctx<'js>, v: &Value<'js>, h: &Head, role: Role) -> rquickjs:
     let Some(o) = v.as_object() else {
         return Ok(false);
     };
-    if !is_str(&o.get("protocol")?, h.protocol) {
+    let get = |name| atoms::get(ctx, o, name);
+    if !is_str(ctx, &get(Name::Protocol)?, h.protocol) {
         return Ok(false);
     }
     let start_line_same = match role {
-        Role::Request => is_str(&o.get("method")?, &h.method) && is_str(&o.get("path")?, &h.path),
+        Role::Request => {
+            is_str(ctx, &get(Name::Method)?, &h.method) && is_str(ctx, &get(Name::Path)?, &h.path)
+        }
         Role::Response => {
-            let status: Value = o.get("status")?;
+            let status = get(Name::Status)?;
             let code = f64::from(h.status);
-            let same_code = status.as_int().map(f64::from).or_else(|| status.as_float())
-                == Some(code);
+            let same_code =
+                status.as_int().map(f64::from).or_else(|| status.as_float()) == Some(code);
             // A head read back without a reason (or with a code out of range) gets the
             // standard one: that is not the decoded head's form.
             same_code
                 && (100..1000).contains(&h.status)
                 && !h.reason.is_empty()
-                && is_str(&o.get("statusText")?, &h.reason)
+                && is_str(ctx, &get(Name::StatusText)?, &h.reason)
         }
     };
     if !start_line_same {
         return Ok(false);
     }
-    let Some(headers) = o.get::<_, Value>("headers")?.into_object() else {
+    let Some(headers) = get(Name::Headers)?.into_object() else {
         return Ok(false);
     };
-    let names: Value = o.get("headerNames")?;
+    let names = get(Name::HeaderNames)?;
     let names: Option<&Object> = names.as_object();
     // The object holds each field but `connection`, once, in order: a repeated name (or a
     // cookie list) is made differently, so it never compares equal.
@@ -62,10 +66,10 @@ fn check<'js>(ctx: &Ctx<'js>, v: &Value<'js>, h: &Head, role: Role) -> rquickjs:
             return Ok(false);
         }
         let expected = Atom::from_str(ctx.clone(), &lower)?;
-        if key != expected || !is_str(&headers.get(key)?, field.value()) {
+        if key != expected || !is_str(ctx, &headers.get(key)?, field.value()) {
             return Ok(false);
         }
-        if !same_spelling(names, expected, field.name(), &lower)? {
+        if !same_spelling(ctx, names, expected, field.name(), &lower)? {
             return Ok(false);
         }
     }
@@ -75,6 +79,7 @@ fn check<'js>(ctx: &Ctx<'js>, v: &Value<'js>, h: &Head, role: Role) -> rquickjs:
 /// True when `headerNames` spells the header `lower` as `name` for the encoder (an entry is
 /// made only for a name not sent in lower case).
 fn same_spelling<'js>(
+    ctx: &Ctx<'js>,
     names: Option<&Object<'js>>,
     key: Atom<'js>,
     name: &str,
@@ -85,18 +90,7 @@ fn same_spelling<'js>(
         None => None,
     };
     Ok(match spelled {
-        Some(s) if !s.is_undefined() => is_str(&s, name),
+        Some(s) if !s.is_undefined() => is_str(ctx, &s, name),
         _ => name == lower,
     })
-}
-
-/// True when `v` is a string equal to `s` (read in place, not copied).
-fn is_str(v: &Value<'_>, s: &str) -> bool {
-    match v.as_string() {
-        Some(js) => js
-            .clone()
-            .to_cstring()
-            .is_ok_and(|c| c.as_str() == s),
-        None => false,
-    }
 }
