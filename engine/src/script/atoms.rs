@@ -158,7 +158,7 @@ pub fn is_str(ctx: &Ctx<'_>, v: &Value<'_>, s: &str) -> bool {
         if p.is_null() {
             return false;
         }
-        let same = std::slice::from_raw_parts(p.cast::<u8>(), len as usize) == s.as_bytes();
+        let same = std::slice::from_raw_parts(p.cast::<u8>(), len) == s.as_bytes();
         qjs::JS_FreeCString(raw, p);
         same
     }
