@@ -4,6 +4,8 @@ use std::rc::Rc;
 
 use rquickjs::{Ctx, Object, Value};
 
+use crate::script::atoms::{self, Name};
+
 use super::decoder::Head;
 use super::encoder::{decimal, OutHead};
 use super::header::Header;
@@ -12,9 +14,9 @@ use super::status::reason;
 /// The JS object for a decoded request head: `{method, path, protocol, headers, headerNames}`.
 pub fn request_to_js<'js>(ctx: &Ctx<'js>, h: &Head) -> rquickjs::Result<Value<'js>> {
     let o = Object::new(ctx.clone())?;
-    o.set("method", h.method.as_str())?;
-    o.set("path", h.path.as_str())?;
-    o.set("protocol", h.protocol)?;
+    atoms::set_str(ctx, &o, Name::Method, &h.method)?;
+    atoms::set_str(ctx, &o, Name::Path, &h.path)?;
+    atoms::set_str(ctx, &o, Name::Protocol, h.protocol)?;
     set_headers(ctx, &o, h)?;
     Ok(o.into_value())
 }
@@ -22,9 +24,14 @@ pub fn request_to_js<'js>(ctx: &Ctx<'js>, h: &Head) -> rquickjs::Result<Value<'j
 /// The JS object for a decoded response head: `{protocol, status, statusText, headers}`.
 pub fn response_to_js<'js>(ctx: &Ctx<'js>, h: &Head) -> rquickjs::Result<Value<'js>> {
     let o = Object::new(ctx.clone())?;
-    o.set("protocol", h.protocol)?;
-    o.set("status", h.status)?;
-    o.set("statusText", h.reason.as_str())?;
+    atoms::set_str(ctx, &o, Name::Protocol, h.protocol)?;
+    atoms::set(
+        ctx,
+        &o,
+        Name::Status,
+        Value::new_int(ctx.clone(), h.status.into()),
+    )?;
+    atoms::set_str(ctx, &o, Name::StatusText, &h.reason)?;
     set_headers(ctx, &o, h)?;
     Ok(o.into_value())
 }
@@ -50,7 +57,7 @@ fn set_headers<'js>(ctx: &Ctx<'js>, o: &Object<'js>, h: &Head) -> rquickjs::Resu
             };
             arr.set(arr.len(), value)?;
         } else {
-            headers.set(lower, value)?;
+            atoms::set_field(ctx, &headers, lower, value)?;
         }
         if lower != orig {
             let n = match &names {
@@ -61,12 +68,12 @@ fn set_headers<'js>(ctx: &Ctx<'js>, o: &Object<'js>, h: &Head) -> rquickjs::Resu
                     n
                 }
             };
-            n.set(lower, orig)?;
+            atoms::set_field(ctx, &n, lower, orig)?;
         }
     }
-    o.set("headers", headers)?;
+    atoms::set(ctx, o, Name::Headers, headers.into_value())?;
     if let Some(n) = names {
-        o.set("headerNames", n)?;
+        atoms::set(ctx, o, Name::HeaderNames, n.into_value())?;
     }
     Ok(())
 }
@@ -227,22 +234,35 @@ impl crate::script::Lazy for LazyHead {
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
+    fn keep_after_make(&self) -> bool {
+        true
+    }
 }
 
-/// A head (lazy or made in JS) ready to encode; a head no script touched is read straight
-/// from its Rust form.
+/// A head (lazy or made in JS) ready to encode; a head no script touched, or one a script
+/// only read, is read straight from its Rust form.
 pub fn out_head(head: Option<&crate::script::JsValue>, role: super::Role, x: Exchange) -> OutHead {
+    let decoded = |l: std::rc::Rc<dyn crate::script::Lazy>| {
+        l.as_any()
+            .downcast_ref::<LazyHead>()
+            .filter(|lh| lh.role == role)
+            .map(|lh| lh.head.clone())
+    };
     if let Some(h) = head {
-        if let Some(l) = h.pending::<LazyHead>() {
-            if let Some(lh) = l.as_any().downcast_ref::<LazyHead>() {
-                if lh.role == role {
-                    return out_head_from_rust(lh.head.clone(), role, x);
-                }
-            }
+        if let Some(rust) = h.pending::<LazyHead>().and_then(decoded) {
+            return out_head_from_rust(rust, role, x);
         }
     }
+    let made = head
+        .and_then(|h| h.made_from::<LazyHead>())
+        .and_then(decoded);
     crate::script::js(|ctx| {
         let v = head.map(|h| h.get(ctx));
+        if let (Some(rust), Some(v)) = (made, v.as_ref()) {
+            if super::head_unchanged::unchanged(ctx, v, &rust, role) {
+                return out_head_from_rust(rust, role, x);
+            }
+        }
         out_head_from_js(v.as_ref(), role, x)
     })
 }

@@ -61,7 +61,7 @@ pub fn data_from_js<'js>(obj: &Object<'js>) -> rquickjs::Result<Bytes> {
 pub fn to_js_event<'js>(ctx: &Ctx<'js>, evt: &Event) -> rquickjs::Result<Value<'js>> {
     match evt {
         Event::Data(b) => data_to_js(ctx, b),
-        Event::MessageStart(head) => call_helper(ctx, "messageStartOf", (opt_value(ctx, head),)),
+        Event::MessageStart(head) => super::message_start_of(ctx, opt_value(ctx, head)),
         Event::MessageEnd(t) => {
             let payload = match &t.payload {
                 Some(p) => p.get(ctx),

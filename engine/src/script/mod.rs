@@ -4,6 +4,7 @@
 //! Everything here is `!Send`: a worker thread owns its runtime, and pipelines call into it
 //! through [`js`], which may be entered again from inside a native function.
 
+pub mod atoms;
 #[cfg(test)]
 mod codec_tests;
 mod codecs;
@@ -43,6 +44,7 @@ use crate::pipeline::Context;
 pub struct Script {
     // Field order matters: helpers must drop before the context and runtime.
     helpers: Helpers,
+    names: atoms::Names,
     context: rquickjs::Context,
     _runtime: Runtime,
     codebase: Rc<Codebase>,
@@ -53,6 +55,8 @@ struct Helpers {
     sluice: JsValue,
     /// `__sluice.initial`: every context variable's initial value, by slot.
     initial: JsValue,
+    /// `MessageStart.prototype`, for making the events natively.
+    message_start: JsValue,
 }
 
 thread_local! {
@@ -74,27 +78,36 @@ impl Script {
         })));
         let context =
             rquickjs::Context::full(&runtime).map_err(|e| ScriptError::plain(e.to_string()))?;
-        let helpers = context.with(|ctx| -> Result<Helpers, ScriptError> {
-            native::install(&ctx, &codebase).map_err(|e| ScriptError::from_js(&ctx, e))?;
-            prelude::run(&ctx).map_err(|e| ScriptError::from_js(&ctx, e))?;
-            let sluice: Object = ctx
-                .globals()
-                .get("__sluice")
-                .map_err(|e| ScriptError::from_js(&ctx, e))?;
-            let current: Object = sluice
-                .get("current")
-                .map_err(|e| ScriptError::from_js(&ctx, e))?;
-            let initial: rquickjs::Array = sluice
-                .get("initial")
-                .map_err(|e| ScriptError::from_js(&ctx, e))?;
-            Ok(Helpers {
-                initial: JsValue::save(&ctx, initial.into_value()),
-                current: JsValue::save(&ctx, current.into_value()),
-                sluice: JsValue::save(&ctx, sluice.into_value()),
-            })
-        })?;
+        let (helpers, names) =
+            context.with(|ctx| -> Result<(Helpers, atoms::Names), ScriptError> {
+                native::install(&ctx, &codebase).map_err(|e| ScriptError::from_js(&ctx, e))?;
+                prelude::run(&ctx).map_err(|e| ScriptError::from_js(&ctx, e))?;
+                let sluice: Object = ctx
+                    .globals()
+                    .get("__sluice")
+                    .map_err(|e| ScriptError::from_js(&ctx, e))?;
+                let current: Object = sluice
+                    .get("current")
+                    .map_err(|e| ScriptError::from_js(&ctx, e))?;
+                let initial: rquickjs::Array = sluice
+                    .get("initial")
+                    .map_err(|e| ScriptError::from_js(&ctx, e))?;
+                let message_start: Object = ctx
+                    .globals()
+                    .get::<_, Object>("MessageStart")
+                    .and_then(|c| c.get("prototype"))
+                    .map_err(|e| ScriptError::from_js(&ctx, e))?;
+                let helpers = Helpers {
+                    initial: JsValue::save(&ctx, initial.into_value()),
+                    current: JsValue::save(&ctx, current.into_value()),
+                    sluice: JsValue::save(&ctx, sluice.into_value()),
+                    message_start: JsValue::save(&ctx, message_start.into_value()),
+                };
+                Ok((helpers, atoms::Names::new(&ctx)))
+            })?;
         let script = Rc::new(Script {
             helpers,
+            names,
             context,
             _runtime: runtime,
             codebase,
@@ -291,6 +304,20 @@ where
         }
     };
     f.call(args)
+}
+
+/// A `MessageStart` event object with `head` (as `new MessageStart(head)` makes it), made
+/// without a script call.
+pub fn message_start_of<'js>(ctx: &Ctx<'js>, head: Value<'js>) -> rquickjs::Result<Value<'js>> {
+    let proto = script().helpers.message_start.get(ctx);
+    let o = Object::new_proto(ctx.clone(), proto.as_object())?;
+    let head = if head.is_undefined() {
+        Value::new_null(ctx.clone())
+    } else {
+        head
+    };
+    atoms::set(ctx, &o, atoms::Name::Head, head)?;
+    Ok(o.into_value())
 }
 
 /// Calls a script callback in `context`, turning an exception into a [`ScriptError`].

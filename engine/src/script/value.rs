@@ -13,11 +13,19 @@ pub trait Lazy: Any {
     fn make<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>>;
     /// For downcasting to the concrete type.
     fn as_any(&self) -> &dyn Any;
+    /// Keep this description once the JS value is made (see [`JsValue::made_from`]): for
+    /// small values a reader can compare with the JS value instead of reading it all back.
+    fn keep_after_make(&self) -> bool {
+        false
+    }
 }
 
 enum Repr {
     Saved(Persistent<Value<'static>>),
     Lazy(Rc<dyn Lazy>),
+    /// A lazy value made in JS, with the Rust description it was made from (so a reader can
+    /// check whether a script changed it before reading it back).
+    Made(Persistent<Value<'static>>, Rc<dyn Lazy>),
     /// The runtime was shut down while something still held this handle (see
     /// [`release_all`]); it reads as `undefined`.
     Released,
@@ -66,7 +74,7 @@ pub(crate) fn release_all() -> usize {
         }
         for handle in live {
             let old = std::mem::replace(&mut *handle.borrow_mut(), Repr::Released);
-            released += usize::from(matches!(old, Repr::Saved(_)));
+            released += usize::from(matches!(old, Repr::Saved(_) | Repr::Made(..)));
             drop(old);
         }
     }
@@ -101,10 +109,19 @@ impl JsValue {
         }
     }
 
+    /// The Rust description a value was made from, once it has been made in JS (a script may
+    /// have changed the JS value since: compare before trusting it).
+    pub fn made_from<T: 'static>(&self) -> Option<Rc<dyn Lazy>> {
+        match &*self.0.borrow() {
+            Repr::Made(_, l) if l.as_any().is::<T>() => Some(l.clone()),
+            _ => None,
+        }
+    }
+
     /// Brings the value into `ctx` (making it first if it is lazy).
     pub fn get<'js>(&self, ctx: &Ctx<'js>) -> Value<'js> {
         let lazy = match &*self.0.borrow() {
-            Repr::Saved(p) => {
+            Repr::Saved(p) | Repr::Made(p, _) => {
                 // Restoring a Persistent that belongs to this runtime cannot fail.
                 return p
                     .clone()
@@ -117,7 +134,12 @@ impl JsValue {
         let v = lazy
             .make(ctx)
             .unwrap_or_else(|_| Value::new_undefined(ctx.clone()));
-        *self.0.borrow_mut() = Repr::Saved(Persistent::save(ctx, v.clone()));
+        let saved = Persistent::save(ctx, v.clone());
+        *self.0.borrow_mut() = if lazy.keep_after_make() {
+            Repr::Made(saved, lazy)
+        } else {
+            Repr::Saved(saved)
+        };
         register(&self.0);
         v
     }
