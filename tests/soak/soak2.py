@@ -235,7 +235,7 @@ def h2_client():
             body, sent = b"x" * size, 0
             status, got, done, gone = None, b"", False, False
             while not done:
-                while sent < size and conn.local_flow_control_window(sid) > 0:
+                while 0 <= sent < size and conn.local_flow_control_window(sid) > 0:
                     n = min(size - sent, conn.local_flow_control_window(sid), conn.max_outbound_frame_size)
                     try:
                         conn.send_data(sid, body[sent:sent + n], end_stream=sent + n == size)
