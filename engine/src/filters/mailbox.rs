@@ -42,8 +42,13 @@ impl<A> Mailbox<A> {
 
     /// The next piece of work; `None` when there is none left, and the loop is over.
     pub(crate) fn next(&self) -> Option<A> {
-        let a = self.queue.borrow_mut().pop_front();
+        let mut queue = self.queue.borrow_mut();
+        let a = queue.pop_front();
         if a.is_none() {
+            // An idle filter keeps no queue (a new one costs a small allocation).
+            if queue.capacity() != 0 {
+                *queue = VecDeque::new();
+            }
             self.busy.set(false);
         }
         a
