@@ -6,7 +6,10 @@
 # The corpus each target grows is kept between runs in $FUZZ_CAMPAIGN_DIR/<target>/corpus
 # (default target/fuzz-campaign, outside git), seeded from engine/fuzz/corpus/<target>/; a target
 # that already reached the budget in an earlier run is skipped, so an interrupted campaign
-# resumes where it stopped. One line per finished target goes to $FUZZ_CAMPAIGN_DIR/results.tsv:
+# resumes where it stopped. CPU time and executions are counted across interruptions (in
+# <target>/cpu_seconds and <target>/executions), so a campaign cut short (a machine that stops the
+# session's processes) continues the same budget next time instead of starting it again.
+# One line per finished target goes to $FUZZ_CAMPAIGN_DIR/results.tsv:
 #   date  target  cpu_seconds  wall_seconds  executions  corpus_files  result
 # A crash stops that target with its input under $FUZZ_CAMPAIGN_DIR/<target>/ and the campaign
 # goes on to the next target; the script exits 1 at the end if any target crashed.
@@ -37,9 +40,18 @@ for target in "${targets[@]}"; do
   fi
   work="$dir/$target"
   mkdir -p "$work/corpus"
-  echo "== $target: until ${budget} CPU seconds"
+  prior_cpu=$(cat "$work/cpu_seconds" 2>/dev/null || echo 0)
+  prior_runs=$(cat "$work/executions" 2>/dev/null || echo 0)
+  prior_wall=$(cat "$work/wall_seconds" 2>/dev/null || echo 0)
+  echo "== $target: until ${budget} CPU seconds (${prior_cpu} done in earlier runs)"
   start=$(date +%s)
   log="$work/fuzz.log"
+  # The executions counted by an earlier, interrupted run (its log is about to be replaced).
+  if [[ -f $log ]]; then
+    last=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
+    prior_runs=$((prior_runs + ${last:-0}))
+    echo "$prior_runs" >"$work/executions"
+  fi
   nice -n 19 "$bin_dir/$target" "$work/corpus" "corpus/$target" -artifact_prefix="$work/" \
     -print_final_stats=1 -detect_leaks=0 >"$log" 2>&1 &
   pid=$!
@@ -49,7 +61,9 @@ for target in "${targets[@]}"; do
     if stat=$(cat "/proc/$pid/stat" 2>/dev/null); then
       # Fields after the command name: utime and stime are the 12th and 13th.
       read -r -a f <<<"${stat##*) }"
-      cpu=$(((f[11] + f[12]) / ticks))
+      cpu=$((prior_cpu + (f[11] + f[12]) / ticks))
+      echo "$cpu" >"$work/cpu_seconds"
+      echo "$((prior_wall + $(date +%s) - start))" >"$work/wall_seconds"
       ((cpu < budget)) || kill -INT "$pid" 2>/dev/null || true
     fi
   done
@@ -64,9 +78,12 @@ for target in "${targets[@]}"; do
     grep -E '^(==[0-9]+==|SUMMARY|thread .* panicked|Test unit written)' "$log" | head -20 || true
   fi
   runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
+  runs=$((prior_runs + ${runs:-0}))
+  rm -f "$log.counted"
+  mv "$log" "$log.counted"
   files=$(find "$work/corpus" -type f | wc -l)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$cpu" "$(($(date +%s) - start))" \
-    "${runs:-?}" "$files" "$result" | tee -a "$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$cpu" "$((prior_wall + $(date +%s) - start))" \
+    "$runs" "$files" "$result" | tee -a "$results"
 done
 if ((${#failed[@]})); then
   echo "fuzz campaign: crashes in ${failed[*]}"

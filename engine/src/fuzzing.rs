@@ -9,6 +9,12 @@ use bytes::Bytes;
 use crate::event::{Event, StreamEnd};
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 
+/// Loads script text as the entry module of a throw-away codebase in `dir` with the engine's
+/// full set of natives, returning its graph (see `loader::check_source`).
+pub fn check_source(dir: &std::path::Path, src: &[u8]) -> Result<Vec<String>, String> {
+    crate::loader::check_source(dir, src, crate::worker::script_natives)
+}
+
 /// A loaded script whose `fuzz` pipeline is fed input after input.
 pub struct FilterHarness {
     layout: Rc<PipelineLayout>,
@@ -30,7 +36,8 @@ impl FilterHarness {
         let file = dir.join("main.js");
         std::fs::write(&file, script).map_err(|e| e.to_string())?;
         let codebase = Rc::new(crate::codebase::Codebase::open(&file)?);
-        crate::script::Script::install(codebase).map_err(|e| e.to_string())?;
+        crate::script::Script::install(codebase, crate::worker::script_natives)
+            .map_err(|e| e.to_string())?;
         let loaded = crate::loader::load("/main.js", &[]).and_then(|program| {
             let layout = program.layouts.iter().find(|l| l.name == "fuzz").cloned();
             layout

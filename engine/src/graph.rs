@@ -50,7 +50,7 @@ impl Tree {
                 self.add(Kind::Filter, f.label(), Some(parent));
                 continue;
             }
-            let kind = if f.descriptor().name == "fork" {
+            let kind = if f.descriptor().name() == "fork" {
                 Kind::Fork
             } else {
                 Kind::Link
@@ -320,7 +320,7 @@ pub fn program_json(
                     let subs: Vec<Option<usize>> =
                         f.subs().iter().map(|s| s.as_ref().map(|l| l.id)).collect();
                     let line = lines.get(l.id).and_then(|v| v.get(i)).copied();
-                    json!({ "name": f.descriptor().name, "label": f.label(), "subs": subs, "line": line })
+                    json!({ "name": f.descriptor().name(), "label": f.label(), "subs": subs, "line": line })
                 })
                 .collect();
             json!({

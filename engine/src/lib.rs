@@ -29,6 +29,7 @@ pub mod fuzzing;
 pub mod graph;
 pub mod host;
 pub mod http;
+pub mod liveness;
 pub mod loader;
 pub mod logging;
 pub mod memory;

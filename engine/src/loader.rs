@@ -110,12 +110,17 @@ pub fn load(main: &str, services: &[String]) -> Result<Program, String> {
 }
 
 /// Loads script text as the entry module of a throw-away codebase in `dir`, returning its
-/// graph, then drops the script runtime. For fuzzing and tests; runs on the calling thread.
-pub fn check_source(dir: &std::path::Path, src: &[u8]) -> Result<Vec<String>, String> {
+/// graph, then drops the script runtime. For fuzzing and tests (through
+/// `fuzzing::check_source`, which passes the worker's natives); runs on the calling thread.
+pub fn check_source(
+    dir: &std::path::Path,
+    src: &[u8],
+    natives: script::EngineNatives,
+) -> Result<Vec<String>, String> {
     let file = dir.join("main.js");
     std::fs::write(&file, src).map_err(|e| e.to_string())?;
     let codebase = Rc::new(crate::codebase::Codebase::open(&file)?);
-    script::Script::install(codebase).map_err(|e| e.to_string())?;
+    script::Script::install(codebase, natives).map_err(|e| e.to_string())?;
     let r = load("/main.js", &[]).map(|p| p.graph_lines());
     LOADED.with(|t| t.borrow_mut().take());
     script::uninstall();

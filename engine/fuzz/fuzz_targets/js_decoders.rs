@@ -19,5 +19,5 @@ fuzz_target!(|data: &[u8]| {
            () => DNS.encode(DNS.decode(d)),\n\
          ]) {{ try {{ f() }} catch (e) {{}} }}\n"
     );
-    let _ = sluice::loader::check_source(&dir, script.as_bytes());
+    let _ = sluice::fuzzing::check_source(&dir, script.as_bytes());
 });

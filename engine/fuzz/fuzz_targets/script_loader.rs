@@ -8,5 +8,5 @@ fuzz_target!(|data: &[u8]| {
     std::env::set_var("SLUICE_LOAD_TIMEOUT", "0.2");
     let dir = std::env::temp_dir().join(format!("sluice-fuzz-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
-    let _ = sluice::loader::check_source(&dir, data);
+    let _ = sluice::fuzzing::check_source(&dir, data);
 });

@@ -6,6 +6,7 @@
 pub mod js;
 pub mod mqtt;
 pub mod multipart;
+pub mod natives;
 pub mod resp;
 pub mod thrift;
 mod value;

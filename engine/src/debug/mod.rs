@@ -15,7 +15,6 @@ mod breakpoint;
 mod js;
 mod pause;
 
-pub(crate) use breakpoint::arrive;
 pub use breakpoint::{Breakpoint, Condition};
 pub use js::filter_lines;
 
@@ -108,7 +107,9 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
 }
 
 fn changed(st: &State) {
-    ARMED.store(!st.sessions.is_empty(), Ordering::SeqCst);
+    let on = !st.sessions.is_empty();
+    ARMED.store(on, Ordering::SeqCst);
+    crate::pipeline::debugger::arm(breakpoint::arrive, on);
     GENERATION.fetch_add(1, Ordering::SeqCst);
 }
 

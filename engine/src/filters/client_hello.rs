@@ -17,7 +17,7 @@ use rquickjs::{Array, Object};
 use super::callback::fail;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue};
 
 /// The largest ClientHello read (handshake body bytes).
@@ -49,7 +49,7 @@ struct Proto {
 }
 
 impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &HANDLE_CLIENT_HELLO
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -17,7 +17,7 @@ use flate2::Compression;
 use super::callback::fail;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static COMPRESS: FilterDescriptor = FilterDescriptor {
@@ -67,7 +67,7 @@ struct Proto {
 }
 
 impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         if self.compress {
             &COMPRESS
         } else {

@@ -15,7 +15,7 @@ use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::net::netlink::{NetlinkAddr, NetlinkLink};
 use crate::net::{pump_reader, upstream_warnings, SocketWriter, Tap, UdpLink};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static CONNECT: FilterDescriptor = FilterDescriptor {
@@ -121,7 +121,7 @@ struct ConnectProto {
 }
 
 impl FilterProto for ConnectProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &CONNECT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

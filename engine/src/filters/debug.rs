@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamError};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue};
 
 static DUMP: FilterDescriptor = FilterDescriptor {
@@ -37,7 +37,7 @@ struct DumpProto {
 }
 
 impl FilterProto for DumpProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DUMP
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -118,7 +118,7 @@ impl Filter for Dump {
 struct PrintProto;
 
 impl FilterProto for PrintProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &PRINT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -25,7 +25,7 @@ use rquickjs::{Array, Ctx, Object, Value};
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static DEFRAME: FilterDescriptor = FilterDescriptor {
@@ -75,7 +75,7 @@ struct Proto {
 }
 
 impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DEFRAME
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

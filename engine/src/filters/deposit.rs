@@ -13,7 +13,7 @@ use bytes::Bytes;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static DEPOSIT_MESSAGE: FilterDescriptor = FilterDescriptor {
@@ -80,7 +80,7 @@ struct DepositProto {
 }
 
 impl FilterProto for DepositProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DEPOSIT_MESSAGE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

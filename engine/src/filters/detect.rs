@@ -13,7 +13,7 @@ use std::rc::Rc;
 use super::callback::fail;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue};
 
 static DETECT: FilterDescriptor = FilterDescriptor {
@@ -49,7 +49,7 @@ struct DetectProto {
 }
 
 impl FilterProto for DetectProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DETECT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -8,7 +8,7 @@ use rquickjs::{Ctx, Object, Value};
 use super::framed::{max_message_size, Cut, Deframe, Framed};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, Lazy};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
@@ -148,7 +148,7 @@ struct DecodeProto {
 }
 
 impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -186,7 +186,7 @@ impl Deframe for Parser {
 struct EncodeProto;
 
 impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &ENCODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -2,7 +2,7 @@
 
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
 
 static DUMMY: FilterDescriptor = FilterDescriptor {
     name: "dummy",
@@ -19,7 +19,7 @@ pub static FILTERS: &[&FilterDescriptor] = &[&DUMMY];
 struct DummyProto;
 
 impl FilterProto for DummyProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DUMMY
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// How long a child may run on after its input ended normally.
@@ -114,7 +114,7 @@ struct Proto {
 }
 
 impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &EXEC
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue};
 
 static READ: FilterDescriptor = FilterDescriptor {
@@ -75,7 +75,7 @@ struct ReadProto {
 }
 
 impl FilterProto for ReadProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &READ
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -136,7 +136,7 @@ struct TeeProto {
 }
 
 impl FilterProto for TeeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &TEE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

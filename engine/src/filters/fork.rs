@@ -17,7 +17,9 @@ use std::rc::Rc;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{
+    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
+};
 use crate::script::{self, JsValue, ScriptError};
 
 const INIT_DOC: &str = "an array (one branch per element, each in a copy of the context, started with (element, index)), another value (one branch started with it), or a function returning either";
@@ -101,7 +103,7 @@ struct ForkProto {
 }
 
 impl FilterProto for ForkProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         self.mode.descriptor()
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

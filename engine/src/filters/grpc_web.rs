@@ -15,7 +15,9 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::{FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::http::tail::trailers_of;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{
+    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
+};
 use crate::script::{self, JsValue};
 
 static ACCEPT_GRPC_WEB: FilterDescriptor = FilterDescriptor {
@@ -41,7 +43,7 @@ struct Proto {
 }
 
 impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &ACCEPT_GRPC_WEB
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

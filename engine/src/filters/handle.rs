@@ -7,7 +7,7 @@ use super::event_kinds::On;
 use super::promise::{Gate, Settle};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue};
 
 macro_rules! handler {
@@ -120,7 +120,7 @@ struct HandleProto {
 }
 
 impl FilterProto for HandleProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         self.desc
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -12,7 +12,7 @@ use crate::http::decoder::{Decoder, Part, RequestInfo};
 use crate::http::encoder::Encoder;
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::Role;
-use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::JsValue;
 
 macro_rules! codec {
@@ -95,7 +95,7 @@ fn codec_proto(
 }
 
 impl FilterProto for CodecProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         self.desc
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -13,7 +13,7 @@ use flate2::Compression;
 use super::callback::fail;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static COMPRESS_HTTP: FilterDescriptor = FilterDescriptor {
@@ -54,7 +54,7 @@ struct Proto {
 }
 
 impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         if self.compress {
             &COMPRESS_HTTP
         } else {

@@ -9,7 +9,9 @@ use rquickjs::Value;
 use super::callback::{call_replacer, fail, MessageReader};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{
+    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
+};
 use crate::script::{self, JsValue};
 
 static ACCEPT: FilterDescriptor = FilterDescriptor {
@@ -66,7 +68,7 @@ struct Proto {
 }
 
 impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         self.desc
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

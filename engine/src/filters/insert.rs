@@ -5,7 +5,7 @@ use std::rc::Rc;
 use super::callback::{call_replacer, fail};
 use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::JsValue;
 
 static INSERT: FilterDescriptor = FilterDescriptor {
@@ -33,7 +33,7 @@ struct InsertProto {
 }
 
 impl FilterProto for InsertProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &INSERT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

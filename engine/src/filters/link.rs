@@ -9,7 +9,8 @@ use super::callback::{fail, MessageReader};
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{Event, MessageTail};
 use crate::pipeline::{
-    ChainRest, Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout,
+    ChainRest, Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline,
+    PipelineLayout,
 };
 use crate::script::{self, JsValue, ScriptError};
 
@@ -170,7 +171,7 @@ struct ChooseProto {
 }
 
 impl FilterProto for ChooseProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         self.desc
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -9,7 +9,9 @@ use super::callback::fail;
 use super::schedule;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{
+    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
+};
 use crate::script::{self, JsValue, ScriptError};
 
 static LINK_ASYNC: FilterDescriptor = FilterDescriptor {
@@ -63,7 +65,7 @@ struct LinkAsyncProto {
 }
 
 impl FilterProto for LinkAsyncProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &LINK_ASYNC
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

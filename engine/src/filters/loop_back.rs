@@ -10,7 +10,9 @@ use std::rc::{Rc, Weak};
 use super::schedule;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{
+    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
+};
 
 static LOOP: FilterDescriptor = FilterDescriptor {
     name: "loop",
@@ -39,7 +41,7 @@ struct LoopProto {
 }
 
 impl FilterProto for LoopProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &LOOP
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -133,6 +133,12 @@ pub struct FilterDescriptor {
     pub build: BuildFn,
 }
 
+impl crate::pipeline::FilterType for FilterDescriptor {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 /// Every filter, in alphabetical order.
 pub fn registry() -> &'static [&'static FilterDescriptor] {
     static ALL: std::sync::OnceLock<Vec<&'static FilterDescriptor>> = std::sync::OnceLock::new();

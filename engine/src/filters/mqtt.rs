@@ -9,7 +9,7 @@ use super::codec_glue::{fail, size_option};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::{js, mqtt, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
@@ -53,7 +53,7 @@ fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
 }
 
 impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -138,7 +138,7 @@ impl Filter for Decode {
 struct EncodeProto;
 
 impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &ENCODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -7,7 +7,7 @@ use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::multipart::{self, Part};
 use crate::codec::{js, Value};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
 
 /// The default limit of one part's header section.
 const DEFAULT_MAX_HEADER: usize = 64 * 1024;
@@ -38,7 +38,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
 }
 
 impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

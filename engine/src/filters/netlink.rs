@@ -16,7 +16,7 @@ use super::codec_glue::{fail as codec_fail, size_option};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::DecodeError;
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// The size of `nlmsghdr`.
@@ -59,7 +59,7 @@ struct DecodeProto {
 }
 
 impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -189,7 +189,7 @@ impl Filter for Decoder {
 struct EncodeProto;
 
 impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &ENCODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::JsValue;
 
 static PACK: FilterDescriptor = FilterDescriptor {
@@ -104,7 +104,7 @@ struct Proto {
 }
 
 impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &PACK
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -18,7 +18,8 @@ use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
 use crate::pipeline::{
-    ChainRest, Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout,
+    ChainRest, Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline,
+    PipelineLayout,
 };
 use crate::script::{self, JsValue, ScriptError};
 
@@ -187,7 +188,7 @@ struct PipeProto {
 }
 
 impl FilterProto for PipeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &PIPE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -324,7 +325,7 @@ struct PipeNextProto {
 }
 
 impl FilterProto for PipeNextProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &PIPE_NEXT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

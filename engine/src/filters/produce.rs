@@ -11,7 +11,7 @@ use super::callback::fail;
 use super::schedule::{self, Settled};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static PRODUCE: FilterDescriptor = FilterDescriptor {
@@ -46,7 +46,7 @@ struct ProduceProto {
 }
 
 impl FilterProto for ProduceProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &PRODUCE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

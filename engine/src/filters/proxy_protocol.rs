@@ -21,7 +21,9 @@ use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::net::proxy_protocol::{self as pp, Decoded, Header, Protocol};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{
+    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
+};
 use crate::script::{self, JsValue, ScriptError};
 
 static ACCEPT: FilterDescriptor = FilterDescriptor {
@@ -84,7 +86,7 @@ struct AcceptProto {
 }
 
 impl FilterProto for AcceptProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &ACCEPT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -204,7 +206,7 @@ struct ConnectProto {
 }
 
 impl FilterProto for ConnectProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &CONNECT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

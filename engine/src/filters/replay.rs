@@ -14,7 +14,9 @@ use super::callback::fail;
 use super::schedule::{self, Settled};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{
+    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
+};
 use crate::script::{self, JsValue, ScriptError};
 
 static REPLAY: FilterDescriptor = FilterDescriptor {
@@ -105,7 +107,7 @@ struct RerunProto {
 }
 
 impl FilterProto for RerunProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         self.desc
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

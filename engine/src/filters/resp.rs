@@ -8,7 +8,7 @@ use super::codec_glue::{fail, size_option};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::{js, resp, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
     name: "decodeRESP",
@@ -45,7 +45,7 @@ fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
 }
 
 impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -96,7 +96,7 @@ impl Filter for Decode {
 struct EncodeProto;
 
 impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &ENCODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -12,7 +12,9 @@ use rquickjs::{Object, Value};
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{
+    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
+};
 use crate::script::{self, JsValue, ScriptError};
 
 static ACCEPT: FilterDescriptor = FilterDescriptor {
@@ -216,7 +218,7 @@ struct AcceptProto {
 }
 
 impl FilterProto for AcceptProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &ACCEPT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -362,7 +364,7 @@ struct ConnectProto {
 }
 
 impl FilterProto for ConnectProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &CONNECT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -16,7 +16,7 @@ use std::rc::{Rc, Weak};
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static SWAP: FilterDescriptor = FilterDescriptor {
@@ -143,7 +143,7 @@ struct SwapProto {
 }
 
 impl FilterProto for SwapProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &SWAP
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -11,7 +11,7 @@ use super::framed::{max_message_size, Cut, Deframe, Framed};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::thrift::{self, Field, Message, Protocol, Type, MESSAGE_TYPES};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, Lazy};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
@@ -44,7 +44,7 @@ struct DecodeProto {
 }
 
 impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -89,7 +89,7 @@ impl Lazy for Payload {
 struct EncodeProto;
 
 impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &ENCODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

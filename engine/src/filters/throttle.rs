@@ -16,7 +16,7 @@ use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::net::Tap;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 const PARAMS: &[(&str, &str)] = &[
@@ -108,7 +108,7 @@ fn build(
 }
 
 impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         self.desc
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

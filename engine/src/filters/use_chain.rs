@@ -10,7 +10,8 @@ use super::mailbox::Mailbox;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::pipeline::{
-    ChainRest, Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout,
+    ChainRest, Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline,
+    PipelineLayout,
 };
 use crate::script::{self, JsValue};
 
@@ -103,7 +104,7 @@ fn build_use(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
 }
 
 impl FilterProto for UseProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &USE
     }
     fn label(&self) -> String {
@@ -292,7 +293,7 @@ fn build_chain(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> 
 }
 
 impl FilterProto for ChainProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &CHAIN
     }
     fn label(&self) -> String {

@@ -8,7 +8,7 @@ use super::callback::fail;
 use super::schedule::{self, Settled};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static WAIT: FilterDescriptor = FilterDescriptor {
@@ -51,7 +51,7 @@ struct WaitProto {
 }
 
 impl FilterProto for WaitProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &WAIT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -11,7 +11,7 @@ use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::websocket::{self, Part};
 use crate::codec::{js, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail, StreamEnd};
-use crate::pipeline::{Filter, FilterInit, FilterProto, Output};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue};
 
 /// A long message is sent in frames of this many bytes (the last one may be shorter).
@@ -58,7 +58,7 @@ fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
 }
 
 impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -114,7 +114,7 @@ impl Filter for Decode {
 struct EncodeProto;
 
 impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &ENCODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -7,9 +7,10 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::{pump_reader, Inbound, SocketWriter, Tap};
+use super::{pump_reader, SocketWriter, Tap};
 use crate::event::{ErrorCode, Event};
 use crate::metrics::ConnectionMetrics;
+use crate::pipeline::Inbound;
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 
 /// Listen options (docs/reference/api.md, ListenOptions).
@@ -181,7 +182,7 @@ async fn serve_connection(
 ) {
     let local = stream.local_addr().unwrap_or(peer);
     let inbound = Rc::new(Inbound::new(peer, local));
-    crate::net::inbound::track(&inbound);
+    crate::pipeline::inbound::track(&inbound);
     tracing::debug!(target: "inbound", "connection {} from {}", inbound.id, inbound.remote);
     let (rd, wr) = stream.into_split();
     let writer = SocketWriter::new();

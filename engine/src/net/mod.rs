@@ -1,6 +1,5 @@
 //! Sockets: listeners, the per-connection reader/writer, and back-pressure taps.
 
-pub mod inbound;
 mod listener;
 pub mod netlink;
 pub mod outbound;
@@ -12,7 +11,6 @@ mod tap;
 mod udp;
 pub mod upstream_warnings;
 
-pub use inbound::Inbound;
 pub use listener::{bind, serve_listener, ListenOptions, Tracker};
 pub use socket::{pump_reader, SocketWriter};
 pub use tap::Tap;

@@ -13,8 +13,9 @@ use bytes::Bytes;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
-use super::{Inbound, ListenOptions, Tracker};
+use super::{ListenOptions, Tracker};
 use crate::event::{ErrorCode, Event, StreamEnd};
+use crate::pipeline::Inbound;
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 
 /// The largest datagram read.

@@ -3,7 +3,7 @@
 use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 
-use crate::net::Inbound;
+use super::Inbound;
 use crate::script::{self, JsValue};
 
 thread_local! {
@@ -152,4 +152,13 @@ fn next_id() -> u64 {
         n.set(id + 1);
         id
     })
+}
+
+impl script::ScriptContext for Context {
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn values(&self) -> &JsValue {
+        Context::values(self)
+    }
 }

@@ -5,7 +5,6 @@ use std::rc::{Rc, Weak};
 
 use super::{Context, Output, Pipeline};
 use crate::event::Event;
-use crate::filters::FilterDescriptor;
 use crate::script::JsValue;
 
 /// A live filter in one pipeline instance.
@@ -28,15 +27,22 @@ pub struct FilterInit {
     pub chain: Option<super::ChainRest>,
 }
 
+/// What a pipeline knows of a filter's type: its name. The full description (help, parameters,
+/// how the configuration API builds it) lives with the filters, above this layer.
+pub trait FilterType {
+    /// The method name scripts call, e.g. `demuxHTTP`.
+    fn name(&self) -> &'static str;
+}
+
 /// A configured filter: the prototype every instance is made from.
 pub trait FilterProto {
     /// The static description of the filter type.
-    fn descriptor(&self) -> &'static FilterDescriptor;
+    fn descriptor(&self) -> &'static dyn FilterType;
     /// Makes an instance for one pipeline.
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter>;
     /// The name drawn in the pipeline graph.
     fn label(&self) -> String {
-        self.descriptor().name.to_string()
+        self.descriptor().name().to_string()
     }
     /// Sub-pipeline layouts this filter joins, for the graph (`None` = bypass/empty).
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {

@@ -11,10 +11,13 @@
 //! each edge keep their order.
 
 mod context;
+pub mod debugger;
+pub mod inbound;
 mod layout;
 
 pub use context::Context;
-pub use layout::{Filter, FilterInit, FilterProto, LayoutKind, PipelineLayout};
+pub use inbound::Inbound;
+pub use layout::{Filter, FilterInit, FilterProto, FilterType, LayoutKind, PipelineLayout};
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -223,11 +226,9 @@ impl Pipeline {
         while let Some((i, mut e)) = next {
             if let (Some(t), true) = (self.context.trace(), fresh) {
                 self.trace(t, i, &e);
-                if crate::debug::armed() {
-                    match crate::debug::arrive(self, t, i, e) {
-                        Some(back) => e = back,
-                        None => return, // paused: the debugger holds the event
-                    }
+                match debugger::arrive(self, t, i, e) {
+                    Some(back) => e = back,
+                    None => return, // paused: the debugger holds the event
                 }
             }
             fresh = true;

@@ -2,7 +2,7 @@
 //! `js/bgp.js`, `js/dns.js`): each test loads a module that checks encodings against vectors
 //! from the format's spec and throws on the first mismatch.
 
-use crate::loader::check_source;
+use crate::fuzzing::check_source;
 
 /// Assertion helpers every test module starts with.
 const HELPERS: &str = r#"

@@ -7,7 +7,6 @@
 pub mod atoms;
 #[cfg(test)]
 mod codec_tests;
-mod codecs;
 mod convert;
 mod error;
 mod esm;
@@ -27,7 +26,7 @@ mod value;
 
 pub use convert::{
     data_from_js, data_to_js, events_from_js, message_from_js, to_js_event, to_js_message,
-    JsMessage,
+    typed_bytes, JsMessage,
 };
 pub use error::ScriptError;
 pub use value::{JsValue, Lazy};
@@ -38,7 +37,10 @@ use std::rc::Rc;
 use rquickjs::{Ctx, Function, Object, Runtime, Value};
 
 use crate::codebase::Codebase;
-use crate::pipeline::Context;
+
+/// Adds the natives that reach above the script layer to `__native` (the worker's
+/// `natives::install`); given to [`Script::install`].
+pub type EngineNatives = fn(&Object<'_>) -> rquickjs::Result<()>;
 
 /// The worker's JS runtime and the helpers the engine calls often.
 pub struct Script {
@@ -70,7 +72,10 @@ thread_local! {
 
 impl Script {
     /// Creates the runtime for this thread, installs the prelude and makes it current.
-    pub fn install(codebase: Rc<Codebase>) -> Result<Rc<Script>, ScriptError> {
+    pub fn install(
+        codebase: Rc<Codebase>,
+        natives: EngineNatives,
+    ) -> Result<Rc<Script>, ScriptError> {
         let runtime = Runtime::new().map_err(|e| ScriptError::plain(e.to_string()))?;
         runtime.set_max_stack_size(4 * 1024 * 1024);
         runtime.set_interrupt_handler(Some(Box::new(|| {
@@ -80,7 +85,8 @@ impl Script {
             rquickjs::Context::full(&runtime).map_err(|e| ScriptError::plain(e.to_string()))?;
         let (helpers, names) =
             context.with(|ctx| -> Result<(Helpers, atoms::Names), ScriptError> {
-                native::install(&ctx, &codebase).map_err(|e| ScriptError::from_js(&ctx, e))?;
+                native::install(&ctx, &codebase, natives)
+                    .map_err(|e| ScriptError::from_js(&ctx, e))?;
                 prelude::run(&ctx).map_err(|e| ScriptError::from_js(&ctx, e))?;
                 let sluice: Object = ctx
                     .globals()
@@ -215,8 +221,29 @@ pub fn js<R>(f: impl FnOnce(&Ctx<'_>) -> R) -> R {
     })
 }
 
-/// Makes `context` the one whose variables scripts see, then runs `f`.
-pub fn with_context<'js>(ctx: &Ctx<'js>, context: &Context) -> rquickjs::Result<()> {
+/// What the script layer needs of a pipeline context (`pipeline::Context`, a layer above):
+/// an id that tells contexts apart, and the array of module-variable scopes scripts see.
+pub trait ScriptContext {
+    /// Unique among this thread's live contexts.
+    fn id(&self) -> u64;
+    /// The JS array holding the context's variables.
+    fn values(&self) -> &JsValue;
+}
+
+impl<T: ScriptContext + ?Sized> ScriptContext for Rc<T> {
+    fn id(&self) -> u64 {
+        (**self).id()
+    }
+    fn values(&self) -> &JsValue {
+        (**self).values()
+    }
+}
+
+/// Makes `context` the one whose variables scripts see.
+pub fn with_context<'js>(
+    ctx: &Ctx<'js>,
+    context: &(impl ScriptContext + ?Sized),
+) -> rquickjs::Result<()> {
     if CURRENT_CONTEXT.with(|c| c.get()) == context.id() {
         return Ok(());
     }
@@ -322,7 +349,7 @@ pub fn message_start_of<'js>(ctx: &Ctx<'js>, head: Value<'js>) -> rquickjs::Resu
 
 /// Calls a script callback in `context`, turning an exception into a [`ScriptError`].
 pub fn call_in<R>(
-    context: &Context,
+    context: &(impl ScriptContext + ?Sized),
     f: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<R>,
 ) -> Result<R, ScriptError> {
     js(|ctx| {

@@ -5,7 +5,6 @@ use rquickjs::function::{Func, Opt};
 use rquickjs::{Ctx, Exception, Object, TypedArray, Value};
 
 use crate::codebase::Codebase;
-use crate::filters;
 
 /// The text put before a module's first line (see `eval_module`): its scope, and for a
 /// module that uses module syntax, the function it runs in. The id is zero-padded and the
@@ -27,7 +26,13 @@ fn module_suffix(module: bool) -> &'static str {
     }
 }
 
-pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquickjs::Result<()> {
+/// Builds `__native`: the leaf natives of this layer, then the engine's (`natives`, from the
+/// layer that runs scripts: the worker's pipelines, arguments, filter kinds ...).
+pub(super) fn install(
+    ctx: &Ctx<'_>,
+    _codebase: &std::rc::Rc<Codebase>,
+    natives: super::EngineNatives,
+) -> rquickjs::Result<()> {
     let n = Object::new(ctx.clone())?;
 
     n.set("utf8Encode", Func::from(utf8_encode))?;
@@ -54,13 +59,10 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
     n.set("readFile", Func::from(read_file))?;
     n.set("evalModule", Func::from(eval_module))?;
     n.set("setTimer", Func::from(super::timer::set_timer))?;
-    n.set("startRead", Func::from(crate::worker::start_read))?;
-    n.set("spawnPipeline", Func::from(crate::worker::spawn_pipeline))?;
     n.set("certInfo", Func::from(cert_info))?;
     n.set("logWrite", Func::from(log_write))?;
     super::stats::install(&n)?;
     super::formats::install(&n)?;
-    super::codecs::install(&n)?;
     super::files::install(&n)?;
     super::os::install(&n)?;
     super::process::install(&n)?;
@@ -83,11 +85,6 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
             _ => tracing::error!(target: "user", "{msg}"),
         }),
     )?;
-    n.set(
-        "exit",
-        Func::from(|code: i32| crate::worker::request_exit(code)),
-    )?;
-    n.set("restart", Func::from(crate::worker::request_reload))?;
 
     let env = Object::new(ctx.clone())?;
     for (k, v) in std::env::vars() {
@@ -103,32 +100,13 @@ pub(super) fn install(ctx: &Ctx<'_>, _codebase: &std::rc::Rc<Codebase>) -> rquic
             .map(|d| d.as_millis() as f64)
             .unwrap_or(0.0),
     )?;
-    let argv = rquickjs::Array::new(ctx.clone())?;
-    for (i, a) in crate::worker::script_args().iter().enumerate() {
-        argv.set(i, a.as_str())?;
-    }
-    n.set("argv", argv)?;
-    let (uuid, name) = crate::worker::instance();
-    n.set("uuid", uuid)?;
-    n.set("name", name)?;
     let version = Object::new(ctx.clone())?;
     version.set("tag", env!("CARGO_PKG_VERSION"))?;
     version.set("commit", "")?;
     version.set("date", "")?;
     n.set("version", version)?;
 
-    let thread = Object::new(ctx.clone())?;
-    let (id, count) = crate::worker::current();
-    thread.set("id", id)?;
-    thread.set("concurrency", count)?;
-    n.set("thread", thread)?;
-
-    let kinds = Object::new(ctx.clone())?;
-    for d in filters::registry() {
-        kinds.set(d.name, d.kind.as_str())?;
-    }
-    n.set("filterKinds", kinds)?;
-
+    natives(&n)?;
     ctx.globals().set("__native", n)?;
     Ok(())
 }

@@ -20,8 +20,6 @@ pub(super) fn install(n: &Object<'_>) -> rquickjs::Result<()> {
     o.set("mount", Func::from(mount))?;
     o.set("unmount", Func::from(unmount))?;
     o.set("patch", Func::from(patch))?;
-    o.set("inbounds", Func::from(inbounds))?;
-    o.set("outbounds", Func::from(outbounds))?;
     let origin = Instant::now();
     o.set(
         "now",
@@ -209,7 +207,7 @@ fn watch<'js>(ctx: Ctx<'js>, path: String, callback: Function<'js>) -> rquickjs:
     };
     let before = snapshot(&full);
     let callback = JsValue::save(&ctx, callback.into_value());
-    let work = crate::worker::hold();
+    let work = crate::liveness::hold();
     tokio::task::spawn_local(async move {
         let _work = work;
         loop {
@@ -232,22 +230,4 @@ fn watch<'js>(ctx: Ctx<'js>, path: String, callback: Function<'js>) -> rquickjs:
         });
     });
     Ok(())
-}
-
-/// This worker's open connections, as the objects scripts see as `__inbound`.
-fn inbounds<'js>(ctx: Ctx<'js>) -> rquickjs::Result<Array<'js>> {
-    let a = Array::new(ctx.clone())?;
-    for (i, ib) in crate::net::inbound::open().iter().enumerate() {
-        a.set(i, ib.to_js(&ctx)?)?;
-    }
-    Ok(a)
-}
-
-/// This worker's open outbound connections (`pipy.outbound`).
-fn outbounds<'js>(ctx: Ctx<'js>) -> rquickjs::Result<Array<'js>> {
-    let a = Array::new(ctx.clone())?;
-    for (i, ob) in crate::net::outbound::open().iter().enumerate() {
-        a.set(i, ob.to_js(&ctx)?)?;
-    }
-    Ok(a)
 }

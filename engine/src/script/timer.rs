@@ -16,7 +16,7 @@ pub(super) fn set_timer<'js>(ctx: Ctx<'js>, seconds: f64, callback: Function<'js
         0.0
     });
     // A pending timer is live work: the program does not end before it fires.
-    let work = crate::worker::hold();
+    let work = crate::liveness::hold();
     tokio::task::spawn_local(async move {
         let _work = work;
         tokio::time::sleep(delay).await;

@@ -8,15 +8,17 @@
 
 mod admin;
 mod listen;
-mod liveness;
+mod natives;
+
 mod process;
 mod reads;
 mod spawn;
 mod tasks;
 mod thread;
 
+pub use crate::liveness::{hold, idle, Work};
 pub use admin::{AdminAnswer, AdminCall};
-pub use liveness::{hold, idle, Work};
+pub use natives::install as script_natives;
 pub use process::{
     exit_requested, instance, reload_requested, request_exit, request_reload, requested_exit_code,
     script_args, set_instance,

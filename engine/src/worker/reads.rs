@@ -7,8 +7,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::liveness;
 use crate::event::{Event, StreamEnd};
+use crate::liveness;
 use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue};
 

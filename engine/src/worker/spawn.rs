@@ -13,9 +13,10 @@ use std::rc::Rc;
 use rquickjs::function::Opt;
 use rquickjs::{Ctx, Function, Value};
 
-use super::{liveness, reads};
+use super::reads;
 use crate::event::{Event, StreamEnd};
 use crate::filters::MessageReader;
+use crate::liveness;
 use crate::pipeline::{Context, Output, Pipeline};
 use crate::script::{self, JsValue};
 

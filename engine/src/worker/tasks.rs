@@ -4,8 +4,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::liveness::Work;
 use crate::event::{Event, MessageTail, StreamEnd};
+use crate::liveness::Work;
 use crate::loader::Program;
 use crate::pipeline::{Context, LayoutKind, Output, Pipeline, PipelineLayout};
 use crate::script;
@@ -173,7 +173,7 @@ pub(super) fn start_tasks(program: &Program) -> Result<Vec<tokio::task::JoinHand
         } else if when.starts_with("SIG") {
             jobs.push(tokio::task::spawn_local(run_signal_task(layout, when)));
         } else if when.is_empty() {
-            let work = super::liveness::hold();
+            let work = crate::liveness::hold();
             jobs.push(tokio::task::spawn_local(async move {
                 let _keep = start_task(&layout, Some(work));
                 std::future::pending::<()>().await;

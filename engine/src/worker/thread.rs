@@ -9,10 +9,9 @@ use tokio::sync::watch;
 
 use super::listen::start_listeners;
 use super::tasks::{self, start_tasks};
-use super::{
-    admin, current, liveness, reads, AdminCall, Control, LoadError, Loaded, RunOptions, WORKER,
-};
+use super::{admin, current, reads, AdminCall, Control, LoadError, Loaded, RunOptions, WORKER};
 use crate::codebase::Codebase;
+use crate::liveness;
 use crate::loader::{self, Program};
 use crate::net::Tracker;
 use crate::pipeline::LayoutKind;
@@ -86,7 +85,7 @@ async fn run(
             return None;
         }
     };
-    if let Err(e) = Script::install(codebase.clone()) {
+    if let Err(e) = Script::install(codebase.clone(), super::natives::install) {
         fail(
             &tx,
             LoadError {

@@ -19,7 +19,7 @@ use super::mux::mux_filter::key_and_options;
 use super::mux::{Expect, MuxCore, MuxProtocol, ProtocolFactory, Request, Route};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
-use crate::pipeline::{Filter, FilterInit, FilterProto, PipelineLayout};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, PipelineLayout};
 use crate::script::{self, JsValue};
 use record::*;
 
@@ -77,7 +77,7 @@ struct Proto {
 }
 
 impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &MUX_FASTCGI
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

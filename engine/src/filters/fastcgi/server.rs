@@ -27,7 +27,7 @@ pub(super) struct DemuxProto {
 }
 
 impl FilterProto for DemuxProto {
-    fn descriptor(&self) -> &'static crate::filters::FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn crate::pipeline::FilterType {
         &super::DEMUX_FASTCGI
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -8,7 +8,7 @@ use super::hooks::DemuxProtocol;
 use super::options::ReplyCount;
 use crate::event::Event;
 use crate::filters::{Builder, FilterDescriptor, FilterKind, Sub};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, PipelineLayout};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, PipelineLayout};
 use crate::script::ScriptError;
 
 const PARAMS: &[(&str, &str)] = &[
@@ -72,7 +72,7 @@ struct DemuxProto {
 }
 
 impl FilterProto for DemuxProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         self.desc
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -18,7 +18,9 @@ use super::stream::MuxStream;
 use crate::event::{Event, StreamEnd};
 use crate::filters::callback::fail;
 use crate::filters::{Builder, FilterDescriptor, FilterKind, Sub};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, PipelineLayout};
+use crate::pipeline::{
+    Context, Filter, FilterInit, FilterProto, FilterType, Output, PipelineLayout,
+};
 use crate::script::{JsValue, ScriptError};
 
 const PARAMS: &[(&str, &str)] = &[
@@ -96,7 +98,7 @@ struct MuxProto {
 }
 
 impl FilterProto for MuxProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         self.desc
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::filters::mailbox::Mailbox;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Filter, FilterInit, FilterProto, PipelineLayout};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, PipelineLayout};
 use crate::script::JsValue;
 use crate::tls::{self, ClientSpec, ServerSpec};
 use conn::{Core, Side, State, TlsFilter};
@@ -100,7 +100,7 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
 }
 
 impl FilterProto for AcceptProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &ACCEPT_TLS
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
@@ -161,7 +161,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
 }
 
 impl FilterProto for ConnectProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &CONNECT_TLS
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::filters::http::server::size_options;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Filter, FilterInit, FilterProto, PipelineLayout};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, PipelineLayout};
 use crate::script::JsValue;
 use stream::Mux;
 
@@ -114,7 +114,7 @@ struct MuxProto {
 }
 
 impl FilterProto for MuxProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         &MUX_HTTP
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use super::Session;
 use crate::filters::http2_client::H2Session;
 use crate::filters::http_version::Probe;
-use crate::net::Inbound;
+use crate::pipeline::Inbound;
 
 /// Idle HTTP/1 sessions by key, and the HTTP/2 session of each key.
 #[derive(Default)]

@@ -30,7 +30,9 @@ use crate::http::h2c::Splice;
 use crate::http::head::LazyHead;
 use crate::http::pipe_io::PipeIo;
 use crate::http::Role;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, PipelineLayout};
+use crate::pipeline::{
+    Context, Filter, FilterInit, FilterProto, FilterType, Output, PipelineLayout,
+};
 use crate::script::{self, JsValue};
 use exchange::Exch;
 use sniff::Mode;
@@ -184,7 +186,7 @@ fn constant_reply(b: &Builder<'_, '_>) -> Result<Option<Rc<[Event]>>, String> {
 }
 
 impl FilterProto for ServerProto {
-    fn descriptor(&self) -> &'static FilterDescriptor {
+    fn descriptor(&self) -> &'static dyn FilterType {
         self.desc
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {

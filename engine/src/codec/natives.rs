@@ -1,13 +1,15 @@
-//! Natives for the codec globals (`RESP`): the wire code is `crate::codec`, the objects
-//! scripts see are made in `js/formats.js`.
+//! Natives for the codec globals (`RESP`): the wire code is this module's, the objects
+//! scripts see are made in `script/js/formats.js`. Installed by the worker with the other
+//! natives that reach above the script layer (`worker/natives.rs`).
 
 use rquickjs::function::Func;
 use rquickjs::{Array, Ctx, Object, TypedArray, Value};
 
-use super::convert::typed_bytes;
-use crate::codec::{js, resp};
+use super::{js, resp};
+use crate::script::typed_bytes;
 
-pub(super) fn install(n: &Object<'_>) -> rquickjs::Result<()> {
+/// Adds the codec natives to `__native`.
+pub fn install(n: &Object<'_>) -> rquickjs::Result<()> {
     n.set("respEncode", Func::from(resp_encode))?;
     n.set("respDecode", Func::from(resp_decode))?;
     Ok(())
