@@ -215,3 +215,50 @@ fn an_http2_connection_gets_goaway_and_finishes_its_stream_when_the_program_relo
     assert!(eof < 10.0, "closed after {eof} s: {text}");
     assert!(!lines.iter().any(|l| l.starts_with("reset")), "{text}");
 }
+
+/// A WebSocket handshake under way when the program reloads: its 101 still says
+/// `connection: upgrade` (a drain marks the next HTTP/1 answer `connection: close`, but an
+/// accepted tunnel is no keep-alive answer), and the tunnel carries bytes. In Soak II, one
+/// handshake in an hour met a reload this way and the client refused the upgrade.
+#[test]
+fn a_websocket_handshake_under_way_at_a_reload_still_upgrades() {
+    let port = free_port();
+    let cb = Codebase::new("drain-upgrade");
+    let script = |v: usize| {
+        format!(
+            "// version {v}\npipy()\n.listen({port})\n  .demuxHTTP().to($=>$\n    \
+             .wait(() => new Timeout(1.5).wait())\n    \
+             .acceptHTTPTunnel(() => new Message({{ status: 101, headers: {{ upgrade: 'websocket', connection: 'Upgrade' }} }}))\n    \
+             .to($=>$.handleData(() => {{}}))\n  )\n"
+        )
+    };
+    let path = cb.file("main.js", &script(0));
+    let e = Engine::start(&path, &[port]);
+    let mut s = connect(port);
+    s.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&path, script(1)).unwrap();
+    signal(e.pid(), "HUP");
+    e.wait_log("reloaded", 10);
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            other => panic!(
+                "the answer broke off ({other:?}) after {:?}; log:\n{}",
+                String::from_utf8_lossy(&head),
+                e.log()
+            ),
+        }
+    }
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(head.contains("connection: upgrade\r\n"), "{head}");
+    assert!(!head.contains("close"), "{head}");
+    // The tunnel is open: what goes in comes back.
+    s.write_all(b"through the tunnel").unwrap();
+    assert_eq!(read_some(&mut s, 18).0, b"through the tunnel");
+}

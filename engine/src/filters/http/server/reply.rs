@@ -109,12 +109,15 @@ impl ServerCore {
                     t if t.asked() => x.last.set(true),
                     _ => {}
                 }
-                let last = x.last.get()
-                    || self.draining.get()
-                    || oh
-                        .connection
-                        .as_deref()
-                        .is_some_and(|c| c.eq_ignore_ascii_case("close"));
+                // An accepted tunnel (101, a CONNECT's 2xx) keeps its `connection: upgrade`
+                // even while the worker drains: the connection ends when the tunnel does.
+                let last = x.tunnel.get() != Tunnel::Open
+                    && (x.last.get()
+                        || self.draining.get()
+                        || oh
+                            .connection
+                            .as_deref()
+                            .is_some_and(|c| c.eq_ignore_ascii_case("close")));
                 x.last.set(last);
                 if self.encoder.borrow_mut().start(oh, last, &mut out) {
                     x.last.set(true);
