@@ -42,5 +42,7 @@ pub mod settings;
 pub mod test_run;
 pub mod tls;
 pub mod trace;
+pub mod typings;
 pub mod units;
+pub mod web;
 pub mod worker;

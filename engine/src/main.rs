@@ -137,7 +137,7 @@ fn main() -> ExitCode {
     // `engine test ...` is the test runner (a script file named `test` runs as `engine ./test`).
     let mut argv = std::env::args_os();
     if argv.nth(1).is_some_and(|a| a == "test") {
-        let code = sluice::test_run::main(argv.collect());
+        let code = sluice::test_run::main(argv.collect(), sluice::admin::start_for_tests);
         use std::io::Write;
         let _ = std::io::stdout().flush();
         std::process::exit(code);

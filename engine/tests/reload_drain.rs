@@ -235,8 +235,10 @@ fn a_websocket_handshake_under_way_at_a_reload_still_upgrades() {
     let path = cb.file("main.js", &script(0));
     let e = Engine::start(&path, &[port]);
     let mut s = connect(port);
-    s.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
-        .unwrap();
+    s.write_all(
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    )
+    .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     std::fs::write(&path, script(1)).unwrap();
     signal(e.pid(), "HUP");

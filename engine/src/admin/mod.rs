@@ -6,7 +6,6 @@
 mod assets;
 mod debug;
 mod health;
-pub(crate) mod http;
 mod inspect;
 mod programs;
 mod reference;
@@ -14,10 +13,11 @@ pub(crate) mod routes;
 mod store;
 mod testing;
 mod tutorial;
-mod typings;
 
+pub use crate::typings::{filter_overloads, typings};
+use crate::web as http;
+pub use crate::web::default_codebases_dir;
 pub use health::set_repo_serving;
-pub use typings::{filter_overloads, typings};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,14 +42,21 @@ pub struct Config {
     pub repo: Option<PathBuf>,
 }
 
-/// The default codebase folder: `$XDG_DATA_HOME/sluice/codebases` or
-/// `~/.local/share/sluice/codebases`.
-pub fn default_codebases_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("sluice/codebases")
+/// An admin API on a free loopback port with its codebase store in `codebases`, for the
+/// `engine test` steps that talk to it (see [`crate::test_run::AdminStarter`]).
+pub fn start_for_tests(
+    host: Arc<ProgramHost>,
+    codebases: PathBuf,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u16, String>>>> {
+    Box::pin(async move {
+        let config = Config {
+            addr: ([127, 0, 0, 1], 0).into(),
+            token: None,
+            codebases,
+            repo: None,
+        };
+        Ok(start(config, host).await?.port())
+    })
 }
 
 /// Shared state of the admin handlers.

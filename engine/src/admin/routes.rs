@@ -25,27 +25,8 @@ fn load_error(e: &LoadError) -> serde_json::Value {
 fn segments(path: &str) -> Vec<String> {
     path.split('/')
         .filter(|s| !s.is_empty())
-        .map(percent_decode)
+        .map(crate::web::percent_decode)
         .collect()
-}
-
-/// Decodes `%XX` escapes (invalid UTF-8 is replaced).
-pub(crate) fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn authorized(admin: &Admin, req: &Request<Incoming>) -> bool {

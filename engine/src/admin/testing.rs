@@ -117,7 +117,13 @@ async fn run_files(dir: PathBuf, files: Vec<PathBuf>, trace: bool) -> Result<Vec
     std::thread::Builder::new()
         .name("sluice-tests".into())
         .spawn(move || {
-            let _ = tx.send(test_run::run_codebase(&dir, &files, trace, |_| {}));
+            let _ = tx.send(test_run::run_codebase(
+                &dir,
+                &files,
+                trace,
+                super::start_for_tests,
+                |_| {},
+            ));
         })
         .map_err(|e| format!("cannot start the test run: {e}"))?;
     rx.await

@@ -32,12 +32,12 @@ pub fn reference() -> Value {
                 "help": d.help,
                 "params": d.params.iter().map(|(p, h)| json!({"name": p, "help": h})).collect::<Vec<_>>(),
                 "events": flow::events(d.name).map(|(i, o)| json!({"in": i, "out": o})),
-                "overloads": crate::admin::filter_overloads(d.name),
+                "overloads": crate::typings::filter_overloads(d.name),
                 "example": example(d.name),
             })
         })
         .collect();
-    let api: Vec<Value> = api::declarations(&crate::admin::typings())
+    let api: Vec<Value> = api::declarations(&crate::typings::typings())
         .into_iter()
         .map(|d| {
             json!({

@@ -54,7 +54,7 @@ pub fn page(examples: Option<&Path>) -> String {
         if let Some((input, output)) = flow::events(d.name) {
             out.push_str(&format!("Events in: {input}. Out: {output}.\n\n"));
         }
-        let overloads = crate::admin::filter_overloads(d.name);
+        let overloads = crate::typings::filter_overloads(d.name);
         if !overloads.is_empty() {
             out.push_str("```ts\n");
             for o in overloads {

@@ -17,7 +17,7 @@ use std::path::Path;
 /// The generated files: (file name, Markdown text). Filter examples are read from
 /// `examples` (`docs/examples/filters`) when given.
 pub fn pages(examples: Option<&Path>) -> Vec<(&'static str, String)> {
-    let api = api::page(&crate::admin::typings());
+    let api = api::page(&crate::typings::typings());
     vec![
         ("README.md", index()),
         ("filters.md", filters::page(examples)),

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::store::{canonical_path, file_path, RepoError};
 use super::Repo;
-use crate::admin::http::{self, empty, error, json, Res};
+use crate::web::{self as http, empty, error, json, Res};
 
 /// The answer for a store error.
 pub(crate) fn repo_err(e: RepoError) -> Res {
@@ -45,14 +45,14 @@ fn query_param(req: &Request<Incoming>, key: &str) -> Option<String> {
     req.uri().query().and_then(|q| {
         q.split('&').find_map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (k == key).then(|| crate::admin::routes::percent_decode(v))
+            (k == key).then(|| crate::web::percent_decode(v))
         })
     })
 }
 
 /// Answers an `/api/v1/repo...` request (`path` still percent-encoded).
 pub async fn handle(repo: &Arc<Repo>, path: &str, req: Request<Incoming>) -> Res {
-    let path = crate::admin::routes::percent_decode(path);
+    let path = crate::web::percent_decode(path);
     let method = req.method().clone();
     if path == "/api/v1/repo" || path == "/api/v1/repo/" {
         return match method {

@@ -21,7 +21,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWriteExt;
 
 use super::Repo;
-use crate::admin::http::{empty, error, Res};
+use crate::web::{empty, error, Res};
 
 /// The GUID of RFC 6455's handshake.
 const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

@@ -20,7 +20,7 @@ use hyper::{Method, Request, StatusCode};
 
 use super::store::Published;
 use super::{link, Peer, Repo};
-use crate::admin::http::{self, empty, error, Res};
+use crate::web::{self as http, empty, error, Res};
 
 /// The manifest text: main first, then the other files.
 pub fn manifest_text(p: &Published) -> String {
@@ -50,7 +50,7 @@ fn with_etag(body: impl Into<Bytes>, version: &str) -> Res {
 
 /// Answers `/repo{rest}` (`rest` is empty or starts with `/`, still percent-encoded).
 pub async fn handle(repo: &Arc<Repo>, rest: &str, req: Request<Incoming>) -> Res {
-    let path = crate::admin::routes::percent_decode(rest);
+    let path = crate::web::percent_decode(rest);
     let peer = req
         .extensions()
         .get::<Peer>()

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use hyper::body::Incoming;
 use hyper::Request;
 
-use crate::admin::http::Res;
+use crate::web::Res;
 
 /// The peer address of an admin connection, kept in each request's extensions.
 #[derive(Clone, Copy, Debug)]
@@ -98,7 +98,7 @@ impl Repo {
 
 /// The default repo folder: `repo` beside the IDE's codebases in the data directory.
 pub fn default_dir() -> PathBuf {
-    crate::admin::default_codebases_dir()
+    crate::web::default_codebases_dir()
         .parent()
         .map(|p| p.join("repo"))
         .unwrap_or_else(|| PathBuf::from("repo"))

@@ -53,8 +53,18 @@ pub struct Suite {
     pub secs: f64,
 }
 
+/// Starts an admin API for a test whose steps talk to it (a request with `"port": "admin"`):
+/// given the test program's host and a scratch folder for its codebase store, answers the
+/// port it listens on. The admin layer, above this one, provides it
+/// (`admin::start_for_tests`).
+pub type AdminStarter =
+    fn(
+        Arc<ProgramHost>,
+        PathBuf,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u16, String>>>>;
+
 /// `engine test ...` (`args` are what follows `test`); answers the exit code.
-pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
+pub fn main(args: Vec<std::ffi::OsString>, admin: AdminStarter) -> i32 {
     let args = Args::parse_from(std::iter::once("engine test".into()).chain(args));
     if let Err(e) = crate::logging::init(&args.log_level, false) {
         eprintln!("engine test: {e}");
@@ -79,7 +89,7 @@ pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
         return 1;
     }
     let json_out = args.json;
-    let suites = match run_codebase(&root, &files, false, |suite| {
+    let suites = match run_codebase(&root, &files, false, admin, |suite| {
         if !json_out {
             print_suite(suite);
         }
@@ -122,6 +132,7 @@ pub fn run_codebase(
     root: &Path,
     files: &[PathBuf],
     trace: bool,
+    admin: AdminStarter,
     mut on_suite: impl FnMut(&Suite),
 ) -> Result<Vec<Suite>, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -130,7 +141,7 @@ pub fn run_codebase(
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let mut suites = Vec::new();
     for f in files {
-        let suite = run_file(&rt, root, f, trace);
+        let suite = run_file(&rt, root, f, trace, admin);
         on_suite(&suite);
         suites.push(suite);
     }
@@ -197,14 +208,20 @@ fn print_suite(s: &Suite) {
 }
 
 /// Runs one test file against the codebase `root`.
-fn run_file(rt: &tokio::runtime::Runtime, root: &Path, file: &Path, trace: bool) -> Suite {
+fn run_file(
+    rt: &tokio::runtime::Runtime,
+    root: &Path,
+    file: &Path,
+    trace: bool,
+    admin: AdminStarter,
+) -> Suite {
     let began = Instant::now();
     let name = file.display().to_string();
     let (results, error) = match std::fs::read(file)
         .map_err(|e| format!("cannot read it: {e}"))
         .and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|e| format!("not JSON: {e}")))
     {
-        Ok(spec) => match run_spec(rt, root, &spec, trace) {
+        Ok(spec) => match run_spec(rt, root, &spec, trace, admin) {
             Ok(v) => (v, None),
             Err(e) => (json!({}), Some(e)),
         },
@@ -223,6 +240,7 @@ fn run_spec(
     root: &Path,
     spec: &Value,
     trace: bool,
+    admin: AdminStarter,
 ) -> Result<Value, String> {
     let settings = crate::settings::read(root);
     let services = match spec.get("services").and_then(Value::as_array) {
@@ -263,14 +281,7 @@ fn run_spec(
         .any(|s| s["request"]["port"] == "admin");
     let result = rt.block_on(async {
         let admin_port = if uses_admin {
-            let store = scratch_dir("admin")?;
-            let config = crate::admin::Config {
-                addr: ([127, 0, 0, 1], 0).into(),
-                token: None,
-                codebases: store,
-                repo: None,
-            };
-            crate::admin::start(config, host.clone()).await?.port()
+            admin(host.clone(), scratch_dir("admin")?).await?
         } else {
             0
         };

@@ -26,7 +26,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The default cache root: `follow` in the data directory.
 pub fn default_root() -> PathBuf {
-    crate::admin::default_codebases_dir()
+    crate::web::default_codebases_dir()
         .parent()
         .map(|p| p.join("follow"))
         .unwrap_or_else(|| PathBuf::from("follow"))

@@ -16,10 +16,10 @@ use serde_json::Value;
 use super::plan::{Phase, Record, Spec};
 use super::watch::{end, Live};
 use super::Rollouts;
-use crate::admin::http::{self, error, json, Res};
 use crate::repo::api::{repo_err, version_of};
 use crate::repo::store::canonical_path;
 use crate::repo::Repo;
+use crate::web::{self as http, error, json, Res};
 
 /// Answers `/api/v1/repo-rollouts{rest}` (`rest` decoded).
 pub async fn handle(repo: &Arc<Repo>, rest: &str, req: Request<Incoming>) -> Res {

@@ -1,4 +1,5 @@
-//! Small HTTP helpers for the admin handlers: bodies, JSON, errors, server-sent events.
+//! HTTP plumbing for the engine's own HTTP services, the admin API (`admin/`) and the repo API
+//! (`repo/`): bodies, JSON and error replies, server-sent events, CORS, percent-decoding.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -195,4 +196,22 @@ pub fn strings(v: Option<&serde_json::Value>) -> Option<Vec<String>> {
             .filter_map(|x| x.as_str().map(str::to_string))
             .collect()
     })
+}
+
+/// Decodes `%XX` escapes in a path segment or query value (invalid UTF-8 is replaced).
+pub fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The default codebase folder of the admin API and the repo's cache:
+/// `$XDG_DATA_HOME/sluice/codebases` or `~/.local/share/sluice/codebases`.
+pub fn default_codebases_dir() -> std::path::PathBuf {
+    use std::path::PathBuf;
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("sluice/codebases")
 }
