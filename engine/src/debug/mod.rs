@@ -19,7 +19,7 @@ pub use breakpoint::{Breakpoint, Condition};
 pub use js::filter_lines;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -96,7 +96,6 @@ struct State {
     next_pause: u64,
 }
 
-static ARMED: AtomicBool = AtomicBool::new(false);
 /// Bumped whenever sessions change, so worker threads refresh their copy.
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 static STATE: Mutex<Option<State>> = Mutex::new(None);
@@ -107,16 +106,8 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
 }
 
 fn changed(st: &State) {
-    let on = !st.sessions.is_empty();
-    ARMED.store(on, Ordering::SeqCst);
-    crate::pipeline::debugger::arm(breakpoint::arrive, on);
+    crate::pipeline::debugger::arm(breakpoint::arrive, !st.sessions.is_empty());
     GENERATION.fetch_add(1, Ordering::SeqCst);
-}
-
-/// True while some program is being debugged (checked per traced event).
-#[inline]
-pub fn armed() -> bool {
-    ARMED.load(Ordering::Relaxed)
 }
 
 fn generation() -> u64 {
