@@ -106,7 +106,11 @@ test('a breakpoint on muxHTTP pauses a request from the runner; edit a header, s
 
   // Edit a header of the paused request.
   await page.fill('[data-testid=debug-header-name]', 'X-Edit');
+  // The panel polls every 500 ms; what the user typed must outlive a few polls.
+  await page.waitForTimeout(1200);
   await page.fill('[data-testid=debug-header-value]', 'edited in the IDE');
+  await page.waitForTimeout(600);
+  assert.equal(await page.inputValue('[data-testid=debug-header-name]'), 'X-Edit');
   await page.click('[data-testid=debug-header-set]');
   await page.waitForSelector('[data-testid=debug-head]:has-text("edited in the IDE")');
 

@@ -72,6 +72,10 @@ export class DebugPanel {
   private readonly bpList: HTMLElement;
   private readonly pausedList: HTMLElement;
   private readonly pausedBox: HTMLElement;
+  /** What the detail view last drew, so a poll that changed nothing leaves its inputs alone. */
+  private drawnDetail = '';
+  /** The "goes on by itself" countdown of the drawn detail, updated in place on each poll. */
+  private countdown: HTMLElement | null = null;
   private readonly timeout: HTMLInputElement;
   private readonly toggle: HTMLButtonElement;
 
@@ -340,13 +344,25 @@ export class DebugPanel {
     }
   }
 
+  /**
+   * Draws the selected paused stream. Polls come every 500 ms; redrawing each time would wipe
+   * what the user is typing into the header editor, a variable or the watch box, so the view is
+   * rebuilt only when the stream's state or the watches changed, and otherwise just the
+   * countdown moves.
+   */
   private renderDetail(): void {
-    clear(this.pausedBox);
     const d = this.detail;
+    const key = d ? JSON.stringify([d, this.watches, [...this.watchValues]]) : '';
+    if (key === this.drawnDetail) {
+      if (d && this.countdown) this.countdown.textContent = this.countdownText(d);
+      return;
+    }
+    this.drawnDetail = key;
+    clear(this.pausedBox);
+    this.countdown = null;
     if (!d) return;
     const cmd = (label: string, command: string, title: string) =>
       h('button', { 'data-testid': `debug-${command}`, title, onclick: () => void this.run(() => this.command({ command })) }, label);
-    const left = Math.max(0, Math.round(d.timeout - (Date.now() - d.since) / 1000));
     const where = d.line ? `${d.layout.module}:${d.line}` : d.layout.module;
     append(this.pausedBox, [
       h(
@@ -359,7 +375,7 @@ export class DebugPanel {
         h('span', {}, d.layout.title || `pipeline #${d.pipeline}`),
         ' · ',
         h('a', { href: '#', onclick: (e: Event) => (e.preventDefault(), this.hooks.reveal(d.layout.module, d.line ?? d.layout.line)) }, where),
-        h('span.muted', {}, ` · ${d.reason === 'step' ? 'stepped here' : 'breakpoint'} · goes on by itself in ${left} s`),
+        (this.countdown = h('span.muted', {}, this.countdownText(d))),
       ),
       h(
         'div.debug-buttons',
@@ -379,6 +395,11 @@ export class DebugPanel {
         h('ol.debug-path', { 'data-testid': 'debug-path' }, d.path.map((p) => h('li', {}, `${p.layout || `pipeline #${p.pipeline}`} `, h('span.muted', {}, p.module)))),
       ),
     ]);
+  }
+
+  private countdownText(d: Paused): string {
+    const left = Math.max(0, Math.round(d.timeout - (Date.now() - d.since) / 1000));
+    return ` · ${d.reason === 'step' ? 'stepped here' : 'breakpoint'} · goes on by itself in ${left} s`;
   }
 
   private section(title: string, body: HTMLElement): HTMLElement {
