@@ -228,3 +228,115 @@ pipy()
          tcp-handle:ConnectionRefused tcp-replace:ConnectionRefused"
     );
 }
+
+/// A server that reads everything the client sends, then answers with how many bytes and the
+/// checksum it got, and closes: a relay must pass the client's half-close on, and the server's.
+fn counting_server() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            std::thread::spawn(move || {
+                let (mut n, mut sum) = (0usize, 0u64);
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => {
+                            n += k;
+                            sum = buf[..k]
+                                .iter()
+                                .fold(sum, |a, &b| a.wrapping_mul(31).wrapping_add(b as u64));
+                        }
+                    }
+                }
+                let _ = s.write_all(format!("{n} {sum}").as_bytes());
+            });
+        }
+    });
+    port
+}
+
+/// `listen(P).connect('host:port')` alone has no filter reading the bytes: the listener relays
+/// them in the kernel (splice). Both half-closes go through, the listener's byte counters count
+/// them, a connection that sends nothing never reaches the target, and a target given by a
+/// function still goes through a pipeline with the same result.
+#[test]
+fn a_lone_connect_is_relayed_in_the_kernel_with_half_closes_and_counters() {
+    let cb = Codebase::new("relay");
+    let target = counting_server();
+    let (relayed, piped, dead, admin) = (free_port(), free_port(), free_port(), free_port());
+    let dead_target = free_port();
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy()\n.listen({relayed})\n  .connect('127.0.0.1:{target}')\n\
+             .listen({piped})\n  .connect(() => '127.0.0.1:{target}')\n\
+             .listen({dead})\n  .connect('127.0.0.1:{dead_target}')\n"
+        ),
+    );
+    let e = Engine::start_with(
+        &script,
+        &[relayed, piped, dead],
+        &[
+            &format!("--admin-port={admin}"),
+            "--log-level=debug:outbound",
+        ],
+    );
+    e.wait_port(admin);
+    let total = 3 << 20;
+    let data = pattern(0, total);
+    let expect = {
+        let sum = data
+            .iter()
+            .fold(0u64, |a, &b| a.wrapping_mul(31).wrapping_add(b as u64));
+        format!("{total} {sum}")
+    };
+    for port in [relayed, piped] {
+        let mut s = connect(port);
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(&data).unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert_eq!(answer, expect, "through port {port}");
+    }
+    let log = e.wait_log("relayed in the kernel", 10);
+    assert_eq!(
+        log.matches("relayed in the kernel").count(),
+        1,
+        "only the fixed target is relayed:\n{log}"
+    );
+    // The start-up probes (connections that send nothing) dialled nothing: only the two
+    // exchanges above reached the target.
+    assert_eq!(
+        log.matches(&format!("connected to 127.0.0.1:{target}"))
+            .count(),
+        2,
+        "{log}"
+    );
+    let metrics = curl(&[&format!("http://127.0.0.1:{admin}/metrics")]);
+    let counted = |direction: &str| -> f64 {
+        let (d, l) = (
+            format!("direction=\"{direction}\""),
+            format!("listen=\"{relayed}\""),
+        );
+        metrics
+            .lines()
+            .find(|x| {
+                x.starts_with("sluice_inbound_bytes_total{") && x.contains(&d) && x.contains(&l)
+            })
+            .and_then(|x| x.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no bytes {direction} for {relayed} in\n{metrics}"))
+    };
+    assert_eq!(counted("in"), total as f64);
+    assert_eq!(counted("out"), expect.len() as f64);
+    // A refused target: the client's bytes are read and it gets a FIN, not a reset.
+    let mut s = connect(dead);
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"anyone there?").unwrap();
+    let mut rest = Vec::new();
+    assert_eq!(s.read_to_end(&mut rest).unwrap(), 0);
+    e.wait_log(&format!("127.0.0.1:{dead_target}"), 10);
+}

@@ -2,11 +2,9 @@
 //! peer, what the peer sends is the output, and the stream ends with an error code
 //! (`ConnectionRefused`, `ReadTimeout`, ...) when something fails.
 
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
 use super::builder::duration_of;
@@ -14,8 +12,8 @@ use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::net::netlink::{NetlinkAddr, NetlinkLink};
-use crate::net::{pump_reader, upstream_warnings, SocketWriter, Tap, UdpLink};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::net::{dial, pump_reader, upstream_warnings, DialOptions, SocketWriter, Tap, UdpLink};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output, Relay};
 use crate::script::{self, JsValue, ScriptError};
 
 static CONNECT: FilterDescriptor = FilterDescriptor {
@@ -112,17 +110,59 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         retry_count: retry,
         retry_delay,
     };
-    Ok(Box::new(ConnectProto { target, opts }))
+    let fixed = b
+        .arg(0)
+        .filter(|v| v.is_string())
+        .and_then(|v| v.as_string()?.to_string().ok());
+    Ok(Box::new(ConnectProto {
+        target,
+        fixed,
+        opts,
+    }))
+}
+
+impl Options {
+    fn dial(&self) -> DialOptions {
+        DialOptions {
+            connect_timeout: self.connect_timeout,
+            retry_count: self.retry_count,
+            retry_delay: self.retry_delay,
+        }
+    }
+
+    /// The longest wait for bytes from the peer, and what ends the stream then.
+    fn read_limit(&self) -> (Duration, ErrorCode) {
+        match self.read_timeout {
+            Some(r) if r < self.idle_timeout => (r, ErrorCode::ReadTimeout),
+            _ => (self.idle_timeout, ErrorCode::IdleTimeout),
+        }
+    }
 }
 
 struct ConnectProto {
     target: JsValue,
+    /// The target when it is a fixed string (not a function).
+    fixed: Option<String>,
     opts: Options,
 }
 
 impl FilterProto for ConnectProto {
     fn descriptor(&self) -> &'static dyn FilterType {
         &CONNECT
+    }
+    fn relay(&self) -> Option<Relay> {
+        if self.opts.udp || self.opts.netlink.is_some() {
+            return None;
+        }
+        let dial = self.opts.dial();
+        Some(Relay {
+            target: self.fixed.clone()?,
+            connect_timeout: dial.connect_timeout,
+            retry_count: dial.retry_count,
+            retry_delay: dial.retry_delay,
+            read_timeout: self.opts.read_limit().0,
+            idle_timeout: self.opts.idle_timeout,
+        })
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
         Box::new(Connect {
@@ -208,7 +248,7 @@ impl Connect {
         self.task = Some(tokio::task::spawn_local(async move {
             context.set_upstream(target.as_str());
             let started = std::time::Instant::now();
-            let stream = match dial(&target, &opts).await {
+            let stream = match dial(&target, &opts.dial()).await {
                 Ok(s) => {
                     crate::metrics::connect_timer(&target).observe(started.elapsed().as_secs_f64());
                     s
@@ -232,10 +272,7 @@ impl Connect {
             };
             let (rd, wr) = stream.into_split();
             writer.attach(wr);
-            let timeout = match opts.read_timeout {
-                Some(r) if r < opts.idle_timeout => (r, ErrorCode::ReadTimeout),
-                _ => (opts.idle_timeout, ErrorCode::IdleTimeout),
-            };
+            let timeout = opts.read_limit();
             let out = output.clone();
             let out = move |e: Event| {
                 if let Event::StreamEnd(se) = &e {
@@ -253,42 +290,6 @@ impl Connect {
             };
             pump_reader(rd, Tap::new(), Some(timeout), out, std::future::pending()).await;
         }));
-    }
-}
-
-/// Connects with retries and a timeout per attempt.
-async fn dial(target: &str, opts: &Options) -> Result<TcpStream, ErrorCode> {
-    let mut attempt = 0i64;
-    loop {
-        let r = async {
-            let addrs: Vec<SocketAddr> = match tokio::net::lookup_host(target).await {
-                Ok(a) => a.collect(),
-                Err(_) => return Err(ErrorCode::CannotResolve),
-            };
-            let addr = *addrs.first().ok_or(ErrorCode::CannotResolve)?;
-            let connect = TcpStream::connect(addr);
-            let s = match opts.connect_timeout {
-                Some(t) => tokio::time::timeout(t, connect)
-                    .await
-                    .map_err(|_| ErrorCode::ConnectionTimeout)?,
-                None => connect.await,
-            };
-            s.map_err(|e| ErrorCode::from_io(&e, false))
-        }
-        .await;
-        match r {
-            Ok(s) => {
-                let _ = s.set_nodelay(true);
-                return Ok(s);
-            }
-            Err(code) => {
-                if opts.retry_count >= 0 && attempt >= opts.retry_count {
-                    return Err(code);
-                }
-                attempt += 1;
-                tokio::time::sleep(opts.retry_delay).await;
-            }
-        }
     }
 }
 

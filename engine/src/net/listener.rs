@@ -184,6 +184,21 @@ async fn serve_connection(
     let inbound = Rc::new(Inbound::new(peer, local));
     crate::pipeline::inbound::track(&inbound);
     tracing::debug!(target: "inbound", "connection {} from {}", inbound.id, inbound.remote);
+    let trace = crate::trace::for_connection(local.port());
+    let timeout = match opts.read_timeout {
+        Some(r) if r < opts.idle_timeout => (r, ErrorCode::ReadTimeout),
+        _ => (opts.idle_timeout, ErrorCode::IdleTimeout),
+    };
+    // Nothing reads the bytes (a lone `connect` to a fixed target, not traced): the kernel
+    // moves them.
+    #[cfg(target_os = "linux")]
+    if let (Some(relay), None) = (layout.relay(), trace) {
+        let counters = ConnectionMetrics::open(&listen_label(&layout));
+        super::relay::relay(stream, &relay, timeout.0, opts.write_timeout, &counters).await;
+        tracing::debug!(target: "inbound", "connection {} closed", inbound.id);
+        inbound.close();
+        return;
+    }
     let (rd, wr) = stream.into_split();
     let writer = SocketWriter::new();
     writer.set_write_timeout(opts.write_timeout);
@@ -192,7 +207,7 @@ async fn serve_connection(
     let counters = Rc::new(ConnectionMetrics::open(&listen_label(&layout)));
     let c = counters.clone();
     let context = Context::root(Some(inbound.clone()));
-    context.set_trace(crate::trace::for_connection(local.port()));
+    context.set_trace(trace);
     let output = Output::from_fn(move |e| {
         if let Event::Data(b) = &e {
             c.bytes_out.inc_by(b.len() as u64);
@@ -207,10 +222,6 @@ async fn serve_connection(
             .unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone()))]
     });
     let p = pipeline.clone();
-    let timeout = match opts.read_timeout {
-        Some(r) if r < opts.idle_timeout => (r, ErrorCode::ReadTimeout),
-        _ => (opts.idle_timeout, ErrorCode::IdleTimeout),
-    };
     pump_reader(
         rd,
         Tap::new(),

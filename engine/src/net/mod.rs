@@ -1,16 +1,20 @@
 //! Sockets: listeners, the per-connection reader/writer, and back-pressure taps.
 
+mod dial;
 mod listener;
 pub mod netlink;
 pub mod outbound;
 pub mod port_holder;
 pub mod proxy_protocol;
 pub mod registry;
+#[cfg(target_os = "linux")]
+mod relay;
 mod socket;
 mod tap;
 mod udp;
 pub mod upstream_warnings;
 
+pub use dial::{dial, DialOptions};
 pub use listener::{bind, serve_listener, ListenOptions, Tracker};
 pub use socket::{pump_reader, SocketWriter};
 pub use tap::Tap;

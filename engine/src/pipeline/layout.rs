@@ -48,6 +48,30 @@ pub trait FilterProto {
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
         Vec::new()
     }
+    /// When this filter alone makes up a listening layout, whether the listener may move the
+    /// bytes itself (see [`Relay`]): only a TCP `connect` to a fixed target says yes.
+    fn relay(&self) -> Option<Relay> {
+        None
+    }
+}
+
+/// A layout that only connects each accepted connection to one fixed TCP target
+/// (`listen(P).connect('host:port')`): no filter reads the bytes, so the listener relays them
+/// inside the kernel instead of running a pipeline (`net/relay.rs`).
+#[derive(Clone, Debug)]
+pub struct Relay {
+    /// `host:port`.
+    pub target: String,
+    /// `connectTimeout`, per attempt.
+    pub connect_timeout: Option<std::time::Duration>,
+    /// `retryCount` (negative: no limit).
+    pub retry_count: i64,
+    /// `retryDelay`.
+    pub retry_delay: std::time::Duration,
+    /// The longest wait for bytes from the target (`readTimeout`, else `idleTimeout`).
+    pub read_timeout: std::time::Duration,
+    /// `idleTimeout`.
+    pub idle_timeout: std::time::Duration,
 }
 
 /// What starts a layout's pipelines.
@@ -119,5 +143,14 @@ impl PipelineLayout {
     /// The filter prototypes.
     pub fn filters(&self) -> &[Box<dyn FilterProto>] {
         self.filters.get().map(|v| v.as_slice()).unwrap_or(&[])
+    }
+
+    /// The [`Relay`] this layout is, if it is one: a single filter that can relay, and no
+    /// `onStart`/`onEnd` callback.
+    pub fn relay(&self) -> Option<Relay> {
+        match self.filters() {
+            [only] if self.on_start.is_none() && self.on_end.is_none() => only.relay(),
+            _ => None,
+        }
     }
 }

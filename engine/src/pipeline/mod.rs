@@ -17,7 +17,7 @@ mod layout;
 
 pub use context::Context;
 pub use inbound::Inbound;
-pub use layout::{Filter, FilterInit, FilterProto, FilterType, LayoutKind, PipelineLayout};
+pub use layout::{Filter, FilterInit, FilterProto, FilterType, LayoutKind, PipelineLayout, Relay};
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
