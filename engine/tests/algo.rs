@@ -72,6 +72,30 @@ fn cache_allocates_evicts_and_frees() {
     assert_eq!(r, "AB,A||C,true,b=B a=A c=C,4|6|0");
 }
 
+/// The native `algo.Quota`: what `produce`, `max` and `reset` do, a refill every `per` (by the
+/// engine's clock) that stops at the maximum, a negative or missing amount taking nothing, and
+/// no members of its own (they are the class's: a throttle filter reads it without JavaScript).
+#[test]
+fn quota_refills_every_period_up_to_its_maximum() {
+    let r = run_task(
+        "quota",
+        r#"var q = new algo.Quota(3, { per: '100ms', produce: 1, max: 2 });
+    var took = [q.consume(5), q.consume(1), q.consume(-1), q.consume()];
+    q.produce(10);
+    var full = q.current;
+    q.reset();
+    var reset = [q.initial, q.current];
+    var native = q instanceof algo.Quota && Object.keys(q).length === 0;
+    q.consume(3);
+    new Timeout(0.35).wait().then(() => {
+      var refilled = q.current === 0 ? q.consume(10) : 'early:' + q.current;
+      console.log('RESULT ' + [took.join('/'), full, reset.join('/'), native, refilled].join(','));
+    });"#,
+    );
+    // Three periods or more passed, each bringing back 1, up to the maximum of 2.
+    assert_eq!(r, "3/0/0/0,2,3/3,true,2");
+}
+
 /// Exact rules win over prefixes, the longest prefix wins, a query string and the host's port and
 /// case are ignored, `*.domain` matches one label deeper, stored values come back as they are.
 /// (The same figures as the JavaScript versions these native classes replaced.)

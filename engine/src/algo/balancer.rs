@@ -85,13 +85,9 @@ fn positive(weight: f64) -> bool {
     weight > 0.0
 }
 
-fn truthy(v: &Value<'_>) -> bool {
-    v.get::<Coerced<bool>>().map(|b| b.0).unwrap_or(false)
-}
-
 /// The unhealthy set a call uses: its own argument when truthy, else the balancer's.
 fn unhealthy_of<'js>(given: Opt<Value<'js>>, own: &Option<Value<'js>>) -> Option<Value<'js>> {
-    given.0.filter(truthy).or_else(|| own.clone())
+    given.0.filter(super::truthy).or_else(|| own.clone())
 }
 
 /// Whether a target is not in the unhealthy set.
@@ -103,7 +99,7 @@ fn healthy<'js>(bad: &Option<Value<'js>>, id: &Value<'js>) -> Result<bool> {
         let f: Value<'js> = bad.get(name)?;
         if let Some(f) = f.as_function() {
             let r: Value<'js> = f.call((This(bad.clone()), id.clone()))?;
-            return Ok(!truthy(&r));
+            return Ok(!super::truthy(&r));
         }
     }
     Ok(true)
@@ -295,7 +291,7 @@ fn next<'js, M: Mode>(
         let map = map.into_object().expect("a WeakMap");
         let get: Function<'js> = map.get("get")?;
         let r: Value<'js> = get.call((This(map.clone()), b.clone()))?;
-        if truthy(&r) {
+        if super::truthy(&r) {
             return Ok(r);
         }
         let Some(id) = select(me, unhealthy)? else {
@@ -384,7 +380,7 @@ impl<'js, M: Mode> JsClass<'js> for Rotation<'js, M> {
                     .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
                 let mut lb = Rotation::<M> {
                     targets: Vec::new(),
-                    unhealthy: unhealthy.0.filter(truthy),
+                    unhealthy: unhealthy.0.filter(super::truthy),
                     sticky: HashMap::new(),
                     borrowers: None,
                     mode: PhantomData,
@@ -503,7 +499,7 @@ impl<'js> JsClass<'js> for Hashing<'js> {
                         .into_iter()
                         .map(|(id, _)| id)
                         .collect(),
-                    unhealthy: unhealthy.0.filter(truthy),
+                    unhealthy: unhealthy.0.filter(super::truthy),
                 };
                 Class::instance(ctx, lb)
             },

@@ -159,10 +159,6 @@ fn set<'js>(me: &Class<'js, Cache<'js>>, key: Value<'js>, value: Value<'js>) -> 
     free_all(me, evicted)
 }
 
-fn truthy(v: &Value<'_>) -> bool {
-    v.get::<Coerced<bool>>().map(|b| b.0).unwrap_or(false)
-}
-
 /// `new Cache([size,] [allocate[, free[, options]]])`.
 fn construct<'js>(
     ctx: Ctx<'js>,
@@ -192,12 +188,12 @@ fn construct<'js>(
             ttl = options.get("ttl")?;
         }
     }
-    let size = if truthy(&size) {
+    let size = if super::truthy(&size) {
         size.get::<Coerced<f64>>()?.0
     } else {
         0.0
     };
-    let ttl = if truthy(&ttl) {
+    let ttl = if super::truthy(&ttl) {
         let seconds: Function = ctx.globals().get::<_, Object>("__sluice")?.get("seconds")?;
         let s: f64 = seconds.call((ttl,))?;
         (s > 0.0).then(|| Duration::from_secs_f64(s.min(1e12)))

@@ -6,13 +6,16 @@
 //! [`Trace`], so they are freed with the instance (or with the runtime on a reload) like any
 //! object property, and cycles through them are collected. No `Persistent` handle is kept.
 //!
-//! The remaining members of `algo` (LoadBalancer, Quota, ResourcePool, Percentile, SharedMap)
-//! are JavaScript in the prelude.
+//! The remaining members of `algo` (LoadBalancer, ResourcePool, Percentile, SharedMap) are
+//! JavaScript in the prelude.
 
 mod balancer;
 mod cache;
 mod key;
+mod quota;
 mod url_router;
+
+pub use quota::Quota;
 
 use rquickjs::class::JsClass;
 use rquickjs::function::IntoJsFunc;
@@ -23,8 +26,15 @@ pub fn install(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     let algo: Object = ctx.globals().get("algo")?;
     Class::<url_router::UrlRouter>::define(&algo)?;
     Class::<cache::Cache>::define(&algo)?;
+    Class::<quota::Quota>::define(&algo)?;
     balancer::install(ctx, &algo)?;
     Ok(())
+}
+
+/// JS truthiness (`ToBoolean`), as `crate::script::truthy` has it for the layers above
+/// (`algo` sits below `script`, so it keeps this one line of its own).
+fn truthy(v: &rquickjs::Value<'_>) -> bool {
+    v.get::<rquickjs::Coerced<bool>>().is_ok_and(|b| b.0)
 }
 
 /// Adds a method named `name` to a class prototype.

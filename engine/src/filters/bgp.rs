@@ -7,11 +7,11 @@ use std::rc::Rc;
 
 use rquickjs::{Array, Function, Object, Value};
 
-use super::callback::fail;
-use super::framed::{max_message_size, Cut, Deframe, Framed};
+use super::codec_glue::{Encoding, Message, MessageEncoder};
+use super::framed::{framed, max_message_size, Cut, Deframe};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType};
 use crate::script::{self, JsValue, ScriptError};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
@@ -70,18 +70,9 @@ impl FilterProto for Proto {
             context: init.context,
         };
         if std::ptr::eq(self.desc, &DECODE) {
-            Box::new(Framed::new(
-                "decodeBGP",
-                Parser { as4 },
-                self.max,
-                init.output,
-            ))
+            Box::new(framed("decodeBGP", Parser { as4 }, self.max, init.output))
         } else {
-            Box::new(Encode {
-                as4,
-                output: init.output,
-                started: false,
-            })
+            Box::new(Encoding::new("encodeBGP", Encoder { as4 }, init.output))
         }
     }
 }
@@ -103,15 +94,9 @@ impl As4 {
                 Some(f) => f.call::<_, Value>(())?,
                 None => v,
             };
-            Ok(truthy(&v))
+            Ok(script::truthy(&v))
         })
     }
-}
-
-fn truthy(v: &Value<'_>) -> bool {
-    v.as_bool()
-        .or_else(|| v.as_number().map(|n| n != 0.0))
-        .unwrap_or(!(v.is_undefined() || v.is_null()))
 }
 
 /// Calls `BGP.<name>(arg, enableAS4)`.
@@ -170,53 +155,32 @@ impl Deframe for Parser {
     }
 }
 
-struct Encode {
+/// Writes the payload of each message's end (`{type, body}`) with `BGP.encode`, between the
+/// message's own start and end.
+struct Encoder {
     as4: As4,
-    output: Output,
-    started: bool,
 }
 
-impl Filter for Encode {
-    fn process(&mut self, evt: Event) {
-        match evt {
-            Event::MessageStart(_) => {
-                if !self.started {
-                    self.started = true;
-                    self.output.emit(evt);
+impl MessageEncoder for Encoder {
+    fn encode(&mut self, message: Message) -> Result<Vec<Event>, String> {
+        let end = message.end.unwrap_or_default();
+        let mut evts = vec![Event::MessageStart(message.head)];
+        if let Some(p) = &end.payload {
+            let as4 = self.as4.get().map_err(|e| e.to_string())?;
+            let bytes = script::call_in(&self.as4.context, |ctx| {
+                let v = p.get(ctx);
+                if !v.is_object() {
+                    return Ok(None);
                 }
-            }
-            Event::MessageEnd(ref end) => {
-                if !self.started {
-                    return;
+                let d = call_bgp(ctx, "encode", v, as4)?;
+                match d.as_object() {
+                    Some(o) => Ok(Some(script::data_from_js(o)?)),
+                    None => Ok(None),
                 }
-                self.started = false;
-                if let Some(p) = &end.payload {
-                    let bytes = self.as4.get().and_then(|as4| {
-                        script::call_in(&self.as4.context, |ctx| {
-                            let v = p.get(ctx);
-                            if !v.is_object() {
-                                return Ok(None);
-                            }
-                            let d = call_bgp(ctx, "encode", v, as4)?;
-                            match d.as_object() {
-                                Some(o) => Ok(Some(script::data_from_js(o)?)),
-                                None => Ok(None),
-                            }
-                        })
-                    });
-                    match bytes {
-                        Ok(Some(b)) => self.output.emit(Event::Data(b)),
-                        Ok(None) => {}
-                        Err(e) => return fail(&self.output, "encodeBGP", &e),
-                    }
-                }
-                self.output.emit(evt);
-            }
-            Event::StreamEnd(_) => {
-                self.started = false;
-                self.output.emit(evt);
-            }
-            Event::Data(_) => {}
+            });
+            evts.extend(bytes.map_err(|e| e.to_string())?.map(Event::Data));
         }
+        evts.push(Event::MessageEnd(end));
+        Ok(evts)
     }
 }

@@ -150,12 +150,15 @@ impl<'a, 'js> Builder<'a, 'js> {
         }
     }
 
-    /// A size option: a number of bytes (a negative one counts as 0) or a size such as
+    /// A size option: a number of bytes (not negative) or a size such as
     /// `'16k'`; `default` when it is not given.
     pub fn size_option(&self, i: usize, key: &str, default: usize) -> Result<usize, String> {
         match self.option(i, key) {
             None => Ok(default),
-            Some(v) if v.is_number() => Ok(v.as_number().unwrap_or(0.0) as usize),
+            Some(v) if v.is_number() => match v.as_number().unwrap_or(f64::NAN) {
+                n if n >= 0.0 && n.is_finite() => Ok(n as usize),
+                n => Err(format!("option {key}: {n} is not a size")),
+            },
             Some(v) => size_text(&v, key),
         }
     }
@@ -189,20 +192,6 @@ pub fn duration_of(v: &Value<'_>) -> Result<std::time::Duration, String> {
         return crate::units::parse_duration(&s.to_string().unwrap_or_default());
     }
     Err("expected a number of seconds or a string like '5s'".into())
-}
-
-/// JS truthiness of a value: false for `false`, `0`, `NaN`, `''`, `undefined` and `null`.
-pub fn is_truthy(v: &Value<'_>) -> bool {
-    if let Some(b) = v.as_bool() {
-        return b;
-    }
-    if let Some(n) = v.as_number() {
-        return n != 0.0 && !n.is_nan();
-    }
-    if let Some(s) = v.as_string() {
-        return !s.to_string().unwrap_or_default().is_empty();
-    }
-    !(v.is_undefined() || v.is_null())
 }
 
 /// A size given as text (`'16k'`, `'1m'`) for option `key`.

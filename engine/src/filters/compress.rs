@@ -6,15 +6,10 @@
 //! goes out just before it. A corrupt compressed stream ends the stream with an error naming
 //! the filter.
 
-use std::io::Write;
 use std::rc::Rc;
 
-use brotli_decompressor::DecompressorWriter;
-use bytes::Bytes;
-use flate2::write::{GzDecoder, GzEncoder, ZlibDecoder, ZlibEncoder};
-use flate2::Compression;
-
 use super::callback::fail;
+use super::coder::Coder;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamEnd};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
@@ -83,59 +78,6 @@ impl FilterProto for Proto {
             coder: None,
             state: State::Fresh,
         })
-    }
-}
-
-/// A streaming encoder or decoder writing into a buffer that is drained after each input.
-enum Coder {
-    GzipOut(GzEncoder<Vec<u8>>),
-    DeflateOut(ZlibEncoder<Vec<u8>>),
-    GzipIn(GzDecoder<Vec<u8>>),
-    InflateIn(ZlibDecoder<Vec<u8>>),
-    BrotliIn(Box<DecompressorWriter<Vec<u8>>>),
-}
-
-impl Coder {
-    /// The coder for `name`, if the direction knows it.
-    fn of(compress: bool, name: &str) -> Option<Coder> {
-        Some(match (compress, name) {
-            (true, "gzip") => Coder::GzipOut(GzEncoder::new(Vec::new(), Compression::default())),
-            (true, "deflate") => {
-                Coder::DeflateOut(ZlibEncoder::new(Vec::new(), Compression::default()))
-            }
-            (false, "gzip") => Coder::GzipIn(GzDecoder::new(Vec::new())),
-            (false, "inflate" | "deflate") => Coder::InflateIn(ZlibDecoder::new(Vec::new())),
-            (false, "brotli" | "br") => {
-                Coder::BrotliIn(Box::new(DecompressorWriter::new(Vec::new(), 4096)))
-            }
-            _ => return None,
-        })
-    }
-
-    /// Feeds bytes; returns what came out.
-    fn write(&mut self, b: &[u8]) -> std::io::Result<Bytes> {
-        let buf = match self {
-            Coder::GzipOut(c) => c.write_all(b).map(|_| c.get_mut())?,
-            Coder::DeflateOut(c) => c.write_all(b).map(|_| c.get_mut())?,
-            Coder::GzipIn(c) => c.write_all(b).map(|_| c.get_mut())?,
-            Coder::InflateIn(c) => c.write_all(b).map(|_| c.get_mut())?,
-            Coder::BrotliIn(c) => c.write_all(b).map(|_| c.get_mut())?,
-        };
-        Ok(Bytes::from(std::mem::take(buf)))
-    }
-
-    /// Ends the stream; returns the last bytes.
-    fn finish(self) -> std::io::Result<Bytes> {
-        Ok(Bytes::from(match self {
-            Coder::GzipOut(c) => c.finish()?,
-            Coder::DeflateOut(c) => c.finish()?,
-            Coder::GzipIn(c) => c.finish()?,
-            Coder::InflateIn(c) => c.finish()?,
-            Coder::BrotliIn(mut c) => {
-                c.close()?;
-                std::mem::take(c.get_mut())
-            }
-        }))
     }
 }
 

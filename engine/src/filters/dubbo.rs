@@ -5,10 +5,11 @@
 
 use rquickjs::{Ctx, Object, Value};
 
-use super::framed::{max_message_size, Cut, Deframe, Framed};
+use super::codec_glue::{Encoding, Message, MessageEncoder};
+use super::framed::{framed, max_message_size, Cut, Deframe};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType};
 use crate::script::{self, JsValue, Lazy};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
@@ -152,7 +153,7 @@ impl FilterProto for DecodeProto {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Framed::new("decodeDubbo", Parser, self.max, init.output))
+        Box::new(framed("decodeDubbo", Parser, self.max, init.output))
     }
 }
 
@@ -190,47 +191,26 @@ impl FilterProto for EncodeProto {
         &ENCODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Encode {
-            output: init.output,
-            head: None,
-            body: Vec::new(),
-        })
+        Box::new(Encoding::new("encodeDubbo", Encoder, init.output))
     }
 }
 
-struct Encode {
-    output: Output,
-    head: Option<Option<JsValue>>,
-    body: Vec<u8>,
-}
+/// Writes each message as one frame, between its own start and end. A message the stream cut
+/// short is still written (as Pipy does), followed by the stream's end.
+struct Encoder;
 
-impl Filter for Encode {
-    fn process(&mut self, evt: Event) {
-        match evt {
-            Event::MessageStart(h) => {
-                if self.head.is_none() {
-                    self.head = Some(h);
-                    self.body.clear();
-                }
-            }
-            Event::Data(d) => {
-                if self.head.is_some() {
-                    self.body.extend_from_slice(&d);
-                }
-            }
-            Event::MessageEnd(_) | Event::StreamEnd(_) => {
-                if let Some(h) = self.head.take() {
-                    let head = h.as_ref().map(head_of).unwrap_or_default();
-                    let mut frame = head.write(self.body.len() as u32).to_vec();
-                    frame.append(&mut self.body);
-                    self.output.emit(Event::MessageStart(h));
-                    self.output.emit(Event::data(frame));
-                    self.output.emit(evt);
-                } else if evt.is_stream_end() {
-                    self.output.emit(evt);
-                }
-            }
-        }
+impl MessageEncoder for Encoder {
+    const AT_STREAM_END: bool = true;
+
+    fn encode(&mut self, message: Message) -> Result<Vec<Event>, String> {
+        let head = message.head.as_ref().map(head_of).unwrap_or_default();
+        let len = u32::try_from(message.body.len())
+            .map_err(|_| format!("a {}-byte body is too long for a frame", message.body.len()))?;
+        let mut frame = head.write(len).to_vec();
+        frame.extend_from_slice(&message.body);
+        let mut evts = vec![Event::MessageStart(message.head), Event::data(frame)];
+        evts.extend(message.end.map(Event::MessageEnd));
+        Ok(evts)
     }
 }
 

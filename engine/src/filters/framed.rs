@@ -1,10 +1,13 @@
-//! The common part of the message decoders for non-HTTP protocols: buffering the byte stream
-//! up to a size limit and cutting it into messages with a codec's own parser.
+//! The decoders of protocols that cut a byte stream into whole messages (Dubbo, Thrift, BGP):
+//! buffering up to a size limit and cutting with a codec's own parser. The filter around it is
+//! [`super::codec_glue::Decoding`].
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
-use crate::event::{ErrorCode, Event, StreamEnd};
-use crate::pipeline::{Filter, Output};
+use super::codec_glue::{Decoding, StreamDecoder};
+use crate::codec::DecodeError;
+use crate::event::Event;
+use crate::pipeline::Output;
 
 /// The largest message a decoder buffers unless told otherwise (`maxMessageSize`).
 pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
@@ -25,74 +28,62 @@ pub trait Deframe: 'static {
     fn cut(&mut self, buf: &[u8]) -> Cut;
 }
 
-/// A decoding filter around a [`Deframe`].
-pub struct Framed<D: Deframe> {
+/// A decoding filter named `name` (for logs) around a [`Deframe`] parser, refusing messages
+/// over `max` bytes.
+pub fn framed<D: Deframe>(
     name: &'static str,
+    parser: D,
+    max: usize,
+    output: Output,
+) -> Decoding<Framed<D>> {
+    let framed = Framed {
+        parser,
+        buffer: BytesMut::new(),
+        max,
+        wait_for: 0,
+    };
+    Decoding::new(name, framed, output)
+}
+
+/// The buffer and parser behind [`framed`].
+pub struct Framed<D> {
     parser: D,
     buffer: BytesMut,
     max: usize,
-    output: Output,
-    ended: bool,
     /// The parser asked for at least this many bytes: no use looking before they are here.
     wait_for: usize,
 }
 
-impl<D: Deframe> Framed<D> {
-    /// A decoder named `name` (for logs) that refuses messages over `max` bytes.
-    pub fn new(name: &'static str, parser: D, max: usize, output: Output) -> Self {
-        Framed {
-            name,
-            parser,
-            buffer: BytesMut::new(),
-            max,
-            output,
-            ended: false,
-            wait_for: 0,
-        }
-    }
-
-    fn fail(&mut self, code: ErrorCode, why: &str) {
-        tracing::debug!(target: "codec", "{}: {why}", self.name);
-        self.ended = true;
-        self.buffer = BytesMut::new();
-        self.output.emit(StreamEnd::code(code));
-    }
-}
-
-impl<D: Deframe> Filter for Framed<D> {
-    fn process(&mut self, evt: Event) {
-        if self.ended {
-            return;
-        }
-        match evt {
-            Event::Data(b) => {
-                self.buffer.extend_from_slice(&b);
-                while !self.buffer.is_empty() && self.buffer.len() >= self.wait_for {
-                    match self.parser.cut(&self.buffer) {
-                        Cut::Message(evts, n) => {
-                            self.buffer.advance(n);
-                            self.wait_for = 0;
-                            self.output.emit_all(evts);
-                        }
-                        Cut::More(needed) => {
-                            // A message over the limit is refused as soon as that is known.
-                            if self.buffer.len() > self.max || needed > self.max {
-                                let why = format!("message over {} bytes", self.max);
-                                self.fail(ErrorCode::BufferOverflow, &why);
-                            }
-                            self.wait_for = needed.max(self.buffer.len() + 1);
-                            return;
-                        }
-                        Cut::Invalid(why) => return self.fail(ErrorCode::ProtocolError, &why),
+impl<D: Deframe> StreamDecoder for Framed<D> {
+    fn decode(&mut self, bytes: &Bytes, out: &mut Vec<Event>) -> Result<(), DecodeError> {
+        self.buffer.extend_from_slice(bytes);
+        while !self.buffer.is_empty() && self.buffer.len() >= self.wait_for {
+            match self.parser.cut(&self.buffer) {
+                Cut::Message(evts, n) => {
+                    self.buffer.advance(n);
+                    self.wait_for = 0;
+                    out.extend(evts);
+                }
+                Cut::More(needed) => {
+                    // A message over the limit is refused as soon as that is known.
+                    if self.buffer.len() > self.max || needed > self.max {
+                        let size = needed.max(self.buffer.len()) as u64;
+                        self.buffer = BytesMut::new();
+                        return Err(DecodeError::TooLarge {
+                            size,
+                            limit: self.max,
+                        });
                     }
+                    self.wait_for = needed.max(self.buffer.len() + 1);
+                    return Ok(());
+                }
+                Cut::Invalid(why) => {
+                    self.buffer = BytesMut::new();
+                    return Err(DecodeError::Malformed(why));
                 }
             }
-            Event::StreamEnd(_) => {
-                self.ended = true;
-                self.output.emit(evt);
-            }
-            _ => {}
         }
+        Ok(())
     }
 }
 

@@ -2,15 +2,10 @@
 //! on decompression), fixing the `content-encoding` header; bodies stream through without
 //! being held whole.
 
-use std::io::Write;
 use std::rc::Rc;
 
-use brotli_decompressor::DecompressorWriter;
-use bytes::Bytes;
-use flate2::write::{GzDecoder, GzEncoder, ZlibDecoder, ZlibEncoder};
-use flate2::Compression;
-
 use super::callback::fail;
+use super::coder::Coder;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
@@ -73,55 +68,6 @@ impl FilterProto for Proto {
     }
 }
 
-enum Coder {
-    GzipOut(GzEncoder<Vec<u8>>),
-    DeflateOut(ZlibEncoder<Vec<u8>>),
-    GzipIn(GzDecoder<Vec<u8>>),
-    DeflateIn(ZlibDecoder<Vec<u8>>),
-    BrotliIn(Box<DecompressorWriter<Vec<u8>>>),
-}
-
-impl Coder {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<Bytes> {
-        let buf = match self {
-            Coder::GzipOut(c) => {
-                c.write_all(b)?;
-                c.get_mut()
-            }
-            Coder::DeflateOut(c) => {
-                c.write_all(b)?;
-                c.get_mut()
-            }
-            Coder::GzipIn(c) => {
-                c.write_all(b)?;
-                c.get_mut()
-            }
-            Coder::DeflateIn(c) => {
-                c.write_all(b)?;
-                c.get_mut()
-            }
-            Coder::BrotliIn(c) => {
-                c.write_all(b)?;
-                c.get_mut()
-            }
-        };
-        Ok(Bytes::from(std::mem::take(buf)))
-    }
-
-    fn finish(self) -> std::io::Result<Bytes> {
-        Ok(Bytes::from(match self {
-            Coder::GzipOut(c) => c.finish()?,
-            Coder::DeflateOut(c) => c.finish()?,
-            Coder::GzipIn(c) => c.finish()?,
-            Coder::DeflateIn(c) => c.finish()?,
-            Coder::BrotliIn(mut c) => {
-                c.close()?;
-                std::mem::take(c.get_mut())
-            }
-        }))
-    }
-}
-
 struct Codec {
     compress: bool,
     option: Option<JsValue>,
@@ -177,11 +123,8 @@ impl Codec {
                 };
                 let coder = match alg.as_deref() {
                     None => return Ok((None, head.clone())),
-                    Some("gzip") => {
-                        Coder::GzipOut(GzEncoder::new(Vec::new(), Compression::default()))
-                    }
-                    Some("deflate") => {
-                        Coder::DeflateOut(ZlibEncoder::new(Vec::new(), Compression::default()))
+                    Some(name @ ("gzip" | "deflate")) => {
+                        Coder::of(true, name).expect("gzip and deflate compress")
                     }
                     Some(other) => {
                         return Err(rquickjs::Exception::throw_type(
@@ -196,17 +139,17 @@ impl Codec {
                 Ok((Some(coder), Some(JsValue::save(ctx, nh))))
             } else {
                 let coder = match encoding.as_deref() {
-                    Some("gzip") | Some("x-gzip") => Coder::GzipIn(GzDecoder::new(Vec::new())),
-                    Some("deflate") => Coder::DeflateIn(ZlibDecoder::new(Vec::new())),
-                    Some("br") => {
-                        Coder::BrotliIn(Box::new(DecompressorWriter::new(Vec::new(), 4096)))
-                    }
-                    _ => return Ok((None, head.clone())),
+                    Some("gzip" | "x-gzip") => Coder::of(false, "gzip"),
+                    Some(name @ ("deflate" | "br")) => Coder::of(false, name),
+                    _ => None,
+                };
+                let Some(coder) = coder else {
+                    return Ok((None, head.clone()));
                 };
                 if let Some(o) = &option {
                     if let Some(f) = o.get(ctx).as_function() {
                         let on: rquickjs::Value = f.call(())?;
-                        if !super::builder::is_truthy(&on) {
+                        if !crate::script::truthy(&on) {
                             return Ok((None, head.clone()));
                         }
                     }

@@ -271,7 +271,7 @@ impl Choose {
                                 },
                                 None => c,
                             };
-                            Ok(is_truthy(&r))
+                            Ok(script::truthy(&r))
                         })?,
                     };
                     if holds {
@@ -378,6 +378,3 @@ impl Filter for Choose {
         self.forward(evt);
     }
 }
-
-/// `filters/mux/options.rs` reaches [`is_truthy`] by this path.
-pub use super::builder::is_truthy;

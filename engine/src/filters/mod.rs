@@ -3,11 +3,13 @@
 //! The registry is the only list of filters: the script builder (`pipy().listen()...`),
 //! `--list-filters`, `--help-filters` and the graph all read it.
 
+mod acceptor;
 mod bgp;
 pub mod builder;
 mod callback;
 mod client_hello;
 mod codec_glue;
+mod coder;
 mod compress;
 mod connect;
 mod debug;
@@ -26,8 +28,6 @@ mod framed;
 mod grpc_web;
 mod handle;
 mod http;
-mod http2_client;
-mod http2_server;
 mod http_codec;
 mod http_compress;
 mod http_tunnel;
@@ -41,6 +41,7 @@ mod mqtt;
 mod multipart;
 pub mod mux;
 mod netlink;
+mod on_event;
 mod pack;
 mod pipe;
 mod produce;
@@ -70,9 +71,6 @@ pub use callback::MessageReader;
 pub fn drain_servers(close_idle: bool) {
     draining::drain_all(close_idle);
 }
-
-// `http2_server.rs` reaches the HTTP/1 server by its former name.
-use http::server as http_server;
 
 use crate::pipeline::FilterProto;
 

@@ -3,13 +3,13 @@
 
 use std::rc::Rc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
-use super::codec_glue::{fail, size_option};
+use super::codec_glue::{Decoding, Encoding, Message, MessageEncoder, StreamDecoder};
 use super::{Builder, FilterDescriptor, FilterKind};
-use crate::codec::{js, mqtt, Value, DEFAULT_MAX_SIZE};
-use crate::event::{Event, MessageTail, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::codec::{js, mqtt, DecodeError, Value, DEFAULT_MAX_SIZE};
+use crate::event::{Event, MessageTail};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType};
 use crate::script::{self, JsValue};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
@@ -45,7 +45,7 @@ struct DecodeProto {
 
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     Ok(Box::new(DecodeProto {
-        max_size: size_option(b, 0, "maxPacketSize", DEFAULT_MAX_SIZE)?,
+        max_size: b.size_option(0, "maxPacketSize", DEFAULT_MAX_SIZE)?,
         level: b
             .option(0, "protocolLevel")
             .map(|v| JsValue::save(b.ctx, v)),
@@ -57,25 +57,24 @@ impl FilterProto for DecodeProto {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Decode {
+        let decoder = Decoder {
             decoder: mqtt::Decoder::new(self.max_size),
             level: self.level.clone(),
             context: init.context,
-            output: init.output,
-            ended: false,
-        })
+        };
+        Box::new(Decoding::new("decodeMQTT", decoder, init.output))
     }
 }
 
-struct Decode {
+/// Each packet is a message: its head, its application payload (PUBLISH) as Data, and the
+/// rest of its fields as the `MessageEnd` payload.
+struct Decoder {
     decoder: mqtt::Decoder,
     level: Option<JsValue>,
     context: Rc<Context>,
-    output: Output,
-    ended: bool,
 }
 
-impl Decode {
+impl Decoder {
     /// Evaluates the `protocolLevel` option once, before the first packet.
     fn resolve_level(&mut self) {
         let Some(v) = self.level.take() else { return };
@@ -95,43 +94,28 @@ impl Decode {
     }
 }
 
-impl Filter for Decode {
-    fn process(&mut self, evt: Event) {
-        if self.ended {
-            return;
+impl StreamDecoder for Decoder {
+    fn decode(&mut self, bytes: &Bytes, out: &mut Vec<Event>) -> Result<(), DecodeError> {
+        // A stream that does not open with CONNECT (a client's side) takes the option's level.
+        if !self.decoder.knows_level() && !bytes.is_empty() && bytes[0] >> 4 != 1 {
+            self.resolve_level();
         }
-        match evt {
-            Event::Data(b) => {
-                if !self.decoder.knows_level() && !b.is_empty() && b[0] >> 4 != 1 {
-                    self.resolve_level();
-                }
-                let mut packets = Vec::new();
-                let r = self.decoder.feed(&b, &mut packets);
-                if self.decoder.knows_level() {
-                    self.context.set_mqtt_level(self.decoder.level());
-                }
-                for p in packets {
-                    self.output
-                        .emit(Event::MessageStart(Some(js::lazy(p.head))));
-                    if !p.body.is_empty() {
-                        self.output.emit(Event::Data(p.body));
-                    }
-                    self.output.emit(Event::MessageEnd(MessageTail {
-                        tail: None,
-                        payload: p.payload.map(js::lazy),
-                    }));
-                }
-                if let Err(e) = r {
-                    self.ended = true;
-                    fail(&self.output, "decodeMQTT", &e);
-                }
-            }
-            Event::StreamEnd(_) => {
-                self.ended = true;
-                self.output.emit(evt);
-            }
-            _ => {}
+        let mut packets = Vec::new();
+        let r = self.decoder.feed(bytes, &mut packets);
+        if self.decoder.knows_level() {
+            self.context.set_mqtt_level(self.decoder.level());
         }
+        for p in packets {
+            out.push(Event::MessageStart(Some(js::lazy(p.head))));
+            if !p.body.is_empty() {
+                out.push(Event::Data(p.body));
+            }
+            out.push(Event::MessageEnd(MessageTail {
+                tail: None,
+                payload: p.payload.map(js::lazy),
+            }));
+        }
+        r
     }
 }
 
@@ -142,68 +126,33 @@ impl FilterProto for EncodeProto {
         &ENCODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Encode {
-            head: None,
-            body: BytesMut::new(),
+        let encoder = Encoder {
             context: init.context,
-            output: init.output,
-            ended: false,
-        })
+        };
+        Box::new(Encoding::new("encodeMQTT", encoder, init.output))
     }
 }
 
-struct Encode {
-    head: Option<Value>,
+struct Encoder {
     context: Rc<Context>,
-    body: BytesMut,
-    output: Output,
-    ended: bool,
 }
 
-impl Filter for Encode {
-    fn process(&mut self, evt: Event) {
-        if self.ended {
-            return;
-        }
-        match evt {
-            Event::MessageStart(head) => {
-                if self.head.is_none() {
-                    self.head = Some(head.as_ref().map_or_else(Value::object, js::value_of));
-                    self.body.clear();
-                }
-            }
-            Event::Data(b) => {
-                if self.head.is_some() {
-                    self.body.extend_from_slice(&b);
-                }
-            }
-            Event::MessageEnd(end) => {
-                let Some(mut head) = self.head.take() else {
-                    return;
-                };
-                // A head without protocolLevel is written at the level decodeMQTT read on
-                // this stream (a 3.1.1 client gets 3.1.1 packets); Pipy would write MQTT 5.
-                if head.get("protocolLevel").is_none() {
-                    if let Some(level) = self.context.mqtt_level() {
-                        head = head.with("protocolLevel", level as i64);
-                    }
-                }
-                let payload = end.payload.as_ref().map(js::value_of);
-                let body = std::mem::take(&mut self.body);
-                match mqtt::encode(&head, &body, payload.as_ref()) {
-                    Ok(bytes) => self.output.emit(Event::Data(Bytes::from(bytes))),
-                    Err(e) => {
-                        tracing::warn!(target: "codec", "encodeMQTT: {e}");
-                        self.ended = true;
-                        self.output
-                            .emit(StreamEnd::runtime(format!("encodeMQTT: {e}")));
-                    }
-                }
-            }
-            Event::StreamEnd(_) => {
-                self.ended = true;
-                self.output.emit(evt);
+impl MessageEncoder for Encoder {
+    fn encode(&mut self, message: Message) -> Result<Vec<Event>, String> {
+        let mut head = message
+            .head
+            .as_ref()
+            .map_or_else(Value::object, js::value_of);
+        // A head without protocolLevel is written at the level decodeMQTT read on this stream
+        // (a 3.1.1 client gets 3.1.1 packets); Pipy would write MQTT 5.
+        if head.get("protocolLevel").is_none() {
+            if let Some(level) = self.context.mqtt_level() {
+                head = head.with("protocolLevel", level as i64);
             }
         }
+        let payload = message.end.and_then(|end| end.payload);
+        let payload = payload.as_ref().map(js::value_of);
+        let bytes = mqtt::encode(&head, &message.body, payload.as_ref())?;
+        Ok(vec![Event::Data(Bytes::from(bytes))])
     }
 }

@@ -2,7 +2,7 @@
 //! message per body part; other messages pass as they are. The splitting is in
 //! `crate::codec::multipart`.
 
-use super::codec_glue::{fail, size_option};
+use super::codec_glue::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::multipart::{self, Part};
 use crate::codec::{js, Value};
@@ -33,7 +33,7 @@ struct Proto {
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     Ok(Box::new(Proto {
-        max_header: size_option(b, 0, "maxHeaderSize", DEFAULT_MAX_HEADER)?,
+        max_header: b.size_option(0, "maxHeaderSize", DEFAULT_MAX_HEADER)?,
     }))
 }
 

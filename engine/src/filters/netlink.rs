@@ -11,12 +11,11 @@ use std::rc::Rc;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::callback::fail;
-use super::codec_glue::{fail as codec_fail, size_option};
+use super::codec_glue::{Decoding, Encoding, Message, MessageEncoder, StreamDecoder};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::DecodeError;
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType};
 use crate::script::{self, JsValue, ScriptError};
 
 /// The size of `nlmsghdr`.
@@ -50,7 +49,7 @@ static ENCODE: FilterDescriptor = FilterDescriptor {
 pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
 
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    let max = size_option(b, 0, "maxMessageSize", DEFAULT_MAX)?;
+    let max = b.size_option(0, "maxMessageSize", DEFAULT_MAX)?;
     Ok(Box::new(DecodeProto { max }))
 }
 
@@ -63,13 +62,12 @@ impl FilterProto for DecodeProto {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Decoder {
+        let decoder = Decoder {
             max: self.max,
-            output: init.output,
             buf: BytesMut::new(),
             skip: 0,
-            failed: false,
-        })
+        };
+        Box::new(Decoding::new("decodeNetlink", decoder, init.output))
     }
 }
 
@@ -111,41 +109,35 @@ fn padding(len: usize) -> usize {
 
 struct Decoder {
     max: usize,
-    output: Output,
     buf: BytesMut,
     /// Padding bytes still to skip before the next header.
     skip: usize,
-    failed: bool,
 }
 
-impl Decoder {
-    fn end(&mut self, err: DecodeError) {
-        self.failed = true;
-        codec_fail(&self.output, "decodeNetlink()", &err);
-    }
-
-    fn decode(&mut self) {
+impl StreamDecoder for Decoder {
+    fn decode(&mut self, bytes: &Bytes, out: &mut Vec<Event>) -> Result<(), DecodeError> {
+        self.buf.extend_from_slice(bytes);
         loop {
             let n = self.skip.min(self.buf.len());
             self.buf.advance(n);
             self.skip -= n;
             if self.skip > 0 || self.buf.len() < HEADER {
-                return;
+                return Ok(());
             }
             let h = Header::read(&self.buf[..HEADER]);
             let len = h.len as usize;
             if len < HEADER {
                 let why = "a message shorter than its header".to_string();
-                return self.end(DecodeError::Malformed(why));
+                return Err(DecodeError::Malformed(why));
             }
             if len > self.max {
-                return self.end(DecodeError::TooLarge {
+                return Err(DecodeError::TooLarge {
                     size: len as u64,
                     limit: self.max,
                 });
             }
             if self.buf.len() < len {
-                return;
+                return Ok(());
             }
             let mut msg = self.buf.split_to(len);
             msg.advance(HEADER);
@@ -158,30 +150,11 @@ impl Decoder {
                 o.set("pid", h.pid).ok()?;
                 Some(JsValue::save(ctx, o.into_value()))
             });
-            self.output.emit(Event::MessageStart(head));
+            out.push(Event::MessageStart(head));
             if !msg.is_empty() {
-                self.output.emit(Event::Data(msg.freeze()));
+                out.push(Event::Data(msg.freeze()));
             }
-            self.output.emit(Event::MessageEnd(MessageTail::default()));
-        }
-    }
-}
-
-impl Filter for Decoder {
-    fn process(&mut self, evt: Event) {
-        if self.failed {
-            return;
-        }
-        match evt {
-            Event::Data(b) => {
-                self.buf.extend_from_slice(&b);
-                self.decode();
-            }
-            Event::StreamEnd(_) => {
-                self.buf.clear();
-                self.output.emit(evt);
-            }
-            _ => {}
+            out.push(Event::MessageEnd(MessageTail::default()));
         }
     }
 }
@@ -193,21 +166,15 @@ impl FilterProto for EncodeProto {
         &ENCODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Encoder {
+        let encoder = Encoder {
             context: init.context,
-            output: init.output,
-            head: None,
-            body: Vec::new(),
-        })
+        };
+        Box::new(Encoding::new("encodeNetlink", encoder, init.output))
     }
 }
 
 struct Encoder {
     context: Rc<Context>,
-    output: Output,
-    /// The head of the message being collected (`Some(None)`: a message with no head).
-    head: Option<Option<JsValue>>,
-    body: Vec<Bytes>,
 }
 
 /// Reads `{type, flags, seq, pid}` from a message head (missing fields are 0).
@@ -240,39 +207,20 @@ fn header_of(context: &Context, head: &Option<JsValue>, len: usize) -> Result<He
     })
 }
 
-impl Filter for Encoder {
-    fn process(&mut self, evt: Event) {
-        match evt {
-            Event::MessageStart(head) => {
-                if self.head.is_none() {
-                    self.head = Some(head);
-                    self.body.clear();
-                }
-            }
-            Event::Data(b) => {
-                if self.head.is_some() {
-                    self.body.push(b);
-                }
-            }
-            Event::MessageEnd(end) => {
-                let Some(head) = self.head.take() else { return };
-                let size: usize = self.body.iter().map(Bytes::len).sum();
-                let h = match header_of(&self.context, &head, HEADER + size) {
-                    Ok(h) => h,
-                    Err(e) => return fail(&self.output, "encodeNetlink", &e),
-                };
-                let mut out = BytesMut::with_capacity(HEADER + size + 3);
-                h.write(&mut out);
-                for b in self.body.drain(..) {
-                    out.extend_from_slice(&b);
-                }
-                out.extend_from_slice(&[0u8; 3][..padding(HEADER + size)]);
-                self.output.emit(Event::MessageStart(head));
-                self.output.emit(Event::Data(out.freeze()));
-                self.output.emit(Event::MessageEnd(end));
-            }
-            Event::StreamEnd(_) => self.output.emit(evt),
-        }
+impl MessageEncoder for Encoder {
+    fn encode(&mut self, message: Message) -> Result<Vec<Event>, String> {
+        let size = HEADER + message.body.len();
+        let h = header_of(&self.context, &message.head, size).map_err(|e| e.to_string())?;
+        let mut out = BytesMut::with_capacity(size + 3);
+        h.write(&mut out);
+        out.extend_from_slice(&message.body);
+        out.extend_from_slice(&[0u8; 3][..padding(size)]);
+        let end = message.end.unwrap_or_default();
+        Ok(vec![
+            Event::MessageStart(message.head),
+            Event::Data(out.freeze()),
+            Event::MessageEnd(end),
+        ])
     }
 }
 

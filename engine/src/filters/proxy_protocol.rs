@@ -17,6 +17,7 @@ use std::rc::Rc;
 use bytes::BytesMut;
 use rquickjs::{Ctx, Object, Value};
 
+use super::acceptor::{Acceptor, Handshake, Step};
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
@@ -90,29 +91,24 @@ impl FilterProto for AcceptProto {
         &ACCEPT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Accept {
-            layout: self.layout.clone(),
+        let handshake = ProxyHeader {
             handler: self.handler.clone(),
-            context: init.context,
-            output: init.output,
-            buf: BytesMut::new(),
-            sub: None,
-            done: false,
-        })
+        };
+        Box::new(Acceptor::new(
+            "acceptProxyProtocol",
+            handshake,
+            self.layout.clone(),
+            init,
+        ))
     }
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
         vec![Some(self.layout.clone())]
     }
 }
 
-struct Accept {
-    layout: Rc<PipelineLayout>,
+/// The server's side: reading the header and asking the handler.
+struct ProxyHeader {
     handler: JsValue,
-    context: Rc<Context>,
-    output: Output,
-    buf: BytesMut,
-    sub: Option<Rc<Pipeline>>,
-    done: bool,
 }
 
 /// The object a handler gets (and `connectProxyProtocol` reads).
@@ -130,73 +126,44 @@ fn header_to_js<'js>(ctx: &Ctx<'js>, h: &Header) -> rquickjs::Result<Object<'js>
     Ok(o)
 }
 
-impl Accept {
-    fn reject(&mut self, why: &str) {
-        self.done = true;
-        self.buf.clear();
-        tracing::debug!(target: "inbound", "acceptProxyProtocol(): {why}");
-        self.output.emit(StreamEnd::code(ErrorCode::ProtocolError));
-    }
+/// A refusal: the stream ends as a protocol error.
+fn reject(why: &str) -> Step {
+    tracing::debug!(target: "inbound", "acceptProxyProtocol(): {why}");
+    Step::Refuse(None, StreamEnd::code(ErrorCode::ProtocolError))
+}
 
-    fn ask(&self, h: &Header) -> Result<bool, ScriptError> {
-        let handler = self.handler.clone();
-        script::call_in(&self.context, |ctx| {
-            let Some(f) = handler.get(ctx).into_function() else {
+impl ProxyHeader {
+    fn ask(&self, context: &Context, h: &Header) -> Result<bool, ScriptError> {
+        script::call_in(context, |ctx| {
+            let Some(f) = self.handler.get(ctx).into_function() else {
                 return Ok(true);
             };
             let v: Value = f.call((header_to_js(ctx, h)?,))?;
-            Ok(super::builder::is_truthy(&v))
+            Ok(crate::script::truthy(&v))
         })
     }
+}
 
-    fn on_header(&mut self, h: Header, used: usize) {
-        let _ = self.buf.split_to(used);
-        match self.ask(&h) {
-            Err(e) => {
-                self.done = true;
-                return fail(&self.output, "acceptProxyProtocol", &e);
-            }
-            Ok(false) => return self.reject("the handler refused the connection"),
+impl Handshake for ProxyHeader {
+    fn step(&mut self, buf: &mut BytesMut, context: &Rc<Context>) -> Step {
+        let (h, used) = match pp::decode(buf) {
+            Decoded::Incomplete => return Step::More,
+            Decoded::Invalid(why) => return reject(why),
+            Decoded::Header(h, used) => (h, used),
+        };
+        let _ = buf.split_to(used);
+        match self.ask(context, &h) {
+            Err(e) => return Step::Fail(e),
+            Ok(false) => return reject("the handler refused the connection"),
             Ok(true) => {}
         }
         if let (true, Some((client, target)), Some(inbound)) =
-            (h.proxied, h.addresses, self.context.inbound())
+            (h.proxied, h.addresses, context.inbound())
         {
             tracing::debug!(target: "inbound", "connection {} is from {client} (PROXY protocol)", inbound.id);
             inbound.set_proxied(client, target);
         }
-        let sub = Pipeline::new(&self.layout, self.context.clone(), self.output.clone());
-        self.sub = Some(sub.clone());
-        let rest = self.buf.split().freeze();
-        if !rest.is_empty() {
-            sub.input(Event::Data(rest));
-        }
-    }
-}
-
-impl Filter for Accept {
-    fn process(&mut self, evt: Event) {
-        if self.done {
-            return;
-        }
-        if let Some(s) = self.sub.clone() {
-            return s.input(evt);
-        }
-        match evt {
-            Event::Data(b) => {
-                self.buf.extend_from_slice(&b);
-                match pp::decode(&self.buf) {
-                    Decoded::Incomplete => {}
-                    Decoded::Invalid(why) => self.reject(why),
-                    Decoded::Header(h, used) => self.on_header(h, used),
-                }
-            }
-            Event::StreamEnd(_) => {
-                self.done = true;
-                self.output.emit(evt);
-            }
-            _ => {}
-        }
+        Step::Accept(None)
     }
 }
 

@@ -278,7 +278,7 @@ fn on_output(weak: &Weak<RefCell<State>>, run: u64, evt: Event) {
             }
             let is_promise = script::js(|ctx| v.get(ctx).is_promise());
             if !is_promise {
-                return decide(&state, schedule::truthy(&v), evt);
+                return decide(&state, v.truthy(), evt);
             }
             let weak = weak.clone();
             let r = script::js(|ctx| {
@@ -287,7 +287,7 @@ fn on_output(weak: &Weak<RefCell<State>>, run: u64, evt: Event) {
                         return;
                     };
                     match settled {
-                        Ok(v) => decide(&state, schedule::truthy(&v), evt),
+                        Ok(v) => decide(&state, v.truthy(), evt),
                         Err(reason) => match schedule::rejection(&reason) {
                             Ok(end) => finish(&state, end),
                             Err(e) => stop(&state, &e),

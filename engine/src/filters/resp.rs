@@ -4,11 +4,11 @@
 
 use bytes::Bytes;
 
-use super::codec_glue::{fail, size_option};
+use super::codec_glue::{Decoding, Encoding, Message, MessageEncoder, StreamDecoder};
 use super::{Builder, FilterDescriptor, FilterKind};
-use crate::codec::{js, resp, DEFAULT_MAX_SIZE};
+use crate::codec::{js, resp, DecodeError, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
     name: "decodeRESP",
@@ -40,7 +40,7 @@ struct DecodeProto {
 
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     Ok(Box::new(DecodeProto {
-        max_size: size_option(b, 0, "maxMessageSize", DEFAULT_MAX_SIZE)?,
+        max_size: b.size_option(0, "maxMessageSize", DEFAULT_MAX_SIZE)?,
     }))
 }
 
@@ -49,47 +49,26 @@ impl FilterProto for DecodeProto {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Decode {
-            decoder: resp::Decoder::new(self.max_size),
-            output: init.output,
-            ended: false,
-        })
+        let decoder = Decoder(resp::Decoder::new(self.max_size));
+        Box::new(Decoding::new("decodeRESP", decoder, init.output))
     }
 }
 
-struct Decode {
-    decoder: resp::Decoder,
-    output: Output,
-    ended: bool,
-}
+/// Each top-level value is a message with no head, the value its payload.
+struct Decoder(resp::Decoder);
 
-impl Filter for Decode {
-    fn process(&mut self, evt: Event) {
-        if self.ended {
-            return;
+impl StreamDecoder for Decoder {
+    fn decode(&mut self, bytes: &Bytes, out: &mut Vec<Event>) -> Result<(), DecodeError> {
+        let mut values = Vec::new();
+        let r = self.0.feed(bytes, &mut values);
+        for v in values {
+            out.push(Event::MessageStart(None));
+            out.push(Event::MessageEnd(MessageTail {
+                tail: None,
+                payload: Some(js::lazy(v)),
+            }));
         }
-        match evt {
-            Event::Data(b) => {
-                let mut values = Vec::new();
-                let r = self.decoder.feed(&b, &mut values);
-                for v in values {
-                    self.output.emit(Event::MessageStart(None));
-                    self.output.emit(Event::MessageEnd(MessageTail {
-                        tail: None,
-                        payload: Some(js::lazy(v)),
-                    }));
-                }
-                if let Err(e) = r {
-                    self.ended = true;
-                    fail(&self.output, "decodeRESP", &e);
-                }
-            }
-            Event::StreamEnd(_) => {
-                self.ended = true;
-                self.output.emit(evt);
-            }
-            _ => {}
-        }
+        r
     }
 }
 
@@ -100,37 +79,20 @@ impl FilterProto for EncodeProto {
         &ENCODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Encode {
-            started: false,
-            output: init.output,
-        })
+        Box::new(Encoding::new("encodeRESP", Encoder, init.output))
     }
 }
 
-struct Encode {
-    started: bool,
-    output: Output,
-}
+/// Writes each message's payload as one value; a message without one is `undefined` (a null
+/// bulk string).
+struct Encoder;
 
-impl Filter for Encode {
-    fn process(&mut self, evt: Event) {
-        match evt {
-            Event::MessageStart(_) => self.started = true,
-            Event::MessageEnd(end) if self.started => {
-                self.started = false;
-                let v = end
-                    .payload
-                    .as_ref()
-                    .map_or(crate::codec::Value::Undefined, js::value_of);
-                let mut out = Vec::new();
-                resp::encode(&v, &mut out);
-                self.output.emit(Event::Data(Bytes::from(out)));
-            }
-            Event::StreamEnd(_) => {
-                self.started = false;
-                self.output.emit(evt);
-            }
-            _ => {}
-        }
+impl MessageEncoder for Encoder {
+    fn encode(&mut self, message: Message) -> Result<Vec<Event>, String> {
+        let payload = message.end.and_then(|end| end.payload);
+        let v = payload.as_ref().map_or(Value::Undefined, js::value_of);
+        let mut out = Vec::new();
+        resp::encode(&v, &mut out);
+        Ok(vec![Event::Data(Bytes::from(out))])
     }
 }

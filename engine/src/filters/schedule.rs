@@ -79,8 +79,3 @@ pub fn rejection(reason: &JsValue) -> Result<Event, ScriptError> {
         Err(ScriptError::from_value(&v))
     })
 }
-
-/// JS truthiness of a saved value.
-pub fn truthy(v: &JsValue) -> bool {
-    script::js(|ctx| super::builder::is_truthy(&v.get(ctx)))
-}

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use bytes::{Bytes, BytesMut};
 use rquickjs::{Object, Value};
 
+use super::acceptor::{Acceptor, Handshake, Step};
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
@@ -222,38 +223,34 @@ impl FilterProto for AcceptProto {
         &ACCEPT
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Accept {
-            layout: self.layout.clone(),
+        let handshake = Socks {
             handler: self.handler.clone(),
             early_api: self.early_api,
-            context: init.context,
-            output: init.output,
-            buf: BytesMut::new(),
             greeted: false,
-            sub: None,
-            done: false,
-        })
+        };
+        Box::new(Acceptor::new(
+            "acceptSOCKS",
+            handshake,
+            self.layout.clone(),
+            init,
+        ))
     }
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
         vec![Some(self.layout.clone())]
     }
 }
 
-struct Accept {
-    layout: Rc<PipelineLayout>,
+/// The server's side of a SOCKS handshake.
+struct Socks {
     handler: JsValue,
     early_api: bool,
-    context: Rc<Context>,
-    output: Output,
-    buf: BytesMut,
+    /// A SOCKS 5 greeting was answered: the request comes next.
     greeted: bool,
-    sub: Option<Rc<Pipeline>>,
-    done: bool,
 }
 
-impl Accept {
-    fn decide(&self, t: &Target) -> Result<bool, ScriptError> {
-        script::call_in(&self.context, |ctx| {
+impl Socks {
+    fn decide(&self, context: &Context, t: &Target) -> Result<bool, ScriptError> {
+        script::call_in(context, |ctx| {
             let f = self.handler.get(ctx);
             let Some(f) = f.as_function() else {
                 return Ok(false);
@@ -273,87 +270,48 @@ impl Accept {
                 o.set("port", t.port)?;
                 f.call((o,))?
             };
-            Ok(super::builder::is_truthy(&v))
+            Ok(crate::script::truthy(&v))
         })
-    }
-
-    fn refuse(&mut self, bytes: Bytes) {
-        self.done = true;
-        self.output.emit(Event::Data(bytes));
-        self.output.emit(StreamEnd::ok());
-    }
-
-    /// Reads the handshake from the bytes so far.
-    fn handshake(&mut self) {
-        loop {
-            match parse(&self.buf, self.greeted) {
-                Parsed::More => return,
-                Parsed::Bad(code) => {
-                    tracing::debug!(target: "socks", "acceptSOCKS(): not a SOCKS CONNECT handshake");
-                    let r = if self.buf[0] == 4 {
-                        reply(4, false, 0)
-                    } else {
-                        reply(5, false, code)
-                    };
-                    return self.refuse(r);
-                }
-                Parsed::Greeting { used, no_auth } => {
-                    let _ = self.buf.split_to(used);
-                    if !no_auth {
-                        return self.refuse(Bytes::from_static(&[5, 0xff]));
-                    }
-                    self.greeted = true;
-                    self.output.emit(Event::Data(Bytes::from_static(&[5, 0])));
-                }
-                Parsed::Request {
-                    used,
-                    version,
-                    target,
-                } => {
-                    let _ = self.buf.split_to(used);
-                    let ok = match self.decide(&target) {
-                        Ok(ok) => ok,
-                        Err(e) => {
-                            self.done = true;
-                            return fail(&self.output, "acceptSOCKS", &e);
-                        }
-                    };
-                    if !ok {
-                        return self.refuse(reply(version, false, 2));
-                    }
-                    self.output.emit(Event::Data(reply(version, true, 0)));
-                    let sub =
-                        Pipeline::new(&self.layout, self.context.clone(), self.output.clone());
-                    self.sub = Some(sub.clone());
-                    let rest = self.buf.split().freeze();
-                    if !rest.is_empty() {
-                        sub.input(Event::Data(rest));
-                    }
-                    return;
-                }
-            }
-        }
     }
 }
 
-impl Filter for Accept {
-    fn process(&mut self, evt: Event) {
-        if self.done {
-            return;
-        }
-        if let Some(s) = self.sub.clone() {
-            return s.input(evt);
-        }
-        match evt {
-            Event::Data(b) => {
-                self.buf.extend_from_slice(&b);
-                self.handshake();
+/// A refusal: the reply, then the stream ends.
+fn refuse(bytes: Bytes) -> Step {
+    Step::Refuse(Some(bytes), StreamEnd::ok())
+}
+
+impl Handshake for Socks {
+    fn step(&mut self, buf: &mut BytesMut, context: &Rc<Context>) -> Step {
+        match parse(buf, self.greeted) {
+            Parsed::More => Step::More,
+            Parsed::Bad(code) => {
+                tracing::debug!(target: "socks", "acceptSOCKS(): not a SOCKS CONNECT handshake");
+                refuse(if buf[0] == 4 {
+                    reply(4, false, 0)
+                } else {
+                    reply(5, false, code)
+                })
             }
-            Event::StreamEnd(_) => {
-                self.done = true;
-                self.output.emit(evt);
+            Parsed::Greeting { used, no_auth } => {
+                let _ = buf.split_to(used);
+                if !no_auth {
+                    return refuse(Bytes::from_static(&[5, 0xff]));
+                }
+                self.greeted = true;
+                Step::Answer(Bytes::from_static(&[5, 0]))
             }
-            _ => {}
+            Parsed::Request {
+                used,
+                version,
+                target,
+            } => {
+                let _ = buf.split_to(used);
+                match self.decide(context, &target) {
+                    Ok(true) => Step::Accept(Some(reply(version, true, 0))),
+                    Ok(false) => refuse(reply(version, false, 2)),
+                    Err(e) => Step::Fail(e),
+                }
+            }
         }
     }
 }

@@ -7,11 +7,12 @@ use std::rc::Rc;
 
 use rquickjs::{Array, Ctx, Object, Value};
 
-use super::framed::{max_message_size, Cut, Deframe, Framed};
+use super::codec_glue::{Encoding, Message as Collected, MessageEncoder};
+use super::framed::{framed, max_message_size, Cut, Deframe};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::thrift::{self, Field, Message, Protocol, Type, MESSAGE_TYPES};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType};
 use crate::script::{self, JsValue, Lazy};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
@@ -48,7 +49,7 @@ impl FilterProto for DecodeProto {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Framed::new("decodeThrift", Parser, self.max, init.output))
+        Box::new(framed("decodeThrift", Parser, self.max, init.output))
     }
 }
 
@@ -93,49 +94,27 @@ impl FilterProto for EncodeProto {
         &ENCODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Encode {
-            output: init.output,
-            started: false,
-        })
+        Box::new(Encoding::new("encodeThrift", Encoder, init.output))
     }
 }
 
-struct Encode {
-    output: Output,
-    started: bool,
-}
+/// Writes the payload of each message's end (a message object or an array of them) between
+/// the message's own start and end; its body is dropped.
+struct Encoder;
 
-impl Filter for Encode {
-    fn process(&mut self, evt: Event) {
-        match evt {
-            Event::MessageStart(_) => {
-                if !self.started {
-                    self.started = true;
-                    self.output.emit(evt);
-                }
-            }
-            Event::MessageEnd(ref end) => {
-                if !self.started {
-                    return;
-                }
-                self.started = false;
-                if let Some(p) = &end.payload {
-                    let mut out = Vec::new();
-                    for m in messages_of(p) {
-                        thrift::encode(&m, &mut out);
-                    }
-                    if !out.is_empty() {
-                        self.output.emit(Event::data(out));
-                    }
-                }
-                self.output.emit(evt);
-            }
-            Event::StreamEnd(_) => {
-                self.started = false;
-                self.output.emit(evt);
-            }
-            Event::Data(_) => {}
+impl MessageEncoder for Encoder {
+    fn encode(&mut self, message: Collected) -> Result<Vec<Event>, String> {
+        let end = message.end.unwrap_or_default();
+        let mut out = Vec::new();
+        for m in end.payload.as_ref().map(messages_of).unwrap_or_default() {
+            thrift::encode(&m, &mut out);
         }
+        let mut evts = vec![Event::MessageStart(message.head)];
+        if !out.is_empty() {
+            evts.push(Event::data(out));
+        }
+        evts.push(Event::MessageEnd(end));
+        Ok(evts)
     }
 }
 
@@ -303,7 +282,7 @@ fn value_from_js<'js>(ctx: &Ctx<'js>, ty: Type, v: &Value<'js>, depth: usize) ->
             .unwrap_or_default()
     };
     match ty {
-        Type::Bool => V::Bool(truthy(v)),
+        Type::Bool => V::Bool(script::truthy(v)),
         Type::I8 | Type::I16 | Type::I32 | Type::I64 => V::Int(int_of(v)),
         Type::Double => V::Double(v.as_number().unwrap_or(0.0)),
         Type::Binary => {
@@ -365,16 +344,6 @@ fn value_from_js<'js>(ctx: &Ctx<'js>, ty: Type, v: &Value<'js>, depth: usize) ->
             }
             _ => V::Map(Type::I32, Type::I32, Vec::new()),
         },
-    }
-}
-
-fn truthy(v: &Value<'_>) -> bool {
-    if let Some(b) = v.as_bool() {
-        b
-    } else if let Some(n) = v.as_number() {
-        n != 0.0
-    } else {
-        !(v.is_undefined() || v.is_null())
     }
 }
 

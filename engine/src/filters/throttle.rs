@@ -9,11 +9,11 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
-use rquickjs::{Ctx, Function, Object, Value};
+use rquickjs::{Class, Ctx, Function, Object, Value};
 
-use super::builder::is_truthy;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
+use crate::algo::Quota;
 use crate::event::Event;
 use crate::net::Tap;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
@@ -95,7 +95,7 @@ fn build(
     };
     let block_input = b
         .option(opts_at, "blockInput")
-        .map(|v| is_truthy(&v))
+        .map(|v| crate::script::truthy(&v))
         .unwrap_or(false);
     Ok(Box::new(Proto {
         desc,
@@ -243,7 +243,17 @@ impl Core {
 
     fn consume(&self, n: f64) -> Result<f64, ScriptError> {
         let q = self.quota()?;
-        script::call_in(&self.context, |ctx| call_method(ctx, &q, "consume", n))
+        // The native algo.Quota is asked directly; another object through its method.
+        let native = script::js(|ctx| {
+            let v = q.get(ctx);
+            let quota = v.as_object().and_then(Class::<Quota>::from_object)?;
+            let took = quota.borrow_mut().consume(n);
+            Some(took)
+        });
+        match native {
+            Some(took) => Ok(took),
+            None => script::call_in(&self.context, |ctx| call_method(ctx, &q, "consume", n)),
+        }
     }
 
     /// Lets through what the quota allows now; schedules a retry for the rest.

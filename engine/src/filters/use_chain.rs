@@ -4,7 +4,6 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use super::builder::is_truthy;
 use super::callback::fail;
 use super::mailbox::Mailbox;
 use super::{Builder, FilterDescriptor, FilterKind};
@@ -203,7 +202,7 @@ impl UseCore {
                                 Some(func) => func.call::<_, rquickjs::Value>(())?,
                                 None => rquickjs::Value::new_undefined(ctx.clone()),
                             };
-                            Ok(is_truthy(&v))
+                            Ok(crate::script::truthy(&v))
                         }) {
                             Ok(t) => t,
                             Err(e) => {

@@ -131,7 +131,7 @@ impl Wait {
             Ok(JsValue::save(ctx, v))
         })?;
         if !script::js(|ctx| v.get(ctx).is_promise()) {
-            if schedule::truthy(&v) {
+            if v.truthy() {
                 open(&self.state);
             }
             return Ok(());

@@ -6,10 +6,10 @@ use bytes::{Bytes, BytesMut};
 use ring::rand::SecureRandom;
 use rquickjs::Object;
 
-use super::codec_glue::{fail, size_option};
+use super::codec_glue::{Decoding, StreamDecoder};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::websocket::{self, Part};
-use crate::codec::{js, Value, DEFAULT_MAX_SIZE};
+use crate::codec::{js, DecodeError, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail, StreamEnd};
 use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue};
@@ -49,7 +49,7 @@ struct DecodeProto {
 
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     Ok(Box::new(DecodeProto {
-        max_size: size_option(b, 0, "maxMessageSize", DEFAULT_MAX_SIZE)?,
+        max_size: b.size_option(0, "maxMessageSize", DEFAULT_MAX_SIZE)?,
         require_mask: match b.option(0, "requireMask") {
             None => false,
             Some(v) => v.as_bool().ok_or("option requireMask must be a boolean")?,
@@ -62,52 +62,34 @@ impl FilterProto for DecodeProto {
         &DECODE
     }
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Decode {
-            decoder: websocket::Decoder::new(self.max_size).require_mask(self.require_mask),
-            output: init.output,
-            ended: false,
-        })
+        let decoder = websocket::Decoder::new(self.max_size).require_mask(self.require_mask);
+        Box::new(Decoding::new(
+            "decodeWebSocket",
+            Decoder(decoder),
+            init.output,
+        ))
     }
 }
 
-struct Decode {
-    decoder: websocket::Decoder,
-    output: Output,
-    ended: bool,
-}
+/// Each message is a head `{opcode, masked}`, its payload as Data (fragments joined in
+/// order, as they come) and an end.
+struct Decoder(websocket::Decoder);
 
-impl Filter for Decode {
-    fn process(&mut self, evt: Event) {
-        if self.ended {
-            return;
-        }
-        match evt {
-            Event::Data(b) => {
-                let mut parts = Vec::new();
-                let r = self.decoder.feed(&b, &mut parts);
-                for p in parts {
-                    self.output.emit(match p {
-                        Part::Start { opcode, masked } => {
-                            let head = Value::object()
-                                .with("opcode", opcode)
-                                .with("masked", masked);
-                            Event::MessageStart(Some(js::lazy(head)))
-                        }
-                        Part::Data(d) => Event::Data(d),
-                        Part::End => Event::MessageEnd(MessageTail::default()),
-                    });
-                }
-                if let Err(e) = r {
-                    self.ended = true;
-                    fail(&self.output, "decodeWebSocket", &e);
-                }
+impl StreamDecoder for Decoder {
+    fn decode(&mut self, bytes: &Bytes, out: &mut Vec<Event>) -> Result<(), DecodeError> {
+        let mut parts = Vec::new();
+        let r = self.0.feed(bytes, &mut parts);
+        out.extend(parts.into_iter().map(|p| match p {
+            Part::Start { opcode, masked } => {
+                let head = Value::object()
+                    .with("opcode", opcode)
+                    .with("masked", masked);
+                Event::MessageStart(Some(js::lazy(head)))
             }
-            Event::StreamEnd(_) => {
-                self.ended = true;
-                self.output.emit(evt);
-            }
-            _ => {}
-        }
+            Part::Data(d) => Event::Data(d),
+            Part::End => Event::MessageEnd(MessageTail::default()),
+        }));
+        r
     }
 }
 

@@ -30,30 +30,6 @@ impl AccessRecord {
     pub fn log(&self, upstream: Option<&str>) {
         let secs = self.start.elapsed().as_secs_f64();
         let upstream = upstream.unwrap_or("-");
-        if let Some(g) = self.grpc_status {
-            return tracing::info!(
-                target: "access",
-                remote = %self.remote,
-                method = %self.method,
-                path = %self.path,
-                protocol = self.protocol,
-                status = self.status,
-                bytes = self.bytes,
-                duration = secs,
-                upstream = %upstream,
-                grpc_status = g,
-                "{} \"{} {} {}\" {} {} {:.6} {} grpc-status={}",
-                self.remote,
-                self.method,
-                self.path,
-                self.protocol,
-                self.status,
-                self.bytes,
-                secs,
-                upstream,
-                g
-            );
-        }
         tracing::info!(
             target: "access",
             remote = %self.remote,
@@ -64,7 +40,8 @@ impl AccessRecord {
             bytes = self.bytes,
             duration = secs,
             upstream = %upstream,
-            "{} \"{} {} {}\" {} {} {:.6} {}",
+            grpc_status = self.grpc_status,
+            "{} \"{} {} {}\" {} {} {:.6} {}{}",
             self.remote,
             self.method,
             self.path,
@@ -72,7 +49,20 @@ impl AccessRecord {
             self.status,
             self.bytes,
             secs,
-            upstream
+            upstream,
+            GrpcStatus(self.grpc_status)
         );
+    }
+}
+
+/// ` grpc-status=N` at the end of a gRPC call's line; nothing for other requests.
+struct GrpcStatus(Option<u32>);
+
+impl std::fmt::Display for GrpcStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(g) => write!(f, " grpc-status={g}"),
+            None => Ok(()),
+        }
     }
 }

@@ -29,7 +29,7 @@ pub use convert::{
     typed_bytes, JsMessage,
 };
 pub use error::ScriptError;
-pub use value::{JsValue, Lazy};
+pub use value::{truthy, JsValue, Lazy};
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

@@ -60,6 +60,7 @@ pub(super) fn install(
     n.set("evalModule", Func::from(eval_module))?;
     n.set("setTimer", Func::from(super::timer::set_timer))?;
     n.set("certInfo", Func::from(cert_info))?;
+    n.set("seconds", Func::from(seconds))?;
     n.set("logWrite", Func::from(log_write))?;
     super::stats::install(&n)?;
     super::formats::install(&n)?;
@@ -114,6 +115,14 @@ pub(super) fn install(
 /// The number of characters the module wrapper puts before line 1 of every module.
 pub(crate) fn module_prefix_len() -> usize {
     module_prefix(0, false).len()
+}
+
+/// A duration as scripts write it (`'5s'`, `'100ms'`; `crate::units::parse_duration`), in
+/// seconds.
+fn seconds(ctx: Ctx<'_>, s: String) -> rquickjs::Result<f64> {
+    crate::units::parse_duration(&s)
+        .map(|d| d.as_secs_f64())
+        .map_err(|e| Exception::throw_type(&ctx, &e))
 }
 
 fn utf8_encode<'js>(ctx: Ctx<'js>, s: String) -> rquickjs::Result<TypedArray<'js, u8>> {

@@ -28,7 +28,10 @@ const PRELUDE: &[(&str, &str)] = &[
         "<sluice:load_balancer>",
         include_str!("../algo/load_balancer.js"),
     ),
-    ("<sluice:quota>", include_str!("../algo/quota.js")),
+    (
+        "<sluice:resource_pool>",
+        include_str!("../algo/resource_pool.js"),
+    ),
     ("<sluice:percentile>", include_str!("../algo/percentile.js")),
     ("<sluice:shared_map>", include_str!("../algo/shared_map.js")),
     ("<sluice:config>", include_str!("js/config.js")),

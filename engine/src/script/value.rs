@@ -88,7 +88,19 @@ pub(crate) fn release_all() -> usize {
 #[derive(Clone)]
 pub struct JsValue(Rc<RefCell<Repr>>);
 
+/// JS truthiness (`ToBoolean`): false for `false`, `0`, `-0`, `0n`, `NaN`, `''`, `null` and
+/// `undefined`, true for anything else. The one definition the filters and script natives use
+/// (`algo`, which sits below `script`, has its own copy of this one line).
+pub fn truthy(v: &Value<'_>) -> bool {
+    v.get::<rquickjs::Coerced<bool>>().is_ok_and(|b| b.0)
+}
+
 impl JsValue {
+    /// JS truthiness of the value (see [`truthy`]).
+    pub fn truthy(&self) -> bool {
+        super::js(|ctx| truthy(&self.get(ctx)))
+    }
+
     /// Saves `value` so it can be kept past the current `Ctx` borrow.
     pub fn save<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Self {
         let handle = Rc::new(RefCell::new(Repr::Saved(Persistent::save(ctx, value))));

@@ -2,7 +2,7 @@
 // Message, heads, ...). mod.rs joins the parts; tests/typings/ compiles them with TypeScript and
 // checks that every declaration has a purpose and every parameter a name and a type.
 
-/** A length of time: a number of seconds, or a string like '5s', '2m', '1h' or '1d'. */
+/** A length of time: a number of seconds, or a string like '100ms', '5s', '2m', '1h' or '1d'. */
 type Duration = number | string;
 
 /** A number of bytes, or a string like '16k' or '1m' (binary multiples). */

@@ -7,7 +7,7 @@ use super::demux_queue::DemuxQueue;
 use super::hooks::DemuxProtocol;
 use super::options::ReplyCount;
 use crate::event::Event;
-use crate::filters::{Builder, FilterDescriptor, FilterKind, Sub};
+use crate::filters::{Builder, FilterDescriptor, FilterKind};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, PipelineLayout};
 use crate::script::ScriptError;
 
@@ -47,10 +47,7 @@ fn build(
     b: &mut Builder<'_, '_>,
     desc: &'static FilterDescriptor,
 ) -> Result<Box<dyn FilterProto>, String> {
-    let layout = match b.required_sub()? {
-        Sub::Layout(l) => l,
-        Sub::Bypass => return Err("needs a sub-pipeline".into()),
-    };
+    let layout = b.required_layout()?;
     let replies = match b.arg(0) {
         None => ReplyCount::default(),
         Some(v) if v.is_object() && !v.is_function() && !v.is_array() => {

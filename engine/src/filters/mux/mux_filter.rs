@@ -17,7 +17,7 @@ use super::session::Session;
 use super::stream::MuxStream;
 use crate::event::{Event, StreamEnd};
 use crate::filters::callback::fail;
-use crate::filters::{Builder, FilterDescriptor, FilterKind, Sub};
+use crate::filters::{Builder, FilterDescriptor, FilterKind};
 use crate::pipeline::{
     Context, Filter, FilterInit, FilterProto, FilterType, Output, PipelineLayout,
 };
@@ -63,10 +63,7 @@ fn build(
     b: &mut Builder<'_, '_>,
     desc: &'static FilterDescriptor,
 ) -> Result<Box<dyn FilterProto>, String> {
-    let layout = match b.required_sub()? {
-        Sub::Layout(l) => l,
-        Sub::Bypass => return Err("needs a sub-pipeline".into()),
-    };
+    let layout = b.required_layout()?;
     let (key, options) = key_and_options(b)?;
     let protocol: ProtocolFactory = Rc::new(|| Box::new(QueueProtocol));
     Ok(Box::new(MuxProto {

@@ -66,11 +66,7 @@ impl ReplyCount {
                 None => return Ok(1),
             };
             if one_way {
-                return Ok(if crate::filters::link::is_truthy(&r) {
-                    0
-                } else {
-                    1
-                });
+                return Ok(if crate::script::truthy(&r) { 0 } else { 1 });
             }
             Ok(r.as_number()
                 .or_else(|| r.as_int().map(f64::from))

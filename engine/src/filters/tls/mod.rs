@@ -138,7 +138,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
     // for the system's roots); its name only when there is an `sni` to compare with.
     let verify = b
         .option(0, "verify")
-        .map(|v| super::builder::is_truthy(&v))
+        .map(|v| crate::script::truthy(&v))
         .unwrap_or(!trusted.is_empty());
     let spec = ClientSpec {
         trusted,

@@ -52,19 +52,7 @@ JSON.decode = (data, reviver) => JSON.parse(data instanceof Data ? data.toString
 JSON.encode = (v, replacer, space) => new Data(JSON.stringify(v, replacer, space));
 
 // Units (docs/reference/api.md, Duration and Size): durations in seconds, sizes in bytes.
-S.seconds = v => {
-  if (typeof v === 'number') return v;
-  const m = /^\s*([0-9.]+)\s*([a-zA-Z]*)\s*$/.exec(String(v));
-  if (!m) throw new TypeError(`invalid duration: ${v}`);
-  const n = parseFloat(m[1]);
-  switch ((m[2][0] || 's').toLowerCase()) {
-    case 's': return n;
-    case 'm': return n * 60;
-    case 'h': return n * 3600;
-    case 'd': return n * 86400;
-    default: throw new TypeError(`invalid duration unit: ${v}`);
-  }
-};
+S.seconds = v => (typeof v === 'number' ? v : __N.seconds(String(v)));
 globalThis.algo = {};
 
 // crypto (docs/reference/api.md): certificates and keys, kept as PEM text for the TLS filters.

@@ -1,10 +1,14 @@
-//! The client side of HTTP/1.x: `muxHTTP`. Requests from many streams share keep-alive
+//! The client side of HTTP: `muxHTTP`. Requests from many streams share keep-alive
 //! upstream connections (sessions), pooled by the key the selector returns. A session serves
 //! one request at a time; an idle one is reused, and closed after `maxIdle`.
 //!
 //! This file holds the filter and its options; `stream.rs` is one stream using it (usually
-//! one request), `session.rs` one upstream connection, `pool.rs` the pool of sessions.
+//! one request), `session.rs` one HTTP/1 upstream connection, `h2.rs` one HTTP/2 upstream
+//! connection (on hyper, many requests at once), `pool.rs` the pool of sessions, `idle.rs`
+//! the idle timer both kinds of session use.
 
+mod h2;
+mod idle;
 mod pool;
 mod session;
 mod stream;

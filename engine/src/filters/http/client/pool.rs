@@ -9,8 +9,8 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+use super::h2::H2Session;
 use super::Session;
-use crate::filters::http2_client::H2Session;
 use crate::filters::http_version::Probe;
 use crate::pipeline::Inbound;
 
@@ -62,7 +62,7 @@ impl Pool {
     }
 
     /// The HTTP/2 session of `key`, made with `make` when there is none that works.
-    pub(in crate::filters) fn h2_session(
+    pub(super) fn h2_session(
         &self,
         key: &str,
         make: impl FnOnce() -> Rc<H2Session>,
@@ -83,7 +83,7 @@ impl Pool {
     }
 
     /// Makes `s` the HTTP/2 session of `key`.
-    pub(in crate::filters) fn set_h2(&self, key: &str, s: &Rc<H2Session>) {
+    pub(super) fn set_h2(&self, key: &str, s: &Rc<H2Session>) {
         self.h2.borrow_mut().insert(key.to_string(), s.clone());
     }
 
@@ -106,7 +106,7 @@ impl Pool {
     }
 
     /// Forgets a closed HTTP/2 session.
-    pub(in crate::filters) fn forget_h2(&self, key: &str, s: &H2Session) {
+    pub(super) fn forget_h2(&self, key: &str, s: &H2Session) {
         let mut map = self.h2.borrow_mut();
         if map.get(key).is_some_and(|x| std::ptr::eq(x.as_ref(), s)) {
             map.remove(key);

@@ -6,6 +6,7 @@ use std::rc::{Rc, Weak};
 
 use bytes::Bytes;
 
+use super::idle::{self, IdleSession};
 use super::{MuxStream, Pool, Settings};
 use crate::event::{ErrorCode, Event, StreamEnd, StreamError};
 use crate::filters::http::scratch;
@@ -312,31 +313,7 @@ impl Session {
         if self.idle_timer.replace(true) {
             return;
         }
-        // One timer per session: it checks, every `maxIdle`, whether the session has been
-        // idle that long, and closes it then.
-        let weak = self.me.clone();
-        let wait = self.settings.max_idle;
-        tokio::task::spawn_local(async move {
-            let mut next = tokio::time::Instant::now() + wait;
-            loop {
-                tokio::time::sleep_until(next).await;
-                let Some(s) = weak.upgrade() else { return };
-                if s.closed.get() {
-                    return;
-                }
-                match s.idle_since.get() {
-                    Some(t)
-                        if s.current.borrow().is_none()
-                            && t + wait <= tokio::time::Instant::now() =>
-                    {
-                        s.close();
-                        return;
-                    }
-                    Some(t) => next = t + wait,
-                    None => next = tokio::time::Instant::now() + wait,
-                }
-            }
-        });
+        idle::watch_idle(self.me.clone(), self.settings.max_idle);
     }
 
     /// The stream left mid-exchange: this connection cannot be reused.
@@ -364,5 +341,20 @@ impl Session {
         if let Some(p) = p {
             p.input(StreamEnd::ok());
         }
+    }
+}
+
+impl IdleSession for Session {
+    fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+    fn is_busy(&self) -> bool {
+        self.current.borrow().is_some()
+    }
+    fn idle_since(&self) -> Option<tokio::time::Instant> {
+        self.idle_since.get()
+    }
+    fn close(&self) {
+        Session::close(self)
     }
 }

@@ -7,11 +7,11 @@ use std::rc::{Rc, Weak};
 
 use bytes::Bytes;
 
+use super::h2::{H2Call, H2Session};
 use super::{is_h2, Pool, Session, Settings, Version};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
 use crate::filters::callback::fail;
 use crate::filters::http::answer;
-use crate::filters::http2_client::{H2Call, H2Session};
 use crate::filters::http_version::{LateOutput, Probe};
 use crate::http::grpc;
 use crate::http::tail::trailers_of;
@@ -28,7 +28,7 @@ pub(in crate::filters) struct MuxStream {
     /// The `version` option: HTTP/2 when it is (or its function returns) 2 or `h2`.
     pub(super) version: Version,
     /// The request in flight, when it went over HTTP/2.
-    pub(in crate::filters) h2_call: RefCell<Option<H2Call>>,
+    pub(super) h2_call: RefCell<Option<H2Call>>,
     /// The head of the request in flight (a gRPC call's errors are answered the gRPC way).
     pub(super) request_head: RefCell<Option<JsValue>>,
     pub(in crate::filters) pool: Rc<Pool>,

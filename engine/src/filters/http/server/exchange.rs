@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::{handler_reply, Action, Responder, ServerCore};
 use crate::event::{Event, MessageTail};
 use crate::filters::callback::MessageReader;
-use crate::http::access::AccessRecord;
+use crate::filters::http::observer::ExchangeObserver;
 use crate::http::decoder::Head;
 use crate::http::h2c::{self, Splice};
 use crate::http::head::{Exchange as HeadInfo, LazyHead};
@@ -31,14 +31,8 @@ pub(super) struct Exch {
     pub(super) last: Cell<bool>,
     /// The reply is bytes the server made itself (an error answer).
     pub(super) raw: Cell<bool>,
-    /// When the request's head arrived, for the response time.
-    pub(super) started: std::time::Instant,
-    /// Access log record, when the access log is on.
-    pub(super) access: RefCell<Option<AccessRecord>>,
-    /// The trace id, when the request asked for one with `x-sluice-trace`.
-    pub(super) trace: Cell<Option<u64>>,
-    /// The trace id, when the request is traced.
-    pub(super) traced: Cell<Option<u64>>,
+    /// What the engine records of the exchange: counters, access log, trace.
+    pub(super) observer: ExchangeObserver,
     pub(super) tunnel: Cell<Tunnel>,
 }
 
@@ -93,10 +87,7 @@ impl ServerCore {
             reply: Cell::new(ReplyState::NotStarted),
             last: Cell::new(!keep_alive),
             raw: Cell::new(false),
-            started: std::time::Instant::now(),
-            access: RefCell::new(None),
-            trace: Cell::new(None),
-            traced: Cell::new(None),
+            observer: ExchangeObserver::new(&self.context),
             tunnel: Cell::new(Tunnel::None),
         });
         self.exchanges.borrow_mut().push_back(x.clone());
@@ -123,20 +114,8 @@ impl ServerCore {
         };
         let x = self.new_exchange(h.keep_alive(), info);
         if self.access_log {
-            *x.access.borrow_mut() = Some(AccessRecord {
-                remote: self
-                    .context
-                    .inbound()
-                    .map(|i| i.client().ip().to_string())
-                    .unwrap_or_else(|| "-".into()),
-                method: h.method.clone(),
-                path: h.path.clone(),
-                protocol: h.protocol,
-                start: x.started,
-                status: 0,
-                bytes: 0,
-                grpc_status: None,
-            });
+            x.observer
+                .log_access(&self.context, &h.method, &h.path, h.protocol);
         }
         // Answer `Expect: 100-continue` ourselves when nothing is ahead of this request.
         if expect_continue && self.exchanges.borrow().len() == 1 && h.protocol == "HTTP/1.1" {
@@ -187,18 +166,9 @@ impl ServerCore {
                 let ctx = self.context.fork();
                 if let Some(t) = trace {
                     ctx.set_trace(Some(t));
-                    x.traced.set(Some(t));
-                    if asked {
-                        x.trace.set(Some(t));
-                    }
-                    crate::trace::note(
-                        t,
-                        self.name,
-                        ctx.id(),
-                        "MessageStart",
-                        0,
-                        line.unwrap_or_default(),
-                    );
+                    x.observer.trace(t, asked);
+                    x.observer
+                        .note_head(self.name, ctx.id(), line.unwrap_or_default());
                 }
                 let p = Pipeline::new(layout, ctx, out);
                 *x.sub.borrow_mut() = Some(p.clone());
@@ -206,18 +176,9 @@ impl ServerCore {
             }
             Responder::Handler(_) => {
                 if let Some(t) = trace {
-                    x.traced.set(Some(t));
-                    if asked {
-                        x.trace.set(Some(t));
-                    }
-                    crate::trace::note(
-                        t,
-                        self.name,
-                        self.context.id(),
-                        "MessageStart",
-                        0,
-                        line.unwrap_or_default(),
-                    );
+                    x.observer.trace(t, asked);
+                    x.observer
+                        .note_head(self.name, self.context.id(), line.unwrap_or_default());
                 }
                 x.reader.borrow_mut().start(head)
             }

@@ -1,15 +1,16 @@
-//! The server side of HTTP/1.x: `demuxHTTP` (one sub-pipeline per request, cloned context)
-//! and `serveHTTP` (a handler per request). Requests are decoded as they arrive, replies are
+//! The server side of HTTP: `demuxHTTP` (one sub-pipeline per request, cloned context)
+//! and `serveHTTP` (a handler per request), HTTP/1.x here and HTTP/2 in `h2.rs`. Requests are decoded as they arrive, replies are
 //! encoded in request order, so pipelined requests get their responses in order.
 //!
 //! This file holds the filters, their options and the connection's state ([`ServerCore`]);
 //! the connection's work is split by concern: `input.rs` (decoding what the client sends),
-//! `sniff.rs` (HTTP/1 or HTTP/2, and `Upgrade: h2c`), `exchange.rs` (one request and its
+//! `sniff.rs` (HTTP/1 or HTTP/2, and `Upgrade: h2c`), `h2.rs` (an HTTP/2 connection, on hyper), `exchange.rs` (one request and its
 //! reply), `reply.rs` (encoding replies in request order) and `drain.rs` (closing
 //! keep-alive connections when the worker drains).
 
 mod drain;
 mod exchange;
+mod h2;
 mod input;
 mod reply;
 mod sniff;
@@ -147,7 +148,7 @@ fn build(b: &mut Builder<'_, '_>, demux: bool) -> Result<Box<dyn FilterProto>, S
         .unwrap_or(std::time::Duration::from_secs(30));
     let access_log = b
         .option(opts_at, "accessLog")
-        .map(|v| crate::filters::builder::is_truthy(&v))
+        .map(|v| crate::script::truthy(&v))
         .unwrap_or(false);
     Ok(Box::new(ServerProto {
         desc,

@@ -76,26 +76,18 @@ impl ServerCore {
                 x.reply.set(ReplyState::Started);
                 let oh = out_head(head.as_ref(), Role::Response, x.info);
                 let mut oh = oh;
-                if let Some(t) = x.trace.get() {
+                if let Some(t) = x.observer.echoed_trace() {
                     oh.headers.push(("x-sluice-trace".into(), t.to_string()));
                 }
-                if let Some(t) = x.traced.get() {
-                    crate::trace::note(
-                        t,
-                        self.name,
-                        self.context.id(),
-                        "MessageStart",
-                        0,
-                        oh.start_line.clone(),
-                    );
-                }
+                x.observer
+                    .note_head(self.name, self.context.id(), oh.start_line.clone());
                 let status = oh
                     .start_line
                     .split(' ')
                     .nth(1)
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(200);
-                self.count_status(x, status);
+                x.observer.answered(status);
                 match x.tunnel.get() {
                     t if t.accepted_by(status) => {
                         oh.no_length = true;
@@ -144,9 +136,7 @@ impl ServerCore {
                 if x.reply.get() == ReplyState::NotStarted {
                     return;
                 }
-                if let Some(a) = x.access.borrow_mut().as_mut() {
-                    a.bytes += b.len() as u64;
-                }
+                x.observer.body(b.len());
                 if let Err(e) = self.encoder.borrow_mut().data(b, &mut out) {
                     tracing::warn!(target: "http", "{}(): {e}", self.name);
                     self.emit_bytes(out);
@@ -180,10 +170,9 @@ impl ServerCore {
                     return self.close();
                 }
                 let (status, text) = se.http_status();
-                crate::metrics::builtin().error_answers.inc();
+                x.observer.answered_for_error(status);
                 let head = answer::error_head(status, text, x.info.peer_http10);
                 x.reply.set(ReplyState::Started);
-                self.count_status(x, status);
                 self.encoder
                     .borrow_mut()
                     .start(head, x.last.get(), &mut out);
@@ -195,22 +184,10 @@ impl ServerCore {
         self.emit_bytes(out);
     }
 
-    pub(super) fn count_status(&self, x: &Exch, status: u16) {
-        crate::metrics::http_response_on(
-            self.context.inbound().map(|i| i.local.port()),
-            status,
-            x.started,
-        );
-        if let Some(a) = x.access.borrow_mut().as_mut() {
-            a.status = status;
-        }
-    }
-
+    /// The exchange is over: its access log line names the upstream its request reached.
     pub(super) fn log_access(&self, x: &Exch) {
-        if let Some(a) = x.access.borrow().as_ref() {
-            let upstream = x.sub.borrow().as_ref().and_then(|p| p.context().upstream());
-            a.log(upstream.as_deref());
-        }
+        let sub = x.sub.borrow();
+        x.observer.finish(sub.as_ref().map(|p| &**p.context()));
     }
 
     pub(super) fn emit_bytes(&self, mut out: Vec<Bytes>) {

@@ -53,7 +53,7 @@ impl ServerCore {
     /// Hands the connection to the HTTP/2 server, `first` being its first bytes.
     pub(super) fn start_h2(&self, first: Bytes) {
         self.mode.set(Mode::Http2);
-        let io = crate::filters::http2_server::start(
+        let io = super::h2::start(
             self.name,
             self.access_log,
             self.responder.clone(),

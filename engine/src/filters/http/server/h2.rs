@@ -13,11 +13,11 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::sync::oneshot;
 
-use super::callback::MessageReader;
-use super::draining::{self, Drain};
-use super::http_server::{handler_reply, Responder};
+use super::{handler_reply, Responder};
 use crate::event::{Event, MessageTail, StreamEnd};
-use crate::http::access::AccessRecord;
+use crate::filters::callback::MessageReader;
+use crate::filters::draining::{self, Drain};
+use crate::filters::http::observer::ExchangeObserver;
 use crate::http::grpc;
 use crate::http::h2::{self, BodySender, EventBody, LocalExec};
 use crate::http::h2_tunnel;
@@ -106,19 +106,13 @@ struct Reply {
     /// drops the body when the stream is over, and with it the pipeline).
     pipeline: RefCell<Option<Rc<Pipeline>>>,
     exchange: Exchange,
-    /// The listening port, for the response counters.
-    port: Option<u16>,
-    /// When the request's head arrived, for the response time.
-    started: std::time::Instant,
     done: Cell<bool>,
     /// The body's length when the whole reply is known up front (a handler's Message).
     length: Cell<Option<u64>>,
     /// The request is a gRPC call: failures are answered with gRPC statuses.
     grpc: bool,
-    /// The `grpc-status` the call ended with, once known (head or trailers).
-    grpc_status: Cell<Option<u32>>,
-    /// Access log record, when the access log is on.
-    access: RefCell<Option<AccessRecord>>,
+    /// What the engine records of the exchange: counters, gRPC status, access log.
+    observer: ExchangeObserver,
     /// The request's context (the access log names its upstream).
     sub_context: Option<Rc<Context>>,
     /// A CONNECT request: where the tunnel's bytes to the client go.
@@ -157,10 +151,7 @@ impl Reply {
                     *self.head.borrow_mut() = Some(tx);
                     return;
                 }
-                crate::metrics::http_response_on(self.port, status, self.started);
-                if let Some(a) = self.access.borrow_mut().as_mut() {
-                    a.status = status;
-                }
+                self.observer.answered(status);
                 if self.grpc {
                     self.note_grpc(oh.header_pairs());
                 }
@@ -184,9 +175,7 @@ impl Reply {
             }
             Event::Data(_) if self.bodiless.get() => {}
             Event::Data(b) => {
-                if let Some(a) = self.access.borrow_mut().as_mut() {
-                    a.bytes += b.len() as u64;
-                }
+                self.observer.body(b.len());
                 if self.tunnel_open.get() {
                     if let Some(tx) = self.tunnel.borrow().as_ref() {
                         let _ = tx.send(Ok(Frame::data(b)));
@@ -223,23 +212,16 @@ impl Reply {
                 if let Some(tx) = self.head.borrow_mut().take() {
                     // No response came: answer for the pipeline, as HTTP/1 does (a gRPC call
                     // the gRPC way).
-                    crate::metrics::builtin().error_answers.inc();
                     let (_, body) = EventBody::channel(None);
                     let res = if self.grpc {
                         let (status, message) = grpc::Status::for_end(&se);
                         tracing::debug!(target: "http2", "gRPC call answered with status {status:?}: {message}");
-                        crate::metrics::http_response_on(self.port, 200, self.started);
-                        self.grpc_status.set(Some(status as u32));
-                        if let Some(a) = self.access.borrow_mut().as_mut() {
-                            a.status = 200;
-                        }
+                        self.observer.answered_for_error(200);
+                        self.observer.grpc_status(status as u32);
                         h2::head_response(&grpc::trailers_only(status, &message), body)
                     } else {
                         let status = se.http_status().0;
-                        crate::metrics::http_response_on(self.port, status, self.started);
-                        if let Some(a) = self.access.borrow_mut().as_mut() {
-                            a.status = status;
-                        }
+                        self.observer.answered_for_error(status);
                         let mut res = hyper::Response::new(body);
                         *res.status_mut() = hyper::StatusCode::from_u16(status)
                             .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
@@ -265,21 +247,15 @@ impl Reply {
     /// Notes the `grpc-status` among response fields (a trailers-only head, or trailers).
     fn note_grpc<'a>(&self, mut fields: impl Iterator<Item = (&'a str, &'a str)>) {
         if let Some((_, v)) = fields.find(|(k, _)| k.eq_ignore_ascii_case("grpc-status")) {
-            self.grpc_status.set(v.trim().parse().ok());
+            if let Ok(status) = v.trim().parse() {
+                self.observer.grpc_status(status);
+            }
         }
     }
 
     /// The reply is over: the gRPC counter and the access log line, once.
     fn finish(&self) {
-        let grpc_status = self.grpc_status.take();
-        if let Some(g) = grpc_status {
-            crate::metrics::grpc_response_on(self.port, g);
-        }
-        if let Some(mut a) = self.access.borrow_mut().take() {
-            a.grpc_status = grpc_status;
-            let upstream = self.sub_context.as_ref().and_then(|c| c.upstream());
-            a.log(upstream.as_deref());
-        }
+        self.observer.finish(self.sub_context.as_deref());
     }
 }
 
@@ -301,24 +277,11 @@ impl Conn {
         }));
         let (head_tx, head_rx) = oneshot::channel();
         let (body_tx, body_rx) = EventBody::channel(None);
-        let port = self.context.inbound().map(|i| i.local.port());
-        let access = self.access_log.then(|| AccessRecord {
-            remote: self
-                .context
-                .inbound()
-                .map(|i| i.client().ip().to_string())
-                .unwrap_or_else(|| "-".into()),
-            method: parts.method.as_str().to_string(),
-            path: parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
-            protocol: "HTTP/2",
-            start: std::time::Instant::now(),
-            status: 0,
-            bytes: 0,
-            grpc_status: None,
-        });
+        let observer = ExchangeObserver::new(&self.context);
+        if self.access_log {
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            observer.log_access(&self.context, parts.method.as_str(), path, "HTTP/2");
+        }
         let sub_context = match &self.responder {
             Responder::Sub(_) => Some(self.context.fork()),
             Responder::Handler(_) => None,
@@ -329,13 +292,10 @@ impl Conn {
             keep: RefCell::new(Some(body_rx)),
             pipeline: RefCell::new(None),
             exchange,
-            port,
-            started: std::time::Instant::now(),
             done: Cell::new(false),
             length: Cell::new(None),
             grpc,
-            grpc_status: Cell::new(None),
-            access: RefCell::new(access),
+            observer,
             sub_context: sub_context.clone(),
             tunnel: RefCell::new(None),
             tunnel_open: Cell::new(false),

@@ -11,9 +11,10 @@ use http_body_util::BodyExt;
 use hyper::client::conn::http2::SendRequest;
 use tokio::sync::watch;
 
-use super::http::client::{MuxStream, Pool};
-use super::upstream_metrics;
+use super::idle::{watch_idle, IdleSession};
+use super::{MuxStream, Pool};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd, StreamError};
+use crate::filters::upstream_metrics;
 use crate::http::grpc;
 use crate::http::h2::{self, BodySender, EventBody, LocalExec};
 use crate::http::h2_tunnel;
@@ -282,27 +283,7 @@ impl H2Session {
         if self.idle_timer.replace(true) {
             return;
         }
-        // One timer per session (not one per call: calls come faster than `maxIdle` passes):
-        // it checks whether the session has been idle that long, and closes it then.
-        let weak = self.me.clone();
-        let wait = self.max_idle;
-        tokio::task::spawn_local(async move {
-            let mut next = tokio::time::Instant::now() + wait;
-            loop {
-                tokio::time::sleep_until(next).await;
-                let Some(s) = weak.upgrade() else { return };
-                if s.closed.get() {
-                    return;
-                }
-                match s.idle_since.get() {
-                    Some(t) if s.active.get() == 0 && t + wait <= tokio::time::Instant::now() => {
-                        return s.close();
-                    }
-                    Some(t) if s.active.get() == 0 => next = t + wait,
-                    _ => next = tokio::time::Instant::now() + wait,
-                }
-            }
-        });
+        watch_idle(self.me.clone(), self.max_idle);
     }
 }
 
@@ -357,6 +338,21 @@ impl Drop for StreamDone {
         if let Some(s) = self.0.upgrade() {
             s.stream_done();
         }
+    }
+}
+
+impl IdleSession for H2Session {
+    fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+    fn is_busy(&self) -> bool {
+        self.active.get() > 0
+    }
+    fn idle_since(&self) -> Option<tokio::time::Instant> {
+        self.idle_since.get()
+    }
+    fn close(&self) {
+        H2Session::close(self)
     }
 }
 

@@ -1,0 +1,251 @@
+//! The one filter behind the `handle*` and `replace*` families: it picks out the events (or
+//! whole messages) its [`On`] names and gives each to a script callback. In [`Mode::Handle`]
+//! the callback only looks and every event passes on; in [`Mode::Replace`] what the callback
+//! (or a static value) gives takes the input's place. Either may answer with a Promise, and
+//! the stream waits for it (see [`Gate`]).
+
+use std::rc::Rc;
+
+use super::callback::{call_handler, call_replacer, fail, MessageReader, Replacement};
+use super::event_kinds::On;
+use super::promise::{Gate, Settle};
+use super::{Builder, FilterDescriptor};
+use crate::event::{Event, MessageTail};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::script::{self, JsValue, ScriptError};
+
+/// What the filter does with what it picks out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// `handle*`: calls a function; everything passes on.
+    Handle,
+    /// `replace*`: outputs the replacement instead of the input.
+    Replace,
+}
+
+/// Builds a filter of `family` (`handle::FILTERS` or `replace::FILTERS`, in the order of
+/// [`On`]): its optional size limit, then its callback or replacement.
+pub(super) fn build(
+    b: &mut Builder<'_, '_>,
+    on: On,
+    mode: Mode,
+    family: &[&'static FilterDescriptor],
+) -> Result<Box<dyn FilterProto>, String> {
+    let (limit, at) = on.callback_arg(b)?;
+    let callback = match mode {
+        Mode::Handle => Some(b.function(at).ok_or("expects a callback function")?),
+        Mode::Replace => b.saved(at),
+    };
+    Ok(Box::new(OnEventProto {
+        desc: on.pick(family),
+        on,
+        mode,
+        callback,
+        limit,
+    }))
+}
+
+struct OnEventProto {
+    desc: &'static FilterDescriptor,
+    on: On,
+    mode: Mode,
+    /// The function (`handle*`), or the replacement value or function (`replace*`; `None`
+    /// drops the input).
+    callback: Option<JsValue>,
+    limit: Option<usize>,
+}
+
+impl FilterProto for OnEventProto {
+    fn descriptor(&self) -> &'static dyn FilterType {
+        self.desc
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        Box::new(OnEvent {
+            gate: Gate::new(&init, self.desc.name),
+            name: self.desc.name,
+            on: self.on,
+            mode: self.mode,
+            callback: self.callback.clone(),
+            context: init.context,
+            output: init.output,
+            counter: 0,
+            started: false,
+            ended: false,
+            reader: MessageReader::new(self.limit),
+        })
+    }
+}
+
+struct OnEvent {
+    gate: Gate,
+    name: &'static str,
+    on: On,
+    mode: Mode,
+    callback: Option<JsValue>,
+    context: Rc<Context>,
+    output: Output,
+    counter: u64,
+    started: bool,
+    ended: bool,
+    reader: MessageReader,
+}
+
+/// What the callback gave, in either mode.
+enum Outcome {
+    /// Events to output in the input's place (empty: nothing, or a handler's return).
+    Events(Vec<Event>),
+    /// A Promise: wait for it.
+    Pending(JsValue),
+}
+
+impl OnEvent {
+    /// Gives one input (made into JS by `arg`) to the callback and outputs the outcome, then
+    /// `after` (the input itself for a handler; what closes a message).
+    fn call(
+        &mut self,
+        arg: impl for<'js> FnOnce(&rquickjs::Ctx<'js>) -> rquickjs::Result<rquickjs::Value<'js>>,
+        after: Option<Event>,
+    ) {
+        let Some(f) = self.callback.clone() else {
+            return self.emit(Vec::new(), after); // no replacement: the input is dropped
+        };
+        let n = self.counter;
+        self.counter += 1;
+        let outcome = match self.mode {
+            Mode::Handle => call_handler(&self.context, &f, n, arg).map(|p| match p {
+                Some(p) => Outcome::Pending(p),
+                None => Outcome::Events(Vec::new()),
+            }),
+            Mode::Replace => call_replacer(&self.context, &f, n, arg).map(|r| match r {
+                Replacement::Pending(p) => Outcome::Pending(p),
+                Replacement::Events(evts) => Outcome::Events(evts),
+                Replacement::Nothing => Outcome::Events(Vec::new()),
+            }),
+        };
+        match outcome {
+            Ok(Outcome::Events(evts)) => self.emit(evts, after),
+            Ok(Outcome::Pending(p)) => {
+                let settle = match self.mode {
+                    Mode::Handle => Settle::Ignore,
+                    Mode::Replace => Settle::Replace,
+                };
+                let r = script::js(|ctx| {
+                    self.gate.wait(
+                        ctx,
+                        p.get(ctx),
+                        settle,
+                        after,
+                        self.context.clone(),
+                        self.output.clone(),
+                    )
+                });
+                if let Err(e) = r {
+                    self.stop(&ScriptError::plain(e.to_string()));
+                }
+            }
+            Err(e) => self.stop(&e),
+        }
+    }
+
+    /// Outputs `evts` and then `after`, up to the first `StreamEnd`.
+    fn emit(&mut self, evts: Vec<Event>, after: Option<Event>) {
+        for e in evts.into_iter().chain(after) {
+            if self.ended {
+                break;
+            }
+            self.ended = e.is_stream_end();
+            self.output.emit(e);
+        }
+    }
+
+    /// The callback failed: the stream ends with its error.
+    fn stop(&mut self, e: &ScriptError) {
+        self.ended = true;
+        fail(&self.output, self.name, e);
+    }
+
+    /// Gives the callback the event itself; a handler then passes it on.
+    fn call_event(&mut self, evt: Event) {
+        match self.mode {
+            Mode::Handle => {
+                let arg = evt.clone();
+                self.call(move |ctx| script::to_js_event(ctx, &arg), Some(evt));
+            }
+            Mode::Replace => self.call(move |ctx| script::to_js_event(ctx, &evt), None),
+        }
+    }
+
+    /// A message (or the stream, `closing`) ended: gives the callback the whole message or its
+    /// body. The end follows, except where a replaced whole message takes its place.
+    fn end_message(&mut self, end: MessageTail, closing: Option<Event>) {
+        let msg = self.reader.finish(end.clone());
+        let after = match (self.mode, self.on) {
+            (Mode::Replace, On::Message) => closing,
+            _ => closing.or(Some(Event::MessageEnd(end))),
+        };
+        if self.on == On::Message {
+            self.call(move |ctx| script::to_js_message(ctx, &msg), after);
+        } else {
+            let body = msg.body;
+            self.call(move |ctx| script::data_to_js(ctx, &body), after);
+        }
+    }
+
+    /// Collects a message for `handleMessage*`/`replaceMessage*`: a handler passes what it
+    /// collects on, a replacer holds it (but for a body-only replacer's `MessageStart`).
+    fn collect(&mut self, evt: Event) {
+        match &evt {
+            Event::MessageStart(h) => {
+                let keep_head = self.mode == Mode::Handle || self.on == On::Message;
+                self.reader.start(if keep_head { h.clone() } else { None });
+                if self.mode == Mode::Replace && self.on == On::Message {
+                    return;
+                }
+            }
+            Event::Data(b) => {
+                self.reader.data(b);
+                if self.mode == Mode::Replace {
+                    return;
+                }
+            }
+            _ => {}
+        }
+        self.emit(Vec::new(), Some(evt));
+    }
+}
+
+impl Filter for OnEvent {
+    fn process(&mut self, evt: Event) {
+        if self.ended || self.gate.has_ended() {
+            return;
+        }
+        if self.gate.is_waiting() {
+            return self.gate.keep(evt);
+        }
+        let whole = matches!(self.on, On::Message | On::MessageBody);
+        match (self.on, &evt) {
+            (On::Any, _) => self.call_event(evt),
+            (On::StreamStart, _) if !self.started => {
+                self.started = true;
+                self.call_event(evt);
+            }
+            // An empty Data is nothing to replace.
+            (On::Data, Event::Data(b)) if self.mode == Mode::Handle || !b.is_empty() => {
+                self.call_event(evt)
+            }
+            (On::MessageStart, Event::MessageStart(_))
+            | (On::MessageEnd, Event::MessageEnd(_))
+            | (On::StreamEnd, Event::StreamEnd(_)) => self.call_event(evt),
+            (_, Event::MessageStart(_)) if whole => self.collect(evt),
+            (_, Event::Data(_)) if whole && self.reader.is_open() => self.collect(evt),
+            (_, Event::MessageEnd(t)) if whole && self.reader.is_open() => {
+                let t = t.clone();
+                self.end_message(t, None);
+            }
+            (_, Event::StreamEnd(_)) if whole && self.reader.is_open() => {
+                self.end_message(MessageTail::default(), Some(evt))
+            }
+            _ => self.emit(Vec::new(), Some(evt)),
+        }
+    }
+}
