@@ -28,6 +28,10 @@ export RUSTC_BOOTSTRAP=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 targets=("$@")
 ((${#targets[@]})) || mapfile -t targets < <(cargo fuzz list)
+# Started in a session of its own (setsid), the whole campaign's autogroup goes lowest too.
+if [[ $(ps -o sid= -p $$ | tr -d ' ') == "$$" ]]; then
+  echo 19 >/proc/$$/autogroup 2>/dev/null || true
+fi
 # Builds every target (the sanitizer build the fuzzers need), also at the lowest priority.
 nice -n 19 cargo fuzz build >/dev/null
 bin_dir="$(pwd)/target/x86_64-unknown-linux-gnu/release"
@@ -52,9 +56,15 @@ for target in "${targets[@]}"; do
     prior_runs=$((prior_runs + ${last:-0}))
     echo "$prior_runs" >"$work/executions"
   fi
-  nice -n 19 "$bin_dir/$target" "$work/corpus" "corpus/$target" -artifact_prefix="$work/" \
+  # Its own session, so that it has its own scheduler autogroup: with autogroups on (most
+  # desktop and server kernels), `nice` only ranks processes within one group, and a fuzzer in
+  # the caller's group would still take half the CPUs from a build in another. The group's own
+  # nice value is what ranks it against the rest of the machine.
+  setsid nice -n 19 "$bin_dir/$target" "$work/corpus" "corpus/$target" -artifact_prefix="$work/" \
     -print_final_stats=1 -detect_leaks=0 >"$log" 2>&1 &
   pid=$!
+  sleep 0.5 # (setsid has run by then)
+  echo 19 >"/proc/$pid/autogroup" 2>/dev/null || true
   cpu=0
   while kill -0 "$pid" 2>/dev/null; do
     sleep 10
