@@ -106,25 +106,38 @@ impl OnEvent {
         arg: impl for<'js> FnOnce(&rquickjs::Ctx<'js>) -> rquickjs::Result<rquickjs::Value<'js>>,
         after: Option<Event>,
     ) {
-        let Some(f) = self.callback.clone() else {
-            return self.emit(Vec::new(), after); // no replacement: the input is dropped
-        };
+        let outcome = self.invoke(arg);
+        self.settle(outcome, after);
+    }
+
+    /// Calls the callback (or evaluates the replacement) on one input; `None` when there is
+    /// none (a `replace*` without a replacement drops its input).
+    fn invoke(
+        &mut self,
+        arg: impl for<'js> FnOnce(&rquickjs::Ctx<'js>) -> rquickjs::Result<rquickjs::Value<'js>>,
+    ) -> Option<Result<Outcome, ScriptError>> {
+        let f = self.callback.as_ref()?;
         let n = self.counter;
         self.counter += 1;
-        let outcome = match self.mode {
-            Mode::Handle => call_handler(&self.context, &f, n, arg).map(|p| match p {
+        Some(match self.mode {
+            Mode::Handle => call_handler(&self.context, f, n, arg).map(|p| match p {
                 Some(p) => Outcome::Pending(p),
                 None => Outcome::Events(Vec::new()),
             }),
-            Mode::Replace => call_replacer(&self.context, &f, n, arg).map(|r| match r {
+            Mode::Replace => call_replacer(&self.context, f, n, arg).map(|r| match r {
                 Replacement::Pending(p) => Outcome::Pending(p),
                 Replacement::Events(evts) => Outcome::Events(evts),
                 Replacement::Nothing => Outcome::Events(Vec::new()),
             }),
-        };
+        })
+    }
+
+    /// Outputs what the callback gave and then `after`, or waits for its Promise first.
+    fn settle(&mut self, outcome: Option<Result<Outcome, ScriptError>>, after: Option<Event>) {
         match outcome {
-            Ok(Outcome::Events(evts)) => self.emit(evts, after),
-            Ok(Outcome::Pending(p)) => {
+            None => self.emit(Vec::new(), after),
+            Some(Ok(Outcome::Events(evts))) => self.emit(evts, after),
+            Some(Ok(Outcome::Pending(p))) => {
                 let settle = match self.mode {
                     Mode::Handle => Settle::Ignore,
                     Mode::Replace => Settle::Replace,
@@ -143,7 +156,7 @@ impl OnEvent {
                     self.stop(&ScriptError::plain(e.to_string()));
                 }
             }
-            Err(e) => self.stop(&e),
+            Some(Err(e)) => self.stop(&e),
         }
     }
 
@@ -168,8 +181,8 @@ impl OnEvent {
     fn call_event(&mut self, evt: Event) {
         match self.mode {
             Mode::Handle => {
-                let arg = evt.clone();
-                self.call(move |ctx| script::to_js_event(ctx, &arg), Some(evt));
+                let outcome = self.invoke(|ctx| script::to_js_event(ctx, &evt));
+                self.settle(outcome, Some(evt));
             }
             Mode::Replace => self.call(move |ctx| script::to_js_event(ctx, &evt), None),
         }

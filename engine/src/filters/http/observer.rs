@@ -16,8 +16,9 @@ pub(in crate::filters) struct ExchangeObserver {
     port: Option<u16>,
     /// When the request's head arrived, for the response time.
     started: Instant,
-    /// The access log line being filled in, when the access log is on.
-    access: RefCell<Option<AccessRecord>>,
+    /// The access log line being filled in, when the access log is on (boxed: most exchanges
+    /// have none, and the observer stays small).
+    access: RefCell<Option<Box<AccessRecord>>>,
     /// The `grpc-status` a gRPC call ended with, once known.
     grpc_status: Cell<Option<u32>>,
     /// The trace the exchange is recorded in, when it is traced.
@@ -49,7 +50,7 @@ impl ExchangeObserver {
         path: &str,
         protocol: &'static str,
     ) {
-        *self.access.borrow_mut() = Some(AccessRecord {
+        *self.access.borrow_mut() = Some(Box::new(AccessRecord {
             remote: context
                 .inbound()
                 .map(|i| i.client().ip().to_string())
@@ -61,7 +62,7 @@ impl ExchangeObserver {
             status: 0,
             bytes: 0,
             grpc_status: None,
-        });
+        }));
     }
 
     /// Records the exchange in trace `id`; with `echo`, the response names it.
@@ -75,10 +76,11 @@ impl ExchangeObserver {
         self.traced.get().filter(|_| self.echo_trace.get())
     }
 
-    /// Notes a head passing `filter` in the exchange's trace, if it is traced.
-    pub(in crate::filters) fn note_head(&self, filter: &str, context_id: u64, line: String) {
+    /// Notes a head passing `filter` in the exchange's trace, if it is traced (its start line
+    /// is copied only then).
+    pub(in crate::filters) fn note_head(&self, filter: &str, context_id: u64, line: &str) {
         if let Some(t) = self.traced.get() {
-            crate::trace::note(t, filter, context_id, "MessageStart", 0, line);
+            crate::trace::note(t, filter, context_id, "MessageStart", 0, line.to_string());
         }
     }
 
@@ -115,6 +117,9 @@ impl ExchangeObserver {
             return;
         }
         let grpc_status = self.grpc_status.get();
+        if grpc_status.is_none() && self.access.borrow().is_none() {
+            return; // nothing to record: the common case
+        }
         if let Some(g) = grpc_status {
             crate::metrics::grpc_response_on(self.port, g);
         }

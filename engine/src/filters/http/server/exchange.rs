@@ -168,7 +168,7 @@ impl ServerCore {
                     ctx.set_trace(Some(t));
                     x.observer.trace(t, asked);
                     x.observer
-                        .note_head(self.name, ctx.id(), line.unwrap_or_default());
+                        .note_head(self.name, ctx.id(), line.as_deref().unwrap_or_default());
                 }
                 let p = Pipeline::new(layout, ctx, out);
                 *x.sub.borrow_mut() = Some(p.clone());
@@ -177,8 +177,11 @@ impl ServerCore {
             Responder::Handler(_) => {
                 if let Some(t) = trace {
                     x.observer.trace(t, asked);
-                    x.observer
-                        .note_head(self.name, self.context.id(), line.unwrap_or_default());
+                    x.observer.note_head(
+                        self.name,
+                        self.context.id(),
+                        line.as_deref().unwrap_or_default(),
+                    );
                 }
                 x.reader.borrow_mut().start(head)
             }

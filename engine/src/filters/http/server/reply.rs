@@ -80,7 +80,7 @@ impl ServerCore {
                     oh.headers.push(("x-sluice-trace".into(), t.to_string()));
                 }
                 x.observer
-                    .note_head(self.name, self.context.id(), oh.start_line.clone());
+                    .note_head(self.name, self.context.id(), &oh.start_line);
                 let status = oh
                     .start_line
                     .split(' ')
