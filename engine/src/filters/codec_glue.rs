@@ -5,9 +5,10 @@
 
 use bytes::{Bytes, BytesMut};
 
+use super::FilterDescriptor;
 use crate::codec::DecodeError;
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
-use crate::pipeline::Output;
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::JsValue;
 
 /// Ends the stream after a decoder error: a frame over the limit is `BufferOverflow`,
@@ -50,7 +51,7 @@ impl<D: StreamDecoder> Decoding<D> {
     }
 }
 
-impl<D: StreamDecoder> crate::pipeline::Filter for Decoding<D> {
+impl<D: StreamDecoder> Filter for Decoding<D> {
     fn process(&mut self, evt: Event) {
         if self.ended {
             return;
@@ -139,7 +140,7 @@ impl<E: MessageEncoder> Encoding<E> {
     }
 }
 
-impl<E: MessageEncoder> crate::pipeline::Filter for Encoding<E> {
+impl<E: MessageEncoder> Filter for Encoding<E> {
     fn process(&mut self, evt: Event) {
         if self.ended {
             return;
@@ -171,5 +172,27 @@ impl<E: MessageEncoder> crate::pipeline::Filter for Encoding<E> {
                 self.output.emit(evt);
             }
         }
+    }
+}
+
+/// The prototype of an encoding filter whose encoder keeps no state of the stream (Dubbo,
+/// Thrift, RESP): each stream gets a copy.
+pub(super) struct EncodingProto<E> {
+    /// The filter's descriptor.
+    pub desc: &'static FilterDescriptor,
+    /// The encoder each stream copies.
+    pub encoder: E,
+}
+
+impl<E: MessageEncoder + Clone> FilterProto for EncodingProto<E> {
+    fn descriptor(&self) -> &'static dyn FilterType {
+        self.desc
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        Box::new(Encoding::new(
+            self.desc.name,
+            self.encoder.clone(),
+            init.output,
+        ))
     }
 }

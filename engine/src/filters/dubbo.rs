@@ -5,11 +5,10 @@
 
 use rquickjs::{Ctx, Object, Value};
 
-use super::codec_glue::{Encoding, Message, MessageEncoder};
-use super::framed::{framed, max_message_size, Cut, Deframe};
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::codec_glue::{EncodingProto, Message, MessageEncoder};
+use super::framed::{max_message_size, Cut, Deframe, FramedProto};
+use super::{FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType};
 use crate::script::{self, JsValue, Lazy};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
@@ -19,7 +18,9 @@ static DECODE: FilterDescriptor = FilterDescriptor {
     help: "Decodes Dubbo frames into messages (head fields, body bytes)",
     params: &[("options", "{maxMessageSize (16m)}")],
     build: |b| {
-        Ok(Box::new(DecodeProto {
+        Ok(Box::new(FramedProto {
+            desc: &DECODE,
+            parser: Parser,
             max: max_message_size(b, 0)?,
         }))
     },
@@ -31,7 +32,12 @@ static ENCODE: FilterDescriptor = FilterDescriptor {
     signature: "()",
     help: "Encodes messages into Dubbo frames",
     params: &[],
-    build: |_b: &mut Builder<'_, '_>| Ok(Box::new(EncodeProto)),
+    build: |_| {
+        Ok(Box::new(EncodingProto {
+            desc: &ENCODE,
+            encoder: Encoder,
+        }))
+    },
 };
 
 /// `decodeDubbo` and `encodeDubbo`.
@@ -144,19 +150,7 @@ fn head_of(v: &JsValue) -> Head {
     })
 }
 
-struct DecodeProto {
-    max: usize,
-}
-
-impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DECODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(framed("decodeDubbo", Parser, self.max, init.output))
-    }
-}
-
+#[derive(Clone)]
 struct Parser;
 
 impl Deframe for Parser {
@@ -184,19 +178,9 @@ impl Deframe for Parser {
     }
 }
 
-struct EncodeProto;
-
-impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &ENCODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Encoding::new("encodeDubbo", Encoder, init.output))
-    }
-}
-
 /// Writes each message as one frame, between its own start and end. A message the stream cut
 /// short is still written (as Pipy does), followed by the stream's end.
+#[derive(Clone)]
 struct Encoder;
 
 impl MessageEncoder for Encoder {

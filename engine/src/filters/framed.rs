@@ -5,9 +5,10 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::codec_glue::{Decoding, StreamDecoder};
+use super::FilterDescriptor;
 use crate::codec::DecodeError;
 use crate::event::Event;
-use crate::pipeline::Output;
+use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
 
 /// The largest message a decoder buffers unless told otherwise (`maxMessageSize`).
 pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
@@ -84,6 +85,27 @@ impl<D: Deframe> StreamDecoder for Framed<D> {
             }
         }
         Ok(())
+    }
+}
+
+/// The prototype of a framed decoding filter whose parser keeps no state of the stream (Dubbo,
+/// Thrift): each stream gets a copy.
+pub struct FramedProto<D> {
+    /// The filter's descriptor.
+    pub desc: &'static FilterDescriptor,
+    /// The parser each stream copies.
+    pub parser: D,
+    /// `maxMessageSize`.
+    pub max: usize,
+}
+
+impl<D: Deframe + Clone> FilterProto for FramedProto<D> {
+    fn descriptor(&self) -> &'static dyn FilterType {
+        self.desc
+    }
+    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+        let parser = self.parser.clone();
+        Box::new(framed(self.desc.name, parser, self.max, init.output))
     }
 }
 

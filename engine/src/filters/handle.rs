@@ -84,13 +84,4 @@ handler!(
 );
 
 /// The `handle*` filters.
-pub static FILTERS: &[&FilterDescriptor] = &[
-    &ANY,
-    &STREAM_START,
-    &DATA,
-    &MESSAGE_START,
-    &MESSAGE_END,
-    &STREAM_END,
-    &MESSAGE,
-    &MESSAGE_BODY,
-];
+pub static FILTERS: &[&FilterDescriptor] = super::on_event::family!();

@@ -14,6 +14,24 @@ use crate::event::{Event, MessageTail};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
 use crate::script::{self, JsValue, ScriptError};
 
+/// The descriptors of a family (`handle*` or `replace*`), in the order of [`On`]: each family's
+/// file names them `ANY`, `STREAM_START`, ... `MESSAGE_BODY`.
+macro_rules! family {
+    () => {
+        &[
+            &ANY,
+            &STREAM_START,
+            &DATA,
+            &MESSAGE_START,
+            &MESSAGE_END,
+            &STREAM_END,
+            &MESSAGE,
+            &MESSAGE_BODY,
+        ]
+    };
+}
+pub(super) use family;
+
 /// What the filter does with what it picks out.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {

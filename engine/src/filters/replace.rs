@@ -79,13 +79,4 @@ replacer!(
 );
 
 /// The `replace*` filters.
-pub static FILTERS: &[&FilterDescriptor] = &[
-    &ANY,
-    &STREAM_START,
-    &DATA,
-    &MESSAGE_START,
-    &MESSAGE_END,
-    &STREAM_END,
-    &MESSAGE,
-    &MESSAGE_BODY,
-];
+pub static FILTERS: &[&FilterDescriptor] = super::on_event::family!();

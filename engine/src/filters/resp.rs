@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 
-use super::codec_glue::{Decoding, Encoding, Message, MessageEncoder, StreamDecoder};
+use super::codec_glue::{Decoding, EncodingProto, Message, MessageEncoder, StreamDecoder};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::{js, resp, DecodeError, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail};
@@ -28,7 +28,12 @@ static ENCODE: FilterDescriptor = FilterDescriptor {
     signature: "()",
     help: "Encodes message payloads into Redis (RESP) values",
     params: &[],
-    build: |_| Ok(Box::new(EncodeProto)),
+    build: |_| {
+        Ok(Box::new(EncodingProto {
+            desc: &ENCODE,
+            encoder: Encoder,
+        }))
+    },
 };
 
 /// The two RESP filters.
@@ -72,19 +77,9 @@ impl StreamDecoder for Decoder {
     }
 }
 
-struct EncodeProto;
-
-impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &ENCODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Encoding::new("encodeRESP", Encoder, init.output))
-    }
-}
-
 /// Writes each message's payload as one value; a message without one is `undefined` (a null
 /// bulk string).
+#[derive(Clone)]
 struct Encoder;
 
 impl MessageEncoder for Encoder {

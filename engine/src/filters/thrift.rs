@@ -7,12 +7,11 @@ use std::rc::Rc;
 
 use rquickjs::{Array, Ctx, Object, Value};
 
-use super::codec_glue::{Encoding, Message as Collected, MessageEncoder};
-use super::framed::{framed, max_message_size, Cut, Deframe};
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::codec_glue::{EncodingProto, Message as Collected, MessageEncoder};
+use super::framed::{max_message_size, Cut, Deframe, FramedProto};
+use super::{FilterDescriptor, FilterKind};
 use crate::codec::thrift::{self, Field, Message, Protocol, Type, MESSAGE_TYPES};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType};
 use crate::script::{self, JsValue, Lazy};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
@@ -22,7 +21,9 @@ static DECODE: FilterDescriptor = FilterDescriptor {
     help: "Decodes Thrift messages (binary or compact protocol) into message payloads",
     params: &[("options", "{maxMessageSize (16m)}")],
     build: |b| {
-        Ok(Box::new(DecodeProto {
+        Ok(Box::new(FramedProto {
+            desc: &DECODE,
+            parser: Parser,
             max: max_message_size(b, 0)?,
         }))
     },
@@ -34,25 +35,18 @@ static ENCODE: FilterDescriptor = FilterDescriptor {
     signature: "()",
     help: "Encodes Thrift message payloads into Data",
     params: &[],
-    build: |_b: &mut Builder<'_, '_>| Ok(Box::new(EncodeProto)),
+    build: |_| {
+        Ok(Box::new(EncodingProto {
+            desc: &ENCODE,
+            encoder: Encoder,
+        }))
+    },
 };
 
 /// `decodeThrift` and `encodeThrift`.
 pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
 
-struct DecodeProto {
-    max: usize,
-}
-
-impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DECODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(framed("decodeThrift", Parser, self.max, init.output))
-    }
-}
-
+#[derive(Clone)]
 struct Parser;
 
 impl Deframe for Parser {
@@ -87,19 +81,9 @@ impl Lazy for Payload {
     }
 }
 
-struct EncodeProto;
-
-impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &ENCODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Encoding::new("encodeThrift", Encoder, init.output))
-    }
-}
-
 /// Writes the payload of each message's end (a message object or an array of them) between
 /// the message's own start and end; its body is dropped.
+#[derive(Clone)]
 struct Encoder;
 
 impl MessageEncoder for Encoder {
