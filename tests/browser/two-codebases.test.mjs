@@ -56,6 +56,16 @@ async function newCodebase(name, port, text) {
   await writeAndSave('/main.js', greeter(port, text));
 }
 
+/**
+ * Picks a codebase in the header and waits until the IDE has switched to it: the select shows
+ * the choice at once, but the editor holds the new codebase's file only once it is loaded.
+ */
+async function switchTo(name) {
+  await page.selectOption('[data-testid=codebase-select]', name);
+  await page.waitForFunction((n) => window.sluiceIDE.editor.getModel()?.uri.path.startsWith(`/${n}/`), name);
+  await page.waitForSelector('[data-testid=editor-tab][data-path="/main.js"].active');
+}
+
 async function run(name) {
   await page.click('[data-testid=run]');
   await page.waitForSelector('[data-testid=program-status][data-state=running]');
@@ -162,11 +172,9 @@ test('each codebase stops with its own Stop', async () => {
 
 test('taking over a port another codebase holds: Run asks, then stops it', async () => {
   // first runs again; second (stopped) now wants first's port.
-  await page.selectOption('[data-testid=codebase-select]', 'first');
-  await waitFor('first to open', async () => (await page.inputValue('[data-testid=codebase-select]')) === 'first');
+  await switchTo('first');
   await run('first');
-  await page.selectOption('[data-testid=codebase-select]', 'second');
-  await waitFor('second to open', async () => (await page.inputValue('[data-testid=codebase-select]')) === 'second');
+  await switchTo('second');
   await writeAndSave('/main.js', greeter(ports.first, 'second on first port'));
   await page.click('[data-testid=run]');
   await page.waitForSelector('[data-testid=confirm-message]');
