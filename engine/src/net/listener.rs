@@ -11,7 +11,7 @@ use super::{pump_reader, SocketWriter, Tap};
 use crate::event::{ErrorCode, Event};
 use crate::metrics::ConnectionMetrics;
 use crate::pipeline::Inbound;
-use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{Context, Output, Pipeline, PipelineLayout, Relay};
 
 /// Listen options (docs/reference/api.md, ListenOptions).
 #[derive(Clone, Debug)]
@@ -141,6 +141,9 @@ pub async fn serve_listener(
 ) {
     let active = Rc::new(std::cell::Cell::new(0usize));
     let slot_freed = Rc::new(tokio::sync::Notify::new());
+    // Whether the layout is a lone `connect` the kernel can relay: known once, for every
+    // connection (the filters are set before the listener starts).
+    let relay = layout.relay().map(Rc::new);
     loop {
         if let Some(max) = opts.max_connections {
             while active.get() >= max {
@@ -158,15 +161,16 @@ pub async fn serve_listener(
         let _ = stream.set_nodelay(true);
         active.set(active.get() + 1);
         tracker.enter();
-        let (active, freed, layout, opts, tracker) = (
+        let (active, freed, layout, relay, opts, tracker) = (
             active.clone(),
             slot_freed.clone(),
             layout.clone(),
+            relay.clone(),
             opts.clone(),
             tracker.clone(),
         );
         tokio::task::spawn_local(async move {
-            serve_connection(stream, peer, layout, &opts).await;
+            serve_connection(stream, peer, layout, relay, &opts).await;
             active.set(active.get() - 1);
             tracker.leave();
             freed.notify_one();
@@ -178,6 +182,7 @@ async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     layout: Rc<PipelineLayout>,
+    relay: Option<Rc<Relay>>,
     opts: &ListenOptions,
 ) {
     let local = stream.local_addr().unwrap_or(peer);
@@ -192,9 +197,9 @@ async fn serve_connection(
     // Nothing reads the bytes (a lone `connect` to a fixed target, not traced): the kernel
     // moves them.
     #[cfg(target_os = "linux")]
-    if let (Some(relay), None) = (layout.relay(), trace) {
+    if let (Some(relay), None) = (&relay, trace) {
         let counters = ConnectionMetrics::open(&listen_label(&layout));
-        super::relay::relay(stream, &relay, timeout.0, opts.write_timeout, &counters).await;
+        super::relay::relay(stream, relay, timeout.0, opts.write_timeout, &counters).await;
         tracing::debug!(target: "inbound", "connection {} closed", inbound.id);
         inbound.close();
         return;
