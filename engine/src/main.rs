@@ -318,6 +318,28 @@ fn run(cli: Cli) -> i32 {
             }
         };
     }
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    // The signal handlers go in before any listener opens: a SIGHUP (reload) that came between
+    // the first listen and the handlers would otherwise end the process.
+    let signals = {
+        let _in_runtime = rt.enter();
+        match Signals::watch() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("cannot watch signals: {e}");
+                return 1;
+            }
+        }
+    };
     let host = Arc::new(ProgramHost::new(template));
     if let (Some(target), None) = (&cli.target, &follow) {
         let name = target.display().to_string();
@@ -337,16 +359,6 @@ fn run(cli: Cli) -> i32 {
         (Some(p), _) => Some(p.clone()),
         (None, None) => Some("6060".to_string()),
         (None, Some(_)) => None,
-    };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!("cannot start the runtime: {e}");
-            return 1;
-        }
     };
     let drain = Duration::from_secs_f64(cli.drain_timeout.max(0.0));
     // A program run from the command line ends when it has nothing left to do, as Pipy's;
@@ -409,7 +421,7 @@ fn run(cli: Cli) -> i32 {
                 }
             }
         }
-        wait_for_signals(&host, drain, exit_when_idle).await
+        wait_for_signals(signals, &host, drain, exit_when_idle).await
     })
 }
 
@@ -447,16 +459,36 @@ fn service_paths(target: &Path, services: &[PathBuf]) -> Result<Vec<String>, Str
 
 /// Runs until SIGINT/SIGTERM (graceful shutdown; a second one exits at once) or a script's
 /// `pipy.exit()`. SIGHUP (or a script's `pipy.restart()`) reloads the program.
-async fn wait_for_signals(host: &Arc<ProgramHost>, drain: Duration, exit_when_idle: bool) -> i32 {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        tracing::error!("cannot watch signals");
-        return 1;
-    };
+/// The process signals the engine acts on, watched from start-up.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers; must be called inside the runtime.
+    fn watch() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+}
+
+async fn wait_for_signals(
+    signals: Signals,
+    host: &Arc<ProgramHost>,
+    drain: Duration,
+    exit_when_idle: bool,
+) -> i32 {
+    let Signals {
+        mut int,
+        mut term,
+        mut hup,
+    } = signals;
     let code = loop {
         tokio::select! {
             _ = int.recv() => break 0,
