@@ -210,8 +210,9 @@ fn balancers_skip_unhealthy_targets_follow_weights_and_keep_keys_and_borrowers()
     );
 }
 
-/// Values kept by the native classes are seen by the collector: a router, cache or balancer whose
-/// value refers back to it is freed with it, so making 100,000 such cycles does not grow memory
+/// Values kept by the native classes are seen by the collector: a router, cache, balancer or
+/// unified balancer (through its key function or a resource) whose value refers back to it is
+/// freed with it, so making 100,000 such cycles does not grow memory
 /// (it would by some 100 MB if the classes held their values from outside the collector's view).
 #[test]
 fn native_classes_free_values_that_refer_back_to_them() {
@@ -224,6 +225,8 @@ fn native_classes_free_values_that_refer_back_to_them() {
         var r = new algo.URLRouter(); r.add('/x', { r, big });
         var c = new algo.Cache(); c.set(c, { c, big });
         var lb = new algo.RoundRobinLoadBalancer(['a']); lb.next({ lb, big });
+        var lb2 = new algo.LoadBalancer([{ big }], { key: t => t.big, capacity: 1 });
+        lb2.allocate().owner = lb2;
       }
     };
     round(); round();

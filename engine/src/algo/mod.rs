@@ -6,12 +6,13 @@
 //! [`Trace`], so they are freed with the instance (or with the runtime on a reload) like any
 //! object property, and cycles through them are collected. No `Persistent` handle is kept.
 //!
-//! The remaining members of `algo` (LoadBalancer, ResourcePool, Percentile, SharedMap) are
-//! JavaScript in the prelude.
+//! The remaining members of `algo` (ResourcePool, Percentile, SharedMap) are JavaScript in the
+//! prelude: none of them is on a request's path.
 
 mod balancer;
 mod cache;
 mod key;
+mod load_balancer;
 mod quota;
 mod url_router;
 
@@ -27,6 +28,7 @@ pub fn install(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     Class::<url_router::UrlRouter>::define(&algo)?;
     Class::<cache::Cache>::define(&algo)?;
     Class::<quota::Quota>::define(&algo)?;
+    Class::<load_balancer::LoadBalancer>::define(&algo)?;
     balancer::install(ctx, &algo)?;
     Ok(())
 }

@@ -25,10 +25,6 @@ const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:dns>", include_str!("js/dns.js")),
     ("<sluice:sqlite>", include_str!("js/sqlite.js")),
     (
-        "<sluice:load_balancer>",
-        include_str!("../algo/load_balancer.js"),
-    ),
-    (
         "<sluice:resource_pool>",
         include_str!("../algo/resource_pool.js"),
     ),
