@@ -22,6 +22,7 @@ pub mod pipe_io;
 pub mod status;
 pub mod syntax;
 pub mod tail;
+pub mod v2;
 
 /// Which side of an exchange a codec handles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
