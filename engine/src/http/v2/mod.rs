@@ -8,7 +8,11 @@
 //! request through hyper spawns tasks of its own. A codec that works on the engine's own
 //! buffers and events is the way to the per-request cost HTTP/1 has.
 //!
-//! Files: [`frame`] (frame heads and payloads, parsed and written) and [`hpack`].
+//! Files: [`frame`] (frame heads and payloads, parsed and written), [`hpack`], [`request`]
+//! (a request's fields checked and sorted into a head) and [`server`] (the server side of a
+//! connection: streams, settings, flow control).
 
 pub mod frame;
 pub mod hpack;
+pub mod request;
+pub mod server;

@@ -1,0 +1,629 @@
+//! The server side of an HTTP/2 connection, sans I/O (RFC 9113 §5, §6.9): bytes in through
+//! [`ServerConnection::receive`], what happened out through [`ServerConnection::next_event`],
+//! answers in through the `send_*` methods, and bytes to write from
+//! [`ServerConnection::output`].
+//!
+//! It keeps the stream states, both sides' settings, the HPACK tables, and flow control in
+//! both directions: response data waits in its stream while the peer's windows are closed and
+//! goes out as WINDOW_UPDATEs open them; request data is credited back as it is received (the
+//! engine's own back-pressure works on events, above this layer).
+
+use std::collections::{HashMap, VecDeque};
+
+use bytes::{Bytes, BytesMut};
+
+use super::frame::{self, setting, ErrorCode, Frame, FrameError};
+use super::hpack::{self, Field};
+use super::request::{request_head, RequestHead};
+
+/// What this side announces in its SETTINGS.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS.
+    pub max_concurrent_streams: u32,
+    /// SETTINGS_INITIAL_WINDOW_SIZE, and the connection window this side keeps open.
+    pub initial_window: u32,
+    /// SETTINGS_MAX_FRAME_SIZE.
+    pub max_frame_size: u32,
+    /// SETTINGS_MAX_HEADER_LIST_SIZE: a larger request head is answered 431 (see
+    /// [`Event::HeadTooLarge`]).
+    pub max_header_list_size: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_concurrent_streams: 256,
+            initial_window: 1 << 20,
+            max_frame_size: frame::DEFAULT_MAX_FRAME_SIZE,
+            max_header_list_size: 64 << 10,
+        }
+    }
+}
+
+/// What a connection reports.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A request head; `end_stream` when no body follows.
+    Request {
+        /// The stream.
+        stream: u32,
+        /// The head.
+        head: RequestHead,
+        /// No body follows.
+        end_stream: bool,
+    },
+    /// A piece of a request body.
+    Data {
+        /// The stream.
+        stream: u32,
+        /// The bytes.
+        data: Bytes,
+        /// The body ends here.
+        end_stream: bool,
+    },
+    /// A request's trailers (the body ends with them).
+    Trailers {
+        /// The stream.
+        stream: u32,
+        /// The fields.
+        fields: Vec<(Bytes, Bytes)>,
+    },
+    /// A request head larger than [`Limits::max_header_list_size`]: answer 431.
+    HeadTooLarge {
+        /// The stream.
+        stream: u32,
+    },
+    /// The stream ended abnormally: the peer reset it, or it broke the protocol (this side
+    /// has sent RST_STREAM then).
+    Reset {
+        /// The stream.
+        stream: u32,
+        /// Why.
+        code: ErrorCode,
+    },
+    /// The client is going away (it will open no new stream).
+    GoAway {
+        /// The last server-initiated stream it processed (none, for a server without push).
+        last_stream: u32,
+        /// Why.
+        code: ErrorCode,
+    },
+}
+
+/// The connection failed: GOAWAY has been written to the output; write it, then close.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConnectionError {
+    /// The code sent in the GOAWAY.
+    pub code: ErrorCode,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// A stream's state, as this side sees it (§5.1; idle and reserved states do not occur).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Both sides may send.
+    Open,
+    /// The client has ended its side.
+    HalfClosedRemote,
+    /// This side has ended its side; the client may still send.
+    HalfClosedLocal,
+}
+
+struct Stream {
+    phase: Phase,
+    /// How much response data the peer lets this side send on the stream.
+    send_window: i64,
+    /// How much request data this side still accepts before it credits more.
+    recv_window: i64,
+    /// Response data waiting for window: the bytes, and whether the stream ends after them.
+    pending: VecDeque<Bytes>,
+    /// End the stream once `pending` is out: with trailers (a header block) or with an empty
+    /// END_STREAM DATA frame.
+    pending_end: Option<Option<Vec<u8>>>,
+}
+
+/// A header block being received in HEADERS + CONTINUATION frames.
+struct Continuing {
+    stream: u32,
+    end_stream: bool,
+    block: BytesMut,
+}
+
+/// How the connection begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// The client preface has not all come yet.
+    Preface,
+    /// Preface done; its SETTINGS frame must be next.
+    Settings,
+    /// Running.
+    Open,
+}
+
+/// The server side of one HTTP/2 connection.
+pub struct ServerConnection {
+    limits: Limits,
+    start: Start,
+    decoder: hpack::Decoder,
+    encoder: hpack::Encoder,
+    streams: HashMap<u32, Stream>,
+    /// The highest stream the client has opened.
+    last_stream: u32,
+    /// The peer's settings this side follows.
+    peer_initial_window: u32,
+    peer_max_frame_size: u32,
+    /// The connection's windows.
+    send_window: i64,
+    recv_window: i64,
+    continuing: Option<Continuing>,
+    /// Streams whose response data waits for window, in the order they began to wait.
+    waiting: VecDeque<u32>,
+    events: VecDeque<Event>,
+    out: BytesMut,
+    /// A GOAWAY has been sent: no new stream is taken.
+    going_away: bool,
+}
+
+/// The largest header block taken (in HEADERS + CONTINUATION) before the connection is
+/// ended: beyond what a 431 answer needs to know, a flood.
+const MAX_BLOCK: usize = 256 << 10;
+
+impl ServerConnection {
+    /// A connection whose SETTINGS (this side's preface) are already in the output.
+    pub fn new(limits: Limits) -> ServerConnection {
+        let mut out = BytesMut::with_capacity(4096);
+        frame::write_settings(
+            &mut out,
+            &[
+                (
+                    setting::MAX_CONCURRENT_STREAMS,
+                    limits.max_concurrent_streams,
+                ),
+                (setting::INITIAL_WINDOW_SIZE, limits.initial_window),
+                (setting::MAX_FRAME_SIZE, limits.max_frame_size),
+                (setting::MAX_HEADER_LIST_SIZE, limits.max_header_list_size),
+                (setting::ENABLE_CONNECT_PROTOCOL, 1),
+            ],
+        );
+        let extra = i64::from(limits.initial_window) - i64::from(frame::DEFAULT_WINDOW);
+        if extra > 0 {
+            frame::write_window_update(&mut out, 0, extra as u32);
+        }
+        ServerConnection {
+            limits,
+            start: Start::Preface,
+            decoder: hpack::Decoder::new(4096),
+            encoder: hpack::Encoder::new(4096),
+            streams: HashMap::new(),
+            last_stream: 0,
+            peer_initial_window: frame::DEFAULT_WINDOW,
+            peer_max_frame_size: frame::DEFAULT_MAX_FRAME_SIZE,
+            send_window: i64::from(frame::DEFAULT_WINDOW),
+            recv_window: i64::from(limits.initial_window.max(frame::DEFAULT_WINDOW)),
+            continuing: None,
+            waiting: VecDeque::new(),
+            events: VecDeque::new(),
+            out,
+            going_away: false,
+        }
+    }
+
+    /// The bytes to write to the peer (taken: the next call has only what came since).
+    pub fn output(&mut self) -> BytesMut {
+        self.out.split()
+    }
+
+    /// True when there are bytes to write.
+    pub fn has_output(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// The next event, if any.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Streams open (not closed on both sides).
+    pub fn open_streams(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// Takes the whole frames at the front of `input`. On a connection error the GOAWAY is in
+    /// the output and the connection must close once it is written.
+    pub fn receive(&mut self, input: &mut BytesMut) -> Result<(), ConnectionError> {
+        if self.start == Start::Preface {
+            let n = input.len().min(frame::PREFACE.len());
+            if input[..n] != frame::PREFACE[..n] {
+                return Err(self.fail(ErrorCode::PROTOCOL, "not an HTTP/2 client preface".into()));
+            }
+            if n < frame::PREFACE.len() {
+                return Ok(());
+            }
+            let _ = input.split_to(n);
+            self.start = Start::Settings;
+        }
+        loop {
+            match frame::next(input, self.limits.max_frame_size) {
+                Ok(Some(f)) => self.frame(f)?,
+                Ok(None) => return Ok(()),
+                Err(FrameError::Connection(code, why)) => return Err(self.fail(code, why.into())),
+                Err(FrameError::Stream(stream, code, why)) => self.reset_stream(stream, code, why),
+            }
+        }
+    }
+
+    fn fail(&mut self, code: ErrorCode, reason: String) -> ConnectionError {
+        tracing::debug!(target: "http", "HTTP/2 connection error {}: {reason}", code.name());
+        frame::write_goaway(&mut self.out, self.last_stream, code, reason.as_bytes());
+        self.going_away = true;
+        ConnectionError { code, reason }
+    }
+
+    /// Ends one stream for breaking the protocol: RST_STREAM out, a Reset event up.
+    fn reset_stream(&mut self, stream: u32, code: ErrorCode, why: &str) {
+        tracing::debug!(target: "http", "HTTP/2 stream {stream} error {}: {why}", code.name());
+        frame::write_rst_stream(&mut self.out, stream, code);
+        if self.streams.remove(&stream).is_some() {
+            self.events.push_back(Event::Reset { stream, code });
+        }
+    }
+
+    fn frame(&mut self, f: Frame) -> Result<(), ConnectionError> {
+        if self.start == Start::Settings && !matches!(f, Frame::Settings { ack: false, .. }) {
+            return Err(self.fail(
+                ErrorCode::PROTOCOL,
+                "the client preface's first frame is not SETTINGS".into(),
+            ));
+        }
+        if let Some(c) = &self.continuing {
+            let ok = matches!(&f, Frame::Continuation { stream, .. } if *stream == c.stream);
+            if !ok {
+                return Err(self.fail(
+                    ErrorCode::PROTOCOL,
+                    "a header block interrupted before its end".into(),
+                ));
+            }
+        }
+        match f {
+            Frame::Settings { ack, params } => self.settings(ack, &params),
+            Frame::Headers {
+                stream,
+                end_stream,
+                end_headers,
+                block,
+                ..
+            } => self.headers(stream, end_stream, end_headers, &block),
+            Frame::Continuation {
+                end_headers, block, ..
+            } => {
+                let Some(c) = self.continuing.as_mut() else {
+                    return Err(self.fail(
+                        ErrorCode::PROTOCOL,
+                        "CONTINUATION without a header block".into(),
+                    ));
+                };
+                c.block.extend_from_slice(&block);
+                if c.block.len() > MAX_BLOCK {
+                    return Err(self.fail(
+                        ErrorCode::ENHANCE_YOUR_CALM,
+                        "header block too large".into(),
+                    ));
+                }
+                if end_headers {
+                    let c = self.continuing.take().expect("checked above");
+                    self.header_block(c.stream, c.end_stream, c.block.freeze())?;
+                }
+                Ok(())
+            }
+            Frame::Data {
+                stream,
+                end_stream,
+                data,
+                flow_len,
+            } => self.data(stream, end_stream, data, flow_len),
+            Frame::WindowUpdate { stream, increment } => self.window_update(stream, increment),
+            Frame::Ping { ack, data } => {
+                if !ack {
+                    frame::write_ping(&mut self.out, data, true);
+                }
+                Ok(())
+            }
+            Frame::RstStream { stream, code } => {
+                if stream > self.last_stream {
+                    return Err(
+                        self.fail(ErrorCode::PROTOCOL, "RST_STREAM on an idle stream".into())
+                    );
+                }
+                if self.streams.remove(&stream).is_some() {
+                    self.events.push_back(Event::Reset { stream, code });
+                }
+                Ok(())
+            }
+            Frame::GoAway {
+                last_stream, code, ..
+            } => {
+                self.events.push_back(Event::GoAway { last_stream, code });
+                Ok(())
+            }
+            Frame::PushPromise { .. } => {
+                Err(self.fail(ErrorCode::PROTOCOL, "PUSH_PROMISE from a client".into()))
+            }
+            Frame::Priority { .. } | Frame::Unknown { .. } => Ok(()),
+        }
+    }
+
+    fn settings(&mut self, ack: bool, params: &[(u16, u32)]) -> Result<(), ConnectionError> {
+        if ack {
+            return Ok(());
+        }
+        self.start = Start::Open;
+        for &(id, value) in params {
+            match id {
+                setting::HEADER_TABLE_SIZE => self.encoder.set_max_size(value.min(4096) as usize),
+                setting::INITIAL_WINDOW_SIZE => {
+                    let delta = i64::from(value) - i64::from(self.peer_initial_window);
+                    self.peer_initial_window = value;
+                    let mut too_large = false;
+                    for s in self.streams.values_mut() {
+                        s.send_window += delta;
+                        too_large |= s.send_window > i64::from(frame::MAX_WINDOW);
+                    }
+                    if too_large {
+                        return Err(self.fail(
+                            ErrorCode::FLOW_CONTROL,
+                            "a stream window above 2^31-1".into(),
+                        ));
+                    }
+                }
+                setting::MAX_FRAME_SIZE => self.peer_max_frame_size = value,
+                _ => {}
+            }
+        }
+        frame::write_settings_ack(&mut self.out);
+        self.flush_waiting();
+        Ok(())
+    }
+
+    fn headers(
+        &mut self,
+        stream: u32,
+        end_stream: bool,
+        end_headers: bool,
+        block: &Bytes,
+    ) -> Result<(), ConnectionError> {
+        if !end_headers {
+            let mut b = BytesMut::with_capacity(block.len() * 2);
+            b.extend_from_slice(block);
+            self.continuing = Some(Continuing {
+                stream,
+                end_stream,
+                block: b,
+            });
+            return Ok(());
+        }
+        self.header_block(stream, end_stream, block.clone())
+    }
+
+    /// A complete header block: a new request, or a request's trailers.
+    fn header_block(
+        &mut self,
+        stream: u32,
+        end_stream: bool,
+        block: Bytes,
+    ) -> Result<(), ConnectionError> {
+        let mut fields = Vec::new();
+        let mut size = 0usize;
+        let limit = self.limits.max_header_list_size as usize;
+        let decoded = self.decoder.decode(&block, |f: Field| {
+            size += f.name.len() + f.value.len() + 32;
+            if size <= limit {
+                fields.push(f);
+            }
+        });
+        if let Err(e) = decoded {
+            return Err(self.fail(ErrorCode::COMPRESSION, e.to_string()));
+        }
+        if let Some(phase) = self.streams.get(&stream).map(|s| s.phase) {
+            // Trailers: they must end the stream.
+            if phase == Phase::HalfClosedRemote {
+                self.reset_stream(
+                    stream,
+                    ErrorCode::STREAM_CLOSED,
+                    "HEADERS after the end of the stream",
+                );
+                return Ok(());
+            }
+            if !end_stream {
+                self.reset_stream(stream, ErrorCode::PROTOCOL, "trailers without END_STREAM");
+                return Ok(());
+            }
+            if fields.iter().any(|f| f.name.starts_with(b":")) {
+                self.reset_stream(
+                    stream,
+                    ErrorCode::PROTOCOL,
+                    "pseudo-header field in trailers",
+                );
+                return Ok(());
+            }
+            self.remote_end(stream);
+            let fields = fields.into_iter().map(|f| (f.name, f.value)).collect();
+            self.events.push_back(Event::Trailers { stream, fields });
+            return Ok(());
+        }
+        if stream.is_multiple_of(2) {
+            return Err(self.fail(
+                ErrorCode::PROTOCOL,
+                "a client stream with an even id".into(),
+            ));
+        }
+        if stream <= self.last_stream {
+            return Err(self.fail(
+                ErrorCode::STREAM_CLOSED,
+                "HEADERS on a closed stream".into(),
+            ));
+        }
+        self.last_stream = stream;
+        if self.going_away {
+            frame::write_rst_stream(&mut self.out, stream, ErrorCode::REFUSED_STREAM);
+            return Ok(());
+        }
+        if self.streams.len() >= self.limits.max_concurrent_streams as usize {
+            frame::write_rst_stream(&mut self.out, stream, ErrorCode::REFUSED_STREAM);
+            return Ok(());
+        }
+        self.streams.insert(
+            stream,
+            Stream {
+                phase: if end_stream {
+                    Phase::HalfClosedRemote
+                } else {
+                    Phase::Open
+                },
+                send_window: i64::from(self.peer_initial_window),
+                recv_window: i64::from(self.limits.initial_window),
+                pending: VecDeque::new(),
+                pending_end: None,
+            },
+        );
+        if size > limit {
+            self.events.push_back(Event::HeadTooLarge { stream });
+            return Ok(());
+        }
+        match request_head(fields) {
+            Ok(head) => self.events.push_back(Event::Request {
+                stream,
+                head,
+                end_stream,
+            }),
+            Err(why) => {
+                frame::write_rst_stream(&mut self.out, stream, ErrorCode::PROTOCOL);
+                self.streams.remove(&stream);
+                tracing::debug!(target: "http", "HTTP/2 stream {stream}: malformed request: {why}");
+            }
+        }
+        Ok(())
+    }
+
+    fn data(
+        &mut self,
+        stream: u32,
+        end_stream: bool,
+        data: Bytes,
+        flow_len: u32,
+    ) -> Result<(), ConnectionError> {
+        let flow = i64::from(flow_len);
+        if flow > self.recv_window {
+            return Err(self.fail(
+                ErrorCode::FLOW_CONTROL,
+                "DATA beyond the connection window".into(),
+            ));
+        }
+        self.recv_window -= flow;
+        let full = i64::from(self.limits.initial_window.max(frame::DEFAULT_WINDOW));
+        if self.recv_window < full / 2 {
+            frame::write_window_update(&mut self.out, 0, (full - self.recv_window) as u32);
+            self.recv_window = full;
+        }
+        let Some(s) = self.streams.get_mut(&stream) else {
+            if stream > self.last_stream {
+                return Err(self.fail(ErrorCode::PROTOCOL, "DATA on an idle stream".into()));
+            }
+            frame::write_rst_stream(&mut self.out, stream, ErrorCode::STREAM_CLOSED);
+            return Ok(());
+        };
+        if s.phase == Phase::HalfClosedRemote {
+            self.reset_stream(
+                stream,
+                ErrorCode::STREAM_CLOSED,
+                "DATA after the end of the stream",
+            );
+            return Ok(());
+        }
+        if flow > s.recv_window {
+            self.reset_stream(
+                stream,
+                ErrorCode::FLOW_CONTROL,
+                "DATA beyond the stream window",
+            );
+            return Ok(());
+        }
+        s.recv_window -= flow;
+        let window = i64::from(self.limits.initial_window);
+        if !end_stream && s.recv_window < window / 2 {
+            frame::write_window_update(&mut self.out, stream, (window - s.recv_window) as u32);
+            s.recv_window = window;
+        }
+        if end_stream {
+            self.remote_end(stream);
+        }
+        self.events.push_back(Event::Data {
+            stream,
+            data,
+            end_stream,
+        });
+        Ok(())
+    }
+
+    /// The client ended its side of `stream`.
+    fn remote_end(&mut self, stream: u32) {
+        if let Some(s) = self.streams.get_mut(&stream) {
+            match s.phase {
+                Phase::HalfClosedLocal => {
+                    self.streams.remove(&stream);
+                }
+                _ => s.phase = Phase::HalfClosedRemote,
+            }
+        }
+    }
+
+    /// This side ended `stream`.
+    fn local_end(&mut self, stream: u32) {
+        if let Some(s) = self.streams.get_mut(&stream) {
+            match s.phase {
+                Phase::HalfClosedRemote => {
+                    self.streams.remove(&stream);
+                }
+                _ => s.phase = Phase::HalfClosedLocal,
+            }
+        }
+    }
+
+    fn window_update(&mut self, stream: u32, increment: u32) -> Result<(), ConnectionError> {
+        let inc = i64::from(increment);
+        if stream == 0 {
+            self.send_window += inc;
+            if self.send_window > i64::from(frame::MAX_WINDOW) {
+                return Err(self.fail(
+                    ErrorCode::FLOW_CONTROL,
+                    "the connection window above 2^31-1".into(),
+                ));
+            }
+        } else if let Some(s) = self.streams.get_mut(&stream) {
+            s.send_window += inc;
+            if s.send_window > i64::from(frame::MAX_WINDOW) {
+                self.reset_stream(
+                    stream,
+                    ErrorCode::FLOW_CONTROL,
+                    "a stream window above 2^31-1",
+                );
+                return Ok(());
+            }
+        } else if stream > self.last_stream {
+            return Err(self.fail(
+                ErrorCode::PROTOCOL,
+                "WINDOW_UPDATE on an idle stream".into(),
+            ));
+        }
+        self.flush_waiting();
+        Ok(())
+    }
+}
+
+#[path = "server_send.rs"]
+mod send;
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;
