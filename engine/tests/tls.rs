@@ -207,3 +207,57 @@ fn a_bad_certificate_is_a_configuration_error() {
         "{err}"
     );
 }
+
+/// A message body larger than rustls's 64 KiB buffer of unsent data, written as one Data
+/// event, crosses TLS whole both ways: answered by a TLS server, and sent by a TLS client to
+/// it (the writer used to stop at 64 KiB with "failed to write whole buffer").
+#[test]
+fn bodies_larger_than_rustls_buffer_cross_tls_whole() {
+    let pki = Pki::new();
+    let cb = Codebase::new("tls-large");
+    let (srv, srv_key) = pki.issue("localhost", &["localhost"], false);
+    cb.file("ca.pem", &pki.ca.0.pem());
+    cb.file("server.pem", &srv);
+    cb.file("server-key.pem", &srv_key);
+    let ca_path = cb.dir.join("ca.pem");
+    let (tls, to_tls) = (free_port(), free_port());
+    let script = cb.file(
+        "main.js",
+        &format!(
+            r#"var ca = new crypto.Certificate(pipy.load('ca.pem'));
+var main = {{ cert: new crypto.CertificateChain(pipy.load('server.pem')), key: new crypto.PrivateKey(pipy.load('server-key.pem')) }};
+pipy()
+.listen({tls})
+  .acceptTLS({{ certificate: main }}).to($=>$
+    .serveHTTP(msg => new Message('got ' + msg.body.size + ' ' + 'x'.repeat(300000)))
+  )
+.listen({to_tls})
+  .demuxHTTP().to($=>$
+    .replaceMessage(msg => new Message(msg.head, 'y'.repeat(250000)))
+    .muxHTTP(() => 'tls').to($=>$
+      .connectTLS({{ sni: 'localhost', trusted: [ca] }}).to($=>$.connect('127.0.0.1:{tls}'))
+    )
+  )
+"#
+        ),
+    );
+    let _e = Engine::start(&script, &[tls, to_tls]);
+    let (ok, out, err) = curl_tls(&[
+        "--cacert",
+        ca_path.to_str().unwrap(),
+        "--resolve",
+        &format!("localhost:{tls}:127.0.0.1"),
+        &format!("https://localhost:{tls}/"),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(out.len(), "got 0 ".len() + 300_000);
+    assert!(out.starts_with("got 0 xxx"), "{}", &out[..20]);
+    let (ok, out, err) = curl_tls(&[&format!("http://127.0.0.1:{to_tls}/")]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("got 250000 xxx"),
+        "{}",
+        &out[..out.len().min(20)]
+    );
+    assert_eq!(out.len(), "got 250000 ".len() + 300_000);
+}

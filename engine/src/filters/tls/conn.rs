@@ -255,7 +255,13 @@ impl Core {
                     Err(m) => return self.fail(&m, ErrorCode::Unauthorized),
                 };
                 match accepted.into_connection(config) {
-                    Ok(conn) => *self.state.borrow_mut() = State::Server(Box::new(conn)),
+                    Ok(mut conn) => {
+                        // Each write is turned into records and sent at once (`flush`), so
+                        // rustls's own 64 KiB bound on unsent data would only cut a larger
+                        // Data event short.
+                        conn.set_buffer_limit(None);
+                        *self.state.borrow_mut() = State::Server(Box::new(conn));
+                    }
                     Err((err, mut alert)) => {
                         let mut out = Vec::new();
                         let _ = alert.write_all(&mut out);

@@ -33,7 +33,9 @@ impl Core {
                 ServerName::try_from(s.clone()).map_err(|_| format!("invalid sni {s:?}"))?
             }
         };
-        let conn = ClientConnection::new(config.clone(), name).map_err(|e| e.to_string())?;
+        let mut conn = ClientConnection::new(config.clone(), name).map_err(|e| e.to_string())?;
+        // Writes are sent as records at once; no 64 KiB cut (see the server side).
+        conn.set_buffer_limit(None);
         *self.state.borrow_mut() = State::Client(Box::new(conn));
         self.open_sub();
         self.flush();
