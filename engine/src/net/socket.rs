@@ -55,6 +55,8 @@ struct WriterState {
 thread_local! {
     /// Writers that got bytes during the current [`flush_scope`], if one is open.
     static TO_FLUSH: RefCell<Option<Vec<Rc<SocketWriter>>>> = const { RefCell::new(None) };
+    /// What runs at the end of the current flush scope, before its writers flush.
+    static AT_SCOPE_END: RefCell<Option<Vec<ScopeHook>>> = const { RefCell::new(None) };
     /// An empty list kept for the next scope (so a scope does not allocate one).
     static SPARE_LIST: Cell<Vec<Rc<SocketWriter>>> = const { Cell::new(Vec::new()) };
 }
@@ -65,7 +67,17 @@ thread_local! {
 pub fn flush_scope<R>(f: impl FnOnce() -> R) -> R {
     let list = SPARE_LIST.with(|s| s.take());
     let outer = TO_FLUSH.with(|t| t.borrow_mut().replace(list));
+    let outer_hooks = AT_SCOPE_END.with(|h| h.borrow_mut().replace(Vec::new()));
     let r = f();
+    // Hooks may write (and add hooks of their own): run them until none are left.
+    loop {
+        let hooks = AT_SCOPE_END.with(|h| h.borrow_mut().as_mut().map(std::mem::take));
+        match hooks {
+            Some(hooks) if !hooks.is_empty() => hooks.iter().for_each(|h| h()),
+            _ => break,
+        }
+    }
+    AT_SCOPE_END.with(|h| *h.borrow_mut() = outer_hooks);
     let mut listed = TO_FLUSH
         .with(|t| std::mem::replace(&mut *t.borrow_mut(), outer))
         .unwrap_or_default();
@@ -75,6 +87,22 @@ pub fn flush_scope<R>(f: impl FnOnce() -> R) -> R {
     }
     SPARE_LIST.with(|s| s.set(listed));
     r
+}
+
+/// Work deferred to the end of a flush scope.
+type ScopeHook = Rc<dyn Fn()>;
+
+/// Runs `hook` at the end of the current flush scope (the delivery of one read), before the
+/// scope's writers flush, so that a codec can write once for all the events one read caused.
+/// Returns false, and does nothing, outside of a scope.
+pub fn at_scope_end(hook: Rc<dyn Fn()>) -> bool {
+    AT_SCOPE_END.with(|h| match h.borrow_mut().as_mut() {
+        Some(list) => {
+            list.push(hook);
+            true
+        }
+        None => false,
+    })
 }
 
 impl SocketWriter {

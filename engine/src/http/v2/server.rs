@@ -8,7 +8,9 @@
 //! goes out as WINDOW_UPDATEs open them; request data is credited back as it is received (the
 //! engine's own back-pressure works on events, above this layer).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use bytes::{Bytes, BytesMut};
 
@@ -122,6 +124,14 @@ struct Stream {
     /// End the stream once `pending` is out: with trailers (a header block) or with an empty
     /// END_STREAM DATA frame.
     pending_end: Option<Option<Vec<u8>>>,
+    /// The request's `content-length`, which its DATA must add up to (§8.1.1).
+    expected_len: Option<u64>,
+    received_len: u64,
+    /// Bytes in `pending`.
+    pending_len: usize,
+    /// What the request body goes to is full: its window is not opened again until it is
+    /// not (see [`ServerConnection::set_paused`]).
+    paused: bool,
 }
 
 /// A header block being received in HEADERS + CONTINUATION frames.
@@ -196,7 +206,7 @@ impl ServerConnection {
             start: Start::Preface,
             decoder: hpack::Decoder::new(4096),
             encoder: hpack::Encoder::new(4096),
-            streams: HashMap::new(),
+            streams: HashMap::default(),
             last_stream: 0,
             peer_initial_window: frame::DEFAULT_WINDOW,
             peer_max_frame_size: frame::DEFAULT_MAX_FRAME_SIZE,
@@ -460,8 +470,8 @@ impl ServerConnection {
         }
         if stream <= self.last_stream {
             return Err(self.fail(
-                ErrorCode::STREAM_CLOSED,
-                "HEADERS on a closed stream".into(),
+                ErrorCode::PROTOCOL,
+                "HEADERS on a stream id already passed".into(),
             ));
         }
         self.last_stream = stream;
@@ -485,6 +495,10 @@ impl ServerConnection {
                 recv_window: i64::from(self.limits.initial_window),
                 pending: VecDeque::new(),
                 pending_end: None,
+                expected_len: None,
+                received_len: 0,
+                pending_len: 0,
+                paused: false,
             },
         );
         if size > limit {
@@ -492,16 +506,49 @@ impl ServerConnection {
             return Ok(());
         }
         match request_head(fields) {
-            Ok(head) => self.events.push_back(Event::Request {
-                stream,
-                head,
-                end_stream,
-            }),
+            Ok(head) => {
+                if let Err(why) = self.expect_length(stream, &head, end_stream) {
+                    self.reset_stream(stream, ErrorCode::PROTOCOL, why);
+                    return Ok(());
+                }
+                self.events.push_back(Event::Request {
+                    stream,
+                    head,
+                    end_stream,
+                })
+            }
             Err(why) => {
                 frame::write_rst_stream(&mut self.out, stream, ErrorCode::PROTOCOL);
                 self.streams.remove(&stream);
                 tracing::debug!(target: "http", "HTTP/2 stream {stream}: malformed request: {why}");
             }
+        }
+        Ok(())
+    }
+
+    /// Notes a request's `content-length`, which its DATA must add up to (§8.1.1).
+    fn expect_length(
+        &mut self,
+        stream: u32,
+        head: &RequestHead,
+        end_stream: bool,
+    ) -> Result<(), &'static str> {
+        let Some((_, v)) = head
+            .headers
+            .iter()
+            .find(|(n, _)| &n[..] == b"content-length")
+        else {
+            return Ok(());
+        };
+        let n = std::str::from_utf8(v)
+            .ok()
+            .and_then(|t| t.parse::<u64>().ok())
+            .ok_or("content-length is not a number")?;
+        if end_stream && n > 0 {
+            return Err("content-length without DATA");
+        }
+        if let Some(s) = self.streams.get_mut(&stream) {
+            s.expected_len = Some(n);
         }
         Ok(())
     }
@@ -550,8 +597,19 @@ impl ServerConnection {
             return Ok(());
         }
         s.recv_window -= flow;
+        s.received_len += data.len() as u64;
+        if let Some(n) = s.expected_len {
+            if s.received_len > n || (end_stream && s.received_len != n) {
+                self.reset_stream(
+                    stream,
+                    ErrorCode::PROTOCOL,
+                    "DATA does not add up to content-length",
+                );
+                return Ok(());
+            }
+        }
         let window = i64::from(self.limits.initial_window);
-        if !end_stream && s.recv_window < window / 2 {
+        if !end_stream && !s.paused && s.recv_window < window / 2 {
             frame::write_window_update(&mut self.out, stream, (window - s.recv_window) as u32);
             s.recv_window = window;
         }
@@ -564,6 +622,32 @@ impl ServerConnection {
             end_stream,
         });
         Ok(())
+    }
+
+    /// Holds (or lets go again) the request body of `stream`: while held, the stream's window
+    /// is not opened again, so the client stops once it has sent a window's worth.
+    pub fn set_paused(&mut self, stream: u32, paused: bool) {
+        let window = i64::from(self.limits.initial_window);
+        let Some(s) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        s.paused = paused;
+        if !paused && s.phase != Phase::HalfClosedRemote && s.recv_window < window / 2 {
+            frame::write_window_update(&mut self.out, stream, (window - s.recv_window) as u32);
+            s.recv_window = window;
+        }
+    }
+
+    /// True while this side may still send on `stream` (it has not ended its side).
+    pub fn is_open_locally(&self, stream: u32) -> bool {
+        self.streams
+            .get(&stream)
+            .is_some_and(|s| s.phase != Phase::HalfClosedLocal && s.pending_end.is_none())
+    }
+
+    /// Response bytes of `stream` waiting for the client's window.
+    pub fn pending_len(&self, stream: u32) -> usize {
+        self.streams.get(&stream).map_or(0, |s| s.pending_len)
     }
 
     /// The client ended its side of `stream`.

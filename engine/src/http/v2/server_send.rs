@@ -44,6 +44,7 @@ impl ServerConnection {
             return;
         };
         if !data.is_empty() {
+            s.pending_len += data.len();
             s.pending.push_back(data);
         }
         if end_stream {
@@ -100,6 +101,7 @@ impl ServerConnection {
                 }
                 let n = chunk.len().min(room as usize);
                 let piece = chunk.split_to(n);
+                s.pending_len -= n;
                 if chunk.is_empty() {
                     s.pending.pop_front();
                 }

@@ -340,7 +340,7 @@ fn protocol_errors_end_the_stream_or_the_connection() {
     c.request(&mut input, 3, "/", true);
     assert_eq!(
         conn.receive(&mut input).unwrap_err().code,
-        ErrorCode::STREAM_CLOSED
+        ErrorCode::PROTOCOL
     );
     let (mut conn, mut c) = started();
     let mut input = BytesMut::new();

@@ -20,6 +20,8 @@ impl ServerCore {
             (Mode::Http2, Event::Data(b)) => {
                 if let Some(io) = self.h2.borrow().as_ref() {
                     io.push(b);
+                } else if let Some(h2) = self.h2_native.borrow().as_ref() {
+                    h2.push(b);
                 }
                 return;
             }
@@ -27,6 +29,8 @@ impl ServerCore {
                 self.input_ended.set(true);
                 if let Some(io) = self.h2.borrow().as_ref() {
                     io.end();
+                } else if let Some(h2) = self.h2_native.borrow().as_ref() {
+                    h2.end();
                 }
                 return;
             }

@@ -53,6 +53,19 @@ impl ServerCore {
     /// Hands the connection to the HTTP/2 server, `first` being its first bytes.
     pub(super) fn start_h2(&self, first: Bytes) {
         self.mode.set(Mode::Http2);
+        if super::h2_native::chosen() {
+            let h2 = super::h2_native::NativeH2::start(
+                self.name,
+                self.access_log,
+                self.responder.clone(),
+                self.constant.clone(),
+                self.context.clone(),
+                self.output.clone(),
+                first,
+            );
+            *self.h2_native.borrow_mut() = Some(h2);
+            return;
+        }
         let io = super::h2::start(
             self.name,
             self.access_log,

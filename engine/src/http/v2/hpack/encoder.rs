@@ -7,7 +7,7 @@
 //! cookies), which go never-indexed or without indexing. Strings use the Huffman code when it
 //! is shorter.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -25,8 +25,8 @@ struct StaticIndex {
 fn static_index() -> &'static StaticIndex {
     static INDEX: OnceLock<StaticIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut fields = HashMap::new();
-        let mut names = HashMap::new();
+        let mut fields = HashMap::default();
+        let mut names = HashMap::default();
         for (i, (n, v)) in STATIC.iter().enumerate() {
             if !v.is_empty() {
                 fields.entry((n.as_bytes(), v.as_bytes())).or_insert(i + 1);
@@ -87,7 +87,7 @@ impl Encoder {
     pub fn new(size: usize) -> Encoder {
         Encoder {
             table: DynamicTable::new(size),
-            names: HashMap::new(),
+            names: HashMap::default(),
             tracked: 0,
             pending_resize: None,
         }
