@@ -113,8 +113,9 @@ fn same<'js, C: JsClass<'js>>(a: &Class<'js, C>, b: &Class<'js, C>) -> bool {
     a.as_inner() == b.as_inner()
 }
 
-/// Moves `item`, whose load grew, past the items of `list` not more loaded than it.
-fn forward<'js, C: JsClass<'js>>(
+/// Moves `item`, whose load changed, to its place in `list` (least loaded first): a grown one
+/// past the items not more loaded than it, a shrunk one before the items more loaded than it.
+fn reposition<'js, C: JsClass<'js>>(
     list: &mut Vec<Class<'js, C>>,
     item: &Class<'js, C>,
     load: impl Fn(&Class<'js, C>) -> f64,
@@ -123,33 +124,19 @@ fn forward<'js, C: JsClass<'js>>(
         return;
     };
     let own = load(item);
-    let mut j = i + 1;
-    while j < list.len() && load(&list[j]) <= own {
-        j += 1;
+    let mut to = i + 1;
+    while to < list.len() && load(&list[to]) <= own {
+        to += 1;
     }
-    if j != i + 1 {
+    let mut to = to - 1;
+    if to == i {
+        while to > 0 && load(&list[to - 1]) > own {
+            to -= 1;
+        }
+    }
+    if to != i {
         let x = list.remove(i);
-        list.insert(j - 1, x);
-    }
-}
-
-/// Moves `item`, whose load shrank, before the items of `list` more loaded than it.
-fn backward<'js, C: JsClass<'js>>(
-    list: &mut Vec<Class<'js, C>>,
-    item: &Class<'js, C>,
-    load: impl Fn(&Class<'js, C>) -> f64,
-) {
-    let Some(i) = list.iter().position(|x| same(x, item)) else {
-        return;
-    };
-    let own = load(item);
-    let mut j = i;
-    while j > 0 && load(&list[j - 1]) > own {
-        j -= 1;
-    }
-    if j != i {
-        let x = list.remove(i);
-        list.insert(j, x);
+        list.insert(to, x);
     }
 }
 
@@ -306,7 +293,7 @@ fn provision<'js>(ctx: &Ctx<'js>, lb: &Lb<'js>, targets: Option<Value<'js>>) -> 
         by_key.insert(k, p.clone());
         pools.push(p.clone());
         queue.insert(0, p.clone());
-        forward(&mut queue, &p, pool_load);
+        reposition(&mut queue, &p, pool_load);
         let mut pool = p.borrow_mut();
         pool.weight = weight;
         pool.capacity = cap;
@@ -328,7 +315,7 @@ fn provision<'js>(ctx: &Ctx<'js>, lb: &Lb<'js>, targets: Option<Value<'js>>) -> 
         for p in &pools {
             let step = p.borrow().step;
             p.borrow_mut().load = step;
-            forward(&mut queue, p, pool_load);
+            reposition(&mut queue, p, pool_load);
         }
     }
     let mut me = lb.borrow_mut();
@@ -372,7 +359,7 @@ fn next<'js>(
             let mut pool = p.borrow_mut();
             pool.load += pool.step;
         }
-        forward(&mut lb.borrow_mut().queue, p, pool_load);
+        reposition(&mut lb.borrow_mut().queue, p, pool_load);
     }
     Ok(found)
 }
@@ -405,7 +392,7 @@ fn allocate_from<'js>(
         }
     };
     r.borrow_mut().load += 1;
-    forward(&mut pool.borrow_mut().resources, &r, resource_load);
+    reposition(&mut pool.borrow_mut().resources, &r, resource_load);
     Ok(r)
 }
 
@@ -418,11 +405,11 @@ fn free<'js>(resource: &Class<'js, Resource<'js>>) {
             let mut p = pool.borrow_mut();
             p.load -= p.step;
         }
-        backward(&mut lb.borrow_mut().queue, &pool, pool_load);
+        reposition(&mut lb.borrow_mut().queue, &pool, pool_load);
     }
     if resource.borrow().load > 0 {
         resource.borrow_mut().load -= 1;
-        backward(&mut pool.borrow_mut().resources, resource, resource_load);
+        reposition(&mut pool.borrow_mut().resources, resource, resource_load);
     }
 }
 

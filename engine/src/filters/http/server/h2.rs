@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::sync::oneshot;
 
-use super::{handler_reply, Responder};
+use super::{body_length, handler_reply, H2Service, Responder};
 use crate::event::{Event, MessageTail, StreamEnd};
 use crate::filters::callback::MessageReader;
 use crate::filters::draining::{self, Drain};
@@ -32,15 +32,15 @@ use crate::script::JsValue;
 /// Starts serving HTTP/2 on a connection whose first bytes were `first`. Returns the stream
 /// the filter pushes its further input into; the connection's output goes to `output`, and a
 /// StreamEnd follows when the connection is over.
-pub(super) fn start(
-    name: &'static str,
-    access_log: bool,
-    responder: Responder,
-    constant: Option<Rc<[Event]>>,
-    context: Rc<Context>,
-    output: Output,
-    first: Bytes,
-) -> PipeIo {
+pub(super) fn start(svc: H2Service, first: Bytes) -> PipeIo {
+    let H2Service {
+        name,
+        access_log,
+        responder,
+        constant,
+        context,
+        output,
+    } = svc;
     let out = output.clone();
     let io = PipeIo::new(Rc::new(move |b| out.emit(Event::Data(b))));
     io.push(first);
@@ -328,7 +328,7 @@ impl Conn {
                 let mut body = body;
                 while let Some(Ok(_)) = body.frame().await {}
                 let events = self.constant.as_deref().unwrap_or_default();
-                reply.length.set(Some(constant_length(events)));
+                reply.length.set(Some(body_length(events)));
                 for e in events {
                     reply.on_event(e.clone());
                 }
@@ -365,7 +365,7 @@ impl Conn {
                 if events.is_empty() {
                     // A Promise: the answer comes when it settles.
                 } else if events.iter().any(|e| matches!(e, Event::MessageEnd(_))) {
-                    reply.length.set(Some(constant_length(&events)));
+                    reply.length.set(Some(body_length(&events)));
                 }
                 if !events.is_empty() {
                     for e in events {
@@ -385,17 +385,6 @@ impl Conn {
             }
         }
     }
-}
-
-/// The body length of a reply whose events are all known up front.
-fn constant_length(events: &[Event]) -> u64 {
-    events
-        .iter()
-        .map(|e| match e {
-            Event::Data(b) => b.len() as u64,
-            _ => 0,
-        })
-        .sum()
 }
 
 /// Feeds a request body from hyper into the request's sub-pipeline as it arrives, then ends

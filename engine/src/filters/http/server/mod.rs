@@ -82,6 +82,30 @@ pub(in crate::filters) enum Responder {
     Handler(JsValue),
 }
 
+/// The body length of a reply whose events are all known up front.
+pub(super) fn body_length(events: &[Event]) -> u64 {
+    events
+        .iter()
+        .map(|e| match e {
+            Event::Data(b) => b.len() as u64,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// What an HTTP/2 connection serves its streams with: the filter's settings, and the
+/// connection's context and output.
+pub(super) struct H2Service {
+    pub(super) name: &'static str,
+    /// Log each response (`{accessLog: true}`).
+    pub(super) access_log: bool,
+    pub(super) responder: Responder,
+    /// `serveHTTP`'s answer when it is a fixed Message: sent as is, with no script call.
+    pub(super) constant: Option<Rc<[Event]>>,
+    pub(super) context: Rc<Context>,
+    pub(super) output: Output,
+}
+
 struct ServerProto {
     desc: &'static FilterDescriptor,
     responder: Responder,

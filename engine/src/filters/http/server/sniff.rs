@@ -53,28 +53,19 @@ impl ServerCore {
     /// Hands the connection to the HTTP/2 server, `first` being its first bytes.
     pub(super) fn start_h2(&self, first: Bytes) {
         self.mode.set(Mode::Http2);
+        let svc = super::H2Service {
+            name: self.name,
+            access_log: self.access_log,
+            responder: self.responder.clone(),
+            constant: self.constant.clone(),
+            context: self.context.clone(),
+            output: self.output.clone(),
+        };
         if super::h2_native::chosen() {
-            let h2 = super::h2_native::NativeH2::start(
-                self.name,
-                self.access_log,
-                self.responder.clone(),
-                self.constant.clone(),
-                self.context.clone(),
-                self.output.clone(),
-                first,
-            );
-            *self.h2_native.borrow_mut() = Some(h2);
+            *self.h2_native.borrow_mut() = Some(super::h2_native::NativeH2::start(svc, first));
             return;
         }
-        let io = super::h2::start(
-            self.name,
-            self.access_log,
-            self.responder.clone(),
-            self.constant.clone(),
-            self.context.clone(),
-            self.output.clone(),
-            first,
-        );
+        let io = super::h2::start(svc, first);
         *self.h2.borrow_mut() = Some(io);
     }
 

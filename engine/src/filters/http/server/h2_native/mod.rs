@@ -20,7 +20,7 @@ use std::rc::{Rc, Weak};
 
 use bytes::{Bytes, BytesMut};
 
-use super::Responder;
+use super::{H2Service, Responder};
 use crate::event::{ErrorCode as EventCode, Event, StreamEnd};
 use crate::filters::callback::MessageReader;
 use crate::filters::draining::{self, Drain};
@@ -33,7 +33,7 @@ use crate::http::v2::request::RequestHead;
 use crate::http::v2::server::{Event as H2Event, Limits, ServerConnection};
 use crate::http::Role;
 use crate::net::Tap;
-use crate::pipeline::{Context, Output, Pipeline};
+use crate::pipeline::{Output, Pipeline};
 use crate::script::JsValue;
 
 mod stream;
@@ -56,12 +56,7 @@ pub(super) struct NativeH2(Rc<Shared>);
 
 struct Shared {
     me: Weak<Shared>,
-    name: &'static str,
-    access_log: bool,
-    responder: Responder,
-    constant: Option<Rc<[Event]>>,
-    context: Rc<Context>,
-    output: Output,
+    svc: H2Service,
     conn: RefCell<ServerConnection>,
     input: RefCell<BytesMut>,
     streams: RefCell<HashMap<u32, Rc<StreamState>>>,
@@ -84,23 +79,10 @@ struct Shared {
 
 impl NativeH2 {
     /// Starts serving a connection whose first bytes (the preface, at least) are `first`.
-    pub(super) fn start(
-        name: &'static str,
-        access_log: bool,
-        responder: Responder,
-        constant: Option<Rc<[Event]>>,
-        context: Rc<Context>,
-        output: Output,
-        first: Bytes,
-    ) -> NativeH2 {
+    pub(super) fn start(svc: H2Service, first: Bytes) -> NativeH2 {
         let shared = Rc::new_cyclic(|me| Shared {
             me: me.clone(),
-            name,
-            access_log,
-            responder,
-            constant,
-            context,
-            output,
+            svc,
             conn: RefCell::new(ServerConnection::new(Limits::default())),
             input: RefCell::new(BytesMut::new()),
             streams: RefCell::new(HashMap::default()),
@@ -139,7 +121,7 @@ impl NativeH2 {
         match result {
             Ok(()) => s.flush(),
             Err(e) => {
-                tracing::debug!(target: "http2", "{}(): HTTP/2 connection error: {}", s.name, e.reason);
+                tracing::debug!(target: "http2", "{}(): HTTP/2 connection error: {}", s.svc.name, e.reason);
                 s.end_all(EventCode::ConnectionAborted);
                 s.flush_now();
                 s.close();
@@ -227,23 +209,23 @@ impl Shared {
 
     fn request(&self, stream: u32, rh: RequestHead, end_stream: bool) {
         let connect = &rh.method[..] == b"CONNECT" && rh.protocol.is_empty();
-        if connect && !matches!(self.responder, Responder::Sub(_)) {
+        if connect && !matches!(self.svc.responder, Responder::Sub(_)) {
             // A handler answers one message; a tunnel needs a pipeline.
             self.conn.borrow_mut().send_head(stream, 405, [], true);
             return;
         }
         let head = head_of(rh);
         let grpc = grpc::is_grpc(head.headers.iter().map(|h| (h.name(), h.value())));
-        let observer = ExchangeObserver::new(&self.context);
-        if self.access_log {
-            observer.log_access(&self.context, &head.method, &head.path, "HTTP/2");
+        let observer = ExchangeObserver::new(&self.svc.context);
+        if self.svc.access_log {
+            observer.log_access(&self.svc.context, &head.method, &head.path, "HTTP/2");
         }
         let exchange = Exchange {
             head_request: head.method == "HEAD",
             peer_http10: false,
         };
-        let sub_context = match &self.responder {
-            Responder::Sub(_) => Some(self.context.fork()),
+        let sub_context = match &self.svc.responder {
+            Responder::Sub(_) => Some(self.svc.context.fork()),
             Responder::Handler(_) => None,
         };
         let st = Rc::new(StreamState {
@@ -273,7 +255,7 @@ impl Shared {
             head: Rc::new(head),
             role: Role::Request,
         }));
-        match &self.responder {
+        match &self.svc.responder {
             Responder::Sub(layout) => {
                 let weak = Rc::downgrade(&st);
                 let out = Output::from_fn(move |e| {
@@ -281,7 +263,7 @@ impl Shared {
                         st.reply(e);
                     }
                 });
-                let ctx = sub_context.unwrap_or_else(|| self.context.fork());
+                let ctx = sub_context.unwrap_or_else(|| self.svc.context.fork());
                 let p = Pipeline::new(layout, ctx, out);
                 *st.pipeline.borrow_mut() = Some(p.clone());
                 p.input(Event::MessageStart(head));
@@ -357,7 +339,7 @@ impl Shared {
         }
         let out = self.conn.borrow_mut().output();
         if !out.is_empty() {
-            self.output.emit(Event::Data(out.freeze()));
+            self.svc.output.emit(Event::Data(out.freeze()));
         }
         if !self.finished.borrow().is_empty() && !self.collecting.replace(true) {
             // A reply that came by itself: its pipeline may be the one delivering it, so
@@ -377,7 +359,7 @@ impl Shared {
 
     fn close(&self) {
         if !self.closed.replace(true) {
-            self.output.emit(StreamEnd::ok());
+            self.svc.output.emit(StreamEnd::ok());
         }
     }
 }

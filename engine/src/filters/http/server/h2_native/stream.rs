@@ -10,7 +10,7 @@ use super::{Shared, HIGH_WATER};
 use crate::event::{ErrorCode as EventCode, Event, StreamEnd};
 use crate::filters::callback::MessageReader;
 use crate::filters::http::observer::ExchangeObserver;
-use crate::filters::http::server::{handler_reply, Responder};
+use crate::filters::http::server::{body_length, handler_reply, Responder};
 use crate::http::grpc;
 use crate::http::head::{out_head, Exchange};
 use crate::http::header::Header;
@@ -146,23 +146,15 @@ impl StreamState {
         let Some(shared) = self.shared.upgrade() else {
             return;
         };
-        if let Some(events) = shared.constant.as_deref() {
-            self.length.set(Some(
-                events
-                    .iter()
-                    .map(|e| match e {
-                        Event::Data(b) => b.len() as u64,
-                        _ => 0,
-                    })
-                    .sum(),
-            ));
+        if let Some(events) = shared.svc.constant.as_deref() {
+            self.length.set(Some(body_length(events)));
             for e in events {
                 self.reply(e.clone());
             }
             self.reply(StreamEnd::ok());
             return;
         }
-        let Responder::Handler(h) = &shared.responder else {
+        let Responder::Handler(h) = &shared.svc.responder else {
             return;
         };
         let me = shared.stream(self.id);
@@ -175,17 +167,9 @@ impl StreamState {
             }
         };
         let events =
-            handler_reply(shared.name, &shared.context, h, &msg, later).unwrap_or_default();
+            handler_reply(shared.svc.name, &shared.svc.context, h, &msg, later).unwrap_or_default();
         if events.iter().any(|e| matches!(e, Event::MessageEnd(_))) {
-            self.length.set(Some(
-                events
-                    .iter()
-                    .map(|e| match e {
-                        Event::Data(b) => b.len() as u64,
-                        _ => 0,
-                    })
-                    .sum(),
-            ));
+            self.length.set(Some(body_length(&events)));
         }
         if !events.is_empty() {
             for e in events {
