@@ -55,8 +55,13 @@ struct WriterState {
 thread_local! {
     /// Writers that got bytes during the current [`flush_scope`], if one is open.
     static TO_FLUSH: RefCell<Option<Vec<Rc<SocketWriter>>>> = const { RefCell::new(None) };
-    /// What runs at the end of the current flush scope, before its writers flush.
-    static AT_SCOPE_END: RefCell<Option<Vec<ScopeHook>>> = const { RefCell::new(None) };
+    /// What runs at the end of a flush scope, before its writers flush, with the depth of the
+    /// scope it belongs to. Scopes that add none pay two `Cell` updates.
+    static AT_SCOPE_END: RefCell<Vec<(u32, ScopeHook)>> = const { RefCell::new(Vec::new()) };
+    /// How many flush scopes are open on this thread.
+    static SCOPE_DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Hooks are waiting in `AT_SCOPE_END`.
+    static HOOKS_WAITING: Cell<bool> = const { Cell::new(false) };
     /// An empty list kept for the next scope (so a scope does not allocate one).
     static SPARE_LIST: Cell<Vec<Rc<SocketWriter>>> = const { Cell::new(Vec::new()) };
 }
@@ -67,17 +72,26 @@ thread_local! {
 pub fn flush_scope<R>(f: impl FnOnce() -> R) -> R {
     let list = SPARE_LIST.with(|s| s.take());
     let outer = TO_FLUSH.with(|t| t.borrow_mut().replace(list));
-    let outer_hooks = AT_SCOPE_END.with(|h| h.borrow_mut().replace(Vec::new()));
+    let depth = SCOPE_DEPTH.with(|d| {
+        d.set(d.get() + 1);
+        d.get()
+    });
     let r = f();
     // Hooks may write (and add hooks of their own): run them until none are left.
-    loop {
-        let hooks = AT_SCOPE_END.with(|h| h.borrow_mut().as_mut().map(std::mem::take));
-        match hooks {
-            Some(hooks) if !hooks.is_empty() => hooks.iter().for_each(|h| h()),
-            _ => break,
+    while HOOKS_WAITING.with(Cell::get) {
+        let hooks: Vec<ScopeHook> = AT_SCOPE_END.with(|h| {
+            let mut h = h.borrow_mut();
+            let mine = h.iter().position(|(d, _)| *d >= depth).unwrap_or(h.len());
+            let hooks = h.drain(mine..).map(|(_, f)| f).collect();
+            HOOKS_WAITING.with(|w| w.set(!h.is_empty()));
+            hooks
+        });
+        if hooks.is_empty() {
+            break;
         }
+        hooks.iter().for_each(|h| h());
     }
-    AT_SCOPE_END.with(|h| *h.borrow_mut() = outer_hooks);
+    SCOPE_DEPTH.with(|d| d.set(depth - 1));
     let mut listed = TO_FLUSH
         .with(|t| std::mem::replace(&mut *t.borrow_mut(), outer))
         .unwrap_or_default();
@@ -96,13 +110,13 @@ type ScopeHook = Rc<dyn Fn()>;
 /// scope's writers flush, so that a codec can write once for all the events one read caused.
 /// Returns false, and does nothing, outside of a scope.
 pub fn at_scope_end(hook: Rc<dyn Fn()>) -> bool {
-    AT_SCOPE_END.with(|h| match h.borrow_mut().as_mut() {
-        Some(list) => {
-            list.push(hook);
-            true
-        }
-        None => false,
-    })
+    let depth = SCOPE_DEPTH.with(Cell::get);
+    if depth == 0 {
+        return false;
+    }
+    AT_SCOPE_END.with(|h| h.borrow_mut().push((depth, hook)));
+    HOOKS_WAITING.with(|w| w.set(true));
+    true
 }
 
 impl SocketWriter {
