@@ -34,6 +34,11 @@ fn connection_specific(name: &[u8]) -> bool {
     )
 }
 
+/// A `tchar` of RFC 9110 §5.6.2: what a token (a method, a field name) is made of.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
 /// Checks the fields of a request's header block and sorts them into a [`RequestHead`].
 pub fn request_head(fields: Vec<Field>) -> Result<RequestHead, Malformed> {
     let mut head = RequestHead::default();
@@ -42,6 +47,11 @@ pub fn request_head(fields: Vec<Field>) -> Result<RequestHead, Malformed> {
     for f in fields {
         if f.name.iter().any(u8::is_ascii_uppercase) {
             return Err("upper-case header name");
+        }
+        // §8.2.1: a value never holds NUL, CR or LF (pseudo-header fields included: they
+        // become an HTTP/1 start line upstream, where a line break would start another).
+        if f.value.iter().any(|b| matches!(b, 0 | b'\r' | b'\n')) {
+            return Err("header value with a NUL or a line break");
         }
         if let Some(pseudo) = f.name.strip_prefix(b":") {
             if regular {
@@ -59,10 +69,21 @@ pub fn request_head(fields: Vec<Field>) -> Result<RequestHead, Malformed> {
                 return Err("pseudo-header field given twice");
             }
             seen[i] = true;
+            // The method and path are one token each on an HTTP/1 start line.
+            if i == 0 && (f.value.is_empty() || !f.value.iter().all(|&b| is_tchar(b))) {
+                return Err(":method is not a token");
+            }
+            if i == 3 && f.value.iter().any(|&b| b <= b' ' || b == 0x7f) {
+                return Err(":path with white space or a control character");
+            }
             *slot = f.value;
             continue;
         }
         regular = true;
+        // §8.2.1 and RFC 9110 §5.1: a field name is a token (lower case here).
+        if f.name.is_empty() || !f.name.iter().all(|&b| is_tchar(b)) {
+            return Err("header name that is not a token");
+        }
         if connection_specific(&f.name) {
             return Err("connection-specific header field");
         }
@@ -167,5 +188,21 @@ mod tests {
             ]),
             "CONNECT with :scheme or :path"
         );
+        // Request smuggling through the start line or headers of an HTTP/1 upstream.
+        let mut v = base.to_vec();
+        v[2] = (":path", "/ HTTP/1.1\r\nhost: a\r\n\r\nGET /admin");
+        assert_eq!(bad(&v), "header value with a NUL or a line break");
+        let mut v = base.to_vec();
+        v[2] = (":path", "/a b");
+        assert_eq!(bad(&v), ":path with white space or a control character");
+        let mut v = base.to_vec();
+        v[0] = (":method", "GET /x");
+        assert_eq!(bad(&v), ":method is not a token");
+        let mut v = base.to_vec();
+        v.push(("x\r\ntransfer-encoding", "chunked"));
+        assert_eq!(bad(&v), "header name that is not a token");
+        let mut v = base.to_vec();
+        v.push(("x-a", "b\r\nx-b: c"));
+        assert_eq!(bad(&v), "header value with a NUL or a line break");
     }
 }

@@ -129,6 +129,8 @@ struct Stream {
     received_len: u64,
     /// Bytes in `pending`.
     pending_len: usize,
+    /// The stream is in the connection's `waiting` list.
+    waiting: bool,
     /// What the request body goes to is full: its window is not opened again until it is
     /// not (see [`ServerConnection::set_paused`]).
     paused: bool,
@@ -498,6 +500,7 @@ impl ServerConnection {
                 expected_len: None,
                 received_len: 0,
                 pending_len: 0,
+                waiting: false,
                 paused: false,
             },
         );

@@ -134,7 +134,17 @@ impl ServerConnection {
                 }
             }
         }
-        if wait && !self.waiting.contains(&stream) {
+        let listed = self
+            .streams
+            .get_mut(&stream)
+            .map(|s| std::mem::replace(&mut s.waiting, wait));
+        if wait && listed == Some(false) {
+            // Ids of streams gone since (reset, say) are dropped once they pile up.
+            if self.waiting.len() > 2 * self.streams.len() + 16 {
+                let streams = &self.streams;
+                self.waiting
+                    .retain(|id| streams.get(id).is_some_and(|s| s.waiting));
+            }
             self.waiting.push_back(stream);
         }
         if ended {
@@ -151,6 +161,9 @@ impl ServerConnection {
             let Some(stream) = self.waiting.pop_front() else {
                 break;
             };
+            if let Some(s) = self.streams.get_mut(&stream) {
+                s.waiting = false;
+            }
             self.flush(stream);
         }
     }

@@ -62,7 +62,11 @@ impl Decoder {
                 });
             } else if first & 0x40 != 0 {
                 let (name, value) = self.literal(&mut r, 6)?;
-                self.table.insert(name.clone(), value.clone());
+                // The table keeps copies: a slice would keep the whole block alive.
+                self.table.insert(
+                    Bytes::copy_from_slice(&name),
+                    Bytes::copy_from_slice(&value),
+                );
                 field(Field {
                     name,
                     value,
