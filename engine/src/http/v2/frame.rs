@@ -414,15 +414,10 @@ pub fn parse(head: Head, mut payload: Bytes) -> Result<Frame, FrameError> {
                         "HEADERS too short for its priority",
                     ));
                 }
-                let p = priority_fields(&mut payload);
-                if p.dependency == stream {
-                    return Err(FrameError::Stream(
-                        stream,
-                        ErrorCode::PROTOCOL,
-                        "stream depends on itself",
-                    ));
-                }
-                Some(p)
+                // A stream that depends on itself is a stream error (§5.3.1), which the
+                // connection reports once it has decoded the block: HPACK's tables must stay
+                // in step with the client's.
+                Some(priority_fields(&mut payload))
             } else {
                 None
             };

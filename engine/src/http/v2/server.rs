@@ -109,8 +109,11 @@ enum Phase {
     Open,
     /// The client has ended its side.
     HalfClosedRemote,
-    /// This side has ended its side; the client may still send.
-    HalfClosedLocal,
+    /// Half-closed (local): the response is complete before the request. The rest of the
+    /// request is read (its window credited) and dropped, not reported. §8.1 would also let
+    /// the server reset the stream with NO_ERROR, but clients in use (curl 7.88) then drop
+    /// the response they already have.
+    Answered,
 }
 
 struct Stream {
@@ -119,11 +122,10 @@ struct Stream {
     send_window: i64,
     /// How much request data this side still accepts before it credits more.
     recv_window: i64,
-    /// Response data waiting for window: the bytes, and whether the stream ends after them.
+    /// Response data waiting for window.
     pending: VecDeque<Bytes>,
-    /// End the stream once `pending` is out: with trailers (a header block) or with an empty
-    /// END_STREAM DATA frame.
-    pending_end: Option<Option<Vec<u8>>>,
+    /// How the response ends once `pending` is out.
+    pending_end: Option<End>,
     /// The request's `content-length`, which its DATA must add up to (§8.1.1).
     expected_len: Option<u64>,
     received_len: u64,
@@ -136,10 +138,21 @@ struct Stream {
     paused: bool,
 }
 
+/// How a response ends once its data is out.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum End {
+    /// An empty DATA frame with END_STREAM (unless the last data carries the flag).
+    Data,
+    /// Trailers, HPACK-encoded only when they are written: encoding changes the dynamic
+    /// table, and the client's decoder sees blocks in the order they are written.
+    Trailers(Vec<(Bytes, Bytes)>),
+}
+
 /// A header block being received in HEADERS + CONTINUATION frames.
 struct Continuing {
     stream: u32,
     end_stream: bool,
+    self_dependent: bool,
     block: BytesMut,
 }
 
@@ -176,11 +189,26 @@ pub struct ServerConnection {
     out: BytesMut,
     /// A GOAWAY has been sent: no new stream is taken.
     going_away: bool,
+    /// Streams this side reset lately (most recent last): frames the client sent on them
+    /// before it saw the RST_STREAM are ignored (§5.1, "closed").
+    reset_lately: VecDeque<u32>,
+    /// Streams reset (by the client, or by this side for the client's errors) and not yet
+    /// made up for by streams that completed: past [`MAX_RESET_DEBT`] the connection ends
+    /// with ENHANCE_YOUR_CALM (the "rapid reset" attack, CVE-2023-44487).
+    reset_debt: u32,
 }
 
 /// The largest header block taken (in HEADERS + CONTINUATION) before the connection is
 /// ended: beyond what a 431 answer needs to know, a flood.
 const MAX_BLOCK: usize = 256 << 10;
+
+/// How many streams may be reset more than have completed before the connection ends.
+/// Browsers cancel streams (a page left, a download stopped), but a few, among many that
+/// complete; a client that only opens and resets streams makes the server work for nothing.
+pub const MAX_RESET_DEBT: u32 = 200;
+
+/// How many recently reset streams are remembered (to ignore the client's frames in flight).
+const RESET_MEMORY: usize = 128;
 
 impl ServerConnection {
     /// A connection whose SETTINGS (this side's preface) are already in the output.
@@ -219,6 +247,8 @@ impl ServerConnection {
             events: VecDeque::new(),
             out,
             going_away: false,
+            reset_lately: VecDeque::new(),
+            reset_debt: 0,
         }
     }
 
@@ -263,6 +293,12 @@ impl ServerConnection {
                 Err(FrameError::Connection(code, why)) => return Err(self.fail(code, why.into())),
                 Err(FrameError::Stream(stream, code, why)) => self.reset_stream(stream, code, why),
             }
+            if self.reset_debt > MAX_RESET_DEBT {
+                return Err(self.fail(
+                    ErrorCode::ENHANCE_YOUR_CALM,
+                    "too many streams reset".into(),
+                ));
+            }
         }
     }
 
@@ -276,10 +312,26 @@ impl ServerConnection {
     /// Ends one stream for breaking the protocol: RST_STREAM out, a Reset event up.
     fn reset_stream(&mut self, stream: u32, code: ErrorCode, why: &str) {
         tracing::debug!(target: "http", "HTTP/2 stream {stream} error {}: {why}", code.name());
-        frame::write_rst_stream(&mut self.out, stream, code);
+        self.reset_debt += 1;
+        self.write_reset(stream, code);
         if self.streams.remove(&stream).is_some() {
             self.events.push_back(Event::Reset { stream, code });
         }
+    }
+
+    /// Writes RST_STREAM and remembers the stream a while, so that what the client sent on
+    /// it before it learned is ignored.
+    pub(super) fn write_reset(&mut self, stream: u32, code: ErrorCode) {
+        frame::write_rst_stream(&mut self.out, stream, code);
+        if self.reset_lately.len() >= RESET_MEMORY {
+            self.reset_lately.pop_front();
+        }
+        self.reset_lately.push_back(stream);
+    }
+
+    /// True when this side reset `stream` lately.
+    fn was_reset(&self, stream: u32) -> bool {
+        self.reset_lately.contains(&stream)
     }
 
     fn frame(&mut self, f: Frame) -> Result<(), ConnectionError> {
@@ -304,9 +356,23 @@ impl ServerConnection {
                 stream,
                 end_stream,
                 end_headers,
+                priority,
                 block,
-                ..
-            } => self.headers(stream, end_stream, end_headers, &block),
+            } => {
+                let self_dependent = priority.is_some_and(|p| p.dependency == stream);
+                if !end_headers {
+                    let mut b = BytesMut::with_capacity(block.len() * 2);
+                    b.extend_from_slice(&block);
+                    self.continuing = Some(Continuing {
+                        stream,
+                        end_stream,
+                        self_dependent,
+                        block: b,
+                    });
+                    return Ok(());
+                }
+                self.header_block(stream, end_stream, self_dependent, block)
+            }
             Frame::Continuation {
                 end_headers, block, ..
             } => {
@@ -325,7 +391,7 @@ impl ServerConnection {
                 }
                 if end_headers {
                     let c = self.continuing.take().expect("checked above");
-                    self.header_block(c.stream, c.end_stream, c.block.freeze())?;
+                    self.header_block(c.stream, c.end_stream, c.self_dependent, c.block.freeze())?;
                 }
                 Ok(())
             }
@@ -348,7 +414,11 @@ impl ServerConnection {
                         self.fail(ErrorCode::PROTOCOL, "RST_STREAM on an idle stream".into())
                     );
                 }
-                if self.streams.remove(&stream).is_some() {
+                if let Some(s) = self.streams.remove(&stream) {
+                    // A stream already answered cost nothing in vain.
+                    if s.phase != Phase::Answered {
+                        self.reset_debt += 1;
+                    }
                     self.events.push_back(Event::Reset { stream, code });
                 }
                 Ok(())
@@ -398,31 +468,12 @@ impl ServerConnection {
         Ok(())
     }
 
-    fn headers(
-        &mut self,
-        stream: u32,
-        end_stream: bool,
-        end_headers: bool,
-        block: &Bytes,
-    ) -> Result<(), ConnectionError> {
-        if !end_headers {
-            let mut b = BytesMut::with_capacity(block.len() * 2);
-            b.extend_from_slice(block);
-            self.continuing = Some(Continuing {
-                stream,
-                end_stream,
-                block: b,
-            });
-            return Ok(());
-        }
-        self.header_block(stream, end_stream, block.clone())
-    }
-
     /// A complete header block: a new request, or a request's trailers.
     fn header_block(
         &mut self,
         stream: u32,
         end_stream: bool,
+        self_dependent: bool,
         block: Bytes,
     ) -> Result<(), ConnectionError> {
         let mut fields = Vec::new();
@@ -437,7 +488,14 @@ impl ServerConnection {
         if let Err(e) = decoded {
             return Err(self.fail(ErrorCode::COMPRESSION, e.to_string()));
         }
-        if let Some(phase) = self.streams.get(&stream).map(|s| s.phase) {
+        if self_dependent {
+            // The block is decoded (the tables are in step): now the stream error.
+            self.last_stream = self.last_stream.max(stream);
+            self.reset_stream(stream, ErrorCode::PROTOCOL, "stream depends on itself");
+            return Ok(());
+        }
+        if let Some(s) = self.streams.get(&stream) {
+            let (phase, expected, received) = (s.phase, s.expected_len, s.received_len);
             // Trailers: they must end the stream.
             if phase == Phase::HalfClosedRemote {
                 self.reset_stream(
@@ -459,6 +517,18 @@ impl ServerConnection {
                 );
                 return Ok(());
             }
+            if phase == Phase::Answered {
+                self.completed(stream);
+                return Ok(());
+            }
+            if expected.is_some_and(|n| n != received) {
+                self.reset_stream(
+                    stream,
+                    ErrorCode::PROTOCOL,
+                    "DATA does not add up to content-length",
+                );
+                return Ok(());
+            }
             self.remote_end(stream);
             let fields = fields.into_iter().map(|f| (f.name, f.value)).collect();
             self.events.push_back(Event::Trailers { stream, fields });
@@ -471,18 +541,18 @@ impl ServerConnection {
             ));
         }
         if stream <= self.last_stream {
+            if self.was_reset(stream) {
+                // Trailers (or a body's end) sent before the client saw our RST_STREAM.
+                return Ok(());
+            }
             return Err(self.fail(
                 ErrorCode::PROTOCOL,
                 "HEADERS on a stream id already passed".into(),
             ));
         }
         self.last_stream = stream;
-        if self.going_away {
-            frame::write_rst_stream(&mut self.out, stream, ErrorCode::REFUSED_STREAM);
-            return Ok(());
-        }
-        if self.streams.len() >= self.limits.max_concurrent_streams as usize {
-            frame::write_rst_stream(&mut self.out, stream, ErrorCode::REFUSED_STREAM);
+        if self.going_away || self.streams.len() >= self.limits.max_concurrent_streams as usize {
+            self.write_reset(stream, ErrorCode::REFUSED_STREAM);
             return Ok(());
         }
         self.streams.insert(
@@ -521,7 +591,8 @@ impl ServerConnection {
                 })
             }
             Err(why) => {
-                frame::write_rst_stream(&mut self.out, stream, ErrorCode::PROTOCOL);
+                self.reset_debt += 1;
+                self.write_reset(stream, ErrorCode::PROTOCOL);
                 self.streams.remove(&stream);
                 tracing::debug!(target: "http", "HTTP/2 stream {stream}: malformed request: {why}");
             }
@@ -580,7 +651,9 @@ impl ServerConnection {
             if stream > self.last_stream {
                 return Err(self.fail(ErrorCode::PROTOCOL, "DATA on an idle stream".into()));
             }
-            frame::write_rst_stream(&mut self.out, stream, ErrorCode::STREAM_CLOSED);
+            if !self.was_reset(stream) {
+                frame::write_rst_stream(&mut self.out, stream, ErrorCode::STREAM_CLOSED);
+            }
             return Ok(());
         };
         if s.phase == Phase::HalfClosedRemote {
@@ -601,6 +674,17 @@ impl ServerConnection {
         }
         s.recv_window -= flow;
         s.received_len += data.len() as u64;
+        if s.phase == Phase::Answered {
+            // Dropped; a client told its answer may stop short of its content-length.
+            if end_stream {
+                self.completed(stream);
+            } else if s.recv_window < i64::from(self.limits.initial_window) / 2 {
+                let window = i64::from(self.limits.initial_window);
+                frame::write_window_update(&mut self.out, stream, (window - s.recv_window) as u32);
+                s.recv_window = window;
+            }
+            return Ok(());
+        }
         if let Some(n) = s.expected_len {
             if s.received_len > n || (end_stream && s.received_len != n) {
                 self.reset_stream(
@@ -645,7 +729,7 @@ impl ServerConnection {
     pub fn is_open_locally(&self, stream: u32) -> bool {
         self.streams
             .get(&stream)
-            .is_some_and(|s| s.phase != Phase::HalfClosedLocal && s.pending_end.is_none())
+            .is_some_and(|s| s.phase != Phase::Answered && s.pending_end.is_none())
     }
 
     /// Response bytes of `stream` waiting for the client's window.
@@ -656,25 +740,27 @@ impl ServerConnection {
     /// The client ended its side of `stream`.
     fn remote_end(&mut self, stream: u32) {
         if let Some(s) = self.streams.get_mut(&stream) {
-            match s.phase {
-                Phase::HalfClosedLocal => {
-                    self.streams.remove(&stream);
-                }
-                _ => s.phase = Phase::HalfClosedRemote,
-            }
+            s.phase = Phase::HalfClosedRemote;
         }
     }
 
-    /// This side ended `stream`.
+    /// This side ended `stream`: it is over, or, with the request still coming, answered.
     fn local_end(&mut self, stream: u32) {
-        if let Some(s) = self.streams.get_mut(&stream) {
-            match s.phase {
-                Phase::HalfClosedRemote => {
-                    self.streams.remove(&stream);
-                }
-                _ => s.phase = Phase::HalfClosedLocal,
-            }
+        let Some(s) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        if s.phase == Phase::Open {
+            s.phase = Phase::Answered;
+            s.paused = false;
+            return;
         }
+        self.completed(stream);
+    }
+
+    /// A stream that ended well: it makes up for one reset.
+    fn completed(&mut self, stream: u32) {
+        self.streams.remove(&stream);
+        self.reset_debt = self.reset_debt.saturating_sub(1);
     }
 
     fn window_update(&mut self, stream: u32, increment: u32) -> Result<(), ConnectionError> {

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::super::frame::{self, ErrorCode};
-use super::ServerConnection;
+use super::{End, ServerConnection};
 
 impl ServerConnection {
     /// Sends a response (or informational) head; `end_stream` when no body follows.
@@ -48,7 +48,7 @@ impl ServerConnection {
             s.pending.push_back(data);
         }
         if end_stream {
-            s.pending_end = Some(None);
+            s.pending_end = Some(End::Data);
         }
         self.flush(stream);
     }
@@ -59,22 +59,21 @@ impl ServerConnection {
         stream: u32,
         fields: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
     ) {
-        if !self.streams.contains_key(&stream) {
+        let Some(s) = self.streams.get_mut(&stream) else {
             return;
-        }
-        let mut block = Vec::with_capacity(64);
-        self.encoder
-            .encode(fields.into_iter().map(|(n, v)| (n, v, false)), &mut block);
-        if let Some(s) = self.streams.get_mut(&stream) {
-            s.pending_end = Some(Some(block));
-        }
+        };
+        let fields = fields
+            .into_iter()
+            .map(|(n, v)| (Bytes::copy_from_slice(n), Bytes::copy_from_slice(v)))
+            .collect();
+        s.pending_end = Some(End::Trailers(fields));
         self.flush(stream);
     }
 
     /// Abandons a stream (RST_STREAM with `code`).
     pub fn reset(&mut self, stream: u32, code: ErrorCode) {
         if self.streams.remove(&stream).is_some() {
-            frame::write_rst_stream(&mut self.out, stream, code);
+            self.write_reset(stream, code);
         }
     }
 
@@ -107,7 +106,7 @@ impl ServerConnection {
                 }
                 s.send_window -= n as i64;
                 self.send_window -= n as i64;
-                let last = s.pending.is_empty() && s.pending_end == Some(None);
+                let last = s.pending.is_empty() && s.pending_end == Some(End::Data);
                 frame::write_data(&mut self.out, stream, &piece, last);
                 if last {
                     s.pending_end = None;
@@ -120,11 +119,14 @@ impl ServerConnection {
                     wait = true;
                 } else {
                     match s.pending_end.take() {
-                        Some(None) => {
+                        Some(End::Data) => {
                             frame::write_data(&mut self.out, stream, &[], true);
                             ended = true;
                         }
-                        Some(Some(block)) => {
+                        Some(End::Trailers(fields)) => {
+                            let mut block = Vec::with_capacity(64);
+                            let fields = fields.iter().map(|(n, v)| (&n[..], &v[..], false));
+                            self.encoder.encode(fields, &mut block);
                             let max = self.peer_max_frame_size;
                             frame::write_headers(&mut self.out, stream, &block, true, max);
                             ended = true;

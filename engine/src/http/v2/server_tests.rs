@@ -395,3 +395,225 @@ fn pings_are_answered_and_goaway_refuses_new_streams() {
     );
     let _ = flags::END_STREAM;
 }
+
+#[test]
+fn trailers_are_encoded_when_written_so_the_tables_stay_in_step() {
+    let (mut conn, mut c) = started();
+    let mut input = BytesMut::new();
+    frame::write_settings(&mut input, &[(setting::INITIAL_WINDOW_SIZE, 4)]);
+    c.request(&mut input, 1, "/slow", true);
+    c.request(&mut input, 3, "/fast", true);
+    conn.receive(&mut input).unwrap();
+    c.read(&mut conn);
+    // Stream 1's body waits for window, its trailers behind it; stream 3 answers meanwhile
+    // with the same field. Encoded when queued, the trailers would have put the field in the
+    // table before the client could see it, and stream 3's head would refer to it.
+    conn.send_head(1, 200, [], false);
+    conn.send_data(1, Bytes::from_static(b"0123456789"), false);
+    conn.send_trailers(1, [(&b"x-checksum"[..], &b"abc"[..])]);
+    conn.send_head(3, 200, [(&b"x-checksum"[..], &b"abc"[..])], true);
+    let seen = c.read(&mut conn);
+    assert!(seen.contains(&Seen::Headers(
+        3,
+        vec![":status: 200".into(), "x-checksum: abc".into()],
+        true
+    )));
+    let mut input = BytesMut::new();
+    frame::write_window_update(&mut input, 1, 100);
+    conn.receive(&mut input).unwrap();
+    let seen = c.read(&mut conn);
+    assert_eq!(
+        seen.last(),
+        Some(&Seen::Headers(1, vec!["x-checksum: abc".into()], true))
+    );
+    assert_eq!(conn.open_streams(), 0);
+}
+
+#[test]
+fn an_answer_before_the_request_ends_drops_the_rest_of_it() {
+    let (mut conn, mut c) = started();
+    let mut input = BytesMut::new();
+    c.request(&mut input, 1, "/upload", false);
+    frame::write_data(&mut input, 1, b"part", false);
+    conn.receive(&mut input).unwrap();
+    while conn.next_event().is_some() {}
+    c.read(&mut conn);
+    conn.send_head(1, 413, [], true);
+    assert_eq!(
+        c.read(&mut conn),
+        vec![Seen::Headers(1, vec![":status: 413".into()], true)]
+    );
+    // The rest of the request is read (its window credited) but not reported; trailers end
+    // it, and the connection goes on.
+    let mut input = BytesMut::new();
+    let chunk = vec![0u8; 16_384];
+    for _ in 0..100 {
+        frame::write_data(&mut input, 1, &chunk, false);
+    }
+    let mut block = Vec::new();
+    c.enc
+        .encode([(&b"x-sum"[..], &b"1"[..], false)], &mut block);
+    frame::write_headers(&mut input, 1, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
+    c.request(&mut input, 3, "/next", true);
+    conn.receive(&mut input).unwrap();
+    assert!(matches!(
+        conn.next_event(),
+        Some(Event::Request { stream: 3, .. })
+    ));
+    assert_eq!(conn.next_event(), None);
+    assert!(c
+        .read(&mut conn)
+        .iter()
+        .all(|f| matches!(f, Seen::Other(Frame::WindowUpdate { .. }))));
+    assert_eq!(conn.open_streams(), 1);
+}
+
+#[test]
+fn frames_in_flight_on_a_stream_the_server_reset_are_ignored() {
+    let (mut conn, mut c) = started();
+    let mut input = BytesMut::new();
+    c.request(&mut input, 1, "/upload", false);
+    conn.receive(&mut input).unwrap();
+    while conn.next_event().is_some() {}
+    conn.reset(1, ErrorCode::CANCEL);
+    c.read(&mut conn);
+    let mut input = BytesMut::new();
+    frame::write_data(&mut input, 1, b"more", false);
+    let mut block = Vec::new();
+    c.enc
+        .encode([(&b"x-sum"[..], &b"1"[..], false)], &mut block);
+    frame::write_headers(&mut input, 1, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
+    c.request(&mut input, 3, "/next", true);
+    conn.receive(&mut input).unwrap();
+    assert!(matches!(
+        conn.next_event(),
+        Some(Event::Request { stream: 3, .. })
+    ));
+    assert!(c.read(&mut conn).is_empty());
+}
+
+#[test]
+fn a_flood_of_resets_ends_the_connection_but_cancels_among_answers_do_not() {
+    // Rapid reset (CVE-2023-44487): open, reset, open, reset...
+    let (mut conn, mut c) = started();
+    let mut input = BytesMut::new();
+    for i in 0..=MAX_RESET_DEBT {
+        let stream = 2 * i + 1;
+        c.request(&mut input, stream, "/", false);
+        frame::write_rst_stream(&mut input, stream, ErrorCode::CANCEL);
+    }
+    assert_eq!(
+        conn.receive(&mut input).unwrap_err().code,
+        ErrorCode::ENHANCE_YOUR_CALM
+    );
+    // A client that cancels one stream in two, the others answered, goes on for ever.
+    let (mut conn, mut c) = started();
+    for i in 0..2 * MAX_RESET_DEBT {
+        let stream = 2 * i + 1;
+        let mut input = BytesMut::new();
+        c.request(&mut input, stream, "/", i % 2 == 1);
+        if i % 2 == 0 {
+            frame::write_rst_stream(&mut input, stream, ErrorCode::CANCEL);
+        }
+        conn.receive(&mut input).unwrap();
+        while conn.next_event().is_some() {}
+        if i % 2 == 1 {
+            conn.send_head(stream, 204, [], true);
+        }
+    }
+}
+
+#[test]
+fn a_stream_depending_on_itself_is_reset_but_its_block_is_decoded() {
+    let (mut conn, mut c) = started();
+    let mut block = Vec::new();
+    c.enc.encode(
+        [
+            (&b":method"[..], &b"GET"[..], false),
+            (b":scheme", b"http", false),
+            (b":path", b"/", false),
+            (b"x-remembered", b"yes", false),
+        ],
+        &mut block,
+    );
+    let mut input = BytesMut::new();
+    frame::Head {
+        len: (5 + block.len()) as u32,
+        kind: frame::Kind::Headers,
+        flags: flags::END_HEADERS | flags::END_STREAM | flags::PRIORITY,
+        stream: 1,
+    }
+    .write(&mut input);
+    input.extend_from_slice(&[0, 0, 0, 1, 15]);
+    input.extend_from_slice(&block);
+    // The next request's block refers to the field the first one added to the table.
+    let mut block = Vec::new();
+    c.enc.encode(
+        [
+            (&b":method"[..], &b"GET"[..], false),
+            (b":scheme", b"http", false),
+            (b":path", b"/", false),
+            (b"x-remembered", b"yes", false),
+        ],
+        &mut block,
+    );
+    frame::write_headers(&mut input, 3, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
+    conn.receive(&mut input).unwrap();
+    assert_eq!(
+        conn.next_event().map(|e| match e {
+            Event::Request { stream, head, .. } => (stream, head.headers),
+            e => panic!("{e:?}"),
+        }),
+        Some((
+            3,
+            vec![(
+                Bytes::from_static(b"x-remembered"),
+                Bytes::from_static(b"yes")
+            )]
+        ))
+    );
+    assert_eq!(
+        c.read(&mut conn),
+        vec![Seen::Other(Frame::RstStream {
+            stream: 1,
+            code: ErrorCode::PROTOCOL
+        })]
+    );
+}
+
+#[test]
+fn trailers_must_complete_the_announced_content_length() {
+    let (mut conn, mut c) = started();
+    let mut block = Vec::new();
+    c.enc.encode(
+        [
+            (&b":method"[..], &b"POST"[..], false),
+            (b":scheme", b"http", false),
+            (b":path", b"/", false),
+            (b"content-length", b"10", false),
+        ],
+        &mut block,
+    );
+    let mut input = BytesMut::new();
+    frame::write_headers(&mut input, 1, &block, false, frame::DEFAULT_MAX_FRAME_SIZE);
+    frame::write_data(&mut input, 1, b"short", false);
+    let mut block = Vec::new();
+    c.enc
+        .encode([(&b"x-sum"[..], &b"1"[..], false)], &mut block);
+    frame::write_headers(&mut input, 1, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
+    conn.receive(&mut input).unwrap();
+    let mut events = Vec::new();
+    while let Some(e) = conn.next_event() {
+        events.push(e);
+    }
+    assert!(
+        matches!(
+            events.last(),
+            Some(Event::Reset {
+                stream: 1,
+                code: ErrorCode::PROTOCOL
+            })
+        ),
+        "{events:?}"
+    );
+}

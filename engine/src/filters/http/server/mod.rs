@@ -1,11 +1,13 @@
 //! The server side of HTTP: `demuxHTTP` (one sub-pipeline per request, cloned context)
-//! and `serveHTTP` (a handler per request), HTTP/1.x here and HTTP/2 in `h2.rs` (or `h2_native/`). Requests are decoded as they arrive, replies are
-//! encoded in request order, so pipelined requests get their responses in order.
+//! and `serveHTTP` (a handler per request), HTTP/1.x here and HTTP/2 in `h2_native/`.
+//! Requests are decoded as they arrive, replies are encoded in request order, so pipelined
+//! requests get their responses in order.
 //!
 //! This file holds the filters, their options and the connection's state ([`ServerCore`]);
 //! the connection's work is split by concern: `input.rs` (decoding what the client sends),
-//! `sniff.rs` (HTTP/1 or HTTP/2, and `Upgrade: h2c`), `h2.rs` (an HTTP/2 connection on hyper; `h2_native/` the same on the
-//! engine's own codec, opt-in with `SLUICE_HTTP2=native`), `exchange.rs` (one request and its
+//! `sniff.rs` (HTTP/1 or HTTP/2, and `Upgrade: h2c`), `h2_native/` (an HTTP/2 connection on
+//! the engine's own codec; `h2.rs` the same on hyper's server, with `SLUICE_HTTP2=hyper` in
+//! the engine's environment), `exchange.rs` (one request and its
 //! reply), `reply.rs` (encoding replies in request order) and `drain.rs` (closing
 //! keep-alive connections when the worker drains).
 
@@ -296,7 +298,7 @@ struct ServerCore {
     sniffed: RefCell<Vec<u8>>,
     /// The HTTP/2 connection's input, once the preface came.
     h2: RefCell<Option<PipeIo>>,
-    /// The connection's HTTP/2 on the engine's own codec (`SLUICE_HTTP2=native`).
+    /// The connection's HTTP/2 on the engine's own codec (unless `SLUICE_HTTP2=hyper`).
     h2_native: RefCell<Option<h2_native::NativeH2>>,
     /// An `Upgrade: h2c` was answered 101: the client's HTTP/2 preface is awaited.
     h2c: RefCell<Option<Splice>>,

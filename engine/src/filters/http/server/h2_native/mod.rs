@@ -11,12 +11,11 @@
 //! full (its tap is paused); a response body that waits for the client's window pauses
 //! whoever produces it.
 //!
-//! Opt-in for now (`SLUICE_HTTP2=native` in the engine's environment): it passes every HTTP/2
-//! test and the 64 conformance checks, but a review found hardening still to do before it
-//! replaces the hyper-based server (`h2.rs`): HPACK-encoding trailers when they are written
-//! rather than when queued, a limit on client resets (rapid reset), holding `serveHTTP`
-//! request bodies, HEADERS after our own RST_STREAM, and never pausing the connection's own
-//! read tap.
+//! The default: `SLUICE_HTTP2=hyper` in the engine's environment runs hyper's server (`h2.rs`)
+//! instead, kept as a fallback for a release. Limits a hostile client meets here: streams
+//! reset more than answered (rapid reset, see `MAX_RESET_DEBT`), `serveHTTP` request bodies
+//! (`DEFAULT_BUFFER_LIMIT` each, [`MAX_HELD_BODIES`] per connection, 413 past them), header
+//! blocks, and the codec's own windows.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::{Cell, RefCell};
@@ -49,10 +48,14 @@ use stream::StreamState;
 const HIGH_WATER: usize = 256 << 10;
 const LOW_WATER: usize = 64 << 10;
 
-/// True when the engine runs HTTP/2 servers on its own codec (`SLUICE_HTTP2=native`).
+/// Request bytes the `serveHTTP` handlers of one connection may hold together, reading
+/// whole requests (each at most `DEFAULT_BUFFER_LIMIT`); a request beyond it gets 413.
+const MAX_HELD_BODIES: usize = 4 * crate::filters::callback::DEFAULT_BUFFER_LIMIT;
+
+/// True when the engine runs HTTP/2 servers on its own codec: unless `SLUICE_HTTP2=hyper`.
 pub(super) fn chosen() -> bool {
     static CHOSEN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *CHOSEN.get_or_init(|| std::env::var("SLUICE_HTTP2").is_ok_and(|v| v == "native"))
+    *CHOSEN.get_or_init(|| std::env::var("SLUICE_HTTP2").map_or(true, |v| v != "hyper"))
 }
 
 /// One HTTP/2 connection served on the engine's codec.
@@ -79,6 +82,11 @@ struct Shared {
     pausing: RefCell<Vec<u32>>,
     /// A flush waits for the end of the read being delivered.
     flush_scheduled: Cell<bool>,
+    /// Request body bytes held by `serveHTTP` readers.
+    held_bytes: Cell<usize>,
+    /// The tap current while the client's bytes are handled: never paused for a reply,
+    /// since the client's input is what brings the window updates a reply waits for.
+    codec_tap: Rc<Tap>,
 }
 
 impl NativeH2 {
@@ -98,6 +106,8 @@ impl NativeH2 {
             held: RefCell::new(Vec::new()),
             pausing: RefCell::new(Vec::new()),
             flush_scheduled: Cell::new(false),
+            held_bytes: Cell::new(0),
+            codec_tap: Tap::new(),
         });
         draining::register(&shared);
         let h = NativeH2(shared);
@@ -117,7 +127,7 @@ impl NativeH2 {
             let mut input = s.input.borrow_mut();
             s.conn.borrow_mut().receive(&mut input)
         };
-        s.dispatch();
+        Tap::enter(&s.codec_tap, || s.dispatch());
         s.busy.set(s.busy.get() - 1);
         s.resume_drained();
         // Called with the client's bytes, not from inside a sub-pipeline: what finished can go.

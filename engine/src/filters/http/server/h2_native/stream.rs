@@ -6,7 +6,7 @@ use std::rc::{Rc, Weak};
 
 use bytes::Bytes;
 
-use super::{Shared, HIGH_WATER};
+use super::{Shared, HIGH_WATER, MAX_HELD_BODIES};
 use crate::event::{ErrorCode as EventCode, Event, StreamEnd};
 use crate::filters::callback::MessageReader;
 use crate::filters::http::observer::ExchangeObserver;
@@ -60,8 +60,19 @@ pub(super) struct StreamState {
 impl StreamState {
     pub(super) fn data(&self, d: Bytes) {
         self.body_size.set(self.body_size.get() + d.len());
-        if let Some(r) = self.reader.borrow_mut().as_mut() {
+        let over = self.reader.borrow_mut().as_mut().map(|r| {
             r.data(&d);
+            r.dropped() > 0
+        });
+        if let Some(over) = over {
+            let Some(shared) = self.shared.upgrade() else {
+                return;
+            };
+            let held = shared.held_bytes.get() + d.len();
+            shared.held_bytes.set(held);
+            if over || held > MAX_HELD_BODIES {
+                self.refuse_body(&shared);
+            }
             return;
         }
         let p = self.pipeline.borrow().clone();
@@ -86,6 +97,46 @@ impl StreamState {
                 s.flush();
             }
         });
+    }
+
+    /// `serveHTTP` holds whole requests: one past the limit (or past what the connection's
+    /// requests may hold together) is answered 413, and the rest of it dropped as it comes.
+    fn refuse_body(&self, shared: &Shared) {
+        self.drop_reader(shared);
+        self.request_done.set(true);
+        tracing::debug!(target: "http2", "{}(): stream {}: request body over the limit", shared.svc.name, self.id);
+        if self.reply_done.get() || self.head_sent.replace(true) {
+            return;
+        }
+        let body = format!(
+            "request body is over the {} MiB limit\n",
+            crate::filters::callback::DEFAULT_BUFFER_LIMIT >> 20
+        );
+        self.observer.answered_for_error(413);
+        {
+            let mut conn = shared.conn.borrow_mut();
+            let length = body.len().to_string();
+            let fields = [
+                (&b"content-type"[..], &b"text/plain"[..]),
+                (b"content-length", length.as_bytes()),
+            ];
+            conn.send_head(self.id, 413, fields, false);
+            conn.send_data(self.id, Bytes::from(body), true);
+        }
+        self.done(shared);
+        shared.flush();
+    }
+
+    /// Lets go of the request being read for `serveHTTP`, and of the bytes it held.
+    fn drop_reader(&self, shared: &Shared) -> Option<MessageReader> {
+        let r = self.reader.borrow_mut().take();
+        if r.is_some() {
+            let held = shared.held_bytes.get();
+            shared
+                .held_bytes
+                .set(held.saturating_sub(self.body_size.get()));
+        }
+        r
     }
 
     /// Sends the held response head, if any.
@@ -128,7 +179,10 @@ impl StreamState {
             return;
         }
         let end = h2_message_end(self.body_size.get(), trailers);
-        let reader = self.reader.borrow_mut().take();
+        let reader = self
+            .shared
+            .upgrade()
+            .and_then(|shared| self.drop_reader(&shared));
         if let Some(mut reader) = reader {
             self.answer(reader.finish(end));
         } else {
@@ -182,11 +236,19 @@ impl StreamState {
     /// The stream broke off: its pipeline ends with `code`.
     pub(super) fn abort(&self, code: EventCode) {
         self.release_taps();
-        self.reader.borrow_mut().take();
+        self.end_input(StreamEnd::code(code));
+    }
+
+    /// No more of the request comes: its pipeline's input ends with `end`.
+    fn end_input(&self, end: Event) {
+        let shared = self.shared.upgrade();
+        if let Some(shared) = &shared {
+            self.drop_reader(shared);
+        }
         let p = self.pipeline.borrow_mut().take();
         if let Some(p) = p {
-            p.input(StreamEnd::code(code));
-            if let Some(shared) = self.shared.upgrade() {
+            p.input(end);
+            if let Some(shared) = &shared {
                 shared.finished.borrow_mut().push(p);
             }
         }
@@ -246,8 +308,10 @@ impl StreamState {
                     conn.pending_len(self.id)
                 };
                 if pending > HIGH_WATER {
-                    // The client's window is closed: pause whoever produces the body.
-                    if let Some(tap) = Tap::current() {
+                    // The client's window is closed: pause whoever produces the body (not the
+                    // client's own input, which brings the window updates).
+                    let producer = Tap::current().filter(|t| !Rc::ptr_eq(t, &shared.codec_tap));
+                    if let Some(tap) = producer {
                         let mut paused = self.paused.borrow_mut();
                         if !paused.iter().any(|t| Rc::ptr_eq(t, &tap)) {
                             tap.pause();
@@ -346,6 +410,10 @@ impl StreamState {
     fn done(&self, shared: &Shared) {
         self.reply_done.set(true);
         self.observer.finish(self.sub_context.as_deref());
+        if !self.request_done.replace(true) {
+            // Answered before the request ended: the codec drops the rest of the request.
+            self.end_input(StreamEnd::ok());
+        }
         self.settle_in(shared);
     }
 
