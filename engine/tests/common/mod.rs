@@ -15,10 +15,35 @@ pub fn engine_bin() -> &'static str {
     env!("CARGO_BIN_EXE_engine")
 }
 
-/// A port nobody listens on right now (the OS picks it).
+/// A port nobody listens on right now, for an engine to listen on.
+///
+/// Not one the OS would pick for port 0: those come from the ephemeral range (32768-60999 on
+/// Linux), the same range outgoing connections take their local ports from, so between this
+/// call and the engine's `listen` a test's own client connection could take it. These come
+/// from 20000-32767 instead, a different start in each process (tests run in parallel
+/// threads, and test programs one after another), each checked free before it is handed out.
+/// Each call steps 4 ports on, so a test may also take the next one or two (`port + 1`).
 pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20_000;
+    const STRIDE: u32 = 4;
+    const SLOTS: u32 = (32_764 - LOW) / STRIDE;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(2_654_435_761) % SLOTS,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    for _ in 0..SLOTS {
+        let port = (LOW + STRIDE * (NEXT.fetch_add(1, Ordering::SeqCst) % SLOTS)) as u16;
+        let free_v4 = TcpListener::bind(("127.0.0.1", port)).is_ok();
+        // Some tests listen on both loopbacks (or the engine on 0.0.0.0).
+        if free_v4 && TcpListener::bind(("0.0.0.0", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 20000-32767")
 }
 
 /// A temporary codebase folder that is removed on drop.
