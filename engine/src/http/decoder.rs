@@ -207,6 +207,11 @@ impl Decoder {
         }
         self.buf.extend_from_slice(input);
         while self.step(out) {}
+        if self.buf.is_empty() {
+            // What was read is all handed out (its bytes live on in the parts): an idle
+            // keep-alive connection holds no buffer, and no share of the last request's.
+            self.buf = BytesMut::new();
+        }
     }
 
     /// The input ended. A body delimited by the close of the connection ends here.

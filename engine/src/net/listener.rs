@@ -199,7 +199,16 @@ async fn serve_connection(
     #[cfg(target_os = "linux")]
     if let (Some(relay), None) = (&relay, trace) {
         let counters = ConnectionMetrics::open(&listen_label(&layout));
-        super::relay::relay(stream, relay, timeout.0, opts.write_timeout, &counters).await;
+        // Boxed: its state is large (pipes, two directions), and kept in every connection's
+        // task it would cost each idle HTTP connection a kilobyte.
+        Box::pin(super::relay::relay(
+            stream,
+            relay,
+            timeout.0,
+            opts.write_timeout,
+            &counters,
+        ))
+        .await;
         tracing::debug!(target: "inbound", "connection {} closed", inbound.id);
         inbound.close();
         return;

@@ -177,9 +177,15 @@ impl SocketWriter {
         }
     }
 
-    /// Writes what is queued, then shuts the write side down.
+    /// Writes what is queued, then shuts the write side down: at once when the socket takes
+    /// it all (most closes), or from the writer's task.
     pub fn close(self: &Rc<Self>) {
         self.state.borrow_mut().closing = true;
+        if !self.task_started.get() && matches!(self.try_flush(), Ok(true)) {
+            self.task_started.set(true);
+            self.finish();
+            return;
+        }
         self.kick();
     }
 
@@ -349,8 +355,15 @@ impl SocketWriter {
                 break;
             }
         }
-        let tcp: &tokio::net::TcpStream = io.as_ref();
-        let _ = socket2::SockRef::from(tcp).shutdown(std::net::Shutdown::Write);
+        self.finish();
+    }
+
+    /// Shuts the write side down and tells whoever waits for the writer to stop.
+    fn finish(&self) {
+        if let Some(io) = self.io.get() {
+            let tcp: &tokio::net::TcpStream = io.as_ref();
+            let _ = socket2::SockRef::from(tcp).shutdown(std::net::Shutdown::Write);
+        }
         let paused = {
             let mut s = self.state.borrow_mut();
             s.finished = true;
@@ -394,11 +407,24 @@ pub async fn pump_reader(
             // Time paused by back-pressure is not idle time.
             last_read = Instant::now();
         }
-        let ready = tokio::select! {
-            biased;
-            r = io.readable() => r.map_err(|e| ErrorCode::from_io(&e, true)),
-            _ = &mut stop => return,
-            _ = &mut deadline, if timed => {
+        // One poll for all three (readable first): no future of its own per wait.
+        let woke = std::future::poll_fn(|cx| {
+            if let Poll::Ready(r) = io.as_ref().poll_read_ready(cx) {
+                return Poll::Ready(Woke::Readable(r));
+            }
+            if stop.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Woke::Stop);
+            }
+            if timed && deadline.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Woke::Deadline);
+            }
+            Poll::Pending
+        })
+        .await;
+        let ready = match woke {
+            Woke::Readable(r) => r.map_err(|e| ErrorCode::from_io(&e, true)),
+            Woke::Stop => return,
+            Woke::Deadline => {
                 if last_read.elapsed() < limit {
                     deadline.as_mut().reset(last_read + limit);
                     continue;
@@ -453,6 +479,13 @@ pub async fn pump_reader(
             }
         }
     }
+}
+
+/// What ended a wait of [`pump_reader`].
+enum Woke {
+    Readable(std::io::Result<()>),
+    Stop,
+    Deadline,
 }
 
 thread_local! {
