@@ -11,7 +11,8 @@
 //!
 //! Files: [`frame`] (frame heads and payloads, parsed and written), [`hpack`], [`request`]
 //! (a request's fields checked and sorted into a head) and [`server`] (the server side of a
-//! connection: streams, settings, flow control; its sending half in `server_send.rs`).
+//! connection: streams, settings, flow control; its receiving half in `server_recv.rs`, its
+//! sending half in `server_send.rs`).
 
 pub mod frame;
 pub mod hpack;
