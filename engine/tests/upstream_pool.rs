@@ -290,3 +290,84 @@ pipy()
     let v: serde_json::Value = serde_json::from_str(&summary).unwrap();
     assert_eq!(v["upstream"]["count"], CLIENTS, "{summary}");
 }
+
+#[test]
+fn an_upstream_that_answers_before_the_body_ends_is_not_reused() {
+    // The origin answers 413 as soon as it has a request's head, without reading the body,
+    // and keeps the connection open. The engine must not send the next request on it: the
+    // origin would read it as the rest of the first request's body (request smuggling).
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = l.local_addr().unwrap().port();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<(usize, String)>::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for (n, conn) in l.incoming().enumerate() {
+            let Ok(s) = conn else { continue };
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut w = s;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line.contains("POST /") || line.contains("GET /") {
+                        log.lock().unwrap().push((n, line.trim_end().to_string()));
+                    }
+                    if line == "\r\n" {
+                        let _ = w.write_all(
+                            b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 4\r\n\r\nbig!",
+                        );
+                    }
+                }
+            });
+        }
+    });
+    let cb = Codebase::new("early-answer");
+    let port = free_port();
+    let script = cb.file(
+        "main.js",
+        &format!(
+            "pipy().listen({port}).demuxHTTP().to($=>$.muxHTTP(() => 'shared').to($=>$.connect('127.0.0.1:{origin}')))"
+        ),
+    );
+    let _e = Engine::start(&script, &[port]);
+    // A POST whose body never all comes: its answer arrives first.
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"POST /upload HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000\r\n\r\n")
+        .unwrap();
+    c.write_all(&[b'a'; 100_000]).unwrap();
+    // The origin's answer reaches the engine (whether the client sees it before its body
+    // ends is the server side's business).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.lock().unwrap().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut got = [0u8; 256];
+    // Another client, same pool key: its request reaches the origin on a connection of its
+    // own, as a request (not glued to the first one's body).
+    let mut c2 = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c2.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c2.write_all(b"GET /second HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    let n = c2.read(&mut got).unwrap();
+    assert!(
+        got[..n].starts_with(b"HTTP/1.1 413"),
+        "{:?}",
+        String::from_utf8_lossy(&got[..n])
+    );
+    let seen = seen.lock().unwrap().clone();
+    let first_conn = seen.iter().find(|(_, l)| l.contains("POST /")).unwrap().0;
+    assert!(
+        seen.iter()
+            .any(|(n, l)| l.starts_with("GET /second") && *n != first_conn),
+        "the second request went on the first request's connection: {:?}",
+        seen.iter()
+            .map(|(n, l)| (n, &l[l.len().saturating_sub(40)..]))
+            .collect::<Vec<_>>()
+    );
+    drop(c);
+}

@@ -99,6 +99,11 @@ impl Encoder {
         }
     }
 
+    /// True between messages: the last one has ended.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.state, State::Idle)
+    }
+
     /// Starts a message; `last` asks for `connection: close`. Returns true when the message
     /// had to be close-delimited, which makes it the last one on the connection.
     pub fn start(&mut self, head: OutHead, last: bool, out: &mut Vec<Bytes>) -> bool {

@@ -257,7 +257,12 @@ impl Session {
                 }
                 self.current.borrow_mut().take();
                 self.response_started.set(false);
-                let reusable = stream.as_ref().is_none_or(|s| !s.serves_closed_client());
+                // A response that ends before its request was all sent (an early 413, say)
+                // leaves the upstream expecting the rest of the body: the next request on this
+                // connection would be read as that body. So the connection is not reused.
+                let request_sent = self.encoder.borrow().is_idle();
+                let reusable =
+                    request_sent && stream.as_ref().is_none_or(|s| !s.serves_closed_client());
                 if self.keep_alive.get() && !self.closed.get() && reusable {
                     self.go_idle();
                 } else {
