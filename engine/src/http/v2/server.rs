@@ -133,6 +133,9 @@ struct Stream {
     pending_len: usize,
     /// The stream is in the connection's `waiting` list.
     waiting: bool,
+    /// A response head has been sent: a reset from the client now cancels work the server
+    /// did, as a stopped download does, not the cheap open-and-reset of a flood.
+    head_sent: bool,
     /// What the request body goes to is full: its window is not opened again until it is
     /// not (see [`ServerConnection::set_paused`]).
     paused: bool,
@@ -192,10 +195,13 @@ pub struct ServerConnection {
     /// Streams this side reset lately (most recent last): frames the client sent on them
     /// before it saw the RST_STREAM are ignored (§5.1, "closed").
     reset_lately: VecDeque<u32>,
-    /// Streams reset (by the client, or by this side for the client's errors) and not yet
-    /// made up for by streams that completed: past [`MAX_RESET_DEBT`] the connection ends
-    /// with ENHANCE_YOUR_CALM (the "rapid reset" attack, CVE-2023-44487).
+    /// Streams reset before any answer (by the client, or by this side for the client's
+    /// errors) and not yet made up for by requests answered (see [`Self::credit`]): past
+    /// [`MAX_RESET_DEBT`] the connection ends with ENHANCE_YOUR_CALM (the "rapid reset"
+    /// attack, CVE-2023-44487).
     reset_debt: u32,
+    /// Response bytes waiting for the client's windows, on all streams.
+    pending_total: usize,
 }
 
 /// The largest header block taken (in HEADERS + CONTINUATION) before the connection is
@@ -207,8 +213,15 @@ const MAX_BLOCK: usize = 256 << 10;
 /// complete; a client that only opens and resets streams makes the server work for nothing.
 pub const MAX_RESET_DEBT: u32 = 200;
 
-/// How many recently reset streams are remembered (to ignore the client's frames in flight).
-const RESET_MEMORY: usize = 128;
+/// How many recently reset streams are remembered (to ignore the client's frames in flight):
+/// twice the streams a connection may have open, so a burst of resets (an upstream failing
+/// every stream at once) is covered.
+const RESET_MEMORY: usize = 512;
+
+/// Response bytes waiting for a client's windows above which its new streams are refused
+/// (REFUSED_STREAM, which clients retry): a client that opens streams but does not read
+/// their answers cannot make the server hold more than this plus what is under way.
+pub const MAX_PENDING: usize = 8 << 20;
 
 impl ServerConnection {
     /// A connection whose SETTINGS (this side's preface) are already in the output.
@@ -249,6 +262,7 @@ impl ServerConnection {
             going_away: false,
             reset_lately: VecDeque::new(),
             reset_debt: 0,
+            pending_total: 0,
         }
     }
 
@@ -314,7 +328,8 @@ impl ServerConnection {
         tracing::debug!(target: "http", "HTTP/2 stream {stream} error {}: {why}", code.name());
         self.reset_debt += 1;
         self.write_reset(stream, code);
-        if self.streams.remove(&stream).is_some() {
+        if let Some(s) = self.streams.remove(&stream) {
+            self.pending_total -= s.pending_len;
             self.events.push_back(Event::Reset { stream, code });
         }
     }
@@ -415,10 +430,11 @@ impl ServerConnection {
                     );
                 }
                 if let Some(s) = self.streams.remove(&stream) {
-                    // A stream already answered cost nothing in vain.
-                    if s.phase != Phase::Answered {
+                    // A stream the server has begun to answer was not opened in vain.
+                    if !s.head_sent {
                         self.reset_debt += 1;
                     }
+                    self.pending_total -= s.pending_len;
                     self.events.push_back(Event::Reset { stream, code });
                 }
                 Ok(())
@@ -508,15 +524,29 @@ impl ServerConnection {
         };
         if s.phase == Phase::Open {
             s.phase = Phase::Answered;
+            // The rest of the request is dropped as it comes: it must not wait for a window
+            // that whoever paused it will never open.
             s.paused = false;
+            let window = i64::from(self.limits.initial_window);
+            if s.recv_window < window / 2 {
+                frame::write_window_update(&mut self.out, stream, (window - s.recv_window) as u32);
+                s.recv_window = window;
+            }
             return;
         }
         self.completed(stream);
     }
 
-    /// A stream that ended well: it makes up for one reset.
+    /// The stream is over on both sides.
     fn completed(&mut self, stream: u32) {
-        self.streams.remove(&stream);
+        if let Some(s) = self.streams.remove(&stream) {
+            self.pending_total -= s.pending_len;
+        }
+    }
+
+    /// A request reached the application and was answered: it makes up for one reset.
+    /// (Answers the codec makes alone, such as 431, earn nothing: they cost a flood nothing.)
+    pub fn credit(&mut self) {
         self.reset_debt = self.reset_debt.saturating_sub(1);
     }
 

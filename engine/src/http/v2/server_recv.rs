@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::super::frame::{self, ErrorCode};
 use super::super::hpack::Field;
 use super::super::request::{request_head, RequestHead};
-use super::{ConnectionError, Event, Phase, ServerConnection, Stream};
+use super::{ConnectionError, Event, Phase, ServerConnection, Stream, MAX_PENDING};
 
 impl ServerConnection {
     /// A complete header block: a new request, or a request's trailers.
@@ -31,13 +31,12 @@ impl ServerConnection {
         if let Err(e) = decoded {
             return Err(self.fail(ErrorCode::COMPRESSION, e.to_string()));
         }
-        if self_dependent {
-            // The block is decoded (the tables are in step): now the stream error.
-            self.last_stream = self.last_stream.max(stream);
-            self.reset_stream(stream, ErrorCode::PROTOCOL, "stream depends on itself");
-            return Ok(());
-        }
+        // The block is decoded (the tables are in step): now what it is for.
         if let Some(s) = self.streams.get(&stream) {
+            if self_dependent {
+                self.reset_stream(stream, ErrorCode::PROTOCOL, "stream depends on itself");
+                return Ok(());
+            }
             let (phase, expected, received) = (s.phase, s.expected_len, s.received_len);
             // Trailers: they must end the stream.
             if phase == Phase::HalfClosedRemote {
@@ -94,7 +93,16 @@ impl ServerConnection {
             ));
         }
         self.last_stream = stream;
-        if self.going_away || self.streams.len() >= self.limits.max_concurrent_streams as usize {
+        if self_dependent {
+            self.reset_stream(stream, ErrorCode::PROTOCOL, "stream depends on itself");
+            return Ok(());
+        }
+        // A client that does not read its answers: no new stream until it has taken some.
+        let backlog = self.pending_total > MAX_PENDING;
+        if self.going_away
+            || backlog
+            || self.streams.len() >= self.limits.max_concurrent_streams as usize
+        {
             self.write_reset(stream, ErrorCode::REFUSED_STREAM);
             return Ok(());
         }
@@ -115,6 +123,7 @@ impl ServerConnection {
                 pending_len: 0,
                 waiting: false,
                 paused: false,
+                head_sent: false,
             },
         );
         if size > limit {

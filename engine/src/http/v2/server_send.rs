@@ -16,8 +16,9 @@ impl ServerConnection {
         fields: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
         end_stream: bool,
     ) {
-        if !self.streams.contains_key(&stream) {
-            return;
+        match self.streams.get_mut(&stream) {
+            Some(s) => s.head_sent = true,
+            None => return,
         }
         let code = status.to_string();
         let mut block = Vec::with_capacity(64);
@@ -45,6 +46,7 @@ impl ServerConnection {
         };
         if !data.is_empty() {
             s.pending_len += data.len();
+            self.pending_total += data.len();
             s.pending.push_back(data);
         }
         if end_stream {
@@ -72,7 +74,8 @@ impl ServerConnection {
 
     /// Abandons a stream (RST_STREAM with `code`).
     pub fn reset(&mut self, stream: u32, code: ErrorCode) {
-        if self.streams.remove(&stream).is_some() {
+        if let Some(s) = self.streams.remove(&stream) {
+            self.pending_total -= s.pending_len;
             self.write_reset(stream, code);
         }
     }
@@ -101,6 +104,7 @@ impl ServerConnection {
                 let n = chunk.len().min(room as usize);
                 let piece = chunk.split_to(n);
                 s.pending_len -= n;
+                self.pending_total -= n;
                 if chunk.is_empty() {
                     s.pending.pop_front();
                 }

@@ -519,8 +519,98 @@ fn a_flood_of_resets_ends_the_connection_but_cancels_among_answers_do_not() {
         while conn.next_event().is_some() {}
         if i % 2 == 1 {
             conn.send_head(stream, 204, [], true);
+            // (The engine credits a request its application answered.)
+            conn.credit();
         }
     }
+    // Nor does one that stops downloads it began to receive (the server had answered them).
+    let (mut conn, mut c) = started();
+    for i in 0..2 * MAX_RESET_DEBT {
+        let stream = 2 * i + 1;
+        let mut input = BytesMut::new();
+        c.request(&mut input, stream, "/", true);
+        conn.receive(&mut input).unwrap();
+        while conn.next_event().is_some() {}
+        conn.send_head(stream, 200, [], false);
+        let mut input = BytesMut::new();
+        frame::write_rst_stream(&mut input, stream, ErrorCode::CANCEL);
+        conn.receive(&mut input).unwrap();
+    }
+    // Answers the codec makes alone (431 for a head over the limit) make up for nothing.
+    let mut conn = ServerConnection::new(Limits {
+        max_header_list_size: 300,
+        ..Limits::default()
+    });
+    let mut c = Client::new();
+    let mut input = c.preface(&[]);
+    let big = "v".repeat(400);
+    let mut result = Ok(());
+    for i in 0..=MAX_RESET_DEBT {
+        let stream = 4 * i + 1;
+        c.request(&mut input, stream, "/", false);
+        frame::write_rst_stream(&mut input, stream, ErrorCode::CANCEL);
+        let mut block = Vec::new();
+        c.enc.encode(
+            [
+                (&b":method"[..], &b"GET"[..], false),
+                (b":scheme", b"http", false),
+                (b":path", b"/", false),
+                (b"x-big", big.as_bytes(), false),
+            ],
+            &mut block,
+        );
+        frame::write_headers(
+            &mut input,
+            stream + 2,
+            &block,
+            true,
+            frame::DEFAULT_MAX_FRAME_SIZE,
+        );
+        result = conn.receive(&mut input);
+        while let Some(e) = conn.next_event() {
+            if let Event::HeadTooLarge { stream } = e {
+                conn.send_head(stream, 431, [], true);
+            }
+        }
+        if result.is_err() {
+            break;
+        }
+    }
+    assert_eq!(result.unwrap_err().code, ErrorCode::ENHANCE_YOUR_CALM);
+}
+
+#[test]
+fn a_client_that_does_not_read_its_answers_gets_no_new_streams() {
+    let (mut conn, mut c) = started();
+    let mut input = BytesMut::new();
+    frame::write_settings(&mut input, &[(setting::INITIAL_WINDOW_SIZE, 0)]);
+    c.request(&mut input, 1, "/big", true);
+    conn.receive(&mut input).unwrap();
+    while conn.next_event().is_some() {}
+    conn.send_head(1, 200, [], false);
+    conn.send_data(1, Bytes::from(vec![b'x'; MAX_PENDING + 1]), false);
+    c.read(&mut conn);
+    let mut input = BytesMut::new();
+    c.request(&mut input, 3, "/more", true);
+    conn.receive(&mut input).unwrap();
+    assert_eq!(conn.next_event(), None);
+    assert_eq!(
+        c.read(&mut conn),
+        vec![Seen::Other(Frame::RstStream {
+            stream: 3,
+            code: ErrorCode::REFUSED_STREAM
+        })]
+    );
+    // Once it reads (its window opens), new streams are taken again.
+    let mut input = BytesMut::new();
+    frame::write_window_update(&mut input, 0, 1 << 30);
+    frame::write_window_update(&mut input, 1, 1 << 30);
+    c.request(&mut input, 5, "/more", true);
+    conn.receive(&mut input).unwrap();
+    assert!(matches!(
+        conn.next_event(),
+        Some(Event::Request { stream: 5, .. })
+    ));
 }
 
 #[test]

@@ -262,6 +262,7 @@ impl Shared {
             tunnel_open: Cell::new(false),
             tap: Tap::new(),
             holding: Cell::new(false),
+            held: Cell::new(0),
             paused: RefCell::new(Vec::new()),
             held_head: RefCell::new(None),
         });

@@ -50,6 +50,8 @@ pub(super) struct StreamState {
     pub(super) tap: Rc<Tap>,
     /// The stream's window is held while `tap` is paused.
     pub(super) holding: Cell<bool>,
+    /// Request body bytes this stream counts in the connection's `held_bytes`.
+    pub(super) held: Cell<usize>,
     /// Producers of the response paused while the client's window is closed.
     pub(super) paused: RefCell<Vec<Rc<Tap>>>,
     /// The response head, until the batch shows whether a body follows (a head alone goes
@@ -61,13 +63,16 @@ impl StreamState {
     pub(super) fn data(&self, d: Bytes) {
         self.body_size.set(self.body_size.get() + d.len());
         let over = self.reader.borrow_mut().as_mut().map(|r| {
-            r.data(&d);
+            // A copy: DATA is a slice of the connection's input buffer, and keeping it would
+            // keep the whole buffer (a 1-byte frame could pin a 256 KiB read).
+            r.data(&Bytes::copy_from_slice(&d));
             r.dropped() > 0
         });
         if let Some(over) = over {
             let Some(shared) = self.shared.upgrade() else {
                 return;
             };
+            self.held.set(self.held.get() + d.len());
             let held = shared.held_bytes.get() + d.len();
             shared.held_bytes.set(held);
             if over || held > MAX_HELD_BODIES {
@@ -102,7 +107,7 @@ impl StreamState {
     /// `serveHTTP` holds whole requests: one past the limit (or past what the connection's
     /// requests may hold together) is answered 413, and the rest of it dropped as it comes.
     fn refuse_body(&self, shared: &Shared) {
-        self.drop_reader(shared);
+        self.drop_reader();
         self.request_done.set(true);
         tracing::debug!(target: "http2", "{}(): stream {}: request body over the limit", shared.svc.name, self.id);
         if self.reply_done.get() || self.head_sent.replace(true) {
@@ -127,16 +132,19 @@ impl StreamState {
         shared.flush();
     }
 
-    /// Lets go of the request being read for `serveHTTP`, and of the bytes it held.
-    fn drop_reader(&self, shared: &Shared) -> Option<MessageReader> {
-        let r = self.reader.borrow_mut().take();
-        if r.is_some() {
-            let held = shared.held_bytes.get();
-            shared
-                .held_bytes
-                .set(held.saturating_sub(self.body_size.get()));
-        }
-        r
+    /// Lets go of the request being read for `serveHTTP`.
+    fn drop_reader(&self) -> Option<MessageReader> {
+        self.reader.borrow_mut().take()
+    }
+
+    /// The request's body is no longer held (the reply is done, or the stream gone): it no
+    /// longer counts against the connection's limit. Until then it does, the handler's
+    /// Promise holding it included.
+    pub(super) fn release_held(&self, shared: &Shared) {
+        let held = self.held.replace(0);
+        shared
+            .held_bytes
+            .set(shared.held_bytes.get().saturating_sub(held));
     }
 
     /// Sends the held response head, if any.
@@ -179,10 +187,7 @@ impl StreamState {
             return;
         }
         let end = h2_message_end(self.body_size.get(), trailers);
-        let reader = self
-            .shared
-            .upgrade()
-            .and_then(|shared| self.drop_reader(&shared));
+        let reader = self.drop_reader();
         if let Some(mut reader) = reader {
             self.answer(reader.finish(end));
         } else {
@@ -243,7 +248,8 @@ impl StreamState {
     fn end_input(&self, end: Event) {
         let shared = self.shared.upgrade();
         if let Some(shared) = &shared {
-            self.drop_reader(shared);
+            self.drop_reader();
+            self.release_held(shared);
         }
         let p = self.pipeline.borrow_mut().take();
         if let Some(p) = p {
@@ -410,6 +416,9 @@ impl StreamState {
     fn done(&self, shared: &Shared) {
         self.reply_done.set(true);
         self.observer.finish(self.sub_context.as_deref());
+        self.release_held(shared);
+        // A request that reached the application and was answered offsets one reset.
+        shared.conn.borrow_mut().credit();
         if !self.request_done.replace(true) {
             // Answered before the request ended: the codec drops the rest of the request.
             self.end_input(StreamEnd::ok());
