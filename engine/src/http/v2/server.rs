@@ -192,6 +192,10 @@ pub struct ServerConnection {
     out: BytesMut,
     /// A GOAWAY has been sent: no new stream is taken.
     going_away: bool,
+    /// A graceful shutdown was announced (GOAWAY with the highest stream id, and a PING):
+    /// streams the client opened before it heard are still taken until the PING's answer
+    /// comes back, then the final GOAWAY names the last one (RFC 9113 §6.8).
+    shutdown_announced: bool,
     /// Streams this side reset lately (most recent last): frames the client sent on them
     /// before it saw the RST_STREAM are ignored (§5.1, "closed").
     reset_lately: VecDeque<u32>,
@@ -212,6 +216,9 @@ const MAX_BLOCK: usize = 256 << 10;
 /// Browsers cancel streams (a page left, a download stopped), but a few, among many that
 /// complete; a client that only opens and resets streams makes the server work for nothing.
 pub const MAX_RESET_DEBT: u32 = 200;
+
+/// The payload of the PING that follows a shutdown's first GOAWAY.
+const SHUTDOWN_PING: [u8; 8] = *b"shutdown";
 
 /// How many recently reset streams are remembered (to ignore the client's frames in flight):
 /// twice the streams a connection may have open, so a burst of resets (an upstream failing
@@ -260,6 +267,7 @@ impl ServerConnection {
             events: VecDeque::new(),
             out,
             going_away: false,
+            shutdown_announced: false,
             reset_lately: VecDeque::new(),
             reset_debt: 0,
             pending_total: 0,
@@ -420,6 +428,11 @@ impl ServerConnection {
             Frame::Ping { ack, data } => {
                 if !ack {
                     frame::write_ping(&mut self.out, data, true);
+                } else if data == SHUTDOWN_PING && self.shutdown_announced && !self.going_away {
+                    // A round trip since the announcement: whatever the client opened before
+                    // it heard has come. The final GOAWAY names the last of it.
+                    self.going_away = true;
+                    frame::write_goaway(&mut self.out, self.last_stream, ErrorCode::NO_ERROR, b"");
                 }
                 Ok(())
             }

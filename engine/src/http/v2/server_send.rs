@@ -80,12 +80,21 @@ impl ServerConnection {
         }
     }
 
-    /// Starts a graceful shutdown: GOAWAY with the last stream taken; streams in flight go on.
+    /// Starts a graceful shutdown: GOAWAY(2^31-1) and a PING now, GOAWAY with the last stream
+    /// taken when the PING comes back; streams in flight go on.
     pub fn go_away(&mut self) {
-        if !self.going_away {
-            self.going_away = true;
-            frame::write_goaway(&mut self.out, self.last_stream, ErrorCode::NO_ERROR, b"");
+        if !self.going_away && !self.shutdown_announced {
+            // Two steps (RFC 9113 §6.8): a request the client sends while this GOAWAY is on
+            // its way is still served, not refused.
+            self.shutdown_announced = true;
+            frame::write_goaway(&mut self.out, frame::MAX_WINDOW, ErrorCode::NO_ERROR, b"");
+            frame::write_ping(&mut self.out, super::SHUTDOWN_PING, false);
         }
+    }
+
+    /// True once the final GOAWAY is out: no new stream will come.
+    pub fn shut(&self) -> bool {
+        self.going_away
     }
 
     /// Sends what the windows allow of `stream`'s waiting data (and its end).

@@ -373,15 +373,47 @@ fn pings_are_answered_and_goaway_refuses_new_streams() {
             data: *b"pingpong"
         })]
     );
+    // A graceful shutdown in two steps (RFC 9113 §6.8): GOAWAY(2^31-1) and a PING...
     conn.go_away();
+    let seen = c.read(&mut conn);
+    assert!(
+        matches!(
+            seen[..],
+            [
+                Seen::Other(Frame::GoAway {
+                    last_stream: frame::MAX_WINDOW,
+                    code: ErrorCode::NO_ERROR,
+                    ..
+                }),
+                Seen::Other(Frame::Ping { ack: false, .. })
+            ]
+        ),
+        "{seen:?}"
+    );
+    let Seen::Other(Frame::Ping { data, .. }) = seen[1] else {
+        unreachable!()
+    };
+    // ...a request the client sent meanwhile is served...
     let mut input = BytesMut::new();
     c.request(&mut input, 1, "/", true);
     conn.receive(&mut input).unwrap();
+    assert!(matches!(
+        conn.next_event(),
+        Some(Event::Request { stream: 1, .. })
+    ));
+    assert!(!conn.shut());
+    // ...and when the PING comes back, the final GOAWAY names it; later ones are refused.
+    let mut input = BytesMut::new();
+    frame::write_ping(&mut input, data, true);
+    c.request(&mut input, 3, "/", true);
+    conn.receive(&mut input).unwrap();
+    assert!(conn.shut());
     assert_eq!(conn.next_event(), None);
     let seen = c.read(&mut conn);
     assert!(matches!(
         seen[0],
         Seen::Other(Frame::GoAway {
+            last_stream: 1,
             code: ErrorCode::NO_ERROR,
             ..
         })
@@ -389,7 +421,7 @@ fn pings_are_answered_and_goaway_refuses_new_streams() {
     assert_eq!(
         seen[1],
         Seen::Other(Frame::RstStream {
-            stream: 1,
+            stream: 3,
             code: ErrorCode::REFUSED_STREAM
         })
     );

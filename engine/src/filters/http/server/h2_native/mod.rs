@@ -76,6 +76,8 @@ struct Shared {
     /// A task will drop `finished` (they were left by a reply that came on its own).
     collecting: Cell<bool>,
     draining: Cell<bool>,
+    /// The client sent GOAWAY: it opens no more streams.
+    peer_left: Cell<bool>,
     /// Streams whose response head waits to see whether a body follows in the same batch.
     held: RefCell<Vec<u32>>,
     /// Streams that paused a producer's tap.
@@ -103,6 +105,7 @@ impl NativeH2 {
             finished: RefCell::new(Vec::new()),
             collecting: Cell::new(false),
             draining: Cell::new(false),
+            peer_left: Cell::new(false),
             held: RefCell::new(Vec::new()),
             pausing: RefCell::new(Vec::new()),
             flush_scheduled: Cell::new(false),
@@ -211,6 +214,7 @@ impl Shared {
                 }
                 H2Event::GoAway { .. } => {
                     // The client is leaving: finish what is under way, then close.
+                    self.peer_left.set(true);
                     self.draining.set(true);
                     self.conn.borrow_mut().go_away();
                 }
@@ -368,10 +372,12 @@ impl Shared {
                 }
             });
         }
-        if self.draining.get()
-            && self.streams.borrow().is_empty()
-            && self.conn.borrow().open_streams() == 0
-        {
+        // Draining: closed once the streams are done, and the client has heard the final
+        // GOAWAY (or is leaving itself), so none of its requests is cut.
+        let conn = self.conn.borrow();
+        let quiet = conn.open_streams() == 0 && (conn.shut() || self.peer_left.get());
+        drop(conn);
+        if self.draining.get() && quiet && self.streams.borrow().is_empty() {
             self.close();
         }
     }
