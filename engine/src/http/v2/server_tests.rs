@@ -47,6 +47,21 @@ impl Client {
         );
     }
 
+    /// A request head's block: `method`, `http`, path `/`, and one more field.
+    fn head(&mut self, method: &[u8], name: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut block = Vec::new();
+        self.enc.encode(
+            [
+                (&b":method"[..], method, false),
+                (b":scheme", b"http", false),
+                (b":path", b"/", false),
+                (name, value, false),
+            ],
+            &mut block,
+        );
+        block
+    }
+
     /// The frames in the server's output, header blocks decoded.
     fn read(&mut self, conn: &mut ServerConnection) -> Vec<Seen> {
         let mut out = conn.output();
@@ -581,16 +596,7 @@ fn a_flood_of_resets_ends_the_connection_but_cancels_among_answers_do_not() {
         let stream = 4 * i + 1;
         c.request(&mut input, stream, "/", false);
         frame::write_rst_stream(&mut input, stream, ErrorCode::CANCEL);
-        let mut block = Vec::new();
-        c.enc.encode(
-            [
-                (&b":method"[..], &b"GET"[..], false),
-                (b":scheme", b"http", false),
-                (b":path", b"/", false),
-                (b"x-big", big.as_bytes(), false),
-            ],
-            &mut block,
-        );
+        let block = c.head(b"GET", b"x-big", big.as_bytes());
         frame::write_headers(
             &mut input,
             stream + 2,
@@ -648,16 +654,7 @@ fn a_client_that_does_not_read_its_answers_gets_no_new_streams() {
 #[test]
 fn a_stream_depending_on_itself_is_reset_but_its_block_is_decoded() {
     let (mut conn, mut c) = started();
-    let mut block = Vec::new();
-    c.enc.encode(
-        [
-            (&b":method"[..], &b"GET"[..], false),
-            (b":scheme", b"http", false),
-            (b":path", b"/", false),
-            (b"x-remembered", b"yes", false),
-        ],
-        &mut block,
-    );
+    let block = c.head(b"GET", b"x-remembered", b"yes");
     let mut input = BytesMut::new();
     frame::Head {
         len: (5 + block.len()) as u32,
@@ -669,16 +666,7 @@ fn a_stream_depending_on_itself_is_reset_but_its_block_is_decoded() {
     input.extend_from_slice(&[0, 0, 0, 1, 15]);
     input.extend_from_slice(&block);
     // The next request's block refers to the field the first one added to the table.
-    let mut block = Vec::new();
-    c.enc.encode(
-        [
-            (&b":method"[..], &b"GET"[..], false),
-            (b":scheme", b"http", false),
-            (b":path", b"/", false),
-            (b"x-remembered", b"yes", false),
-        ],
-        &mut block,
-    );
+    let block = c.head(b"GET", b"x-remembered", b"yes");
     frame::write_headers(&mut input, 3, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
     conn.receive(&mut input).unwrap();
     assert_eq!(
@@ -706,16 +694,7 @@ fn a_stream_depending_on_itself_is_reset_but_its_block_is_decoded() {
 #[test]
 fn trailers_must_complete_the_announced_content_length() {
     let (mut conn, mut c) = started();
-    let mut block = Vec::new();
-    c.enc.encode(
-        [
-            (&b":method"[..], &b"POST"[..], false),
-            (b":scheme", b"http", false),
-            (b":path", b"/", false),
-            (b"content-length", b"10", false),
-        ],
-        &mut block,
-    );
+    let block = c.head(b"POST", b"content-length", b"10");
     let mut input = BytesMut::new();
     frame::write_headers(&mut input, 1, &block, false, frame::DEFAULT_MAX_FRAME_SIZE);
     frame::write_data(&mut input, 1, b"short", false);
