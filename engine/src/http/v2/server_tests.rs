@@ -47,6 +47,14 @@ impl Client {
         );
     }
 
+    /// Trailers (`x-sum: 1`) ending `stream`.
+    fn trailers(&mut self, out: &mut BytesMut, stream: u32) {
+        let mut block = Vec::new();
+        self.enc
+            .encode([(&b"x-sum"[..], &b"1"[..], false)], &mut block);
+        frame::write_headers(out, stream, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
+    }
+
     /// A request head's block: `method`, `http`, path `/`, and one more field.
     fn head(&mut self, method: &[u8], name: &[u8], value: &[u8]) -> Vec<u8> {
         let mut block = Vec::new();
@@ -497,10 +505,7 @@ fn an_answer_before_the_request_ends_drops_the_rest_of_it() {
     for _ in 0..100 {
         frame::write_data(&mut input, 1, &chunk, false);
     }
-    let mut block = Vec::new();
-    c.enc
-        .encode([(&b"x-sum"[..], &b"1"[..], false)], &mut block);
-    frame::write_headers(&mut input, 1, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
+    c.trailers(&mut input, 1);
     c.request(&mut input, 3, "/next", true);
     conn.receive(&mut input).unwrap();
     assert!(matches!(
@@ -526,10 +531,7 @@ fn frames_in_flight_on_a_stream_the_server_reset_are_ignored() {
     c.read(&mut conn);
     let mut input = BytesMut::new();
     frame::write_data(&mut input, 1, b"more", false);
-    let mut block = Vec::new();
-    c.enc
-        .encode([(&b"x-sum"[..], &b"1"[..], false)], &mut block);
-    frame::write_headers(&mut input, 1, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
+    c.trailers(&mut input, 1);
     c.request(&mut input, 3, "/next", true);
     conn.receive(&mut input).unwrap();
     assert!(matches!(
@@ -698,10 +700,7 @@ fn trailers_must_complete_the_announced_content_length() {
     let mut input = BytesMut::new();
     frame::write_headers(&mut input, 1, &block, false, frame::DEFAULT_MAX_FRAME_SIZE);
     frame::write_data(&mut input, 1, b"short", false);
-    let mut block = Vec::new();
-    c.enc
-        .encode([(&b"x-sum"[..], &b"1"[..], false)], &mut block);
-    frame::write_headers(&mut input, 1, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
+    c.trailers(&mut input, 1);
     conn.receive(&mut input).unwrap();
     let mut events = Vec::new();
     while let Some(e) = conn.next_event() {
