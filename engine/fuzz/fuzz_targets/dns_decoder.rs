@@ -15,6 +15,6 @@ thread_local! {
     static HARNESS: FilterHarness = FilterHarness::new(SCRIPT).expect("the fuzz script loads");
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: engine_fuzz::cover_script_branches(), |data: &[u8]| {
     HARNESS.with(|h| h.feed(data, data.len()));
 });

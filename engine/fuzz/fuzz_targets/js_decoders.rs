@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: engine_fuzz::cover_script_branches(), |data: &[u8]| {
     std::env::set_var("SLUICE_LOAD_TIMEOUT", "0.5");
     let dir = std::env::temp_dir().join(format!("sluice-fuzz-js-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);

@@ -8,6 +8,7 @@ pub mod atoms;
 #[cfg(test)]
 mod codec_tests;
 mod convert;
+pub mod coverage;
 mod error;
 mod esm;
 mod files;

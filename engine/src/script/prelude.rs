@@ -34,12 +34,18 @@ const PRELUDE: &[(&str, &str)] = &[
     ("<sluice:http_agent>", include_str!("js/http_agent.js")),
 ];
 
+/// The prelude's files: (name, source).
+pub(crate) fn files() -> &'static [(&'static str, &'static str)] {
+    PRELUDE
+}
+
 /// The prelude as bytecode, one entry per file, once a first load has compiled it.
 static BYTECODE: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
 
 /// Evaluates the prelude into `ctx` (from bytecode when a load before compiled it), then adds
 /// the native members of `algo` (crate::algo) to the `algo` object the prelude made.
 pub fn run(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
+    super::coverage::install(ctx)?;
     evaluate(ctx)?;
     crate::algo::install(ctx)
 }
@@ -53,7 +59,9 @@ fn evaluate(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     }
     let mut codes = Vec::with_capacity(PRELUDE.len());
     let mut complete = true;
-    for (name, src) in PRELUDE {
+    let covered = super::coverage::covered_sources(PRELUDE);
+    for (i, (name, src)) in PRELUDE.iter().enumerate() {
+        let src = covered.map_or(*src, |c| c[i].as_str());
         // Each prelude file runs in its own function scope.
         let wrapped = format!("(function(){{{src}\n}})();");
         match compile(ctx, name, &wrapped) {
