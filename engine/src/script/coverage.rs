@@ -87,24 +87,6 @@ const PUNCTS: &[&str] = &[
     "**", "<<", ">>",
 ];
 
-/// Words after which a `/` starts a regular expression rather than a division.
-const BEFORE_REGEX: &[&str] = &[
-    "return",
-    "typeof",
-    "instanceof",
-    "in",
-    "of",
-    "new",
-    "delete",
-    "void",
-    "throw",
-    "case",
-    "do",
-    "else",
-    "yield",
-    "await",
-];
-
 /// Splits `src` into tokens from `at`; with `in_template`, stops after the `}` that closes a
 /// template's `${` (returning the offset after it).
 fn lex(src: &[u8], mut at: usize, in_template: bool, out: &mut Vec<Token>) -> usize {
@@ -243,7 +225,9 @@ fn regex_may_start(src: &[u8], prev: Option<&Token>) -> bool {
     let text = &src[t.start..t.end];
     match t.kind {
         Kind::Number | Kind::Literal => false,
-        Kind::Word => BEFORE_REGEX.iter().any(|w| w.as_bytes() == text),
+        Kind::Word => super::esm::KEYWORDS_BEFORE_EXPR
+            .iter()
+            .any(|w| w.as_bytes() == text),
         Kind::Punct => !matches!(text, b")" | b"]" | b"}" | b"++" | b"--"),
     }
 }

@@ -353,7 +353,8 @@ struct Scanner<'a> {
     templates: Vec<i32>,
 }
 
-const KEYWORDS_BEFORE_EXPR: &[&str] = &[
+/// Words after which a `/` starts a regular expression rather than a division.
+pub(super) const KEYWORDS_BEFORE_EXPR: &[&str] = &[
     "return",
     "typeof",
     "case",
