@@ -168,12 +168,7 @@ impl Filter for Use {
 
 impl UseCore {
     fn route(&self, dest: Dest, evt: Event) {
-        if !self.mailbox.post((dest, evt)) {
-            return;
-        }
-        while let Some((d, e)) = self.mailbox.next() {
-            self.step(d, e);
-        }
+        self.mailbox.run((dest, evt), |(d, e)| self.step(d, e));
     }
 
     fn sub_output(&self, dest: Dest) -> Output {

@@ -18,19 +18,23 @@ pub fn is_ctl_free_value(v: &[u8]) -> bool {
 /// Every line of a head ends in CRLF: a bare LF (which RFC 9112 §2.2 lets a recipient accept)
 /// is refused, as is a bare CR (which it must refuse or replace).
 pub fn line_endings(head: &[u8]) -> Result<(), DecodeError> {
-    for (i, &b) in head.iter().enumerate() {
-        let bare = match b {
-            b'\n' => i == 0 || head[i - 1] != b'\r',
-            b'\r' => head.get(i + 1) != Some(&b'\n'),
-            _ => false,
-        };
-        if bare {
-            return Err(DecodeError::Malformed(
-                "a line ends without CRLF (bare CR or LF)".into(),
-            ));
+    // Each LF must follow a CR, and there must be no other CR: a vector search for each byte
+    // rather than a look at every byte (a head is checked for every message).
+    let mut lines = 0;
+    for i in memchr::memchr_iter(b'\n', head) {
+        if i == 0 || head[i - 1] != b'\r' {
+            return Err(bare());
         }
+        lines += 1;
+    }
+    if memchr::memchr_iter(b'\r', head).count() != lines {
+        return Err(bare());
     }
     Ok(())
+}
+
+fn bare() -> DecodeError {
+    DecodeError::Malformed("a line ends without CRLF (bare CR or LF)".into())
 }
 
 /// The rules a server applies to a request head before it looks at the body.

@@ -276,11 +276,16 @@ pub fn copy_context_values<'js>(
         .into_array()
         .ok_or_else(|| rquickjs::Error::new_from_js("value", "array"))?;
     let copy = rquickjs::Array::new(ctx.clone())?;
-    for i in 0..from.len() {
+    // Filled in order (a fast array grows at its end); slot 0 is set once.
+    let rest = match first {
+        Some(v) => {
+            copy.set(0, v)?;
+            1
+        }
+        None => 0,
+    };
+    for i in rest..from.len() {
         copy.set(i, from.get::<rquickjs::Value>(i)?)?;
-    }
-    if let Some(v) = first {
-        copy.set(0, v)?;
     }
     Ok(copy.into_value())
 }

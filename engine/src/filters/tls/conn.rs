@@ -66,17 +66,12 @@ impl Filter for TlsFilter {
 
 impl Core {
     pub(super) fn act(&self, a: Action) {
-        if !self.mailbox.post(a) {
-            return;
-        }
-        while let Some(a) = self.mailbox.next() {
-            match (&self.side, a) {
-                (Side::Server { .. }, Action::Input(e)) => self.cipher_in(e),
-                (Side::Server { .. }, Action::Sub(e)) => self.plain_out(e),
-                (Side::Client { .. }, Action::Input(e)) => self.plain_out(e),
-                (Side::Client { .. }, Action::Sub(e)) => self.cipher_in(e),
-            }
-        }
+        self.mailbox.run(a, |a| match (&self.side, a) {
+            (Side::Server { .. }, Action::Input(e)) => self.cipher_in(e),
+            (Side::Server { .. }, Action::Sub(e)) => self.plain_out(e),
+            (Side::Client { .. }, Action::Input(e)) => self.plain_out(e),
+            (Side::Client { .. }, Action::Sub(e)) => self.cipher_in(e),
+        });
     }
 
     pub(super) fn is_server(&self) -> bool {

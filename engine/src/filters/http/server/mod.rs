@@ -314,30 +314,25 @@ impl Filter for Server {
 
 impl ServerCore {
     fn act(&self, a: Action) {
-        if !self.mailbox.post(a) {
-            return;
-        }
-        while let Some(a) = self.mailbox.next() {
-            match a {
-                Action::Input(e) => self.on_input(e),
-                Action::Reply(id, e) => self.on_reply(id, e),
-                Action::Timeout => {
-                    if !self.input_ended.get() && !self.switched_to_h2() {
-                        self.decoder_failed(408, "request head not received in time".into());
-                    }
-                }
-                Action::Drain(close_idle) => {
-                    self.draining.set(true);
-                    let idle = close_idle
-                        && self.mode.get() != Mode::Http2
-                        && self.exchanges.borrow().is_empty()
-                        && self.receiving.borrow().is_none()
-                        && self.decoder.borrow().is_idle();
-                    if idle {
-                        self.close();
-                    }
+        self.mailbox.run(a, |a| match a {
+            Action::Input(e) => self.on_input(e),
+            Action::Reply(id, e) => self.on_reply(id, e),
+            Action::Timeout => {
+                if !self.input_ended.get() && !self.switched_to_h2() {
+                    self.decoder_failed(408, "request head not received in time".into());
                 }
             }
-        }
+            Action::Drain(close_idle) => {
+                self.draining.set(true);
+                let idle = close_idle
+                    && self.mode.get() != Mode::Http2
+                    && self.exchanges.borrow().is_empty()
+                    && self.receiving.borrow().is_none()
+                    && self.decoder.borrow().is_idle();
+                if idle {
+                    self.close();
+                }
+            }
+        });
     }
 }
