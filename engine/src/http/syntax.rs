@@ -172,5 +172,7 @@ mod tests {
         assert!(line_endings(b"GET / HTTP/1.1\r\nHost: a\r\n\n").is_err());
         assert!(line_endings(b"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n").is_err());
         assert!(line_endings(b"\nGET / HTTP/1.1\r\n\r\n").is_err());
+        assert!(line_endings(b"GET / HTTP/1.1\r\nX: a\r\r\n\r\n").is_err());
+        assert!(line_endings(b"GET / HTTP/1.1\r\n\r\n\r").is_err());
     }
 }
