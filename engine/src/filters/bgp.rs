@@ -11,7 +11,7 @@ use super::codec_glue::{Encoding, Message, MessageEncoder};
 use super::framed::{framed, max_message_size, Cut, Deframe};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType};
+use crate::pipeline::{Context, FilterProto, FnProto};
 use crate::script::{self, JsValue, ScriptError};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
@@ -41,12 +41,6 @@ pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
 /// A BGP header: 16 marker bytes, a 2-byte length (header included) and a type.
 const HEADER: usize = 19;
 
-struct Proto {
-    desc: &'static FilterDescriptor,
-    as4: Option<JsValue>,
-    max: usize,
-}
-
 fn build(
     b: &mut Builder<'_, '_>,
     desc: &'static FilterDescriptor,
@@ -57,24 +51,18 @@ fn build(
     } else {
         0xffff
     };
-    Ok(Box::new(Proto { desc, as4, max }))
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+    let decode = std::ptr::eq(desc, &DECODE);
+    Ok(Box::new(FnProto::new(desc, move |init| {
         let as4 = As4 {
-            value: self.as4.clone(),
+            value: as4.clone(),
             context: init.context,
         };
-        if std::ptr::eq(self.desc, &DECODE) {
-            Box::new(framed("decodeBGP", Parser { as4 }, self.max, init.output))
+        if decode {
+            Box::new(framed("decodeBGP", Parser { as4 }, max, init.output))
         } else {
             Box::new(Encoding::new("encodeBGP", Encoder { as4 }, init.output))
         }
-    }
+    })))
 }
 
 /// The `enableAS4` option: a value, or a function evaluated for each message.

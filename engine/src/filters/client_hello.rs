@@ -17,7 +17,7 @@ use rquickjs::{Array, Object};
 use super::callback::fail;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FnProto, Output};
 use crate::script::{self, JsValue};
 
 /// The largest ClientHello read (handshake body bytes).
@@ -33,35 +33,23 @@ static HANDLE_CLIENT_HELLO: FilterDescriptor = FilterDescriptor {
         "function({serverNames, protocolNames}) called once when the ClientHello has arrived",
     )],
     build: |b| {
-        Ok(Box::new(Proto {
-            callback: b
-                .function(0)
-                .ok_or("expects a callback function({serverNames, protocolNames})")?,
-        }))
+        let callback = b
+            .function(0)
+            .ok_or("expects a callback function({serverNames, protocolNames})")?;
+        Ok(Box::new(FnProto::new(&HANDLE_CLIENT_HELLO, move |init| {
+            Box::new(HandleClientHello {
+                callback: callback.clone(),
+                context: init.context,
+                output: init.output,
+                held: BytesMut::new(),
+                watching: true,
+            })
+        })))
     },
 };
 
 /// `handleTLSClientHello`.
 pub static FILTERS: &[&FilterDescriptor] = &[&HANDLE_CLIENT_HELLO];
-
-struct Proto {
-    callback: JsValue,
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &HANDLE_CLIENT_HELLO
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(HandleClientHello {
-            callback: self.callback.clone(),
-            context: init.context,
-            output: init.output,
-            held: BytesMut::new(),
-            watching: true,
-        })
-    }
-}
 
 struct HandleClientHello {
     callback: JsValue,

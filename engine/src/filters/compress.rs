@@ -12,7 +12,7 @@ use super::callback::fail;
 use super::coder::Coder;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static COMPRESS: FilterDescriptor = FilterDescriptor {
@@ -25,12 +25,10 @@ static COMPRESS: FilterDescriptor = FilterDescriptor {
         "'gzip' or 'deflate' (zlib), or a function returning one, asked once per stream",
     )],
     build: |b| {
-        Ok(Box::new(Proto {
-            compress: true,
-            algorithm: b
-                .saved(0)
-                .ok_or("expects an algorithm: 'gzip' or 'deflate'")?,
-        }))
+        let algorithm = b
+            .saved(0)
+            .ok_or("expects an algorithm: 'gzip' or 'deflate'")?;
+        Ok(codec_proto(&COMPRESS, true, algorithm))
     },
 };
 
@@ -44,41 +42,32 @@ static DECOMPRESS: FilterDescriptor = FilterDescriptor {
         "'gzip', 'inflate' (or 'deflate') or 'brotli', or a function returning one, asked once per stream",
     )],
     build: |b| {
-        Ok(Box::new(Proto {
-            compress: false,
-            algorithm: b
-                .saved(0)
-                .ok_or("expects an algorithm: 'gzip', 'inflate' or 'brotli'")?,
-        }))
+        let algorithm = b
+            .saved(0)
+            .ok_or("expects an algorithm: 'gzip', 'inflate' or 'brotli'")?;
+        Ok(codec_proto(&DECOMPRESS, false, algorithm))
     },
 };
 
 /// `compress` and `decompress`.
 pub static FILTERS: &[&FilterDescriptor] = &[&COMPRESS, &DECOMPRESS];
 
-struct Proto {
+/// The prototype of `desc`: `compress` (`true`) or `decompress` with `algorithm`.
+fn codec_proto(
+    desc: &'static FilterDescriptor,
     compress: bool,
     algorithm: JsValue,
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        if self.compress {
-            &COMPRESS
-        } else {
-            &DECOMPRESS
-        }
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+) -> Box<dyn FilterProto> {
+    Box::new(FnProto::new(desc, move |init| {
         Box::new(StreamCodec {
-            compress: self.compress,
-            algorithm: self.algorithm.clone(),
+            compress,
+            algorithm: algorithm.clone(),
             context: init.context,
             output: init.output,
             coder: None,
             state: State::Fresh,
         })
-    }
+    }))
 }
 
 #[derive(PartialEq, Eq)]

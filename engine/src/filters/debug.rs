@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamError};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FnProto, Output};
 use crate::script::{self, JsValue};
 
 static DUMP: FilterDescriptor = FilterDescriptor {
@@ -17,7 +17,16 @@ static DUMP: FilterDescriptor = FilterDescriptor {
         "tag",
         "text, or function() returning it, shown on each line",
     )],
-    build: |b| Ok(Box::new(DumpProto { tag: b.saved(0) })),
+    build: |b| {
+        let tag = b.saved(0);
+        Ok(Box::new(FnProto::new(&DUMP, move |init| {
+            Box::new(Dump {
+                tag: tag.clone(),
+                context: init.context,
+                output: init.output,
+            })
+        })))
+    },
 };
 
 static PRINT: FilterDescriptor = FilterDescriptor {
@@ -26,28 +35,17 @@ static PRINT: FilterDescriptor = FilterDescriptor {
     signature: "()",
     help: "Writes the bytes of Data events to standard error as they pass",
     params: &[],
-    build: |_b: &mut Builder<'_, '_>| Ok(Box::new(PrintProto)),
+    build: |_b: &mut Builder<'_, '_>| {
+        Ok(Box::new(FnProto::new(&PRINT, |init| {
+            Box::new(Print {
+                output: init.output,
+            })
+        })))
+    },
 };
 
 /// `dump` and `print`.
 pub static FILTERS: &[&FilterDescriptor] = &[&DUMP, &PRINT];
-
-struct DumpProto {
-    tag: Option<JsValue>,
-}
-
-impl FilterProto for DumpProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DUMP
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Dump {
-            tag: self.tag.clone(),
-            context: init.context,
-            output: init.output,
-        })
-    }
-}
 
 struct Dump {
     tag: Option<JsValue>,
@@ -112,19 +110,6 @@ impl Filter for Dump {
             Err(e) => tracing::warn!(target: "dump", "dump(): {e}"),
         }
         self.output.emit(evt);
-    }
-}
-
-struct PrintProto;
-
-impl FilterProto for PrintProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &PRINT
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Print {
-            output: init.output,
-        })
     }
 }
 

@@ -25,7 +25,7 @@ use rquickjs::{Array, Ctx, Object, Value};
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static DEFRAME: FilterDescriptor = FilterDescriptor {
@@ -59,34 +59,22 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     if names.is_empty() {
         return Err("expects at least one state".into());
     }
-    Ok(Box::new(Proto {
-        states: Rc::new(States { names, handlers }),
-    }))
+    let states = Rc::new(States { names, handlers });
+    Ok(Box::new(FnProto::new(&DEFRAME, move |init| {
+        Box::new(Deframe {
+            states: states.clone(),
+            state: Some(0),
+            pending: Pending::Byte,
+            context: init.context,
+            output: init.output,
+        })
+    })))
 }
 
 /// The state table: names in declaration order, and their handlers.
 struct States {
     names: Vec<String>,
     handlers: Vec<JsValue>,
-}
-
-struct Proto {
-    states: Rc<States>,
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DEFRAME
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Deframe {
-            states: self.states.clone(),
-            state: Some(0),
-            pending: Pending::Byte,
-            context: init.context,
-            output: init.output,
-        })
-    }
 }
 
 /// What the next input bytes are for.

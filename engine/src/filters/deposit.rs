@@ -13,7 +13,7 @@ use bytes::Bytes;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static DEPOSIT_MESSAGE: FilterDescriptor = FilterDescriptor {
@@ -66,28 +66,11 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         None => false,
         Some(v) => v.as_bool().ok_or("option keep must be a boolean")?,
     };
-    Ok(Box::new(DepositProto {
-        filename,
-        threshold,
-        keep,
-    }))
-}
-
-struct DepositProto {
-    filename: JsValue,
-    threshold: usize,
-    keep: bool,
-}
-
-impl FilterProto for DepositProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DEPOSIT_MESSAGE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+    Ok(Box::new(FnProto::new(&DEPOSIT_MESSAGE, move |init| {
         Box::new(Deposit {
-            filename: self.filename.clone(),
-            threshold: self.threshold,
-            keep: self.keep,
+            filename: filename.clone(),
+            threshold,
+            keep,
             context: init.context,
             output: init.output,
             open: false,
@@ -95,7 +78,7 @@ impl FilterProto for DepositProto {
             spool: None,
             ended: false,
         })
-    }
+    })))
 }
 
 /// A body being spooled.

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use super::callback::fail;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FnProto, Output};
 use crate::script::{self, JsValue};
 
 static DETECT: FilterDescriptor = FilterDescriptor {
@@ -36,45 +36,33 @@ static DETECT: FilterDescriptor = FilterDescriptor {
             .function(0)
             .ok_or("expects a callback function(protocol)")?;
         let timeout = b.duration_option(1, "timeout")?;
-        Ok(Box::new(DetectProto { callback, timeout }))
+        Ok(Box::new(FnProto::new(&DETECT, move |init| {
+            let timed_out = Rc::new(std::cell::Cell::new(false));
+            let timer = timeout.map(|t| {
+                let input = Output::Pipeline(init.pipeline.clone(), init.index);
+                let flag = timed_out.clone();
+                tokio::task::spawn_local(async move {
+                    tokio::time::sleep(t).await;
+                    // An empty Data event wakes the filter to give up waiting.
+                    flag.set(true);
+                    input.emit(Event::Data(bytes::Bytes::new()));
+                })
+            });
+            Box::new(Detect {
+                callback: callback.clone(),
+                context: init.context,
+                output: init.output,
+                sniffer: Sniffer::default(),
+                answered: false,
+                deadline: timer,
+                timed_out,
+            })
+        })))
     },
 };
 
 /// `detectProtocol`.
 pub static FILTERS: &[&FilterDescriptor] = &[&DETECT];
-
-struct DetectProto {
-    callback: JsValue,
-    timeout: Option<std::time::Duration>,
-}
-
-impl FilterProto for DetectProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DETECT
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let timed_out = Rc::new(std::cell::Cell::new(false));
-        let timer = self.timeout.map(|t| {
-            let input = Output::Pipeline(init.pipeline.clone(), init.index);
-            let flag = timed_out.clone();
-            tokio::task::spawn_local(async move {
-                tokio::time::sleep(t).await;
-                // An empty Data event wakes the filter to give up waiting.
-                flag.set(true);
-                input.emit(Event::Data(bytes::Bytes::new()));
-            })
-        });
-        Box::new(Detect {
-            callback: self.callback.clone(),
-            context: init.context,
-            output: init.output,
-            sniffer: Sniffer::default(),
-            answered: false,
-            deadline: timer,
-            timed_out,
-        })
-    }
-}
 
 struct Detect {
     callback: JsValue,

@@ -2,7 +2,7 @@
 
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Filter, FnProto, Output};
 
 static DUMMY: FilterDescriptor = FilterDescriptor {
     name: "dummy",
@@ -10,24 +10,17 @@ static DUMMY: FilterDescriptor = FilterDescriptor {
     signature: "()",
     help: "Swallows every event except StreamEnd",
     params: &[],
-    build: |_b: &mut Builder<'_, '_>| Ok(Box::new(DummyProto)),
+    build: |_b: &mut Builder<'_, '_>| {
+        Ok(Box::new(FnProto::new(&DUMMY, |init| {
+            Box::new(Dummy {
+                output: init.output,
+            })
+        })))
+    },
 };
 
 /// `dummy`.
 pub static FILTERS: &[&FilterDescriptor] = &[&DUMMY];
-
-struct DummyProto;
-
-impl FilterProto for DummyProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DUMMY
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Dummy {
-            output: init.output,
-        })
-    }
-}
 
 struct Dummy {
     output: Output,

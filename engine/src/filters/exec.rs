@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// How long a child may run on after its input ended normally.
@@ -90,15 +90,21 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         Some(v) if v.is_object() => Some(JsValue::save(b.ctx, v)),
         Some(_) => return Err("option env must be an object or a function returning one".into()),
     };
-    Ok(Box::new(Proto {
-        spec: Rc::new(Spec {
-            command,
-            stderr: flag("stderr")?,
-            env,
-            on_start: callback("onStart")?,
-            on_exit: callback("onExit")?,
-        }),
-    }))
+    let spec = Rc::new(Spec {
+        command,
+        stderr: flag("stderr")?,
+        env,
+        on_start: callback("onStart")?,
+        on_exit: callback("onExit")?,
+    });
+    Ok(Box::new(FnProto::new(&EXEC, move |init| {
+        Box::new(Exec {
+            spec: spec.clone(),
+            context: init.context,
+            output: init.output,
+            state: State::Idle,
+        })
+    })))
 }
 
 struct Spec {
@@ -107,24 +113,6 @@ struct Spec {
     env: Option<JsValue>,
     on_start: Option<JsValue>,
     on_exit: Option<JsValue>,
-}
-
-struct Proto {
-    spec: Rc<Spec>,
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &EXEC
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Exec {
-            spec: self.spec.clone(),
-            context: init.context,
-            output: init.output,
-            state: State::Idle,
-        })
-    }
 }
 
 enum State {

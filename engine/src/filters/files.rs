@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FnProto, Output};
 use crate::script::{self, JsValue};
 
 static READ: FilterDescriptor = FilterDescriptor {
@@ -21,9 +21,15 @@ static READ: FilterDescriptor = FilterDescriptor {
         "path of the file ('-' for standard input), or a function returning it",
     )],
     build: |b: &mut Builder<'_, '_>| {
-        Ok(Box::new(ReadProto {
-            filename: b.saved(0).ok_or("expects a filename")?,
-        }))
+        let filename = b.saved(0).ok_or("expects a filename")?;
+        Ok(Box::new(FnProto::new(&READ, move |init| {
+            Box::new(Read {
+                filename: filename.clone(),
+                context: init.context,
+                output: init.output,
+                started: false,
+            })
+        })))
     },
 };
 
@@ -47,10 +53,16 @@ static TEE: FilterDescriptor = FilterDescriptor {
             .option(1, "append")
             .map(|v| v.as_bool().unwrap_or(false))
             .unwrap_or(false);
-        Ok(Box::new(TeeProto {
-            filename: b.saved(0).ok_or("expects a filename")?,
-            append,
-        }))
+        let filename = b.saved(0).ok_or("expects a filename")?;
+        Ok(Box::new(FnProto::new(&TEE, move |init| {
+            Box::new(Tee {
+                filename: filename.clone(),
+                append,
+                context: init.context,
+                output: init.output,
+                target: None,
+            })
+        })))
     },
 };
 
@@ -68,24 +80,6 @@ fn filename_of(context: &Context, v: &JsValue) -> Result<String, String> {
         Ok(v.get::<rquickjs::Coerced<String>>()?.0)
     })
     .map_err(|e| e.to_string())
-}
-
-struct ReadProto {
-    filename: JsValue,
-}
-
-impl FilterProto for ReadProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &READ
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Read {
-            filename: self.filename.clone(),
-            context: init.context,
-            output: init.output,
-            started: false,
-        })
-    }
 }
 
 struct Read {
@@ -127,26 +121,6 @@ impl Filter for Read {
                 self.output.emit(StreamEnd::runtime(msg));
             }
         }
-    }
-}
-
-struct TeeProto {
-    filename: JsValue,
-    append: bool,
-}
-
-impl FilterProto for TeeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &TEE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Tee {
-            filename: self.filename.clone(),
-            append: self.append,
-            context: init.context,
-            output: init.output,
-            target: None,
-        })
     }
 }
 

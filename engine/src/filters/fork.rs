@@ -17,9 +17,7 @@ use std::rc::Rc;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{
-    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
-};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 const INIT_DOC: &str = "an array (one branch per element, each in a copy of the context, started with (element, index)), another value (one branch started with it), or a function returning either";
@@ -84,51 +82,34 @@ impl Mode {
 
 fn build(b: &mut Builder<'_, '_>, mode: Mode) -> Result<Box<dyn FilterProto>, String> {
     let layout = b.required_layout()?;
-    Ok(Box::new(ForkProto {
-        mode,
-        layout,
-        init: b.saved(0),
-        assign: b.named_sub && mode == Mode::Fork,
-        module: b.module,
-    }))
-}
-
-struct ForkProto {
-    mode: Mode,
-    layout: Rc<PipelineLayout>,
-    init: Option<JsValue>,
-    /// The early form: initializer properties become context variables of the branch.
-    assign: bool,
-    module: usize,
-}
-
-impl FilterProto for ForkProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.mode.descriptor()
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Fork {
-            mode: self.mode,
-            layout: self.layout.clone(),
-            init: self.init.clone(),
-            assign: self.assign,
-            module: self.module,
-            context: init.context,
-            branches: None,
-            ended: false,
-            join: Rc::new(RefCell::new(Join {
-                output: init.output,
-                total: 0,
-                ended: 0,
-                waiting: false,
-                held: Vec::new(),
-                winner: None,
-            })),
+    let init_value = b.saved(0);
+    // The early form: initializer properties become context variables of the branch.
+    let assign = b.named_sub && mode == Mode::Fork;
+    let module = b.module;
+    let subs = vec![Some(layout.clone())];
+    Ok(Box::new(
+        FnProto::new(mode.descriptor(), move |init| {
+            Box::new(Fork {
+                mode,
+                layout: layout.clone(),
+                init: init_value.clone(),
+                assign,
+                module,
+                context: init.context,
+                branches: None,
+                ended: false,
+                join: Rc::new(RefCell::new(Join {
+                    output: init.output,
+                    total: 0,
+                    ended: 0,
+                    waiting: false,
+                    held: Vec::new(),
+                    winner: None,
+                })),
+            })
         })
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
-    }
+        .with_subs(subs),
+    ))
 }
 
 /// What the branches' outputs share with the filter.

@@ -15,9 +15,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::{FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::http::tail::trailers_of;
-use crate::pipeline::{
-    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
-};
+use crate::pipeline::{Context, Filter, FnProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue};
 
 static ACCEPT_GRPC_WEB: FilterDescriptor = FilterDescriptor {
@@ -31,39 +29,29 @@ static ACCEPT_GRPC_WEB: FilterDescriptor = FilterDescriptor {
     )],
     build: |b| {
         let layout = b.required_layout()?;
-        Ok(Box::new(Proto { layout }))
+        let subs = vec![Some(layout.clone())];
+        Ok(Box::new(
+            FnProto::new(&ACCEPT_GRPC_WEB, move |init| {
+                Box::new(GrpcWeb {
+                    layout: layout.clone(),
+                    context: init.context,
+                    reply: Rc::new(Reply {
+                        output: init.output,
+                        form: Cell::new(Form::Plain),
+                        suffix: RefCell::new(String::new()),
+                        carry: RefCell::new(Vec::new()),
+                    }),
+                    sub: None,
+                    carry: Vec::new(),
+                })
+            })
+            .with_subs(subs),
+        ))
     },
 };
 
 /// `acceptGRPCWeb`.
 pub static FILTERS: &[&FilterDescriptor] = &[&ACCEPT_GRPC_WEB];
-
-struct Proto {
-    layout: Rc<PipelineLayout>,
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &ACCEPT_GRPC_WEB
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(GrpcWeb {
-            layout: self.layout.clone(),
-            context: init.context,
-            reply: Rc::new(Reply {
-                output: init.output,
-                form: Cell::new(Form::Plain),
-                suffix: RefCell::new(String::new()),
-                carry: RefCell::new(Vec::new()),
-            }),
-            sub: None,
-            carry: Vec::new(),
-        })
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
-    }
-}
 
 /// Which form of gRPC-Web the call came in.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use crate::http::decoder::{Decoder, Part, RequestInfo};
 use crate::http::encoder::Encoder;
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::Role;
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Filter, FilterProto, FnProto, Output};
 use crate::script::JsValue;
 
 macro_rules! codec {
@@ -71,13 +71,6 @@ enum Kind {
     Encode(Role),
 }
 
-struct CodecProto {
-    desc: &'static FilterDescriptor,
-    kind: Kind,
-    max_head: usize,
-    buffer_size: usize,
-}
-
 fn codec_proto(
     b: &mut Builder<'_, '_>,
     desc: &'static FilterDescriptor,
@@ -86,35 +79,21 @@ fn codec_proto(
     // An options object may come first or after a handler function.
     let at = if b.is_function(0) { 1 } else { 0 };
     let (max_head, buffer_size) = size_options(b, at)?;
-    Ok(Box::new(CodecProto {
-        desc,
-        kind,
-        max_head,
-        buffer_size,
-    }))
-}
-
-impl FilterProto for CodecProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        match self.kind {
-            Kind::Decode(role) => Box::new(Decode {
-                role,
-                decoder: Decoder::new(role, self.max_head),
-                output: init.output,
-                started: false,
-                ended: false,
-            }),
-            Kind::Encode(role) => Box::new(Encode {
-                role,
-                encoder: Encoder::new(self.buffer_size),
-                output: init.output,
-                started: false,
-            }),
-        }
-    }
+    Ok(Box::new(FnProto::new(desc, move |init| match kind {
+        Kind::Decode(role) => Box::new(Decode {
+            role,
+            decoder: Decoder::new(role, max_head),
+            output: init.output,
+            started: false,
+            ended: false,
+        }),
+        Kind::Encode(role) => Box::new(Encode {
+            role,
+            encoder: Encoder::new(buffer_size),
+            output: init.output,
+            started: false,
+        }),
+    })))
 }
 
 struct Decode {

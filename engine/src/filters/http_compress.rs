@@ -8,7 +8,7 @@ use super::callback::fail;
 use super::coder::Coder;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static COMPRESS_HTTP: FilterDescriptor = FilterDescriptor {
@@ -20,7 +20,7 @@ static COMPRESS_HTTP: FilterDescriptor = FilterDescriptor {
         "algorithm",
         "'gzip' or 'deflate', or function(messageStart) returning one (nullish = leave the message alone)",
     )],
-    build: |b| Ok(Box::new(Proto { compress: true, option: b.saved(0) })),
+    build: |b| Ok(codec_proto(&COMPRESS_HTTP, true, b.saved(0))),
 };
 
 static DECOMPRESS_HTTP: FilterDescriptor = FilterDescriptor {
@@ -32,40 +32,28 @@ static DECOMPRESS_HTTP: FilterDescriptor = FilterDescriptor {
         "enable",
         "function() deciding per message whether to decompress (default: always)",
     )],
-    build: |b| {
-        Ok(Box::new(Proto {
-            compress: false,
-            option: b.function(0),
-        }))
-    },
+    build: |b| Ok(codec_proto(&DECOMPRESS_HTTP, false, b.function(0))),
 };
 
 /// `compressHTTP` and `decompressHTTP`.
 pub static FILTERS: &[&FilterDescriptor] = &[&COMPRESS_HTTP, &DECOMPRESS_HTTP];
 
-struct Proto {
+/// The prototype of `desc`: `compressHTTP` (`compress`) or `decompressHTTP`, with its argument.
+fn codec_proto(
+    desc: &'static FilterDescriptor,
     compress: bool,
     option: Option<JsValue>,
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        if self.compress {
-            &COMPRESS_HTTP
-        } else {
-            &DECOMPRESS_HTTP
-        }
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+) -> Box<dyn FilterProto> {
+    Box::new(FnProto::new(desc, move |init| {
         Box::new(Codec {
-            compress: self.compress,
-            option: self.option.clone(),
+            compress,
+            option: option.clone(),
             context: init.context,
             output: init.output,
             coder: None,
             failed: false,
         })
-    }
+    }))
 }
 
 struct Codec {

@@ -9,9 +9,7 @@ use rquickjs::Value;
 use super::callback::{call_replacer, fail, MessageReader};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail, StreamEnd};
-use crate::pipeline::{
-    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
-};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue};
 
 static ACCEPT: FilterDescriptor = FilterDescriptor {
@@ -45,48 +43,40 @@ static CONNECT: FilterDescriptor = FilterDescriptor {
 pub static FILTERS: &[&FilterDescriptor] = &[&ACCEPT, &CONNECT];
 
 fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    Ok(Box::new(Proto {
-        desc: &ACCEPT,
-        layout: b.required_layout()?,
-        arg: b.saved(0),
-    }))
+    let layout = b.required_layout()?;
+    Ok(tunnel_proto(&ACCEPT, layout, b.saved(0)))
 }
 
 fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let arg = b.saved(0).ok_or("expects the handshake request")?;
-    Ok(Box::new(Proto {
-        desc: &CONNECT,
-        layout: b.required_layout()?,
-        arg: Some(arg),
-    }))
+    let layout = b.required_layout()?;
+    Ok(tunnel_proto(&CONNECT, layout, Some(arg)))
 }
 
-struct Proto {
+/// The prototype of `desc` (`acceptHTTPTunnel` or `connectHTTPTunnel`) joining `layout`, with
+/// the filter's argument.
+fn tunnel_proto(
     desc: &'static FilterDescriptor,
     layout: Rc<PipelineLayout>,
     arg: Option<JsValue>,
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let accept = std::ptr::eq(self.desc, &ACCEPT);
-        Box::new(Tunnel {
-            accept,
-            layout: self.layout.clone(),
-            arg: self.arg.clone(),
-            context: init.context,
-            output: init.output,
-            reader: MessageReader::new(None),
-            sub: None,
-            state: State::Waiting,
+) -> Box<dyn FilterProto> {
+    let accept = std::ptr::eq(desc, &ACCEPT);
+    let subs = vec![Some(layout.clone())];
+    Box::new(
+        FnProto::new(desc, move |init| {
+            Box::new(Tunnel {
+                accept,
+                layout: layout.clone(),
+                arg: arg.clone(),
+                context: init.context,
+                output: init.output,
+                reader: MessageReader::new(None),
+                sub: None,
+                state: State::Waiting,
+            })
         })
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
-    }
+        .with_subs(subs),
+    )
 }
 
 #[derive(PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use super::callback::{call_replacer, fail};
 use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FnProto, Output};
 use crate::script::JsValue;
 
 static INSERT: FilterDescriptor = FilterDescriptor {
@@ -18,32 +18,20 @@ static INSERT: FilterDescriptor = FilterDescriptor {
         "events, a Message, an array of them, or a function() returning them",
     )],
     build: |b| {
-        Ok(Box::new(InsertProto {
-            events: b.saved(0).ok_or("expects events")?,
-        }))
+        let events = b.saved(0).ok_or("expects events")?;
+        Ok(Box::new(FnProto::new(&INSERT, move |init| {
+            Box::new(Insert {
+                events: Some(events.clone()),
+                context: init.context,
+                output: init.output,
+            })
+        })))
     },
 };
 
 /// `dummy` and `insert`.
 /// `insert`.
 pub static FILTERS: &[&FilterDescriptor] = &[&INSERT];
-
-struct InsertProto {
-    events: JsValue,
-}
-
-impl FilterProto for InsertProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &INSERT
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Insert {
-            events: Some(self.events.clone()),
-            context: init.context,
-            output: init.output,
-        })
-    }
-}
 
 struct Insert {
     events: Option<JsValue>,

@@ -9,8 +9,7 @@ use super::callback::{fail, MessageReader};
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{Event, MessageTail};
 use crate::pipeline::{
-    ChainRest, Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline,
-    PipelineLayout,
+    ChainRest, Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout,
 };
 use crate::script::{self, JsValue, ScriptError};
 
@@ -105,11 +104,11 @@ fn build_link(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     if b.dynamic {
         let f = b.function(0).ok_or("expects a function")?;
         let names = b.resolver.all_named(b.module).into_iter().collect();
-        return Ok(Box::new(ChooseProto {
-            desc: &LINK,
-            mode: Mode::Link,
-            targets: Rc::new(Targets::Dynamic(f, Rc::new(names))),
-        }));
+        return Ok(choose_proto(
+            &LINK,
+            Mode::Link,
+            Targets::Dynamic(f, Rc::new(names)),
+        ));
     }
     if b.args.is_empty() {
         return Err("expects a target".into());
@@ -131,11 +130,7 @@ fn build_link(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         pairs.push((cond, sub));
         i += 2;
     }
-    Ok(Box::new(ChooseProto {
-        desc: &LINK,
-        mode: Mode::Link,
-        targets: Rc::new(Targets::Fixed(pairs)),
-    }))
+    Ok(choose_proto(&LINK, Mode::Link, Targets::Fixed(pairs)))
 }
 
 fn build_branch(
@@ -157,44 +152,38 @@ fn build_branch(
     if n % 2 == 1 {
         pairs.push((Cond::Always, b.sub_of(&b.args[n - 1].clone())?));
     }
-    Ok(Box::new(ChooseProto {
-        desc,
-        mode,
-        targets: Rc::new(Targets::Fixed(pairs)),
-    }))
+    Ok(choose_proto(desc, mode, Targets::Fixed(pairs)))
 }
 
-struct ChooseProto {
+/// The prototype of `desc` (`link`, `branch` and the like) choosing among `targets`.
+fn choose_proto(
     desc: &'static FilterDescriptor,
     mode: Mode,
-    targets: Rc<Targets>,
-}
-
-impl FilterProto for ChooseProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Choose {
-            name: self.desc.name,
-            mode: self.mode,
-            targets: self.targets.clone(),
-            context: init.context,
-            output: init.output,
-            held: Vec::new(),
-            chosen: None,
-            reader: MessageReader::new(None),
-            ended: false,
-            chain: init.chain,
-            hub: Default::default(),
+    targets: Targets,
+) -> Box<dyn FilterProto> {
+    let subs = match &targets {
+        Targets::Fixed(pairs) => pairs.iter().map(|(_, s)| s.layout()).collect(),
+        Targets::Dynamic(..) => Vec::new(),
+    };
+    let targets = Rc::new(targets);
+    Box::new(
+        FnProto::new(desc, move |init| {
+            Box::new(Choose {
+                name: desc.name,
+                mode,
+                targets: targets.clone(),
+                context: init.context,
+                output: init.output,
+                held: Vec::new(),
+                chosen: None,
+                reader: MessageReader::new(None),
+                ended: false,
+                chain: init.chain,
+                hub: Default::default(),
+            })
         })
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        match &*self.targets {
-            Targets::Fixed(pairs) => pairs.iter().map(|(_, s)| s.layout()).collect(),
-            Targets::Dynamic(..) => Vec::new(),
-        }
-    }
+        .with_subs(subs),
+    )
 }
 
 enum Chosen {

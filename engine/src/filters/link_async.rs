@@ -9,9 +9,7 @@ use super::callback::fail;
 use super::schedule;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
-use crate::pipeline::{
-    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
-};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 static LINK_ASYNC: FilterDescriptor = FilterDescriptor {
@@ -55,34 +53,23 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
             Sub::Bypass => return Err("needs a sub-pipeline, not ''".into()),
         }
     };
-    Ok(Box::new(LinkAsyncProto {
-        target: Rc::new(target),
-    }))
-}
-
-struct LinkAsyncProto {
-    target: Rc<Target>,
-}
-
-impl FilterProto for LinkAsyncProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &LINK_ASYNC
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(LinkAsync {
-            target: self.target.clone(),
-            context: init.context,
-            output: init.output,
-            queue: Rc::new(RefCell::new(Queue::default())),
-            ended: false,
+    let subs = match &target {
+        Target::Fixed(l) => vec![Some(l.clone())],
+        Target::Named(..) => Vec::new(),
+    };
+    let target = Rc::new(target);
+    Ok(Box::new(
+        FnProto::new(&LINK_ASYNC, move |init| {
+            Box::new(LinkAsync {
+                target: target.clone(),
+                context: init.context,
+                output: init.output,
+                queue: Rc::new(RefCell::new(Queue::default())),
+                ended: false,
+            })
         })
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        match &*self.target {
-            Target::Fixed(l) => vec![Some(l.clone())],
-            Target::Named(..) => Vec::new(),
-        }
-    }
+        .with_subs(subs),
+    ))
 }
 
 /// Input on its way to the sub-pipeline.

@@ -10,9 +10,7 @@ use std::rc::{Rc, Weak};
 use super::schedule;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
-use crate::pipeline::{
-    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
-};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
 
 static LOOP: FilterDescriptor = FilterDescriptor {
     name: "loop",
@@ -31,29 +29,21 @@ pub static FILTERS: &[&FilterDescriptor] = &[&LOOP];
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     match b.sub.clone() {
-        Some(Sub::Layout(layout)) => Ok(Box::new(LoopProto { layout })),
+        Some(Sub::Layout(layout)) => {
+            let subs = vec![Some(layout.clone())];
+            Ok(Box::new(
+                FnProto::new(&LOOP, move |init| {
+                    Box::new(Loop {
+                        layout: layout.clone(),
+                        context: init.context,
+                        output: init.output,
+                        sub: None,
+                    })
+                })
+                .with_subs(subs),
+            ))
+        }
         _ => Err("expects a sub-pipeline: a builder like $=>$..., a pipeline or a name".into()),
-    }
-}
-
-struct LoopProto {
-    layout: Rc<PipelineLayout>,
-}
-
-impl FilterProto for LoopProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &LOOP
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Loop {
-            layout: self.layout.clone(),
-            context: init.context,
-            output: init.output,
-            sub: None,
-        })
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
     }
 }
 

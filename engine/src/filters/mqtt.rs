@@ -9,7 +9,7 @@ use super::codec_glue::{Decoding, Encoding, Message, MessageEncoder, StreamDecod
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::{js, mqtt, DecodeError, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType};
+use crate::pipeline::{Context, FilterProto, FnProto};
 use crate::script::{self, JsValue};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
@@ -32,38 +32,32 @@ static ENCODE: FilterDescriptor = FilterDescriptor {
     help: "Encodes messages into MQTT packets, at the head's protocolLevel, else the level \
            decodeMQTT read on the same stream, else 5",
     params: &[],
-    build: |_| Ok(Box::new(EncodeProto)),
+    build: |_| {
+        Ok(Box::new(FnProto::new(&ENCODE, |init| {
+            let encoder = Encoder {
+                context: init.context,
+            };
+            Box::new(Encoding::new("encodeMQTT", encoder, init.output))
+        })))
+    },
 };
 
 /// The two MQTT filters.
 pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
 
-struct DecodeProto {
-    max_size: usize,
-    level: Option<JsValue>,
-}
-
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    Ok(Box::new(DecodeProto {
-        max_size: b.size_option(0, "maxPacketSize", DEFAULT_MAX_SIZE)?,
-        level: b
-            .option(0, "protocolLevel")
-            .map(|v| JsValue::save(b.ctx, v)),
-    }))
-}
-
-impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DECODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+    let max_size = b.size_option(0, "maxPacketSize", DEFAULT_MAX_SIZE)?;
+    let level = b
+        .option(0, "protocolLevel")
+        .map(|v| JsValue::save(b.ctx, v));
+    Ok(Box::new(FnProto::new(&DECODE, move |init| {
         let decoder = Decoder {
-            decoder: mqtt::Decoder::new(self.max_size),
-            level: self.level.clone(),
+            decoder: mqtt::Decoder::new(max_size),
+            level: level.clone(),
             context: init.context,
         };
         Box::new(Decoding::new("decodeMQTT", decoder, init.output))
-    }
+    })))
 }
 
 /// Each packet is a message: its head, its application payload (PUBLISH) as Data, and the
@@ -116,20 +110,6 @@ impl StreamDecoder for Decoder {
             }));
         }
         r
-    }
-}
-
-struct EncodeProto;
-
-impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &ENCODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let encoder = Encoder {
-            context: init.context,
-        };
-        Box::new(Encoding::new("encodeMQTT", encoder, init.output))
     }
 }
 

@@ -7,7 +7,7 @@ use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::multipart::{self, Part};
 use crate::codec::{js, Value};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Filter, FilterProto, FnProto, Output};
 
 /// The default limit of one part's header section.
 const DEFAULT_MAX_HEADER: usize = 64 * 1024;
@@ -27,28 +27,16 @@ static DECODE: FilterDescriptor = FilterDescriptor {
 /// The multipart filter.
 pub static FILTERS: &[&FilterDescriptor] = &[&DECODE];
 
-struct Proto {
-    max_header: usize,
-}
-
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    Ok(Box::new(Proto {
-        max_header: b.size_option(0, "maxHeaderSize", DEFAULT_MAX_HEADER)?,
-    }))
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DECODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+    let max_header = b.size_option(0, "maxHeaderSize", DEFAULT_MAX_HEADER)?;
+    Ok(Box::new(FnProto::new(&DECODE, move |init| {
         Box::new(Decode {
-            max_header: self.max_header,
+            max_header,
             current: None,
             output: init.output,
             ended: false,
         })
-    }
+    })))
 }
 
 struct Decode {

@@ -15,7 +15,7 @@ use super::codec_glue::{Decoding, Encoding, Message, MessageEncoder, StreamDecod
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::DecodeError;
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType};
+use crate::pipeline::{Context, FilterProto, FnProto};
 use crate::script::{self, JsValue, ScriptError};
 
 /// The size of `nlmsghdr`.
@@ -42,7 +42,14 @@ static ENCODE: FilterDescriptor = FilterDescriptor {
     signature: "()",
     help: "Encodes messages with a head {type, flags, seq, pid} as Linux netlink messages",
     params: &[],
-    build: |_| Ok(Box::new(EncodeProto)),
+    build: |_| {
+        Ok(Box::new(FnProto::new(&ENCODE, |init| {
+            let encoder = Encoder {
+                context: init.context,
+            };
+            Box::new(Encoding::new("encodeNetlink", encoder, init.output))
+        })))
+    },
 };
 
 /// `decodeNetlink`, `encodeNetlink`.
@@ -50,25 +57,14 @@ pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
 
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let max = b.size_option(0, "maxMessageSize", DEFAULT_MAX)?;
-    Ok(Box::new(DecodeProto { max }))
-}
-
-struct DecodeProto {
-    max: usize,
-}
-
-impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DECODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+    Ok(Box::new(FnProto::new(&DECODE, move |init| {
         let decoder = Decoder {
-            max: self.max,
+            max,
             buf: BytesMut::new(),
             skip: 0,
         };
         Box::new(Decoding::new("decodeNetlink", decoder, init.output))
-    }
+    })))
 }
 
 /// A netlink header.
@@ -156,20 +152,6 @@ impl StreamDecoder for Decoder {
             }
             out.push(Event::MessageEnd(MessageTail::default()));
         }
-    }
-}
-
-struct EncodeProto;
-
-impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &ENCODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let encoder = Encoder {
-            context: init.context,
-        };
-        Box::new(Encoding::new("encodeNetlink", encoder, init.output))
     }
 }
 

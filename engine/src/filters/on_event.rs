@@ -11,7 +11,7 @@ use super::event_kinds::On;
 use super::promise::{Gate, Settle};
 use super::{Builder, FilterDescriptor};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// The descriptors of a family (`handle*` or `replace*`), in the order of [`On`]: each family's
@@ -54,44 +54,24 @@ pub(super) fn build(
         Mode::Handle => Some(b.function(at).ok_or("expects a callback function")?),
         Mode::Replace => b.saved(at),
     };
-    Ok(Box::new(OnEventProto {
-        desc: on.pick(family),
-        on,
-        mode,
-        callback,
-        limit,
-    }))
-}
-
-struct OnEventProto {
-    desc: &'static FilterDescriptor,
-    on: On,
-    mode: Mode,
-    /// The function (`handle*`), or the replacement value or function (`replace*`; `None`
-    /// drops the input).
-    callback: Option<JsValue>,
-    limit: Option<usize>,
-}
-
-impl FilterProto for OnEventProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+    let desc = on.pick(family);
+    // `callback` is the function (`handle*`), or the replacement value or function
+    // (`replace*`; `None` drops the input).
+    Ok(Box::new(FnProto::new(desc, move |init| {
         Box::new(OnEvent {
-            gate: Gate::new(&init, self.desc.name),
-            name: self.desc.name,
-            on: self.on,
-            mode: self.mode,
-            callback: self.callback.clone(),
+            gate: Gate::new(&init, desc.name),
+            name: desc.name,
+            on,
+            mode,
+            callback: callback.clone(),
             context: init.context,
             output: init.output,
             counter: 0,
             started: false,
             ended: false,
-            reader: MessageReader::new(self.limit),
+            reader: MessageReader::new(limit),
         })
-    }
+    })))
 }
 
 struct OnEvent {

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Filter, FilterProto, FnProto, Output};
 use crate::script::JsValue;
 
 static PACK: FilterDescriptor = FilterDescriptor {
@@ -87,29 +87,17 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
                 .ok_or_else(|| format!("option {key} must be a string")),
         }
     };
-    Ok(Box::new(Proto {
-        options: Rc::new(Options {
-            batch: batch as usize,
-            timeout: wait("timeout")?,
-            interval: wait("interval")?,
-            prefix: text("prefix")?,
-            postfix: text("postfix")?,
-            separator: text("separator")?,
-        }),
-    }))
-}
-
-struct Proto {
-    options: Rc<Options>,
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &PACK
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+    let options = Rc::new(Options {
+        batch: batch as usize,
+        timeout: wait("timeout")?,
+        interval: wait("interval")?,
+        prefix: text("prefix")?,
+        postfix: text("postfix")?,
+        separator: text("separator")?,
+    });
+    Ok(Box::new(FnProto::new(&PACK, move |init| {
         Box::new(Pack {
-            options: self.options.clone(),
+            options: options.clone(),
             input: Output::Pipeline(init.pipeline, init.index),
             output: init.output,
             head: None,
@@ -122,7 +110,7 @@ impl FilterProto for Proto {
             timer: None,
             woken: Rc::new(Cell::new(false)),
         })
-    }
+    })))
 }
 
 struct Pack {

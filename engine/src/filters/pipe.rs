@@ -18,8 +18,7 @@ use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
 use crate::pipeline::{
-    ChainRest, Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline,
-    PipelineLayout,
+    ChainRest, Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout,
 };
 use crate::script::{self, JsValue, ScriptError};
 
@@ -55,9 +54,18 @@ static PIPE_NEXT: FilterDescriptor = FilterDescriptor {
         "arguments for the next pipeline's onStart (an array or a value), or a function returning them",
     )],
     build: |b| {
-        Ok(Box::new(PipeNextProto {
-            args: b.saved(0),
-        }))
+        let args = b.saved(0);
+        Ok(Box::new(FnProto::new(&PIPE_NEXT, move |init| {
+            Box::new(PipeNext {
+                args: args.clone(),
+                context: init.context,
+                output: init.output,
+                chain: init.chain,
+                next: None,
+                started: false,
+                failed: false,
+            })
+        })))
     },
 };
 
@@ -174,44 +182,28 @@ fn build_pipe(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
             None => return Err("expects a target".into()),
         }
     };
-    Ok(Box::new(PipeProto {
-        table,
-        choice: Rc::new(choice),
-        init_args,
-    }))
-}
-
-struct PipeProto {
-    table: Rc<Table>,
-    choice: Rc<Choice>,
-    init_args: Option<JsValue>,
-}
-
-impl FilterProto for PipeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &PIPE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Pipe {
-            table: self.table.clone(),
-            choice: self.choice.clone(),
-            init_args: self.init_args.clone(),
-            context: init.context,
-            output: init.output,
-            chain: init.chain,
-            sub: None,
-            held: Vec::new(),
-            ended: false,
+    let mut subs: Vec<_> = match &choice {
+        Choice::Fixed(c, _) => c.iter().map(|l| Some(l.clone())).collect(),
+        Choice::Selector(_) => Vec::new(),
+    };
+    subs.extend(table.map.values().map(|l| Some(l.clone())));
+    let choice = Rc::new(choice);
+    Ok(Box::new(
+        FnProto::new(&PIPE, move |init| {
+            Box::new(Pipe {
+                table: table.clone(),
+                choice: choice.clone(),
+                init_args: init_args.clone(),
+                context: init.context,
+                output: init.output,
+                chain: init.chain,
+                sub: None,
+                held: Vec::new(),
+                ended: false,
+            })
         })
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        let mut v: Vec<_> = match &*self.choice {
-            Choice::Fixed(c, _) => c.iter().map(|l| Some(l.clone())).collect(),
-            Choice::Selector(_) => Vec::new(),
-        };
-        v.extend(self.table.map.values().map(|l| Some(l.clone())));
-        v
-    }
+        .with_subs(subs),
+    ))
 }
 
 struct Pipe {
@@ -317,27 +309,6 @@ impl Filter for Pipe {
             }
             p.input(evt);
         }
-    }
-}
-
-struct PipeNextProto {
-    args: Option<JsValue>,
-}
-
-impl FilterProto for PipeNextProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &PIPE_NEXT
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(PipeNext {
-            args: self.args.clone(),
-            context: init.context,
-            output: init.output,
-            chain: init.chain,
-            next: None,
-            started: false,
-            failed: false,
-        })
     }
 }
 

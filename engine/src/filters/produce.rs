@@ -11,7 +11,7 @@ use super::callback::fail;
 use super::schedule::{self, Settled};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static PRODUCE: FilterDescriptor = FilterDescriptor {
@@ -36,30 +36,18 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         script::events_from_js(b.ctx, v.clone(), &mut out)
             .map_err(|m| format!("expects events or a function: {m}"))?;
     }
-    Ok(Box::new(ProduceProto {
-        producer: JsValue::save(b.ctx, v),
-    }))
-}
-
-struct ProduceProto {
-    producer: JsValue,
-}
-
-impl FilterProto for ProduceProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &PRODUCE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+    let producer = JsValue::save(b.ctx, v);
+    Ok(Box::new(FnProto::new(&PRODUCE, move |init| {
         Box::new(Produce {
             started: false,
             state: Rc::new(RefCell::new(State {
-                producer: self.producer.clone(),
+                producer: producer.clone(),
                 context: init.context,
                 output: init.output,
                 ended: false,
             })),
         })
-    }
+    })))
 }
 
 struct State {

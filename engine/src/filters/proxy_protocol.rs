@@ -22,9 +22,7 @@ use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::net::proxy_protocol::{self as pp, Decoded, Header, Protocol};
-use crate::pipeline::{
-    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
-};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 static ACCEPT: FilterDescriptor = FilterDescriptor {
@@ -64,10 +62,22 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
     let handler = b
         .function(0)
         .ok_or("expects a handler function(header) returning true to accept")?;
-    Ok(Box::new(AcceptProto {
-        layout: b.required_layout()?,
-        handler,
-    }))
+    let layout = b.required_layout()?;
+    let subs = vec![Some(layout.clone())];
+    Ok(Box::new(
+        FnProto::new(&ACCEPT, move |init| {
+            let handshake = ProxyHeader {
+                handler: handler.clone(),
+            };
+            Box::new(Acceptor::new(
+                "acceptProxyProtocol",
+                handshake,
+                layout.clone(),
+                init,
+            ))
+        })
+        .with_subs(subs),
+    ))
 }
 
 fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -75,35 +85,22 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
         .arg(0)
         .filter(|v| v.is_object())
         .ok_or("expects a header object {version, protocol, sourceAddress, ...} or a function returning one")?;
-    Ok(Box::new(ConnectProto {
-        layout: b.required_layout()?,
-        header: JsValue::save(b.ctx, header),
-    }))
-}
-
-struct AcceptProto {
-    layout: Rc<PipelineLayout>,
-    handler: JsValue,
-}
-
-impl FilterProto for AcceptProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &ACCEPT
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let handshake = ProxyHeader {
-            handler: self.handler.clone(),
-        };
-        Box::new(Acceptor::new(
-            "acceptProxyProtocol",
-            handshake,
-            self.layout.clone(),
-            init,
-        ))
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
-    }
+    let layout = b.required_layout()?;
+    let header = JsValue::save(b.ctx, header);
+    let subs = vec![Some(layout.clone())];
+    Ok(Box::new(
+        FnProto::new(&CONNECT, move |init| {
+            Box::new(Connect {
+                layout: layout.clone(),
+                header: header.clone(),
+                context: init.context,
+                output: init.output,
+                sub: None,
+                failed: false,
+            })
+        })
+        .with_subs(subs),
+    ))
 }
 
 /// The server's side: reading the header and asking the handler.
@@ -164,30 +161,6 @@ impl Handshake for ProxyHeader {
             inbound.set_proxied(client, target);
         }
         Step::Accept(None)
-    }
-}
-
-struct ConnectProto {
-    layout: Rc<PipelineLayout>,
-    header: JsValue,
-}
-
-impl FilterProto for ConnectProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &CONNECT
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Connect {
-            layout: self.layout.clone(),
-            header: self.header.clone(),
-            context: init.context,
-            output: init.output,
-            sub: None,
-            failed: false,
-        })
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
     }
 }
 

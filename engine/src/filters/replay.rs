@@ -14,9 +14,7 @@ use super::callback::fail;
 use super::schedule::{self, Settled};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event};
-use crate::pipeline::{
-    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
-};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 static REPLAY: FilterDescriptor = FilterDescriptor {
@@ -81,11 +79,7 @@ fn build_replay(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
             Delay::Fixed(super::builder::duration_of(&v).map_err(|e| format!("option delay: {e}"))?)
         }
     };
-    Ok(Box::new(RerunProto {
-        desc: &REPLAY,
-        layout,
-        rule: Rule::Replay(delay),
-    }))
+    Ok(rerun_proto(&REPLAY, layout, Rule::Replay(delay)))
 }
 
 fn build_repeat(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -93,42 +87,35 @@ fn build_repeat(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
     let condition = b
         .function(0)
         .ok_or("expects a condition function(streamEnd)")?;
-    Ok(Box::new(RerunProto {
-        desc: &REPEAT,
-        layout,
-        rule: Rule::Repeat(condition),
-    }))
+    Ok(rerun_proto(&REPEAT, layout, Rule::Repeat(condition)))
 }
 
-struct RerunProto {
+/// The prototype of `desc` (`replay` or `repeat`) running `layout` again by `rule`.
+fn rerun_proto(
     desc: &'static FilterDescriptor,
     layout: Rc<PipelineLayout>,
     rule: Rule,
-}
-
-impl FilterProto for RerunProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Rerun {
-            state: Rc::new(RefCell::new(State {
-                name: self.desc.name,
-                layout: self.layout.clone(),
-                rule: self.rule.clone(),
-                context: init.context,
-                output: init.output,
-                input: Vec::new(),
-                current: None,
-                run: 0,
-                pending: false,
-                ended: false,
-            })),
+) -> Box<dyn FilterProto> {
+    let subs = vec![Some(layout.clone())];
+    Box::new(
+        FnProto::new(desc, move |init| {
+            Box::new(Rerun {
+                state: Rc::new(RefCell::new(State {
+                    name: desc.name,
+                    layout: layout.clone(),
+                    rule: rule.clone(),
+                    context: init.context,
+                    output: init.output,
+                    input: Vec::new(),
+                    current: None,
+                    run: 0,
+                    pending: false,
+                    ended: false,
+                })),
+            })
         })
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
-    }
+        .with_subs(subs),
+    )
 }
 
 /// One filter instance's runs.

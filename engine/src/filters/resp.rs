@@ -8,7 +8,7 @@ use super::codec_glue::{Decoding, EncodingProto, Message, MessageEncoder, Stream
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::{js, resp, DecodeError, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType};
+use crate::pipeline::{FilterProto, FnProto};
 
 static DECODE: FilterDescriptor = FilterDescriptor {
     name: "decodeRESP",
@@ -39,24 +39,12 @@ static ENCODE: FilterDescriptor = FilterDescriptor {
 /// The two RESP filters.
 pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
 
-struct DecodeProto {
-    max_size: usize,
-}
-
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    Ok(Box::new(DecodeProto {
-        max_size: b.size_option(0, "maxMessageSize", DEFAULT_MAX_SIZE)?,
-    }))
-}
-
-impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DECODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let decoder = Decoder(resp::Decoder::new(self.max_size));
+    let max_size = b.size_option(0, "maxMessageSize", DEFAULT_MAX_SIZE)?;
+    Ok(Box::new(FnProto::new(&DECODE, move |init| {
+        let decoder = Decoder(resp::Decoder::new(max_size));
         Box::new(Decoding::new("decodeRESP", decoder, init.output))
-    }
+    })))
 }
 
 /// Each top-level value is a message with no head, the value its payload.

@@ -13,9 +13,7 @@ use super::acceptor::{Acceptor, Handshake, Step};
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
-use crate::pipeline::{
-    Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline, PipelineLayout,
-};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 static ACCEPT: FilterDescriptor = FilterDescriptor {
@@ -52,21 +50,45 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
     let handler = b
         .function(0)
         .ok_or("expects a handler function deciding each request")?;
-    Ok(Box::new(AcceptProto {
-        layout: b.required_layout()?,
-        handler,
-        early_api: b.named_sub,
-    }))
+    let layout = b.required_layout()?;
+    let early_api = b.named_sub;
+    let subs = vec![Some(layout.clone())];
+    Ok(Box::new(
+        FnProto::new(&ACCEPT, move |init| {
+            let handshake = Socks {
+                handler: handler.clone(),
+                early_api,
+                greeted: false,
+            };
+            Box::new(Acceptor::new(
+                "acceptSOCKS",
+                handshake,
+                layout.clone(),
+                init,
+            ))
+        })
+        .with_subs(subs),
+    ))
 }
 
 fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let address = b
         .saved(0)
         .ok_or("expects the address to connect to, as 'host:port'")?;
-    Ok(Box::new(ConnectProto {
-        layout: b.required_layout()?,
-        address,
-    }))
+    let layout = b.required_layout()?;
+    let subs = vec![Some(layout.clone())];
+    Ok(Box::new(
+        FnProto::new(&CONNECT, move |init| {
+            Box::new(Connect {
+                layout: layout.clone(),
+                address: address.clone(),
+                context: init.context,
+                output: init.output,
+                link: None,
+            })
+        })
+        .with_subs(subs),
+    ))
 }
 
 /// Where a client asked to go.
@@ -212,34 +234,6 @@ fn reply(version: u8, granted: bool, code: u8) -> Bytes {
     }
 }
 
-struct AcceptProto {
-    layout: Rc<PipelineLayout>,
-    handler: JsValue,
-    early_api: bool,
-}
-
-impl FilterProto for AcceptProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &ACCEPT
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let handshake = Socks {
-            handler: self.handler.clone(),
-            early_api: self.early_api,
-            greeted: false,
-        };
-        Box::new(Acceptor::new(
-            "acceptSOCKS",
-            handshake,
-            self.layout.clone(),
-            init,
-        ))
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
-    }
-}
-
 /// The server's side of a SOCKS handshake.
 struct Socks {
     handler: JsValue,
@@ -313,29 +307,6 @@ impl Handshake for Socks {
                 }
             }
         }
-    }
-}
-
-struct ConnectProto {
-    layout: Rc<PipelineLayout>,
-    address: JsValue,
-}
-
-impl FilterProto for ConnectProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &CONNECT
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Connect {
-            layout: self.layout.clone(),
-            address: self.address.clone(),
-            context: init.context,
-            output: init.output,
-            link: None,
-        })
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
     }
 }
 

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// The longest separator, as Pipy.
@@ -61,7 +61,20 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     } else {
         Mode::Fixed(Rc::new(Kmp::new(separator_of(&arg)?)?))
     };
-    Ok(Box::new(Proto { mode }))
+    Ok(Box::new(FnProto::new(&SPLIT, move |init| {
+        Box::new(Split {
+            mode: mode.clone(),
+            kmp: match &mode {
+                Mode::Fixed(k) => Some(k.clone()),
+                _ => None,
+            },
+            matched: 0,
+            in_piece: false,
+            failed: false,
+            context: init.context,
+            output: init.output,
+        })
+    })))
 }
 
 /// A separator value's bytes: a Data object's content, or any other value as a string.
@@ -84,30 +97,6 @@ enum Mode {
     Fixed(Rc<Kmp>),
     Dynamic(JsValue),
     ByteCallback(JsValue),
-}
-
-struct Proto {
-    mode: Mode,
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &SPLIT
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Split {
-            mode: self.mode.clone(),
-            kmp: match &self.mode {
-                Mode::Fixed(k) => Some(k.clone()),
-                _ => None,
-            },
-            matched: 0,
-            in_piece: false,
-            failed: false,
-            context: init.context,
-            output: init.output,
-        })
-    }
 }
 
 /// A separator with its Knuth-Morris-Pratt fall-back table, so a match can be followed across

@@ -16,7 +16,7 @@ use std::rc::{Rc, Weak};
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static SWAP: FilterDescriptor = FilterDescriptor {
@@ -41,9 +41,17 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
             "expects a pipeline.Hub (new pipeline.Hub()) or a function returning one".into(),
         );
     }
-    Ok(Box::new(SwapProto {
-        hub: JsValue::save(b.ctx, hub),
-    }))
+    let hub = JsValue::save(b.ctx, hub);
+    Ok(Box::new(FnProto::new(&SWAP, move |init| {
+        Box::new(Swap {
+            hub_value: hub.clone(),
+            context: init.context,
+            output: init.output,
+            member: None,
+            held: Vec::new(),
+            ended: false,
+        })
+    })))
 }
 
 fn hub_id(v: &rquickjs::Value<'_>) -> Option<u64> {
@@ -135,26 +143,6 @@ impl Member {
 impl Drop for Member {
     fn drop(&mut self) {
         self.hub.members.borrow_mut().retain(|(m, _)| *m != self.id);
-    }
-}
-
-struct SwapProto {
-    hub: JsValue,
-}
-
-impl FilterProto for SwapProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &SWAP
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Swap {
-            hub_value: self.hub.clone(),
-            context: init.context,
-            output: init.output,
-            member: None,
-            held: Vec::new(),
-            ended: false,
-        })
     }
 }
 

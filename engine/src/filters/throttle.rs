@@ -16,7 +16,7 @@ use super::{Builder, FilterDescriptor, FilterKind};
 use crate::algo::Quota;
 use crate::event::Event;
 use crate::net::Tap;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 const PARAMS: &[(&str, &str)] = &[
@@ -71,16 +71,6 @@ enum Kind {
     Streams,
 }
 
-struct Proto {
-    desc: &'static FilterDescriptor,
-    kind: Kind,
-    quota: JsValue,
-    account: Option<JsValue>,
-    block_input: bool,
-    /// Early-API buckets by account name.
-    buckets: Rc<RefCell<HashMap<String, JsValue>>>,
-}
-
 fn build(
     b: &mut Builder<'_, '_>,
     kind: Kind,
@@ -97,29 +87,17 @@ fn build(
         .option(opts_at, "blockInput")
         .map(|v| crate::script::truthy(&v))
         .unwrap_or(false);
-    Ok(Box::new(Proto {
-        desc,
-        kind,
-        quota,
-        account,
-        block_input,
-        buckets: Rc::default(),
-    }))
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+    // Early-API buckets by account name, shared by every stream of this filter.
+    let buckets: Rc<RefCell<HashMap<String, JsValue>>> = Rc::default();
+    Ok(Box::new(FnProto::new(desc, move |init| {
         Box::new(Throttle(Rc::new_cyclic(|me| Core {
             me: me.clone(),
-            name: self.desc.name,
-            kind: self.kind,
-            quota_arg: self.quota.clone(),
-            account: self.account.clone(),
-            buckets: self.buckets.clone(),
-            block_input: self.block_input,
+            name: desc.name,
+            kind,
+            quota_arg: quota.clone(),
+            account: account.clone(),
+            buckets: buckets.clone(),
+            block_input,
             context: init.context,
             output: init.output,
             quota: RefCell::new(None),
@@ -130,7 +108,7 @@ impl FilterProto for Proto {
             paused: RefCell::new(None),
             failed: Cell::new(false),
         })))
-    }
+    })))
 }
 
 struct Core {

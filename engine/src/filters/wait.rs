@@ -8,7 +8,7 @@ use super::callback::fail;
 use super::schedule::{self, Settled};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 static WAIT: FilterDescriptor = FilterDescriptor {
@@ -42,22 +42,10 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         }
     }
     let timeout = b.duration_option(1, "timeout")?;
-    Ok(Box::new(WaitProto { condition, timeout }))
-}
-
-struct WaitProto {
-    condition: JsValue,
-    timeout: Option<Duration>,
-}
-
-impl FilterProto for WaitProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &WAIT
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
+    Ok(Box::new(FnProto::new(&WAIT, move |init| {
         Box::new(Wait {
-            condition: self.condition.clone(),
-            timeout: self.timeout,
+            condition: condition.clone(),
+            timeout,
             context: init.context.clone(),
             state: Rc::new(RefCell::new(State {
                 output: init.output,
@@ -68,7 +56,7 @@ impl FilterProto for WaitProto {
                 timer: false,
             })),
         })
-    }
+    })))
 }
 
 struct State {

@@ -11,7 +11,7 @@ use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::websocket::{self, Part};
 use crate::codec::{js, DecodeError, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail, StreamEnd};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue};
 
 /// A long message is sent in frames of this many bytes (the last one may be shorter).
@@ -36,39 +36,35 @@ static ENCODE: FilterDescriptor = FilterDescriptor {
     signature: "()",
     help: "Encodes messages with heads {opcode (1), masked (false)} into WebSocket frames",
     params: &[],
-    build: |_| Ok(Box::new(EncodeProto)),
+    build: |_| {
+        Ok(Box::new(FnProto::new(&ENCODE, |init| {
+            Box::new(Encode {
+                message: None,
+                buf: BytesMut::new(),
+                output: init.output,
+                ended: false,
+            })
+        })))
+    },
 };
 
 /// The two WebSocket filters.
 pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
 
-struct DecodeProto {
-    max_size: usize,
-    require_mask: bool,
-}
-
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
-    Ok(Box::new(DecodeProto {
-        max_size: b.size_option(0, "maxMessageSize", DEFAULT_MAX_SIZE)?,
-        require_mask: match b.option(0, "requireMask") {
-            None => false,
-            Some(v) => v.as_bool().ok_or("option requireMask must be a boolean")?,
-        },
-    }))
-}
-
-impl FilterProto for DecodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &DECODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let decoder = websocket::Decoder::new(self.max_size).require_mask(self.require_mask);
+    let max_size = b.size_option(0, "maxMessageSize", DEFAULT_MAX_SIZE)?;
+    let require_mask = match b.option(0, "requireMask") {
+        None => false,
+        Some(v) => v.as_bool().ok_or("option requireMask must be a boolean")?,
+    };
+    Ok(Box::new(FnProto::new(&DECODE, move |init| {
+        let decoder = websocket::Decoder::new(max_size).require_mask(require_mask);
         Box::new(Decoding::new(
             "decodeWebSocket",
             Decoder(decoder),
             init.output,
         ))
-    }
+    })))
 }
 
 /// Each message is a head `{opcode, masked}`, its payload as Data (fragments joined in
@@ -90,22 +86,6 @@ impl StreamDecoder for Decoder {
             Part::End => Event::MessageEnd(MessageTail::default()),
         }));
         r
-    }
-}
-
-struct EncodeProto;
-
-impl FilterProto for EncodeProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &ENCODE
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Encode {
-            message: None,
-            buf: BytesMut::new(),
-            output: init.output,
-            ended: false,
-        })
     }
 }
 

@@ -14,10 +14,12 @@ mod context;
 pub mod debugger;
 pub mod inbound;
 mod layout;
+mod proto_fn;
 
 pub use context::Context;
 pub use inbound::Inbound;
 pub use layout::{Filter, FilterInit, FilterProto, FilterType, LayoutKind, PipelineLayout, Relay};
+pub use proto_fn::FnProto;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

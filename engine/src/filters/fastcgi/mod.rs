@@ -19,7 +19,7 @@ use super::mux::mux_filter::key_and_options;
 use super::mux::{Expect, MuxCore, MuxProtocol, ProtocolFactory, Request, Route};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, PipelineLayout};
+use crate::pipeline::{FilterProto, FnProto};
 use crate::script::{self, JsValue};
 use record::*;
 
@@ -56,7 +56,7 @@ static DEMUX_FASTCGI: FilterDescriptor = FilterDescriptor {
     )],
     build: |b| {
         let layout = b.required_layout()?;
-        Ok(Box::new(server::DemuxProto { layout }))
+        Ok(server::demux_proto(layout))
     },
 };
 
@@ -67,25 +67,11 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let layout = b.required_layout()?;
     let (key, options) = key_and_options(b)?;
     let protocol: ProtocolFactory = Rc::new(|| Box::<Client>::default());
-    Ok(Box::new(Proto {
-        core: MuxCore::new("muxFastCGI", layout, key, options, protocol),
-    }))
-}
-
-struct Proto {
-    core: Rc<MuxCore>,
-}
-
-impl FilterProto for Proto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &MUX_FASTCGI
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        self.core.instantiate(init)
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.core.layout().clone())]
-    }
+    let core = MuxCore::new("muxFastCGI", layout, key, options, protocol);
+    let subs = vec![Some(core.layout().clone())];
+    Ok(Box::new(
+        FnProto::new(&MUX_FASTCGI, move |init| core.instantiate(init)).with_subs(subs),
+    ))
 }
 
 /// The client side of one FastCGI connection.

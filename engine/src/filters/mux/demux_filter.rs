@@ -8,7 +8,7 @@ use super::hooks::DemuxProtocol;
 use super::options::ReplyCount;
 use crate::event::Event;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, PipelineLayout};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto};
 use crate::script::ScriptError;
 
 const PARAMS: &[(&str, &str)] = &[
@@ -55,39 +55,23 @@ fn build(
         }
         Some(_) => return Err("options must be an object".into()),
     };
-    Ok(Box::new(DemuxProto {
-        desc,
-        layout,
-        replies,
-    }))
-}
-
-struct DemuxProto {
-    desc: &'static FilterDescriptor,
-    layout: Rc<PipelineLayout>,
-    replies: ReplyCount,
-}
-
-impl FilterProto for DemuxProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let protocol = ScriptReplies {
-            replies: self.replies.clone(),
-            context: init.context.clone(),
-        };
-        Box::new(Demux(DemuxQueue::new(
-            self.desc.name,
-            self.layout.clone(),
-            init.context,
-            init.output,
-            Box::new(protocol),
-        )))
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
-    }
+    let subs = vec![Some(layout.clone())];
+    Ok(Box::new(
+        FnProto::new(desc, move |init| {
+            let protocol = ScriptReplies {
+                replies: replies.clone(),
+                context: init.context.clone(),
+            };
+            Box::new(Demux(DemuxQueue::new(
+                desc.name,
+                layout.clone(),
+                init.context,
+                init.output,
+                Box::new(protocol),
+            )))
+        })
+        .with_subs(subs),
+    ))
 }
 
 /// Replies per request as the script's options say; replies leave in request order.

@@ -18,9 +18,7 @@ use super::stream::MuxStream;
 use crate::event::{Event, StreamEnd};
 use crate::filters::callback::fail;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{
-    Context, Filter, FilterInit, FilterProto, FilterType, Output, PipelineLayout,
-};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FnProto, Output, PipelineLayout};
 use crate::script::{JsValue, ScriptError};
 
 const PARAMS: &[(&str, &str)] = &[
@@ -66,10 +64,11 @@ fn build(
     let layout = b.required_layout()?;
     let (key, options) = key_and_options(b)?;
     let protocol: ProtocolFactory = Rc::new(|| Box::new(QueueProtocol));
-    Ok(Box::new(MuxProto {
-        desc,
-        core: MuxCore::new(desc.name, layout, key, options, protocol),
-    }))
+    let subs = vec![Some(layout.clone())];
+    let core = MuxCore::new(desc.name, layout, key, options, protocol);
+    Ok(Box::new(
+        FnProto::new(desc, move |init| core.instantiate(init)).with_subs(subs),
+    ))
 }
 
 /// Reads the arguments every mux-style filter takes: `(key?, options?)` ([A] and [C]; a
@@ -87,23 +86,6 @@ pub fn key_and_options(b: &Builder<'_, '_>) -> Result<(KeySelector, OptionsSourc
         Some(v) => OptionsSource::Fixed(MuxOptions::from_js(b.ctx, &v)?),
     };
     Ok((key, options))
-}
-
-struct MuxProto {
-    desc: &'static FilterDescriptor,
-    core: Rc<MuxCore>,
-}
-
-impl FilterProto for MuxProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        self.core.instantiate(init)
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.core.layout.clone())]
-    }
 }
 
 /// What a mux-style filter prototype shares between its instances: the session layout, how

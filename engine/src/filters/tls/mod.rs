@@ -13,11 +13,10 @@ mod options;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::Arc;
 
 use crate::filters::mailbox::Mailbox;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, PipelineLayout};
+use crate::pipeline::{Filter, FilterInit, FilterProto, FnProto, PipelineLayout};
 use crate::script::JsValue;
 use crate::tls::{self, ClientSpec, ServerSpec};
 use conn::{Core, Side, State, TlsFilter};
@@ -62,12 +61,6 @@ pub(super) enum CertSource {
     Choose(JsValue, ServerSpec),
 }
 
-struct AcceptProto {
-    layout: Rc<PipelineLayout>,
-    certs: Rc<CertSource>,
-    handshake: Option<JsValue>,
-}
-
 fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let layout = b.required_layout()?;
     let cert = b
@@ -92,38 +85,23 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
         tls::server_config(&spec)?;
         CertSource::Fixed(spec)
     };
-    Ok(Box::new(AcceptProto {
-        layout,
-        certs: Rc::new(certs),
-        handshake: handshake_of(b),
-    }))
-}
-
-impl FilterProto for AcceptProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &ACCEPT_TLS
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        new_filter(
-            Side::Server {
-                certs: self.certs.clone(),
-            },
-            State::Hello(Box::default()),
-            &self.layout,
-            &self.handshake,
-            init,
-        )
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
-    }
-}
-
-struct ConnectProto {
-    layout: Rc<PipelineLayout>,
-    config: Arc<rustls::ClientConfig>,
-    sni: Option<JsValue>,
-    handshake: Option<JsValue>,
+    let certs = Rc::new(certs);
+    let handshake = handshake_of(b);
+    let subs = vec![Some(layout.clone())];
+    Ok(Box::new(
+        FnProto::new(&ACCEPT_TLS, move |init| {
+            new_filter(
+                Side::Server {
+                    certs: certs.clone(),
+                },
+                State::Hello(Box::default()),
+                &layout,
+                &handshake,
+                init,
+            )
+        })
+        .with_subs(subs),
+    ))
 }
 
 fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -152,33 +130,23 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
     } else {
         tls::insecure_client_config(&spec)?
     };
-    Ok(Box::new(ConnectProto {
-        layout,
-        config,
-        sni,
-        handshake: handshake_of(b),
-    }))
-}
-
-impl FilterProto for ConnectProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &CONNECT_TLS
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        new_filter(
-            Side::Client {
-                config: self.config.clone(),
-                sni: self.sni.clone(),
-            },
-            State::Idle,
-            &self.layout,
-            &self.handshake,
-            init,
-        )
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
-    }
+    let handshake = handshake_of(b);
+    let subs = vec![Some(layout.clone())];
+    Ok(Box::new(
+        FnProto::new(&CONNECT_TLS, move |init| {
+            new_filter(
+                Side::Client {
+                    config: config.clone(),
+                    sni: sni.clone(),
+                },
+                State::Idle,
+                &layout,
+                &handshake,
+                init,
+            )
+        })
+        .with_subs(subs),
+    ))
 }
 
 /// The `handshake` callback option, if given.

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use crate::filters::http::server::size_options;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, PipelineLayout};
+use crate::pipeline::{FilterProto, FnProto};
 use crate::script::JsValue;
 use stream::Mux;
 
@@ -62,18 +62,43 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         Some(v) if v.is_function() => Version::Dynamic(JsValue::save(b.ctx, v)),
         Some(v) => Version::Fixed(is_h2(&v)),
     };
-    Ok(Box::new(MuxProto {
-        layout,
-        cloned_context: b.named_sub,
-        key,
-        version,
-        pool: Rc::new(Pool::default()),
-        settings: Settings {
-            max_idle,
-            max_head,
-            buffer_size,
-        },
-    }))
+    // The early form (`muxHTTP('name', ...)`) gives the session pipeline a copy of the
+    // context; the current one shares the creating filter's variables.
+    let cloned_context = b.named_sub;
+    let pool = Rc::new(Pool::default());
+    let settings = Settings {
+        max_idle,
+        max_head,
+        buffer_size,
+    };
+    let subs = vec![Some(layout.clone())];
+    Ok(Box::new(
+        FnProto::new(&MUX_HTTP, move |init| {
+            Box::new(Mux(Rc::new_cyclic(|me| MuxStream {
+                me: me.clone(),
+                layout: layout.clone(),
+                cloned_context,
+                key_fn: key.clone(),
+                version: version.clone(),
+                h2_call: RefCell::new(None),
+                request_head: RefCell::new(None),
+                pool: pool.clone(),
+                settings,
+                context: init.context,
+                output: init.output,
+                key: RefCell::new(None),
+                session: RefCell::new(None),
+                held: RefCell::new(VecDeque::new()),
+                in_flight: Cell::new(false),
+                input_ended: Cell::new(false),
+                ended: Cell::new(false),
+                tunnel: Cell::new(false),
+                tunnel_pending: RefCell::new(Vec::new()),
+                probing: Cell::new(false),
+            })))
+        })
+        .with_subs(subs),
+    ))
 }
 
 #[derive(Clone, Copy)]
@@ -104,48 +129,4 @@ pub(in crate::filters) fn is_h2(v: &rquickjs::Value<'_>) -> bool {
             s.as_deref(),
             Some("2" | "h2" | "h2c" | "http/2" | "http/2.0")
         )
-}
-
-struct MuxProto {
-    layout: Rc<PipelineLayout>,
-    /// The early form (`muxHTTP('name', ...)`) gives the session pipeline a copy of the
-    /// context; the current one shares the creating filter's variables.
-    cloned_context: bool,
-    key: Option<JsValue>,
-    version: Version,
-    pool: Rc<Pool>,
-    settings: Settings,
-}
-
-impl FilterProto for MuxProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &MUX_HTTP
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Mux(Rc::new_cyclic(|me| MuxStream {
-            me: me.clone(),
-            layout: self.layout.clone(),
-            cloned_context: self.cloned_context,
-            key_fn: self.key.clone(),
-            version: self.version.clone(),
-            h2_call: RefCell::new(None),
-            request_head: RefCell::new(None),
-            pool: self.pool.clone(),
-            settings: self.settings,
-            context: init.context,
-            output: init.output,
-            key: RefCell::new(None),
-            session: RefCell::new(None),
-            held: RefCell::new(VecDeque::new()),
-            in_flight: Cell::new(false),
-            input_ended: Cell::new(false),
-            ended: Cell::new(false),
-            tunnel: Cell::new(false),
-            tunnel_pending: RefCell::new(Vec::new()),
-            probing: Cell::new(false),
-        })))
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        vec![Some(self.layout.clone())]
-    }
 }

@@ -35,9 +35,7 @@ use crate::http::h2c::Splice;
 use crate::http::head::LazyHead;
 use crate::http::pipe_io::PipeIo;
 use crate::http::Role;
-use crate::pipeline::{
-    Context, Filter, FilterInit, FilterProto, FilterType, Output, PipelineLayout,
-};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, PipelineLayout};
 use crate::script::{self, JsValue};
 use exchange::Exch;
 use sniff::Mode;
@@ -108,17 +106,6 @@ pub(super) struct H2Service {
     pub(super) output: Output,
 }
 
-struct ServerProto {
-    desc: &'static FilterDescriptor,
-    responder: Responder,
-    max_head: usize,
-    buffer_size: usize,
-    header_timeout: std::time::Duration,
-    access_log: bool,
-    /// `serveHTTP`'s answer when it is a fixed Message.
-    constant: Option<Rc<[Event]>>,
-}
-
 /// The reply events of a `serveHTTP` handler (a Message, or a function of the request): a
 /// StreamEnd when it gives nothing, and a runtime-error StreamEnd when it throws.
 ///
@@ -178,15 +165,45 @@ fn build(b: &mut Builder<'_, '_>, demux: bool) -> Result<Box<dyn FilterProto>, S
         .option(opts_at, "accessLog")
         .map(|v| crate::script::truthy(&v))
         .unwrap_or(false);
-    Ok(Box::new(ServerProto {
-        desc,
-        responder,
-        max_head,
-        buffer_size,
-        header_timeout,
-        access_log,
-        constant,
-    }))
+    let subs = match &responder {
+        Responder::Sub(l) => vec![Some(l.clone())],
+        Responder::Handler(_) => Vec::new(),
+    };
+    // `constant` is `serveHTTP`'s answer when it is a fixed Message.
+    Ok(Box::new(
+        FnProto::new(desc, move |init| {
+            let core = Rc::new_cyclic(|me| ServerCore {
+                me: me.clone(),
+                name: desc.name,
+                responder: responder.clone(),
+                context: init.context,
+                output: init.output,
+                decoder: RefCell::new(Decoder::new(Role::Request, max_head)),
+                encoder: RefCell::new(Encoder::new(buffer_size)),
+                exchanges: RefCell::new(VecDeque::new()),
+                receiving: RefCell::new(None),
+                mailbox: Mailbox::new(),
+                input_ended: Cell::new(false),
+                closed: Cell::new(false),
+                next_id: Cell::new(0),
+                header_timeout,
+                head_timer: Cell::new(0),
+                access_log,
+                constant: constant.clone(),
+                tunnel: RefCell::new(None),
+                tunnel_pending: RefCell::new(Vec::new()),
+                draining: Cell::new(false),
+                mode: Cell::new(Mode::Sniffing),
+                sniffed: RefCell::new(Vec::new()),
+                h2: RefCell::new(None),
+                h2_native: RefCell::new(None),
+                h2c: RefCell::new(None),
+            });
+            crate::filters::draining::register(&core);
+            Box::new(Server(core))
+        })
+        .with_subs(subs),
+    ))
 }
 
 /// The events of a `serveHTTP` answer given as a value rather than a function, made once; its
@@ -212,49 +229,6 @@ fn constant_reply(b: &Builder<'_, '_>) -> Result<Option<Rc<[Event]>>, String> {
         }
     }
     Ok(Some(events.into()))
-}
-
-impl FilterProto for ServerProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let core = Rc::new_cyclic(|me| ServerCore {
-            me: me.clone(),
-            name: self.desc.name,
-            responder: self.responder.clone(),
-            context: init.context,
-            output: init.output,
-            decoder: RefCell::new(Decoder::new(Role::Request, self.max_head)),
-            encoder: RefCell::new(Encoder::new(self.buffer_size)),
-            exchanges: RefCell::new(VecDeque::new()),
-            receiving: RefCell::new(None),
-            mailbox: Mailbox::new(),
-            input_ended: Cell::new(false),
-            closed: Cell::new(false),
-            next_id: Cell::new(0),
-            header_timeout: self.header_timeout,
-            head_timer: Cell::new(0),
-            access_log: self.access_log,
-            constant: self.constant.clone(),
-            tunnel: RefCell::new(None),
-            tunnel_pending: RefCell::new(Vec::new()),
-            draining: Cell::new(false),
-            mode: Cell::new(Mode::Sniffing),
-            sniffed: RefCell::new(Vec::new()),
-            h2: RefCell::new(None),
-            h2_native: RefCell::new(None),
-            h2c: RefCell::new(None),
-        });
-        crate::filters::draining::register(&core);
-        Box::new(Server(core))
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        match &self.responder {
-            Responder::Sub(l) => vec![Some(l.clone())],
-            Responder::Handler(_) => Vec::new(),
-        }
-    }
 }
 
 enum Action {
