@@ -601,5 +601,5 @@ mod recv;
 mod send;
 
 #[cfg(test)]
-#[path = "server_tests.rs"]
+#[path = "server_tests/mod.rs"]
 mod tests;

@@ -22,7 +22,8 @@ use crate::script::{self, JsValue, ScriptError};
 pub(in crate::filters) struct MuxStream {
     pub(in crate::filters) me: Weak<MuxStream>,
     pub(in crate::filters) layout: Rc<PipelineLayout>,
-    /// See `MuxProto::cloned_context`.
+    /// The early form (`muxHTTP('name', ...)`) gives the session pipeline a copy of the
+    /// context; the current one shares the creating filter's variables.
     pub(super) cloned_context: bool,
     pub(super) key_fn: Option<JsValue>,
     /// The `version` option: HTTP/2 when it is (or its function returns) 2 or `h2`.
