@@ -80,14 +80,31 @@ fn targets_of<'js>(ctx: &Ctx<'js>, targets: &Value<'js>) -> Result<Vec<(Value<'j
     ))
 }
 
+/// A balancer class's constructor, `new C(targets, unhealthy)`: `make` gets the targets (as
+/// [`targets_of`] reads them) and the unhealthy set when it is truthy.
+fn constructor<'js, C, F>(ctx: &Ctx<'js>, make: F) -> Result<Option<Constructor<'js>>>
+where
+    C: JsClass<'js> + 'js,
+    F: Fn(Vec<(Value<'js>, f64)>, Option<Value<'js>>) -> C + 'js,
+{
+    let construct = move |ctx: Ctx<'js>, targets: Opt<Value<'js>>, bad: Opt<Value<'js>>| {
+        let targets = targets
+            .0
+            .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+        let lb = make(targets_of(&ctx, &targets)?, bad.0.filter(super::truthy));
+        Class::instance(ctx, lb)
+    };
+    Constructor::new_class::<C, _, _>(ctx.clone(), construct).map(Some)
+}
+
 /// Whether a weight counts: above zero (and so not NaN).
 fn positive(weight: f64) -> bool {
     weight > 0.0
 }
 
 /// The unhealthy set a call uses: its own argument when truthy, else the balancer's.
-fn unhealthy_of<'js>(given: Opt<Value<'js>>, own: &Option<Value<'js>>) -> Option<Value<'js>> {
-    given.0.filter(super::truthy).or_else(|| own.clone())
+fn unhealthy_of<'js>(given: Value<'js>, own: &Option<Value<'js>>) -> Option<Value<'js>> {
+    Some(given).filter(super::truthy).or_else(|| own.clone())
 }
 
 /// Whether a target is not in the unhealthy set.
@@ -220,10 +237,7 @@ impl<'js, M: Mode> Rotation<'js, M> {
 type This_<'js, M> = Class<'js, Rotation<'js, M>>;
 
 /// `select(key, unhealthy)`: the next target's id, or undefined when none is usable.
-fn select<'js, M: Mode>(
-    me: &This_<'js, M>,
-    unhealthy: Opt<Value<'js>>,
-) -> Result<Option<Value<'js>>> {
+fn select<'js, M: Mode>(me: &This_<'js, M>, unhealthy: Value<'js>) -> Result<Option<Value<'js>>> {
     let bad = unhealthy_of(unhealthy, &me.borrow().unhealthy);
     if bad.is_none() {
         return Ok(me.borrow_mut().pick(None));
@@ -248,12 +262,12 @@ fn select<'js, M: Mode>(
 fn next<'js, M: Mode>(
     ctx: &Ctx<'js>,
     me: &This_<'js, M>,
-    borrower: Opt<Value<'js>>,
-    key: Opt<Value<'js>>,
-    unhealthy: Opt<Value<'js>>,
+    borrower: Value<'js>,
+    key: Value<'js>,
+    unhealthy: Value<'js>,
 ) -> Result<Value<'js>> {
     let undefined = || Value::new_undefined(ctx.clone());
-    if let Some(key) = key.0.filter(|k| !k.is_undefined() && !k.is_null()) {
+    if !key.is_undefined() && !key.is_null() {
         let k = Key::of(&key);
         if let Some((_, r)) = me.borrow().sticky.get(&k) {
             return Ok(r.clone());
@@ -265,7 +279,7 @@ fn next<'js, M: Mode>(
         me.borrow_mut().sticky.insert(k, (key, r.clone()));
         return Ok(r);
     }
-    let b = match borrower.0.filter(|b| !b.is_undefined()) {
+    let b = match Some(borrower).filter(|b| !b.is_undefined()) {
         Some(b) => b,
         None => {
             let current: Value<'js> = ctx
@@ -314,84 +328,50 @@ impl<'js, M: Mode> JsClass<'js> for Rotation<'js, M> {
 
     fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
         let proto = Object::new(ctx.clone())?;
-        super::method(
-            &proto,
-            "set",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, id: Value<'js>, weight: Value<'js>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                let weight = weight.get::<Coerced<f64>>()?.0;
-                me.borrow_mut().set(id, weight);
-                Ok::<_, rquickjs::Error>(this.0)
-            },
-        )?;
-        super::method(
-            &proto,
-            "select",
-            |ctx: Ctx<'js>,
-             this: This<Value<'js>>,
-             _key: Opt<Value<'js>>,
-             unhealthy: Opt<Value<'js>>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                Ok::<_, rquickjs::Error>(
-                    select(&me, unhealthy)?.unwrap_or_else(|| Value::new_undefined(ctx)),
-                )
-            },
-        )?;
-        super::method(
-            &proto,
-            "deselect",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, id: Opt<Value<'js>>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                if M::LEAST_WORK {
-                    let key = Key::of(&id.0.unwrap_or_else(|| Value::new_undefined(ctx)));
-                    let mut b = me.borrow_mut();
-                    if let Some(t) = b.targets.iter_mut().find(|t| t.key == key) {
-                        if t.hits > 0.0 {
-                            t.hits -= 1.0;
-                        }
+        super::method_of(&proto, "set", |_, me: &Class<Self>, [id, weight, _]| {
+            let weight = weight.get::<Coerced<f64>>()?.0;
+            me.borrow_mut().set(id, weight);
+            Ok(me.clone())
+        })?;
+        super::method_of(&proto, "select", |ctx, me: &Class<Self>, [_key, bad, _]| {
+            Ok(select(me, bad)?.unwrap_or_else(|| Value::new_undefined(ctx.clone())))
+        })?;
+        super::method_of(&proto, "deselect", |_, me: &Class<Self>, [id, _, _]| {
+            if M::LEAST_WORK {
+                let key = Key::of(&id);
+                let mut b = me.borrow_mut();
+                if let Some(t) = b.targets.iter_mut().find(|t| t.key == key) {
+                    if t.hits > 0.0 {
+                        t.hits -= 1.0;
                     }
                 }
-                Ok::<_, rquickjs::Error>(())
-            },
-        )?;
+            }
+            Ok(())
+        })?;
         for name in ["next", "borrow"] {
-            super::method(
+            super::method_of(
                 &proto,
                 name,
-                |ctx: Ctx<'js>,
-                 this: This<Value<'js>>,
-                 borrower: Opt<Value<'js>>,
-                 key: Opt<Value<'js>>,
-                 unhealthy: Opt<Value<'js>>| {
-                    let me = super::this_of::<Self>(&ctx, &this.0)?;
-                    next(&ctx, &me, borrower, key, unhealthy)
-                },
+                |ctx, me: &Class<Self>, [borrower, key, bad]| next(ctx, me, borrower, key, bad),
             )?;
         }
         Ok(Some(proto))
     }
 
     fn constructor(ctx: &Ctx<'js>) -> Result<Option<Constructor<'js>>> {
-        Constructor::new_class::<Self, _, _>(
-            ctx.clone(),
-            |ctx: Ctx<'js>, targets: Opt<Value<'js>>, unhealthy: Opt<Value<'js>>| {
-                let targets = targets
-                    .0
-                    .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
-                let mut lb = Rotation::<M> {
-                    targets: Vec::new(),
-                    unhealthy: unhealthy.0.filter(super::truthy),
-                    sticky: HashMap::new(),
-                    borrowers: None,
-                    mode: PhantomData,
-                };
-                for (id, w) in targets_of(&ctx, &targets)? {
-                    lb.set(id, w);
-                }
-                Class::instance(ctx, lb)
-            },
-        )
-        .map(Some)
+        constructor(ctx, |targets, unhealthy| {
+            let mut lb = Rotation::<M> {
+                targets: Vec::new(),
+                unhealthy,
+                sticky: HashMap::new(),
+                borrowers: None,
+                mode: PhantomData,
+            };
+            for (id, w) in targets {
+                lb.set(id, w);
+            }
+            lb
+        })
     }
 }
 
@@ -417,8 +397,8 @@ impl<'js> Trace<'js> for Hashing<'js> {
 fn select_hashed<'js>(
     ctx: &Ctx<'js>,
     me: &Class<'js, Hashing<'js>>,
-    key: Opt<Value<'js>>,
-    unhealthy: Opt<Value<'js>>,
+    key: Value<'js>,
+    unhealthy: Value<'js>,
 ) -> Result<Option<Value<'js>>> {
     let (targets, bad) = {
         let b = me.borrow();
@@ -433,7 +413,6 @@ fn select_hashed<'js>(
     if ok.is_empty() {
         return Ok(None);
     }
-    let key = key.0.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
     let i = hash(ctx, &key)? % ok.len() as f64;
     Ok(ok.into_iter().nth(i as usize))
 }
@@ -444,43 +423,25 @@ impl<'js> JsClass<'js> for Hashing<'js> {
 
     fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
         let proto = Object::new(ctx.clone())?;
-        super::method(
-            &proto,
-            "add",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, id: Value<'js>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                let id = id.get::<Coerced<rquickjs::String<'js>>>()?.0.into_value();
-                me.borrow_mut().targets.push(id);
-                Ok::<_, rquickjs::Error>(this.0)
-            },
-        )?;
-        super::method(
-            &proto,
-            "select",
-            |ctx: Ctx<'js>,
-             this: This<Value<'js>>,
-             key: Opt<Value<'js>>,
-             unhealthy: Opt<Value<'js>>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                let id = select_hashed(&ctx, &me, key, unhealthy)?;
-                Ok::<_, rquickjs::Error>(id.unwrap_or_else(|| Value::new_undefined(ctx)))
-            },
-        )?;
+        super::method_of(&proto, "add", |_, me: &Class<Self>, [id, _, _]| {
+            let id = id.get::<Coerced<rquickjs::String<'js>>>()?.0.into_value();
+            me.borrow_mut().targets.push(id);
+            Ok(me.clone())
+        })?;
+        super::method_of(&proto, "select", |ctx, me: &Class<Self>, [key, bad, _]| {
+            let id = select_hashed(ctx, me, key, bad)?;
+            Ok(id.unwrap_or_else(|| Value::new_undefined(ctx.clone())))
+        })?;
         super::method(&proto, "deselect", || {})?;
         for name in ["next", "borrow"] {
-            super::method(
+            super::method_of(
                 &proto,
                 name,
-                |ctx: Ctx<'js>,
-                 this: This<Value<'js>>,
-                 _borrower: Opt<Value<'js>>,
-                 key: Opt<Value<'js>>,
-                 unhealthy: Opt<Value<'js>>| {
-                    let me = super::this_of::<Self>(&ctx, &this.0)?;
-                    match select_hashed(&ctx, &me, key, unhealthy)? {
-                        Some(id) => picked(&ctx, id),
-                        None => Ok(Value::new_undefined(ctx)),
-                    }
+                |ctx, me: &Class<Self>, [_borrower, key, bad]| match select_hashed(
+                    ctx, me, key, bad,
+                )? {
+                    Some(id) => picked(ctx, id),
+                    None => Ok(Value::new_undefined(ctx.clone())),
                 },
             )?;
         }
@@ -488,22 +449,9 @@ impl<'js> JsClass<'js> for Hashing<'js> {
     }
 
     fn constructor(ctx: &Ctx<'js>) -> Result<Option<Constructor<'js>>> {
-        Constructor::new_class::<Self, _, _>(
-            ctx.clone(),
-            |ctx: Ctx<'js>, targets: Opt<Value<'js>>, unhealthy: Opt<Value<'js>>| {
-                let targets = targets
-                    .0
-                    .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
-                let lb = Hashing {
-                    targets: targets_of(&ctx, &targets)?
-                        .into_iter()
-                        .map(|(id, _)| id)
-                        .collect(),
-                    unhealthy: unhealthy.0.filter(super::truthy),
-                };
-                Class::instance(ctx, lb)
-            },
-        )
-        .map(Some)
+        constructor(ctx, |targets, unhealthy| Hashing {
+            targets: targets.into_iter().map(|(id, _)| id).collect(),
+            unhealthy,
+        })
     }
 }

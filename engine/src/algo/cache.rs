@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use rquickjs::class::{JsClass, Trace, Tracer, Writable};
-use rquickjs::function::{Opt, This};
+use rquickjs::function::Opt;
 use rquickjs::{Class, Coerced, Constructor, Ctx, Function, JsLifetime, Object, Result, Value};
 use tokio::time::Instant;
 
@@ -218,71 +218,45 @@ impl<'js> JsClass<'js> for Cache<'js> {
 
     fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
         let proto = Object::new(ctx.clone())?;
-        super::method(
-            &proto,
-            "find",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                find(&ctx, &me, &key)
-            },
-        )?;
-        super::method(
-            &proto,
-            "has",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                if !find(&ctx, &me, &key)?.is_undefined() {
-                    return Ok::<_, rquickjs::Error>(true);
+        super::method_of(&proto, "find", |ctx, me: &Class<Self>, [key, _, _]| {
+            find(ctx, me, &key)
+        })?;
+        super::method_of(&proto, "has", |ctx, me: &Class<Self>, [key, _, _]| {
+            if !find(ctx, me, &key)?.is_undefined() {
+                return Ok(true);
+            }
+            let present = me.borrow().entries.contains_key(&Key::of(&key));
+            Ok(present)
+        })?;
+        super::method_of(&proto, "get", |ctx, me: &Class<Self>, [key, _, _]| {
+            let found = me.borrow_mut().lookup(&Key::of(&key));
+            match found {
+                Lookup::Fresh(v) => return Ok(v),
+                Lookup::Expired(k, v) => free_all(me, vec![(k, v)])?,
+                Lookup::Missing => {}
+            }
+            let Some(allocate) = me.borrow().allocate.clone() else {
+                return Ok(Value::new_undefined(ctx.clone()));
+            };
+            let v: Value<'js> = allocate.call((key.clone(),))?;
+            set(me, key, v.clone())?;
+            Ok(v)
+        })?;
+        super::method_of(&proto, "set", |_, me: &Class<Self>, [key, value, _]| {
+            set(me, key, value)?;
+            Ok(me.clone())
+        })?;
+        super::method_of(&proto, "remove", |_, me: &Class<Self>, [key, _, _]| {
+            let taken = me.borrow_mut().take(&Key::of(&key));
+            match taken {
+                Some(e) => {
+                    free_all(me, vec![(e.key, e.value)])?;
+                    Ok(true)
                 }
-                let present = me.borrow().entries.contains_key(&Key::of(&key));
-                Ok(present)
-            },
-        )?;
-        super::method(
-            &proto,
-            "get",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                let found = me.borrow_mut().lookup(&Key::of(&key));
-                match found {
-                    Lookup::Fresh(v) => return Ok::<_, rquickjs::Error>(v),
-                    Lookup::Expired(k, v) => free_all(&me, vec![(k, v)])?,
-                    Lookup::Missing => {}
-                }
-                let Some(allocate) = me.borrow().allocate.clone() else {
-                    return Ok(Value::new_undefined(ctx));
-                };
-                let v: Value<'js> = allocate.call((key.clone(),))?;
-                set(&me, key, v.clone())?;
-                Ok(v)
-            },
-        )?;
-        super::method(
-            &proto,
-            "set",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>, value: Value<'js>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                set(&me, key, value)?;
-                Ok::<_, rquickjs::Error>(this.0)
-            },
-        )?;
-        super::method(
-            &proto,
-            "remove",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, key: Value<'js>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                let taken = me.borrow_mut().take(&Key::of(&key));
-                match taken {
-                    Some(e) => {
-                        free_all(&me, vec![(e.key, e.value)])?;
-                        Ok::<_, rquickjs::Error>(true)
-                    }
-                    None => Ok(false),
-                }
-            },
-        )?;
-        super::method(&proto, "clear", |ctx: Ctx<'js>, this: This<Value<'js>>| {
-            let me = super::this_of::<Self>(&ctx, &this.0)?;
+                None => Ok(false),
+            }
+        })?;
+        super::method_of(&proto, "clear", |_, me: &Class<Self>, _| {
             let gone = {
                 let mut c = me.borrow_mut();
                 let order = std::mem::take(&mut c.order);
@@ -293,7 +267,7 @@ impl<'js> JsClass<'js> for Cache<'js> {
                     .map(|e| (e.key, e.value))
                     .collect::<Vec<_>>()
             };
-            free_all(&me, gone)
+            free_all(me, gone)
         })?;
         Ok(Some(proto))
     }

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use rquickjs::class::{JsClass, Trace, Tracer, Writable};
-use rquickjs::function::{Opt, This};
+use rquickjs::function::Opt;
 use rquickjs::{
     Array, Class, Coerced, Constructor, Ctx, Exception, Function, JsLifetime, Object, Result, Value,
 };
@@ -413,76 +413,58 @@ fn free<'js>(resource: &Class<'js, Resource<'js>>) {
     }
 }
 
-/// A validator argument, when it is a function.
-fn validator(v: Opt<Value<'_>>) -> Option<Function<'_>> {
-    v.0.and_then(Value::into_function)
-}
-
 impl<'js> JsClass<'js> for LoadBalancer<'js> {
     const NAME: &'static str = "LoadBalancer";
     type Mutable = Writable;
 
     fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
         let proto = Object::new(ctx.clone())?;
-        super::method(
+        super::method_of(
             &proto,
             "provision",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, targets: Opt<Value<'js>>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                provision(&ctx, &me, targets.0)
-            },
+            |ctx, me: &Class<Self>, [targets, _, _]| provision(ctx, me, Some(targets)),
         )?;
-        super::method(
-            &proto,
-            "schedule",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, size: Opt<Value<'js>>, f: Opt<Value<'js>>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                let size = match size.0 {
-                    Some(s) => s.get::<Coerced<i32>>()?.0,
-                    None => 0,
-                };
-                if size < 0 {
-                    return Ok(Value::new_null(ctx));
+        super::method_of(&proto, "schedule", |ctx, me: &Class<Self>, [size, f, _]| {
+            let size = match size.is_undefined() {
+                true => 0,
+                false => size.get::<Coerced<i32>>()?.0,
+            };
+            if size < 0 {
+                return Ok(Value::new_null(ctx.clone()));
+            }
+            let f = f.into_function();
+            let out = Array::new(ctx.clone())?;
+            out.as_object().set("length", size)?;
+            for i in 0..size as usize {
+                if let Some(p) = next(me, &f)? {
+                    let target = p.borrow().target.clone();
+                    out.set(i, target)?;
                 }
-                let f = validator(f);
-                let out = Array::new(ctx.clone())?;
-                out.as_object().set("length", size)?;
-                for i in 0..size as usize {
-                    if let Some(p) = next(&me, &f)? {
-                        let target = p.borrow().target.clone();
-                        out.set(i, target)?;
-                    }
-                }
-                Ok::<_, rquickjs::Error>(out.into_value())
-            },
-        )?;
-        super::method(
-            &proto,
-            "allocate",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, tag: Opt<Value<'js>>, f: Opt<Value<'js>>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                let f = validator(f);
-                if let Some(tag) = tag.0.filter(|t| !t.is_undefined() && !t.is_null()) {
-                    let p = me.borrow().by_key.get(&Key::of(&tag)).cloned();
-                    if let Some(p) = p {
-                        let ok = match &f {
-                            None => true,
-                            Some(f) => {
-                                let target = p.borrow().target.clone();
-                                super::truthy(&f.call::<_, Value>((target,))?)
-                            }
-                        };
-                        if ok {
-                            return Ok(allocate_from(&ctx, &p)?.into_value());
+            }
+            Ok(out.into_value())
+        })?;
+        super::method_of(&proto, "allocate", |ctx, me: &Class<Self>, [tag, f, _]| {
+            let f = f.into_function();
+            if !tag.is_undefined() && !tag.is_null() {
+                let p = me.borrow().by_key.get(&Key::of(&tag)).cloned();
+                if let Some(p) = p {
+                    let ok = match &f {
+                        None => true,
+                        Some(f) => {
+                            let target = p.borrow().target.clone();
+                            super::truthy(&f.call::<_, Value>((target,))?)
                         }
+                    };
+                    if ok {
+                        return Ok(allocate_from(ctx, &p)?.into_value());
                     }
                 }
-                Ok::<_, rquickjs::Error>(match next(&me, &f)? {
-                    Some(p) => allocate_from(&ctx, &p)?.into_value(),
-                    None => Value::new_null(ctx),
-                })
-            },
-        )?;
+            }
+            Ok(match next(me, &f)? {
+                Some(p) => allocate_from(ctx, &p)?.into_value(),
+                None => Value::new_null(ctx.clone()),
+            })
+        })?;
         Ok(Some(proto))
     }
 
@@ -510,23 +492,15 @@ impl<'js> JsClass<'js> for Resource<'js> {
 
     fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
         let proto = Object::new(ctx.clone())?;
-        let target = |ctx: Ctx<'js>, this: This<Value<'js>>| {
-            let me = super::this_of::<Self>(&ctx, &this.0)?;
+        super::getter_of(&proto, "target", |me: &Class<Self>| {
             let pool = me.borrow().pool.clone();
             let target = pool.borrow().target.clone();
-            Ok::<_, rquickjs::Error>(target)
-        };
-        proto.prop("target", rquickjs::object::Accessor::from(target))?;
-        let load = |ctx: Ctx<'js>, this: This<Value<'js>>| {
-            let me = super::this_of::<Self>(&ctx, &this.0)?;
-            let load = me.borrow().load;
-            Ok::<_, rquickjs::Error>(load)
-        };
-        proto.prop("load", rquickjs::object::Accessor::from(load))?;
-        super::method(&proto, "free", |ctx: Ctx<'js>, this: This<Value<'js>>| {
-            let me = super::this_of::<Self>(&ctx, &this.0)?;
-            free(&me);
-            Ok::<_, rquickjs::Error>(())
+            target
+        })?;
+        super::getter_of(&proto, "load", |me: &Class<Self>| me.borrow().load)?;
+        super::method_of(&proto, "free", |_, me: &Class<Self>, _| {
+            free(me);
+            Ok(())
         })?;
         Ok(Some(proto))
     }

@@ -19,8 +19,9 @@ mod url_router;
 pub use quota::Quota;
 
 use rquickjs::class::JsClass;
-use rquickjs::function::IntoJsFunc;
-use rquickjs::{Class, Ctx, Function, Object};
+use rquickjs::function::{IntoJsFunc, Opt, This};
+use rquickjs::object::Accessor;
+use rquickjs::{Class, Ctx, Function, IntoJs, Object, Value};
 
 /// Puts the native classes on the global `algo` object (made by the prelude).
 pub fn install(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
@@ -48,6 +49,46 @@ where
         name,
         Function::new(proto.ctx().clone(), f)?.with_name(name)?,
     )
+}
+
+/// The first three arguments of a call to a method, a missing one as undefined.
+type Args<'js> = [Value<'js>; 3];
+
+/// Adds a method named `name` to the prototype of class `C`: `f` gets the instance the method
+/// was called on (a TypeError when `this` is not one) and the first three arguments.
+fn method_of<'js, C, R, F>(proto: &Object<'js>, name: &str, f: F) -> rquickjs::Result<()>
+where
+    C: JsClass<'js> + 'js,
+    R: IntoJs<'js> + 'js,
+    F: Fn(&Ctx<'js>, &Class<'js, C>, Args<'js>) -> rquickjs::Result<R> + 'js,
+{
+    method(
+        proto,
+        name,
+        move |ctx: Ctx<'js>,
+              this: This<Value<'js>>,
+              a: Opt<Value<'js>>,
+              b: Opt<Value<'js>>,
+              c: Opt<Value<'js>>| {
+            let me = this_of::<C>(&ctx, &this.0)?;
+            let given =
+                |v: Opt<Value<'js>>| v.0.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+            f(&ctx, &me, [given(a), given(b), given(c)])
+        },
+    )
+}
+
+/// Adds a read-only property named `name`, which `read` computes, to the prototype of class `C`.
+fn getter_of<'js, C, R, F>(proto: &Object<'js>, name: &str, read: F) -> rquickjs::Result<()>
+where
+    C: JsClass<'js> + 'js,
+    R: IntoJs<'js> + 'js,
+    F: Fn(&Class<'js, C>) -> R + 'js,
+{
+    let get = move |ctx: Ctx<'js>, this: This<Value<'js>>| {
+        this_of::<C>(&ctx, &this.0).map(|me| read(&me))
+    };
+    proto.prop(name, Accessor::from(get))
 }
 
 /// The class instance `this` when a method runs on one; a TypeError otherwise (a method

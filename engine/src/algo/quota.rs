@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use rquickjs::class::{JsClass, Trace, Tracer, Writable};
-use rquickjs::function::{Opt, This};
+use rquickjs::function::Opt;
 use rquickjs::{Class, Coerced, Constructor, Ctx, Function, JsLifetime, Object, Result, Value};
 use tokio::time::Instant;
 
@@ -108,43 +108,22 @@ impl<'js> JsClass<'js> for Quota {
 
     fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
         let proto = Object::new(ctx.clone())?;
-        let getter = |name: &str, read: fn(&Quota) -> f64| -> Result<()> {
-            let get = move |ctx: Ctx<'js>, this: This<Value<'js>>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                let v = read(&me.borrow());
-                Ok::<_, rquickjs::Error>(v)
-            };
-            proto.prop(name, rquickjs::object::Accessor::from(get))
-        };
-        getter("initial", |q| q.initial)?;
-        getter("current", |q| q.current)?;
-        super::method(
-            &proto,
-            "consume",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, n: Opt<Value<'js>>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                let n = n.0.as_ref().map_or(f64::NAN, number);
-                let took = me.borrow_mut().consume(n);
-                Ok::<_, rquickjs::Error>(took)
-            },
-        )?;
-        super::method(
-            &proto,
-            "produce",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, n: Opt<Value<'js>>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                let n = n.0.as_ref().map_or(f64::NAN, number);
-                let mut q = me.borrow_mut();
-                q.current = q.max.min(q.current + n);
-                Ok::<_, rquickjs::Error>(())
-            },
-        )?;
-        super::method(&proto, "reset", |ctx: Ctx<'js>, this: This<Value<'js>>| {
-            let me = super::this_of::<Self>(&ctx, &this.0)?;
+        super::getter_of(&proto, "initial", |me: &Class<Self>| me.borrow().initial)?;
+        super::getter_of(&proto, "current", |me: &Class<Self>| me.borrow().current)?;
+        super::method_of(&proto, "consume", |_, me: &Class<Self>, [n, _, _]| {
+            let took = me.borrow_mut().consume(number(&n));
+            Ok(took)
+        })?;
+        super::method_of(&proto, "produce", |_, me: &Class<Self>, [n, _, _]| {
+            let mut q = me.borrow_mut();
+            q.current = q.max.min(q.current + number(&n));
+            Ok(())
+        })?;
+        super::method_of(&proto, "reset", |_, me: &Class<Self>, _| {
             let mut q = me.borrow_mut();
             q.current = q.initial;
             q.last = Instant::now();
-            Ok::<_, rquickjs::Error>(())
+            Ok(())
         })?;
         Ok(Some(proto))
     }

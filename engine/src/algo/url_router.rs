@@ -188,13 +188,12 @@ impl<'js> JsClass<'js> for UrlRouter<'js> {
 
     fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
         let proto = Object::new(ctx.clone())?;
-        super::method(
+        super::method_of(
             &proto,
             "add",
-            |ctx: Ctx<'js>, this: This<Value<'js>>, pattern: Value<'js>, value: Value<'js>| {
-                let me = super::this_of::<Self>(&ctx, &this.0)?;
-                me.borrow_mut().add(&ctx, &pattern, value)?;
-                Ok::<_, rquickjs::Error>(this.0)
+            |ctx, me: &Class<Self>, [pattern, value, _]| {
+                me.borrow_mut().add(ctx, &pattern, value)?;
+                Ok(me.clone())
             },
         )?;
         super::method(
