@@ -95,22 +95,10 @@ pub(super) fn declarations(dts: &str) -> Vec<Declaration> {
 
 /// The declared name of a line like `declare namespace algo {` or `interface Data<T> {`.
 fn decl_name(line: &str) -> String {
-    const KEYWORDS: &[&str] = &[
-        "declare",
-        "export",
-        "abstract",
-        "namespace",
-        "class",
-        "interface",
-        "function",
-        "const",
-        "let",
-        "var",
-        "type",
-        "enum",
-    ];
+    const MODIFIERS: &[&str] = &["declare", "export", "abstract"];
+    let keyword = |w: &&str| MODIFIERS.contains(w) || super::data::DECLARATION_KINDS.contains(w);
     line.split(|c: char| c.is_whitespace())
-        .find(|w| !w.is_empty() && !KEYWORDS.contains(w))
+        .find(|w| !w.is_empty() && !keyword(w))
         .map(|w| {
             w.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$' || c == '.'))
                 .next()

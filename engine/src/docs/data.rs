@@ -58,23 +58,25 @@ fn example(name: &str) -> Option<&'static str> {
         .and_then(|f| f.contents_utf8())
 }
 
+/// The keywords a TypeScript declaration starts with, after any modifier, naming what it declares.
+pub(super) const DECLARATION_KINDS: &[&str] = &[
+    "namespace",
+    "class",
+    "interface",
+    "function",
+    "const",
+    "let",
+    "var",
+    "type",
+    "enum",
+];
+
 /// What a declaration declares, from its first keyword: `namespace`, `class`, ...
 fn declaration_kind(code: &str) -> &'static str {
-    const KINDS: &[&str] = &[
-        "namespace",
-        "class",
-        "interface",
-        "function",
-        "const",
-        "let",
-        "var",
-        "type",
-        "enum",
-    ];
     let first = code.lines().next().unwrap_or_default();
     first
         .split_whitespace()
-        .find_map(|w| KINDS.iter().find(|k| **k == w).copied())
+        .find_map(|w| DECLARATION_KINDS.iter().find(|k| **k == w).copied())
         .unwrap_or("declaration")
 }
 

@@ -52,6 +52,31 @@ pub struct Published {
     pub files: BTreeMap<String, Bytes>,
 }
 
+impl Published {
+    /// The stored version `vid` with all its files.
+    pub(super) fn load(db: &Connection, vid: i64) -> rusqlite::Result<Published> {
+        let (version, main) = db.query_row(
+            "SELECT version, main FROM versions WHERE id = ?1",
+            [vid],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut st = db.prepare(
+            "SELECT f.path, b.data FROM version_files f JOIN blobs b ON b.hash = f.hash \
+             WHERE f.version = ?1",
+        )?;
+        let files = st
+            .query_map([vid], |r| {
+                Ok((r.get::<_, String>(0)?, Bytes::from(r.get::<_, Vec<u8>>(1)?)))
+            })?
+            .collect::<rusqlite::Result<BTreeMap<_, _>>>()?;
+        Ok(Published {
+            version,
+            main,
+            files,
+        })
+    }
+}
+
 /// What `GET /api/v1/repo/NAME` tells about a codebase (Pipy's fields).
 #[derive(Debug, Default)]
 pub struct Info {
@@ -120,6 +145,15 @@ pipy()\n  .listen(8080)\n  .serveHTTP(new Message('Hello from the repo!\\n'))\n"
 pub struct RepoStore {
     db: Mutex<Connection>,
     cache: Mutex<HashMap<String, Option<Arc<Published>>>>,
+}
+
+/// Drops the pending edit (or erasure) of `file` in codebase `id`.
+fn drop_edit(db: &Connection, id: i64, file: &str) -> Result<()> {
+    db.execute(
+        "DELETE FROM edits WHERE codebase = ?1 AND path = ?2",
+        params![id, file],
+    )?;
+    Ok(())
 }
 
 /// A codebase path in canonical form: `/a/b`, no empty or dot segments.
@@ -393,11 +427,7 @@ impl RepoStore {
     pub fn reset_file(&self, path: &str, file: &str) -> Result<()> {
         let db = self.db();
         let row = Self::must(&db, path)?;
-        db.execute(
-            "DELETE FROM edits WHERE codebase = ?1 AND path = ?2",
-            params![row.id, file],
-        )?;
-        Ok(())
+        drop_edit(&db, row.id, file)
     }
 
     /// Erases `file`: its pending edit goes, and a committed file is marked to go at the
@@ -405,10 +435,7 @@ impl RepoStore {
     pub fn erase_file(&self, path: &str, file: &str) -> Result<()> {
         let db = self.db();
         let row = Self::must(&db, path)?;
-        db.execute(
-            "DELETE FROM edits WHERE codebase = ?1 AND path = ?2",
-            params![row.id, file],
-        )?;
+        drop_edit(&db, row.id, file)?;
         if own_hash(&db, row.id, file)?.is_some() {
             db.execute(
                 "INSERT INTO edits (codebase, path, hash) VALUES (?1, ?2, NULL)",
@@ -543,27 +570,7 @@ impl RepoStore {
         let snap = match Self::row(&db, path)? {
             Some(Row {
                 current: Some(vid), ..
-            }) => {
-                let (version, main): (String, String) = db.query_row(
-                    "SELECT version, main FROM versions WHERE id = ?1",
-                    [vid],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                let mut st = db.prepare(
-                    "SELECT f.path, b.data FROM version_files f JOIN blobs b ON b.hash = f.hash \
-                     WHERE f.version = ?1",
-                )?;
-                let files = st
-                    .query_map([vid], |r| {
-                        Ok((r.get::<_, String>(0)?, Bytes::from(r.get::<_, Vec<u8>>(1)?)))
-                    })?
-                    .collect::<rusqlite::Result<BTreeMap<_, _>>>()?;
-                Some(Arc::new(Published {
-                    version,
-                    main,
-                    files,
-                }))
-            }
+            }) => Some(Arc::new(Published::load(&db, vid)?)),
             _ => None,
         };
         drop(db);

@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use super::rows::{
     apply_edits, current_files, insert_version, make_current, own_files, version_id,
 };
@@ -76,22 +74,6 @@ impl RepoStore {
         let row = Self::must(&db, path)?;
         let vid = version_id(&db, row.id, version)?
             .ok_or_else(|| RepoError::NotFound(format!("{path} has no version {version}")))?;
-        let main: String = db.query_row("SELECT main FROM versions WHERE id = ?1", [vid], |r| {
-            r.get(0)
-        })?;
-        let mut st = db.prepare(
-            "SELECT f.path, b.data FROM version_files f JOIN blobs b ON b.hash = f.hash \
-             WHERE f.version = ?1",
-        )?;
-        let files = st
-            .query_map([vid], |r| {
-                Ok((r.get::<_, String>(0)?, Bytes::from(r.get::<_, Vec<u8>>(1)?)))
-            })?
-            .collect::<rusqlite::Result<BTreeMap<_, _>>>()?;
-        Ok(Arc::new(Published {
-            version: version.to_string(),
-            main,
-            files,
-        }))
+        Ok(Arc::new(Published::load(&db, vid)?))
     }
 }

@@ -68,45 +68,70 @@ fn with_db<R>(
     })
 }
 
-/// Runs every statement of `sql`; rows come back with every value as text (or null), as
-/// SQLite's `sqlite3_exec` gives them.
-fn exec<'js>(ctx: Ctx<'js>, id: u32, sql: String) -> rquickjs::Result<Array<'js>> {
-    let rows: Vec<Vec<(String, Option<String>)>> = with_db(&ctx, id, |conn| {
-        let mut out = Vec::new();
-        let mut batch = rusqlite::Batch::new(conn, &sql);
-        while let Some(mut stmt) = batch.next()? {
-            let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
-            let mut rows = stmt.raw_query();
-            while let Some(row) = rows.next()? {
-                let mut r = Vec::new();
-                for (i, name) in names.iter().enumerate() {
-                    r.push((name.clone(), text_of(row.get_ref(i)?)));
-                }
-                out.push(r);
-            }
+/// A result row: each column's name and value.
+type Row = Vec<(String, SqlValue)>;
+
+/// Adds every row `stmt` gives to `out`, each value as `read` takes it.
+fn collect_rows(
+    stmt: &mut rusqlite::Statement<'_>,
+    read: fn(ValueRef<'_>) -> SqlValue,
+    out: &mut Vec<Row>,
+) -> rusqlite::Result<()> {
+    let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        let mut r = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            r.push((name.clone(), read(row.get_ref(i)?)));
         }
-        Ok(out)
-    })?;
+        out.push(r);
+    }
+    Ok(())
+}
+
+/// The rows as an array of objects: null, numbers, strings and `Uint8Array`s.
+fn rows_to_js<'js>(ctx: &Ctx<'js>, rows: Vec<Row>) -> rquickjs::Result<Array<'js>> {
     let a = Array::new(ctx.clone())?;
     for (i, row) in rows.into_iter().enumerate() {
         let o = Object::new(ctx.clone())?;
         for (k, v) in row {
-            match v {
-                Some(s) => o.set(k, s)?,
-                None => o.set(k, Value::new_null(ctx.clone()))?,
-            }
+            let v: Value = match v {
+                SqlValue::Null => Value::new_null(ctx.clone()),
+                SqlValue::Integer(n) => Value::new_number(ctx.clone(), n as f64),
+                SqlValue::Real(f) => Value::new_number(ctx.clone(), f),
+                SqlValue::Text(s) => rquickjs::String::from_str(ctx.clone(), &s)?.into_value(),
+                SqlValue::Blob(b) => TypedArray::<u8>::new(ctx.clone(), b)?.into_value(),
+            };
+            o.set(k, v)?;
         }
         a.set(i, o)?;
     }
     Ok(a)
 }
 
-fn text_of(v: ValueRef<'_>) -> Option<String> {
+/// Runs every statement of `sql`; rows come back with every value as text (or null), as
+/// SQLite's `sqlite3_exec` gives them.
+fn exec<'js>(ctx: Ctx<'js>, id: u32, sql: String) -> rquickjs::Result<Array<'js>> {
+    let rows = with_db(&ctx, id, |conn| {
+        let mut out = Vec::new();
+        let mut batch = rusqlite::Batch::new(conn, &sql);
+        while let Some(mut stmt) = batch.next()? {
+            collect_rows(&mut stmt, text_of, &mut out)?;
+        }
+        Ok(out)
+    })?;
+    rows_to_js(&ctx, rows)
+}
+
+/// A value as `sqlite3_exec` gives it: text, or null.
+fn text_of(v: ValueRef<'_>) -> SqlValue {
     match v {
-        ValueRef::Null => None,
-        ValueRef::Integer(i) => Some(i.to_string()),
-        ValueRef::Real(f) => Some(f.to_string()),
-        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Null => SqlValue::Null,
+        ValueRef::Integer(i) => SqlValue::Text(i.to_string()),
+        ValueRef::Real(f) => SqlValue::Text(f.to_string()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            SqlValue::Text(String::from_utf8_lossy(t).into_owned())
+        }
     }
 }
 
@@ -125,39 +150,16 @@ fn query<'js>(
         let v: Value = b.get(1)?;
         params.push((i, sql_value(&v)));
     }
-    let rows: Vec<Vec<(String, SqlValue)>> = with_db(&ctx, id, |conn| {
+    let rows = with_db(&ctx, id, |conn| {
         let mut stmt = conn.prepare(&sql)?;
         for (i, v) in &params {
             stmt.raw_bind_parameter(*i, v)?;
         }
-        let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
         let mut out = Vec::new();
-        let mut rows = stmt.raw_query();
-        while let Some(row) = rows.next()? {
-            let mut r = Vec::new();
-            for (i, name) in names.iter().enumerate() {
-                r.push((name.clone(), SqlValue::from(row.get_ref(i)?)));
-            }
-            out.push(r);
-        }
+        collect_rows(&mut stmt, |v| SqlValue::from(v), &mut out)?;
         Ok(out)
     })?;
-    let a = Array::new(ctx.clone())?;
-    for (i, row) in rows.into_iter().enumerate() {
-        let o = Object::new(ctx.clone())?;
-        for (k, v) in row {
-            let v: Value = match v {
-                SqlValue::Null => Value::new_null(ctx.clone()),
-                SqlValue::Integer(n) => Value::new_number(ctx.clone(), n as f64),
-                SqlValue::Real(f) => Value::new_number(ctx.clone(), f),
-                SqlValue::Text(s) => rquickjs::String::from_str(ctx.clone(), &s)?.into_value(),
-                SqlValue::Blob(b) => TypedArray::<u8>::new(ctx.clone(), b)?.into_value(),
-            };
-            o.set(k, v)?;
-        }
-        a.set(i, o)?;
-    }
-    Ok(a)
+    rows_to_js(&ctx, rows)
 }
 
 fn sql_value(v: &Value<'_>) -> SqlValue {

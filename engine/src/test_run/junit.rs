@@ -2,9 +2,7 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
-use super::{totals, Suite};
+use super::{problems, totals, Suite};
 
 /// The JUnit XML report of `suites`: a `<testsuite>` per test file, a `<testcase>` per step,
 /// a `<failure>` with expected and actual for each that failed.
@@ -47,17 +45,11 @@ pub fn xml(suites: &[Suite]) -> String {
                 out.push_str("/>\n");
                 continue;
             }
-            let problems: Vec<&str> = r["problems"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
             let detail = format!("expected {}\nactual   {}", r["expected"], r["actual"]);
             let _ = writeln!(
                 out,
                 "><failure message=\"{}\">{}</failure></testcase>",
-                escape(&problems.join("; ")),
+                escape(&problems(r)),
                 escape(&detail)
             );
         }

@@ -15,7 +15,7 @@ use std::time::Instant;
 use clap::Parser;
 use serde_json::{json, Value};
 
-use crate::host::ProgramHost;
+use crate::host::{Handover, ProgramHost};
 use crate::worker::RunOptions;
 
 /// Runs a codebase's tests (check.json and tests/*.json) against its program, headless.
@@ -167,6 +167,12 @@ pub fn test_files(root: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// A failed result's problems, `; `-separated.
+fn problems(result: &Value) -> String {
+    let all = result["problems"].as_array().into_iter().flatten();
+    all.filter_map(Value::as_str).collect::<Vec<_>>().join("; ")
+}
+
 /// Passed and failed cases; a file that did not run counts as one failure.
 pub fn totals(suites: &[Suite]) -> (u64, u64) {
     suites.iter().fold((0, 0), |(p, f), s| {
@@ -188,13 +194,7 @@ fn print_suite(s: &Suite) {
             println!("ok   {name}");
             continue;
         }
-        let problems: Vec<&str> = r["problems"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        println!("FAIL {name}: {}", problems.join("; "));
+        println!("FAIL {name}: {}", problems(r));
         println!("       request  {}", show(&r["request"]));
         println!("       expected {}", show(&r["expected"]));
         match &r["actual"] {
@@ -270,8 +270,14 @@ fn run_spec(
         clock: test_clock.clone(),
         ..Default::default()
     }));
-    host.start_with_main("test", target.to_path_buf(), settings.main, services)
-        .map_err(|e| format!("the program does not start: {e}"))?;
+    host.run(
+        "test",
+        target.to_path_buf(),
+        settings.main,
+        services,
+        Handover::Stop,
+    )
+    .map_err(|e| format!("the program does not start: {e}"))?;
     // Its listeners are bound once it has started; no probe connection is made, since the
     // program would see it (an empty connection moves a round-robin balancer on, say).
     let uses_admin = spec["steps"]

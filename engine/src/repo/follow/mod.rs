@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::host::ProgramHost;
+use crate::host::{Handover, ProgramHost};
 use crate::worker::LoadError;
 use fetch::{Download, RepoUrl};
 
@@ -219,9 +219,11 @@ impl Follower {
         let host = self.host.clone();
         let name = self.url.href.clone();
         let (d, m) = (dir.clone(), main.to_string());
-        let r = tokio::task::spawn_blocking(move || host.switch(&name, d, Some(m), Vec::new()))
-            .await
-            .unwrap_or_else(|e| Err(LoadError::from_message(&e.to_string())));
+        let r = tokio::task::spawn_blocking(move || {
+            host.run(&name, d, Some(m), Vec::new(), Handover::Drain)
+        })
+        .await
+        .unwrap_or_else(|e| Err(LoadError::from_message(&e.to_string())));
         match r {
             Ok(()) => {
                 tracing::info!(target: "repo", "running version {version} of {}", self.url.href);
