@@ -61,6 +61,16 @@ pub struct ProgramInfo {
     pub loaded: Option<Loaded>,
 }
 
+/// What becomes of the program running under a name when another starts under it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handover {
+    /// It stops at once, closing its connections.
+    Stop,
+    /// No gap: the new program takes new connections once it has loaded, and the old one
+    /// finishes its open ones (up to [`RELOAD_DRAIN`]).
+    Drain,
+}
+
 /// Runs programs side by side, each under its own name.
 pub struct ProgramHost {
     template: RunOptions,
@@ -82,44 +92,22 @@ impl ProgramHost {
 
     /// Starts `target` under `name`, replacing the program of that name only if it starts.
     pub fn start(&self, name: &str, target: PathBuf) -> Result<(), LoadError> {
-        self.start_with_main(name, target, None, Vec::new())
+        self.run(name, target, None, Vec::new(), Handover::Stop)
     }
 
     /// Starts the codebase folder `target` with entry `main` and the `services` scripts beside
-    /// it, under `name`. A program already running under that name stops at once once the new
-    /// one has started, closing its connections (see [`ProgramHost::reload`] for the gap-free
-    /// way); programs of other names keep running.
-    pub fn start_with_main(
+    /// it, under `name`. What becomes of a program already running under that name is
+    /// `handover`'s choice, once the new one has started (if it fails to load, what ran before
+    /// keeps running); programs of other names keep running.
+    pub fn run(
         &self,
         name: &str,
         target: PathBuf,
         main: Option<String>,
         services: Vec<String>,
+        handover: Handover,
     ) -> Result<(), LoadError> {
-        self.replace(name, target, main, services, false)
-    }
-
-    /// Switches to the codebase folder `target` without a gap: the new program takes new
-    /// connections once it has loaded, and what ran before finishes its open ones (up to
-    /// [`RELOAD_DRAIN`]). If it fails to load, what ran before keeps running.
-    pub fn switch(
-        &self,
-        name: &str,
-        target: PathBuf,
-        main: Option<String>,
-        services: Vec<String>,
-    ) -> Result<(), LoadError> {
-        self.replace(name, target, main, services, true)
-    }
-
-    fn replace(
-        &self,
-        name: &str,
-        target: PathBuf,
-        main: Option<String>,
-        services: Vec<String>,
-        drain_old: bool,
-    ) -> Result<(), LoadError> {
+        let drain_old = handover == Handover::Drain;
         let opts = RunOptions {
             target: target.clone(),
             main: main.clone(),
@@ -173,10 +161,7 @@ impl ProgramHost {
     pub fn reload(&self) -> Result<(), LoadError> {
         match self.running() {
             Some(name) => self.reload_program(&name),
-            None => Err(LoadError {
-                message: "no program is running".into(),
-                ..Default::default()
-            }),
+            None => Err(LoadError::plain("no program is running")),
         }
     }
 
@@ -186,15 +171,10 @@ impl ProgramHost {
             let st = self.lock();
             match st.running.iter().find(|c| c.name == name) {
                 Some(c) => (c.target.clone(), c.main.clone(), c.services.clone()),
-                None => {
-                    return Err(LoadError {
-                        message: format!("{name} is not running"),
-                        ..Default::default()
-                    })
-                }
+                None => return Err(LoadError::plain(format!("{name} is not running"))),
             }
         };
-        let r = self.replace(name, target, main, services, true);
+        let r = self.run(name, target, main, services, Handover::Drain);
         crate::logging::with_program(name, || match &r {
             Ok(()) => tracing::info!("reloaded {name}"),
             Err(e) => tracing::error!("reload of {name} failed, the running version stays: {e}"),

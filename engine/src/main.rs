@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 
-use sluice::host::ProgramHost;
+use sluice::host::{Handover, ProgramHost};
 use sluice::worker::{self, RunOptions};
 use sluice::{admin, filters, logging};
 
@@ -343,7 +343,7 @@ fn run(cli: Cli) -> i32 {
     let host = Arc::new(ProgramHost::new(template));
     if let (Some(target), None) = (&cli.target, &follow) {
         let name = target.display().to_string();
-        if let Err(e) = host.start_with_main(&name, target.clone(), None, services) {
+        if let Err(e) = host.run(&name, target.clone(), None, services, Handover::Stop) {
             tracing::error!(target: "config", "{e}");
             // Pipy's exit code for a program that does not start.
             return 255;

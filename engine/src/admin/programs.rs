@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::http::{empty, error, json, Res};
 use super::Admin;
-use crate::host::ProgramInfo;
+use crate::host::{Handover, ProgramInfo};
 use crate::net::registry;
 use crate::worker::LoadError;
 
@@ -47,7 +47,7 @@ pub async fn start_codebase(admin: &Arc<Admin>, name: &str) -> Result<(), Res> {
     };
     let h = admin.host.clone();
     let n = name.to_string();
-    let run = move || h.start_with_main(&n, dir, Some(meta.main), meta.services);
+    let run = move || h.run(&n, dir, Some(meta.main), meta.services, Handover::Stop);
     match tokio::task::spawn_blocking(run).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(failed(&e)),

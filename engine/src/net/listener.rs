@@ -55,16 +55,21 @@ fn listen_label(layout: &PipelineLayout) -> String {
     }
 }
 
-/// Binds a listening socket. `host` `::` means every address, IPv4 and IPv6.
-pub fn bind(host: &str, port: u16, opts: &ListenOptions) -> Result<std::net::TcpListener, String> {
-    let addr: SocketAddr = match host.parse::<IpAddr>() {
-        Ok(ip) => SocketAddr::new(ip, port),
+/// The address to listen on: `host` as an IP address, or else the first address it resolves to.
+pub(super) fn listen_address(host: &str, port: u16) -> Result<SocketAddr, String> {
+    match host.parse::<IpAddr>() {
+        Ok(ip) => Ok(SocketAddr::new(ip, port)),
         Err(_) => (host, port)
             .to_socket_addrs()
             .map_err(|e| format!("cannot resolve listen address {host}: {e}"))?
             .next()
-            .ok_or_else(|| format!("cannot resolve listen address {host}"))?,
-    };
+            .ok_or_else(|| format!("cannot resolve listen address {host}")),
+    }
+}
+
+/// Binds a listening socket. `host` `::` means every address, IPv4 and IPv6.
+pub fn bind(host: &str, port: u16, opts: &ListenOptions) -> Result<std::net::TcpListener, String> {
+    let addr = listen_address(host, port)?;
     let shown = if host.contains(':') {
         format!("[{host}]:{port}")
     } else {

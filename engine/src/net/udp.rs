@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -23,14 +23,7 @@ const MAX_DATAGRAM: usize = 65536;
 
 /// Binds a UDP socket; `host` `::` means every address, IPv4 and IPv6.
 pub fn bind_udp(host: &str, port: u16, reuse_port: bool) -> Result<std::net::UdpSocket, String> {
-    let addr: SocketAddr = match host.parse::<IpAddr>() {
-        Ok(ip) => SocketAddr::new(ip, port),
-        Err(_) => (host, port)
-            .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve listen address {host}: {e}"))?
-            .next()
-            .ok_or_else(|| format!("cannot resolve listen address {host}"))?,
-    };
+    let addr = super::listener::listen_address(host, port)?;
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
         .map_err(|e| format!("cannot listen on UDP port {port}: {e}"))?;
     if addr.is_ipv6() && addr.ip().is_unspecified() {

@@ -53,6 +53,12 @@ impl Context {
             });
             let _ = values.set(v);
         }
+        self.derived(values)
+    }
+
+    /// A new context with `values`, this one's inbound connection, trace flag and MQTT level,
+    /// and its own id and upstream.
+    fn derived(&self, values: OnceCell<JsValue>) -> Rc<Context> {
         Rc::new(Context {
             id: next_id(),
             values,
@@ -70,14 +76,7 @@ impl Context {
     pub fn share(&self) -> Rc<Context> {
         let values = OnceCell::new();
         let _ = values.set(self.values().clone());
-        Rc::new(Context {
-            id: next_id(),
-            values,
-            inbound: self.inbound.clone(),
-            upstream: Default::default(),
-            trace: Cell::new(self.trace.get()),
-            mqtt_level: self.mqtt_level.clone(),
-        })
+        self.derived(values)
     }
 
     /// A unique id (never reused within a worker).

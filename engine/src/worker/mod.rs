@@ -77,6 +77,14 @@ pub struct LoadError {
 }
 
 impl LoadError {
+    /// An error with no place in the codebase.
+    pub fn plain(message: impl Into<String>) -> LoadError {
+        LoadError {
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+
     /// Splits a leading `/file:line:col: ` off an error message.
     pub fn from_message(m: &str) -> LoadError {
         let parsed = (|| {
@@ -95,10 +103,7 @@ impl LoadError {
                 column: Some(col),
             })
         })();
-        parsed.unwrap_or_else(|| LoadError {
-            message: m.to_string(),
-            ..Default::default()
-        })
+        parsed.unwrap_or_else(|| LoadError::plain(m))
     }
 }
 
@@ -258,18 +263,14 @@ pub fn spawn(opts: RunOptions) -> Result<WorkerHandle, LoadError> {
             Ok(t) => t,
             Err(e) => {
                 handle.stop();
-                return Err(LoadError {
-                    message: format!("cannot start a worker thread: {e}"),
-                    ..Default::default()
-                });
+                return Err(LoadError::plain(format!(
+                    "cannot start a worker thread: {e}"
+                )));
             }
         };
-        let result = rx.recv().unwrap_or_else(|_| {
-            Err(LoadError {
-                message: "the worker thread ended while loading".into(),
-                ..Default::default()
-            })
-        });
+        let result = rx
+            .recv()
+            .unwrap_or_else(|_| Err(LoadError::plain("the worker thread ended while loading")));
         match result {
             Ok(loaded) => {
                 if index == 0 {

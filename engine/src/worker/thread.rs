@@ -35,10 +35,9 @@ pub(super) fn thread_main(
     {
         Ok(rt) => rt,
         Err(e) => {
-            let _ = tx.send(Err(LoadError {
-                message: format!("cannot start a runtime: {e}"),
-                ..Default::default()
-            }));
+            let _ = tx.send(Err(LoadError::plain(format!(
+                "cannot start a runtime: {e}"
+            ))));
             return;
         }
     };
@@ -75,36 +74,21 @@ async fn run(
     let codebase = match opened {
         Ok(c) => Rc::new(c),
         Err(e) => {
-            fail(
-                &tx,
-                LoadError {
-                    message: e,
-                    ..Default::default()
-                },
-            );
+            fail(&tx, LoadError::plain(e));
             return None;
         }
     };
     if let Err(e) = Script::install(codebase.clone(), super::natives::install) {
         fail(
             &tx,
-            LoadError {
-                message: format!("cannot start the script engine: {e}"),
-                ..Default::default()
-            },
+            LoadError::plain(format!("cannot start the script engine: {e}")),
         );
         return None;
     }
     let clock_job = match opts.clock.as_ref().map(|c| c.join()).transpose() {
         Ok(job) => job,
         Err(message) => {
-            fail(
-                &tx,
-                LoadError {
-                    message,
-                    ..Default::default()
-                },
-            );
+            fail(&tx, LoadError::plain(message));
             return None;
         }
     };
@@ -139,13 +123,7 @@ async fn run(
     let mut jobs = match start_listeners(&program, &opts, &tracker, &mut loaded.listens) {
         Ok(j) => j,
         Err(e) => {
-            fail(
-                &tx,
-                LoadError {
-                    message: e,
-                    ..Default::default()
-                },
-            );
+            fail(&tx, LoadError::plain(e));
             return Some(program);
         }
     };
@@ -156,13 +134,7 @@ async fn run(
             for j in &jobs {
                 j.abort();
             }
-            fail(
-                &tx,
-                LoadError {
-                    message: e,
-                    ..Default::default()
-                },
-            );
+            fail(&tx, LoadError::plain(e));
             return Some(program);
         }
     }
