@@ -21,6 +21,26 @@ struct Overlay {
 
 static OVERLAYS: LazyLock<Mutex<HashMap<PathBuf, Overlay>>> = LazyLock::new(Default::default);
 
+/// Every file at or under `path` with its size and modification time, sorted: two fingerprints
+/// differ when a file was added, removed or changed. A path that does not exist has none.
+pub fn fingerprint(path: &Path) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => {
+                for e in std::fs::read_dir(&p).into_iter().flatten().flatten() {
+                    stack.push(e.path());
+                }
+            }
+            Ok(m) => out.push((p, m.len(), m.modified().ok())),
+            Err(_) => {}
+        }
+    }
+    out.sort();
+    out
+}
+
 /// A folder of scripts and data files with an entry script.
 #[derive(Debug)]
 pub struct Codebase {

@@ -527,24 +527,6 @@ fn second_signal(code: i32) -> ! {
     std::process::exit(code)
 }
 
-/// A fingerprint of every file under a codebase folder: paths, sizes and modification times.
-fn fingerprint(dir: &std::path::Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            match e.metadata() {
-                Ok(m) if m.is_dir() => stack.push(p),
-                Ok(m) => out.push((p, m.len(), m.modified().unwrap_or(std::time::UNIX_EPOCH))),
-                Err(_) => {}
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// `--watch`: checks the codebase twice a second and reloads the program when it changed.
 fn watch_codebase(target: PathBuf, host: Arc<ProgramHost>) {
     let dir = if target.is_dir() {
@@ -556,10 +538,10 @@ fn watch_codebase(target: PathBuf, host: Arc<ProgramHost>) {
             .unwrap_or_else(|| PathBuf::from("."))
     };
     std::thread::spawn(move || {
-        let mut last = fingerprint(&dir);
+        let mut last = sluice::codebase::fingerprint(&dir);
         loop {
             std::thread::sleep(Duration::from_millis(500));
-            let now = fingerprint(&dir);
+            let now = sluice::codebase::fingerprint(&dir);
             if now != last {
                 last = now;
                 tracing::info!("a file of the codebase changed: reloading");

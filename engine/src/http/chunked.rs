@@ -112,6 +112,11 @@ fn bad(why: &str) -> DecodeError {
 mod tests {
     use super::*;
 
+    /// Asserts that `line` was refused.
+    fn rejected<T: std::fmt::Debug, E>(read: Result<T, E>, line: &[u8]) {
+        assert!(read.is_err(), "{:?}", String::from_utf8_lossy(line));
+    }
+
     #[test]
     fn sizes_and_extensions_that_mean_one_thing_are_read() {
         assert_eq!(chunk_size(b"5"), Ok(5));
@@ -141,11 +146,7 @@ mod tests {
             b"5,6",
             b"10000000000000000",
         ] {
-            assert!(
-                chunk_size(line).is_err(),
-                "{:?}",
-                String::from_utf8_lossy(line)
-            );
+            rejected(chunk_size(line), line);
         }
     }
 
@@ -160,11 +161,7 @@ mod tests {
             b"X: a\0b",
             b"X: a\nb",
         ] {
-            assert!(
-                trailer_line(line).is_err(),
-                "{:?}",
-                String::from_utf8_lossy(line)
-            );
+            rejected(trailer_line(line), line);
         }
     }
 }

@@ -206,6 +206,23 @@ impl RepoStore {
         self.db.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Makes version `vid` of codebase `id` current, commits `tx`, and forgets the cached
+    /// snapshots of the codebases that changed with it (which it returns with their versions).
+    pub(super) fn commit_current(
+        &self,
+        tx: rusqlite::Transaction<'_>,
+        id: i64,
+        path: &str,
+        version: &str,
+        vid: i64,
+    ) -> Result<Vec<(String, String)>> {
+        let updated = make_current(&tx, id, path, version, vid)?;
+        tx.commit()?;
+        let paths: Vec<String> = updated.iter().map(|u| u.0.clone()).collect();
+        self.forget(&paths);
+        Ok(updated)
+    }
+
     pub(super) fn forget(&self, paths: &[String]) {
         let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         for p in paths {
@@ -495,12 +512,7 @@ impl RepoStore {
                 insert_version(&tx, row.id, version, &row.main, &files)?
             }
         };
-        let updated = make_current(&tx, row.id, path, version, vid)?;
-        tx.commit()?;
-        drop(db);
-        let paths: Vec<String> = updated.iter().map(|u| u.0.clone()).collect();
-        self.forget(&paths);
-        Ok(updated)
+        self.commit_current(tx, row.id, path, version, vid)
     }
 
     /// The published history, oldest first.

@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::rows::{
-    apply_edits, current_files, insert_version, make_current, own_files, version_id,
-};
+use super::rows::{apply_edits, current_files, insert_version, own_files, version_id};
 use super::store::{Published, RepoError, RepoStore};
 
 type Result<T> = std::result::Result<T, RepoError>;
@@ -60,12 +58,7 @@ impl RepoStore {
         let tx = db.transaction()?;
         let vid = version_id(&tx, row.id, version)?
             .ok_or_else(|| RepoError::NotFound(format!("{path} has no version {version}")))?;
-        let updated = make_current(&tx, row.id, path, version, vid)?;
-        tx.commit()?;
-        drop(db);
-        let paths: Vec<String> = updated.iter().map(|u| u.0.clone()).collect();
-        self.forget(&paths);
-        Ok(updated)
+        self.commit_current(tx, row.id, path, version, vid)
     }
 
     /// A stored version of `path` as workers download it.

@@ -4,6 +4,15 @@
 //! Everything here is `!Send`: a worker thread owns its runtime, and pipelines call into it
 //! through [`js`], which may be entered again from inside a native function.
 
+/// Sets each named Rust function on `$obj` under its own name, as a native JS function:
+/// `native_functions!(o, open, close)` is `o.set("open", Func::from(open))?` and the same for
+/// `close`.
+macro_rules! native_functions {
+    ($obj:expr, $($f:ident),+ $(,)?) => {
+        $($obj.set(stringify!($f), rquickjs::function::Func::from($f))?;)+
+    };
+}
+
 pub mod atoms;
 #[cfg(test)]
 mod codec_tests;

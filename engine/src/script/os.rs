@@ -3,33 +3,24 @@
 
 use std::path::{Path, PathBuf};
 
-use rquickjs::function::{Func, Opt};
+use rquickjs::function::Opt;
 use rquickjs::{Array, Ctx, Exception, Object, TypedArray, Value};
 
 pub(super) fn install(n: &Object<'_>) -> rquickjs::Result<()> {
     let o = Object::new(n.ctx().clone())?;
-    o.set("home", Func::from(home))?;
-    o.set("chdir", Func::from(chdir))?;
-    o.set("cwd", Func::from(cwd))?;
-    o.set("stat", Func::from(stat))?;
-    o.set("list", Func::from(list))?;
-    o.set("read", Func::from(read))?;
-    o.set("write", Func::from(write))?;
-    o.set("rename", Func::from(rename))?;
-    o.set(
-        "unlink",
-        Func::from(|p: String| std::fs::remove_file(p).is_ok()),
-    )?;
-    o.set("mkdir", Func::from(mkdir))?;
-    o.set("rmdir", Func::from(rmdir))?;
-    o.set("rm", Func::from(rm))?;
-    o.set("kill", Func::from(kill))?;
+    native_functions!(o, home, chdir, cwd, stat, list, read, write, rename, unlink);
+    native_functions!(o, mkdir, rmdir, rm, kill);
     n.set("os", o)?;
     Ok(())
 }
 
 fn throw(ctx: &Ctx<'_>, msg: String) -> rquickjs::Error {
     Exception::throw_message(ctx, &msg)
+}
+
+/// Removes a file; whether it was removed.
+fn unlink(path: String) -> bool {
+    std::fs::remove_file(path).is_ok()
 }
 
 /// The user's home folder (`$HOME`).

@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use rquickjs::function::Func;
 use rquickjs::{Array, Ctx, Exception, Function, Object, TypedArray, Value};
@@ -14,12 +14,7 @@ use super::JsValue;
 
 pub(super) fn install(n: &Object<'_>) -> rquickjs::Result<()> {
     let o = Object::new(n.ctx().clone())?;
-    o.set("exec", Func::from(exec))?;
-    o.set("list", Func::from(list))?;
-    o.set("watch", Func::from(watch))?;
-    o.set("mount", Func::from(mount))?;
-    o.set("unmount", Func::from(unmount))?;
-    o.set("patch", Func::from(patch))?;
+    native_functions!(o, exec, list, watch, mount, unmount, patch);
     let origin = Instant::now();
     o.set(
         "now",
@@ -170,12 +165,6 @@ fn list(ctx: Ctx<'_>, dir: String) -> rquickjs::Result<Vec<String>> {
     Ok(out)
 }
 
-/// Size and modification time of a file, to notice a change.
-fn fingerprint(path: &std::path::Path) -> Option<(u64, SystemTime)> {
-    let m = std::fs::metadata(path).ok()?;
-    Some((m.len(), m.modified().ok()?))
-}
-
 /// `pipy.watch(path)`: calls `callback([path])` once the codebase file (or any file under
 /// the folder) changes. Checked twice a second; a pending watch keeps the program running.
 fn watch<'js>(ctx: Ctx<'js>, path: String, callback: Function<'js>) -> rquickjs::Result<()> {
@@ -185,34 +174,14 @@ fn watch<'js>(ctx: Ctx<'js>, path: String, callback: Function<'js>) -> rquickjs:
         .normalize(&path)
         .map_err(|e| Exception::throw_message(&ctx, &e))?;
     let full = cb.full_path(&p);
-    let snapshot = |full: &std::path::Path| -> Vec<(String, Option<(u64, SystemTime)>)> {
-        if full.is_dir() {
-            let mut v = Vec::new();
-            let mut stack = vec![full.to_path_buf()];
-            while let Some(d) = stack.pop() {
-                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                    let ep = e.path();
-                    if ep.is_dir() {
-                        stack.push(ep);
-                    } else {
-                        v.push((ep.to_string_lossy().into_owned(), fingerprint(&ep)));
-                    }
-                }
-            }
-            v.sort();
-            v
-        } else {
-            vec![(String::new(), fingerprint(full))]
-        }
-    };
-    let before = snapshot(&full);
+    let before = crate::codebase::fingerprint(&full);
     let callback = JsValue::save(&ctx, callback.into_value());
     let work = crate::liveness::hold();
     tokio::task::spawn_local(async move {
         let _work = work;
         loop {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            if snapshot(&full) != before {
+            if crate::codebase::fingerprint(&full) != before {
                 break;
             }
         }

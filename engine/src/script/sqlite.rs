@@ -7,7 +7,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use rquickjs::function::Func;
 use rquickjs::{Array, Ctx, Exception, Object, TypedArray, Value};
 use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -19,10 +18,7 @@ thread_local! {
 
 pub(super) fn install(n: &Object<'_>) -> rquickjs::Result<()> {
     let o = Object::new(n.ctx().clone())?;
-    o.set("open", Func::from(open))?;
-    o.set("close", Func::from(close))?;
-    o.set("exec", Func::from(exec))?;
-    o.set("query", Func::from(query))?;
+    native_functions!(o, open, close, exec, query);
     n.set("sqlite", o)?;
     Ok(())
 }

@@ -88,36 +88,15 @@ pub(super) async fn run_signal_task(layout: Rc<PipelineLayout>, name: String) {
     drop(keep);
 }
 
-/// Size and modification time of every file at or under `path`, to notice a change.
-fn snapshot(
-    path: &std::path::Path,
-) -> Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![path.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => {
-                for e in std::fs::read_dir(&p).into_iter().flatten().flatten() {
-                    stack.push(e.path());
-                }
-            }
-            Ok(m) => out.push((p, m.len(), m.modified().ok())),
-            Err(_) => {}
-        }
-    }
-    out.sort();
-    out
-}
-
 /// `watch(filename)` layouts: a run of the pipeline each time the codebase file (or a file
 /// under the folder) changes; checked twice a second.
 pub(super) async fn run_watch_task(layout: Rc<PipelineLayout>, path: std::path::PathBuf) {
-    let mut before = snapshot(&path);
+    let mut before = crate::codebase::fingerprint(&path);
     // The latest run stays alive until the next one starts.
     let mut latest: Option<TaskRun> = None;
     loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let now = snapshot(&path);
+        let now = crate::codebase::fingerprint(&path);
         if now != before {
             before = now;
             tracing::debug!(target: "task", "{} changed", path.display());

@@ -16,6 +16,15 @@ fn text(opcode: u8, masked: bool, body: &'static str) -> Vec<Part> {
     ]
 }
 
+/// The payload bytes of the Data parts, joined.
+fn payload(parts: &[Part]) -> Vec<u8> {
+    let data = parts.iter().filter_map(|p| match p {
+        Part::Data(d) => Some(&d[..]),
+        _ => None,
+    });
+    data.flatten().copied().collect()
+}
+
 #[test]
 fn rfc_examples_decode() {
     let hello = b"\x81\x05Hello";
@@ -35,15 +44,7 @@ fn rfc_examples_decode() {
             masked: false
         })
     );
-    let body: Vec<u8> = parts
-        .iter()
-        .filter_map(|p| match p {
-            Part::Data(d) => Some(d.to_vec()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    assert_eq!(body, b"Hello");
+    assert_eq!(payload(&parts), b"Hello");
     assert_eq!(parts.last(), Some(&Part::End));
 }
 
@@ -99,15 +100,7 @@ fn masked_payload_split_anywhere() {
         let mut out = Vec::new();
         d.feed(&wire[..cut], &mut out).unwrap();
         d.feed(&wire[cut..], &mut out).unwrap();
-        let got: Vec<u8> = out
-            .iter()
-            .filter_map(|p| match p {
-                Part::Data(d) => Some(d.to_vec()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        assert_eq!(got, body, "cut at {cut}");
+        assert_eq!(payload(&out), body, "cut at {cut}");
         assert_eq!(out.last(), Some(&Part::End));
     }
 }

@@ -233,10 +233,7 @@ fn an_answer_before_the_request_ends_drops_the_rest_of_it() {
 #[test]
 fn frames_in_flight_on_a_stream_the_server_reset_are_ignored() {
     let (mut conn, mut c) = started();
-    let mut input = BytesMut::new();
-    c.request(&mut input, 1, "/upload", false);
-    conn.receive(&mut input).unwrap();
-    while conn.next_event().is_some() {}
+    c.open(&mut conn, 1, "/upload", false);
     conn.reset(1, ErrorCode::CANCEL);
     c.read(&mut conn);
     let mut input = BytesMut::new();
@@ -286,10 +283,7 @@ fn a_flood_of_resets_ends_the_connection_but_cancels_among_answers_do_not() {
     let (mut conn, mut c) = started();
     for i in 0..2 * MAX_RESET_DEBT {
         let stream = 2 * i + 1;
-        let mut input = BytesMut::new();
-        c.request(&mut input, stream, "/", true);
-        conn.receive(&mut input).unwrap();
-        while conn.next_event().is_some() {}
+        c.open(&mut conn, stream, "/", true);
         conn.send_head(stream, 200, [], false);
         let mut input = BytesMut::new();
         frame::write_rst_stream(&mut input, stream, ErrorCode::CANCEL);

@@ -47,6 +47,14 @@ impl Client {
         );
     }
 
+    /// Opens `stream` with a request the server reads, its events taken.
+    fn open(&mut self, conn: &mut ServerConnection, stream: u32, path: &str, end_stream: bool) {
+        let mut input = BytesMut::new();
+        self.request(&mut input, stream, path, end_stream);
+        conn.receive(&mut input).unwrap();
+        while conn.next_event().is_some() {}
+    }
+
     /// Trailers (`x-sum: 1`) ending `stream`.
     fn trailers(&mut self, out: &mut BytesMut, stream: u32) {
         let mut block = Vec::new();
@@ -245,17 +253,8 @@ fn trailers_end_a_response_after_its_data() {
 #[test]
 fn continuation_frames_carry_a_long_head() {
     let (mut conn, mut c) = started();
-    let mut block = Vec::new();
     let long = "v".repeat(40_000);
-    c.enc.encode(
-        [
-            (&b":method"[..], &b"GET"[..], false),
-            (b":scheme", b"http", false),
-            (b":path", b"/", false),
-            (b"x-long", long.as_bytes(), false),
-        ],
-        &mut block,
-    );
+    let block = c.head(b"GET", b"x-long", long.as_bytes());
     let mut input = BytesMut::new();
     frame::write_headers(&mut input, 1, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
     conn.receive(&mut input).unwrap();
@@ -273,17 +272,8 @@ fn a_head_above_the_limit_is_reported_for_a_431() {
     });
     let mut c = Client::new();
     let mut input = c.preface(&[]);
-    let mut block = Vec::new();
     let big = "v".repeat(400);
-    c.enc.encode(
-        [
-            (&b":method"[..], &b"GET"[..], false),
-            (b":scheme", b"http", false),
-            (b":path", b"/", false),
-            (b"x-big", big.as_bytes(), false),
-        ],
-        &mut block,
-    );
+    let block = c.head(b"GET", b"x-big", big.as_bytes());
     frame::write_headers(&mut input, 1, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
     // The connection stays usable: the tables are still in step.
     c.request(&mut input, 3, "/next", true);
