@@ -110,6 +110,14 @@ impl Codebase {
         &self.main
     }
 
+    /// A path's codebase-absolute form (see [`Codebase::normalize`]) and the file or folder
+    /// on disk it stands for (see [`Codebase::full_path`]).
+    pub fn locate(&self, path: &str) -> Result<(String, PathBuf), String> {
+        let norm = self.normalize(path)?;
+        let full = self.full_path(&norm);
+        Ok((norm, full))
+    }
+
     /// Normalizes a script path to codebase-absolute form (`a/./b/../c.js` → `/a/c.js`).
     pub fn normalize(&self, path: &str) -> Result<String, String> {
         let root = self.root.to_string_lossy();

@@ -38,6 +38,19 @@ impl Store {
         Store { root }
     }
 
+    /// The folder for a new codebase named `name`: a valid name that is not taken (409).
+    fn vacant(&self, name: &str) -> R<PathBuf> {
+        Self::check_name(name)?;
+        let d = self.root.join(name);
+        if d.exists() {
+            return Err(StoreError(
+                StatusCode::CONFLICT,
+                format!("codebase {name} already exists"),
+            ));
+        }
+        Ok(d)
+    }
+
     fn check_name(name: &str) -> R<()> {
         let ok = !name.is_empty()
             && name.len() <= 100
@@ -135,14 +148,7 @@ impl Store {
 
     /// Creates a codebase, with a hello-world entry script unless `empty`.
     pub fn create(&self, name: &str, main: Option<&str>, empty: bool) -> R<String> {
-        Self::check_name(name)?;
-        let d = self.root.join(name);
-        if d.exists() {
-            return Err(StoreError(
-                StatusCode::CONFLICT,
-                format!("codebase {name} already exists"),
-            ));
-        }
+        let d = self.vacant(name)?;
         let main = normalize(main.unwrap_or("/main.js"))?;
         std::fs::create_dir_all(&d).map_err(io)?;
         self.write_meta(&d, &main)?;
@@ -182,14 +188,7 @@ impl Store {
     /// Renames a codebase.
     pub fn rename(&self, name: &str, to: &str) -> R<()> {
         let d = self.dir(name)?;
-        Self::check_name(to)?;
-        let t = self.root.join(to);
-        if t.exists() {
-            return Err(StoreError(
-                StatusCode::CONFLICT,
-                format!("codebase {to} already exists"),
-            ));
-        }
+        let t = self.vacant(to)?;
         std::fs::rename(d, t).map_err(io)
     }
 

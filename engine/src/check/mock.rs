@@ -60,11 +60,7 @@ impl Mocks {
             .as_array()
             .ok_or("\"mocks\" must be a list: [{\"name\", \"port\", ...}]")?;
         for (i, m) in list.iter().enumerate() {
-            let name = m
-                .get("name")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("mock{}", i + 1));
+            let name = super::name_or(m, || format!("mock{}", i + 1));
             let port = m
                 .get("port")
                 .and_then(Value::as_u64)

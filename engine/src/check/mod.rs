@@ -254,12 +254,14 @@ fn forwarded_problems(
     problems
 }
 
+/// An entry's `"name"`, or `default()` when it has none.
+fn name_or(entry: &Value, default: impl FnOnce() -> String) -> String {
+    let name = entry.get("name").and_then(Value::as_str);
+    name.map_or_else(default, str::to_string)
+}
+
 fn parse_step(s: &Value, i: usize, admin_port: u16) -> Result<Step, String> {
-    let name = s
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("step {}", i + 1));
+    let name = name_or(s, || format!("step {}", i + 1));
     let r = s
         .get("request")
         .ok_or_else(|| format!("{name}: no \"request\""))?;

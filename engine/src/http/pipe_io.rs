@@ -20,7 +20,7 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, Bytes};
 
-use crate::net::Tap;
+use crate::net::{Backlog, Tap};
 
 /// Input bytes queued for hyper before the input that brings them is paused.
 pub const INPUT_LIMIT: usize = 1 << 20;
@@ -30,10 +30,8 @@ pub type Sink = Rc<dyn Fn(Bytes)>;
 
 struct State {
     input: VecDeque<Bytes>,
-    /// Bytes in `input`.
-    queued: usize,
-    /// Inputs paused because `input` was over its limit.
-    paused: Vec<Rc<Tap>>,
+    /// The bytes in `input`, and the inputs paused because they were too many.
+    backlog: Backlog,
     eof: bool,
     reader: Option<Waker>,
     sink: Option<Sink>,
@@ -54,8 +52,7 @@ impl PipeIo {
     pub fn new(sink: Sink) -> PipeIo {
         PipeIo(Rc::new(RefCell::new(State {
             input: VecDeque::new(),
-            queued: 0,
-            paused: Vec::new(),
+            backlog: Backlog::new(INPUT_LIMIT),
             eof: false,
             reader: None,
             sink: Some(sink),
@@ -75,16 +72,8 @@ impl PipeIo {
             if s.eof {
                 return;
             }
-            s.queued += b.len();
+            s.backlog.grow(b.len());
             s.input.push_back(b);
-            if s.queued > INPUT_LIMIT {
-                if let Some(tap) = Tap::current() {
-                    if !s.paused.iter().any(|t| Rc::ptr_eq(t, &tap)) {
-                        tap.pause();
-                        s.paused.push(tap);
-                    }
-                }
-            }
             s.reader.take()
         };
         if let Some(w) = w {
@@ -100,7 +89,7 @@ impl PipeIo {
             s.eof = true;
             s.sink = None;
             s.opened = None;
-            for t in s.paused.drain(..) {
+            for t in s.backlog.release_all() {
                 t.resume();
             }
             [s.reader.take(), s.writer.take()]
@@ -132,12 +121,8 @@ impl hyper::rt::Read for PipeIo {
         if front.is_empty() {
             s.input.pop_front();
         }
-        s.queued -= n;
-        let resumed = if !s.paused.is_empty() && s.queued <= INPUT_LIMIT / 2 {
-            std::mem::take(&mut s.paused)
-        } else {
-            Vec::new()
-        };
+        s.backlog.shrink(n);
+        let resumed = s.backlog.resumable();
         drop(s);
         for t in resumed {
             t.resume();

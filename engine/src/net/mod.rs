@@ -17,5 +17,5 @@ pub mod upstream_warnings;
 pub use dial::{dial, DialOptions};
 pub use listener::{bind, serve_listener, ListenOptions, Tracker};
 pub use socket::{at_scope_end, pump_reader, SocketWriter};
-pub use tap::Tap;
+pub use tap::{Backlog, Tap};
 pub use udp::{bind_udp, serve_udp, UdpLink};

@@ -14,7 +14,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::Tap;
+use super::{Backlog, Tap};
 use crate::event::{ErrorCode, Event, StreamEnd};
 
 /// Bytes queued for writing before the writer pauses the input that fills it.
@@ -42,14 +42,25 @@ pub struct SocketWriter {
     done: Notify,
 }
 
-#[derive(Default)]
 struct WriterState {
     queue: VecDeque<Bytes>,
-    queued: usize,
+    /// The bytes in `queue`, and the inputs paused because they were too many.
+    backlog: Backlog,
     closing: bool,
     finished: bool,
-    paused: Vec<Rc<Tap>>,
     error: Option<ErrorCode>,
+}
+
+impl Default for WriterState {
+    fn default() -> WriterState {
+        WriterState {
+            queue: VecDeque::new(),
+            backlog: Backlog::new(CONGESTION_LIMIT),
+            closing: false,
+            finished: false,
+            error: None,
+        }
+    }
 }
 
 thread_local! {
@@ -148,16 +159,8 @@ impl SocketWriter {
         if s.closing || s.finished {
             return;
         }
-        s.queued += b.len();
+        s.backlog.grow(b.len());
         s.queue.push_back(b);
-        if s.queued > CONGESTION_LIMIT {
-            if let Some(tap) = Tap::current() {
-                if !s.paused.iter().any(|t| Rc::ptr_eq(t, &tap)) {
-                    tap.pause();
-                    s.paused.push(tap);
-                }
-            }
-        }
         drop(s);
         if self.flush_listed.get() || self.blocked.get() {
             return;
@@ -288,7 +291,7 @@ impl SocketWriter {
                     Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
                 });
             }
-            s.queued -= n;
+            s.backlog.shrink(n);
             while n > 0 {
                 let front = s.queue.front_mut().expect("written bytes were queued");
                 if n >= front.len() {
@@ -303,14 +306,7 @@ impl SocketWriter {
                 break false;
             }
         };
-        let resumed = {
-            let mut s = self.state.borrow_mut();
-            if !s.paused.is_empty() && s.queued <= CONGESTION_LIMIT / 2 {
-                std::mem::take(&mut s.paused)
-            } else {
-                Vec::new()
-            }
-        };
+        let resumed = self.state.borrow_mut().backlog.resumable();
         for t in resumed {
             t.resume();
         }
@@ -351,7 +347,8 @@ impl SocketWriter {
                     ErrorCode::from_io(&e, false)
                 });
                 s.queue.clear();
-                s.queued = 0;
+                let all = s.backlog.queued();
+                s.backlog.shrink(all);
                 break;
             }
         }
@@ -367,7 +364,7 @@ impl SocketWriter {
         let paused = {
             let mut s = self.state.borrow_mut();
             s.finished = true;
-            std::mem::take(&mut s.paused)
+            s.backlog.release_all()
         };
         for t in paused {
             t.resume();

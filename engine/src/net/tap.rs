@@ -70,3 +70,60 @@ impl Tap {
         }
     }
 }
+
+/// One writer's side of back-pressure: the bytes it holds, and the taps it paused because
+/// they went past its limit. Taps it hands back are to be resumed once the caller's borrows
+/// have ended.
+pub struct Backlog {
+    limit: usize,
+    queued: usize,
+    paused: Vec<Rc<Tap>>,
+}
+
+impl Backlog {
+    /// An empty backlog that pauses its input past `limit` bytes.
+    pub const fn new(limit: usize) -> Backlog {
+        Backlog {
+            limit,
+            queued: 0,
+            paused: Vec::new(),
+        }
+    }
+
+    /// The bytes held.
+    pub fn queued(&self) -> usize {
+        self.queued
+    }
+
+    /// Counts `n` more bytes held; past the limit, pauses the current tap (once).
+    pub fn grow(&mut self, n: usize) {
+        self.queued += n;
+        if self.queued > self.limit {
+            if let Some(tap) = Tap::current() {
+                if !self.paused.iter().any(|t| Rc::ptr_eq(t, &tap)) {
+                    tap.pause();
+                    self.paused.push(tap);
+                }
+            }
+        }
+    }
+
+    /// Counts `n` bytes gone.
+    pub fn shrink(&mut self, n: usize) {
+        self.queued -= n;
+    }
+
+    /// The taps to resume now that the backlog is down to half its limit (none before).
+    pub fn resumable(&mut self) -> Vec<Rc<Tap>> {
+        if !self.paused.is_empty() && self.queued <= self.limit / 2 {
+            std::mem::take(&mut self.paused)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Every tap paused, to resume: the writer takes no more.
+    pub fn release_all(&mut self) -> Vec<Rc<Tap>> {
+        std::mem::take(&mut self.paused)
+    }
+}

@@ -61,23 +61,17 @@ fn stat<'js>(ctx: Ctx<'js>, path: String) -> rquickjs::Result<Value<'js>> {
         m
     };
     let ft = m.file_type();
-    let kind = if ft.is_file() {
-        "file"
-    } else if ft.is_dir() {
-        "directory"
-    } else if ft.is_symlink() {
-        "symlink"
-    } else if ft.is_fifo() {
-        "fifo"
-    } else if ft.is_socket() {
-        "socket"
-    } else if ft.is_char_device() {
-        "char"
-    } else if ft.is_block_device() {
-        "block"
-    } else {
-        ""
-    };
+    type Is = fn(&std::fs::FileType) -> bool;
+    let kinds: [(Is, &str); 7] = [
+        (std::fs::FileType::is_file, "file"),
+        (std::fs::FileType::is_dir, "directory"),
+        (std::fs::FileType::is_symlink, "symlink"),
+        (FileTypeExt::is_fifo, "fifo"),
+        (FileTypeExt::is_socket, "socket"),
+        (FileTypeExt::is_char_device, "char"),
+        (FileTypeExt::is_block_device, "block"),
+    ];
+    let kind = kinds.iter().find(|(is, _)| is(&ft)).map_or("", |k| k.1);
     let o = Object::new(ctx.clone())?;
     o.set("size", m.len() as f64)?;
     o.set("mode", m.mode())?;

@@ -134,10 +134,9 @@ fn patch(ctx: Ctx<'_>, path: String, content: TypedArray<'_, u8>) -> rquickjs::R
 fn list(ctx: Ctx<'_>, dir: String) -> rquickjs::Result<Vec<String>> {
     let script = super::script();
     let cb = script.codebase();
-    let p = cb
-        .normalize(&dir)
+    let (p, root) = cb
+        .locate(&dir)
         .map_err(|e| Exception::throw_message(&ctx, &e))?;
-    let root = cb.full_path(&p);
     let mut out = Vec::new();
     let mut stack = vec![(root, String::new())];
     if p == "/" {
@@ -168,12 +167,10 @@ fn list(ctx: Ctx<'_>, dir: String) -> rquickjs::Result<Vec<String>> {
 /// `pipy.watch(path)`: calls `callback([path])` once the codebase file (or any file under
 /// the folder) changes. Checked twice a second; a pending watch keeps the program running.
 fn watch<'js>(ctx: Ctx<'js>, path: String, callback: Function<'js>) -> rquickjs::Result<()> {
-    let script = super::script();
-    let cb = script.codebase();
-    let p = cb
-        .normalize(&path)
+    let (p, full) = super::script()
+        .codebase()
+        .locate(&path)
         .map_err(|e| Exception::throw_message(&ctx, &e))?;
-    let full = cb.full_path(&p);
     let before = crate::codebase::fingerprint(&full);
     let callback = JsValue::save(&ctx, callback.into_value());
     let work = crate::liveness::hold();

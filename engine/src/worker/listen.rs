@@ -43,9 +43,7 @@ pub(super) fn start_listeners(
     for (layout, socket, lo, host, port) in udp {
         let socket = tokio::net::UdpSocket::from_std(socket)
             .map_err(|e| format!("cannot listen on UDP port {port} at {host}: {e}"))?;
-        if current().0 == 0 {
-            tracing::info!(target: "listener", "Listening on UDP port {port} at {host}");
-        }
+        announce("UDP", &host, port);
         jobs.push(tokio::task::spawn_local(net::serve_udp(
             socket,
             layout,
@@ -56,9 +54,7 @@ pub(super) fn start_listeners(
     for (layout, l, lo, host, port) in bound {
         let listener = tokio::net::TcpListener::from_std(l)
             .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
-        if current().0 == 0 {
-            tracing::info!(target: "listener", "Listening on TCP port {port} at {host}");
-        }
+        announce("TCP", &host, port);
         jobs.push(tokio::task::spawn_local(net::serve_listener(
             listener,
             layout,
@@ -128,4 +124,11 @@ fn listen_options(layout: &PipelineLayout, opts: &RunOptions) -> Result<ListenOp
         })?;
     }
     Ok(lo)
+}
+
+/// Says once (on the first worker) that a port is open.
+fn announce(protocol: &str, host: &str, port: u16) {
+    if current().0 == 0 {
+        tracing::info!(target: "listener", "Listening on {protocol} port {port} at {host}");
+    }
 }
