@@ -298,3 +298,62 @@ fn repeated_and_cookie_headers_read_as_before() {
     );
     assert!(!seen.contains("X-Dup: 1"), "{seen}");
 }
+
+#[test]
+fn header_objects_behave_as_plain_objects_and_leave_nothing_behind() {
+    let port = free_port();
+    let cb = Codebase::new("script-heads-objects");
+    let script = "pipy().listen(PORT).serveHTTP(m => {\n\
+        const h = m.head.headers, out = [];\n\
+        out.push([Object.getPrototypeOf(h) === Object.prototype, h instanceof Object,\n\
+          h.constructor === Object, String(h), typeof h, Array.isArray(h)].join());\n\
+        out.push([h.hasOwnProperty('x-a'), h.hasOwnProperty('toString'), 'toString' in h,\n\
+          h['X-A'] === undefined, h[Symbol.iterator] === undefined].join());\n\
+        out.push(JSON.stringify(Object.getOwnPropertyDescriptor(h, 'x-a')));\n\
+        out.push(JSON.stringify(Object.entries(h)));\n\
+        Object.assign(h, { 'x-b': 'b' + m.head.path });\n\
+        h['x-c'] = { n: 1 };\n\
+        delete h.accept;\n\
+        out.push([Object.keys(h).join(), h['x-b'], JSON.stringify(h['x-c'])].join());\n\
+        out.push(JSON.stringify(m.head.headerNames));\n\
+        return new Message(out.join('\\n'))\n\
+      })\n";
+    let path = cb.file("main.js", &script.replace("PORT", &port.to_string()));
+    let mut e = Engine::start(&path, &[port]);
+    let (_, body) = ask(
+        port,
+        "GET /p HTTP/1.1\r\nHost: h\r\nX-A: one\r\nAccept: */*\r\n\r\n",
+    );
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines[0], "true,true,true,[object Object],object,false");
+    assert_eq!(lines[1], "true,false,true,true,true");
+    assert_eq!(
+        lines[2],
+        "{\"value\":\"one\",\"writable\":true,\"enumerable\":true,\"configurable\":true}"
+    );
+    assert_eq!(
+        lines[3],
+        "[[\"host\",\"h\"],[\"x-a\",\"one\"],[\"accept\",\"*/*\"]]"
+    );
+    assert_eq!(lines[4], "host,x-a,x-b,x-c,b/p,{\"n\":1}");
+    assert_eq!(
+        lines[5],
+        "{\"host\":\"Host\",\"x-a\":\"X-A\",\"accept\":\"Accept\"}"
+    );
+    // The values a script set are the engine's to free when the program stops: it exits
+    // cleanly, with no leak or double free for the script runtime to trip over.
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &e.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let mut code = None;
+    for _ in 0..150 {
+        code = e.try_wait();
+        if code.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(code, Some(0), "{}", e.log());
+}

@@ -4,79 +4,11 @@ use std::rc::Rc;
 
 use rquickjs::{Ctx, Object, Value};
 
-use crate::script::atoms::{self, Name};
-
 use super::decoder::Head;
 use super::encoder::{decimal, OutHead};
+use super::head_view::HeadView;
 use super::header::Header;
 use super::status::reason;
-
-/// The JS object for a decoded request head: `{method, path, protocol, headers, headerNames}`.
-pub fn request_to_js<'js>(ctx: &Ctx<'js>, h: &Head) -> rquickjs::Result<Value<'js>> {
-    let o = Object::new(ctx.clone())?;
-    atoms::set_str(ctx, &o, Name::Method, &h.method)?;
-    atoms::set_str(ctx, &o, Name::Path, &h.path)?;
-    atoms::set_str(ctx, &o, Name::Protocol, h.protocol)?;
-    set_headers(ctx, &o, h)?;
-    Ok(o.into_value())
-}
-
-/// The JS object for a decoded response head: `{protocol, status, statusText, headers}`.
-pub fn response_to_js<'js>(ctx: &Ctx<'js>, h: &Head) -> rquickjs::Result<Value<'js>> {
-    let o = Object::new(ctx.clone())?;
-    atoms::set_str(ctx, &o, Name::Protocol, h.protocol)?;
-    atoms::set(
-        ctx,
-        &o,
-        Name::Status,
-        Value::new_int(ctx.clone(), h.status.into()),
-    )?;
-    atoms::set_str(ctx, &o, Name::StatusText, &h.reason)?;
-    set_headers(ctx, &o, h)?;
-    Ok(o.into_value())
-}
-
-fn set_headers<'js>(ctx: &Ctx<'js>, o: &Object<'js>, h: &Head) -> rquickjs::Result<()> {
-    let headers = Object::new(ctx.clone())?;
-    let mut names: Option<Object> = None;
-    for field in &h.headers {
-        let (orig, value) = (field.name(), field.value());
-        let lower = field.lower_name();
-        let lower = lower.as_ref();
-        if lower == "connection" {
-            continue;
-        }
-        if lower == "cookie" || lower == "set-cookie" {
-            let arr = match headers.get::<_, Option<rquickjs::Array>>(lower)? {
-                Some(a) => a,
-                None => {
-                    let a = rquickjs::Array::new(ctx.clone())?;
-                    headers.set(lower, a.clone())?;
-                    a
-                }
-            };
-            arr.set(arr.len(), value)?;
-        } else {
-            atoms::set_field(ctx, &headers, lower, value)?;
-        }
-        if lower != orig {
-            let n = match &names {
-                Some(n) => n.clone(),
-                None => {
-                    let n = Object::new(ctx.clone())?;
-                    names = Some(n.clone());
-                    n
-                }
-            };
-            atoms::set_field(ctx, &n, lower, orig)?;
-        }
-    }
-    atoms::set(ctx, o, Name::Headers, headers.into_value())?;
-    if let Some(n) = names {
-        atoms::set(ctx, o, Name::HeaderNames, n.into_value())?;
-    }
-    Ok(())
-}
 
 /// What an encoder needs to know about the exchange beyond the head itself.
 #[derive(Clone, Copy, Debug, Default)]
@@ -226,10 +158,7 @@ pub struct LazyHead {
 
 impl crate::script::Lazy for LazyHead {
     fn make<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
-        match self.role {
-            super::Role::Request => request_to_js(ctx, &self.head),
-            super::Role::Response => response_to_js(ctx, &self.head),
-        }
+        HeadView::head(ctx, self.head.clone(), self.role)
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
@@ -259,7 +188,7 @@ pub fn out_head(head: Option<&crate::script::JsValue>, role: super::Role, x: Exc
     crate::script::js(|ctx| {
         let v = head.map(|h| h.get(ctx));
         if let (Some(rust), Some(v)) = (made, v.as_ref()) {
-            if super::head_unchanged::unchanged(ctx, v, &rust, role) {
+            if HeadView::untouched(v, &rust, role) {
                 return out_head_from_rust(rust, role, x);
             }
         }

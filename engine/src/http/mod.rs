@@ -16,7 +16,7 @@ pub mod h2;
 pub mod h2_tunnel;
 pub mod h2c;
 pub mod head;
-pub mod head_unchanged;
+pub mod head_view;
 pub mod header;
 pub mod pipe_io;
 pub mod status;
