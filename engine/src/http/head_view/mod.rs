@@ -162,6 +162,25 @@ impl Drop for Key {
     }
 }
 
+/// Makes the view's fields and lets `change` edit them under the key `atom` names; the view
+/// counts as changed when `change` says it changed something. False for a symbol key, which
+/// is never a field.
+fn edit<'js>(
+    this: &JsCell<'js, HeadView<'js>>,
+    ctx: &Ctx<'js>,
+    atom: &Atom<'js>,
+    change: impl FnOnce(&mut Vec<(String, Value<'js>)>, &str) -> bool,
+) -> rquickjs::Result<bool> {
+    let Some(key) = Key::of(ctx, atom)? else {
+        return Ok(false);
+    };
+    let mut me = this.borrow_mut();
+    if change(me.make(ctx)?, key.as_str()) {
+        me.changed = true;
+    }
+    Ok(true)
+}
+
 /// `Object.prototype`, where a key that is not a field is looked up.
 fn object_prototype<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     ctx.globals().get::<_, Object>("Object")?.get("prototype")
@@ -215,18 +234,13 @@ impl<'js> JsClass<'js> for HeadView<'js> {
             unsafe { qjs::JS_FreeContext(ctx.as_raw().as_ptr()) };
             own
         };
-        let Some(key) = Key::of(ctx, &atom)? else {
-            return Ok(false);
-        };
-        let key = key.as_str();
-        let mut me = this.borrow_mut();
-        let made = me.make(ctx)?;
-        match made.iter_mut().find(|(k, _)| k == key) {
-            Some(field) => field.1 = value,
-            None => made.push((key.to_string(), value)),
-        }
-        me.changed = true;
-        Ok(true)
+        edit(this, ctx, &atom, |made, key| {
+            match made.iter_mut().find(|(k, _)| k == key) {
+                Some(field) => field.1 = value,
+                None => made.push((key.to_string(), value)),
+            }
+            true
+        })
     }
 
     fn exotic_delete_property(
@@ -234,15 +248,10 @@ impl<'js> JsClass<'js> for HeadView<'js> {
         ctx: &Ctx<'js>,
         atom: Atom<'js>,
     ) -> rquickjs::Result<bool> {
-        let Some(key) = Key::of(ctx, &atom)? else {
-            return Ok(true);
-        };
-        let mut me = this.borrow_mut();
-        let made = me.make(ctx)?;
-        if let Some(i) = made.iter().position(|(k, _)| k == key.as_str()) {
-            made.remove(i);
-            me.changed = true;
-        }
+        edit(this, ctx, &atom, |made, key| {
+            let at = made.iter().position(|(k, _)| k == key);
+            at.map(|i| made.remove(i)).is_some()
+        })?;
         Ok(true)
     }
 
