@@ -58,20 +58,33 @@ pub(super) fn version_id(db: &Connection, id: i64, version: &str) -> Result<Opti
         .optional()?)
 }
 
+/// Adds the (path, hash) rows `sql` selects for `id` to `out`.
+fn path_hashes(
+    db: &Connection,
+    sql: &str,
+    id: i64,
+    out: &mut BTreeMap<String, String>,
+) -> Result<()> {
+    let mut st = db.prepare(sql)?;
+    for r in st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        let (p, h) = r?;
+        out.insert(p, h);
+    }
+    Ok(())
+}
+
 /// Own committed files of `id` (path → hash), over what `out` holds.
 pub(super) fn own_files(
     db: &Connection,
     id: i64,
     out: &mut BTreeMap<String, String>,
 ) -> Result<()> {
-    let mut st = db.prepare("SELECT path, hash FROM files WHERE codebase = ?1")?;
-    for r in st.query_map([id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })? {
-        let (p, h) = r?;
-        out.insert(p, h);
-    }
-    Ok(())
+    path_hashes(
+        db,
+        "SELECT path, hash FROM files WHERE codebase = ?1",
+        id,
+        out,
+    )
 }
 
 /// Own committed files of `id` and of its bases (nearest wins).
@@ -105,13 +118,12 @@ pub(super) fn current_files(
             r.get(0)
         })?;
     if let Some(v) = cur {
-        let mut st = db.prepare("SELECT path, hash FROM version_files WHERE version = ?1")?;
-        for r in st.query_map([v], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })? {
-            let (p, h) = r?;
-            out.insert(p, h);
-        }
+        path_hashes(
+            db,
+            "SELECT path, hash FROM version_files WHERE version = ?1",
+            v,
+            out,
+        )?;
     }
     Ok(())
 }
