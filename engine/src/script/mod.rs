@@ -284,19 +284,32 @@ pub fn copy_context_values<'js>(
     let from = from
         .into_array()
         .ok_or_else(|| rquickjs::Error::new_from_js("value", "array"))?;
-    let copy = rquickjs::Array::new(ctx.clone())?;
-    // Filled in order (a fast array grows at its end); slot 0 is set once.
-    let rest = match first {
-        Some(v) => {
-            copy.set(0, v)?;
-            1
-        }
-        None => 0,
-    };
-    for i in rest..from.len() {
-        copy.set(i, from.get::<rquickjs::Value>(i)?)?;
+    let raw = ctx.as_raw().as_ptr();
+    let len = from.len();
+    // The copy is made at its full length in one step, from references to the values.
+    let mut values = Vec::with_capacity(len.max(1));
+    let mut first = first;
+    for i in 0..len.max(usize::from(first.is_some())) {
+        let v = match (i, first.take()) {
+            (0, Some(v)) => v,
+            _ => from.get::<rquickjs::Value>(i)?,
+        };
+        // SAFETY: a new reference for the array, which takes it over.
+        values.push(unsafe { rquickjs::qjs::JS_DupValue(raw, v.as_raw()) });
     }
-    Ok(copy.into_value())
+    // SAFETY: `values` holds `values.len()` owned references, which the new array takes over
+    // (or frees, on failure); the result is a new reference the Value takes over.
+    let copy = unsafe {
+        let n = values.len() as std::ffi::c_int;
+        rquickjs::Value::from_raw(
+            ctx.clone(),
+            rquickjs::qjs::JS_NewArrayFrom(raw, n, values.as_ptr()),
+        )
+    };
+    if copy.is_exception() {
+        return Err(rquickjs::Error::Exception);
+    }
+    Ok(copy)
 }
 
 /// Forgets which context is current, whatever it was: a script changed it itself.
