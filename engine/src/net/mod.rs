@@ -1,5 +1,6 @@
 //! Sockets: listeners, the per-connection reader/writer, and back-pressure taps.
 
+mod datagram;
 mod dial;
 mod listener;
 pub mod netlink;

@@ -8,7 +8,6 @@
 //! and multicast events keep arriving) until its idle timeout, when one is given, or until its
 //! pipeline goes.
 
-use std::cell::RefCell;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::rc::Rc;
 use std::time::Duration;
@@ -16,6 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::io::unix::AsyncFd;
 
+use super::datagram::{DatagramLink, DatagramSocket};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::pipeline::Output;
 
@@ -53,44 +53,30 @@ impl NetlinkAddr {
 }
 
 /// One netlink socket; Data written before it is open waits in order.
-#[derive(Default)]
-pub struct NetlinkLink {
-    socket: RefCell<Option<Rc<AsyncFd<OwnedFd>>>>,
-    pending: RefCell<Vec<Bytes>>,
+pub type NetlinkLink = DatagramLink<Rc<AsyncFd<OwnedFd>>>;
+
+impl DatagramSocket for Rc<AsyncFd<OwnedFd>> {
+    const TARGET: &'static str = "netlink";
+
+    fn send_datagram(&self, b: &[u8]) -> std::io::Result<()> {
+        // SAFETY: the descriptor is open for the life of `self`; the buffer is valid for its
+        // length.
+        let n = unsafe {
+            libc::send(
+                self.as_raw_fd(),
+                b.as_ptr().cast(),
+                b.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        match n < 0 {
+            true => Err(std::io::Error::last_os_error()),
+            false => Ok(()),
+        }
+    }
 }
 
 impl NetlinkLink {
-    /// A link with no socket yet.
-    pub fn new() -> Rc<NetlinkLink> {
-        Rc::default()
-    }
-
-    /// Sends one datagram to the kernel (or keeps it until the socket is open).
-    pub fn send(&self, b: Bytes) {
-        if b.is_empty() {
-            return;
-        }
-        match &*self.socket.borrow() {
-            Some(fd) => {
-                // SAFETY: the descriptor is open for the life of `fd`; the buffer is valid
-                // for its length.
-                let n = unsafe {
-                    libc::send(
-                        fd.as_raw_fd(),
-                        b.as_ptr().cast(),
-                        b.len(),
-                        libc::MSG_DONTWAIT,
-                    )
-                };
-                if n < 0 {
-                    let e = std::io::Error::last_os_error();
-                    tracing::debug!(target: "netlink", "send failed: {e}");
-                }
-            }
-            None => self.pending.borrow_mut().push(b),
-        }
-    }
-
     /// Opens a socket of `family` bound to `bind`, sends what waits, then emits each datagram
     /// received as Data until `idle` (if any) passes without one.
     pub async fn run(
@@ -107,10 +93,7 @@ impl NetlinkLink {
                 return output.emit(StreamEnd::code(ErrorCode::from_io(&e, false)));
             }
         };
-        *self.socket.borrow_mut() = Some(fd.clone());
-        for b in self.pending.take() {
-            self.send(b);
-        }
+        self.open(fd.clone());
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let read = recv(&fd, &mut buf);

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
+use super::datagram::{DatagramLink, DatagramSocket};
 use super::{ListenOptions, Tracker};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::pipeline::Inbound;
@@ -176,33 +177,17 @@ fn open_session(
 
 /// The client side of UDP: datagrams to one peer. Data written before the socket is ready
 /// waits in order.
-#[derive(Default)]
-pub struct UdpLink {
-    socket: RefCell<Option<std::net::UdpSocket>>,
-    pending: RefCell<Vec<Bytes>>,
+pub type UdpLink = DatagramLink<std::net::UdpSocket>;
+
+impl DatagramSocket for std::net::UdpSocket {
+    const TARGET: &'static str = "UDP";
+
+    fn send_datagram(&self, b: &[u8]) -> std::io::Result<()> {
+        self.send(b).map(|_| ())
+    }
 }
 
 impl UdpLink {
-    /// A link with no socket yet.
-    pub fn new() -> Rc<UdpLink> {
-        Rc::default()
-    }
-
-    /// Sends one datagram (or keeps it until [`UdpLink::run`] has a socket).
-    pub fn send(&self, b: Bytes) {
-        if b.is_empty() {
-            return;
-        }
-        match &*self.socket.borrow() {
-            Some(s) => {
-                if let Err(e) = s.send(&b) {
-                    tracing::debug!(target: "udp", "send failed: {e}");
-                }
-            }
-            None => self.pending.borrow_mut().push(b),
-        }
-    }
-
     /// Connects to `target` and emits each datagram received as Data until `idle` passes
     /// without one; then the stream ends with `IdleTimeout`.
     pub async fn run(self: Rc<Self>, target: String, idle: Duration, output: Output) {
@@ -214,11 +199,8 @@ impl UdpLink {
             }
         };
         match socket_sender(&socket) {
-            Ok(s) => *self.socket.borrow_mut() = Some(s),
+            Ok(s) => self.open(s),
             Err(e) => return output.emit(StreamEnd::code(ErrorCode::from_io(&e, false))),
-        }
-        for b in self.pending.take() {
-            self.send(b);
         }
         let mut buf = vec![0u8; MAX_DATAGRAM];
         loop {
