@@ -122,6 +122,15 @@ impl<'a, 'js> Builder<'a, 'js> {
         }
     }
 
+    /// Checks that argument `i`, when given, is an options object ([`is_options`]); `err`
+    /// when it is something else.
+    pub fn options_arg(&self, i: usize, err: &str) -> Result<(), String> {
+        match self.arg(i) {
+            Some(v) if !is_options(&v) => Err(err.into()),
+            _ => Ok(()),
+        }
+    }
+
     /// True if argument `i` is a function.
     pub fn is_function(&self, i: usize) -> bool {
         self.arg(i).map(|v| v.is_function()).unwrap_or(false)
@@ -178,6 +187,11 @@ impl<'a, 'js> Builder<'a, 'js> {
     pub fn as_function(v: &Value<'js>) -> Option<Function<'js>> {
         v.as_function().cloned()
     }
+}
+
+/// True for an options object: an object that is neither a function nor an array.
+pub fn is_options(v: &Value<'_>) -> bool {
+    v.is_object() && !v.is_function() && !v.is_array()
 }
 
 /// Reads a duration from a number of seconds or a string like `'5s'`.

@@ -23,7 +23,8 @@ use crate::script::{self, JsValue};
 /// The largest ClientHello read (handshake body bytes).
 pub const MAX_HELLO: usize = 64 << 10;
 
-static HANDLE_CLIENT_HELLO: FilterDescriptor = FilterDescriptor {
+/// `handleTLSClientHello`.
+pub static HANDLE_CLIENT_HELLO: FilterDescriptor = FilterDescriptor {
     name: "handleTLSClientHello",
     kind: FilterKind::Plain,
     signature: "(callback)",
@@ -47,9 +48,6 @@ static HANDLE_CLIENT_HELLO: FilterDescriptor = FilterDescriptor {
         })))
     },
 };
-
-/// `handleTLSClientHello`.
-pub static FILTERS: &[&FilterDescriptor] = &[&HANDLE_CLIENT_HELLO];
 
 struct HandleClientHello {
     callback: JsValue,

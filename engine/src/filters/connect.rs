@@ -16,7 +16,8 @@ use crate::net::{dial, pump_reader, upstream_warnings, DialOptions, SocketWriter
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FilterType, Output, Relay};
 use crate::script::{self, JsValue, ScriptError};
 
-static CONNECT: FilterDescriptor = FilterDescriptor {
+/// `connect`.
+pub static CONNECT: FilterDescriptor = FilterDescriptor {
     name: "connect",
     kind: FilterKind::Plain,
     signature: "(target[, options])",
@@ -30,9 +31,6 @@ static CONNECT: FilterDescriptor = FilterDescriptor {
     ],
     build,
 };
-
-/// `connect`.
-pub static FILTERS: &[&FilterDescriptor] = &[&CONNECT];
 
 #[derive(Clone)]
 struct Options {

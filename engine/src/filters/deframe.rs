@@ -28,7 +28,8 @@ use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
-static DEFRAME: FilterDescriptor = FilterDescriptor {
+/// `deframe`.
+pub static DEFRAME: FilterDescriptor = FilterDescriptor {
     name: "deframe",
     kind: FilterKind::Plain,
     signature: "(states)",
@@ -39,9 +40,6 @@ static DEFRAME: FilterDescriptor = FilterDescriptor {
     )],
     build,
 };
-
-/// `deframe`.
-pub static FILTERS: &[&FilterDescriptor] = &[&DEFRAME];
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let states = b

@@ -16,7 +16,8 @@ use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
-static DEPOSIT_MESSAGE: FilterDescriptor = FilterDescriptor {
+/// `depositMessage`.
+pub static DEPOSIT_MESSAGE: FilterDescriptor = FilterDescriptor {
     name: "depositMessage",
     kind: FilterKind::Plain,
     signature: "(filename[, {threshold, keep}])",
@@ -34,9 +35,6 @@ static DEPOSIT_MESSAGE: FilterDescriptor = FilterDescriptor {
     build,
 };
 
-/// `depositMessage`.
-pub static FILTERS: &[&FilterDescriptor] = &[&DEPOSIT_MESSAGE];
-
 /// Bytes read from the spool file per Data event.
 const CHUNK: usize = 64 * 1024;
 
@@ -45,11 +43,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         Some(v) if v.is_string() || v.is_function() => JsValue::save(b.ctx, v),
         _ => return Err("expects a file name (a string or a function returning one)".into()),
     };
-    if let Some(o) = b.arg(1) {
-        if !o.is_object() || o.is_function() || o.is_array() {
-            return Err("expects an options object like {threshold: '1m'}".into());
-        }
-    }
+    b.options_arg(1, "expects an options object like {threshold: '1m'}")?;
     let threshold = match b.option(1, "threshold") {
         None => 0,
         Some(v) if v.is_number() => v.as_number().unwrap_or(0.0).max(0.0) as usize,

@@ -16,7 +16,8 @@ use crate::event::Event;
 use crate::pipeline::{Context, Filter, FnProto, Output};
 use crate::script::{self, JsValue};
 
-static DETECT: FilterDescriptor = FilterDescriptor {
+/// `detectProtocol`.
+pub static DETECT: FilterDescriptor = FilterDescriptor {
     name: "detectProtocol",
     kind: FilterKind::Plain,
     signature: "(callback[, {timeout}])",
@@ -60,9 +61,6 @@ static DETECT: FilterDescriptor = FilterDescriptor {
         })))
     },
 };
-
-/// `detectProtocol`.
-pub static FILTERS: &[&FilterDescriptor] = &[&DETECT];
 
 struct Detect {
     callback: JsValue,

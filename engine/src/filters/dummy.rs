@@ -4,7 +4,8 @@ use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::pipeline::{Filter, FnProto, Output};
 
-static DUMMY: FilterDescriptor = FilterDescriptor {
+/// `dummy`.
+pub static DUMMY: FilterDescriptor = FilterDescriptor {
     name: "dummy",
     kind: FilterKind::Plain,
     signature: "()",
@@ -18,9 +19,6 @@ static DUMMY: FilterDescriptor = FilterDescriptor {
         })))
     },
 };
-
-/// `dummy`.
-pub static FILTERS: &[&FilterDescriptor] = &[&DUMMY];
 
 struct Dummy {
     output: Output,

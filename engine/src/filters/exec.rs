@@ -37,7 +37,8 @@ pub const GRACE: Duration = Duration::from_secs(5);
 /// Most standard-error bytes kept for `onExit`.
 const STDERR_LIMIT: usize = 1 << 20;
 
-static EXEC: FilterDescriptor = FilterDescriptor {
+/// `exec`.
+pub static EXEC: FilterDescriptor = FilterDescriptor {
     name: "exec",
     kind: FilterKind::Plain,
     signature: "(command[, options])",
@@ -55,18 +56,11 @@ static EXEC: FilterDescriptor = FilterDescriptor {
     build,
 };
 
-/// `exec`.
-pub static FILTERS: &[&FilterDescriptor] = &[&EXEC];
-
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let command = b
         .saved(0)
         .ok_or("expects a command: a string, an array of arguments, or a function returning one")?;
-    if let Some(v) = b.arg(1) {
-        if !v.is_object() || v.is_function() || v.is_array() {
-            return Err("options must be an object".into());
-        }
-    }
+    b.options_arg(1, "options must be an object")?;
     let flag = |key: &str| -> Result<bool, String> {
         match b.option(1, key) {
             None => Ok(false),

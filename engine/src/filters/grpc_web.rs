@@ -18,7 +18,8 @@ use crate::http::tail::trailers_of;
 use crate::pipeline::{Context, Filter, FnProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue};
 
-static ACCEPT_GRPC_WEB: FilterDescriptor = FilterDescriptor {
+/// `acceptGRPCWeb`.
+pub static ACCEPT_GRPC_WEB: FilterDescriptor = FilterDescriptor {
     name: "acceptGRPCWeb",
     kind: FilterKind::Joint,
     signature: "(target)",
@@ -49,9 +50,6 @@ static ACCEPT_GRPC_WEB: FilterDescriptor = FilterDescriptor {
         ))
     },
 };
-
-/// `acceptGRPCWeb`.
-pub static FILTERS: &[&FilterDescriptor] = &[&ACCEPT_GRPC_WEB];
 
 /// Which form of gRPC-Web the call came in.
 #[derive(Clone, Copy, PartialEq, Eq)]

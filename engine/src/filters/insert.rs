@@ -8,7 +8,8 @@ use crate::event::Event;
 use crate::pipeline::{Context, Filter, FnProto, Output};
 use crate::script::JsValue;
 
-static INSERT: FilterDescriptor = FilterDescriptor {
+/// `insert`.
+pub static INSERT: FilterDescriptor = FilterDescriptor {
     name: "insert",
     kind: FilterKind::Plain,
     signature: "(events)",
@@ -28,10 +29,6 @@ static INSERT: FilterDescriptor = FilterDescriptor {
         })))
     },
 };
-
-/// `dummy` and `insert`.
-/// `insert`.
-pub static FILTERS: &[&FilterDescriptor] = &[&INSERT];
 
 struct Insert {
     events: Option<JsValue>,

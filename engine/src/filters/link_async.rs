@@ -12,7 +12,8 @@ use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
-static LINK_ASYNC: FilterDescriptor = FilterDescriptor {
+/// `linkAsync`.
+pub static LINK_ASYNC: FilterDescriptor = FilterDescriptor {
     name: "linkAsync",
     kind: FilterKind::Link,
     signature: "([target])",
@@ -24,9 +25,6 @@ static LINK_ASYNC: FilterDescriptor = FilterDescriptor {
     )],
     build,
 };
-
-/// `linkAsync`.
-pub static FILTERS: &[&FilterDescriptor] = &[&LINK_ASYNC];
 
 enum Target {
     Fixed(Rc<PipelineLayout>),

@@ -12,7 +12,8 @@ use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
 
-static LOOP: FilterDescriptor = FilterDescriptor {
+/// `loop`.
+pub static LOOP: FilterDescriptor = FilterDescriptor {
     name: "loop",
     kind: FilterKind::Inline,
     signature: "(layout)",
@@ -23,9 +24,6 @@ static LOOP: FilterDescriptor = FilterDescriptor {
     )],
     build,
 };
-
-/// `loop`.
-pub static FILTERS: &[&FilterDescriptor] = &[&LOOP];
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     match b.sub.clone() {

@@ -141,52 +141,58 @@ impl crate::pipeline::FilterType for FilterDescriptor {
 pub fn registry() -> &'static [&'static FilterDescriptor] {
     static ALL: std::sync::OnceLock<Vec<&'static FilterDescriptor>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
-        let mut v: Vec<&'static FilterDescriptor> = Vec::new();
-        v.extend_from_slice(handle::FILTERS);
-        v.extend_from_slice(replace::FILTERS);
-        v.extend_from_slice(link::FILTERS);
-        v.extend_from_slice(use_chain::FILTERS);
-        v.extend_from_slice(fork::FILTERS);
-        v.extend_from_slice(debug::FILTERS);
-        v.extend_from_slice(connect::FILTERS);
-        v.extend_from_slice(dummy::FILTERS);
-        v.extend_from_slice(insert::FILTERS);
-        v.extend_from_slice(files::FILTERS);
-        v.extend_from_slice(detect::FILTERS);
-        v.extend_from_slice(http::server::FILTERS);
-        v.extend_from_slice(http::client::FILTERS);
-        v.extend_from_slice(http_codec::FILTERS);
-        v.extend_from_slice(http_compress::FILTERS);
-        v.extend_from_slice(grpc_web::FILTERS);
-        v.extend_from_slice(tls::FILTERS);
-        v.extend_from_slice(http_tunnel::FILTERS);
-        v.extend_from_slice(socks::FILTERS);
-        v.extend_from_slice(throttle::FILTERS);
+        // Modules with one filter, then the families.
+        let mut v: Vec<&'static FilterDescriptor> = vec![
+            &connect::CONNECT,
+            &dummy::DUMMY,
+            &insert::INSERT,
+            &detect::DETECT,
+            &http::client::MUX_HTTP,
+            &grpc_web::ACCEPT_GRPC_WEB,
+            &wait::WAIT,
+            &loop_back::LOOP,
+            &link_async::LINK_ASYNC,
+            &swap::SWAP,
+            &produce::PRODUCE,
+            &deposit::DEPOSIT_MESSAGE,
+            &split::SPLIT,
+            &deframe::DEFRAME,
+            &pack::PACK,
+            &exec::EXEC,
+            &client_hello::HANDLE_CLIENT_HELLO,
+            &multipart::DECODE,
+        ];
+        for family in [
+            handle::FILTERS,
+            replace::FILTERS,
+            link::FILTERS,
+            use_chain::FILTERS,
+            fork::FILTERS,
+            debug::FILTERS,
+            files::FILTERS,
+            http::server::FILTERS,
+            http_codec::FILTERS,
+            http_compress::FILTERS,
+            tls::FILTERS,
+            http_tunnel::FILTERS,
+            socks::FILTERS,
+            throttle::FILTERS,
+            fastcgi::FILTERS,
+            netlink::FILTERS,
+            replay::FILTERS,
+            pipe::FILTERS,
+            compress::FILTERS,
+            proxy_protocol::FILTERS,
+            mqtt::FILTERS,
+            resp::FILTERS,
+            websocket::FILTERS,
+            thrift::FILTERS,
+            dubbo::FILTERS,
+            bgp::FILTERS,
+        ] {
+            v.extend_from_slice(family);
+        }
         v.extend(mux::filters());
-        v.extend_from_slice(fastcgi::FILTERS);
-        v.extend_from_slice(netlink::FILTERS);
-        v.extend_from_slice(replay::FILTERS);
-        v.extend_from_slice(pipe::FILTERS);
-        v.extend_from_slice(wait::FILTERS);
-        v.extend_from_slice(loop_back::FILTERS);
-        v.extend_from_slice(link_async::FILTERS);
-        v.extend_from_slice(swap::FILTERS);
-        v.extend_from_slice(produce::FILTERS);
-        v.extend_from_slice(deposit::FILTERS);
-        v.extend_from_slice(compress::FILTERS);
-        v.extend_from_slice(split::FILTERS);
-        v.extend_from_slice(deframe::FILTERS);
-        v.extend_from_slice(pack::FILTERS);
-        v.extend_from_slice(exec::FILTERS);
-        v.extend_from_slice(client_hello::FILTERS);
-        v.extend_from_slice(proxy_protocol::FILTERS);
-        v.extend_from_slice(mqtt::FILTERS);
-        v.extend_from_slice(multipart::FILTERS);
-        v.extend_from_slice(resp::FILTERS);
-        v.extend_from_slice(websocket::FILTERS);
-        v.extend_from_slice(thrift::FILTERS);
-        v.extend_from_slice(dubbo::FILTERS);
-        v.extend_from_slice(bgp::FILTERS);
         v.sort_by_key(|d| d.name);
         v
     })

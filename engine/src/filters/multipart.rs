@@ -12,7 +12,8 @@ use crate::pipeline::{Filter, FilterProto, FnProto, Output};
 /// The default limit of one part's header section.
 const DEFAULT_MAX_HEADER: usize = 64 * 1024;
 
-static DECODE: FilterDescriptor = FilterDescriptor {
+/// The multipart filter.
+pub static DECODE: FilterDescriptor = FilterDescriptor {
     name: "decodeMultipart",
     kind: FilterKind::Plain,
     signature: "([options])",
@@ -23,9 +24,6 @@ static DECODE: FilterDescriptor = FilterDescriptor {
     )],
     build,
 };
-
-/// The multipart filter.
-pub static FILTERS: &[&FilterDescriptor] = &[&DECODE];
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let max_header = b.size_option(0, "maxHeaderSize", DEFAULT_MAX_HEADER)?;

@@ -19,7 +19,8 @@ use crate::event::{Event, MessageTail};
 use crate::pipeline::{Filter, FilterProto, FnProto, Output};
 use crate::script::JsValue;
 
-static PACK: FilterDescriptor = FilterDescriptor {
+/// `pack`.
+pub static PACK: FilterDescriptor = FilterDescriptor {
     name: "pack",
     kind: FilterKind::Plain,
     signature: "([batch[, options]])",
@@ -33,9 +34,6 @@ static PACK: FilterDescriptor = FilterDescriptor {
     ],
     build,
 };
-
-/// `pack`.
-pub static FILTERS: &[&FilterDescriptor] = &[&PACK];
 
 /// Pipy's default for both `timeout` and `interval`.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);

@@ -14,7 +14,8 @@ use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
-static PRODUCE: FilterDescriptor = FilterDescriptor {
+/// `produce`.
+pub static PRODUCE: FilterDescriptor = FilterDescriptor {
     name: "produce",
     kind: FilterKind::Plain,
     signature: "(producer)",
@@ -25,9 +26,6 @@ static PRODUCE: FilterDescriptor = FilterDescriptor {
     )],
     build,
 };
-
-/// `produce`.
-pub static FILTERS: &[&FilterDescriptor] = &[&PRODUCE];
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let v = b.arg(0).ok_or("expects a producer: events or a function")?;

@@ -67,11 +67,7 @@ enum Delay {
 
 fn build_replay(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let layout = b.required_layout()?;
-    if let Some(o) = b.arg(0) {
-        if !o.is_object() || o.is_function() || o.is_array() {
-            return Err("expects an options object like {delay: 1}".into());
-        }
-    }
+    b.options_arg(0, "expects an options object like {delay: 1}")?;
     let delay = match b.option(0, "delay") {
         None => Delay::Fixed(Duration::ZERO),
         Some(v) if v.is_function() => Delay::Computed(JsValue::save(b.ctx, v)),

@@ -26,7 +26,8 @@ use crate::script::{self, JsValue, ScriptError};
 /// The longest separator, as Pipy.
 const MAX_SEPARATOR: usize = 1024;
 
-static SPLIT: FilterDescriptor = FilterDescriptor {
+/// `split`.
+pub static SPLIT: FilterDescriptor = FilterDescriptor {
     name: "split",
     kind: FilterKind::Plain,
     signature: "(separator | callback)",
@@ -43,9 +44,6 @@ static SPLIT: FilterDescriptor = FilterDescriptor {
     ],
     build,
 };
-
-/// `split`.
-pub static FILTERS: &[&FilterDescriptor] = &[&SPLIT];
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let arg = b

@@ -19,7 +19,8 @@ use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
-static SWAP: FilterDescriptor = FilterDescriptor {
+/// `swap`.
+pub static SWAP: FilterDescriptor = FilterDescriptor {
     name: "swap",
     kind: FilterKind::Plain,
     signature: "(hub)",
@@ -30,9 +31,6 @@ static SWAP: FilterDescriptor = FilterDescriptor {
     )],
     build,
 };
-
-/// `swap`.
-pub static FILTERS: &[&FilterDescriptor] = &[&SWAP];
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let hub = b.arg(0).ok_or("expects a pipeline.Hub or a function")?;

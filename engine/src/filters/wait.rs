@@ -11,7 +11,8 @@ use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
-static WAIT: FilterDescriptor = FilterDescriptor {
+/// `wait`.
+pub static WAIT: FilterDescriptor = FilterDescriptor {
     name: "wait",
     kind: FilterKind::Plain,
     signature: "(condition[, {timeout}])",
@@ -29,18 +30,14 @@ static WAIT: FilterDescriptor = FilterDescriptor {
     build,
 };
 
-/// `wait`.
-pub static FILTERS: &[&FilterDescriptor] = &[&WAIT];
-
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let condition = b
         .function(0)
         .ok_or("expects a condition function (returning a boolean or a Promise)")?;
-    if let Some(o) = b.arg(1) {
-        if !o.is_object() || o.is_function() || o.is_array() {
-            return Err("expects an options object like {timeout: 5} after the condition".into());
-        }
-    }
+    b.options_arg(
+        1,
+        "expects an options object like {timeout: 5} after the condition",
+    )?;
     let timeout = b.duration_option(1, "timeout")?;
     Ok(Box::new(FnProto::new(&WAIT, move |init| {
         Box::new(Wait {

@@ -7,6 +7,7 @@ use super::demux_queue::DemuxQueue;
 use super::hooks::DemuxProtocol;
 use super::options::ReplyCount;
 use crate::event::Event;
+use crate::filters::builder::is_options;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
 use crate::pipeline::{Context, Filter, FilterProto, FnProto};
 use crate::script::ScriptError;
@@ -50,9 +51,7 @@ fn build(
     let layout = b.required_layout()?;
     let replies = match b.arg(0) {
         None => ReplyCount::default(),
-        Some(v) if v.is_object() && !v.is_function() && !v.is_array() => {
-            ReplyCount::from_options(b.ctx, &v)?
-        }
+        Some(v) if is_options(&v) => ReplyCount::from_options(b.ctx, &v)?,
         Some(_) => return Err("options must be an object".into()),
     };
     let subs = vec![Some(layout.clone())];

@@ -16,6 +16,7 @@ use super::pool::SessionMap;
 use super::session::Session;
 use super::stream::MuxStream;
 use crate::event::{Event, StreamEnd};
+use crate::filters::builder::is_options;
 use crate::filters::callback::fail;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FnProto, Output, PipelineLayout};
@@ -75,7 +76,7 @@ fn build(
 /// lone plain object is the options).
 pub fn key_and_options(b: &Builder<'_, '_>) -> Result<(KeySelector, OptionsSource), String> {
     let (key, at) = match b.arg(0) {
-        Some(v) if v.is_object() && !v.is_function() && !v.is_array() => (None, 0),
+        Some(v) if is_options(&v) => (None, 0),
         Some(_) => (b.saved(0), 1),
         None => (None, 1),
     };

@@ -7,6 +7,7 @@ use std::time::Duration;
 use rquickjs::{Ctx, Value};
 
 use crate::event::Event;
+use crate::filters::builder::is_options;
 use crate::pipeline::Context;
 use crate::script::{self, JsValue, ScriptError};
 
@@ -115,7 +116,7 @@ impl MuxOptions {
         if opts.is_undefined() || opts.is_null() {
             return Ok(MuxOptions::default());
         }
-        if !opts.is_object() || opts.is_function() || opts.is_array() {
+        if !is_options(opts) {
             return Err("options must be an object".into());
         }
         let mut session = SessionOptions::default();
@@ -157,7 +158,7 @@ impl OptionsSource {
                 Some(func) => func.call(())?,
                 None => Value::new_undefined(ctx.clone()),
             };
-            if !v.is_object() || v.is_function() || v.is_array() {
+            if !is_options(&v) {
                 return Err(rquickjs::Exception::throw_type(
                     ctx,
                     "the options function did not return an object",

@@ -22,13 +22,15 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::filters::builder::is_options;
 use crate::filters::http::server::size_options;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
 use crate::pipeline::{FilterProto, FnProto};
 use crate::script::JsValue;
 use stream::Mux;
 
-static MUX_HTTP: FilterDescriptor = FilterDescriptor {
+/// `muxHTTP`.
+pub static MUX_HTTP: FilterDescriptor = FilterDescriptor {
     name: "muxHTTP",
     kind: FilterKind::Joint,
     signature: "(target[, key[, options]])",
@@ -41,14 +43,11 @@ static MUX_HTTP: FilterDescriptor = FilterDescriptor {
     build,
 };
 
-/// `muxHTTP`.
-pub static FILTERS: &[&FilterDescriptor] = &[&MUX_HTTP];
-
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let layout = b.required_layout()?;
     // [A] muxHTTP('name', key, options); [C] muxHTTP(selector?, options?).
     let (key, opts_at) = match b.arg(0) {
-        Some(v) if v.is_object() && !v.is_function() && !v.is_array() => (None, 0),
+        Some(v) if is_options(&v) => (None, 0),
         Some(_) => (b.saved(0), 1),
         None => (None, 1),
     };
