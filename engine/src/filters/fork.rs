@@ -15,9 +15,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::callback::fail;
+use super::joint::joint_proto;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 const INIT_DOC: &str = "an array (one branch per element, each in a copy of the context, started with (element, index)), another value (one branch started with it), or a function returning either";
@@ -86,9 +87,10 @@ fn build(b: &mut Builder<'_, '_>, mode: Mode) -> Result<Box<dyn FilterProto>, St
     // The early form: initializer properties become context variables of the branch.
     let assign = b.named_sub && mode == Mode::Fork;
     let module = b.module;
-    let subs = vec![Some(layout.clone())];
-    Ok(Box::new(
-        FnProto::new(mode.descriptor(), move |init| {
+    Ok(joint_proto(
+        mode.descriptor(),
+        layout,
+        move |init, layout| {
             Box::new(Fork {
                 mode,
                 layout: layout.clone(),
@@ -107,8 +109,7 @@ fn build(b: &mut Builder<'_, '_>, mode: Mode) -> Result<Box<dyn FilterProto>, St
                     winner: None,
                 })),
             })
-        })
-        .with_subs(subs),
+        },
     ))
 }
 

@@ -12,10 +12,11 @@ use std::rc::Rc;
 use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::joint::joint_proto;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::http::tail::trailers_of;
-use crate::pipeline::{Context, Filter, FnProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{Context, Filter, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue};
 
 /// `acceptGRPCWeb`.
@@ -30,24 +31,20 @@ pub static ACCEPT_GRPC_WEB: FilterDescriptor = FilterDescriptor {
     )],
     build: |b| {
         let layout = b.required_layout()?;
-        let subs = vec![Some(layout.clone())];
-        Ok(Box::new(
-            FnProto::new(&ACCEPT_GRPC_WEB, move |init| {
-                Box::new(GrpcWeb {
-                    layout: layout.clone(),
-                    context: init.context,
-                    reply: Rc::new(Reply {
-                        output: init.output,
-                        form: Cell::new(Form::Plain),
-                        suffix: RefCell::new(String::new()),
-                        carry: RefCell::new(Vec::new()),
-                    }),
-                    sub: None,
-                    carry: Vec::new(),
-                })
+        Ok(joint_proto(&ACCEPT_GRPC_WEB, layout, move |init, layout| {
+            Box::new(GrpcWeb {
+                layout: layout.clone(),
+                context: init.context,
+                reply: Rc::new(Reply {
+                    output: init.output,
+                    form: Cell::new(Form::Plain),
+                    suffix: RefCell::new(String::new()),
+                    carry: RefCell::new(Vec::new()),
+                }),
+                sub: None,
+                carry: Vec::new(),
             })
-            .with_subs(subs),
-        ))
+        }))
     },
 };
 

@@ -7,9 +7,10 @@ use std::rc::Rc;
 use rquickjs::Value;
 
 use super::callback::{call_replacer, fail, MessageReader};
+use super::joint::joint_proto;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue};
 
 static ACCEPT: FilterDescriptor = FilterDescriptor {
@@ -61,22 +62,18 @@ fn tunnel_proto(
     arg: Option<JsValue>,
 ) -> Box<dyn FilterProto> {
     let accept = std::ptr::eq(desc, &ACCEPT);
-    let subs = vec![Some(layout.clone())];
-    Box::new(
-        FnProto::new(desc, move |init| {
-            Box::new(Tunnel {
-                accept,
-                layout: layout.clone(),
-                arg: arg.clone(),
-                context: init.context,
-                output: init.output,
-                reader: MessageReader::new(None),
-                sub: None,
-                state: State::Waiting,
-            })
+    joint_proto(desc, layout, move |init, layout| {
+        Box::new(Tunnel {
+            accept,
+            layout: layout.clone(),
+            arg: arg.clone(),
+            context: init.context,
+            output: init.output,
+            reader: MessageReader::new(None),
+            sub: None,
+            state: State::Waiting,
         })
-        .with_subs(subs),
-    )
+    })
 }
 
 #[derive(PartialEq, Eq)]

@@ -7,10 +7,11 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
+use super::joint::joint_proto;
 use super::schedule;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
 
 /// `loop`.
 pub static LOOP: FilterDescriptor = FilterDescriptor {
@@ -27,20 +28,14 @@ pub static LOOP: FilterDescriptor = FilterDescriptor {
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     match b.sub.clone() {
-        Some(Sub::Layout(layout)) => {
-            let subs = vec![Some(layout.clone())];
-            Ok(Box::new(
-                FnProto::new(&LOOP, move |init| {
-                    Box::new(Loop {
-                        layout: layout.clone(),
-                        context: init.context,
-                        output: init.output,
-                        sub: None,
-                    })
-                })
-                .with_subs(subs),
-            ))
-        }
+        Some(Sub::Layout(layout)) => Ok(joint_proto(&LOOP, layout, move |init, layout| {
+            Box::new(Loop {
+                layout: layout.clone(),
+                context: init.context,
+                output: init.output,
+                sub: None,
+            })
+        })),
         _ => Err("expects a sub-pipeline: a builder like $=>$..., a pipeline or a name".into()),
     }
 }

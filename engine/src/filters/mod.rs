@@ -33,6 +33,7 @@ mod http_compress;
 mod http_tunnel;
 mod http_version;
 mod insert;
+mod joint;
 mod link;
 mod link_async;
 mod loop_back;

@@ -19,10 +19,11 @@ use rquickjs::{Ctx, Object, Value};
 
 use super::acceptor::{Acceptor, Handshake, Step};
 use super::callback::fail;
+use super::joint::joint_proto;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::net::proxy_protocol::{self as pp, Decoded, Header, Protocol};
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 static ACCEPT: FilterDescriptor = FilterDescriptor {
@@ -63,21 +64,17 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
         .function(0)
         .ok_or("expects a handler function(header) returning true to accept")?;
     let layout = b.required_layout()?;
-    let subs = vec![Some(layout.clone())];
-    Ok(Box::new(
-        FnProto::new(&ACCEPT, move |init| {
-            let handshake = ProxyHeader {
-                handler: handler.clone(),
-            };
-            Box::new(Acceptor::new(
-                "acceptProxyProtocol",
-                handshake,
-                layout.clone(),
-                init,
-            ))
-        })
-        .with_subs(subs),
-    ))
+    Ok(joint_proto(&ACCEPT, layout, move |init, layout| {
+        let handshake = ProxyHeader {
+            handler: handler.clone(),
+        };
+        Box::new(Acceptor::new(
+            "acceptProxyProtocol",
+            handshake,
+            layout.clone(),
+            init,
+        ))
+    }))
 }
 
 fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -87,20 +84,16 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
         .ok_or("expects a header object {version, protocol, sourceAddress, ...} or a function returning one")?;
     let layout = b.required_layout()?;
     let header = JsValue::save(b.ctx, header);
-    let subs = vec![Some(layout.clone())];
-    Ok(Box::new(
-        FnProto::new(&CONNECT, move |init| {
-            Box::new(Connect {
-                layout: layout.clone(),
-                header: header.clone(),
-                context: init.context,
-                output: init.output,
-                sub: None,
-                failed: false,
-            })
+    Ok(joint_proto(&CONNECT, layout, move |init, layout| {
+        Box::new(Connect {
+            layout: layout.clone(),
+            header: header.clone(),
+            context: init.context,
+            output: init.output,
+            sub: None,
+            failed: false,
         })
-        .with_subs(subs),
-    ))
+    }))
 }
 
 /// The server's side: reading the header and asking the handler.

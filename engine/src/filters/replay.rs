@@ -11,10 +11,11 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use super::callback::fail;
+use super::joint::joint_proto;
 use super::schedule::{self, Settled};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event};
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 static REPLAY: FilterDescriptor = FilterDescriptor {
@@ -92,26 +93,22 @@ fn rerun_proto(
     layout: Rc<PipelineLayout>,
     rule: Rule,
 ) -> Box<dyn FilterProto> {
-    let subs = vec![Some(layout.clone())];
-    Box::new(
-        FnProto::new(desc, move |init| {
-            Box::new(Rerun {
-                state: Rc::new(RefCell::new(State {
-                    name: desc.name,
-                    layout: layout.clone(),
-                    rule: rule.clone(),
-                    context: init.context,
-                    output: init.output,
-                    input: Vec::new(),
-                    current: None,
-                    run: 0,
-                    pending: false,
-                    ended: false,
-                })),
-            })
+    joint_proto(desc, layout, move |init, layout| {
+        Box::new(Rerun {
+            state: Rc::new(RefCell::new(State {
+                name: desc.name,
+                layout: layout.clone(),
+                rule: rule.clone(),
+                context: init.context,
+                output: init.output,
+                input: Vec::new(),
+                current: None,
+                run: 0,
+                pending: false,
+                ended: false,
+            })),
         })
-        .with_subs(subs),
-    )
+    })
 }
 
 /// One filter instance's runs.

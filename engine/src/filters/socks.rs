@@ -11,9 +11,10 @@ use rquickjs::{Object, Value};
 
 use super::acceptor::{Acceptor, Handshake, Step};
 use super::callback::fail;
+use super::joint::joint_proto;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 static ACCEPT: FilterDescriptor = FilterDescriptor {
@@ -52,23 +53,19 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
         .ok_or("expects a handler function deciding each request")?;
     let layout = b.required_layout()?;
     let early_api = b.named_sub;
-    let subs = vec![Some(layout.clone())];
-    Ok(Box::new(
-        FnProto::new(&ACCEPT, move |init| {
-            let handshake = Socks {
-                handler: handler.clone(),
-                early_api,
-                greeted: false,
-            };
-            Box::new(Acceptor::new(
-                "acceptSOCKS",
-                handshake,
-                layout.clone(),
-                init,
-            ))
-        })
-        .with_subs(subs),
-    ))
+    Ok(joint_proto(&ACCEPT, layout, move |init, layout| {
+        let handshake = Socks {
+            handler: handler.clone(),
+            early_api,
+            greeted: false,
+        };
+        Box::new(Acceptor::new(
+            "acceptSOCKS",
+            handshake,
+            layout.clone(),
+            init,
+        ))
+    }))
 }
 
 fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -76,19 +73,15 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
         .saved(0)
         .ok_or("expects the address to connect to, as 'host:port'")?;
     let layout = b.required_layout()?;
-    let subs = vec![Some(layout.clone())];
-    Ok(Box::new(
-        FnProto::new(&CONNECT, move |init| {
-            Box::new(Connect {
-                layout: layout.clone(),
-                address: address.clone(),
-                context: init.context,
-                output: init.output,
-                link: None,
-            })
+    Ok(joint_proto(&CONNECT, layout, move |init, layout| {
+        Box::new(Connect {
+            layout: layout.clone(),
+            address: address.clone(),
+            context: init.context,
+            output: init.output,
+            link: None,
         })
-        .with_subs(subs),
-    ))
+    }))
 }
 
 /// Where a client asked to go.

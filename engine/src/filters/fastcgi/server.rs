@@ -17,40 +17,37 @@ use bytes::BytesMut;
 
 use super::record::*;
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
+use crate::filters::joint::joint_proto;
 use crate::filters::mux::{DemuxProtocol, DemuxQueue};
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, PipelineLayout};
+use crate::pipeline::{Context, Filter, FilterProto, Output, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 /// The prototype of `demuxFastCGI`, whose requests `layout` answers.
 pub(super) fn demux_proto(layout: Rc<PipelineLayout>) -> Box<dyn FilterProto> {
-    let subs = vec![Some(layout.clone())];
-    Box::new(
-        FnProto::new(&super::DEMUX_FASTCGI, move |init| {
-            let replies = Rc::new(Replies {
-                output: init.output.clone(),
-                order: RefCell::new(VecDeque::new()),
-            });
-            let r = replies.clone();
-            let to_client = Output::from_fn(move |e| r.reply(e));
-            let queue = DemuxQueue::new(
-                "demuxFastCGI",
-                layout.clone(),
-                init.context.clone(),
-                to_client,
-                Box::new(OneReply),
-            );
-            Box::new(Demux {
-                context: init.context,
-                output: init.output,
-                decoder: Decoder::default(),
-                current: None,
-                queue,
-                replies,
-                failed: false,
-            })
+    joint_proto(&super::DEMUX_FASTCGI, layout, move |init, layout| {
+        let replies = Rc::new(Replies {
+            output: init.output.clone(),
+            order: RefCell::new(VecDeque::new()),
+        });
+        let r = replies.clone();
+        let to_client = Output::from_fn(move |e| r.reply(e));
+        let queue = DemuxQueue::new(
+            "demuxFastCGI",
+            layout.clone(),
+            init.context.clone(),
+            to_client,
+            Box::new(OneReply),
+        );
+        Box::new(Demux {
+            context: init.context,
+            output: init.output,
+            decoder: Decoder::default(),
+            current: None,
+            queue,
+            replies,
+            failed: false,
         })
-        .with_subs(subs),
-    )
+    })
 }
 
 /// Every FastCGI request has one reply, in order.

@@ -8,8 +8,9 @@ use super::hooks::DemuxProtocol;
 use super::options::ReplyCount;
 use crate::event::Event;
 use crate::filters::builder::is_options;
+use crate::filters::joint::joint_proto;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Context, Filter, FilterProto, FnProto};
+use crate::pipeline::{Context, Filter, FilterProto};
 use crate::script::ScriptError;
 
 const PARAMS: &[(&str, &str)] = &[
@@ -54,23 +55,19 @@ fn build(
         Some(v) if is_options(&v) => ReplyCount::from_options(b.ctx, &v)?,
         Some(_) => return Err("options must be an object".into()),
     };
-    let subs = vec![Some(layout.clone())];
-    Ok(Box::new(
-        FnProto::new(desc, move |init| {
-            let protocol = ScriptReplies {
-                replies: replies.clone(),
-                context: init.context.clone(),
-            };
-            Box::new(Demux(DemuxQueue::new(
-                desc.name,
-                layout.clone(),
-                init.context,
-                init.output,
-                Box::new(protocol),
-            )))
-        })
-        .with_subs(subs),
-    ))
+    Ok(joint_proto(desc, layout, move |init, layout| {
+        let protocol = ScriptReplies {
+            replies: replies.clone(),
+            context: init.context.clone(),
+        };
+        Box::new(Demux(DemuxQueue::new(
+            desc.name,
+            layout.clone(),
+            init.context,
+            init.output,
+            Box::new(protocol),
+        )))
+    }))
 }
 
 /// Replies per request as the script's options say; replies leave in request order.

@@ -18,8 +18,9 @@ use super::stream::MuxStream;
 use crate::event::{Event, StreamEnd};
 use crate::filters::builder::is_options;
 use crate::filters::callback::fail;
+use crate::filters::joint::joint_proto;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Context, Filter, FilterInit, FilterProto, FnProto, Output, PipelineLayout};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, PipelineLayout};
 use crate::script::{JsValue, ScriptError};
 
 const PARAMS: &[(&str, &str)] = &[
@@ -65,11 +66,10 @@ fn build(
     let layout = b.required_layout()?;
     let (key, options) = key_and_options(b)?;
     let protocol: ProtocolFactory = Rc::new(|| Box::new(QueueProtocol));
-    let subs = vec![Some(layout.clone())];
-    let core = MuxCore::new(desc.name, layout, key, options, protocol);
-    Ok(Box::new(
-        FnProto::new(desc, move |init| core.instantiate(init)).with_subs(subs),
-    ))
+    let core = MuxCore::new(desc.name, layout.clone(), key, options, protocol);
+    Ok(joint_proto(desc, layout, move |init, _| {
+        core.instantiate(init)
+    }))
 }
 
 /// Reads the arguments every mux-style filter takes: `(key?, options?)` ([A] and [C]; a

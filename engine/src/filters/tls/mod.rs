@@ -14,9 +14,10 @@ mod options;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use crate::filters::joint::joint_proto;
 use crate::filters::mailbox::Mailbox;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FnProto, PipelineLayout};
+use crate::pipeline::{Filter, FilterInit, FilterProto, PipelineLayout};
 use crate::script::JsValue;
 use crate::tls::{self, ClientSpec, ServerSpec};
 use conn::{Core, Side, State, TlsFilter};
@@ -87,21 +88,17 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
     };
     let certs = Rc::new(certs);
     let handshake = handshake_of(b);
-    let subs = vec![Some(layout.clone())];
-    Ok(Box::new(
-        FnProto::new(&ACCEPT_TLS, move |init| {
-            new_filter(
-                Side::Server {
-                    certs: certs.clone(),
-                },
-                State::Hello(Box::default()),
-                &layout,
-                &handshake,
-                init,
-            )
-        })
-        .with_subs(subs),
-    ))
+    Ok(joint_proto(&ACCEPT_TLS, layout, move |init, layout| {
+        new_filter(
+            Side::Server {
+                certs: certs.clone(),
+            },
+            State::Hello(Box::default()),
+            layout,
+            &handshake,
+            init,
+        )
+    }))
 }
 
 fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -131,22 +128,18 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
         tls::insecure_client_config(&spec)?
     };
     let handshake = handshake_of(b);
-    let subs = vec![Some(layout.clone())];
-    Ok(Box::new(
-        FnProto::new(&CONNECT_TLS, move |init| {
-            new_filter(
-                Side::Client {
-                    config: config.clone(),
-                    sni: sni.clone(),
-                },
-                State::Idle,
-                &layout,
-                &handshake,
-                init,
-            )
-        })
-        .with_subs(subs),
-    ))
+    Ok(joint_proto(&CONNECT_TLS, layout, move |init, layout| {
+        new_filter(
+            Side::Client {
+                config: config.clone(),
+                sni: sni.clone(),
+            },
+            State::Idle,
+            layout,
+            &handshake,
+            init,
+        )
+    }))
 }
 
 /// The `handshake` callback option, if given.

@@ -24,8 +24,9 @@ use std::time::Duration;
 
 use crate::filters::builder::is_options;
 use crate::filters::http::server::size_options;
+use crate::filters::joint::joint_proto;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
-use crate::pipeline::{FilterProto, FnProto};
+use crate::pipeline::FilterProto;
 use crate::script::JsValue;
 use stream::Mux;
 
@@ -70,34 +71,30 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         max_head,
         buffer_size,
     };
-    let subs = vec![Some(layout.clone())];
-    Ok(Box::new(
-        FnProto::new(&MUX_HTTP, move |init| {
-            Box::new(Mux(Rc::new_cyclic(|me| MuxStream {
-                me: me.clone(),
-                layout: layout.clone(),
-                cloned_context,
-                key_fn: key.clone(),
-                version: version.clone(),
-                h2_call: RefCell::new(None),
-                request_head: RefCell::new(None),
-                pool: pool.clone(),
-                settings,
-                context: init.context,
-                output: init.output,
-                key: RefCell::new(None),
-                session: RefCell::new(None),
-                held: RefCell::new(VecDeque::new()),
-                in_flight: Cell::new(false),
-                input_ended: Cell::new(false),
-                ended: Cell::new(false),
-                tunnel: Cell::new(false),
-                tunnel_pending: RefCell::new(Vec::new()),
-                probing: Cell::new(false),
-            })))
-        })
-        .with_subs(subs),
-    ))
+    Ok(joint_proto(&MUX_HTTP, layout, move |init, layout| {
+        Box::new(Mux(Rc::new_cyclic(|me| MuxStream {
+            me: me.clone(),
+            layout: layout.clone(),
+            cloned_context,
+            key_fn: key.clone(),
+            version: version.clone(),
+            h2_call: RefCell::new(None),
+            request_head: RefCell::new(None),
+            pool: pool.clone(),
+            settings,
+            context: init.context,
+            output: init.output,
+            key: RefCell::new(None),
+            session: RefCell::new(None),
+            held: RefCell::new(VecDeque::new()),
+            in_flight: Cell::new(false),
+            input_ended: Cell::new(false),
+            ended: Cell::new(false),
+            tunnel: Cell::new(false),
+            tunnel_pending: RefCell::new(Vec::new()),
+            probing: Cell::new(false),
+        })))
+    }))
 }
 
 #[derive(Clone, Copy)]
