@@ -7,62 +7,56 @@ use std::rc::Rc;
 
 use rquickjs::{Array, Function, Object, Value};
 
-use super::codec_glue::{Encoding, Message, MessageEncoder};
-use super::framed::{framed, max_message_size, Cut, Deframe};
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::codec_glue::{codec_filters, decoding_proto, encoding_proto, Message, MessageEncoder};
+use super::framed::{max_message_size, Cut, Deframe, Framed};
+use super::Builder;
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, FilterProto, FnProto};
+use crate::pipeline::{Context, FilterProto};
 use crate::script::{self, JsValue, ScriptError};
 
-static DECODE: FilterDescriptor = FilterDescriptor {
-    name: "decodeBGP",
-    kind: FilterKind::Plain,
-    signature: "([options])",
-    help: "Decodes BGP messages into message payloads",
-    params: &[(
-        "options",
-        "{enableAS4 (false; or a function), maxMessageSize (64k)}",
-    )],
-    build: |b| build(b, &DECODE),
-};
-
-static ENCODE: FilterDescriptor = FilterDescriptor {
-    name: "encodeBGP",
-    kind: FilterKind::Plain,
-    signature: "([options])",
-    help: "Encodes BGP message payloads into Data",
-    params: &[("options", "{enableAS4 (false; or a function)}")],
-    build: |b| build(b, &ENCODE),
-};
-
-/// `decodeBGP` and `encodeBGP`.
-pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
+codec_filters! {
+    /// `decodeBGP` and `encodeBGP`.
+    decode "decodeBGP": "Decodes BGP messages into message payloads",
+        options "{enableAS4 (false; or a function), maxMessageSize (64k)}",
+        build build_decode;
+    encode "encodeBGP": "Encodes BGP message payloads into Data",
+        options "{enableAS4 (false; or a function)}",
+        build build_encode;
+}
 
 /// A BGP header: 16 marker bytes, a 2-byte length (header included) and a type.
 const HEADER: usize = 19;
 
-fn build(
-    b: &mut Builder<'_, '_>,
-    desc: &'static FilterDescriptor,
-) -> Result<Box<dyn FilterProto>, String> {
-    let as4 = b.option(0, "enableAS4").map(|v| JsValue::save(b.ctx, v));
+fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
+    let as4 = as4_option(b);
     let max = if b.option(0, "maxMessageSize").is_some() {
         max_message_size(b, 0)?
     } else {
         0xffff
     };
-    let decode = std::ptr::eq(desc, &DECODE);
-    Ok(Box::new(FnProto::new(desc, move |init| {
+    decoding_proto(&DECODE, move |context| {
         let as4 = As4 {
             value: as4.clone(),
-            context: init.context,
+            context,
         };
-        if decode {
-            Box::new(framed("decodeBGP", Parser { as4 }, max, init.output))
-        } else {
-            Box::new(Encoding::new("encodeBGP", Encoder { as4 }, init.output))
-        }
-    })))
+        Framed::new(Parser { as4 }, max)
+    })
+}
+
+fn build_encode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
+    let as4 = as4_option(b);
+    encoding_proto(&ENCODE, move |context| {
+        let as4 = As4 {
+            value: as4.clone(),
+            context,
+        };
+        Encoder { as4 }
+    })
+}
+
+/// The `enableAS4` option as given.
+fn as4_option(b: &Builder<'_, '_>) -> Option<JsValue> {
+    b.option(0, "enableAS4").map(|v| JsValue::save(b.ctx, v))
 }
 
 /// The `enableAS4` option: a value, or a function evaluated for each message.

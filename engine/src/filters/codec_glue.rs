@@ -3,12 +3,14 @@
 //! collects a message and hands it to a codec's writer, and how either ends a stream on bad
 //! input. A codec brings only its own part: a [`StreamDecoder`] or a [`MessageEncoder`].
 
+use std::rc::Rc;
+
 use bytes::{Bytes, BytesMut};
 
 use super::FilterDescriptor;
 use crate::codec::DecodeError;
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::JsValue;
 
 /// Ends the stream after a decoder error: a frame over the limit is `BufferOverflow`,
@@ -175,24 +177,68 @@ impl<E: MessageEncoder> Filter for Encoding<E> {
     }
 }
 
-/// The prototype of an encoding filter whose encoder keeps no state of the stream (Dubbo,
-/// Thrift, RESP): each stream gets a copy.
-pub(super) struct EncodingProto<E> {
-    /// The filter's descriptor.
-    pub desc: &'static FilterDescriptor,
-    /// The encoder each stream copies.
-    pub encoder: E,
+/// The prototype of the decoding filter `desc`: each stream gets the decoder `decoder` makes
+/// for its context.
+pub(super) fn decoding_proto<D: StreamDecoder>(
+    desc: &'static FilterDescriptor,
+    decoder: impl Fn(Rc<Context>) -> D + 'static,
+) -> Result<Box<dyn FilterProto>, String> {
+    Ok(Box::new(FnProto::new(desc, move |init| {
+        Box::new(Decoding::new(desc.name, decoder(init.context), init.output))
+    })))
 }
 
-impl<E: MessageEncoder + Clone> FilterProto for EncodingProto<E> {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        Box::new(Encoding::new(
-            self.desc.name,
-            self.encoder.clone(),
-            init.output,
-        ))
-    }
+/// The prototype of the encoding filter `desc`: each stream gets the encoder `encoder` makes
+/// for its context.
+pub(super) fn encoding_proto<E: MessageEncoder>(
+    desc: &'static FilterDescriptor,
+    encoder: impl Fn(Rc<Context>) -> E + 'static,
+) -> Result<Box<dyn FilterProto>, String> {
+    Ok(Box::new(FnProto::new(desc, move |init| {
+        Box::new(Encoding::new(desc.name, encoder(init.context), init.output))
+    })))
 }
+
+/// Declares a codec's two plain filters and the module's `FILTERS`, which lists them:
+/// `DECODE`, named `decodeX([options])`, and `ENCODE`, named `encodeX()`, or
+/// `encodeX([options])` when its options are described too.
+macro_rules! codec_filters {
+    (
+        $(#[$doc:meta])*
+        decode $decode:literal: $decode_help:literal,
+            options $decode_options:literal,
+            build $decode_build:expr;
+        encode $encode:literal: $encode_help:literal,
+            $(options $encode_options:literal,)?
+            build $encode_build:expr;
+    ) => {
+        static DECODE: $crate::filters::FilterDescriptor = $crate::filters::FilterDescriptor {
+            name: $decode,
+            kind: $crate::filters::FilterKind::Plain,
+            signature: "([options])",
+            help: $decode_help,
+            params: &[("options", $decode_options)],
+            build: $decode_build,
+        };
+
+        static ENCODE: $crate::filters::FilterDescriptor = $crate::filters::FilterDescriptor {
+            name: $encode,
+            kind: $crate::filters::FilterKind::Plain,
+            signature: codec_filters!(@signature $($encode_options)?),
+            help: $encode_help,
+            params: &[$(("options", $encode_options))?],
+            build: $encode_build,
+        };
+
+        $(#[$doc])*
+        pub static FILTERS: &[&$crate::filters::FilterDescriptor] = &[&DECODE, &ENCODE];
+    };
+    (@signature) => {
+        "()"
+    };
+    (@signature $options:literal) => {
+        "([options])"
+    };
+}
+
+pub(super) use codec_filters;

@@ -5,43 +5,19 @@
 
 use rquickjs::{Ctx, Object, Value};
 
-use super::codec_glue::{EncodingProto, Message, MessageEncoder};
-use super::framed::{max_message_size, Cut, Deframe, FramedProto};
-use super::{FilterDescriptor, FilterKind};
+use super::codec_glue::{codec_filters, encoding_proto, Message, MessageEncoder};
+use super::framed::{framed_proto, Cut, Deframe};
 use crate::event::{Event, MessageTail};
 use crate::script::{self, JsValue, Lazy};
 
-static DECODE: FilterDescriptor = FilterDescriptor {
-    name: "decodeDubbo",
-    kind: FilterKind::Plain,
-    signature: "([options])",
-    help: "Decodes Dubbo frames into messages (head fields, body bytes)",
-    params: &[("options", "{maxMessageSize (16m)}")],
-    build: |b| {
-        Ok(Box::new(FramedProto {
-            desc: &DECODE,
-            parser: Parser,
-            max: max_message_size(b, 0)?,
-        }))
-    },
-};
-
-static ENCODE: FilterDescriptor = FilterDescriptor {
-    name: "encodeDubbo",
-    kind: FilterKind::Plain,
-    signature: "()",
-    help: "Encodes messages into Dubbo frames",
-    params: &[],
-    build: |_| {
-        Ok(Box::new(EncodingProto {
-            desc: &ENCODE,
-            encoder: Encoder,
-        }))
-    },
-};
-
-/// `decodeDubbo` and `encodeDubbo`.
-pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
+codec_filters! {
+    /// `decodeDubbo` and `encodeDubbo`.
+    decode "decodeDubbo": "Decodes Dubbo frames into messages (head fields, body bytes)",
+        options "{maxMessageSize (16m)}",
+        build |b| framed_proto(b, &DECODE, Parser);
+    encode "encodeDubbo": "Encodes messages into Dubbo frames",
+        build |_| encoding_proto(&ENCODE, |_| Encoder);
+}
 
 /// The frame header's magic number.
 const MAGIC: [u8; 2] = [0xda, 0xbb];
@@ -180,7 +156,6 @@ impl Deframe for Parser {
 
 /// Writes each message as one frame, between its own start and end. A message the stream cut
 /// short is still written (as Pipy does), followed by the stream's end.
-#[derive(Clone)]
 struct Encoder;
 
 impl MessageEncoder for Encoder {

@@ -4,11 +4,11 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::codec_glue::{Decoding, StreamDecoder};
-use super::FilterDescriptor;
+use super::codec_glue::{decoding_proto, StreamDecoder};
+use super::{Builder, FilterDescriptor};
 use crate::codec::DecodeError;
 use crate::event::Event;
-use crate::pipeline::{Filter, FilterInit, FilterProto, FilterType, Output};
+use crate::pipeline::FilterProto;
 
 /// The largest message a decoder buffers unless told otherwise (`maxMessageSize`).
 pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
@@ -29,30 +29,26 @@ pub trait Deframe: 'static {
     fn cut(&mut self, buf: &[u8]) -> Cut;
 }
 
-/// A decoding filter named `name` (for logs) around a [`Deframe`] parser, refusing messages
-/// over `max` bytes.
-pub fn framed<D: Deframe>(
-    name: &'static str,
-    parser: D,
-    max: usize,
-    output: Output,
-) -> Decoding<Framed<D>> {
-    let framed = Framed {
-        parser,
-        buffer: BytesMut::new(),
-        max,
-        wait_for: 0,
-    };
-    Decoding::new(name, framed, output)
-}
-
-/// The buffer and parser behind [`framed`].
+/// The buffer and parser of a framed decoder: a [`StreamDecoder`] for
+/// [`super::codec_glue::Decoding`].
 pub struct Framed<D> {
     parser: D,
     buffer: BytesMut,
     max: usize,
     /// The parser asked for at least this many bytes: no use looking before they are here.
     wait_for: usize,
+}
+
+impl<D: Deframe> Framed<D> {
+    /// A decoder that cuts with `parser`, refusing messages over `max` bytes.
+    pub fn new(parser: D, max: usize) -> Self {
+        Framed {
+            parser,
+            buffer: BytesMut::new(),
+            max,
+            wait_for: 0,
+        }
+    }
 }
 
 impl<D: Deframe> StreamDecoder for Framed<D> {
@@ -88,28 +84,19 @@ impl<D: Deframe> StreamDecoder for Framed<D> {
     }
 }
 
-/// The prototype of a framed decoding filter whose parser keeps no state of the stream (Dubbo,
-/// Thrift): each stream gets a copy.
-pub struct FramedProto<D> {
-    /// The filter's descriptor.
-    pub desc: &'static FilterDescriptor,
-    /// The parser each stream copies.
-    pub parser: D,
-    /// `maxMessageSize`.
-    pub max: usize,
-}
-
-impl<D: Deframe + Clone> FilterProto for FramedProto<D> {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        self.desc
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let parser = self.parser.clone();
-        Box::new(framed(self.desc.name, parser, self.max, init.output))
-    }
+/// The prototype of the framed decoding filter `desc` whose parser keeps no state of the
+/// stream (Dubbo, Thrift): each stream gets a copy; `maxMessageSize` is read from options
+/// argument 0.
+pub fn framed_proto<D: Deframe + Clone>(
+    b: &Builder<'_, '_>,
+    desc: &'static FilterDescriptor,
+    parser: D,
+) -> Result<Box<dyn FilterProto>, String> {
+    let max = max_message_size(b, 0)?;
+    decoding_proto(desc, move |_| Framed::new(parser.clone(), max))
 }
 
 /// Reads `maxMessageSize` (a number or a size such as `'1m'`) from options argument `i`.
-pub fn max_message_size(b: &super::Builder<'_, '_>, i: usize) -> Result<usize, String> {
+pub fn max_message_size(b: &Builder<'_, '_>, i: usize) -> Result<usize, String> {
     b.size_option(i, "maxMessageSize", DEFAULT_MAX_MESSAGE)
 }

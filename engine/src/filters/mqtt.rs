@@ -5,59 +5,37 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 
-use super::codec_glue::{Decoding, Encoding, Message, MessageEncoder, StreamDecoder};
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::codec_glue::{
+    codec_filters, decoding_proto, encoding_proto, Message, MessageEncoder, StreamDecoder,
+};
+use super::Builder;
 use crate::codec::{js, mqtt, DecodeError, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, FilterProto, FnProto};
+use crate::pipeline::{Context, FilterProto};
 use crate::script::{self, JsValue};
 
-static DECODE: FilterDescriptor = FilterDescriptor {
-    name: "decodeMQTT",
-    kind: FilterKind::Plain,
-    signature: "([options])",
-    help: "Decodes MQTT packets from Data into messages",
-    params: &[(
-        "options",
-        "{maxPacketSize (16m): a larger packet ends the stream; protocolLevel (from the \
-         CONNECT, else 5): a number or a function, for a side that sees no CONNECT}",
-    )],
-    build: build_decode,
-};
-
-static ENCODE: FilterDescriptor = FilterDescriptor {
-    name: "encodeMQTT",
-    kind: FilterKind::Plain,
-    signature: "()",
-    help: "Encodes messages into MQTT packets, at the head's protocolLevel, else the level \
-           decodeMQTT read on the same stream, else 5",
-    params: &[],
-    build: |_| {
-        Ok(Box::new(FnProto::new(&ENCODE, |init| {
-            let encoder = Encoder {
-                context: init.context,
-            };
-            Box::new(Encoding::new("encodeMQTT", encoder, init.output))
-        })))
-    },
-};
-
-/// The two MQTT filters.
-pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
+codec_filters! {
+    /// The two MQTT filters.
+    decode "decodeMQTT": "Decodes MQTT packets from Data into messages",
+        options "{maxPacketSize (16m): a larger packet ends the stream; protocolLevel (from the \
+                 CONNECT, else 5): a number or a function, for a side that sees no CONNECT}",
+        build build_decode;
+    encode "encodeMQTT":
+        "Encodes messages into MQTT packets, at the head's protocolLevel, else the level \
+         decodeMQTT read on the same stream, else 5",
+        build |_| encoding_proto(&ENCODE, |context| Encoder { context });
+}
 
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let max_size = b.size_option(0, "maxPacketSize", DEFAULT_MAX_SIZE)?;
     let level = b
         .option(0, "protocolLevel")
         .map(|v| JsValue::save(b.ctx, v));
-    Ok(Box::new(FnProto::new(&DECODE, move |init| {
-        let decoder = Decoder {
-            decoder: mqtt::Decoder::new(max_size),
-            level: level.clone(),
-            context: init.context,
-        };
-        Box::new(Decoding::new("decodeMQTT", decoder, init.output))
-    })))
+    decoding_proto(&DECODE, move |context| Decoder {
+        decoder: mqtt::Decoder::new(max_size),
+        level: level.clone(),
+        context,
+    })
 }
 
 /// Each packet is a message: its head, its application payload (PUBLISH) as Data, and the

@@ -11,11 +11,13 @@ use std::rc::Rc;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::codec_glue::{Decoding, Encoding, Message, MessageEncoder, StreamDecoder};
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::codec_glue::{
+    codec_filters, decoding_proto, encoding_proto, Message, MessageEncoder, StreamDecoder,
+};
+use super::Builder;
 use crate::codec::DecodeError;
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, FilterProto, FnProto};
+use crate::pipeline::{Context, FilterProto};
 use crate::script::{self, JsValue, ScriptError};
 
 /// The size of `nlmsghdr`.
@@ -24,47 +26,24 @@ const HEADER: usize = 16;
 /// The largest message decoded unless `maxMessageSize` says otherwise.
 const DEFAULT_MAX: usize = 1 << 20;
 
-static DECODE: FilterDescriptor = FilterDescriptor {
-    name: "decodeNetlink",
-    kind: FilterKind::Plain,
-    signature: "([options])",
-    help: "Decodes Linux netlink messages: head {type, flags, seq, pid}, the payload as the body",
-    params: &[(
-        "options",
-        "{maxMessageSize (1m)}: a longer message ends the stream with BufferOverflow",
-    )],
-    build: build_decode,
-};
-
-static ENCODE: FilterDescriptor = FilterDescriptor {
-    name: "encodeNetlink",
-    kind: FilterKind::Plain,
-    signature: "()",
-    help: "Encodes messages with a head {type, flags, seq, pid} as Linux netlink messages",
-    params: &[],
-    build: |_| {
-        Ok(Box::new(FnProto::new(&ENCODE, |init| {
-            let encoder = Encoder {
-                context: init.context,
-            };
-            Box::new(Encoding::new("encodeNetlink", encoder, init.output))
-        })))
-    },
-};
-
-/// `decodeNetlink`, `encodeNetlink`.
-pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
+codec_filters! {
+    /// `decodeNetlink`, `encodeNetlink`.
+    decode "decodeNetlink":
+        "Decodes Linux netlink messages: head {type, flags, seq, pid}, the payload as the body",
+        options "{maxMessageSize (1m)}: a longer message ends the stream with BufferOverflow",
+        build build_decode;
+    encode "encodeNetlink":
+        "Encodes messages with a head {type, flags, seq, pid} as Linux netlink messages",
+        build |_| encoding_proto(&ENCODE, |context| Encoder { context });
+}
 
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let max = b.size_option(0, "maxMessageSize", DEFAULT_MAX)?;
-    Ok(Box::new(FnProto::new(&DECODE, move |init| {
-        let decoder = Decoder {
-            max,
-            buf: BytesMut::new(),
-            skip: 0,
-        };
-        Box::new(Decoding::new("decodeNetlink", decoder, init.output))
-    })))
+    decoding_proto(&DECODE, move |_| Decoder {
+        max,
+        buf: BytesMut::new(),
+        skip: 0,
+    })
 }
 
 /// A netlink header.

@@ -4,47 +4,26 @@
 
 use bytes::Bytes;
 
-use super::codec_glue::{Decoding, EncodingProto, Message, MessageEncoder, StreamDecoder};
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::codec_glue::{
+    codec_filters, decoding_proto, encoding_proto, Message, MessageEncoder, StreamDecoder,
+};
+use super::Builder;
 use crate::codec::{js, resp, DecodeError, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{FilterProto, FnProto};
+use crate::pipeline::FilterProto;
 
-static DECODE: FilterDescriptor = FilterDescriptor {
-    name: "decodeRESP",
-    kind: FilterKind::Plain,
-    signature: "([options])",
-    help: "Decodes Redis (RESP) values from Data into messages",
-    params: &[(
-        "options",
-        "{maxMessageSize (16m): a larger value, with all it nests, ends the stream}",
-    )],
-    build: build_decode,
-};
-
-static ENCODE: FilterDescriptor = FilterDescriptor {
-    name: "encodeRESP",
-    kind: FilterKind::Plain,
-    signature: "()",
-    help: "Encodes message payloads into Redis (RESP) values",
-    params: &[],
-    build: |_| {
-        Ok(Box::new(EncodingProto {
-            desc: &ENCODE,
-            encoder: Encoder,
-        }))
-    },
-};
-
-/// The two RESP filters.
-pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
+codec_filters! {
+    /// The two RESP filters.
+    decode "decodeRESP": "Decodes Redis (RESP) values from Data into messages",
+        options "{maxMessageSize (16m): a larger value, with all it nests, ends the stream}",
+        build build_decode;
+    encode "encodeRESP": "Encodes message payloads into Redis (RESP) values",
+        build |_| encoding_proto(&ENCODE, |_| Encoder);
+}
 
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let max_size = b.size_option(0, "maxMessageSize", DEFAULT_MAX_SIZE)?;
-    Ok(Box::new(FnProto::new(&DECODE, move |init| {
-        let decoder = Decoder(resp::Decoder::new(max_size));
-        Box::new(Decoding::new("decodeRESP", decoder, init.output))
-    })))
+    decoding_proto(&DECODE, move |_| Decoder(resp::Decoder::new(max_size)))
 }
 
 /// Each top-level value is a message with no head, the value its payload.
@@ -67,7 +46,6 @@ impl StreamDecoder for Decoder {
 
 /// Writes each message's payload as one value; a message without one is `undefined` (a null
 /// bulk string).
-#[derive(Clone)]
 struct Encoder;
 
 impl MessageEncoder for Encoder {

@@ -7,44 +7,21 @@ use std::rc::Rc;
 
 use rquickjs::{Array, Ctx, Object, Value};
 
-use super::codec_glue::{EncodingProto, Message as Collected, MessageEncoder};
-use super::framed::{max_message_size, Cut, Deframe, FramedProto};
-use super::{FilterDescriptor, FilterKind};
+use super::codec_glue::{codec_filters, encoding_proto, Message as Collected, MessageEncoder};
+use super::framed::{framed_proto, Cut, Deframe};
 use crate::codec::thrift::{self, Field, Message, Protocol, Type, MESSAGE_TYPES};
 use crate::event::{Event, MessageTail};
 use crate::script::{self, JsValue, Lazy};
 
-static DECODE: FilterDescriptor = FilterDescriptor {
-    name: "decodeThrift",
-    kind: FilterKind::Plain,
-    signature: "([options])",
-    help: "Decodes Thrift messages (binary or compact protocol) into message payloads",
-    params: &[("options", "{maxMessageSize (16m)}")],
-    build: |b| {
-        Ok(Box::new(FramedProto {
-            desc: &DECODE,
-            parser: Parser,
-            max: max_message_size(b, 0)?,
-        }))
-    },
-};
-
-static ENCODE: FilterDescriptor = FilterDescriptor {
-    name: "encodeThrift",
-    kind: FilterKind::Plain,
-    signature: "()",
-    help: "Encodes Thrift message payloads into Data",
-    params: &[],
-    build: |_| {
-        Ok(Box::new(EncodingProto {
-            desc: &ENCODE,
-            encoder: Encoder,
-        }))
-    },
-};
-
-/// `decodeThrift` and `encodeThrift`.
-pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
+codec_filters! {
+    /// `decodeThrift` and `encodeThrift`.
+    decode "decodeThrift":
+        "Decodes Thrift messages (binary or compact protocol) into message payloads",
+        options "{maxMessageSize (16m)}",
+        build |b| framed_proto(b, &DECODE, Parser);
+    encode "encodeThrift": "Encodes Thrift message payloads into Data",
+        build |_| encoding_proto(&ENCODE, |_| Encoder);
+}
 
 #[derive(Clone)]
 struct Parser;
@@ -83,7 +60,6 @@ impl Lazy for Payload {
 
 /// Writes the payload of each message's end (a message object or an array of them) between
 /// the message's own start and end; its body is dropped.
-#[derive(Clone)]
 struct Encoder;
 
 impl MessageEncoder for Encoder {

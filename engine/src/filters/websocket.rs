@@ -6,8 +6,8 @@ use bytes::{Bytes, BytesMut};
 use ring::rand::SecureRandom;
 use rquickjs::Object;
 
-use super::codec_glue::{Decoding, StreamDecoder};
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::codec_glue::{codec_filters, decoding_proto, StreamDecoder};
+use super::Builder;
 use crate::codec::websocket::{self, Part};
 use crate::codec::{js, DecodeError, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail, StreamEnd};
@@ -17,39 +17,26 @@ use crate::script::{self, JsValue};
 /// A long message is sent in frames of this many bytes (the last one may be shorter).
 const FRAGMENT_SIZE: usize = 64 * 1024;
 
-static DECODE: FilterDescriptor = FilterDescriptor {
-    name: "decodeWebSocket",
-    kind: FilterKind::Plain,
-    signature: "([options])",
-    help: "Decodes WebSocket frames from Data into messages with heads {opcode, masked}",
-    params: &[(
-        "options",
-        "{maxMessageSize (16m): a larger message, all fragments counted, ends the stream; \
-         requireMask (false): an unmasked frame ends the stream, as a server must do}",
-    )],
-    build: build_decode,
-};
-
-static ENCODE: FilterDescriptor = FilterDescriptor {
-    name: "encodeWebSocket",
-    kind: FilterKind::Plain,
-    signature: "()",
-    help: "Encodes messages with heads {opcode (1), masked (false)} into WebSocket frames",
-    params: &[],
-    build: |_| {
-        Ok(Box::new(FnProto::new(&ENCODE, |init| {
-            Box::new(Encode {
-                message: None,
-                buf: BytesMut::new(),
-                output: init.output,
-                ended: false,
-            })
-        })))
-    },
-};
-
-/// The two WebSocket filters.
-pub static FILTERS: &[&FilterDescriptor] = &[&DECODE, &ENCODE];
+codec_filters! {
+    /// The two WebSocket filters.
+    decode "decodeWebSocket":
+        "Decodes WebSocket frames from Data into messages with heads {opcode, masked}",
+        options "{maxMessageSize (16m): a larger message, all fragments counted, ends the stream; \
+                 requireMask (false): an unmasked frame ends the stream, as a server must do}",
+        build build_decode;
+    encode "encodeWebSocket":
+        "Encodes messages with heads {opcode (1), masked (false)} into WebSocket frames",
+        build |_| {
+            Ok(Box::new(FnProto::new(&ENCODE, |init| {
+                Box::new(Encode {
+                    message: None,
+                    buf: BytesMut::new(),
+                    output: init.output,
+                    ended: false,
+                })
+            })))
+        };
+}
 
 fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let max_size = b.size_option(0, "maxMessageSize", DEFAULT_MAX_SIZE)?;
@@ -57,14 +44,9 @@ fn build_decode(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
         None => false,
         Some(v) => v.as_bool().ok_or("option requireMask must be a boolean")?,
     };
-    Ok(Box::new(FnProto::new(&DECODE, move |init| {
-        let decoder = websocket::Decoder::new(max_size).require_mask(require_mask);
-        Box::new(Decoding::new(
-            "decodeWebSocket",
-            Decoder(decoder),
-            init.output,
-        ))
-    })))
+    decoding_proto(&DECODE, move |_| {
+        Decoder(websocket::Decoder::new(max_size).require_mask(require_mask))
+    })
 }
 
 /// Each message is a head `{opcode, masked}`, its payload as Data (fragments joined in
