@@ -16,49 +16,40 @@ use std::rc::Rc;
 
 use super::callback::fail;
 use super::joint::joint_proto;
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::{Builder, Family, FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
 const INIT_DOC: &str = "an array (one branch per element, each in a copy of the context, started with (element, index)), another value (one branch started with it), or a function returning either";
 
-static FORK: FilterDescriptor = FilterDescriptor {
-    name: "fork",
+/// What `fork`, `forkJoin` and `forkRace` share.
+const FORKS: Family = Family {
     kind: FilterKind::Joint,
     signature: "(target[, initializers])",
-    help:
-        "Copies the stream into sub-pipelines and passes the original on; their output is discarded",
     params: &[
         ("target", "sub-pipeline name (or use .to(...))"),
         ("initializers", INIT_DOC),
     ],
-    build: |b| build(b, Mode::Fork),
 };
 
-static FORK_JOIN: FilterDescriptor = FilterDescriptor {
-    name: "forkJoin",
-    kind: FilterKind::Joint,
-    signature: "(target[, initializers])",
-    help: "Copies the stream into sub-pipelines and passes the original on once all of them have ended",
-    params: &[
-        ("target", "sub-pipeline name (or use .to(...))"),
-        ("initializers", INIT_DOC),
-    ],
-    build: |b| build(b, Mode::Join),
-};
+static FORK: FilterDescriptor = FORKS.member(
+    "fork",
+    "Copies the stream into sub-pipelines and passes the original on; their output is discarded",
+    |b| build(b, Mode::Fork),
+);
 
-static FORK_RACE: FilterDescriptor = FilterDescriptor {
-    name: "forkRace",
-    kind: FilterKind::Joint,
-    signature: "(target[, initializers])",
-    help: "Copies the stream into sub-pipelines and outputs what the first one to answer outputs",
-    params: &[
-        ("target", "sub-pipeline name (or use .to(...))"),
-        ("initializers", INIT_DOC),
-    ],
-    build: |b| build(b, Mode::Race),
-};
+static FORK_JOIN: FilterDescriptor = FORKS.member(
+    "forkJoin",
+    "Copies the stream into sub-pipelines and passes the original on once all of them have ended",
+    |b| build(b, Mode::Join),
+);
+
+static FORK_RACE: FilterDescriptor = FORKS.member(
+    "forkRace",
+    "Copies the stream into sub-pipelines and outputs what the first one to answer outputs",
+    |b| build(b, Mode::Race),
+);
 
 /// `fork`, `forkJoin` and `forkRace`.
 pub static FILTERS: &[&FilterDescriptor] = &[&FORK, &FORK_JOIN, &FORK_RACE];

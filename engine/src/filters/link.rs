@@ -31,18 +31,27 @@ static LINK: FilterDescriptor = FilterDescriptor {
     build: build_link,
 };
 
+/// The arguments every `branch*` filter takes.
+const BRANCH_SIGNATURE: &str = "(condition, layout[, condition2, layout2...][, default])";
+
+/// The help on a `branch*` filter's layouts, which follows that on its conditions.
+const LAYOUT: (&str, &str) = ("layout", "sub-pipeline name or builder $=>$...");
+
+/// The help on a `branch*` filter's layout for when no condition holds.
+const DEFAULT: (&str, &str) = ("default", "layout used when no condition holds");
+
 static BRANCH: FilterDescriptor = FilterDescriptor {
     name: "branch",
     kind: FilterKind::Branch,
-    signature: "(condition, layout[, condition2, layout2...][, default])",
+    signature: BRANCH_SIGNATURE,
     help: "Sends events to the layout of the first condition that holds",
     params: &[
         (
             "condition",
             "function() or value, checked on each event until one holds",
         ),
-        ("layout", "sub-pipeline name or builder $=>$..."),
-        ("default", "layout used when no condition holds"),
+        LAYOUT,
+        DEFAULT,
     ],
     build: |b| build_branch(b, Mode::Every, &BRANCH),
 };
@@ -50,12 +59,12 @@ static BRANCH: FilterDescriptor = FilterDescriptor {
 static BRANCH_MESSAGE_START: FilterDescriptor = FilterDescriptor {
     name: "branchMessageStart",
     kind: FilterKind::Branch,
-    signature: "(condition, layout[, condition2, layout2...][, default])",
+    signature: BRANCH_SIGNATURE,
     help: "Chooses a sub-pipeline on the first MessageStart",
     params: &[
         ("condition", "function(messageStart) or value"),
-        ("layout", "sub-pipeline name or builder $=>$..."),
-        ("default", "layout used when no condition holds"),
+        LAYOUT,
+        DEFAULT,
     ],
     build: |b| build_branch(b, Mode::MessageStart, &BRANCH_MESSAGE_START),
 };
@@ -63,13 +72,9 @@ static BRANCH_MESSAGE_START: FilterDescriptor = FilterDescriptor {
 static BRANCH_MESSAGE: FilterDescriptor = FilterDescriptor {
     name: "branchMessage",
     kind: FilterKind::Branch,
-    signature: "(condition, layout[, condition2, layout2...][, default])",
+    signature: BRANCH_SIGNATURE,
     help: "Chooses a sub-pipeline once the first message is complete",
-    params: &[
-        ("condition", "function(message) or value"),
-        ("layout", "sub-pipeline name or builder $=>$..."),
-        ("default", "layout used when no condition holds"),
-    ],
+    params: &[("condition", "function(message) or value"), LAYOUT, DEFAULT],
     build: |b| build_branch(b, Mode::Message, &BRANCH_MESSAGE),
 };
 

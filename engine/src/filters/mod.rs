@@ -21,6 +21,7 @@ mod dubbo;
 mod dummy;
 mod event_kinds;
 mod exec;
+mod family;
 mod fastcgi;
 mod files;
 mod fork;
@@ -65,6 +66,7 @@ mod websocket;
 
 pub use builder::{Builder, Sub};
 pub use callback::MessageReader;
+pub use family::Family;
 
 /// Tells this worker's connections that it drains (a reload or a shutdown): each closes at its
 /// protocol's next clean boundary (see `draining.rs`); with `close_idle`, idle HTTP/1

@@ -12,36 +12,35 @@ use bytes::Bytes;
 use rquickjs::{Class, Ctx, Function, Object, Value};
 
 use super::callback::fail;
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::{Builder, Family, FilterDescriptor, FilterKind};
 use crate::algo::Quota;
 use crate::event::Event;
 use crate::net::Tap;
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
-const PARAMS: &[(&str, &str)] = &[
-    ("quota", "an algo.Quota, or a function returning one (once per stream); early API: a number per second"),
-    ("account", "early API: value or function naming a bucket shared by the streams that give the same name"),
-    ("options", "{blockInput: true} also stops reading the input while events wait"),
-];
-
-static MESSAGE_RATE: FilterDescriptor = FilterDescriptor {
-    name: "throttleMessageRate",
+/// What `throttleMessageRate` and `throttleDataRate` share.
+const RATES: Family = Family {
     kind: FilterKind::Plain,
     signature: "(quota[, options])",
-    help: "Lets messages through as fast as a quota allows",
-    params: PARAMS,
-    build: |b| build(b, Kind::Messages, &MESSAGE_RATE),
+    params: &[
+        ("quota", "an algo.Quota, or a function returning one (once per stream); early API: a number per second"),
+        ("account", "early API: value or function naming a bucket shared by the streams that give the same name"),
+        ("options", "{blockInput: true} also stops reading the input while events wait"),
+    ],
 };
 
-static DATA_RATE: FilterDescriptor = FilterDescriptor {
-    name: "throttleDataRate",
-    kind: FilterKind::Plain,
-    signature: "(quota[, options])",
-    help: "Lets bytes through as fast as a quota allows",
-    params: PARAMS,
-    build: |b| build(b, Kind::Bytes, &DATA_RATE),
-};
+static MESSAGE_RATE: FilterDescriptor = RATES.member(
+    "throttleMessageRate",
+    "Lets messages through as fast as a quota allows",
+    |b| build(b, Kind::Messages, &MESSAGE_RATE),
+);
+
+static DATA_RATE: FilterDescriptor = RATES.member(
+    "throttleDataRate",
+    "Lets bytes through as fast as a quota allows",
+    |b| build(b, Kind::Bytes, &DATA_RATE),
+);
 
 static CONCURRENCY: FilterDescriptor = FilterDescriptor {
     name: "throttleConcurrency",

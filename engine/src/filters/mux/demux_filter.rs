@@ -9,38 +9,37 @@ use super::options::ReplyCount;
 use crate::event::Event;
 use crate::filters::builder::is_options;
 use crate::filters::joint::joint_proto;
-use crate::filters::{Builder, FilterDescriptor, FilterKind};
+use crate::filters::{Builder, Family, FilterDescriptor, FilterKind};
 use crate::pipeline::{Context, Filter, FilterProto};
 use crate::script::ScriptError;
 
-const PARAMS: &[(&str, &str)] = &[
-    (
-        "target",
-        "sub-pipeline name (or use .to(...)), started once per input message in a cloned context",
-    ),
-    (
-        "options",
-        "{outputCount: replies per message (1; 0 = none; negative = also wait for them before reading on), or function(messageStart); isOneWay: function(messageStart) returning true for no reply}",
-    ),
-];
-
-static DEMUX: FilterDescriptor = FilterDescriptor {
-    name: "demux",
+/// What `demux` and `demuxQueue` share.
+const DEMUXES: Family = Family {
     kind: FilterKind::Joint,
     signature: "(target[, options])",
-    help: "Gives each input message its own sub-pipeline and outputs their replies in order",
-    params: PARAMS,
-    build: |b| build(b, &DEMUX),
+    params: &[
+        (
+            "target",
+            "sub-pipeline name (or use .to(...)), started once per input message in a cloned context",
+        ),
+        (
+            "options",
+            "{outputCount: replies per message (1; 0 = none; negative = also wait for them before reading on), or function(messageStart); isOneWay: function(messageStart) returning true for no reply}",
+        ),
+    ],
 };
 
-static DEMUX_QUEUE: FilterDescriptor = FilterDescriptor {
-    name: "demuxQueue",
-    kind: FilterKind::Joint,
-    signature: "(target[, options])",
-    help: "Like demux: one sub-pipeline per message, replies queued out in message order",
-    params: PARAMS,
-    build: |b| build(b, &DEMUX_QUEUE),
-};
+static DEMUX: FilterDescriptor = DEMUXES.member(
+    "demux",
+    "Gives each input message its own sub-pipeline and outputs their replies in order",
+    |b| build(b, &DEMUX),
+);
+
+static DEMUX_QUEUE: FilterDescriptor = DEMUXES.member(
+    "demuxQueue",
+    "Like demux: one sub-pipeline per message, replies queued out in message order",
+    |b| build(b, &DEMUX_QUEUE),
+);
 
 /// `demux`, `demuxQueue`.
 pub static FILTERS: &[&FilterDescriptor] = &[&DEMUX, &DEMUX_QUEUE];

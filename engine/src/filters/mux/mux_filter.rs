@@ -19,42 +19,41 @@ use crate::event::{Event, StreamEnd};
 use crate::filters::builder::is_options;
 use crate::filters::callback::fail;
 use crate::filters::joint::joint_proto;
-use crate::filters::{Builder, FilterDescriptor, FilterKind};
+use crate::filters::{Builder, Family, FilterDescriptor, FilterKind};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, PipelineLayout};
 use crate::script::{JsValue, ScriptError};
 
-const PARAMS: &[(&str, &str)] = &[
-    (
-        "target",
-        "sub-pipeline name (or use .to(...)): the shared session, e.g. $=>$.connect(...)",
-    ),
-    (
-        "key",
-        "value or function() choosing the session pool; streams with the same key share sessions; default: one pool per client connection",
-    ),
-    (
-        "options",
-        "{maxIdle (60s), maxQueue (1; 0 = no limit), maxMessages (0 = no limit), outputCount (1, or function(messageStart)), isOneWay (function(messageStart))}, or a function returning them",
-    ),
-];
-
-static MUX: FilterDescriptor = FilterDescriptor {
-    name: "mux",
+/// What `mux` and `muxQueue` share.
+const MUXES: Family = Family {
     kind: FilterKind::Joint,
     signature: "(target[, key[, options]])",
-    help: "Merges the messages of many streams into shared session sub-pipelines; replies go back in order",
-    params: PARAMS,
-    build: |b| build(b, &MUX),
+    params: &[
+        (
+            "target",
+            "sub-pipeline name (or use .to(...)): the shared session, e.g. $=>$.connect(...)",
+        ),
+        (
+            "key",
+            "value or function() choosing the session pool; streams with the same key share sessions; default: one pool per client connection",
+        ),
+        (
+            "options",
+            "{maxIdle (60s), maxQueue (1; 0 = no limit), maxMessages (0 = no limit), outputCount (1, or function(messageStart)), isOneWay (function(messageStart))}, or a function returning them",
+        ),
+    ],
 };
 
-static MUX_QUEUE: FilterDescriptor = FilterDescriptor {
-    name: "muxQueue",
-    kind: FilterKind::Joint,
-    signature: "(target[, key[, options]])",
-    help: "Like mux: messages queue into a shared session, replies are matched to them in order",
-    params: PARAMS,
-    build: |b| build(b, &MUX_QUEUE),
-};
+static MUX: FilterDescriptor = MUXES.member(
+    "mux",
+    "Merges the messages of many streams into shared session sub-pipelines; replies go back in order",
+    |b| build(b, &MUX),
+);
+
+static MUX_QUEUE: FilterDescriptor = MUXES.member(
+    "muxQueue",
+    "Like mux: messages queue into a shared session, replies are matched to them in order",
+    |b| build(b, &MUX_QUEUE),
+);
 
 /// `mux`, `muxQueue`.
 pub static FILTERS: &[&FilterDescriptor] = &[&MUX, &MUX_QUEUE];
