@@ -8,8 +8,10 @@ use std::rc::Rc;
 use bytes::{Bytes, BytesMut};
 
 use super::callback::fail;
+use super::joint::joint_proto;
+use super::FilterDescriptor;
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterInit, Output, Pipeline, PipelineLayout};
+use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::ScriptError;
 
 /// What a handshake made of the bytes so far.
@@ -44,14 +46,21 @@ pub(super) struct Acceptor<H> {
     done: bool,
 }
 
+/// The prototype of the accepting filter `desc`: each stream goes through the [`Handshake`]
+/// that `handshake` makes for it, then to `layout`.
+pub(super) fn acceptor_proto<H: Handshake>(
+    desc: &'static FilterDescriptor,
+    layout: Rc<PipelineLayout>,
+    handshake: impl Fn() -> H + 'static,
+) -> Box<dyn FilterProto> {
+    joint_proto(desc, layout, move |init, layout| {
+        Box::new(Acceptor::new(desc.name, handshake(), layout.clone(), init))
+    })
+}
+
 impl<H: Handshake> Acceptor<H> {
     /// The filter `name` (for errors) running `handshake`, then `layout`.
-    pub(super) fn new(
-        name: &'static str,
-        handshake: H,
-        layout: Rc<PipelineLayout>,
-        init: FilterInit,
-    ) -> Self {
+    fn new(name: &'static str, handshake: H, layout: Rc<PipelineLayout>, init: FilterInit) -> Self {
         Acceptor {
             name,
             handshake,

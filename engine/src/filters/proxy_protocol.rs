@@ -17,7 +17,7 @@ use std::rc::Rc;
 use bytes::BytesMut;
 use rquickjs::{Ctx, Object, Value};
 
-use super::acceptor::{Acceptor, Handshake, Step};
+use super::acceptor::{acceptor_proto, Handshake, Step};
 use super::callback::fail;
 use super::joint::joint_proto;
 use super::{Builder, FilterDescriptor, FilterKind};
@@ -64,16 +64,8 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
         .function(0)
         .ok_or("expects a handler function(header) returning true to accept")?;
     let layout = b.required_layout()?;
-    Ok(joint_proto(&ACCEPT, layout, move |init, layout| {
-        let handshake = ProxyHeader {
-            handler: handler.clone(),
-        };
-        Box::new(Acceptor::new(
-            "acceptProxyProtocol",
-            handshake,
-            layout.clone(),
-            init,
-        ))
+    Ok(acceptor_proto(&ACCEPT, layout, move || ProxyHeader {
+        handler: handler.clone(),
     }))
 }
 

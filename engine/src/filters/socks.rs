@@ -9,7 +9,7 @@ use std::rc::Rc;
 use bytes::{Bytes, BytesMut};
 use rquickjs::{Object, Value};
 
-use super::acceptor::{Acceptor, Handshake, Step};
+use super::acceptor::{acceptor_proto, Handshake, Step};
 use super::callback::fail;
 use super::joint::joint_proto;
 use super::{Builder, FilterDescriptor, FilterKind};
@@ -53,18 +53,10 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
         .ok_or("expects a handler function deciding each request")?;
     let layout = b.required_layout()?;
     let early_api = b.named_sub;
-    Ok(joint_proto(&ACCEPT, layout, move |init, layout| {
-        let handshake = Socks {
-            handler: handler.clone(),
-            early_api,
-            greeted: false,
-        };
-        Box::new(Acceptor::new(
-            "acceptSOCKS",
-            handshake,
-            layout.clone(),
-            init,
-        ))
+    Ok(acceptor_proto(&ACCEPT, layout, move || Socks {
+        handler: handler.clone(),
+        early_api,
+        greeted: false,
     }))
 }
 

@@ -114,6 +114,15 @@ mod tests {
         Event::MessageEnd(MessageTail::default())
     }
 
+    /// A queue that waits for the requests `(stream, replies, id)`, in this order.
+    fn waiting(requests: &[(&'static str, usize, Option<u64>)]) -> ReplyQueue<&'static str> {
+        let mut q = ReplyQueue::default();
+        for &(stream, replies, id) in requests {
+            q.expect(stream, Expect { replies, id });
+        }
+        q
+    }
+
     /// The deliveries as `stream:kind` strings.
     fn seen(out: &[Delivery<&'static str>]) -> Vec<String> {
         out.iter()
@@ -126,28 +135,7 @@ mod tests {
 
     #[test]
     fn replies_in_order_go_to_the_oldest_request_and_count_down() {
-        let mut q = ReplyQueue::default();
-        q.expect(
-            "a",
-            Expect {
-                replies: 2,
-                id: None,
-            },
-        );
-        q.expect(
-            "one-way",
-            Expect {
-                replies: 0,
-                id: None,
-            },
-        );
-        q.expect(
-            "b",
-            Expect {
-                replies: 1,
-                id: None,
-            },
-        );
+        let mut q = waiting(&[("a", 2, None), ("one-way", 0, None), ("b", 1, None)]);
         let mut out = Vec::new();
         for e in [
             start(),
@@ -179,21 +167,7 @@ mod tests {
 
     #[test]
     fn replies_by_id_find_their_request_whatever_its_place() {
-        let mut q = ReplyQueue::default();
-        q.expect(
-            "a",
-            Expect {
-                replies: 1,
-                id: Some(7),
-            },
-        );
-        q.expect(
-            "b",
-            Expect {
-                replies: 1,
-                id: Some(9),
-            },
-        );
+        let mut q = waiting(&[("a", 1, Some(7)), ("b", 1, Some(9))]);
         let mut out = Vec::new();
         q.route(Route::Id(9), start(), &mut out);
         q.route(Route::Id(7), start(), &mut out);
@@ -211,21 +185,7 @@ mod tests {
 
     #[test]
     fn the_end_of_the_session_reaches_every_waiting_stream() {
-        let mut q = ReplyQueue::default();
-        q.expect(
-            "a",
-            Expect {
-                replies: 2,
-                id: None,
-            },
-        );
-        q.expect(
-            "b",
-            Expect {
-                replies: 1,
-                id: None,
-            },
-        );
+        let mut q = waiting(&[("a", 2, None), ("b", 1, None)]);
         let mut out = Vec::new();
         q.route(Route::Next, start(), &mut out);
         out.clear();

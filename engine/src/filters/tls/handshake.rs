@@ -5,13 +5,30 @@ use std::sync::Arc;
 
 use rquickjs::{Ctx, Value};
 use rustls::pki_types::ServerName;
-use rustls::ClientConnection;
+use rustls::{ClientConnection, CommonState};
 
 use super::conn::{Core, Side, State};
 use super::options::identity_of;
 use super::CertSource;
 use crate::script::{self, ScriptError};
 use crate::tls::{self, ServerSpec};
+
+/// What a handshake agreed, as either side sees it: the ALPN protocol, the TLS version and the
+/// peer's certificate (DER).
+struct Agreed(Option<String>, Option<String>, Option<Vec<u8>>);
+
+impl Agreed {
+    fn of(c: &CommonState) -> Agreed {
+        Agreed(
+            c.alpn_protocol()
+                .map(|a| String::from_utf8_lossy(a).into_owned()),
+            c.protocol_version().map(|v| format!("{v:?}")),
+            c.peer_certificates()
+                .and_then(|cs| cs.first())
+                .map(|c| c.to_vec()),
+        )
+    }
+}
 
 impl Core {
     pub(super) fn start_client(&self) -> Result<(), String> {
@@ -71,27 +88,11 @@ impl Core {
 
     /// Records what the handshake settled in `__inbound.tls` (server) and calls `handshake`.
     pub(super) fn after_handshake(&self) -> Result<(), ScriptError> {
-        let (sni, alpn, version, peer) = {
+        let (sni, Agreed(alpn, version, peer)) = {
             let st = self.state.borrow();
             match &*st {
-                State::Server(c) => (
-                    c.server_name().map(str::to_string),
-                    c.alpn_protocol()
-                        .map(|a| String::from_utf8_lossy(a).into_owned()),
-                    c.protocol_version().map(|v| format!("{v:?}")),
-                    c.peer_certificates()
-                        .and_then(|cs| cs.first())
-                        .map(|c| c.to_vec()),
-                ),
-                State::Client(c) => (
-                    None,
-                    c.alpn_protocol()
-                        .map(|a| String::from_utf8_lossy(a).into_owned()),
-                    c.protocol_version().map(|v| format!("{v:?}")),
-                    c.peer_certificates()
-                        .and_then(|cs| cs.first())
-                        .map(|c| c.to_vec()),
-                ),
+                State::Server(c) => (c.server_name().map(str::to_string), Agreed::of(c)),
+                State::Client(c) => (None, Agreed::of(c)),
                 _ => return Ok(()),
             }
         };
