@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use super::callback::fail;
 use super::coder::Coder;
-use super::{FilterDescriptor, FilterKind};
+use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamEnd};
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
 use crate::script::{self, JsValue, ScriptError};
@@ -25,10 +25,12 @@ static COMPRESS: FilterDescriptor = FilterDescriptor {
         "'gzip' or 'deflate' (zlib), or a function returning one, asked once per stream",
     )],
     build: |b| {
-        let algorithm = b
-            .saved(0)
-            .ok_or("expects an algorithm: 'gzip' or 'deflate'")?;
-        Ok(codec_proto(&COMPRESS, true, algorithm))
+        codec_proto(
+            b,
+            &COMPRESS,
+            true,
+            "expects an algorithm: 'gzip' or 'deflate'",
+        )
     },
 };
 
@@ -42,23 +44,28 @@ static DECOMPRESS: FilterDescriptor = FilterDescriptor {
         "'gzip', 'inflate' (or 'deflate') or 'brotli', or a function returning one, asked once per stream",
     )],
     build: |b| {
-        let algorithm = b
-            .saved(0)
-            .ok_or("expects an algorithm: 'gzip', 'inflate' or 'brotli'")?;
-        Ok(codec_proto(&DECOMPRESS, false, algorithm))
+        codec_proto(
+            b,
+            &DECOMPRESS,
+            false,
+            "expects an algorithm: 'gzip', 'inflate' or 'brotli'",
+        )
     },
 };
 
 /// `compress` and `decompress`.
 pub static FILTERS: &[&FilterDescriptor] = &[&COMPRESS, &DECOMPRESS];
 
-/// The prototype of `desc`: `compress` (`true`) or `decompress` with `algorithm`.
+/// The prototype of `desc`: `compress` (`true`) or `decompress` with the algorithm of
+/// argument 0; `missing` is the error when there is none.
 fn codec_proto(
+    b: &Builder<'_, '_>,
     desc: &'static FilterDescriptor,
     compress: bool,
-    algorithm: JsValue,
-) -> Box<dyn FilterProto> {
-    Box::new(FnProto::new(desc, move |init| {
+    missing: &str,
+) -> Result<Box<dyn FilterProto>, String> {
+    let algorithm = b.saved(0).ok_or(missing)?;
+    Ok(Box::new(FnProto::new(desc, move |init| {
         Box::new(StreamCodec {
             compress,
             algorithm: algorithm.clone(),
@@ -67,7 +74,7 @@ fn codec_proto(
             coder: None,
             state: State::Fresh,
         })
-    }))
+    })))
 }
 
 #[derive(PartialEq, Eq)]

@@ -14,10 +14,10 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use bytes::Bytes;
-use rquickjs::function::This;
 use rquickjs::{Ctx, Function, Value};
 
 use super::http::client::{is_h2, MuxStream, Pool};
+use super::schedule;
 use crate::event::{ErrorCode, Event};
 use crate::pipeline::{Output, Pipeline};
 use crate::script::JsValue;
@@ -103,11 +103,7 @@ impl Probe {
                 p.settle(None);
             }
         })?;
-        let then: Function = promise
-            .as_object()
-            .ok_or_else(|| rquickjs::Error::new_from_js("value", "Promise"))?
-            .get("then")?;
-        then.call::<_, Value>((This(promise.clone()), fulfilled, rejected))?;
+        schedule::then(&promise, fulfilled, rejected)?;
         // Start the connection (and its TLS handshake) now, as Pipy does for a pending session.
         pipeline.input(Event::Data(Bytes::new()));
         Ok(probe)

@@ -11,9 +11,9 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use rquickjs::function::This;
 use rquickjs::{Ctx, Function, Value};
 
+use super::schedule;
 use crate::event::Event;
 use crate::pipeline::{Context, FilterInit, Output, Pipeline};
 use crate::script::{self, ScriptError};
@@ -96,12 +96,7 @@ impl Gate {
         let on_rejected = Function::new(ctx.clone(), move |ctx: Ctx<'js>, e: Value<'js>| {
             rejected.rejected(&ctx, e);
         })?;
-        let obj = promise
-            .as_object()
-            .ok_or_else(|| rquickjs::Error::new_from_js("value", "Promise"))?;
-        let then: Function = obj.get("then")?;
-        then.call::<_, Value>((This(promise.clone()), on_fulfilled, on_rejected))?;
-        Ok(())
+        schedule::then(&promise, on_fulfilled, on_rejected)
     }
 }
 
@@ -221,10 +216,5 @@ fn then_events<'js>(
         tracing::error!("{filter}(): {e}");
         err_done(vec![crate::event::StreamEnd::runtime(e.to_string())]);
     })?;
-    let obj = p
-        .as_object()
-        .ok_or_else(|| rquickjs::Error::new_from_js("value", "Promise"))?;
-    let then: Function = obj.get("then")?;
-    then.call::<_, Value>((This(p.clone()), on_fulfilled, on_rejected))?;
-    Ok(())
+    schedule::then(&p, on_fulfilled, on_rejected)
 }

@@ -57,11 +57,20 @@ pub fn when_settled<'js>(
             f(Err(JsValue::save(&ctx, v)));
         }
     })?;
+    then(&promise, fulfilled, rejected)
+}
+
+/// Calls `promise.then(on_fulfilled, on_rejected)`; an error when `promise` is not an object.
+pub fn then<'js>(
+    promise: &Value<'js>,
+    on_fulfilled: Function<'js>,
+    on_rejected: Function<'js>,
+) -> rquickjs::Result<()> {
     let obj = promise
         .as_object()
         .ok_or_else(|| rquickjs::Error::new_from_js("value", "Promise"))?;
     let then: Function = obj.get("then")?;
-    then.call::<_, Value>((This(promise.clone()), fulfilled, rejected))?;
+    then.call::<_, Value>((This(promise.clone()), on_fulfilled, on_rejected))?;
     Ok(())
 }
 
