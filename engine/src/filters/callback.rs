@@ -14,6 +14,15 @@ pub fn fail(output: &Output, filter: &str, err: &ScriptError) {
     output.emit(crate::event::StreamEnd::runtime(err.to_string()));
 }
 
+/// The events a callback returned: `v`, which must be events, a Message or an array of them;
+/// otherwise a script TypeError `{what}: {why}`.
+pub fn events_of<'js>(ctx: &Ctx<'js>, v: Value<'js>, what: &str) -> rquickjs::Result<Vec<Event>> {
+    let mut out = Vec::new();
+    script::events_from_js(ctx, v, &mut out)
+        .map_err(|m| rquickjs::Exception::throw_type(ctx, &format!("{what}: {m}")))?;
+    Ok(out)
+}
+
 /// Calls `f(arg, counter)` for its side effects. Returns the Promise it gave, if any: the
 /// caller must then wait for it (see [`super::promise::Gate`]).
 pub fn call_handler(
@@ -78,11 +87,11 @@ pub fn call_replacer(
         if v.is_promise() {
             return Ok(Replacement::Pending(JsValue::save(ctx, v)));
         }
-        let mut out = Vec::new();
-        script::events_from_js(ctx, v, &mut out).map_err(|m| {
-            rquickjs::Exception::throw_type(ctx, &format!("invalid replacement: {m}"))
-        })?;
-        Ok(Replacement::Events(out))
+        Ok(Replacement::Events(events_of(
+            ctx,
+            v,
+            "invalid replacement",
+        )?))
     })
 }
 

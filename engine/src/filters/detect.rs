@@ -11,6 +11,7 @@
 use std::rc::Rc;
 
 use super::callback::fail;
+use super::local_task::LocalTask;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FnProto, Output};
@@ -42,7 +43,7 @@ pub static DETECT: FilterDescriptor = FilterDescriptor {
             let timer = timeout.map(|t| {
                 let input = Output::Pipeline(init.pipeline.clone(), init.index);
                 let flag = timed_out.clone();
-                tokio::task::spawn_local(async move {
+                LocalTask::spawn(async move {
                     tokio::time::sleep(t).await;
                     // An empty Data event wakes the filter to give up waiting.
                     flag.set(true);
@@ -68,16 +69,15 @@ struct Detect {
     output: Output,
     sniffer: Sniffer,
     answered: bool,
-    deadline: Option<tokio::task::JoinHandle<()>>,
+    /// Ends the wait for an answer after the timeout.
+    deadline: Option<LocalTask>,
     timed_out: Rc<std::cell::Cell<bool>>,
 }
 
 impl Detect {
     fn answer(&mut self, protocol: &'static str) -> bool {
         self.answered = true;
-        if let Some(t) = self.deadline.take() {
-            t.abort();
-        }
+        self.deadline = None;
         let callback = self.callback.clone();
         let r = script::call_in(&self.context, |ctx| {
             let Some(f) = callback.get(ctx).into_function() else {
@@ -101,14 +101,6 @@ impl Detect {
                 fail(&self.output, "detectProtocol", &e);
                 false
             }
-        }
-    }
-}
-
-impl Drop for Detect {
-    fn drop(&mut self) {
-        if let Some(t) = self.deadline.take() {
-            t.abort();
         }
     }
 }

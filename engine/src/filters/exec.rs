@@ -25,7 +25,8 @@ use rquickjs::{Ctx, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use super::callback::fail;
+use super::callback::{events_of, fail};
+use super::local_task::LocalTask;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamEnd};
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
@@ -124,7 +125,9 @@ struct Child {
     pid: u32,
     stdin: Option<mpsc::UnboundedSender<Bytes>>,
     exited: Rc<Cell<bool>>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Its input feed and its supervisor (which owns the process handle: aborting it kills
+    /// the child), and the grace period after its input ended.
+    tasks: Vec<LocalTask>,
 }
 
 impl Child {
@@ -136,15 +139,6 @@ impl Child {
             unsafe {
                 libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
             }
-        }
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        // Aborting the supervisor drops the process handle, which kills the child.
-        for t in self.tasks.drain(..) {
-            t.abort();
         }
     }
 }
@@ -220,9 +214,9 @@ impl Exec {
         let exited = Rc::new(Cell::new(false));
         let mut tasks = Vec::new();
         if let Some(stdin) = child.stdin.take() {
-            tasks.push(tokio::task::spawn_local(feed(stdin, rx)));
+            tasks.push(LocalTask::spawn(feed(stdin, rx)));
         }
-        tasks.push(tokio::task::spawn_local(supervise(
+        tasks.push(LocalTask::spawn(supervise(
             child,
             self.spec.clone(),
             self.context.clone(),
@@ -353,21 +347,19 @@ async fn supervise(
     let stderr = collected.freeze();
     let with_stderr = !spec.stderr;
     let r = script::call_in(&context, |ctx| {
-        let mut evts = Vec::new();
-        if let Some(f) = on_exit.get(ctx).as_function() {
-            let v: Value = if with_stderr {
-                f.call((code, script::data_to_js(ctx, &stderr)?))?
-            } else {
-                f.call((code,))?
-            };
-            script::events_from_js(ctx, v, &mut evts).map_err(|m| {
-                rquickjs::Exception::throw_type(
-                    ctx,
-                    &format!("onExit didn't return an event or Message or an array of those: {m}"),
-                )
-            })?;
-        }
-        Ok(evts)
+        let Some(f) = on_exit.get(ctx).into_function() else {
+            return Ok(Vec::new());
+        };
+        let v: Value = if with_stderr {
+            f.call((code, script::data_to_js(ctx, &stderr)?))?
+        } else {
+            f.call((code,))?
+        };
+        events_of(
+            ctx,
+            v,
+            "onExit didn't return an event or Message or an array of those",
+        )
     });
     match r {
         Ok(evts) => {
@@ -419,7 +411,7 @@ impl Filter for Exec {
                 } else {
                     let pid = child.pid;
                     let exited = child.exited.clone();
-                    child.tasks.push(tokio::task::spawn_local(async move {
+                    child.tasks.push(LocalTask::spawn(async move {
                         tokio::time::sleep(GRACE).await;
                         if !exited.get() {
                             tracing::debug!(target: "exec", "exec(): child {pid} still runs after its input ended");

@@ -37,6 +37,7 @@ mod insert;
 mod joint;
 mod link;
 mod link_async;
+mod local_task;
 mod loop_back;
 mod mailbox;
 mod mqtt;

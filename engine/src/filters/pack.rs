@@ -14,6 +14,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio::time::Instant;
 
+use super::local_task::LocalTask;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::pipeline::{Filter, FilterProto, FnProto, Output};
@@ -123,7 +124,7 @@ struct Pack {
     in_message: bool,
     last_input: Instant,
     last_flush: Instant,
-    timer: Option<tokio::task::JoinHandle<()>>,
+    timer: Option<LocalTask>,
     /// Set by the timer just before it sends its wake-up (an empty Data).
     woken: Rc<Cell<bool>>,
 }
@@ -142,9 +143,7 @@ impl Pack {
         self.starts = 0;
         self.ends = 0;
         self.last_flush = Instant::now();
-        if let Some(t) = self.timer.take() {
-            t.abort();
-        }
+        self.timer = None;
     }
 
     /// A whole number of messages is waiting.
@@ -157,13 +156,11 @@ impl Pack {
         let Some(timeout) = self.options.timeout else {
             return;
         };
-        if let Some(t) = self.timer.take() {
-            t.abort();
-        }
+        self.timer = None;
         let at = self.last_input + timeout;
         let input = self.input.clone();
         let woken = self.woken.clone();
-        self.timer = Some(tokio::task::spawn_local(async move {
+        self.timer = Some(LocalTask::spawn(async move {
             tokio::time::sleep_until(at).await;
             woken.set(true);
             input.emit(Event::Data(bytes::Bytes::new()));
@@ -179,14 +176,6 @@ impl Pack {
             self.flush(MessageTail::default());
         } else if self.complete() {
             self.arm();
-        }
-    }
-}
-
-impl Drop for Pack {
-    fn drop(&mut self) {
-        if let Some(t) = self.timer.take() {
-            t.abort();
         }
     }
 }
@@ -238,9 +227,7 @@ impl Filter for Pack {
                 if self.complete() {
                     self.flush(MessageTail::default());
                 }
-                if let Some(t) = self.timer.take() {
-                    t.abort();
-                }
+                self.timer = None;
                 self.output.emit(evt);
             }
         }

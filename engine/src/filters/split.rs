@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 
-use super::callback::fail;
+use super::callback::{events_of, fail};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
@@ -247,13 +247,7 @@ impl Split {
                 if !v.is_object() {
                     continue;
                 }
-                let mut evts = Vec::new();
-                script::events_from_js(ctx, v, &mut evts).map_err(|m| {
-                    rquickjs::Exception::throw_type(
-                        ctx,
-                        &format!("the callback must return an event or nothing: {m}"),
-                    )
-                })?;
+                let evts = events_of(ctx, v, "the callback must return an event or nothing")?;
                 cuts.push((i + 1, evts));
             }
             Ok(cuts)
