@@ -3,10 +3,10 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use super::callback::fail;
-use super::schedule;
+use super::deferred_input::DeferredInput;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout};
@@ -62,7 +62,8 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
                 target: target.clone(),
                 context: init.context,
                 output: init.output,
-                queue: Rc::new(RefCell::new(Queue::default())),
+                sub: None,
+                queue: DeferredInput::shared(),
                 ended: false,
             })
         })
@@ -70,36 +71,15 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     ))
 }
 
-/// Input on its way to the sub-pipeline.
-#[derive(Default)]
-struct Queue {
-    sub: Option<Rc<Pipeline>>,
-    events: Vec<Event>,
-    scheduled: bool,
-}
-
 struct LinkAsync {
     target: Rc<Target>,
     context: Rc<Context>,
     output: Output,
-    queue: Rc<RefCell<Queue>>,
+    /// The chosen sub-pipeline.
+    sub: Option<Rc<Pipeline>>,
+    /// Input on its way to it.
+    queue: Rc<RefCell<DeferredInput>>,
     ended: bool,
-}
-
-fn flush(queue: &Weak<RefCell<Queue>>) {
-    let Some(queue) = queue.upgrade() else {
-        return;
-    };
-    let (sub, events) = {
-        let mut q = queue.borrow_mut();
-        q.scheduled = false;
-        (q.sub.clone(), std::mem::take(&mut q.events))
-    };
-    if let Some(p) = sub {
-        for e in events {
-            p.input(e);
-        }
-    }
 }
 
 impl LinkAsync {
@@ -140,29 +120,22 @@ impl Filter for LinkAsync {
         if self.ended {
             return;
         }
-        if self.queue.borrow().sub.is_none() {
+        if self.sub.is_none() {
             match self.choose() {
                 Ok(Some(l)) => {
                     let p = Pipeline::new(&l, self.context.clone(), self.output.clone());
                     p.start(|_| Vec::new());
-                    self.queue.borrow_mut().sub = Some(p);
+                    self.queue.borrow_mut().feed_into(&p);
+                    self.sub = Some(p);
                 }
                 Ok(None) => {}
                 Err(e) => {
                     self.ended = true;
-                    self.queue.borrow_mut().events.clear();
+                    self.queue.borrow_mut().clear();
                     return fail(&self.output, "linkAsync", &e);
                 }
             }
         }
-        let schedule_now = {
-            let mut q = self.queue.borrow_mut();
-            q.events.push(evt);
-            q.sub.is_some() && !std::mem::replace(&mut q.scheduled, true)
-        };
-        if schedule_now {
-            let weak = Rc::downgrade(&self.queue);
-            schedule::soon(move || flush(&weak));
-        }
+        DeferredInput::push(&self.queue, evt);
     }
 }

@@ -4,11 +4,10 @@
 //! the output arrives while the sub-pipeline is busy), so a sub-pipeline that keeps answering
 //! itself cannot hold the worker.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
+use super::deferred_input::DeferredInput;
 use super::joint::joint_proto;
-use super::schedule;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
@@ -47,50 +46,18 @@ struct Loop {
     sub: Option<Rc<Pipeline>>,
 }
 
-/// Events on their way back into the sub-pipeline.
-#[derive(Default)]
-struct Back {
-    sub: Weak<Pipeline>,
-    events: Vec<Event>,
-    scheduled: bool,
-}
-
-fn feed_back(back: &Rc<RefCell<Back>>) {
-    let (sub, events) = {
-        let mut b = back.borrow_mut();
-        b.scheduled = false;
-        (b.sub.upgrade(), std::mem::take(&mut b.events))
-    };
-    if let Some(p) = sub {
-        for e in events {
-            p.input(e);
-        }
-    }
-}
-
 impl Loop {
     fn start(&mut self) -> Rc<Pipeline> {
-        let back = Rc::new(RefCell::new(Back::default()));
+        // The sub-pipeline's output, on its way back into it.
+        let back = DeferredInput::shared();
         let out = self.output.clone();
         let b = back.clone();
         let output = Output::from_fn(move |evt| {
             out.emit(evt.clone());
-            let schedule_now = {
-                let mut x = b.borrow_mut();
-                x.events.push(evt);
-                !std::mem::replace(&mut x.scheduled, true)
-            };
-            if schedule_now {
-                let b = Rc::downgrade(&b);
-                schedule::soon(move || {
-                    if let Some(b) = b.upgrade() {
-                        feed_back(&b);
-                    }
-                });
-            }
+            DeferredInput::push(&b, evt);
         });
         let p = Pipeline::new(&self.layout, self.context.clone(), output);
-        back.borrow_mut().sub = Rc::downgrade(&p);
+        back.borrow_mut().feed_into(&p);
         p.start(|_| Vec::new());
         p
     }

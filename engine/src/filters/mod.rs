@@ -13,6 +13,7 @@ mod coder;
 mod compress;
 mod connect;
 mod debug;
+mod deferred_input;
 mod deframe;
 mod deposit;
 mod detect;
