@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::http::answer;
 use super::http::server::size_options;
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::{Builder, Family, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
 use crate::http::decoder::{Decoder, Part, RequestInfo};
 use crate::http::encoder::Encoder;
@@ -15,46 +15,35 @@ use crate::http::Role;
 use crate::pipeline::{Filter, FilterProto, FnProto, Output};
 use crate::script::JsValue;
 
-macro_rules! codec {
-    ($id:ident, $name:literal, $sig:literal, $help:literal, $build:expr) => {
-        static $id: FilterDescriptor = FilterDescriptor {
-            name: $name,
-            kind: FilterKind::Plain,
-            signature: $sig,
-            help: $help,
-            params: &[("options", "{bufferSize (16k), maxHeaderSize (64k)}")],
-            build: $build,
-        };
-    };
-}
+/// What the four codec filters share.
+const CODECS: Family = Family {
+    kind: FilterKind::Plain,
+    signature: "([options])",
+    params: &[("options", "{bufferSize (16k), maxHeaderSize (64k)}")],
+};
 
-codec!(
-    DECODE_REQUEST,
+static DECODE_REQUEST: FilterDescriptor = CODECS.member(
     "decodeHTTPRequest",
-    "([options])",
     "Decodes HTTP/1 requests from Data into messages",
-    |b| codec_proto(b, &DECODE_REQUEST, Kind::Decode(Role::Request))
+    |b| codec_proto(b, &DECODE_REQUEST, Kind::Decode(Role::Request)),
 );
-codec!(
-    DECODE_RESPONSE,
+
+static DECODE_RESPONSE: FilterDescriptor = CODECS.member(
     "decodeHTTPResponse",
-    "([options])",
     "Decodes HTTP/1 responses from Data into messages",
-    |b| codec_proto(b, &DECODE_RESPONSE, Kind::Decode(Role::Response))
+    |b| codec_proto(b, &DECODE_RESPONSE, Kind::Decode(Role::Response)),
 );
-codec!(
-    ENCODE_REQUEST,
+
+static ENCODE_REQUEST: FilterDescriptor = CODECS.member(
     "encodeHTTPRequest",
-    "([options])",
     "Encodes request messages into HTTP/1 Data",
-    |b| codec_proto(b, &ENCODE_REQUEST, Kind::Encode(Role::Request))
+    |b| codec_proto(b, &ENCODE_REQUEST, Kind::Encode(Role::Request)),
 );
-codec!(
-    ENCODE_RESPONSE,
+
+static ENCODE_RESPONSE: FilterDescriptor = CODECS.member(
     "encodeHTTPResponse",
-    "([options])",
     "Encodes response messages into HTTP/1 Data",
-    |b| codec_proto(b, &ENCODE_RESPONSE, Kind::Encode(Role::Response))
+    |b| codec_proto(b, &ENCODE_RESPONSE, Kind::Encode(Role::Response)),
 );
 
 /// The four codec filters.
