@@ -21,17 +21,28 @@ pub(super) fn pem_of(v: &Value<'_>) -> Result<String, String> {
         .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
-pub(super) fn pems_of(v: Option<Value<'_>>) -> Result<Vec<String>, String> {
+/// A list option: each item of an array read with `item`, or the one value given read with
+/// `lone` (which may say what was expected); empty when the option is missing.
+fn list_of<'js, T>(
+    v: Option<Value<'js>>,
+    item: impl Fn(Value<'js>) -> Result<T, String>,
+    lone: impl FnOnce(Value<'js>) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
     match v {
         None => Ok(Vec::new()),
         Some(v) => match v.as_array() {
             Some(a) => a
                 .iter::<Value>()
-                .map(|x| x.map_err(|e| e.to_string()).and_then(|x| pem_of(&x)))
+                .map(|x| x.map_err(|e| e.to_string()).and_then(&item))
                 .collect(),
-            None => Ok(vec![pem_of(&v)?]),
+            None => Ok(vec![lone(v)?]),
         },
     }
+}
+
+/// PEM texts: one certificate, or an array of them.
+pub(super) fn pems_of(v: Option<Value<'_>>) -> Result<Vec<String>, String> {
+    list_of(v, |x| pem_of(&x), |x| pem_of(&x))
 }
 
 pub(super) fn identity_of(v: &Value<'_>) -> Result<(String, String), String> {
@@ -44,19 +55,16 @@ pub(super) fn identity_of(v: &Value<'_>) -> Result<(String, String), String> {
     ))
 }
 
+/// Strings: one, or an array of them.
 pub(super) fn strings_of(v: Option<Value<'_>>) -> Result<Vec<String>, String> {
-    match v {
-        None => Ok(Vec::new()),
-        Some(v) => match v.as_array() {
-            Some(a) => a
-                .iter::<String>()
-                .collect::<rquickjs::Result<_>>()
-                .map_err(|e| e.to_string()),
-            None => Ok(vec![v
-                .get::<String>()
-                .map_err(|_| "expected a string or an array of strings")?]),
+    list_of(
+        v,
+        |x| x.get::<String>().map_err(|e| e.to_string()),
+        |x| {
+            x.get::<String>()
+                .map_err(|_| "expected a string or an array of strings".into())
         },
-    }
+    )
 }
 
 pub(super) fn versions_of(b: &Builder<'_, '_>, at: usize) -> Result<Versions, String> {
