@@ -91,11 +91,13 @@ impl Backlog {
     }
 
     /// The bytes held.
+    #[inline]
     pub fn queued(&self) -> usize {
         self.queued
     }
 
     /// Counts `n` more bytes held; past the limit, pauses the current tap (once).
+    #[inline]
     pub fn grow(&mut self, n: usize) {
         self.queued += n;
         if self.queued > self.limit {
@@ -109,11 +111,13 @@ impl Backlog {
     }
 
     /// Counts `n` bytes gone.
+    #[inline]
     pub fn shrink(&mut self, n: usize) {
         self.queued -= n;
     }
 
     /// The taps to resume now that the backlog is down to half its limit (none before).
+    #[inline]
     pub fn resumable(&mut self) -> Vec<Rc<Tap>> {
         if !self.paused.is_empty() && self.queued <= self.limit / 2 {
             std::mem::take(&mut self.paused)
