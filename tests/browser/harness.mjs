@@ -23,16 +23,29 @@ export const DIST = join(repo, 'ui/dist');
 export const ARTIFACTS = join(here, 'artifacts');
 export const verbose = !!process.env.SLUICE_TEST_VERBOSE;
 
-export function freePort() {
-  return new Promise((ok, fail) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
+/** Ports already handed out by freePort in this test process. */
+const handedOut = new Set();
+
+/**
+ * A port nothing listens on now, never one this process was given before: the kernel may hand
+ * the same port to two binds in a row, and two codebases given one port would fight over it.
+ */
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((ok, fail) => {
+      const s = net.createServer();
+      s.unref();
+      s.on('error', fail);
+      s.listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => ok(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export function portIsFree(port) {

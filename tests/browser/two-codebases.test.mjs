@@ -53,6 +53,8 @@ async function newCodebase(name, port, text) {
   await page.click('[data-testid=codebase-create]');
   await waitFor(`${name} to open`, async () => (await page.inputValue('[data-testid=codebase-select]')) === name);
   await page.waitForSelector('[data-testid=file-item][data-path="/main.js"] [data-testid=main-flag]');
+  // Both codebases have a /main.js tab: write only once the editor holds the new one's.
+  await page.waitForFunction((n) => window.sluiceIDE.editor.getModel()?.uri.path.startsWith(`/${n}/`), name);
   await writeAndSave('/main.js', greeter(port, text));
 }
 
