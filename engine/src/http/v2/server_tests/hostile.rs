@@ -96,9 +96,7 @@ fn protocol_errors_end_the_stream_or_the_connection() {
 #[test]
 fn pings_are_answered_and_goaway_refuses_new_streams() {
     let (mut conn, mut c) = started();
-    let mut input = BytesMut::new();
-    frame::write_ping(&mut input, *b"pingpong", false);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| frame::write_ping(b, *b"pingpong", false));
     assert_eq!(
         c.read(&mut conn),
         vec![Seen::Other(Frame::Ping {
@@ -127,19 +125,17 @@ fn pings_are_answered_and_goaway_refuses_new_streams() {
         unreachable!()
     };
     // ...a request the client sent meanwhile is served...
-    let mut input = BytesMut::new();
-    c.request(&mut input, 1, "/", true);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| c.request(b, 1, "/", true));
     assert!(matches!(
         conn.next_event(),
         Some(Event::Request { stream: 1, .. })
     ));
     assert!(!conn.shut());
     // ...and when the PING comes back, the final GOAWAY names it; later ones are refused.
-    let mut input = BytesMut::new();
-    frame::write_ping(&mut input, data, true);
-    c.request(&mut input, 3, "/", true);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| {
+        frame::write_ping(b, data, true);
+        c.request(b, 3, "/", true);
+    });
     assert!(conn.shut());
     assert_eq!(conn.next_event(), None);
     let seen = c.read(&mut conn);
@@ -163,12 +159,11 @@ fn pings_are_answered_and_goaway_refuses_new_streams() {
 
 #[test]
 fn trailers_are_encoded_when_written_so_the_tables_stay_in_step() {
-    let (mut conn, mut c) = started();
-    let mut input = BytesMut::new();
-    frame::write_settings(&mut input, &[(setting::INITIAL_WINDOW_SIZE, 4)]);
-    c.request(&mut input, 1, "/slow", true);
-    c.request(&mut input, 3, "/fast", true);
-    conn.receive(&mut input).unwrap();
+    let (mut conn, mut c) = started_with(&[(setting::INITIAL_WINDOW_SIZE, 4)]);
+    receive(&mut conn, |b| {
+        c.request(b, 1, "/slow", true);
+        c.request(b, 3, "/fast", true);
+    });
     c.read(&mut conn);
     // Stream 1's body waits for window, its trailers behind it; stream 3 answers meanwhile
     // with the same field. Encoded when queued, the trailers would have put the field in the
@@ -183,9 +178,7 @@ fn trailers_are_encoded_when_written_so_the_tables_stay_in_step() {
         vec![":status: 200".into(), "x-checksum: abc".into()],
         true
     )));
-    let mut input = BytesMut::new();
-    frame::write_window_update(&mut input, 1, 100);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| frame::write_window_update(b, 1, 100));
     let seen = c.read(&mut conn);
     assert_eq!(
         seen.last(),
@@ -197,10 +190,10 @@ fn trailers_are_encoded_when_written_so_the_tables_stay_in_step() {
 #[test]
 fn an_answer_before_the_request_ends_drops_the_rest_of_it() {
     let (mut conn, mut c) = started();
-    let mut input = BytesMut::new();
-    c.request(&mut input, 1, "/upload", false);
-    frame::write_data(&mut input, 1, b"part", false);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| {
+        c.request(b, 1, "/upload", false);
+        frame::write_data(b, 1, b"part", false);
+    });
     while conn.next_event().is_some() {}
     c.read(&mut conn);
     conn.send_head(1, 413, [], true);
@@ -236,11 +229,11 @@ fn frames_in_flight_on_a_stream_the_server_reset_are_ignored() {
     c.open(&mut conn, 1, "/upload", false);
     conn.reset(1, ErrorCode::CANCEL);
     c.read(&mut conn);
-    let mut input = BytesMut::new();
-    frame::write_data(&mut input, 1, b"more", false);
-    c.trailers(&mut input, 1);
-    c.request(&mut input, 3, "/next", true);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| {
+        frame::write_data(b, 1, b"more", false);
+        c.trailers(b, 1);
+        c.request(b, 3, "/next", true);
+    });
     assert!(matches!(
         conn.next_event(),
         Some(Event::Request { stream: 3, .. })
@@ -285,31 +278,19 @@ fn a_flood_of_resets_ends_the_connection_but_cancels_among_answers_do_not() {
         let stream = 2 * i + 1;
         c.open(&mut conn, stream, "/", true);
         conn.send_head(stream, 200, [], false);
-        let mut input = BytesMut::new();
-        frame::write_rst_stream(&mut input, stream, ErrorCode::CANCEL);
-        conn.receive(&mut input).unwrap();
+        receive(&mut conn, |b| {
+            frame::write_rst_stream(b, stream, ErrorCode::CANCEL)
+        });
     }
     // Answers the codec makes alone (431 for a head over the limit) make up for nothing.
-    let mut conn = ServerConnection::new(Limits {
-        max_header_list_size: 300,
-        ..Limits::default()
-    });
-    let mut c = Client::new();
+    let (mut conn, mut c) = limited_to_300_bytes();
     let mut input = c.preface(&[]);
-    let big = "v".repeat(400);
     let mut result = Ok(());
     for i in 0..=MAX_RESET_DEBT {
         let stream = 4 * i + 1;
         c.request(&mut input, stream, "/", false);
         frame::write_rst_stream(&mut input, stream, ErrorCode::CANCEL);
-        let block = c.head(b"GET", b"x-big", big.as_bytes());
-        frame::write_headers(
-            &mut input,
-            stream + 2,
-            &block,
-            true,
-            frame::DEFAULT_MAX_FRAME_SIZE,
-        );
+        c.oversized_request(&mut input, stream + 2);
         result = conn.receive(&mut input);
         while let Some(e) = conn.next_event() {
             if let Event::HeadTooLarge { stream } = e {
@@ -325,18 +306,15 @@ fn a_flood_of_resets_ends_the_connection_but_cancels_among_answers_do_not() {
 
 #[test]
 fn a_client_that_does_not_read_its_answers_gets_no_new_streams() {
-    let (mut conn, mut c) = started();
-    let mut input = BytesMut::new();
-    frame::write_settings(&mut input, &[(setting::INITIAL_WINDOW_SIZE, 0)]);
-    c.request(&mut input, 1, "/big", true);
-    conn.receive(&mut input).unwrap();
+    let (mut conn, mut c) = started_with(&[(setting::INITIAL_WINDOW_SIZE, 0)]);
+    receive(&mut conn, |b| {
+        c.request(b, 1, "/big", true);
+    });
     while conn.next_event().is_some() {}
     conn.send_head(1, 200, [], false);
     conn.send_data(1, Bytes::from(vec![b'x'; MAX_PENDING + 1]), false);
     c.read(&mut conn);
-    let mut input = BytesMut::new();
-    c.request(&mut input, 3, "/more", true);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| c.request(b, 3, "/more", true));
     assert_eq!(conn.next_event(), None);
     assert_eq!(
         c.read(&mut conn),
@@ -346,11 +324,11 @@ fn a_client_that_does_not_read_its_answers_gets_no_new_streams() {
         })]
     );
     // Once it reads (its window opens), new streams are taken again.
-    let mut input = BytesMut::new();
-    frame::write_window_update(&mut input, 0, 1 << 30);
-    frame::write_window_update(&mut input, 1, 1 << 30);
-    c.request(&mut input, 5, "/more", true);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| {
+        frame::write_window_update(b, 0, 1 << 30);
+        frame::write_window_update(b, 1, 1 << 30);
+        c.request(b, 5, "/more", true);
+    });
     assert!(matches!(
         conn.next_event(),
         Some(Event::Request { stream: 5, .. })
@@ -401,11 +379,11 @@ fn a_stream_depending_on_itself_is_reset_but_its_block_is_decoded() {
 fn trailers_must_complete_the_announced_content_length() {
     let (mut conn, mut c) = started();
     let block = c.head(b"POST", b"content-length", b"10");
-    let mut input = BytesMut::new();
-    frame::write_headers(&mut input, 1, &block, false, frame::DEFAULT_MAX_FRAME_SIZE);
-    frame::write_data(&mut input, 1, b"short", false);
-    c.trailers(&mut input, 1);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| {
+        frame::write_headers(b, 1, &block, false, frame::DEFAULT_MAX_FRAME_SIZE);
+        frame::write_data(b, 1, b"short", false);
+        c.trailers(b, 1);
+    });
     let mut events = Vec::new();
     while let Some(e) = conn.next_event() {
         events.push(e);

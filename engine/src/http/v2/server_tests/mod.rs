@@ -49,9 +49,7 @@ impl Client {
 
     /// Opens `stream` with a request the server reads, its events taken.
     fn open(&mut self, conn: &mut ServerConnection, stream: u32, path: &str, end_stream: bool) {
-        let mut input = BytesMut::new();
-        self.request(&mut input, stream, path, end_stream);
-        conn.receive(&mut input).unwrap();
+        receive(conn, |b| self.request(b, stream, path, end_stream));
         while conn.next_event().is_some() {}
     }
 
@@ -76,6 +74,12 @@ impl Client {
             &mut block,
         );
         block
+    }
+
+    /// A request head of more than 300 bytes (a 400-byte `x-big` field) on `stream`.
+    fn oversized_request(&mut self, out: &mut BytesMut, stream: u32) {
+        let block = self.head(b"GET", b"x-big", "v".repeat(400).as_bytes());
+        frame::write_headers(out, stream, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
     }
 
     /// The frames in the server's output, header blocks decoded.
@@ -122,7 +126,28 @@ enum Seen {
     Other(Frame),
 }
 
+/// Receives, in one read, the frames that `write` puts in one buffer.
+fn receive(conn: &mut ServerConnection, write: impl FnOnce(&mut BytesMut)) {
+    let mut input = BytesMut::new();
+    write(&mut input);
+    conn.receive(&mut input).unwrap();
+}
+
+/// A connection that takes request heads of at most 300 bytes, before its preface, and a client.
+fn limited_to_300_bytes() -> (ServerConnection, Client) {
+    let conn = ServerConnection::new(Limits {
+        max_header_list_size: 300,
+        ..Limits::default()
+    });
+    (conn, Client::new())
+}
+
 fn started() -> (ServerConnection, Client) {
+    started_with(&[])
+}
+
+/// A connection past its preface, whose client sent `settings` in it, and that client.
+fn started_with(settings: &[(u16, u32)]) -> (ServerConnection, Client) {
     let mut conn = ServerConnection::new(Limits::default());
     let mut c = Client::new();
     let seen = c.read(&mut conn);
@@ -130,7 +155,7 @@ fn started() -> (ServerConnection, Client) {
         matches!(&seen[0], Seen::Other(Frame::Settings { ack: false, .. })),
         "{seen:?}"
     );
-    let mut input = c.preface(&[]);
+    let mut input = c.preface(settings);
     conn.receive(&mut input).unwrap();
     assert!(input.is_empty());
     let seen = c.read(&mut conn);
@@ -147,9 +172,7 @@ fn started() -> (ServerConnection, Client) {
 #[test]
 fn a_request_and_its_response() {
     let (mut conn, mut c) = started();
-    let mut input = BytesMut::new();
-    c.request(&mut input, 1, "/hello", true);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| c.request(b, 1, "/hello", true));
     match conn.next_event() {
         Some(Event::Request {
             stream: 1,
@@ -185,14 +208,13 @@ fn a_request_and_its_response() {
 
 #[test]
 fn bodies_split_across_frames_and_wait_for_window() {
-    let (mut conn, mut c) = started();
     // The client allows 10 bytes per stream at first.
-    let mut input = BytesMut::new();
-    frame::write_settings(&mut input, &[(setting::INITIAL_WINDOW_SIZE, 10)]);
-    c.request(&mut input, 1, "/", false);
-    frame::write_data(&mut input, 1, b"abc", false);
-    frame::write_data(&mut input, 1, b"def", true);
-    conn.receive(&mut input).unwrap();
+    let (mut conn, mut c) = started_with(&[(setting::INITIAL_WINDOW_SIZE, 10)]);
+    receive(&mut conn, |b| {
+        c.request(b, 1, "/", false);
+        frame::write_data(b, 1, b"abc", false);
+        frame::write_data(b, 1, b"def", true);
+    });
     assert!(matches!(
         conn.next_event(),
         Some(Event::Request {
@@ -223,9 +245,7 @@ fn bodies_split_across_frames_and_wait_for_window() {
     let seen = c.read(&mut conn);
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[1], Seen::Data(1, Bytes::from(vec![b'x'; 10]), false));
-    let mut input = BytesMut::new();
-    frame::write_window_update(&mut input, 1, 100);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| frame::write_window_update(b, 1, 100));
     assert_eq!(
         c.read(&mut conn),
         vec![Seen::Data(1, Bytes::from(vec![b'x'; 15]), true)]
@@ -236,9 +256,7 @@ fn bodies_split_across_frames_and_wait_for_window() {
 #[test]
 fn trailers_end_a_response_after_its_data() {
     let (mut conn, mut c) = started();
-    let mut input = BytesMut::new();
-    c.request(&mut input, 3, "/grpc", true);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| c.request(b, 3, "/grpc", true));
     conn.next_event();
     conn.send_head(3, 200, [], false);
     conn.send_data(3, Bytes::from_static(b"msg"), false);
@@ -255,9 +273,9 @@ fn continuation_frames_carry_a_long_head() {
     let (mut conn, mut c) = started();
     let long = "v".repeat(40_000);
     let block = c.head(b"GET", b"x-long", long.as_bytes());
-    let mut input = BytesMut::new();
-    frame::write_headers(&mut input, 1, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
-    conn.receive(&mut input).unwrap();
+    receive(&mut conn, |b| {
+        frame::write_headers(b, 1, &block, true, frame::DEFAULT_MAX_FRAME_SIZE)
+    });
     match conn.next_event() {
         Some(Event::Request { head, .. }) => assert_eq!(head.headers[0].1.len(), 40_000),
         e => panic!("{e:?}"),
@@ -266,15 +284,9 @@ fn continuation_frames_carry_a_long_head() {
 
 #[test]
 fn a_head_above_the_limit_is_reported_for_a_431() {
-    let mut conn = ServerConnection::new(Limits {
-        max_header_list_size: 300,
-        ..Limits::default()
-    });
-    let mut c = Client::new();
+    let (mut conn, mut c) = limited_to_300_bytes();
     let mut input = c.preface(&[]);
-    let big = "v".repeat(400);
-    let block = c.head(b"GET", b"x-big", big.as_bytes());
-    frame::write_headers(&mut input, 1, &block, true, frame::DEFAULT_MAX_FRAME_SIZE);
+    c.oversized_request(&mut input, 1);
     // The connection stays usable: the tables are still in step.
     c.request(&mut input, 3, "/next", true);
     conn.receive(&mut input).unwrap();
