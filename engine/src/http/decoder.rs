@@ -396,25 +396,13 @@ impl Decoder {
         let parsed = match self.role {
             Role::Request => {
                 let mut req = httparse::Request::new(&mut headers);
-                match req.parse(&self.buf) {
-                    Ok(httparse::Status::Complete(n)) => Ok(Some((n, head_of_request(&req)))),
-                    Ok(httparse::Status::Partial) => Ok(None),
-                    Err(httparse::Error::TooManyHeaders) => Err(DecodeError::HeadTooLarge),
-                    Err(e) => Err(DecodeError::Malformed(format!(
-                        "malformed request head: {e}"
-                    ))),
-                }
+                let status = req.parse(&self.buf);
+                parsed_head(status, "request", || head_of_request(&req))
             }
             Role::Response => {
                 let mut res = httparse::Response::new(&mut headers);
-                match res.parse(&self.buf) {
-                    Ok(httparse::Status::Complete(n)) => Ok(Some((n, head_of_response(&res)))),
-                    Ok(httparse::Status::Partial) => Ok(None),
-                    Err(httparse::Error::TooManyHeaders) => Err(DecodeError::HeadTooLarge),
-                    Err(e) => Err(DecodeError::Malformed(format!(
-                        "malformed response head: {e}"
-                    ))),
-                }
+                let status = res.parse(&self.buf);
+                parsed_head(status, "response", || head_of_response(&res))
             }
         };
         let (n, head) = match parsed {
@@ -502,6 +490,23 @@ fn headers_of(hs: &[httparse::Header<'_>]) -> Result<Vec<Header>, DecodeError> {
         }
     }
     Ok(v)
+}
+
+/// What one parse of a head gave: its length and `head()` once complete, `None` while more
+/// bytes are needed, or why it is refused (`what` is "request" or "response").
+fn parsed_head<H>(
+    status: httparse::Result<usize>,
+    what: &str,
+    head: impl FnOnce() -> H,
+) -> Result<Option<(usize, H)>, DecodeError> {
+    match status {
+        Ok(httparse::Status::Complete(n)) => Ok(Some((n, head()))),
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(DecodeError::HeadTooLarge),
+        Err(e) => Err(DecodeError::Malformed(format!(
+            "malformed {what} head: {e}"
+        ))),
+    }
 }
 
 fn head_of_request(r: &httparse::Request<'_, '_>) -> Result<Head, DecodeError> {

@@ -350,30 +350,34 @@ mod tests {
             .collect()
     }
 
+    /// What `e` writes for a whole message: `head`, then `body` in its pieces, then the end.
+    fn encode(e: &mut Encoder, head: OutHead, last: bool, body: &[&'static [u8]]) -> String {
+        let mut out = Vec::new();
+        e.start(head, last, &mut out);
+        for piece in body {
+            e.data(Bytes::from_static(piece), &mut out).unwrap();
+        }
+        e.end(&mut out).unwrap();
+        join(&out)
+    }
+
     #[test]
     fn small_bodies_get_a_content_length_then_keep_alive() {
-        let mut e = Encoder::new(DEFAULT_BUFFER_SIZE);
-        let mut out = Vec::new();
-        e.start(ok_head(), false, &mut out);
-        e.data(Bytes::from_static(b"Hello!\n"), &mut out).unwrap();
-        e.end(&mut out).unwrap();
         assert_eq!(
-            join(&out),
+            encode(
+                &mut Encoder::new(DEFAULT_BUFFER_SIZE),
+                ok_head(),
+                false,
+                &[b"Hello!\n"]
+            ),
             "HTTP/1.1 200 OK\r\ncontent-length: 7\r\nconnection: keep-alive\r\n\r\nHello!\n"
         );
     }
 
     #[test]
     fn large_bodies_stream_chunked() {
-        let mut e = Encoder::new(4);
-        let mut out = Vec::new();
-        e.start(ok_head(), true, &mut out);
-        e.data(Bytes::from_static(b"abc"), &mut out).unwrap();
-        e.data(Bytes::from_static(b"defg"), &mut out).unwrap();
-        e.data(Bytes::from_static(b"h"), &mut out).unwrap();
-        e.end(&mut out).unwrap();
         assert_eq!(
-            join(&out),
+            encode(&mut Encoder::new(4), ok_head(), true, &[b"abc", b"defg", b"h"]),
             "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n1\r\nh\r\n0\r\n\r\n"
         );
     }
@@ -397,19 +401,12 @@ mod tests {
         );
         assert!(e.end(&mut out).is_err());
         // A stale declared length on a small body is replaced by the real one.
-        let mut out = Vec::new();
-        e.start(
-            OutHead {
-                content_length: Some(99),
-                ..ok_head()
-            },
-            false,
-            &mut out,
-        );
-        e.data(Bytes::from_static(b"ab"), &mut out).unwrap();
-        e.end(&mut out).unwrap();
+        let head = OutHead {
+            content_length: Some(99),
+            ..ok_head()
+        };
         assert_eq!(
-            join(&out),
+            encode(&mut e, head, false, &[b"ab"]),
             "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nab"
         );
     }

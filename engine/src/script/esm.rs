@@ -606,22 +606,25 @@ mod tests {
         assert_eq!(t, "\nvar x = 1\n");
     }
 
+    /// The lines of `src` rewritten, which must have been read as a module.
+    fn module_lines(src: &str) -> Vec<String> {
+        let (text, module) = rw(src);
+        assert!(module, "{text}");
+        text.lines().map(str::to_string).collect()
+    }
+
     #[test]
     fn imports() {
-        let (t, m) = rw("import config from './config.js'\nimport { a, b as c } from \"/m.js\";\nimport * as ns from './n.js'\nimport './side.js'\nx()\n");
-        assert!(m);
-        let lines: Vec<&str> = t.lines().collect();
         assert_eq!(
-            lines[0],
-            "__sluice.esmImport(7,'./config.js',[[\"config\",\"default\"]]);"
+            module_lines("import config from './config.js'\nimport { a, b as c } from \"/m.js\";\nimport * as ns from './n.js'\nimport './side.js'\nx()\n"),
+            [
+                "__sluice.esmImport(7,'./config.js',[[\"config\",\"default\"]]);",
+                "__sluice.esmImport(7,\"/m.js\",[[\"a\",\"a\"],[\"c\",\"b\"]]);",
+                "__sluice.esmImport(7,'./n.js',[[\"ns\",\"*\"]]);",
+                "__sluice.esmImport(7,'./side.js',[]);",
+                "x()",
+            ]
         );
-        assert_eq!(
-            lines[1],
-            "__sluice.esmImport(7,\"/m.js\",[[\"a\",\"a\"],[\"c\",\"b\"]]);"
-        );
-        assert_eq!(lines[2], "__sluice.esmImport(7,'./n.js',[[\"ns\",\"*\"]]);");
-        assert_eq!(lines[3], "__sluice.esmImport(7,'./side.js',[]);");
-        assert_eq!(lines[4], "x()");
     }
 
     #[test]
@@ -638,35 +641,31 @@ mod tests {
 
     #[test]
     fn exports() {
-        let (t, m) = rw("export default pipeline($=>$\n  .dummy())\nexport var a = 1, b = f(1, 2)\nexport function g() {}\nexport { a as x, g }\nexport * from './o.js'\nexport { y } from './p.js'\n");
-        assert!(m);
-        let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "__sluice.esmExports(7).default= pipeline($=>$");
         assert_eq!(
-            lines[2],
-            "__sluice.esmExport(7,{\"a\":()=>a,\"b\":()=>b});var a = 1, b = f(1, 2)"
+            module_lines("export default pipeline($=>$\n  .dummy())\nexport var a = 1, b = f(1, 2)\nexport function g() {}\nexport { a as x, g }\nexport * from './o.js'\nexport { y } from './p.js'\n"),
+            [
+                "__sluice.esmExports(7).default= pipeline($=>$",
+                "  .dummy())",
+                "__sluice.esmExport(7,{\"a\":()=>a,\"b\":()=>b});var a = 1, b = f(1, 2)",
+                "__sluice.esmExport(7,{\"g\":()=>g});function g() {}",
+                "__sluice.esmExport(7,{\"x\":()=>a,\"g\":()=>g});",
+                "__sluice.esmForward(7,'./o.js','*');",
+                "__sluice.esmForward(7,'./p.js',[[\"y\",\"y\"]]);",
+            ]
         );
-        assert_eq!(
-            lines[3],
-            "__sluice.esmExport(7,{\"g\":()=>g});function g() {}"
-        );
-        assert_eq!(lines[4], "__sluice.esmExport(7,{\"x\":()=>a,\"g\":()=>g});");
-        assert_eq!(lines[5], "__sluice.esmForward(7,'./o.js','*');");
-        assert_eq!(lines[6], "__sluice.esmForward(7,'./p.js',[[\"y\",\"y\"]]);");
     }
 
     #[test]
     fn fiber_variables() {
-        let (t, m) = rw("var $ctx\nvar $a = 1, $b = { x: [1, 2] }\nvar c = 2\nfunction f() { var $local = 1 }\n");
-        assert!(m);
-        let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "__sluice.esmFiber(7,[\"$ctx\"]); $ctx");
         assert_eq!(
-            lines[1],
-            "__sluice.esmFiber(7,[\"$a\",\"$b\"]); $a = 1, $b = { x: [1, 2] }"
+            module_lines("var $ctx\nvar $a = 1, $b = { x: [1, 2] }\nvar c = 2\nfunction f() { var $local = 1 }\n"),
+            [
+                "__sluice.esmFiber(7,[\"$ctx\"]); $ctx",
+                "__sluice.esmFiber(7,[\"$a\",\"$b\"]); $a = 1, $b = { x: [1, 2] }",
+                "var c = 2",
+                "function f() { var $local = 1 }",
+            ]
         );
-        assert_eq!(lines[2], "var c = 2");
-        assert_eq!(lines[3], "function f() { var $local = 1 }");
     }
 
     #[test]
