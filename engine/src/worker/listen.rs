@@ -10,6 +10,12 @@ use crate::net::{self, ListenOptions, Tracker};
 use crate::pipeline::{LayoutKind, PipelineLayout};
 use crate::script;
 
+/// A bound socket of one `listen()`, before the runtime takes it over.
+enum Socket {
+    Tcp(std::net::TcpListener),
+    Udp(std::net::UdpSocket),
+}
+
 pub(super) fn start_listeners(
     program: &Program,
     opts: &RunOptions,
@@ -17,7 +23,6 @@ pub(super) fn start_listeners(
     keys: &mut HashSet<String>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
     let mut bound = Vec::new();
-    let mut udp = Vec::new();
     for layout in program.listens() {
         let LayoutKind::Listen { host, port } = &layout.kind else {
             continue;
@@ -32,35 +37,36 @@ pub(super) fn start_listeners(
             // peers over the sockets.
             keys.insert(net::registry::claim_udp(&opts.program, host, *port)?);
             let socket = net::bind_udp(host, *port, true)?;
-            udp.push((layout.clone(), socket, lo, host.clone(), *port));
+            bound.push((layout.clone(), Socket::Udp(socket), lo, host.clone(), *port));
             continue;
         }
-        let std_listener = net::registry::acquire(&opts.program, host, *port, index, &lo)?;
+        let listener = net::registry::acquire(&opts.program, host, *port, index, &lo)?;
         keys.insert(net::registry::key(host, *port, index));
-        bound.push((layout.clone(), std_listener, lo, host.clone(), *port));
+        bound.push((
+            layout.clone(),
+            Socket::Tcp(listener),
+            lo,
+            host.clone(),
+            *port,
+        ));
     }
     let mut jobs = Vec::new();
-    for (layout, socket, lo, host, port) in udp {
-        let socket = tokio::net::UdpSocket::from_std(socket)
-            .map_err(|e| format!("cannot listen on UDP port {port} at {host}: {e}"))?;
-        announce("UDP", &host, port);
-        jobs.push(tokio::task::spawn_local(net::serve_udp(
-            socket,
-            layout,
-            lo,
-            tracker.clone(),
-        )));
-    }
-    for (layout, l, lo, host, port) in bound {
-        let listener = tokio::net::TcpListener::from_std(l)
-            .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
-        announce("TCP", &host, port);
-        jobs.push(tokio::task::spawn_local(net::serve_listener(
-            listener,
-            layout,
-            lo,
-            tracker.clone(),
-        )));
+    for (layout, socket, lo, host, port) in bound {
+        let tracker = tracker.clone();
+        jobs.push(match socket {
+            Socket::Udp(socket) => {
+                let socket = tokio::net::UdpSocket::from_std(socket)
+                    .map_err(|e| format!("cannot listen on UDP port {port} at {host}: {e}"))?;
+                announce("UDP", &host, port);
+                tokio::task::spawn_local(net::serve_udp(socket, layout, lo, tracker))
+            }
+            Socket::Tcp(listener) => {
+                let listener = tokio::net::TcpListener::from_std(listener)
+                    .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+                announce("TCP", &host, port);
+                tokio::task::spawn_local(net::serve_listener(listener, layout, lo, tracker))
+            }
+        });
     }
     Ok(jobs)
 }
