@@ -417,12 +417,15 @@ fn select_hashed<'js>(
     Ok(ok.into_iter().nth(i as usize))
 }
 
-impl<'js> JsClass<'js> for Hashing<'js> {
-    const NAME: &'static str = "HashingLoadBalancer";
-    type Mutable = Writable;
-
-    fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
-        let proto = Object::new(ctx.clone())?;
+native_class! {
+    Hashing<'js> = "HashingLoadBalancer",
+    constructor: |ctx| {
+        constructor(ctx, |targets, unhealthy| Hashing {
+            targets: targets.into_iter().map(|(id, _)| id).collect(),
+            unhealthy,
+        })
+    },
+    prototype: |proto| {
         super::method_of(&proto, "add", |_, me: &Class<Self>, [id, _, _]| {
             let id = id.get::<Coerced<rquickjs::String<'js>>>()?.0.into_value();
             me.borrow_mut().targets.push(id);
@@ -445,13 +448,5 @@ impl<'js> JsClass<'js> for Hashing<'js> {
                 },
             )?;
         }
-        Ok(Some(proto))
-    }
-
-    fn constructor(ctx: &Ctx<'js>) -> Result<Option<Constructor<'js>>> {
-        constructor(ctx, |targets, unhealthy| Hashing {
-            targets: targets.into_iter().map(|(id, _)| id).collect(),
-            unhealthy,
-        })
     }
 }

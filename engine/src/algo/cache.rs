@@ -8,9 +8,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use rquickjs::class::{JsClass, Trace, Tracer, Writable};
+use rquickjs::class::{Trace, Tracer};
 use rquickjs::function::Opt;
-use rquickjs::{Class, Coerced, Constructor, Ctx, Function, JsLifetime, Object, Result, Value};
+use rquickjs::{Class, Coerced, Ctx, Function, JsLifetime, Object, Result, Value};
 use tokio::time::Instant;
 
 use super::key::Key;
@@ -212,12 +212,10 @@ fn construct<'js>(
     Class::instance(ctx, cache)
 }
 
-impl<'js> JsClass<'js> for Cache<'js> {
-    const NAME: &'static str = "Cache";
-    type Mutable = Writable;
-
-    fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
-        let proto = Object::new(ctx.clone())?;
+native_class! {
+    Cache<'js> = "Cache",
+    construct: construct,
+    prototype: |proto| {
         super::method_of(&proto, "find", |ctx, me: &Class<Self>, [key, _, _]| {
             find(ctx, me, &key)
         })?;
@@ -269,10 +267,5 @@ impl<'js> JsClass<'js> for Cache<'js> {
             };
             free_all(me, gone)
         })?;
-        Ok(Some(proto))
-    }
-
-    fn constructor(ctx: &Ctx<'js>) -> Result<Option<Constructor<'js>>> {
-        Constructor::new_class::<Self, _, _>(ctx.clone(), construct).map(Some)
     }
 }

@@ -15,10 +15,10 @@
 
 use std::collections::HashMap;
 
-use rquickjs::class::{JsClass, Trace, Tracer, Writable};
+use rquickjs::class::{JsClass, Trace, Tracer};
 use rquickjs::function::Opt;
 use rquickjs::{
-    Array, Class, Coerced, Constructor, Ctx, Exception, Function, JsLifetime, Object, Result, Value,
+    Array, Class, Coerced, Ctx, Exception, Function, JsLifetime, Object, Result, Value,
 };
 
 use super::key::Key;
@@ -413,12 +413,10 @@ fn free<'js>(resource: &Class<'js, Resource<'js>>) {
     }
 }
 
-impl<'js> JsClass<'js> for LoadBalancer<'js> {
-    const NAME: &'static str = "LoadBalancer";
-    type Mutable = Writable;
-
-    fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
-        let proto = Object::new(ctx.clone())?;
+native_class! {
+    LoadBalancer<'js> = "LoadBalancer",
+    construct: construct,
+    prototype: |proto| {
         super::method_of(
             &proto,
             "provision",
@@ -465,33 +463,17 @@ impl<'js> JsClass<'js> for LoadBalancer<'js> {
                 None => Value::new_null(ctx.clone()),
             })
         })?;
-        Ok(Some(proto))
-    }
-
-    fn constructor(ctx: &Ctx<'js>) -> Result<Option<Constructor<'js>>> {
-        Constructor::new_class::<Self, _, _>(ctx.clone(), construct).map(Some)
     }
 }
 
-impl<'js> JsClass<'js> for Pool<'js> {
-    const NAME: &'static str = "LoadBalancerTarget";
-    type Mutable = Writable;
-
-    fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
-        Ok(Some(Object::new(ctx.clone())?))
-    }
-
-    fn constructor(_ctx: &Ctx<'js>) -> Result<Option<Constructor<'js>>> {
-        Ok(None)
-    }
+native_class! {
+    Pool<'js> = "LoadBalancerTarget",
+    prototype: |_proto| {}
 }
 
-impl<'js> JsClass<'js> for Resource<'js> {
-    const NAME: &'static str = "Resource";
-    type Mutable = Writable;
-
-    fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
-        let proto = Object::new(ctx.clone())?;
+native_class! {
+    Resource<'js> = "Resource",
+    prototype: |proto| {
         super::getter_of(&proto, "target", |me: &Class<Self>| {
             let pool = me.borrow().pool.clone();
             let target = pool.borrow().target.clone();
@@ -502,10 +484,5 @@ impl<'js> JsClass<'js> for Resource<'js> {
             free(me);
             Ok(())
         })?;
-        Ok(Some(proto))
-    }
-
-    fn constructor(_ctx: &Ctx<'js>) -> Result<Option<Constructor<'js>>> {
-        Ok(None)
     }
 }

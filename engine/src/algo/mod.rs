@@ -9,6 +9,50 @@
 //! The remaining members of `algo` (ResourcePool, Percentile, SharedMap) are JavaScript in the
 //! prelude: none of them is on a request's path.
 
+/// Declares the [`JsClass`] impl of an algo class: its JS name (`Type<'js> = "Name"`), how
+/// `new` makes one, and what its prototype holds.
+/// - `construct: f,` makes `new` call `f` (any rquickjs function making an instance);
+///   `constructor: |ctx| expr,` gives the constructor itself; with neither, scripts cannot
+///   construct the class (they get instances from other methods).
+/// - `prototype: |proto| { ... }` adds the methods and getters to the prototype object `proto`.
+macro_rules! native_class {
+    ($ty:ty = $name:literal, construct: $f:expr, prototype: |$proto:ident| $body:block) => {
+        native_class! {
+            $ty = $name,
+            constructor: |ctx| rquickjs::Constructor::new_class::<Self, _, _>(ctx.clone(), $f)
+                .map(Some),
+            prototype: |$proto| $body
+        }
+    };
+    ($ty:ty = $name:literal, prototype: |$proto:ident| $body:block) => {
+        native_class! { $ty = $name, constructor: |_ctx| Ok(None), prototype: |$proto| $body }
+    };
+    (
+        $ty:ty = $name:literal,
+        constructor: |$ctx:ident| $ctor:expr,
+        prototype: |$proto:ident| $body:block
+    ) => {
+        impl<'js> rquickjs::class::JsClass<'js> for $ty {
+            const NAME: &'static str = $name;
+            type Mutable = rquickjs::class::Writable;
+
+            fn prototype(
+                ctx: &rquickjs::Ctx<'js>,
+            ) -> rquickjs::Result<Option<rquickjs::Object<'js>>> {
+                let $proto = rquickjs::Object::new(ctx.clone())?;
+                $body
+                Ok(Some($proto))
+            }
+
+            fn constructor(
+                $ctx: &rquickjs::Ctx<'js>,
+            ) -> rquickjs::Result<Option<rquickjs::Constructor<'js>>> {
+                $ctor
+            }
+        }
+    };
+}
+
 mod balancer;
 mod cache;
 mod key;

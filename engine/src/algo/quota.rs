@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
-use rquickjs::class::{JsClass, Trace, Tracer, Writable};
+use rquickjs::class::{Trace, Tracer};
 use rquickjs::function::Opt;
-use rquickjs::{Class, Coerced, Constructor, Ctx, Function, JsLifetime, Object, Result, Value};
+use rquickjs::{Class, Coerced, Ctx, Function, JsLifetime, Object, Result, Value};
 use tokio::time::Instant;
 
 /// A quota.
@@ -102,12 +102,10 @@ fn construct<'js>(
     Class::instance(ctx, quota)
 }
 
-impl<'js> JsClass<'js> for Quota {
-    const NAME: &'static str = "Quota";
-    type Mutable = Writable;
-
-    fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
-        let proto = Object::new(ctx.clone())?;
+native_class! {
+    Quota = "Quota",
+    construct: construct,
+    prototype: |proto| {
         super::getter_of(&proto, "initial", |me: &Class<Self>| me.borrow().initial)?;
         super::getter_of(&proto, "current", |me: &Class<Self>| me.borrow().current)?;
         super::method_of(&proto, "consume", |_, me: &Class<Self>, [n, _, _]| {
@@ -125,10 +123,5 @@ impl<'js> JsClass<'js> for Quota {
             q.last = Instant::now();
             Ok(())
         })?;
-        Ok(Some(proto))
-    }
-
-    fn constructor(ctx: &Ctx<'js>) -> Result<Option<Constructor<'js>>> {
-        Constructor::new_class::<Self, _, _>(ctx.clone(), construct).map(Some)
     }
 }

@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 
-use rquickjs::class::{JsClass, Trace, Tracer, Writable};
+use rquickjs::class::{Trace, Tracer};
 use rquickjs::function::{Rest, This};
-use rquickjs::{Class, Coerced, Constructor, Ctx, Exception, JsLifetime, Object, Result, Value};
+use rquickjs::{Class, Coerced, Ctx, Exception, JsLifetime, Result, Value};
 
 /// The rules of one host.
 #[derive(Default)]
@@ -182,12 +182,20 @@ fn request_of(parts: &[Value<'_>]) -> Result<Option<(String, String)>> {
     Ok(Some((host, path)))
 }
 
-impl<'js> JsClass<'js> for UrlRouter<'js> {
-    const NAME: &'static str = "URLRouter";
-    type Mutable = Writable;
-
-    fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
-        let proto = Object::new(ctx.clone())?;
+native_class! {
+    UrlRouter<'js> = "URLRouter",
+    construct: |ctx: Ctx<'js>, rules: rquickjs::function::Opt<Value<'js>>| {
+        let mut router = UrlRouter::default();
+        if let Some(rules) = rules.0.as_ref().and_then(|r| r.as_object()) {
+            for key in rules.keys::<String>() {
+                let key = key?;
+                let value: Value<'js> = rules.get(key.as_str())?;
+                router.add_rule(&ctx, &key, value)?;
+            }
+        }
+        Class::instance(ctx, router)
+    },
+    prototype: |proto| {
         super::method_of(
             &proto,
             "add",
@@ -208,24 +216,5 @@ impl<'js> JsClass<'js> for UrlRouter<'js> {
                 Ok::<_, rquickjs::Error>(found.unwrap_or_else(|| Value::new_undefined(ctx)))
             },
         )?;
-        Ok(Some(proto))
-    }
-
-    fn constructor(ctx: &Ctx<'js>) -> Result<Option<Constructor<'js>>> {
-        Constructor::new_class::<Self, _, _>(
-            ctx.clone(),
-            |ctx: Ctx<'js>, rules: rquickjs::function::Opt<Value<'js>>| {
-                let mut router = UrlRouter::default();
-                if let Some(rules) = rules.0.as_ref().and_then(|r| r.as_object()) {
-                    for key in rules.keys::<String>() {
-                        let key = key?;
-                        let value: Value<'js> = rules.get(key.as_str())?;
-                        router.add_rule(&ctx, &key, value)?;
-                    }
-                }
-                Class::instance(ctx, router)
-            },
-        )
-        .map(Some)
     }
 }
