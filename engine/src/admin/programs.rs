@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use hyper::body::Incoming;
-use hyper::{Method, Request, StatusCode};
+use hyper::{Method, StatusCode};
 use serde_json::json;
 
 use super::http::{empty, error, json, Res};
@@ -63,12 +62,7 @@ fn one(admin: &Admin, name: &str, status: StatusCode) -> Res {
 }
 
 /// Handles `/api/v1/programs...`; `rest` starts after `programs`.
-pub async fn route(
-    admin: &Arc<Admin>,
-    method: Method,
-    rest: &[&str],
-    _req: Request<Incoming>,
-) -> Res {
+pub async fn route(admin: &Arc<Admin>, method: Method, rest: &[&str]) -> Res {
     match (method, rest) {
         (Method::GET, []) => {
             let v: Vec<_> = admin.host.programs().iter().map(program_json).collect();

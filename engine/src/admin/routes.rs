@@ -341,7 +341,7 @@ async fn api(admin: &Arc<Admin>, method: Method, rest: &[&str], req: Request<Inc
             let _ = tokio::task::spawn_blocking(move || h.stop()).await;
             empty(StatusCode::NO_CONTENT)
         }
-        (m, ["programs", rest @ ..]) => super::programs::route(admin, m, rest, req).await,
+        (m, ["programs", rest @ ..]) => super::programs::route(admin, m, rest).await,
         (m, ["debug", rest @ ..]) => super::debug::route(admin, m, rest, req).await,
         (Method::GET, ["log"]) => {
             let after = req

@@ -9,7 +9,7 @@ use std::any::Any;
 use rquickjs::{Array, Ctx, Exception, Object};
 
 use super::Value;
-use crate::script::{self, JsValue, Lazy};
+use crate::script::{self, JsValue, Lazy, Primitive};
 
 /// Nesting deeper than this is cut off when reading script values (a cycle, or abuse).
 const MAX_DEPTH: usize = 64;
@@ -82,24 +82,14 @@ fn read<'js>(ctx: &Ctx<'js>, v: &rquickjs::Value<'js>, depth: usize) -> Value {
     if v.is_undefined() {
         return Value::Undefined;
     }
-    if v.is_null() {
-        return Value::Null;
-    }
-    if let Some(b) = v.as_bool() {
-        return Value::Bool(b);
-    }
-    if let Some(i) = v.as_int() {
-        return Value::Int(i64::from(i));
-    }
-    if let Some(f) = v.as_float() {
-        return if f.fract() == 0.0 && f.abs() < 9.0e15 {
-            Value::Int(f as i64)
-        } else {
-            Value::Float(f)
+    if let Some(p) = Primitive::of(v) {
+        return match p {
+            Primitive::Null => Value::Null,
+            Primitive::Bool(b) => Value::Bool(b),
+            Primitive::Int(i) => Value::Int(i),
+            Primitive::Float(f) => Value::Float(f),
+            Primitive::Str(s) => Value::Str(s),
         };
-    }
-    if let Some(s) = v.as_string() {
-        return Value::Str(s.to_string().unwrap_or_default());
     }
     if depth >= MAX_DEPTH || v.is_function() {
         return Value::Undefined;

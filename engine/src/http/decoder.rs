@@ -244,6 +244,17 @@ impl Decoder {
         self.state = State::Head;
     }
 
+    /// Passes on up to `left` bytes of a body from the buffer: how many are still to come, or
+    /// `None` when the buffer holds none.
+    fn take_up_to(&mut self, left: u64, out: &mut Vec<Part>) -> Option<u64> {
+        if self.buf.is_empty() {
+            return None;
+        }
+        let n = (left as usize).min(self.buf.len());
+        self.take_body(n, out);
+        Some(left - n as u64)
+    }
+
     fn take_body(&mut self, n: usize, out: &mut Vec<Part>) {
         let chunk = self.buf.split_to(n).freeze();
         self.body_size += chunk.len();
@@ -255,12 +266,9 @@ impl Decoder {
         match self.state {
             State::Head => self.parse_head(out),
             State::Length(left) => {
-                if self.buf.is_empty() {
+                let Some(left) = self.take_up_to(left, out) else {
                     return false;
-                }
-                let n = (left as usize).min(self.buf.len());
-                self.take_body(n, out);
-                let left = left - n as u64;
+                };
                 if left == 0 {
                     self.end(out);
                 } else {
@@ -277,22 +285,21 @@ impl Decoder {
                 false
             }
             State::ChunkSize => {
-                let Some(line) = self.line() else {
-                    if self.buf.len() > MAX_CHUNK_LINE {
-                        return self.fail(
-                            DecodeError::Malformed("chunk size line too long".into()),
-                            out,
-                        );
-                    }
-                    return false;
-                };
+                let line = self.line();
                 // The same limit whether the line came in one read or many.
-                if line.len() >= MAX_CHUNK_LINE {
+                let too_long = match &line {
+                    Some(line) => line.len() >= MAX_CHUNK_LINE,
+                    None => self.buf.len() > MAX_CHUNK_LINE,
+                };
+                if too_long {
                     return self.fail(
                         DecodeError::Malformed("chunk size line too long".into()),
                         out,
                     );
                 }
+                let Some(line) = line else {
+                    return false;
+                };
                 match chunked::chunk_size(&line) {
                     Ok(0) => {
                         self.trailer_size = 0;
@@ -304,12 +311,9 @@ impl Decoder {
                 true
             }
             State::ChunkData(left) => {
-                if self.buf.is_empty() {
+                let Some(left) = self.take_up_to(left, out) else {
                     return false;
-                }
-                let n = (left as usize).min(self.buf.len());
-                self.take_body(n, out);
-                let left = left - n as u64;
+                };
                 self.state = if left == 0 {
                     State::ChunkDataEnd
                 } else {

@@ -74,11 +74,7 @@ fn path_hashes(
 }
 
 /// Own committed files of `id` (path → hash), over what `out` holds.
-pub(super) fn own_files(
-    db: &Connection,
-    id: i64,
-    out: &mut BTreeMap<String, String>,
-) -> Result<()> {
+fn own_files(db: &Connection, id: i64, out: &mut BTreeMap<String, String>) -> Result<()> {
     path_hashes(
         db,
         "SELECT path, hash FROM files WHERE codebase = ?1",
@@ -107,25 +103,26 @@ pub(super) fn own_files_chain(
     Ok(())
 }
 
-/// The files of `id`'s current snapshot (none before its first publish).
-pub(super) fn current_files(
+/// The files a new version of codebase `id` holds: the current snapshot of its `base` (none
+/// before the base's first publish) overlaid with its own committed files.
+pub(super) fn version_files(
     db: &Connection,
+    base: Option<i64>,
     id: i64,
-    out: &mut BTreeMap<String, String>,
-) -> Result<()> {
-    let cur: Option<i64> =
-        db.query_row("SELECT current FROM codebases WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })?;
-    if let Some(v) = cur {
-        path_hashes(
-            db,
-            "SELECT path, hash FROM version_files WHERE version = ?1",
-            v,
-            out,
-        )?;
+) -> Result<BTreeMap<String, String>> {
+    let mut files = BTreeMap::new();
+    if let Some(base) = base {
+        let current: Option<i64> =
+            db.query_row("SELECT current FROM codebases WHERE id = ?1", [base], |r| {
+                r.get(0)
+            })?;
+        if let Some(v) = current {
+            let sql = "SELECT path, hash FROM version_files WHERE version = ?1";
+            path_hashes(db, sql, v, &mut files)?;
+        }
     }
-    Ok(())
+    own_files(db, id, &mut files)?;
+    Ok(files)
 }
 
 /// Moves pending edits into the codebase's own files; returns how many there were.
@@ -207,9 +204,7 @@ pub(super) fn follow_derived(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for (did, dpath, dmain) in derived {
-        let mut files = BTreeMap::new();
-        current_files(db, id, &mut files)?;
-        own_files(db, did, &mut files)?;
+        let files = version_files(db, Some(id), did)?;
         let mut st = db.prepare("SELECT version FROM versions WHERE codebase = ?1")?;
         let mut next = st
             .query_map([did], |r| r.get::<_, String>(0))?

@@ -16,8 +16,8 @@ use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{
-    apply_edits, current_files, delete_tree, get_blob, insert_version, make_current, own_files,
-    own_files_chain, own_hash, put_blob, version_id,
+    apply_edits, delete_tree, get_blob, insert_version, make_current, own_files_chain, own_hash,
+    put_blob, version_files, version_id,
 };
 
 /// Why a store operation did not happen, in plain words.
@@ -504,11 +504,7 @@ impl RepoStore {
             }
             Some(v) => v,
             None => {
-                let mut files = BTreeMap::new();
-                if let Some(b) = row.base {
-                    current_files(&tx, b, &mut files)?;
-                }
-                own_files(&tx, row.id, &mut files)?;
+                let files = version_files(&tx, row.base, row.id)?;
                 insert_version(&tx, row.id, version, &row.main, &files)?
             }
         };

@@ -1,10 +1,9 @@
 //! Versions apart from the current one, for staged roll-outs: a snapshot made without being
 //! served to everyone, read back by version, and made current when the roll-out completes.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::rows::{apply_edits, current_files, insert_version, own_files, version_id};
+use super::rows::{apply_edits, insert_version, version_files, version_id};
 use super::store::{Published, RepoError, RepoStore};
 
 type Result<T> = std::result::Result<T, RepoError>;
@@ -38,11 +37,7 @@ impl RepoStore {
             }
             Some(_) => {}
             None => {
-                let mut files = BTreeMap::new();
-                if let Some(b) = row.base {
-                    current_files(&tx, b, &mut files)?;
-                }
-                own_files(&tx, row.id, &mut files)?;
+                let files = version_files(&tx, row.base, row.id)?;
                 insert_version(&tx, row.id, version, &row.main, &files)?;
             }
         }

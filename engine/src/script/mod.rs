@@ -26,6 +26,7 @@ mod http_log;
 mod native;
 mod os;
 mod prelude;
+mod primitive;
 mod process;
 mod shared;
 mod sqlite;
@@ -39,6 +40,7 @@ pub use convert::{
     typed_bytes, JsMessage,
 };
 pub use error::ScriptError;
+pub use primitive::Primitive;
 pub use value::{truthy, JsValue, Lazy};
 
 use std::cell::{Cell, RefCell};

@@ -9,29 +9,25 @@ use std::sync::OnceLock;
 use rquickjs::qjs;
 use rquickjs::Ctx;
 
+/// `(name, source)` of each prelude file, in order: `folder: [file, ...]` names
+/// `folder/file.js`, which scripts' stack traces show as `<sluice:file>`.
+macro_rules! prelude_files {
+    ($($folder:literal: [$($file:ident),* $(,)?]),* $(,)?) => {
+        &[$($((
+            concat!("<sluice:", stringify!($file), ">"),
+            include_str!(concat!($folder, "/", stringify!($file), ".js")),
+        )),*),*]
+    };
+}
+
 /// JavaScript sources evaluated into every worker before the user's modules.
-const PRELUDE: &[(&str, &str)] = &[
-    ("<sluice:events>", include_str!("js/events.js")),
-    ("<sluice:globals>", include_str!("js/globals.js")),
-    ("<sluice:os>", include_str!("js/os.js")),
-    ("<sluice:formats>", include_str!("js/formats.js")),
-    ("<sluice:url>", include_str!("js/url.js")),
-    ("<sluice:netaddr>", include_str!("js/netaddr.js")),
-    ("<sluice:http_static>", include_str!("js/http_static.js")),
-    ("<sluice:cstruct>", include_str!("js/cstruct.js")),
-    ("<sluice:hessian>", include_str!("js/hessian.js")),
-    ("<sluice:protobuf>", include_str!("js/protobuf.js")),
-    ("<sluice:bgp>", include_str!("js/bgp.js")),
-    ("<sluice:dns>", include_str!("js/dns.js")),
-    ("<sluice:sqlite>", include_str!("js/sqlite.js")),
-    (
-        "<sluice:resource_pool>",
-        include_str!("../algo/resource_pool.js"),
-    ),
-    ("<sluice:percentile>", include_str!("../algo/percentile.js")),
-    ("<sluice:shared_map>", include_str!("../algo/shared_map.js")),
-    ("<sluice:config>", include_str!("js/config.js")),
-    ("<sluice:http_agent>", include_str!("js/http_agent.js")),
+const PRELUDE: &[(&str, &str)] = prelude_files![
+    "js": [
+        events, globals, os, formats, url, netaddr, http_static, cstruct, hessian, protobuf, bgp,
+        dns, sqlite,
+    ],
+    "../algo": [resource_pool, percentile, shared_map],
+    "js": [config, http_agent],
 ];
 
 /// The prelude's files: (name, source).

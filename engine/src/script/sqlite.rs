@@ -12,6 +12,8 @@ use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::Connection;
 
+use super::Primitive;
+
 thread_local! {
     static DATABASES: RefCell<(u32, HashMap<u32, Connection>)> = RefCell::new((0, HashMap::new()));
 }
@@ -159,21 +161,17 @@ fn query<'js>(
 }
 
 fn sql_value(v: &Value<'_>) -> SqlValue {
-    if v.is_null() || v.is_undefined() {
+    if v.is_undefined() {
         return SqlValue::Null;
     }
-    if let Some(b) = v.as_bool() {
-        return SqlValue::Integer(i64::from(b));
-    }
-    if let Some(n) = v.as_number() {
-        return if n.fract() == 0.0 && n.abs() < 9.0e15 {
-            SqlValue::Integer(n as i64)
-        } else {
-            SqlValue::Real(n)
+    if let Some(p) = Primitive::of(v) {
+        return match p {
+            Primitive::Null => SqlValue::Null,
+            Primitive::Bool(b) => SqlValue::Integer(i64::from(b)),
+            Primitive::Int(i) => SqlValue::Integer(i),
+            Primitive::Float(f) => SqlValue::Real(f),
+            Primitive::Str(s) => SqlValue::Text(s),
         };
-    }
-    if let Some(s) = v.as_string() {
-        return SqlValue::Text(s.to_string().unwrap_or_default());
     }
     if let Ok(a) = TypedArray::<u8>::from_value(v.clone()) {
         return SqlValue::Blob(super::convert::typed_bytes(&a).to_vec());
