@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::types::FromSql;
+use rusqlite::{params, Connection, OptionalExtension, Params};
 
 use super::store::{RepoError, RepoStore};
 
@@ -38,24 +39,24 @@ pub(super) fn get_blob(db: &Connection, hash: &str) -> Result<Bytes> {
     Ok(Bytes::from(v))
 }
 
+/// The first column of the row that `sql` selects with `params`, if it selects one.
+pub(super) fn first_of<T: FromSql>(
+    db: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> Result<Option<T>> {
+    Ok(db.query_row(sql, params, |r| r.get(0)).optional()?)
+}
+
 pub(super) fn own_hash(db: &Connection, id: i64, file: &str) -> Result<Option<String>> {
-    Ok(db
-        .query_row(
-            "SELECT hash FROM files WHERE codebase = ?1 AND path = ?2",
-            params![id, file],
-            |r| r.get(0),
-        )
-        .optional()?)
+    let sql = "SELECT hash FROM files WHERE codebase = ?1 AND path = ?2";
+    first_of(db, sql, params![id, file])
 }
 
 pub(super) fn version_id(db: &Connection, id: i64, version: &str) -> Result<Option<i64>> {
-    Ok(db
-        .query_row(
-            "SELECT id FROM versions WHERE codebase = ?1 AND version = ?2 ORDER BY id DESC LIMIT 1",
-            params![id, version],
-            |r| r.get(0),
-        )
-        .optional()?)
+    let sql =
+        "SELECT id FROM versions WHERE codebase = ?1 AND version = ?2 ORDER BY id DESC LIMIT 1";
+    first_of(db, sql, params![id, version])
 }
 
 /// Adds the (path, hash) rows `sql` selects for `id` to `out`.

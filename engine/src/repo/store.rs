@@ -16,8 +16,8 @@ use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{
-    apply_edits, delete_tree, get_blob, insert_version, make_current, own_files_chain, own_hash,
-    put_blob, version_files, version_id,
+    apply_edits, delete_tree, first_of, get_blob, insert_version, make_current, own_files_chain,
+    own_hash, put_blob, version_files, version_id,
 };
 
 /// Why a store operation did not happen, in plain words.
@@ -380,13 +380,8 @@ impl RepoStore {
     pub fn read_file(&self, path: &str, file: &str) -> Result<Bytes> {
         let db = self.db();
         let row = Self::must(&db, path)?;
-        let edit: Option<Option<String>> = db
-            .query_row(
-                "SELECT hash FROM edits WHERE codebase = ?1 AND path = ?2",
-                params![row.id, file],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let sql = "SELECT hash FROM edits WHERE codebase = ?1 AND path = ?2";
+        let edit: Option<Option<String>> = first_of(&db, sql, params![row.id, file])?;
         let hash = match edit {
             Some(Some(h)) => Some(h),
             Some(None) => None,
@@ -413,13 +408,8 @@ impl RepoStore {
         let row = Self::must(&db, path)?;
         let vid = version_id(&db, row.id, version)?
             .ok_or_else(|| RepoError::NotFound(format!("{path} has no version {version}")))?;
-        let hash: Option<String> = db
-            .query_row(
-                "SELECT hash FROM version_files WHERE version = ?1 AND path = ?2",
-                params![vid, file],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let sql = "SELECT hash FROM version_files WHERE version = ?1 AND path = ?2";
+        let hash: Option<String> = first_of(&db, sql, params![vid, file])?;
         match hash {
             Some(h) => get_blob(&db, &h),
             None => Err(RepoError::NotFound(format!(
