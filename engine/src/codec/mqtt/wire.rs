@@ -3,54 +3,50 @@
 
 use bytes::Bytes;
 
-use crate::codec::{malformed, DecodeError};
+use crate::codec::{malformed, Cursor, DecodeError, Short};
 
-/// Reads one packet's bytes front to back.
+/// Reads one packet's bytes front to back: the codecs' [`Cursor`], with MQTT's error for a
+/// field that runs past the packet's end.
 pub struct Reader<'a> {
     bytes: &'a Bytes,
-    pos: usize,
+    cursor: Cursor<'a>,
+}
+
+/// A read that ran past the end of the packet.
+fn inside<T>(read: Result<T, Short>) -> Result<T, DecodeError> {
+    read.or_else(|_| malformed("packet ends inside a field"))
 }
 
 impl<'a> Reader<'a> {
     /// A reader at the start of `bytes`.
     pub fn new(bytes: &'a Bytes) -> Self {
-        Reader { bytes, pos: 0 }
+        let cursor = Cursor::new(bytes);
+        Reader { bytes, cursor }
     }
 
     /// Bytes left.
     pub fn remaining(&self) -> usize {
-        self.bytes.len() - self.pos
+        self.cursor.left()
     }
 
     /// The bytes from here to the end, without moving.
     pub fn rest(&self) -> Bytes {
-        self.bytes.slice(self.pos..)
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        if self.remaining() < n {
-            return malformed("packet ends inside a field");
-        }
-        let s = &self.bytes[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
+        self.bytes.slice(self.cursor.pos()..)
     }
 
     /// A one-byte integer.
     pub fn u8(&mut self) -> Result<u8, DecodeError> {
-        Ok(self.take(1)?[0])
+        inside(self.cursor.u8())
     }
 
     /// A two-byte integer.
     pub fn u16(&mut self) -> Result<u16, DecodeError> {
-        let b = self.take(2)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
+        inside(self.cursor.u16())
     }
 
     /// A four-byte integer.
     pub fn u32(&mut self) -> Result<u32, DecodeError> {
-        let b = self.take(4)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        inside(self.cursor.u32())
     }
 
     /// A variable byte integer (at most four bytes).
@@ -69,15 +65,15 @@ impl<'a> Reader<'a> {
     /// Length-prefixed binary data.
     pub fn binary(&mut self) -> Result<Bytes, DecodeError> {
         let n = usize::from(self.u16()?);
-        let start = self.pos;
-        self.take(n)?;
+        let start = self.cursor.pos();
+        inside(self.cursor.take(n))?;
         Ok(self.bytes.slice(start..start + n))
     }
 
     /// A length-prefixed UTF-8 string (invalid sequences are replaced, as Pipy keeps them).
     pub fn string(&mut self) -> Result<String, DecodeError> {
         let n = usize::from(self.u16()?);
-        Ok(String::from_utf8_lossy(self.take(n)?).into_owned())
+        Ok(String::from_utf8_lossy(inside(self.cursor.take(n))?).into_owned())
     }
 }
 
