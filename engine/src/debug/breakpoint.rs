@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::Session;
 use crate::event::Event;
+use crate::pipeline::debugger::Arrival;
 use crate::pipeline::Pipeline;
 
 /// When a breakpoint pauses a stream.
@@ -106,14 +107,14 @@ pub(super) fn set_step(trace: u64, step: Option<Step>) {
     });
 }
 
-/// Checks a traced event arriving at filter `index` of `pipeline`: gives it back to be
-/// delivered, or pauses the pipeline and keeps it (`None`).
-pub(crate) fn arrive(
-    pipeline: &Rc<Pipeline>,
-    trace: u64,
-    index: usize,
-    evt: Event,
-) -> Option<Event> {
+/// Checks a traced event at its arrival: gives it back to be delivered, or pauses the
+/// pipeline and keeps it (`None`).
+pub(crate) fn arrive(at: Arrival<'_>, evt: Event) -> Option<Event> {
+    let Arrival {
+        pipeline,
+        trace,
+        index,
+    } = at;
     let Some(session) = session() else {
         return Some(evt);
     };

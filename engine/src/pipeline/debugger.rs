@@ -1,5 +1,5 @@
 //! Where the debugger (a layer above) meets event delivery: a traced event is offered to the
-//! installed [`Arrival`] hook while debugging is armed, so delivery can pause at a breakpoint
+//! installed [`Hook`] while debugging is armed, so delivery can pause at a breakpoint
 //! without this layer knowing about breakpoints or sessions.
 
 use std::rc::Rc;
@@ -9,15 +9,25 @@ use std::sync::OnceLock;
 use super::Pipeline;
 use crate::event::Event;
 
-/// Checks a traced event (`trace` id) arriving at filter `index` of a pipeline: gives it back
-/// to be delivered, or keeps it (`None`) while the pipeline is paused.
-pub type Arrival = fn(&Rc<Pipeline>, u64, usize, Event) -> Option<Event>;
+/// Where a traced event arrives: at filter `index` of `pipeline`.
+pub struct Arrival<'a> {
+    /// The pipeline it travels through.
+    pub pipeline: &'a Rc<Pipeline>,
+    /// The trace id of its stream.
+    pub trace: u64,
+    /// The filter it is about to reach (the pipeline's length for its output).
+    pub index: usize,
+}
+
+/// Checks a traced event at its [`Arrival`]: gives it back to be delivered, or keeps it
+/// (`None`) while the pipeline is paused.
+pub type Hook = fn(Arrival<'_>, Event) -> Option<Event>;
 
 static ARMED: AtomicBool = AtomicBool::new(false);
-static HOOK: OnceLock<Arrival> = OnceLock::new();
+static HOOK: OnceLock<Hook> = OnceLock::new();
 
 /// Installs the debugger's hook (the first one stays) and arms or disarms it.
-pub fn arm(hook: Arrival, on: bool) {
+pub fn arm(hook: Hook, on: bool) {
     let _ = HOOK.set(hook);
     ARMED.store(on, Ordering::SeqCst);
 }
@@ -34,7 +44,14 @@ pub(super) fn arrive(
         return Some(evt);
     }
     match HOOK.get() {
-        Some(hook) => hook(pipeline, trace, index, evt),
+        Some(hook) => hook(
+            Arrival {
+                pipeline,
+                trace,
+                index,
+            },
+            evt,
+        ),
         None => Some(evt),
     }
 }
