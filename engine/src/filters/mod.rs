@@ -54,6 +54,7 @@ mod proxy_protocol;
 mod replace;
 mod replay;
 mod resp;
+mod route;
 mod schedule;
 mod socks;
 mod split;

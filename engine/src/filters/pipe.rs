@@ -15,6 +15,7 @@ use std::rc::Rc;
 use rquickjs::{Ctx, Value};
 
 use super::callback::fail;
+use super::route::Route;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
 use crate::pipeline::{
@@ -191,15 +192,15 @@ fn build_pipe(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     Ok(Box::new(
         FnProto::new(&PIPE, move |init| {
             Box::new(Pipe {
-                table: table.clone(),
-                choice: choice.clone(),
-                init_args: init_args.clone(),
-                context: init.context,
-                output: init.output,
-                chain: init.chain,
-                sub: None,
-                held: Vec::new(),
-                ended: false,
+                route: Route::new("pipe", init.output.clone()),
+                starter: Starter {
+                    table: table.clone(),
+                    choice: choice.clone(),
+                    init_args: init_args.clone(),
+                    context: init.context,
+                    output: init.output,
+                    chain: init.chain,
+                },
             })
         })
         .with_subs(subs),
@@ -207,15 +208,18 @@ fn build_pipe(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
 }
 
 struct Pipe {
+    route: Route<Rc<Pipeline>>,
+    starter: Starter,
+}
+
+/// What a `pipe` needs to choose and start its pipeline.
+struct Starter {
     table: Rc<Table>,
     choice: Rc<Choice>,
     init_args: Option<JsValue>,
     context: Rc<Context>,
     output: Output,
     chain: Option<ChainRest>,
-    sub: Option<Rc<Pipeline>>,
-    held: Vec<Event>,
-    ended: bool,
 }
 
 /// Start arguments from a value: an array is spread, anything else is the one argument.
@@ -231,9 +235,9 @@ fn spread<'js>(ctx: &Ctx<'js>, v: Option<&JsValue>) -> Vec<Value<'js>> {
     }
 }
 
-impl Pipe {
-    /// Chooses and starts the pipeline; `Ok(false)` when the selector gave nothing yet.
-    fn start(&mut self, first: &Event) -> Result<bool, ScriptError> {
+impl Starter {
+    /// Chooses and starts the pipeline; `Ok(None)` when the selector gave nothing yet.
+    fn start(&self, first: &Event) -> Result<Option<Rc<Pipeline>>, ScriptError> {
         let (layouts, is_chain) = match &*self.choice {
             Choice::Fixed(c, is_chain) => (c.clone(), *is_chain),
             Choice::Selector(f) => {
@@ -249,7 +253,7 @@ impl Pipe {
                         .map_err(|m| rquickjs::Exception::throw_type(ctx, &m))
                 })?;
                 match r {
-                    None => return Ok(false),
+                    None => return Ok(None),
                     Some(Target::One(l)) => (vec![l].into(), false),
                     Some(Target::Chain(c)) => (c, true),
                 }
@@ -282,33 +286,15 @@ impl Pipe {
             chain,
         );
         p.start(move |ctx| spread(ctx, args.as_ref()));
-        self.sub = Some(p);
-        Ok(true)
+        Ok(Some(p))
     }
 }
 
 impl Filter for Pipe {
     fn process(&mut self, evt: Event) {
-        if self.ended {
-            return;
-        }
-        if self.sub.is_none() {
-            match self.start(&evt) {
-                Ok(true) => {}
-                Ok(false) => return self.held.push(evt),
-                Err(e) => {
-                    self.ended = true;
-                    self.held.clear();
-                    return fail(&self.output, "pipe", &e);
-                }
-            }
-        }
-        if let Some(p) = self.sub.clone() {
-            for e in std::mem::take(&mut self.held) {
-                p.input(e);
-            }
-            p.input(evt);
-        }
+        let starter = &self.starter;
+        self.route
+            .take(evt, |first| starter.start(first), |p, e| p.input(e));
     }
 }
 

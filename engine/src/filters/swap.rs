@@ -13,7 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use super::callback::fail;
+use super::route::Route;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
@@ -42,12 +42,12 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let hub = JsValue::save(b.ctx, hub);
     Ok(Box::new(FnProto::new(&SWAP, move |init| {
         Box::new(Swap {
-            hub_value: hub.clone(),
-            context: init.context,
-            output: init.output,
-            member: None,
-            held: Vec::new(),
-            ended: false,
+            route: Route::new("swap", init.output.clone()),
+            hub: HubChoice {
+                hub_value: hub.clone(),
+                context: init.context,
+                output: init.output,
+            },
         })
     })))
 }
@@ -145,19 +145,22 @@ impl Drop for Member {
 }
 
 struct Swap {
+    route: Route<Member>,
+    hub: HubChoice,
+}
+
+/// The hub a `swap` joins, as the script gives it.
+struct HubChoice {
     hub_value: JsValue,
     context: Rc<Context>,
     output: Output,
-    member: Option<Member>,
-    held: Vec<Event>,
-    ended: bool,
 }
 
-impl Swap {
-    /// Joins the hub the script gives; `Ok(false)` while a function gives nothing.
-    fn join(&mut self) -> Result<bool, ScriptError> {
+impl HubChoice {
+    /// Joins the hub the script gives; `Ok(None)` while a function gives nothing.
+    fn join(&self) -> Result<Option<Member>, ScriptError> {
         let output = self.output.clone();
-        let member = script::call_in(&self.context, |ctx| {
+        script::call_in(&self.context, |ctx| {
             let mut v = self.hub_value.get(ctx);
             if let Some(f) = v.as_function() {
                 v = f.call(())?;
@@ -174,34 +177,13 @@ impl Swap {
             Member::join(&v, output)
                 .map(Some)
                 .map_err(|m| rquickjs::Exception::throw_type(ctx, &m))
-        })?;
-        let joined = member.is_some();
-        self.member = member;
-        Ok(joined)
+        })
     }
 }
 
 impl Filter for Swap {
     fn process(&mut self, evt: Event) {
-        if self.ended {
-            return;
-        }
-        if self.member.is_none() {
-            match self.join() {
-                Ok(true) => {}
-                Ok(false) => return self.held.push(evt),
-                Err(e) => {
-                    self.ended = true;
-                    self.held.clear();
-                    return fail(&self.output, "swap", &e);
-                }
-            }
-        }
-        if let Some(m) = &self.member {
-            for e in std::mem::take(&mut self.held) {
-                m.broadcast(e);
-            }
-            m.broadcast(evt);
-        }
+        let hub = &self.hub;
+        self.route.take(evt, |_| hub.join(), |m, e| m.broadcast(e));
     }
 }
