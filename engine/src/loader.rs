@@ -339,6 +339,7 @@ fn build_filters<'js>(
                 .map_err(js_err)?
                 .unwrap_or(false);
             let mut b = Builder {
+                descriptor: desc,
                 named_sub,
                 ctx,
                 args,

@@ -4,7 +4,8 @@ use std::rc::Rc;
 
 use rquickjs::{Ctx, Function, Object, Value};
 
-use crate::pipeline::PipelineLayout;
+use super::FilterDescriptor;
+use crate::pipeline::{Filter, FilterInit, FilterProto, FnProto, PipelineLayout};
 use crate::script::JsValue;
 
 /// Finds layouts while a codebase is being built.
@@ -42,6 +43,8 @@ impl Sub {
 
 /// Arguments and context for building one filter prototype.
 pub struct Builder<'a, 'js> {
+    /// The filter being built.
+    pub descriptor: &'static FilterDescriptor,
     /// The JS context.
     pub ctx: &'a Ctx<'js>,
     /// Arguments as the script gave them (a leading sub-pipeline name removed).
@@ -67,6 +70,14 @@ impl<'a, 'js> Builder<'a, 'js> {
             .get(i)
             .filter(|v| !v.is_undefined() && !v.is_null())
             .cloned()
+    }
+
+    /// The prototype of the filter being built, whose instances `make` creates, one a call.
+    pub fn prototype(
+        &self,
+        make: impl Fn(FilterInit) -> Box<dyn Filter> + 'static,
+    ) -> Result<Box<dyn FilterProto>, String> {
+        Ok(Box::new(FnProto::new(self.descriptor, make)))
     }
 
     /// Saves argument `i` for use at run time.

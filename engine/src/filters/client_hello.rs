@@ -17,7 +17,7 @@ use rquickjs::{Array, Object};
 use super::callback::fail;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FnProto, Output};
+use crate::pipeline::{Context, Filter, Output};
 use crate::script::{self, JsValue};
 
 /// The largest ClientHello read (handshake body bytes).
@@ -37,7 +37,7 @@ pub static HANDLE_CLIENT_HELLO: FilterDescriptor = FilterDescriptor {
         let callback = b
             .function(0)
             .ok_or("expects a callback function({serverNames, protocolNames})")?;
-        Ok(Box::new(FnProto::new(&HANDLE_CLIENT_HELLO, move |init| {
+        b.prototype(move |init| {
             Box::new(HandleClientHello {
                 callback: callback.clone(),
                 context: init.context,
@@ -45,7 +45,7 @@ pub static HANDLE_CLIENT_HELLO: FilterDescriptor = FilterDescriptor {
                 held: BytesMut::new(),
                 watching: true,
             })
-        })))
+        })
     },
 };
 

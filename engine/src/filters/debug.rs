@@ -3,9 +3,9 @@
 use std::io::Write;
 use std::rc::Rc;
 
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::{FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamError};
-use crate::pipeline::{Context, Filter, FnProto, Output};
+use crate::pipeline::{Context, Filter, Output};
 use crate::script::{self, JsValue};
 
 static DUMP: FilterDescriptor = FilterDescriptor {
@@ -19,13 +19,13 @@ static DUMP: FilterDescriptor = FilterDescriptor {
     )],
     build: |b| {
         let tag = b.saved(0);
-        Ok(Box::new(FnProto::new(&DUMP, move |init| {
+        b.prototype(move |init| {
             Box::new(Dump {
                 tag: tag.clone(),
                 context: init.context,
                 output: init.output,
             })
-        })))
+        })
     },
 };
 
@@ -35,12 +35,12 @@ static PRINT: FilterDescriptor = FilterDescriptor {
     signature: "()",
     help: "Writes the bytes of Data events to standard error as they pass",
     params: &[],
-    build: |_b: &mut Builder<'_, '_>| {
-        Ok(Box::new(FnProto::new(&PRINT, |init| {
+    build: |b| {
+        b.prototype(|init| {
             Box::new(Print {
                 output: init.output,
             })
-        })))
+        })
     },
 };
 

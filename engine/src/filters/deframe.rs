@@ -25,7 +25,7 @@ use rquickjs::{Array, Ctx, Object, Value};
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Context, Filter, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// `deframe`.
@@ -58,7 +58,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         return Err("expects at least one state".into());
     }
     let states = Rc::new(States { names, handlers });
-    Ok(Box::new(FnProto::new(&DEFRAME, move |init| {
+    b.prototype(move |init| {
         Box::new(Deframe {
             states: states.clone(),
             state: Some(0),
@@ -66,7 +66,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
             context: init.context,
             output: init.output,
         })
-    })))
+    })
 }
 
 /// The state table: names in declaration order, and their handlers.

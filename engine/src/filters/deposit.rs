@@ -13,7 +13,7 @@ use bytes::Bytes;
 use super::callback::fail;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Context, Filter, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// `depositMessage`.
@@ -60,7 +60,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         None => false,
         Some(v) => v.as_bool().ok_or("option keep must be a boolean")?,
     };
-    Ok(Box::new(FnProto::new(&DEPOSIT_MESSAGE, move |init| {
+    b.prototype(move |init| {
         Box::new(Deposit {
             filename: filename.clone(),
             threshold,
@@ -72,7 +72,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
             spool: None,
             ended: false,
         })
-    })))
+    })
 }
 
 /// A body being spooled.

@@ -14,7 +14,7 @@ use super::callback::fail;
 use super::local_task::LocalTask;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FnProto, Output};
+use crate::pipeline::{Context, Filter, Output};
 use crate::script::{self, JsValue};
 
 /// `detectProtocol`.
@@ -38,7 +38,7 @@ pub static DETECT: FilterDescriptor = FilterDescriptor {
             .function(0)
             .ok_or("expects a callback function(protocol)")?;
         let timeout = b.duration_option(1, "timeout")?;
-        Ok(Box::new(FnProto::new(&DETECT, move |init| {
+        b.prototype(move |init| {
             let timed_out = Rc::new(std::cell::Cell::new(false));
             let timer = timeout.map(|t| {
                 let input = Output::Pipeline(init.pipeline.clone(), init.index);
@@ -59,7 +59,7 @@ pub static DETECT: FilterDescriptor = FilterDescriptor {
                 deadline: timer,
                 timed_out,
             })
-        })))
+        })
     },
 };
 

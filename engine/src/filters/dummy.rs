@@ -1,8 +1,8 @@
 //! `dummy`: swallows every event except StreamEnd.
 
-use super::{Builder, FilterDescriptor, FilterKind};
+use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Filter, FnProto, Output};
+use crate::pipeline::{Filter, Output};
 
 /// `dummy`.
 pub static DUMMY: FilterDescriptor = FilterDescriptor {
@@ -11,12 +11,12 @@ pub static DUMMY: FilterDescriptor = FilterDescriptor {
     signature: "()",
     help: "Swallows every event except StreamEnd",
     params: &[],
-    build: |_b: &mut Builder<'_, '_>| {
-        Ok(Box::new(FnProto::new(&DUMMY, |init| {
+    build: |b| {
+        b.prototype(|init| {
             Box::new(Dummy {
                 output: init.output,
             })
-        })))
+        })
     },
 };
 

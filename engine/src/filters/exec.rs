@@ -29,7 +29,7 @@ use super::callback::{events_of, fail};
 use super::local_task::LocalTask;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Context, Filter, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// How long a child may run on after its input ended normally.
@@ -92,14 +92,14 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         on_start: callback("onStart")?,
         on_exit: callback("onExit")?,
     });
-    Ok(Box::new(FnProto::new(&EXEC, move |init| {
+    b.prototype(move |init| {
         Box::new(Exec {
             spec: spec.clone(),
             context: init.context,
             output: init.output,
             state: State::Idle,
         })
-    })))
+    })
 }
 
 struct Spec {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, StreamEnd};
-use crate::pipeline::{Context, Filter, FnProto, Output};
+use crate::pipeline::{Context, Filter, Output};
 use crate::script::{self, JsValue};
 
 static READ: FilterDescriptor = FilterDescriptor {
@@ -22,14 +22,14 @@ static READ: FilterDescriptor = FilterDescriptor {
     )],
     build: |b: &mut Builder<'_, '_>| {
         let filename = b.saved(0).ok_or("expects a filename")?;
-        Ok(Box::new(FnProto::new(&READ, move |init| {
+        b.prototype(move |init| {
             Box::new(Read {
                 filename: filename.clone(),
                 context: init.context,
                 output: init.output,
                 started: false,
             })
-        })))
+        })
     },
 };
 
@@ -54,7 +54,7 @@ static TEE: FilterDescriptor = FilterDescriptor {
             .map(|v| v.as_bool().unwrap_or(false))
             .unwrap_or(false);
         let filename = b.saved(0).ok_or("expects a filename")?;
-        Ok(Box::new(FnProto::new(&TEE, move |init| {
+        b.prototype(move |init| {
             Box::new(Tee {
                 filename: filename.clone(),
                 append,
@@ -62,7 +62,7 @@ static TEE: FilterDescriptor = FilterDescriptor {
                 output: init.output,
                 target: None,
             })
-        })))
+        })
     },
 };
 

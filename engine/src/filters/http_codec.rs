@@ -12,7 +12,7 @@ use crate::http::decoder::{Decoder, Part, RequestInfo};
 use crate::http::encoder::Encoder;
 use crate::http::head::{out_head, Exchange, LazyHead};
 use crate::http::Role;
-use crate::pipeline::{Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Filter, FilterProto, Output};
 use crate::script::JsValue;
 
 /// What the four codec filters share.
@@ -25,25 +25,25 @@ const CODECS: Family = Family {
 static DECODE_REQUEST: FilterDescriptor = CODECS.member(
     "decodeHTTPRequest",
     "Decodes HTTP/1 requests from Data into messages",
-    |b| codec_proto(b, &DECODE_REQUEST, Kind::Decode(Role::Request)),
+    |b| codec_proto(b, Kind::Decode(Role::Request)),
 );
 
 static DECODE_RESPONSE: FilterDescriptor = CODECS.member(
     "decodeHTTPResponse",
     "Decodes HTTP/1 responses from Data into messages",
-    |b| codec_proto(b, &DECODE_RESPONSE, Kind::Decode(Role::Response)),
+    |b| codec_proto(b, Kind::Decode(Role::Response)),
 );
 
 static ENCODE_REQUEST: FilterDescriptor = CODECS.member(
     "encodeHTTPRequest",
     "Encodes request messages into HTTP/1 Data",
-    |b| codec_proto(b, &ENCODE_REQUEST, Kind::Encode(Role::Request)),
+    |b| codec_proto(b, Kind::Encode(Role::Request)),
 );
 
 static ENCODE_RESPONSE: FilterDescriptor = CODECS.member(
     "encodeHTTPResponse",
     "Encodes response messages into HTTP/1 Data",
-    |b| codec_proto(b, &ENCODE_RESPONSE, Kind::Encode(Role::Response)),
+    |b| codec_proto(b, Kind::Encode(Role::Response)),
 );
 
 /// The four codec filters.
@@ -60,15 +60,11 @@ enum Kind {
     Encode(Role),
 }
 
-fn codec_proto(
-    b: &mut Builder<'_, '_>,
-    desc: &'static FilterDescriptor,
-    kind: Kind,
-) -> Result<Box<dyn FilterProto>, String> {
+fn codec_proto(b: &mut Builder<'_, '_>, kind: Kind) -> Result<Box<dyn FilterProto>, String> {
     // An options object may come first or after a handler function.
     let at = if b.is_function(0) { 1 } else { 0 };
     let (max_head, buffer_size) = size_options(b, at)?;
-    Ok(Box::new(FnProto::new(desc, move |init| match kind {
+    b.prototype(move |init| match kind {
         Kind::Decode(role) => Box::new(Decode {
             role,
             decoder: Decoder::new(role, max_head),
@@ -82,7 +78,7 @@ fn codec_proto(
             output: init.output,
             started: false,
         }),
-    })))
+    })
 }
 
 struct Decode {

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use super::callback::{call_replacer, fail};
 use super::{FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FnProto, Output};
+use crate::pipeline::{Context, Filter, Output};
 use crate::script::JsValue;
 
 /// `insert`.
@@ -20,13 +20,13 @@ pub static INSERT: FilterDescriptor = FilterDescriptor {
     )],
     build: |b| {
         let events = b.saved(0).ok_or("expects events")?;
-        Ok(Box::new(FnProto::new(&INSERT, move |init| {
+        b.prototype(move |init| {
             Box::new(Insert {
                 events: Some(events.clone()),
                 context: init.context,
                 output: init.output,
             })
-        })))
+        })
     },
 };
 

@@ -53,7 +53,7 @@ static BRANCH: FilterDescriptor = FilterDescriptor {
         LAYOUT,
         DEFAULT,
     ],
-    build: |b| build_branch(b, Mode::Every, &BRANCH),
+    build: |b| build_branch(b, Mode::Every),
 };
 
 static BRANCH_MESSAGE_START: FilterDescriptor = FilterDescriptor {
@@ -66,7 +66,7 @@ static BRANCH_MESSAGE_START: FilterDescriptor = FilterDescriptor {
         LAYOUT,
         DEFAULT,
     ],
-    build: |b| build_branch(b, Mode::MessageStart, &BRANCH_MESSAGE_START),
+    build: |b| build_branch(b, Mode::MessageStart),
 };
 
 static BRANCH_MESSAGE: FilterDescriptor = FilterDescriptor {
@@ -75,7 +75,7 @@ static BRANCH_MESSAGE: FilterDescriptor = FilterDescriptor {
     signature: BRANCH_SIGNATURE,
     help: "Chooses a sub-pipeline once the first message is complete",
     params: &[("condition", "function(message) or value"), LAYOUT, DEFAULT],
-    build: |b| build_branch(b, Mode::Message, &BRANCH_MESSAGE),
+    build: |b| build_branch(b, Mode::Message),
 };
 
 /// The choosing filters.
@@ -138,11 +138,7 @@ fn build_link(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     Ok(choose_proto(&LINK, Mode::Link, Targets::Fixed(pairs)))
 }
 
-fn build_branch(
-    b: &mut Builder<'_, '_>,
-    mode: Mode,
-    desc: &'static FilterDescriptor,
-) -> Result<Box<dyn FilterProto>, String> {
+fn build_branch(b: &mut Builder<'_, '_>, mode: Mode) -> Result<Box<dyn FilterProto>, String> {
     let n = b.args.len();
     if n < 2 && n != 1 {
         return Err("expects condition/layout pairs".into());
@@ -157,7 +153,7 @@ fn build_branch(
     if n % 2 == 1 {
         pairs.push((Cond::Always, b.sub_of(&b.args[n - 1].clone())?));
     }
-    Ok(choose_proto(desc, mode, Targets::Fixed(pairs)))
+    Ok(choose_proto(b.descriptor, mode, Targets::Fixed(pairs)))
 }
 
 /// The prototype of `desc` (`link`, `branch` and the like) choosing among `targets`.

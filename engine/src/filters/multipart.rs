@@ -7,7 +7,7 @@ use super::{Builder, FilterDescriptor, FilterKind};
 use crate::codec::multipart::{self, Part};
 use crate::codec::{js, Value};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Filter, FilterProto, Output};
 
 /// The default limit of one part's header section.
 const DEFAULT_MAX_HEADER: usize = 64 * 1024;
@@ -27,14 +27,14 @@ pub static DECODE: FilterDescriptor = FilterDescriptor {
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let max_header = b.size_option(0, "maxHeaderSize", DEFAULT_MAX_HEADER)?;
-    Ok(Box::new(FnProto::new(&DECODE, move |init| {
+    b.prototype(move |init| {
         Box::new(Decode {
             max_header,
             current: None,
             output: init.output,
             ended: false,
         })
-    })))
+    })
 }
 
 struct Decode {

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use super::local_task::LocalTask;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Filter, FilterProto, Output};
 use crate::script::JsValue;
 
 /// `pack`.
@@ -94,7 +94,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         postfix: text("postfix")?,
         separator: text("separator")?,
     });
-    Ok(Box::new(FnProto::new(&PACK, move |init| {
+    b.prototype(move |init| {
         Box::new(Pack {
             options: options.clone(),
             input: Output::Pipeline(init.pipeline, init.index),
@@ -109,7 +109,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
             timer: None,
             woken: Rc::new(Cell::new(false)),
         })
-    })))
+    })
 }
 
 struct Pack {

@@ -56,7 +56,7 @@ static PIPE_NEXT: FilterDescriptor = FilterDescriptor {
     )],
     build: |b| {
         let args = b.saved(0);
-        Ok(Box::new(FnProto::new(&PIPE_NEXT, move |init| {
+        b.prototype(move |init| {
             Box::new(PipeNext {
                 args: args.clone(),
                 context: init.context,
@@ -66,7 +66,7 @@ static PIPE_NEXT: FilterDescriptor = FilterDescriptor {
                 started: false,
                 failed: false,
             })
-        })))
+        })
     },
 };
 
@@ -190,7 +190,7 @@ fn build_pipe(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     subs.extend(table.map.values().map(|l| Some(l.clone())));
     let choice = Rc::new(choice);
     Ok(Box::new(
-        FnProto::new(&PIPE, move |init| {
+        FnProto::new(b.descriptor, move |init| {
             Box::new(Pipe {
                 route: Route::new("pipe", init.output.clone()),
                 starter: Starter {

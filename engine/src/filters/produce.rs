@@ -11,7 +11,7 @@ use super::callback::fail;
 use super::schedule::{self, Settled};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Context, Filter, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// `produce`.
@@ -35,7 +35,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
             .map_err(|m| format!("expects events or a function: {m}"))?;
     }
     let producer = JsValue::save(b.ctx, v);
-    Ok(Box::new(FnProto::new(&PRODUCE, move |init| {
+    b.prototype(move |init| {
         Box::new(Produce {
             started: false,
             state: Rc::new(RefCell::new(State {
@@ -45,7 +45,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
                 ended: false,
             })),
         })
-    })))
+    })
 }
 
 struct State {

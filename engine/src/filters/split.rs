@@ -20,7 +20,7 @@ use bytes::Bytes;
 use super::callback::{events_of, fail};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Context, Filter, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// The longest separator, as Pipy.
@@ -59,7 +59,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     } else {
         Mode::Fixed(Rc::new(Kmp::new(separator_of(&arg)?)?))
     };
-    Ok(Box::new(FnProto::new(&SPLIT, move |init| {
+    b.prototype(move |init| {
         Box::new(Split {
             mode: mode.clone(),
             kmp: match &mode {
@@ -72,7 +72,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
             context: init.context,
             output: init.output,
         })
-    })))
+    })
 }
 
 /// A separator value's bytes: a Data object's content, or any other value as a string.

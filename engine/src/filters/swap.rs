@@ -16,7 +16,7 @@ use std::rc::{Rc, Weak};
 use super::route::Route;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Context, Filter, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// `swap`.
@@ -40,7 +40,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         );
     }
     let hub = JsValue::save(b.ctx, hub);
-    Ok(Box::new(FnProto::new(&SWAP, move |init| {
+    b.prototype(move |init| {
         Box::new(Swap {
             route: Route::new("swap", init.output.clone()),
             hub: HubChoice {
@@ -49,7 +49,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
                 output: init.output,
             },
         })
-    })))
+    })
 }
 
 fn hub_id(v: &rquickjs::Value<'_>) -> Option<u64> {

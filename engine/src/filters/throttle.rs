@@ -16,7 +16,7 @@ use super::{Builder, Family, FilterDescriptor, FilterKind};
 use crate::algo::Quota;
 use crate::event::Event;
 use crate::net::Tap;
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Context, Filter, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// What `throttleMessageRate` and `throttleDataRate` share.
@@ -33,13 +33,13 @@ const RATES: Family = Family {
 static MESSAGE_RATE: FilterDescriptor = RATES.member(
     "throttleMessageRate",
     "Lets messages through as fast as a quota allows",
-    |b| build(b, Kind::Messages, &MESSAGE_RATE),
+    |b| build(b, Kind::Messages),
 );
 
 static DATA_RATE: FilterDescriptor = RATES.member(
     "throttleDataRate",
     "Lets bytes through as fast as a quota allows",
-    |b| build(b, Kind::Bytes, &DATA_RATE),
+    |b| build(b, Kind::Bytes),
 );
 
 static CONCURRENCY: FilterDescriptor = FilterDescriptor {
@@ -57,7 +57,7 @@ static CONCURRENCY: FilterDescriptor = FilterDescriptor {
             "{blockInput: true} also stops reading the input while the stream waits",
         ),
     ],
-    build: |b| build(b, Kind::Streams, &CONCURRENCY),
+    build: |b| build(b, Kind::Streams),
 };
 
 /// The throttles.
@@ -70,11 +70,7 @@ enum Kind {
     Streams,
 }
 
-fn build(
-    b: &mut Builder<'_, '_>,
-    kind: Kind,
-    desc: &'static FilterDescriptor,
-) -> Result<Box<dyn FilterProto>, String> {
+fn build(b: &mut Builder<'_, '_>, kind: Kind) -> Result<Box<dyn FilterProto>, String> {
     let quota = b.saved(0).ok_or("expects a quota")?;
     // The second argument is options ({blockInput}) or, in the early API, an account.
     let (account, opts_at) = match b.arg(1) {
@@ -88,10 +84,11 @@ fn build(
         .unwrap_or(false);
     // Early-API buckets by account name, shared by every stream of this filter.
     let buckets: Rc<RefCell<HashMap<String, JsValue>>> = Rc::default();
-    Ok(Box::new(FnProto::new(desc, move |init| {
+    let name = b.descriptor.name;
+    b.prototype(move |init| {
         Box::new(Throttle(Rc::new_cyclic(|me| Core {
             me: me.clone(),
-            name: desc.name,
+            name,
             kind,
             quota_arg: quota.clone(),
             account: account.clone(),
@@ -107,7 +104,7 @@ fn build(
             paused: RefCell::new(None),
             failed: Cell::new(false),
         })))
-    })))
+    })
 }
 
 struct Core {

@@ -8,7 +8,7 @@ use super::callback::fail;
 use super::schedule::{self, Settled};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Context, Filter, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
 /// `wait`.
@@ -39,7 +39,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         "expects an options object like {timeout: 5} after the condition",
     )?;
     let timeout = b.duration_option(1, "timeout")?;
-    Ok(Box::new(FnProto::new(&WAIT, move |init| {
+    b.prototype(move |init| {
         Box::new(Wait {
             condition: condition.clone(),
             timeout,
@@ -53,7 +53,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
                 timer: false,
             })),
         })
-    })))
+    })
 }
 
 struct State {

@@ -11,7 +11,7 @@ use super::Builder;
 use crate::codec::websocket::{self, Part};
 use crate::codec::{js, DecodeError, Value, DEFAULT_MAX_SIZE};
 use crate::event::{Event, MessageTail, StreamEnd};
-use crate::pipeline::{Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Filter, FilterProto, Output};
 use crate::script::{self, JsValue};
 
 /// A long message is sent in frames of this many bytes (the last one may be shorter).
@@ -26,15 +26,15 @@ codec_filters! {
         build build_decode;
     encode "encodeWebSocket":
         "Encodes messages with heads {opcode (1), masked (false)} into WebSocket frames",
-        build |_| {
-            Ok(Box::new(FnProto::new(&ENCODE, |init| {
+        build |b| {
+            b.prototype(|init| {
                 Box::new(Encode {
                     message: None,
                     buf: BytesMut::new(),
                     output: init.output,
                     ended: false,
                 })
-            })))
+            })
         };
 }
 

@@ -32,22 +32,20 @@ const DEMUXES: Family = Family {
 static DEMUX: FilterDescriptor = DEMUXES.member(
     "demux",
     "Gives each input message its own sub-pipeline and outputs their replies in order",
-    |b| build(b, &DEMUX),
+    build,
 );
 
 static DEMUX_QUEUE: FilterDescriptor = DEMUXES.member(
     "demuxQueue",
     "Like demux: one sub-pipeline per message, replies queued out in message order",
-    |b| build(b, &DEMUX_QUEUE),
+    build,
 );
 
 /// `demux`, `demuxQueue`.
 pub static FILTERS: &[&FilterDescriptor] = &[&DEMUX, &DEMUX_QUEUE];
 
-fn build(
-    b: &mut Builder<'_, '_>,
-    desc: &'static FilterDescriptor,
-) -> Result<Box<dyn FilterProto>, String> {
+fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
+    let desc = b.descriptor;
     let layout = b.required_layout()?;
     let replies = match b.arg(0) {
         None => ReplyCount::default(),

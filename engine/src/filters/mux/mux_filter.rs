@@ -46,22 +46,20 @@ const MUXES: Family = Family {
 static MUX: FilterDescriptor = MUXES.member(
     "mux",
     "Merges the messages of many streams into shared session sub-pipelines; replies go back in order",
-    |b| build(b, &MUX),
+    build,
 );
 
 static MUX_QUEUE: FilterDescriptor = MUXES.member(
     "muxQueue",
     "Like mux: messages queue into a shared session, replies are matched to them in order",
-    |b| build(b, &MUX_QUEUE),
+    build,
 );
 
 /// `mux`, `muxQueue`.
 pub static FILTERS: &[&FilterDescriptor] = &[&MUX, &MUX_QUEUE];
 
-fn build(
-    b: &mut Builder<'_, '_>,
-    desc: &'static FilterDescriptor,
-) -> Result<Box<dyn FilterProto>, String> {
+fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
+    let desc = b.descriptor;
     let layout = b.required_layout()?;
     let (key, options) = key_and_options(b)?;
     let protocol: ProtocolFactory = Rc::new(|| Box::new(QueueProtocol));
