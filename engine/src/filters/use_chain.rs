@@ -9,8 +9,7 @@ use super::mailbox::Mailbox;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::pipeline::{
-    ChainRest, Context, Filter, FilterInit, FilterProto, FilterType, Output, Pipeline,
-    PipelineLayout,
+    ChainRest, Context, Filter, FilterProto, FnProto, Output, Pipeline, PipelineLayout,
 };
 use crate::script::{self, JsValue};
 
@@ -57,13 +56,6 @@ struct Stage {
     down: Option<Rc<PipelineLayout>>,
 }
 
-struct UseProto {
-    label: String,
-    stages: Rc<[Stage]>,
-    has_down: bool,
-    turn_down: Option<JsValue>,
-}
-
 fn build_use(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let up = b.string(1);
     let down = b.string(2);
@@ -94,28 +86,15 @@ fn build_use(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         stages.push(Stage { up: u, down: d });
     }
     label.push_str(&format!(" [{}]", up.as_deref().unwrap_or("")));
-    Ok(Box::new(UseProto {
-        label,
-        stages: stages.into(),
-        has_down: down.is_some(),
-        turn_down,
-    }))
-}
-
-impl FilterProto for UseProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &USE
-    }
-    fn label(&self) -> String {
-        self.label.clone()
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let n = self.stages.len();
+    let stages: Rc<[Stage]> = stages.into();
+    let has_down = down.is_some();
+    let proto = FnProto::new(b.descriptor, move |init| {
+        let n = stages.len();
         let core = Rc::new_cyclic(|weak| UseCore {
             me: weak.clone(),
-            stages: self.stages.clone(),
-            has_down: self.has_down,
-            turn_down: self.turn_down.clone(),
+            stages: stages.clone(),
+            has_down,
+            turn_down: turn_down.clone(),
             context: init.context,
             output: init.output,
             state: RefCell::new((0..n).map(|_| StageState::default()).collect()),
@@ -123,10 +102,8 @@ impl FilterProto for UseProto {
             ended: Cell::new(false),
         });
         Box::new(Use(core))
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        Vec::new()
-    }
+    });
+    Ok(Box::new(proto.with_label(label)))
 }
 
 #[derive(Default)]
@@ -261,12 +238,6 @@ impl UseCore {
 
 // ---- chain ------------------------------------------------------------------------------
 
-struct ChainProto {
-    label: String,
-    /// Entrances of the chain's modules; empty for `chain()` (continue).
-    layouts: Rc<[Rc<PipelineLayout>]>,
-}
-
 fn build_chain(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let mut layouts = Vec::new();
     for &m in &b.modules {
@@ -280,25 +251,18 @@ fn build_chain(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> 
         Some(&m) => format!("chain [{}]", b.resolver.module_path(m)),
         None => "chain".to_string(),
     };
-    Ok(Box::new(ChainProto {
-        label,
-        layouts: layouts.into(),
-    }))
-}
-
-impl FilterProto for ChainProto {
-    fn descriptor(&self) -> &'static dyn FilterType {
-        &CHAIN
-    }
-    fn label(&self) -> String {
-        self.label.clone()
-    }
-    fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
-        let rest = if self.layouts.is_empty() {
+    // Entrances of the chain's modules; empty for `chain()` (continue).
+    let layouts: Rc<[Rc<PipelineLayout>]> = layouts.into();
+    let subs = layouts
+        .first()
+        .map(|l| vec![Some(l.clone())])
+        .unwrap_or_default();
+    let proto = FnProto::new(b.descriptor, move |init| {
+        let rest = if layouts.is_empty() {
             init.chain.clone()
         } else {
             Some(ChainRest {
-                layouts: self.layouts.clone(),
+                layouts: layouts.clone(),
                 next: 0,
             })
         };
@@ -322,13 +286,8 @@ impl FilterProto for ChainProto {
             sub,
             output: init.output,
         })
-    }
-    fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
-        self.layouts
-            .first()
-            .map(|l| vec![Some(l.clone())])
-            .unwrap_or_default()
-    }
+    });
+    Ok(Box::new(proto.with_subs(subs).with_label(label)))
 }
 
 struct Chain {

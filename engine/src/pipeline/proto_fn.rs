@@ -7,12 +7,13 @@ use super::{Filter, FilterInit, FilterProto, FilterType, PipelineLayout};
 
 /// A [`FilterProto`] whose instances are made by a closure that owns the filter's configuration.
 ///
-/// Its label is the filter's name and it never offers a [`super::Relay`]; a filter that needs
-/// otherwise keeps a prototype type of its own.
+/// Its label is the filter's name unless given, and it never offers a [`super::Relay`]; a
+/// filter that needs otherwise keeps a prototype type of its own.
 pub struct FnProto<F> {
     descriptor: &'static dyn FilterType,
     make: F,
     subs: Vec<Option<Rc<PipelineLayout>>>,
+    label: Option<String>,
 }
 
 impl<F: Fn(FilterInit) -> Box<dyn Filter>> FnProto<F> {
@@ -23,6 +24,7 @@ impl<F: Fn(FilterInit) -> Box<dyn Filter>> FnProto<F> {
             descriptor,
             make,
             subs: Vec::new(),
+            label: None,
         }
     }
 
@@ -30,6 +32,14 @@ impl<F: Fn(FilterInit) -> Box<dyn Filter>> FnProto<F> {
     /// `None` stands for a bypass).
     pub fn with_subs(self, subs: Vec<Option<Rc<PipelineLayout>>>) -> Self {
         FnProto { subs, ..self }
+    }
+
+    /// The same prototype, drawn in the graph as `label` instead of the filter's name.
+    pub fn with_label(self, label: String) -> Self {
+        FnProto {
+            label: Some(label),
+            ..self
+        }
     }
 }
 
@@ -40,6 +50,13 @@ impl<F: Fn(FilterInit) -> Box<dyn Filter>> FilterProto for FnProto<F> {
 
     fn instantiate(&self, init: FilterInit) -> Box<dyn Filter> {
         (self.make)(init)
+    }
+
+    fn label(&self) -> String {
+        match &self.label {
+            Some(l) => l.clone(),
+            None => self.descriptor.name().to_string(),
+        }
     }
 
     fn subs(&self) -> Vec<Option<Rc<PipelineLayout>>> {
