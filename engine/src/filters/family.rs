@@ -32,3 +32,34 @@ impl Family {
         }
     }
 }
+
+/// Declares the members of a family, one a line (`STATIC "name": "help line", build;`), and
+/// the module's `FILTERS`, which lists them in that order, then any filters named after
+/// `also`:
+///
+/// ```ignore
+/// family_members! {
+///     FORKS;
+///     /// `fork` and `forkJoin`.
+///     FORK "fork": "Copies the stream into sub-pipelines", |b| build(b, Mode::Fork);
+///     FORK_JOIN "forkJoin": "Copies the stream and waits", |b| build(b, Mode::Join);
+/// }
+/// ```
+macro_rules! family_members {
+    (
+        $family:ident $(, also $other:ident)*;
+        $(#[$doc:meta])*
+        $($member:ident $name:literal: $help:literal, $build:expr;)+
+    ) => {
+        $(
+            static $member: $crate::filters::FilterDescriptor =
+                $family.member($name, $help, $build);
+        )+
+
+        $(#[$doc])*
+        pub static FILTERS: &[&$crate::filters::FilterDescriptor] =
+            &[$(&$member,)+ $(&$other,)*];
+    };
+}
+
+pub(super) use family_members;

@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::callback::fail;
+use super::family::family_members;
 use super::joint::joint_proto;
 use super::{Builder, Family, FilterDescriptor, FilterKind};
 use crate::event::Event;
@@ -33,26 +34,16 @@ const FORKS: Family = Family {
     ],
 };
 
-static FORK: FilterDescriptor = FORKS.member(
-    "fork",
-    "Copies the stream into sub-pipelines and passes the original on; their output is discarded",
-    |b| build(b, Mode::Fork),
-);
-
-static FORK_JOIN: FilterDescriptor = FORKS.member(
-    "forkJoin",
-    "Copies the stream into sub-pipelines and passes the original on once all of them have ended",
-    |b| build(b, Mode::Join),
-);
-
-static FORK_RACE: FilterDescriptor = FORKS.member(
-    "forkRace",
-    "Copies the stream into sub-pipelines and outputs what the first one to answer outputs",
-    |b| build(b, Mode::Race),
-);
-
-/// `fork`, `forkJoin` and `forkRace`.
-pub static FILTERS: &[&FilterDescriptor] = &[&FORK, &FORK_JOIN, &FORK_RACE];
+family_members! {
+    FORKS;
+    /// `fork`, `forkJoin` and `forkRace`.
+    FORK "fork": "Copies the stream into sub-pipelines and passes the original on; their output is discarded",
+        |b| build(b, Mode::Fork);
+    FORK_JOIN "forkJoin": "Copies the stream into sub-pipelines and passes the original on once all of them have ended",
+        |b| build(b, Mode::Join);
+    FORK_RACE "forkRace": "Copies the stream into sub-pipelines and outputs what the first one to answer outputs",
+        |b| build(b, Mode::Race);
+}
 
 /// What becomes of the original events and of the branches' output.
 #[derive(Clone, Copy, PartialEq, Eq)]

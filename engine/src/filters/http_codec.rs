@@ -4,9 +4,10 @@
 
 use bytes::Bytes;
 
+use super::family::family_members;
 use super::http::answer;
 use super::http::server::size_options;
-use super::{Builder, Family, FilterDescriptor, FilterKind};
+use super::{Builder, Family, FilterKind};
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
 use crate::http::decoder::{Decoder, Part, RequestInfo};
 use crate::http::encoder::Encoder;
@@ -22,37 +23,18 @@ const CODECS: Family = Family {
     params: &[("options", "{bufferSize (16k), maxHeaderSize (64k)}")],
 };
 
-static DECODE_REQUEST: FilterDescriptor = CODECS.member(
-    "decodeHTTPRequest",
-    "Decodes HTTP/1 requests from Data into messages",
-    |b| codec_proto(b, Kind::Decode(Role::Request)),
-);
-
-static DECODE_RESPONSE: FilterDescriptor = CODECS.member(
-    "decodeHTTPResponse",
-    "Decodes HTTP/1 responses from Data into messages",
-    |b| codec_proto(b, Kind::Decode(Role::Response)),
-);
-
-static ENCODE_REQUEST: FilterDescriptor = CODECS.member(
-    "encodeHTTPRequest",
-    "Encodes request messages into HTTP/1 Data",
-    |b| codec_proto(b, Kind::Encode(Role::Request)),
-);
-
-static ENCODE_RESPONSE: FilterDescriptor = CODECS.member(
-    "encodeHTTPResponse",
-    "Encodes response messages into HTTP/1 Data",
-    |b| codec_proto(b, Kind::Encode(Role::Response)),
-);
-
-/// The four codec filters.
-pub static FILTERS: &[&FilterDescriptor] = &[
-    &DECODE_REQUEST,
-    &DECODE_RESPONSE,
-    &ENCODE_REQUEST,
-    &ENCODE_RESPONSE,
-];
+family_members! {
+    CODECS;
+    /// The four codec filters.
+    DECODE_REQUEST "decodeHTTPRequest": "Decodes HTTP/1 requests from Data into messages",
+        |b| codec_proto(b, Kind::Decode(Role::Request));
+    DECODE_RESPONSE "decodeHTTPResponse": "Decodes HTTP/1 responses from Data into messages",
+        |b| codec_proto(b, Kind::Decode(Role::Response));
+    ENCODE_REQUEST "encodeHTTPRequest": "Encodes request messages into HTTP/1 Data",
+        |b| codec_proto(b, Kind::Encode(Role::Request));
+    ENCODE_RESPONSE "encodeHTTPResponse": "Encodes response messages into HTTP/1 Data",
+        |b| codec_proto(b, Kind::Encode(Role::Response));
+}
 
 #[derive(Clone, Copy)]
 enum Kind {

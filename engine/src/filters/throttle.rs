@@ -12,6 +12,7 @@ use bytes::Bytes;
 use rquickjs::{Class, Ctx, Function, Object, Value};
 
 use super::callback::fail;
+use super::family::family_members;
 use super::{Builder, Family, FilterDescriptor, FilterKind};
 use crate::algo::Quota;
 use crate::event::Event;
@@ -30,17 +31,14 @@ const RATES: Family = Family {
     ],
 };
 
-static MESSAGE_RATE: FilterDescriptor = RATES.member(
-    "throttleMessageRate",
-    "Lets messages through as fast as a quota allows",
-    |b| build(b, Kind::Messages),
-);
-
-static DATA_RATE: FilterDescriptor = RATES.member(
-    "throttleDataRate",
-    "Lets bytes through as fast as a quota allows",
-    |b| build(b, Kind::Bytes),
-);
+family_members! {
+    RATES, also CONCURRENCY;
+    /// The throttles.
+    MESSAGE_RATE "throttleMessageRate": "Lets messages through as fast as a quota allows",
+        |b| build(b, Kind::Messages);
+    DATA_RATE "throttleDataRate": "Lets bytes through as fast as a quota allows",
+        |b| build(b, Kind::Bytes);
+}
 
 static CONCURRENCY: FilterDescriptor = FilterDescriptor {
     name: "throttleConcurrency",
@@ -59,9 +57,6 @@ static CONCURRENCY: FilterDescriptor = FilterDescriptor {
     ],
     build: |b| build(b, Kind::Streams),
 };
-
-/// The throttles.
-pub static FILTERS: &[&FilterDescriptor] = &[&MESSAGE_RATE, &DATA_RATE, &CONCURRENCY];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {

@@ -8,8 +8,9 @@ use super::hooks::DemuxProtocol;
 use super::options::ReplyCount;
 use crate::event::Event;
 use crate::filters::builder::is_options;
+use crate::filters::family::family_members;
 use crate::filters::joint::joint_proto;
-use crate::filters::{Builder, Family, FilterDescriptor, FilterKind};
+use crate::filters::{Builder, Family, FilterKind};
 use crate::pipeline::{Context, Filter, FilterProto};
 use crate::script::ScriptError;
 
@@ -29,20 +30,14 @@ const DEMUXES: Family = Family {
     ],
 };
 
-static DEMUX: FilterDescriptor = DEMUXES.member(
-    "demux",
-    "Gives each input message its own sub-pipeline and outputs their replies in order",
-    build,
-);
-
-static DEMUX_QUEUE: FilterDescriptor = DEMUXES.member(
-    "demuxQueue",
-    "Like demux: one sub-pipeline per message, replies queued out in message order",
-    build,
-);
-
-/// `demux`, `demuxQueue`.
-pub static FILTERS: &[&FilterDescriptor] = &[&DEMUX, &DEMUX_QUEUE];
+family_members! {
+    DEMUXES;
+    /// `demux`, `demuxQueue`.
+    DEMUX "demux": "Gives each input message its own sub-pipeline and outputs their replies in order",
+        build;
+    DEMUX_QUEUE "demuxQueue": "Like demux: one sub-pipeline per message, replies queued out in message order",
+        build;
+}
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let desc = b.descriptor;

@@ -18,8 +18,9 @@ use super::stream::MuxStream;
 use crate::event::{Event, StreamEnd};
 use crate::filters::builder::is_options;
 use crate::filters::callback::fail;
+use crate::filters::family::family_members;
 use crate::filters::joint::joint_proto;
-use crate::filters::{Builder, Family, FilterDescriptor, FilterKind};
+use crate::filters::{Builder, Family, FilterKind};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, PipelineLayout};
 use crate::script::{JsValue, ScriptError};
 
@@ -43,20 +44,14 @@ const MUXES: Family = Family {
     ],
 };
 
-static MUX: FilterDescriptor = MUXES.member(
-    "mux",
-    "Merges the messages of many streams into shared session sub-pipelines; replies go back in order",
-    build,
-);
-
-static MUX_QUEUE: FilterDescriptor = MUXES.member(
-    "muxQueue",
-    "Like mux: messages queue into a shared session, replies are matched to them in order",
-    build,
-);
-
-/// `mux`, `muxQueue`.
-pub static FILTERS: &[&FilterDescriptor] = &[&MUX, &MUX_QUEUE];
+family_members! {
+    MUXES;
+    /// `mux`, `muxQueue`.
+    MUX "mux": "Merges the messages of many streams into shared session sub-pipelines; replies go back in order",
+        build;
+    MUX_QUEUE "muxQueue": "Like mux: messages queue into a shared session, replies are matched to them in order",
+        build;
+}
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let desc = b.descriptor;
