@@ -32,9 +32,4 @@ impl On {
             Ok((None, 0))
         }
     }
-
-    /// The family's filter for these events, from its `FILTERS` list (in the order of `On`).
-    pub(super) fn pick<T: Copy>(self, family: &[T]) -> T {
-        family[self as usize]
-    }
 }

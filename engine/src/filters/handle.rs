@@ -13,7 +13,7 @@ macro_rules! handler {
             signature: $sig,
             help: $help,
             params: &[("callback", $param)],
-            build: |b| build(b, $on, Mode::Handle, FILTERS),
+            build: |b| build(b, $on, Mode::Handle),
         };
     };
 }

@@ -9,12 +9,12 @@ use std::rc::Rc;
 use super::callback::{call_handler, call_replacer, fail, MessageReader, Replacement};
 use super::event_kinds::On;
 use super::promise::{Gate, Settle};
-use super::{Builder, FilterDescriptor};
+use super::Builder;
 use crate::event::{Event, MessageTail};
-use crate::pipeline::{Context, Filter, FilterProto, FnProto, Output};
+use crate::pipeline::{Context, Filter, FilterProto, Output};
 use crate::script::{self, JsValue, ScriptError};
 
-/// The descriptors of a family (`handle*` or `replace*`), in the order of [`On`]: each family's
+/// The descriptors of a family (`handle*` or `replace*`), one for each [`On`]: each family's
 /// file names them `ANY`, `STREAM_START`, ... `MESSAGE_BODY`.
 macro_rules! family {
     () => {
@@ -41,26 +41,25 @@ pub(super) enum Mode {
     Replace,
 }
 
-/// Builds a filter of `family` (`handle::FILTERS` or `replace::FILTERS`, in the order of
-/// [`On`]): its optional size limit, then its callback or replacement.
+/// Builds a `handle*` or `replace*` filter: its optional size limit, then its callback or
+/// replacement.
 pub(super) fn build(
     b: &mut Builder<'_, '_>,
     on: On,
     mode: Mode,
-    family: &[&'static FilterDescriptor],
 ) -> Result<Box<dyn FilterProto>, String> {
     let (limit, at) = on.callback_arg(b)?;
     let callback = match mode {
         Mode::Handle => Some(b.function(at).ok_or("expects a callback function")?),
         Mode::Replace => b.saved(at),
     };
-    let desc = on.pick(family);
+    let name = b.descriptor.name;
     // `callback` is the function (`handle*`), or the replacement value or function
     // (`replace*`; `None` drops the input).
-    Ok(Box::new(FnProto::new(desc, move |init| {
+    b.prototype(move |init| {
         Box::new(OnEvent {
-            gate: Gate::new(&init, desc.name),
-            name: desc.name,
+            gate: Gate::new(&init, name),
+            name,
             on,
             mode,
             callback: callback.clone(),
@@ -71,7 +70,7 @@ pub(super) fn build(
             ended: false,
             reader: MessageReader::new(limit),
         })
-    })))
+    })
 }
 
 struct OnEvent {

@@ -16,7 +16,7 @@ macro_rules! replacer {
                 "replacement",
                 "events, a Message, an array of them, or a function(input, counter) returning them; undefined drops the input",
             )],
-            build: |b| build(b, $on, Mode::Replace, FILTERS),
+            build: |b| build(b, $on, Mode::Replace),
         };
     };
 }
