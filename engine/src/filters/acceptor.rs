@@ -8,8 +8,7 @@ use std::rc::Rc;
 use bytes::{Bytes, BytesMut};
 
 use super::callback::fail;
-use super::joint::joint_proto;
-use super::FilterDescriptor;
+use super::Builder;
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, Pipeline, PipelineLayout};
 use crate::script::ScriptError;
@@ -46,15 +45,16 @@ pub(super) struct Acceptor<H> {
     done: bool,
 }
 
-/// The prototype of the accepting filter `desc`: each stream goes through the [`Handshake`]
-/// that `handshake` makes for it, then to `layout`.
+/// The prototype of the accepting filter `b` builds: each stream goes through the
+/// [`Handshake`] that `handshake` makes for it, then to `layout`.
 pub(super) fn acceptor_proto<H: Handshake>(
-    desc: &'static FilterDescriptor,
+    b: &Builder<'_, '_>,
     layout: Rc<PipelineLayout>,
     handshake: impl Fn() -> H + 'static,
-) -> Box<dyn FilterProto> {
-    joint_proto(desc, layout, move |init, layout| {
-        Box::new(Acceptor::new(desc.name, handshake(), layout.clone(), init))
+) -> Result<Box<dyn FilterProto>, String> {
+    let name = b.descriptor.name;
+    b.joint_prototype(layout, move |init, layout| {
+        Box::new(Acceptor::new(name, handshake(), layout.clone(), init))
     })
 }
 

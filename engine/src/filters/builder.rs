@@ -80,6 +80,18 @@ impl<'a, 'js> Builder<'a, 'js> {
         Ok(Box::new(FnProto::new(self.descriptor, make)))
     }
 
+    /// The prototype of the joint filter being built, whose instances `make` creates with the
+    /// sub-pipeline `layout`; the graph shows `layout` as the filter's sub-pipeline.
+    pub fn joint_prototype(
+        &self,
+        layout: Rc<PipelineLayout>,
+        make: impl Fn(FilterInit, &Rc<PipelineLayout>) -> Box<dyn Filter> + 'static,
+    ) -> Result<Box<dyn FilterProto>, String> {
+        let subs = vec![Some(layout.clone())];
+        let proto = FnProto::new(self.descriptor, move |init| make(init, &layout));
+        Ok(Box::new(proto.with_subs(subs)))
+    }
+
     /// Saves argument `i` for use at run time.
     pub fn saved(&self, i: usize) -> Option<JsValue> {
         self.arg(i).map(|v| JsValue::save(self.ctx, v))

@@ -16,7 +16,6 @@ use std::rc::Rc;
 
 use super::callback::fail;
 use super::family::family_members;
-use super::joint::joint_proto;
 use super::{Builder, Family, FilterDescriptor, FilterKind};
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
@@ -69,30 +68,26 @@ fn build(b: &mut Builder<'_, '_>, mode: Mode) -> Result<Box<dyn FilterProto>, St
     // The early form: initializer properties become context variables of the branch.
     let assign = b.named_sub && mode == Mode::Fork;
     let module = b.module;
-    Ok(joint_proto(
-        mode.descriptor(),
-        layout,
-        move |init, layout| {
-            Box::new(Fork {
-                mode,
-                layout: layout.clone(),
-                init: init_value.clone(),
-                assign,
-                module,
-                context: init.context,
-                branches: None,
-                ended: false,
-                join: Rc::new(RefCell::new(Join {
-                    output: init.output,
-                    total: 0,
-                    ended: 0,
-                    waiting: false,
-                    held: Vec::new(),
-                    winner: None,
-                })),
-            })
-        },
-    ))
+    b.joint_prototype(layout, move |init, layout| {
+        Box::new(Fork {
+            mode,
+            layout: layout.clone(),
+            init: init_value.clone(),
+            assign,
+            module,
+            context: init.context,
+            branches: None,
+            ended: false,
+            join: Rc::new(RefCell::new(Join {
+                output: init.output,
+                total: 0,
+                ended: 0,
+                waiting: false,
+                held: Vec::new(),
+                winner: None,
+            })),
+        })
+    })
 }
 
 /// What the branches' outputs share with the filter.

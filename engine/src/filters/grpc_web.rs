@@ -12,7 +12,6 @@ use std::rc::Rc;
 use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::joint::joint_proto;
 use super::{FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail};
 use crate::http::tail::trailers_of;
@@ -31,7 +30,7 @@ pub static ACCEPT_GRPC_WEB: FilterDescriptor = FilterDescriptor {
     )],
     build: |b| {
         let layout = b.required_layout()?;
-        Ok(joint_proto(&ACCEPT_GRPC_WEB, layout, move |init, layout| {
+        b.joint_prototype(layout, move |init, layout| {
             Box::new(GrpcWeb {
                 layout: layout.clone(),
                 context: init.context,
@@ -44,7 +43,7 @@ pub static ACCEPT_GRPC_WEB: FilterDescriptor = FilterDescriptor {
                 sub: None,
                 carry: Vec::new(),
             })
-        }))
+        })
     },
 };
 

@@ -7,7 +7,6 @@ use std::rc::Rc;
 use rquickjs::Value;
 
 use super::callback::{call_replacer, fail, MessageReader};
-use super::joint::joint_proto;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{Event, MessageTail, StreamEnd};
 use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
@@ -45,24 +44,24 @@ pub static FILTERS: &[&FilterDescriptor] = &[&ACCEPT, &CONNECT];
 
 fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let layout = b.required_layout()?;
-    Ok(tunnel_proto(&ACCEPT, layout, b.saved(0)))
+    tunnel_proto(b, layout, b.saved(0))
 }
 
 fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let arg = b.saved(0).ok_or("expects the handshake request")?;
     let layout = b.required_layout()?;
-    Ok(tunnel_proto(&CONNECT, layout, Some(arg)))
+    tunnel_proto(b, layout, Some(arg))
 }
 
-/// The prototype of `desc` (`acceptHTTPTunnel` or `connectHTTPTunnel`) joining `layout`, with
-/// the filter's argument.
+/// The prototype of the filter `b` builds (`acceptHTTPTunnel` or `connectHTTPTunnel`) joining
+/// `layout`, with the filter's argument.
 fn tunnel_proto(
-    desc: &'static FilterDescriptor,
+    b: &Builder<'_, '_>,
     layout: Rc<PipelineLayout>,
     arg: Option<JsValue>,
-) -> Box<dyn FilterProto> {
-    let accept = std::ptr::eq(desc, &ACCEPT);
-    joint_proto(desc, layout, move |init, layout| {
+) -> Result<Box<dyn FilterProto>, String> {
+    let accept = std::ptr::eq(b.descriptor, &ACCEPT);
+    b.joint_prototype(layout, move |init, layout| {
         Box::new(Tunnel {
             accept,
             layout: layout.clone(),

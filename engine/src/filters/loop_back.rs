@@ -7,7 +7,6 @@
 use std::rc::Rc;
 
 use super::deferred_input::DeferredInput;
-use super::joint::joint_proto;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::Event;
 use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
@@ -27,14 +26,14 @@ pub static LOOP: FilterDescriptor = FilterDescriptor {
 
 fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     match b.sub.clone() {
-        Some(Sub::Layout(layout)) => Ok(joint_proto(&LOOP, layout, move |init, layout| {
+        Some(Sub::Layout(layout)) => b.joint_prototype(layout, move |init, layout| {
             Box::new(Loop {
                 layout: layout.clone(),
                 context: init.context,
                 output: init.output,
                 sub: None,
             })
-        })),
+        }),
         _ => Err("expects a sub-pipeline: a builder like $=>$..., a pipeline or a name".into()),
     }
 }

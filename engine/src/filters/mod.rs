@@ -35,7 +35,6 @@ mod http_compress;
 mod http_tunnel;
 mod http_version;
 mod insert;
-mod joint;
 mod link;
 mod link_async;
 mod local_task;

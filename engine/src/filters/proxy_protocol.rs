@@ -19,7 +19,6 @@ use rquickjs::{Ctx, Object, Value};
 
 use super::acceptor::{acceptor_proto, Handshake, Step};
 use super::callback::fail;
-use super::joint::joint_proto;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::net::proxy_protocol::{self as pp, Decoded, Header, Protocol};
@@ -64,9 +63,9 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
         .function(0)
         .ok_or("expects a handler function(header) returning true to accept")?;
     let layout = b.required_layout()?;
-    Ok(acceptor_proto(&ACCEPT, layout, move || ProxyHeader {
+    acceptor_proto(b, layout, move || ProxyHeader {
         handler: handler.clone(),
-    }))
+    })
 }
 
 fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -76,7 +75,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
         .ok_or("expects a header object {version, protocol, sourceAddress, ...} or a function returning one")?;
     let layout = b.required_layout()?;
     let header = JsValue::save(b.ctx, header);
-    Ok(joint_proto(&CONNECT, layout, move |init, layout| {
+    b.joint_prototype(layout, move |init, layout| {
         Box::new(Connect {
             layout: layout.clone(),
             header: header.clone(),
@@ -85,7 +84,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
             sub: None,
             failed: false,
         })
-    }))
+    })
 }
 
 /// The server's side: reading the header and asking the handler.

@@ -11,7 +11,6 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use super::callback::fail;
-use super::joint::joint_proto;
 use super::schedule::{self, Settled};
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event};
@@ -76,7 +75,7 @@ fn build_replay(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
             Delay::Fixed(super::builder::duration_of(&v).map_err(|e| format!("option delay: {e}"))?)
         }
     };
-    Ok(rerun_proto(&REPLAY, layout, Rule::Replay(delay)))
+    rerun_proto(b, layout, Rule::Replay(delay))
 }
 
 fn build_repeat(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -84,19 +83,21 @@ fn build_repeat(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
     let condition = b
         .function(0)
         .ok_or("expects a condition function(streamEnd)")?;
-    Ok(rerun_proto(&REPEAT, layout, Rule::Repeat(condition)))
+    rerun_proto(b, layout, Rule::Repeat(condition))
 }
 
-/// The prototype of `desc` (`replay` or `repeat`) running `layout` again by `rule`.
+/// The prototype of the filter `b` builds (`replay` or `repeat`) running `layout` again by
+/// `rule`.
 fn rerun_proto(
-    desc: &'static FilterDescriptor,
+    b: &Builder<'_, '_>,
     layout: Rc<PipelineLayout>,
     rule: Rule,
-) -> Box<dyn FilterProto> {
-    joint_proto(desc, layout, move |init, layout| {
+) -> Result<Box<dyn FilterProto>, String> {
+    let name = b.descriptor.name;
+    b.joint_prototype(layout, move |init, layout| {
         Box::new(Rerun {
             state: Rc::new(RefCell::new(State {
-                name: desc.name,
+                name,
                 layout: layout.clone(),
                 rule: rule.clone(),
                 context: init.context,

@@ -11,7 +11,6 @@ use rquickjs::{Object, Value};
 
 use super::acceptor::{acceptor_proto, Handshake, Step};
 use super::callback::fail;
-use super::joint::joint_proto;
 use super::{Builder, FilterDescriptor, FilterKind};
 use crate::event::{ErrorCode, Event, StreamEnd};
 use crate::pipeline::{Context, Filter, FilterProto, Output, Pipeline, PipelineLayout};
@@ -53,11 +52,11 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
         .ok_or("expects a handler function deciding each request")?;
     let layout = b.required_layout()?;
     let early_api = b.named_sub;
-    Ok(acceptor_proto(&ACCEPT, layout, move || Socks {
+    acceptor_proto(b, layout, move || Socks {
         handler: handler.clone(),
         early_api,
         greeted: false,
-    }))
+    })
 }
 
 fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -65,7 +64,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
         .saved(0)
         .ok_or("expects the address to connect to, as 'host:port'")?;
     let layout = b.required_layout()?;
-    Ok(joint_proto(&CONNECT, layout, move |init, layout| {
+    b.joint_prototype(layout, move |init, layout| {
         Box::new(Connect {
             layout: layout.clone(),
             address: address.clone(),
@@ -73,7 +72,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
             output: init.output,
             link: None,
         })
-    }))
+    })
 }
 
 /// Where a client asked to go.

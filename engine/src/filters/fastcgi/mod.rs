@@ -56,7 +56,7 @@ static DEMUX_FASTCGI: FilterDescriptor = FilterDescriptor {
     )],
     build: |b| {
         let layout = b.required_layout()?;
-        Ok(server::demux_proto(layout))
+        server::demux_proto(b, layout)
     },
 };
 

@@ -17,14 +17,17 @@ use bytes::BytesMut;
 
 use super::record::*;
 use crate::event::{ErrorCode, Event, MessageTail, StreamEnd};
-use crate::filters::joint::joint_proto;
 use crate::filters::mux::{DemuxProtocol, DemuxQueue};
+use crate::filters::Builder;
 use crate::pipeline::{Context, Filter, FilterProto, Output, PipelineLayout};
 use crate::script::{self, JsValue, ScriptError};
 
-/// The prototype of `demuxFastCGI`, whose requests `layout` answers.
-pub(super) fn demux_proto(layout: Rc<PipelineLayout>) -> Box<dyn FilterProto> {
-    joint_proto(&super::DEMUX_FASTCGI, layout, move |init, layout| {
+/// The prototype of `demuxFastCGI`, built by `b`, whose requests `layout` answers.
+pub(super) fn demux_proto(
+    b: &Builder<'_, '_>,
+    layout: Rc<PipelineLayout>,
+) -> Result<Box<dyn FilterProto>, String> {
+    b.joint_prototype(layout, move |init, layout| {
         let replies = Rc::new(Replies {
             output: init.output.clone(),
             order: RefCell::new(VecDeque::new()),

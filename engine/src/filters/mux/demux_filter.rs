@@ -9,7 +9,6 @@ use super::options::ReplyCount;
 use crate::event::Event;
 use crate::filters::builder::is_options;
 use crate::filters::family::family_members;
-use crate::filters::joint::joint_proto;
 use crate::filters::{Builder, Family, FilterKind};
 use crate::pipeline::{Context, Filter, FilterProto};
 use crate::script::ScriptError;
@@ -47,7 +46,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         Some(v) if is_options(&v) => ReplyCount::from_options(b.ctx, &v)?,
         Some(_) => return Err("options must be an object".into()),
     };
-    Ok(joint_proto(desc, layout, move |init, layout| {
+    b.joint_prototype(layout, move |init, layout| {
         let protocol = ScriptReplies {
             replies: replies.clone(),
             context: init.context.clone(),
@@ -59,7 +58,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
             init.output,
             Box::new(protocol),
         )))
-    }))
+    })
 }
 
 /// Replies per request as the script's options say; replies leave in request order.

@@ -19,7 +19,6 @@ use crate::event::{Event, StreamEnd};
 use crate::filters::builder::is_options;
 use crate::filters::callback::fail;
 use crate::filters::family::family_members;
-use crate::filters::joint::joint_proto;
 use crate::filters::{Builder, Family, FilterKind};
 use crate::pipeline::{Context, Filter, FilterInit, FilterProto, Output, PipelineLayout};
 use crate::script::{JsValue, ScriptError};
@@ -59,9 +58,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
     let (key, options) = key_and_options(b)?;
     let protocol: ProtocolFactory = Rc::new(|| Box::new(QueueProtocol));
     let core = MuxCore::new(desc.name, layout.clone(), key, options, protocol);
-    Ok(joint_proto(desc, layout, move |init, _| {
-        core.instantiate(init)
-    }))
+    b.joint_prototype(layout, move |init, _| core.instantiate(init))
 }
 
 /// Reads the arguments every mux-style filter takes: `(key?, options?)` ([A] and [C]; a

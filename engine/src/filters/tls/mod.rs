@@ -14,7 +14,6 @@ mod options;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use crate::filters::joint::joint_proto;
 use crate::filters::mailbox::Mailbox;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
 use crate::pipeline::{Filter, FilterInit, FilterProto, PipelineLayout};
@@ -88,7 +87,7 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
     };
     let certs = Rc::new(certs);
     let handshake = handshake_of(b);
-    Ok(joint_proto(&ACCEPT_TLS, layout, move |init, layout| {
+    b.joint_prototype(layout, move |init, layout| {
         new_filter(
             Side::Server {
                 certs: certs.clone(),
@@ -98,7 +97,7 @@ fn build_accept(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String>
             &handshake,
             init,
         )
-    }))
+    })
 }
 
 fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
@@ -128,7 +127,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
         tls::insecure_client_config(&spec)?
     };
     let handshake = handshake_of(b);
-    Ok(joint_proto(&CONNECT_TLS, layout, move |init, layout| {
+    b.joint_prototype(layout, move |init, layout| {
         new_filter(
             Side::Client {
                 config: config.clone(),
@@ -139,7 +138,7 @@ fn build_connect(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String
             &handshake,
             init,
         )
-    }))
+    })
 }
 
 /// The `handshake` callback option, if given.

@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use crate::filters::builder::is_options;
 use crate::filters::http::server::size_options;
-use crate::filters::joint::joint_proto;
 use crate::filters::{Builder, FilterDescriptor, FilterKind};
 use crate::pipeline::FilterProto;
 use crate::script::JsValue;
@@ -71,7 +70,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
         max_head,
         buffer_size,
     };
-    Ok(joint_proto(&MUX_HTTP, layout, move |init, layout| {
+    b.joint_prototype(layout, move |init, layout| {
         Box::new(Mux(Rc::new_cyclic(|me| MuxStream {
             me: me.clone(),
             layout: layout.clone(),
@@ -94,7 +93,7 @@ fn build(b: &mut Builder<'_, '_>) -> Result<Box<dyn FilterProto>, String> {
             tunnel_pending: RefCell::new(Vec::new()),
             probing: Cell::new(false),
         })))
-    }))
+    })
 }
 
 #[derive(Clone, Copy)]
