@@ -31,52 +31,36 @@ static LINK: FilterDescriptor = FilterDescriptor {
     build: build_link,
 };
 
-/// The arguments every `branch*` filter takes.
-const BRANCH_SIGNATURE: &str = "(condition, layout[, condition2, layout2...][, default])";
+/// Declares the `branch*` filters, a row each: `STATIC "name": "help line",` then
+/// `condition "help on its conditions", Mode;`. They take the same arguments and differ in
+/// when they ask the conditions.
+macro_rules! branch_filters {
+    ($($id:ident $name:literal: $help:literal, condition $condition:literal, $mode:expr;)+) => {
+        $(
+            static $id: FilterDescriptor = FilterDescriptor {
+                name: $name,
+                kind: FilterKind::Branch,
+                signature: "(condition, layout[, condition2, layout2...][, default])",
+                help: $help,
+                params: &[
+                    ("condition", $condition),
+                    ("layout", "sub-pipeline name or builder $=>$..."),
+                    ("default", "layout used when no condition holds"),
+                ],
+                build: |b| build_branch(b, $mode),
+            };
+        )+
+    };
+}
 
-/// The help on a `branch*` filter's layouts, which follows that on its conditions.
-const LAYOUT: (&str, &str) = ("layout", "sub-pipeline name or builder $=>$...");
-
-/// The help on a `branch*` filter's layout for when no condition holds.
-const DEFAULT: (&str, &str) = ("default", "layout used when no condition holds");
-
-static BRANCH: FilterDescriptor = FilterDescriptor {
-    name: "branch",
-    kind: FilterKind::Branch,
-    signature: BRANCH_SIGNATURE,
-    help: "Sends events to the layout of the first condition that holds",
-    params: &[
-        (
-            "condition",
-            "function() or value, checked on each event until one holds",
-        ),
-        LAYOUT,
-        DEFAULT,
-    ],
-    build: |b| build_branch(b, Mode::Every),
-};
-
-static BRANCH_MESSAGE_START: FilterDescriptor = FilterDescriptor {
-    name: "branchMessageStart",
-    kind: FilterKind::Branch,
-    signature: BRANCH_SIGNATURE,
-    help: "Chooses a sub-pipeline on the first MessageStart",
-    params: &[
-        ("condition", "function(messageStart) or value"),
-        LAYOUT,
-        DEFAULT,
-    ],
-    build: |b| build_branch(b, Mode::MessageStart),
-};
-
-static BRANCH_MESSAGE: FilterDescriptor = FilterDescriptor {
-    name: "branchMessage",
-    kind: FilterKind::Branch,
-    signature: BRANCH_SIGNATURE,
-    help: "Chooses a sub-pipeline once the first message is complete",
-    params: &[("condition", "function(message) or value"), LAYOUT, DEFAULT],
-    build: |b| build_branch(b, Mode::Message),
-};
+branch_filters! {
+    BRANCH "branch": "Sends events to the layout of the first condition that holds",
+        condition "function() or value, checked on each event until one holds", Mode::Every;
+    BRANCH_MESSAGE_START "branchMessageStart": "Chooses a sub-pipeline on the first MessageStart",
+        condition "function(messageStart) or value", Mode::MessageStart;
+    BRANCH_MESSAGE "branchMessage": "Chooses a sub-pipeline once the first message is complete",
+        condition "function(message) or value", Mode::Message;
+}
 
 /// The choosing filters.
 pub static FILTERS: &[&FilterDescriptor] =
