@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::callback::{fail, MessageReader};
+use super::callback::MessageReader;
+use super::route::Route;
 use super::{Builder, FilterDescriptor, FilterKind, Sub};
 use crate::event::{Event, MessageTail};
 use crate::pipeline::{
@@ -154,40 +155,53 @@ fn choose_proto(
     Box::new(
         FnProto::new(desc, move |init| {
             Box::new(Choose {
-                name: desc.name,
-                mode,
-                targets: targets.clone(),
-                context: init.context,
-                output: init.output,
-                held: Vec::new(),
-                chosen: None,
-                reader: MessageReader::new(None),
-                ended: false,
-                chain: init.chain,
-                hub: Default::default(),
+                route: Route::new(desc.name, init.output.clone()),
+                picker: Picker {
+                    mode,
+                    targets: targets.clone(),
+                    context: init.context,
+                    output: init.output,
+                    reader: MessageReader::new(None),
+                    chain: init.chain,
+                    hub: Default::default(),
+                },
             })
         })
         .with_subs(subs),
     )
 }
 
+/// Where a choosing filter's events go once it has chosen.
 enum Chosen {
-    Bypass,
+    /// Straight to the filter's output.
+    Bypass(Output),
     Sub(Rc<Pipeline>),
     /// [C] `link(() => swap)`: a member of a `Swap` (or `pipeline.Hub`).
     Hub(super::swap::Member),
 }
 
+impl Chosen {
+    fn input(&self, evt: Event) {
+        match self {
+            Chosen::Sub(p) => p.input(evt),
+            Chosen::Bypass(output) => output.emit(evt),
+            Chosen::Hub(m) => m.broadcast(evt),
+        }
+    }
+}
+
 struct Choose {
-    name: &'static str,
+    route: Route<Chosen>,
+    picker: Picker,
+}
+
+/// What a choosing filter chooses with, on the stream's first events.
+struct Picker {
     mode: Mode,
     targets: Rc<Targets>,
     context: Rc<Context>,
     output: Output,
-    held: Vec<Event>,
-    chosen: Option<Chosen>,
     reader: MessageReader,
-    ended: bool,
     /// The module chain this pipeline is part of: a chosen sub-pipeline continues it.
     chain: Option<ChainRest>,
     /// The hub object a dynamic link's function gave, to join in place of a sub-pipeline.
@@ -201,7 +215,7 @@ enum Arg<'a> {
     Message(&'a script::JsMessage),
 }
 
-impl Choose {
+impl Picker {
     fn pick(&self, arg: Arg<'_>) -> Result<Option<Option<Sub>>, ScriptError> {
         match &*self.targets {
             Targets::Dynamic(f, names) => {
@@ -257,7 +271,8 @@ impl Choose {
         }
     }
 
-    fn choose(&mut self, sub: Option<Sub>) -> Result<(), ScriptError> {
+    /// Starts what `sub` names, or joins the hub a dynamic link's function gave.
+    fn start(&self, sub: Option<Sub>) -> Result<Chosen, ScriptError> {
         let hub = self.hub.borrow_mut().take();
         let chosen = match (hub, sub) {
             (Some(hub), _) => {
@@ -277,26 +292,13 @@ impl Choose {
                 p.start(|_| Vec::new());
                 Chosen::Sub(p)
             }
-            _ => Chosen::Bypass,
+            _ => Chosen::Bypass(self.output.clone()),
         };
-        let held = std::mem::take(&mut self.held);
-        self.chosen = Some(chosen);
-        for e in held {
-            self.forward(e);
-        }
-        Ok(())
+        Ok(chosen)
     }
 
-    fn forward(&mut self, evt: Event) {
-        match &self.chosen {
-            Some(Chosen::Sub(p)) => p.clone().input(evt),
-            Some(Chosen::Bypass) => self.output.emit(evt),
-            Some(Chosen::Hub(m)) => m.broadcast(evt),
-            None => self.held.push(evt),
-        }
-    }
-
-    fn try_choose(&mut self, evt: &Event) -> Result<(), ScriptError> {
+    /// Chooses on `evt` if this filter's mode chooses on it; `Ok(None)`: not yet.
+    fn try_choose(&mut self, evt: &Event) -> Result<Option<Chosen>, ScriptError> {
         let picked = match self.mode {
             Mode::Link if evt.is_empty_data() => None,
             Mode::Link | Mode::Every => self.pick(Arg::None)?,
@@ -327,28 +329,17 @@ impl Choose {
         if let Some(sub) = picked {
             // branchMessageStart/branchMessage with no match and no default: keep holding.
             if sub.is_some() || self.mode == Mode::Link || self.mode == Mode::Every {
-                self.choose(sub)?;
+                return self.start(sub).map(Some);
             }
         }
-        Ok(())
+        Ok(None)
     }
 }
 
 impl Filter for Choose {
     fn process(&mut self, evt: Event) {
-        if self.ended {
-            return;
-        }
-        if self.chosen.is_none() {
-            let e = evt.clone();
-            self.held.push(evt);
-            if let Err(err) = self.try_choose(&e) {
-                self.ended = true;
-                self.held.clear();
-                fail(&self.output, self.name, &err);
-            }
-            return;
-        }
-        self.forward(evt);
+        let picker = &mut self.picker;
+        self.route
+            .take(evt, |first| picker.try_choose(first), Chosen::input);
     }
 }

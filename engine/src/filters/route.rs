@@ -1,6 +1,6 @@
 //! Where a filter's input goes when the stream's first events choose it (`pipe`'s pipeline,
-//! `swap`'s hub): events wait, in order, until the choice is made, and a failed choice ends
-//! the stream.
+//! `swap`'s hub, the sub-pipeline of `link` and `branch*`): events wait, in order, until the
+//! choice is made, and a failed choice ends the stream.
 
 use super::callback::fail;
 use crate::event::Event;
