@@ -286,7 +286,10 @@ impl Connect {
                 }
                 out.emit(e)
             };
-            pump_reader(rd, Tap::new(), Some(timeout), out, std::future::pending()).await;
+            pump_reader(rd, Tap::new(), Some(timeout), out, |_| {
+                std::task::Poll::Pending
+            })
+            .await;
         }));
     }
 }

@@ -10,6 +10,7 @@ pub use summary::summary;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::{Mutex, OnceLock};
 
 use prometheus::{
@@ -184,33 +185,51 @@ pub fn builtin() -> &'static Builtin {
     &state().builtin
 }
 
-/// Handles for one accepted connection's counters.
-pub struct ConnectionMetrics {
+/// Handles for one listener's connection counters, looked up once for all its connections.
+pub struct ListenerMetrics {
     /// Bytes in.
     pub bytes_in: IntCounter,
     /// Bytes out.
     pub bytes_out: IntCounter,
+    total: IntCounter,
     open: IntGauge,
 }
 
-impl ConnectionMetrics {
-    /// Counts a new connection on `listen`.
-    pub fn open(listen: &str) -> ConnectionMetrics {
+impl ListenerMetrics {
+    /// The counters of connections accepted on `listen`.
+    pub fn new(listen: &str) -> Rc<ListenerMetrics> {
         let b = builtin();
-        b.inbound_total.with_label_values(&[listen]).inc();
-        let open = b.inbound_open.with_label_values(&[listen]);
-        open.inc();
-        ConnectionMetrics {
+        Rc::new(ListenerMetrics {
             bytes_in: b.inbound_bytes.with_label_values(&[listen, "in"]),
             bytes_out: b.inbound_bytes.with_label_values(&[listen, "out"]),
-            open,
-        }
+            total: b.inbound_total.with_label_values(&[listen]),
+            open: b.inbound_open.with_label_values(&[listen]),
+        })
+    }
+
+    /// Counts a new connection, open until the returned value is dropped.
+    pub fn open(self: &Rc<Self>) -> ConnectionMetrics {
+        self.total.inc();
+        self.open.inc();
+        ConnectionMetrics(self.clone())
+    }
+}
+
+/// One accepted connection's counters: its listener's, with the connection counted as open
+/// while this lives.
+pub struct ConnectionMetrics(Rc<ListenerMetrics>);
+
+impl std::ops::Deref for ConnectionMetrics {
+    type Target = Rc<ListenerMetrics>;
+
+    fn deref(&self) -> &Rc<ListenerMetrics> {
+        &self.0
     }
 }
 
 impl Drop for ConnectionMetrics {
     fn drop(&mut self) {
-        self.open.dec();
+        self.0.open.dec();
     }
 }
 

@@ -9,9 +9,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::{pump_reader, SocketWriter, Tap};
 use crate::event::{ErrorCode, Event};
-use crate::metrics::ConnectionMetrics;
+use crate::metrics::ListenerMetrics;
 use crate::pipeline::Inbound;
-use crate::pipeline::{Context, Output, Pipeline, PipelineLayout, Relay};
+use crate::pipeline::{Context, Output, Pipeline, PipelineLayout};
 
 /// Listen options (docs/reference/api.md, ListenOptions).
 #[derive(Clone, Debug)]
@@ -149,6 +149,7 @@ pub async fn serve_listener(
     // Whether the layout is a lone `connect` the kernel can relay: known once, for every
     // connection (the filters are set before the listener starts).
     let relay = layout.relay().map(Rc::new);
+    let metrics = ListenerMetrics::new(&listen_label(&layout));
     loop {
         if let Some(max) = opts.max_connections {
             while active.get() >= max {
@@ -166,97 +167,124 @@ pub async fn serve_listener(
         let _ = stream.set_nodelay(true);
         active.set(active.get() + 1);
         tracker.enter();
-        let (active, freed, layout, relay, opts, tracker) = (
-            active.clone(),
-            slot_freed.clone(),
-            layout.clone(),
-            relay.clone(),
-            opts.clone(),
-            tracker.clone(),
-        );
-        tokio::task::spawn_local(async move {
-            serve_connection(stream, peer, layout, relay, &opts).await;
-            active.set(active.get() - 1);
-            tracker.leave();
-            freed.notify_one();
-        });
+        let slot = Slot {
+            active: active.clone(),
+            freed: slot_freed.clone(),
+            tracker: tracker.clone(),
+        };
+        let local = stream.local_addr().unwrap_or(peer);
+        let trace = crate::trace::for_connection(local.port());
+        let timeout = match opts.read_timeout {
+            Some(r) if r < opts.idle_timeout => (r, ErrorCode::ReadTimeout),
+            _ => (opts.idle_timeout, ErrorCode::IdleTimeout),
+        };
+        // Nothing reads the bytes (a lone `connect` to a fixed target, not traced): the kernel
+        // moves them.
+        #[cfg(target_os = "linux")]
+        if let (Some(relay), None) = (&relay, trace) {
+            let counters = metrics.open();
+            let (relay, write_timeout) = (relay.clone(), opts.write_timeout);
+            tokio::task::spawn_local(async move {
+                let inbound = accepted(peer, local);
+                super::relay::relay(stream, &relay, timeout.0, write_timeout, &counters).await;
+                tracing::debug!(target: "inbound", "connection {} closed", inbound.id);
+                inbound.close();
+                drop(slot);
+            });
+            continue;
+        }
+        tokio::task::spawn_local(serve_connection(
+            stream,
+            (peer, local),
+            (layout.clone(), metrics.clone()),
+            (trace, timeout),
+            &opts,
+            slot,
+        ));
     }
 }
 
-async fn serve_connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    layout: Rc<PipelineLayout>,
-    relay: Option<Rc<Relay>>,
-    opts: &ListenOptions,
-) {
-    let local = stream.local_addr().unwrap_or(peer);
+/// A connection's place among the listener's open ones, given back when its task ends (or is
+/// dropped).
+struct Slot {
+    active: Rc<std::cell::Cell<usize>>,
+    freed: Rc<tokio::sync::Notify>,
+    tracker: Rc<Tracker>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.active.set(self.active.get() - 1);
+        self.tracker.leave();
+        self.freed.notify_one();
+    }
+}
+
+/// The accepted connection from `peer` to `local`, known to the inspector from now on.
+fn accepted(peer: SocketAddr, local: SocketAddr) -> Rc<Inbound> {
     let inbound = Rc::new(Inbound::new(peer, local));
     crate::pipeline::inbound::track(&inbound);
     tracing::debug!(target: "inbound", "connection {} from {}", inbound.id, inbound.remote);
-    let trace = crate::trace::for_connection(local.port());
-    let timeout = match opts.read_timeout {
-        Some(r) if r < opts.idle_timeout => (r, ErrorCode::ReadTimeout),
-        _ => (opts.idle_timeout, ErrorCode::IdleTimeout),
-    };
-    // Nothing reads the bytes (a lone `connect` to a fixed target, not traced): the kernel
-    // moves them.
-    #[cfg(target_os = "linux")]
-    if let (Some(relay), None) = (&relay, trace) {
-        let counters = ConnectionMetrics::open(&listen_label(&layout));
-        // Boxed: its state is large (pipes, two directions), and kept in every connection's
-        // task it would cost each idle HTTP connection a kilobyte.
-        Box::pin(super::relay::relay(
-            stream,
-            relay,
-            timeout.0,
-            opts.write_timeout,
-            &counters,
-        ))
-        .await;
-        tracing::debug!(target: "inbound", "connection {} closed", inbound.id);
-        inbound.close();
-        return;
-    }
+    inbound
+}
+
+/// A connection's task: its pipeline of `layout`, fed by the socket until it ends.
+///
+/// The future is an `async` block over what it needs, not an `async fn`: the arguments of an
+/// `async fn` are stored twice in its state, and every idle connection holds this state.
+fn serve_connection(
+    stream: TcpStream,
+    (peer, local): (SocketAddr, SocketAddr),
+    (layout, metrics): (Rc<PipelineLayout>, Rc<ListenerMetrics>),
+    (trace, timeout): (Option<u64>, (Duration, ErrorCode)),
+    opts: &ListenOptions,
+    slot: Slot,
+) -> impl std::future::Future<Output = ()> + 'static {
+    let inbound = accepted(peer, local);
     let (rd, wr) = stream.into_split();
     let writer = SocketWriter::new();
     writer.set_write_timeout(opts.write_timeout);
     writer.attach(wr);
-    let w = writer.clone();
-    let counters = Rc::new(ConnectionMetrics::open(&listen_label(&layout)));
-    let c = counters.clone();
-    let context = Context::root(Some(inbound.clone()));
-    context.set_trace(trace);
-    let output = Output::from_fn(move |e| {
-        if let Event::Data(b) = &e {
-            c.bytes_out.inc_by(b.len() as u64);
-        }
-        w.on_event(e)
-    });
-    let pipeline = Pipeline::new(&layout, context, output);
-    let ib = inbound.clone();
-    pipeline.start(move |ctx| {
-        vec![ib
-            .to_js(ctx)
-            .unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone()))]
-    });
-    let p = pipeline.clone();
-    pump_reader(
-        rd,
-        Tap::new(),
-        Some(timeout),
-        move |e| {
+    let idle_timeout = opts.idle_timeout;
+    async move {
+        let w = writer.clone();
+        let counters = metrics.open();
+        let c = metrics.clone();
+        let context = Context::root(Some(inbound.clone()));
+        context.set_trace(trace);
+        let output = Output::from_fn(move |e| {
             if let Event::Data(b) = &e {
-                counters.bytes_in.inc_by(b.len() as u64);
+                c.bytes_out.inc_by(b.len() as u64);
             }
-            p.input(e)
-        },
-        writer.finished(),
-    )
-    .await;
-    // The peer is done sending; let the pipeline finish its output, within the idle limit.
-    let _ = tokio::time::timeout(opts.idle_timeout, writer.finished()).await;
-    tracing::debug!(target: "inbound", "connection {} closed", inbound.id);
-    drop(pipeline);
-    inbound.close();
+            w.on_event(e)
+        });
+        let pipeline = Pipeline::new(&layout, context, output);
+        let ib = inbound.clone();
+        pipeline.start(move |ctx| {
+            vec![ib
+                .to_js(ctx)
+                .unwrap_or_else(|_| rquickjs::Value::new_null(ctx.clone()))]
+        });
+        let (p, w) = (pipeline.clone(), writer.clone());
+        pump_reader(
+            rd,
+            Tap::new(),
+            Some(timeout),
+            move |e| {
+                if let Event::Data(b) = &e {
+                    metrics.bytes_in.inc_by(b.len() as u64);
+                }
+                p.input(e)
+            },
+            move |cx| w.poll_finished(cx),
+        )
+        .await;
+        // The peer is done sending; let the pipeline finish its output, within the idle limit.
+        let _ = tokio::time::timeout(idle_timeout, writer.finished()).await;
+        tracing::debug!(target: "inbound", "connection {} closed", inbound.id);
+        drop(pipeline);
+        drop(counters);
+        inbound.close();
+        drop(slot);
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::io::IoSlice;
 use std::rc::Rc;
-use std::task::Poll;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -39,7 +39,8 @@ pub struct SocketWriter {
     /// writes meanwhile only queue.
     blocked: Cell<bool>,
     wake: Notify,
-    done: Notify,
+    /// The connection task waiting for the writer to stop (see [`SocketWriter::poll_finished`]).
+    done: RefCell<Option<Waker>>,
 }
 
 struct WriterState {
@@ -141,7 +142,7 @@ impl SocketWriter {
             flush_listed: Cell::new(false),
             blocked: Cell::new(false),
             wake: Notify::new(),
-            done: Notify::new(),
+            done: RefCell::new(None),
         })
     }
 
@@ -220,15 +221,22 @@ impl SocketWriter {
         self.state.borrow().error
     }
 
-    /// Waits until the writer has stopped.
-    pub async fn finished(&self) {
-        loop {
-            let n = self.done.notified();
-            if self.is_finished() {
-                return;
-            }
-            n.await;
+    /// Ready once the writer has stopped; until then `cx`'s task is woken when it stops. There
+    /// is one such waiter, the connection's task: a second registration replaces the first.
+    pub fn poll_finished(&self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if self.is_finished() {
+            return Poll::Ready(());
         }
+        let mut done = self.done.borrow_mut();
+        if !done.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            *done = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Waits until the writer has stopped (see [`SocketWriter::poll_finished`]).
+    pub async fn finished(&self) {
+        std::future::poll_fn(|cx| self.poll_finished(cx)).await
     }
 
     /// Starts writing to `io` on this thread.
@@ -369,7 +377,10 @@ impl SocketWriter {
         for t in paused {
             t.resume();
         }
-        self.done.notify_waiters();
+        let waiter = self.done.borrow_mut().take();
+        if let Some(w) = waiter {
+            w.wake();
+        }
     }
 }
 
@@ -381,98 +392,85 @@ impl SocketWriter {
 /// holds no read buffer; the buffer grows to 256 KiB once reads fill it (bulk transfers). A read
 /// that does not fill the buffer marks the socket drained, so the next read waits for the
 /// socket to be readable again instead of asking it for nothing. The timeout is one timer per
-/// connection, moved on only when it fires. Stops early (without a StreamEnd) when `stop`
-/// resolves.
-pub async fn pump_reader(
+/// connection, moved on only when it fires. Stops early (without a StreamEnd) once `stop` is
+/// ready (polled with the socket; `|_| Poll::Pending` never stops).
+///
+/// The future is an `async` block over the arguments themselves, not an `async fn`: the
+/// arguments of an `async fn` are stored twice in its state (as given and as moved), and this
+/// state is part of every connection's task, idle ones included.
+#[allow(clippy::manual_async_fn)] // on purpose: see above
+pub fn pump_reader(
     mut io: OwnedReadHalf,
     tap: Rc<Tap>,
     timeout: Option<(Duration, ErrorCode)>,
     deliver: impl Fn(Event),
-    stop: impl std::future::Future<Output = ()>,
-) {
-    tokio::pin!(stop);
-    let timed = timeout.is_some();
-    let (limit, timeout_code) =
-        timeout.unwrap_or((Duration::from_secs(86400 * 365), ErrorCode::IdleTimeout));
-    let mut last_read = Instant::now();
-    let deadline = tokio::time::sleep_until(last_read + limit);
-    tokio::pin!(deadline);
-    let mut want = SMALL_READ;
-    loop {
-        if !tap.is_open() {
-            tap.opened().await;
-            // Time paused by back-pressure is not idle time.
-            last_read = Instant::now();
-        }
-        // One poll for all three (readable first): no future of its own per wait.
-        let woke = std::future::poll_fn(|cx| {
-            if let Poll::Ready(r) = io.as_ref().poll_read_ready(cx) {
-                return Poll::Ready(Woke::Readable(r));
+    mut stop: impl FnMut(&mut std::task::Context<'_>) -> Poll<()>,
+) -> impl Future<Output = ()> {
+    async move {
+        let timed = timeout.is_some();
+        let (limit, timeout_code) =
+            timeout.unwrap_or((Duration::from_secs(86400 * 365), ErrorCode::IdleTimeout));
+        let mut last_read = Instant::now();
+        let deadline = tokio::time::sleep_until(last_read + limit);
+        tokio::pin!(deadline);
+        let mut want = SMALL_READ;
+        loop {
+            if !tap.is_open() {
+                tap.opened().await;
+                // Time paused by back-pressure is not idle time.
+                last_read = Instant::now();
             }
-            if stop.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Woke::Stop);
-            }
-            if timed && deadline.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Woke::Deadline);
-            }
-            Poll::Pending
-        })
-        .await;
-        let ready = match woke {
-            Woke::Readable(r) => r.map_err(|e| ErrorCode::from_io(&e, true)),
-            Woke::Stop => return,
-            Woke::Deadline => {
-                if last_read.elapsed() < limit {
-                    deadline.as_mut().reset(last_read + limit);
-                    continue;
+            // One poll for all three (readable first): no future of its own per wait. The read
+            // happens in the same poll, so its buffer is never part of the task's idle state.
+            let woke = std::future::poll_fn(|cx| {
+                if let Poll::Ready(r) = io.as_ref().poll_read_ready(cx) {
+                    let read = match r {
+                        Ok(()) => read_once(&mut io, want, cx),
+                        Err(e) => Some(Err(e)),
+                    };
+                    return Poll::Ready(Woke::Read(read));
                 }
-                Err(timeout_code)
-            }
-        };
-        // Small reads go into the worker's scratch buffer and are copied out at their size:
-        // a request costs a small allocation, not a 4 KiB one.
-        let small = want <= SMALL_READ;
-        let r = match ready {
-            Ok(()) => {
-                let mut buf = match small {
-                    true => SCRATCH
-                        .take()
-                        .unwrap_or_else(|| BytesMut::with_capacity(SMALL_READ)),
-                    false => BytesMut::with_capacity(want),
-                };
-                let r = match read_ready(&mut io, &mut buf).await {
-                    Some(Ok(n)) => Ok(Some((n, chunk_of(&mut buf, n, small)))),
-                    Some(Err(e)) => Err(ErrorCode::from_io(&e, true)),
-                    None => Ok(None),
-                };
-                if small {
-                    buf.clear();
-                    SCRATCH.set(Some(buf));
+                if stop(cx).is_ready() {
+                    return Poll::Ready(Woke::Stop);
                 }
-                r
-            }
-            Err(code) => Err(code),
-        };
-        match r {
-            Ok(None) => continue,
-            Ok(Some((0, _))) => {
-                Tap::enter(&tap, || flush_scope(|| deliver(StreamEnd::ok())));
-                return;
-            }
-            Ok(Some((n, buf))) => {
-                if timed {
-                    last_read = Instant::now();
+                if timed && deadline.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Woke::Deadline);
                 }
-                // Reads that fill the buffer mean a bulk transfer: read more at a time.
-                // (An idle connection holds no buffer, so the size never costs memory then.)
-                if n == want {
-                    want = (want * 4).min(READ_CHUNK);
+                Poll::Pending
+            })
+            .await;
+            let r = match woke {
+                Woke::Read(r) => r.transpose().map_err(|e| ErrorCode::from_io(&e, true)),
+                Woke::Stop => return,
+                Woke::Deadline => {
+                    if last_read.elapsed() < limit {
+                        deadline.as_mut().reset(last_read + limit);
+                        continue;
+                    }
+                    Err(timeout_code)
                 }
-                Tap::enter(&tap, || flush_scope(|| deliver(Event::Data(buf))));
-            }
-            Err(code) => {
-                Tap::enter(&tap, || flush_scope(|| deliver(StreamEnd::code(code))));
-                return;
+            };
+            match r {
+                Ok(None) => continue,
+                Ok(Some((0, _))) => {
+                    Tap::enter(&tap, || flush_scope(|| deliver(StreamEnd::ok())));
+                    return;
+                }
+                Ok(Some((n, buf))) => {
+                    if timed {
+                        last_read = Instant::now();
+                    }
+                    // Reads that fill the buffer mean a bulk transfer: read more at a time.
+                    // (An idle connection holds no buffer, so the size never costs memory then.)
+                    if n == want {
+                        want = (want * 4).min(READ_CHUNK);
+                    }
+                    Tap::enter(&tap, || flush_scope(|| deliver(Event::Data(buf))));
+                }
+                Err(code) => {
+                    Tap::enter(&tap, || flush_scope(|| deliver(StreamEnd::code(code))));
+                    return;
+                }
             }
         }
     }
@@ -480,7 +478,8 @@ pub async fn pump_reader(
 
 /// What ended a wait of [`pump_reader`].
 enum Woke {
-    Readable(std::io::Result<()>),
+    /// The socket was readable: what one read got (`None`: nothing after all).
+    Read(Option<std::io::Result<(usize, Bytes)>>),
     Stop,
     Deadline,
 }
@@ -499,14 +498,33 @@ fn chunk_of(buf: &mut BytesMut, n: usize, scratch: bool) -> Bytes {
     }
 }
 
-/// One read attempt on a socket reported readable: `None` if it had nothing after all.
-/// It goes through tokio's `poll_read`, which marks the socket drained after a short read.
-async fn read_ready(io: &mut OwnedReadHalf, buf: &mut BytesMut) -> Option<std::io::Result<usize>> {
-    let read = io.read_buf(buf);
-    tokio::pin!(read);
-    std::future::poll_fn(|cx| match read.as_mut().poll(cx) {
-        Poll::Ready(r) => Poll::Ready(Some(r)),
-        Poll::Pending => Poll::Ready(None),
-    })
-    .await
+/// One read attempt on a socket reported readable, polled with the waiting task's `cx`: the
+/// byte count and the bytes, or `None` if it had nothing after all. It goes through tokio's
+/// `poll_read`, which marks the socket drained after a short read.
+///
+/// Small reads go into the worker's scratch buffer and are copied out at their size: a request
+/// costs a small allocation, not a 4 KiB one.
+fn read_once(
+    io: &mut OwnedReadHalf,
+    want: usize,
+    cx: &mut std::task::Context<'_>,
+) -> Option<std::io::Result<(usize, Bytes)>> {
+    let small = want <= SMALL_READ;
+    let mut buf = match small {
+        true => SCRATCH
+            .take()
+            .unwrap_or_else(|| BytesMut::with_capacity(SMALL_READ)),
+        false => BytesMut::with_capacity(want),
+    };
+    let polled = std::pin::pin!(io.read_buf(&mut buf)).poll(cx);
+    let r = match polled {
+        Poll::Ready(Ok(n)) => Some(Ok((n, chunk_of(&mut buf, n, small)))),
+        Poll::Ready(Err(e)) => Some(Err(e)),
+        Poll::Pending => None,
+    };
+    if small {
+        buf.clear();
+        SCRATCH.set(Some(buf));
+    }
+    r
 }

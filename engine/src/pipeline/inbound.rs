@@ -41,8 +41,9 @@ pub struct Inbound {
     pub remote: SocketAddr,
     /// Our end.
     pub local: SocketAddr,
-    /// The original client and destination, as a PROXY protocol header told them.
-    proxied: std::cell::Cell<Option<(SocketAddr, SocketAddr)>>,
+    /// The original client and destination, as a PROXY protocol header told them (boxed: most
+    /// connections have none, and every open connection holds this field).
+    proxied: std::cell::Cell<Option<Box<(SocketAddr, SocketAddr)>>>,
     /// The script object, made on first use and shared by every context of the connection.
     js: std::cell::OnceCell<crate::script::JsValue>,
     /// Set by [`Inbound::close`].
@@ -114,7 +115,7 @@ impl Inbound {
 
     /// The client: the peer, or the original client a PROXY protocol header named.
     pub fn client(&self) -> SocketAddr {
-        self.proxied.get().map(|(c, _)| c).unwrap_or(self.remote)
+        self.proxied().map(|(c, _)| c).unwrap_or(self.remote)
     }
 
     /// Records the original client and destination from a PROXY protocol header: from now on
@@ -122,7 +123,7 @@ impl Inbound {
     /// [`Inbound::client`]) report them.
     pub fn set_proxied(&self, client: SocketAddr, destination: SocketAddr) {
         let (client, destination) = (canonical(client), canonical(destination));
-        self.proxied.set(Some((client, destination)));
+        self.proxied.set(Some(Box::new((client, destination))));
         if let Some(v) = self.js.get() {
             crate::script::js(|ctx| {
                 if let Some(o) = v.get(ctx).as_object() {
@@ -130,6 +131,14 @@ impl Inbound {
                 }
             });
         }
+    }
+
+    /// The client and destination a PROXY protocol header gave, if one did.
+    fn proxied(&self) -> Option<(SocketAddr, SocketAddr)> {
+        let p = self.proxied.take();
+        let addresses = p.as_deref().copied();
+        self.proxied.set(p);
+        addresses
     }
 
     fn set_addresses(
@@ -158,7 +167,7 @@ impl Inbound {
         o.set("id", self.id as f64)?;
         o.set("localAddress", self.local.ip().to_string())?;
         o.set("localPort", self.local.port())?;
-        let (remote, destination) = self.proxied.get().unwrap_or((self.remote, self.local));
+        let (remote, destination) = self.proxied().unwrap_or((self.remote, self.local));
         Self::set_addresses(&o, remote, destination)?;
         Ok(o.into_value())
     }

@@ -97,7 +97,7 @@ impl ServerCore {
     pub(super) fn start_exchange(&self, mut h: Head) {
         if self.exchanges.borrow().is_empty() && h2c::wants_h2c(&h) {
             // The request is answered on stream 1 of the HTTP/2 connection that follows.
-            *self.h2c.borrow_mut() = Some(Splice::new(h2c::stream_one(&h)));
+            *self.h2c.borrow_mut() = Some(Box::new(Splice::new(h2c::stream_one(&h))));
             self.output
                 .emit(Event::Data(Bytes::from_static(h2c::SWITCHING)));
             return;
@@ -113,7 +113,7 @@ impl ServerCore {
             peer_http10: h.protocol == "HTTP/1.0",
         };
         let x = self.new_exchange(h.keep_alive(), info);
-        if self.access_log {
+        if self.settings.access_log {
             x.observer
                 .log_access(&self.context, &h.method, &h.path, h.protocol);
         }
@@ -139,14 +139,14 @@ impl ServerCore {
             } else {
                 Tunnel::UpgradeAsked
             });
-            if matches!(self.responder, Responder::Handler(_)) {
+            if matches!(self.settings.responder, Responder::Handler(_)) {
                 // serveHTTP answers but cannot carry a tunnel: the connection ends after it.
                 x.last.set(true);
             }
         }
         let line = trace.map(|_| format!("{} {} {}", h.method, h.path, h.protocol));
         // A fixed answer never looks at the request head.
-        let head = match self.constant {
+        let head = match self.settings.constant {
             Some(_) => None,
             None => Some(JsValue::lazy(LazyHead {
                 head: Rc::new(h),
@@ -154,7 +154,7 @@ impl ServerCore {
             })),
         };
         *self.receiving.borrow_mut() = Some(x.clone());
-        match &self.responder {
+        match &self.settings.responder {
             Responder::Sub(layout) => {
                 let me = self.me.clone();
                 let id = x.id;
@@ -167,8 +167,11 @@ impl ServerCore {
                 if let Some(t) = trace {
                     ctx.set_trace(Some(t));
                     x.observer.trace(t, asked);
-                    x.observer
-                        .note_head(self.name, ctx.id(), line.as_deref().unwrap_or_default());
+                    x.observer.note_head(
+                        self.settings.name,
+                        ctx.id(),
+                        line.as_deref().unwrap_or_default(),
+                    );
                 }
                 let p = Pipeline::new(layout, ctx, out);
                 *x.sub.borrow_mut() = Some(p.clone());
@@ -178,7 +181,7 @@ impl ServerCore {
                 if let Some(t) = trace {
                     x.observer.trace(t, asked);
                     x.observer.note_head(
-                        self.name,
+                        self.settings.name,
                         self.context.id(),
                         line.as_deref().unwrap_or_default(),
                     );
@@ -189,11 +192,11 @@ impl ServerCore {
     }
 
     pub(super) fn run_handler(&self, x: &Rc<Exch>, end: MessageTail) {
-        let Responder::Handler(h) = &self.responder else {
+        let Responder::Handler(h) = &self.settings.responder else {
             return;
         };
         let msg = x.reader.borrow_mut().finish(end);
-        if let Some(c) = &self.constant {
+        if let Some(c) = &self.settings.constant {
             for e in c.iter() {
                 self.on_reply(x.id, e.clone());
             }
@@ -208,7 +211,9 @@ impl ServerCore {
                 }
             }
         };
-        for e in handler_reply(self.name, &self.context, h, &msg, later).unwrap_or_default() {
+        for e in
+            handler_reply(self.settings.name, &self.context, h, &msg, later).unwrap_or_default()
+        {
             self.on_reply(x.id, e);
         }
     }

@@ -160,7 +160,7 @@ impl ServerCore {
         let gen = self.next_id.get() + 1;
         self.head_timer.set(gen);
         let me = self.me.clone();
-        let wait = self.header_timeout;
+        let wait = self.settings.header_timeout;
         tokio::task::spawn_local(async move {
             tokio::time::sleep(wait).await;
             if let Some(core) = me.upgrade() {

@@ -169,13 +169,18 @@ fn build(b: &mut Builder<'_, '_>, demux: bool) -> Result<Box<dyn FilterProto>, S
         Responder::Sub(l) => vec![Some(l.clone())],
         Responder::Handler(_) => Vec::new(),
     };
-    // `constant` is `serveHTTP`'s answer when it is a fixed Message.
+    let settings = Rc::new(Settings {
+        name: desc.name,
+        responder,
+        header_timeout,
+        access_log,
+        constant,
+    });
     Ok(Box::new(
         FnProto::new(desc, move |init| {
             let core = Rc::new_cyclic(|me| ServerCore {
                 me: me.clone(),
-                name: desc.name,
-                responder: responder.clone(),
+                settings: settings.clone(),
                 context: init.context,
                 output: init.output,
                 decoder: RefCell::new(Decoder::new(Role::Request, max_head)),
@@ -186,10 +191,7 @@ fn build(b: &mut Builder<'_, '_>, demux: bool) -> Result<Box<dyn FilterProto>, S
                 input_ended: Cell::new(false),
                 closed: Cell::new(false),
                 next_id: Cell::new(0),
-                header_timeout,
                 head_timer: Cell::new(0),
-                access_log,
-                constant: constant.clone(),
                 tunnel: RefCell::new(None),
                 tunnel_pending: RefCell::new(Vec::new()),
                 draining: Cell::new(false),
@@ -240,10 +242,21 @@ enum Action {
     Drain(bool),
 }
 
-struct ServerCore {
-    me: Weak<ServerCore>,
+/// What every connection of one `demuxHTTP`/`serveHTTP` shares: the filter's settings, kept
+/// once rather than copied into each connection (an idle connection holds its core).
+struct Settings {
     name: &'static str,
     responder: Responder,
+    header_timeout: std::time::Duration,
+    /// Log each response (`{accessLog: true}`).
+    access_log: bool,
+    /// `serveHTTP`'s answer when it is a fixed Message.
+    constant: Option<Rc<[Event]>>,
+}
+
+struct ServerCore {
+    me: Weak<ServerCore>,
+    settings: Rc<Settings>,
     context: Rc<Context>,
     output: Output,
     decoder: RefCell<Decoder>,
@@ -254,13 +267,8 @@ struct ServerCore {
     input_ended: Cell<bool>,
     closed: Cell<bool>,
     next_id: Cell<u64>,
-    header_timeout: std::time::Duration,
     /// Generation of the running head timer; 0 when none runs.
     head_timer: Cell<u64>,
-    /// Log each response (`{accessLog: true}`).
-    access_log: bool,
-    /// `serveHTTP`'s answer when it is a fixed Message.
-    constant: Option<Rc<[Event]>>,
     /// The exchange whose tunnel is open, if any.
     tunnel: RefCell<Option<Rc<Exch>>>,
     /// Tunnel bytes that came before the tunnel was accepted.
@@ -274,8 +282,9 @@ struct ServerCore {
     h2: RefCell<Option<PipeIo>>,
     /// The connection's HTTP/2 on the engine's own codec (unless `SLUICE_HTTP2=hyper`).
     h2_native: RefCell<Option<h2_native::NativeH2>>,
-    /// An `Upgrade: h2c` was answered 101: the client's HTTP/2 preface is awaited.
-    h2c: RefCell<Option<Splice>>,
+    /// An `Upgrade: h2c` was answered 101: the client's HTTP/2 preface is awaited (boxed: rare,
+    /// and every open connection holds this field).
+    h2c: RefCell<Option<Box<Splice>>>,
 }
 
 struct Server(Rc<ServerCore>);

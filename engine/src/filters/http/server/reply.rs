@@ -80,7 +80,7 @@ impl ServerCore {
                     oh.headers.push(("x-sluice-trace".into(), t.to_string()));
                 }
                 x.observer
-                    .note_head(self.name, self.context.id(), &oh.start_line);
+                    .note_head(self.settings.name, self.context.id(), &oh.start_line);
                 let status = oh
                     .start_line
                     .split(' ')
@@ -138,7 +138,7 @@ impl ServerCore {
                 }
                 x.observer.body(b.len());
                 if let Err(e) = self.encoder.borrow_mut().data(b, &mut out) {
-                    tracing::warn!(target: "http", "{}(): {e}", self.name);
+                    tracing::warn!(target: "http", "{}(): {e}", self.settings.name);
                     self.emit_bytes(out);
                     return self.close();
                 }
@@ -155,7 +155,7 @@ impl ServerCore {
                         }
                     }
                     Err(e) => {
-                        tracing::warn!(target: "http", "{}(): {e}", self.name);
+                        tracing::warn!(target: "http", "{}(): {e}", self.settings.name);
                         self.emit_bytes(out);
                         return self.close();
                     }

@@ -54,10 +54,10 @@ impl ServerCore {
     pub(super) fn start_h2(&self, first: Bytes) {
         self.mode.set(Mode::Http2);
         let svc = super::H2Service {
-            name: self.name,
-            access_log: self.access_log,
-            responder: self.responder.clone(),
-            constant: self.constant.clone(),
+            name: self.settings.name,
+            access_log: self.settings.access_log,
+            responder: self.settings.responder.clone(),
+            constant: self.settings.constant.clone(),
             context: self.context.clone(),
             output: self.output.clone(),
         };
