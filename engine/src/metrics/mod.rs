@@ -243,8 +243,8 @@ struct ListenerResponses {
 thread_local! {
     /// This worker's response metrics by listening port, so that counting a response does not
     /// look its labels up again.
-    static RESPONSE_METRICS: RefCell<HashMap<Option<u16>, ListenerResponses>> =
-        RefCell::new(HashMap::new());
+    static RESPONSE_METRICS: RefCell<rustc_hash::FxHashMap<Option<u16>, ListenerResponses>> =
+        RefCell::new(rustc_hash::FxHashMap::default());
 }
 
 /// Counts an HTTP response by its status class on the listener at `port` (`None`: not from a
