@@ -357,3 +357,58 @@ fn header_objects_behave_as_plain_objects_and_leave_nothing_behind() {
     }
     assert_eq!(code, Some(0), "{}", e.log());
 }
+
+#[test]
+fn headers_a_script_only_adds_go_out_as_the_script_object_would_send_them() {
+    // The same additions, once alone (the head goes out from its decoded form plus the added
+    // fields) and once followed by an enumeration (the head goes out from the script object):
+    // the origin must see the same bytes, and the script must read back what it added.
+    let origin = echo_origin();
+    let (added, listed, mixed) = (free_port(), free_port(), free_port());
+    let add = "const h = m.head.headers; h['x-gateway'] = 'sluice'; h['X-Mixed'] = 'Case'; \
+               h['x-gateway'] = 'sluice2'; _ua = h['x-gateway'] + ('X-Mixed' in h) + \
+               h.hasOwnProperty('x-gateway') + (h['x-absent'] === undefined)";
+    let alone = format!(
+        ".handleMessageStart(m => {{ {add} }}){PROXY}\
+         .handleMessageStart(r => {{ r.head.headers['x-served-by'] = _ua }})"
+    );
+    let then_listed = format!(
+        ".handleMessageStart(m => {{ {add}; _keys = Object.keys(h).join() }}){PROXY}\
+         .handleMessageStart(r => {{ r.head.headers['x-served-by'] = _ua; \
+         r.head.headers['x-keys'] = _keys }})"
+    );
+    // Not additions: a number, and a name the head already has in another case.
+    let other = format!(
+        ".handleMessageStart(m => {{ const h = m.head.headers; h['x-num'] = 7; \
+         h['User-Agent'] = 'other/2' }}){PROXY}"
+    );
+    let (_c, _e) = start(
+        origin,
+        &[(&alone, added), (&then_listed, listed), (&other, mixed)],
+    );
+    // A request whose fields are one per name (no repeats, no cookies).
+    let request = "GET /p HTTP/1.1\r\nHost: example.test\r\nUser-Agent: probe/1\r\n\
+                   X-A: one\r\n\r\n";
+    let (head_a, seen_a) = ask(added, request);
+    let (head_l, seen_l) = ask(listed, request);
+    assert_eq!(seen_a, seen_l, "the same bytes either way");
+    assert!(
+        seen_a.starts_with(
+            "GET /p HTTP/1.1\r\nHost: example.test\r\nUser-Agent: probe/1\r\nX-A: one\r\n\
+             x-gateway: sluice2\r\nX-Mixed: Case\r\n"
+        ),
+        "the head's fields, then the added ones in the order first added: {seen_a}"
+    );
+    assert_eq!(
+        field(&head_a, "x-served-by").as_deref(),
+        Some("sluice2truetruetrue")
+    );
+    assert_eq!(field(&head_l, "x-served-by"), field(&head_a, "x-served-by"));
+    assert_eq!(
+        field(&head_l, "x-keys").as_deref(),
+        Some("host,user-agent,x-a,x-gateway,X-Mixed")
+    );
+    let (_, seen_o) = ask(mixed, request);
+    assert!(seen_o.contains("x-num: 7\r\n"), "{seen_o}");
+    assert!(seen_o.contains("User-Agent: other/2\r\n"), "{seen_o}");
+}

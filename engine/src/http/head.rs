@@ -191,6 +191,15 @@ pub fn out_head(head: Option<&crate::script::JsValue>, role: super::Role, x: Exc
             if HeadView::untouched(v, &rust, role) {
                 return out_head_from_rust(rust, role, x);
             }
+            if let Some(added) = HeadView::added_headers(v, &rust, role) {
+                let has_host = rust.headers.iter().any(|f| f.is("host"));
+                let mut out = out_head_from_rust(rust, role, x);
+                out.headers = added;
+                if role == super::Role::Request && !has_host {
+                    add_host(&mut out);
+                }
+                return out;
+            }
         }
         out_head_from_js(v.as_ref(), role, x)
     })

@@ -136,6 +136,13 @@ impl<'js> HeadView<'js> {
                 view => make_fields(ctx, &self.head, view)?,
             };
             self.made = Some(made);
+            // Headers added while the view was not made come after the head's, as they would
+            // on a plain object, and from now on count as a change.
+            if !self.added.is_empty() {
+                let added = std::mem::take(&mut self.added);
+                self.made.as_mut().expect("made above").extend(added);
+                self.changed = true;
+            }
         }
         Ok(self.made.as_mut().expect("made above"))
     }

@@ -46,6 +46,10 @@ pub struct HeadView<'js> {
     children: [Option<Value<'js>>; 2],
     /// Made on the first enumeration or change: every field in order.
     made: Option<Vec<(String, Value<'js>)>>,
+    /// Headers a script added (string values under names the head does not have), kept apart
+    /// while the view is not made, so that the head goes out from its Rust form plus these
+    /// ([`HeadView::added_headers`]); they join `made` (as a change) when it is made.
+    added: Vec<(String, Value<'js>)>,
     /// A script assigned or deleted a field.
     changed: bool,
 }
@@ -60,7 +64,7 @@ impl<'js> Trace<'js> for HeadView<'js> {
         for v in self.children.iter().flatten() {
             tracer.mark(v);
         }
-        for (_, v) in self.made.iter().flatten() {
+        for (_, v) in self.made.iter().flatten().chain(&self.added) {
             tracer.mark(v);
         }
     }
@@ -78,6 +82,7 @@ impl<'js> HeadView<'js> {
             view,
             children: [None, None],
             made: None,
+            added: Vec::new(),
             changed: false,
         };
         Class::instance(ctx.clone(), me).map(Class::into_value)
@@ -92,7 +97,11 @@ impl<'js> HeadView<'js> {
                 return false;
             };
             let me = me.borrow();
-            !me.changed && me.view == view && std::ptr::eq(&*me.head, head) && then(&me)
+            !me.changed
+                && me.added.is_empty()
+                && me.view == view
+                && std::ptr::eq(&*me.head, head)
+                && then(&me)
         };
         pristine(v, View::Head(role), &|me| {
             let views = [View::Values, View::Names];
@@ -110,12 +119,87 @@ impl<'js> HeadView<'js> {
         })
     }
 
+    /// The headers a script added to `v`, the object made from `head` for `role`, when that is
+    /// all it changed: the head then goes out from its Rust form with these after its fields.
+    /// `None` when it changed something else too, or nothing (see [`HeadView::untouched`]).
+    pub fn added_headers(v: &Value<'js>, head: &Head, role: Role) -> Option<Vec<(String, String)>> {
+        let view_of = |v: &Value<'js>| v.as_object().and_then(Class::<HeadView>::from_object);
+        let me = view_of(v)?;
+        let me = me.borrow();
+        let pristine = |me: &HeadView<'js>, view: View| {
+            !me.changed && me.added.is_empty() && me.view == view && std::ptr::eq(&*me.head, head)
+        };
+        if !pristine(&me, View::Head(role)) || !fields::one_for_one(head) {
+            return None;
+        }
+        if let Some(names) = &me.children[1] {
+            if !pristine(&view_of(names)?.borrow(), View::Names) {
+                return None;
+            }
+        }
+        let values = view_of(me.children[0].as_ref()?)?;
+        let values = values.borrow();
+        let only_added = !values.changed
+            && values.made.is_none()
+            && values.view == View::Values
+            && std::ptr::eq(&*values.head, head);
+        if !only_added || values.added.is_empty() {
+            return None;
+        }
+        let text = |v: &Value<'js>| v.as_string().and_then(|s| s.to_string().ok());
+        values
+            .added
+            .iter()
+            .map(|(k, v)| Some((k.clone(), text(v)?)))
+            .collect()
+    }
+
     /// The field `key`'s value, or `None` when the object has no such field.
     fn field(&mut self, ctx: &Ctx<'js>, key: &str) -> rquickjs::Result<Option<Value<'js>>> {
         match &self.made {
-            None => self.read(ctx, key),
+            None => match self.read(ctx, key)? {
+                Some(v) => Ok(Some(v)),
+                None => Ok(self
+                    .added
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.clone())),
+            },
             Some(made) => Ok(made.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())),
         }
+    }
+
+    /// Keeps `value` as an added header `key` when the view can hold it apart (see `added`):
+    /// `headers` not yet made, a string, a name the head does not have in any case, and neither
+    /// a cookie list nor a field the encoder writes itself. False otherwise.
+    fn add(&mut self, key: &str, value: &Value<'js>) -> bool {
+        if self.view != View::Values || self.made.is_some() || self.changed || !value.is_string() {
+            return false;
+        }
+        let special = [
+            "cookie",
+            "set-cookie",
+            "connection",
+            "keep-alive",
+            "content-length",
+        ]
+        .iter()
+        .chain(&["transfer-encoding"])
+        .any(|n| n.eq_ignore_ascii_case(key));
+        if special
+            || self
+                .head
+                .headers
+                .iter()
+                .any(|f| f.name().eq_ignore_ascii_case(key))
+        {
+            return false;
+        }
+        match self.added.iter_mut().find(|(k, _)| k == key) {
+            Some(field) => field.1 = value.clone(),
+            None => self.added.push((key.to_string(), value.clone())),
+        }
+        true
     }
 }
 
@@ -234,6 +318,11 @@ impl<'js> JsClass<'js> for HeadView<'js> {
             unsafe { qjs::JS_FreeContext(ctx.as_raw().as_ptr()) };
             own
         };
+        if let Some(key) = Key::of(ctx, &atom)? {
+            if this.borrow_mut().add(key.as_str(), &value) {
+                return Ok(true);
+            }
+        }
         edit(this, ctx, &atom, |made, key| {
             match made.iter_mut().find(|(k, _)| k == key) {
                 Some(field) => field.1 = value,
