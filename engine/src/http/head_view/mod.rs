@@ -97,11 +97,7 @@ impl<'js> HeadView<'js> {
                 return false;
             };
             let me = me.borrow();
-            !me.changed
-                && me.added.is_empty()
-                && me.view == view
-                && std::ptr::eq(&*me.head, head)
-                && then(&me)
+            me.pristine(view, head) && then(&me)
         };
         pristine(v, View::Head(role), &|me| {
             let views = [View::Values, View::Names];
@@ -126,14 +122,11 @@ impl<'js> HeadView<'js> {
         let view_of = |v: &Value<'js>| v.as_object().and_then(Class::<HeadView>::from_object);
         let me = view_of(v)?;
         let me = me.borrow();
-        let pristine = |me: &HeadView<'js>, view: View| {
-            !me.changed && me.added.is_empty() && me.view == view && std::ptr::eq(&*me.head, head)
-        };
-        if !pristine(&me, View::Head(role)) || !fields::one_for_one(head) {
+        if !me.pristine(View::Head(role), head) || !fields::one_for_one(head) {
             return None;
         }
         if let Some(names) = &me.children[1] {
-            if !pristine(&view_of(names)?.borrow(), View::Names) {
+            if !view_of(names)?.borrow().pristine(View::Names, head) {
                 return None;
             }
         }
@@ -152,6 +145,14 @@ impl<'js> HeadView<'js> {
             .iter()
             .map(|(k, v)| Some((k.clone(), text(v)?)))
             .collect()
+    }
+
+    /// True when this is the `view` of `head` and a script neither changed nor added a field.
+    fn pristine(&self, view: View, head: &Head) -> bool {
+        !self.changed
+            && self.added.is_empty()
+            && self.view == view
+            && std::ptr::eq(&*self.head, head)
     }
 
     /// The field `key`'s value, or `None` when the object has no such field.
@@ -176,16 +177,15 @@ impl<'js> HeadView<'js> {
         if self.view != View::Values || self.made.is_some() || self.changed || !value.is_string() {
             return false;
         }
-        let special = [
+        const SPECIAL: [&str; 6] = [
             "cookie",
             "set-cookie",
             "connection",
             "keep-alive",
             "content-length",
-        ]
-        .iter()
-        .chain(&["transfer-encoding"])
-        .any(|n| n.eq_ignore_ascii_case(key));
+            "transfer-encoding",
+        ];
+        let special = SPECIAL.iter().any(|n| n.eq_ignore_ascii_case(key));
         if special
             || self
                 .head
