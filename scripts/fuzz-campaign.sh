@@ -10,7 +10,10 @@
 # <target>/cpu_seconds and <target>/executions), so a campaign cut short (a machine that stops the
 # session's processes) continues the same budget next time instead of starting it again.
 # One line per finished target goes to $FUZZ_CAMPAIGN_DIR/results.tsv:
-#   date  target  cpu_seconds  wall_seconds  executions  corpus_files  result
+#   date  target  cpu_seconds  wall_seconds  executions  corpus_files  result  commits
+# where commits names the trees the target's fuzzer was built from (`git describe --dirty`; more
+# than one, comma-separated, when its budget was spread over runs at different commits), so an
+# hour can be told apart from one spent on code that has changed since.
 # A crash stops that target with its input under $FUZZ_CAMPAIGN_DIR/<target>/ and the campaign
 # goes on to the next target; the script exits 1 at the end if any target crashed.
 # Run two campaigns with disjoint target lists to use both cores of a 2-core machine.
@@ -35,6 +38,7 @@ fi
 # Builds every target (the sanitizer build the fuzzers need), also at the lowest priority.
 nice -n 19 cargo fuzz build >/dev/null
 bin_dir="$(pwd)/target/x86_64-unknown-linux-gnu/release"
+commit=$(git -C "$root" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 ticks=$(getconf CLK_TCK)
 failed=()
 for target in "${targets[@]}"; do
@@ -48,6 +52,7 @@ for target in "${targets[@]}"; do
   prior_runs=$(cat "$work/executions" 2>/dev/null || echo 0)
   prior_wall=$(cat "$work/wall_seconds" 2>/dev/null || echo 0)
   echo "== $target: until ${budget} CPU seconds (${prior_cpu} done in earlier runs)"
+  grep -qxF "$commit" "$work/commits" 2>/dev/null || echo "$commit" >>"$work/commits"
   start=$(date +%s)
   log="$work/fuzz.log"
   # The executions counted by an earlier, interrupted run (its log is about to be replaced).
@@ -92,8 +97,8 @@ for target in "${targets[@]}"; do
   rm -f "$log.counted"
   mv "$log" "$log.counted"
   files=$(find "$work/corpus" -type f | wc -l)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$cpu" "$((prior_wall + $(date +%s) - start))" \
-    "$runs" "$files" "$result" | tee -a "$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$cpu" \
+    "$((prior_wall + $(date +%s) - start))" "$runs" "$files" "$result" "$(paste -sd, "$work/commits")" | tee -a "$results"
 done
 if ((${#failed[@]})); then
   echo "fuzz campaign: crashes in ${failed[*]}"

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh browser
 scripts/build-ui.sh
 cargo fmt --all -- --check
+# The lock files match the manifests: the workspace's, and the fuzz crate's (outside the
+# workspace, so no build here would notice it falling behind the engine's dependencies).
+cargo update --workspace --locked
+cargo update --workspace --locked --manifest-path engine/fuzz/Cargo.toml
 cargo clippy --release --all-targets -- -D warnings
 scripts/check-layers.sh
 scripts/setup.sh grpc
